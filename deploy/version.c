@@ -1,0 +1,3 @@
+#include "deploy.h"
+
+const char *deploy_version(void) { return DNAS_VERSION; }

@@ -1,0 +1,3 @@
+#include "hwcost.h"
+
+const char *hwcost_version(void) { return DNAS_VERSION; }

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages dnas needs to build, test and benchmark.
+# Idempotent: prints nothing and touches nothing when all are present.
+# Usage: scripts/install-deps.sh [--bench]   (--bench adds PyTorch for bench/)
+set -euo pipefail
+
+pkgs=(build-essential cmake git pkg-config
+      libopenmpi-dev openmpi-bin libopenblas-dev
+      libhdf5-dev hdf5-tools libyaml-dev libcmocka-dev zlib1g-dev
+      dataset-fashion-mnist)
+if [ "${1:-}" = "--bench" ]; then
+  pkgs+=(python3 python3-torch)
+fi
+
+missing=()
+for p in "${pkgs[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "install-deps: missing packages: ${missing[*]}; run as root (or: sudo $0)" >&2
+  exit 1
+fi
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

@@ -1,0 +1,8 @@
+/* Public header of the search module. */
+#ifndef DNAS_SEARCH_H
+#define DNAS_SEARCH_H
+
+/* Module version string, for generated files and HDF5 attributes. */
+const char *search_version(void);
+
+#endif

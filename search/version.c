@@ -1,0 +1,3 @@
+#include "search.h"
+
+const char *search_version(void) { return DNAS_VERSION; }

@@ -1,0 +1,81 @@
+/* Datasets: readers for IDX (.gz or raw), NPY, CSV, HDF5 and CIFAR-10 binary
+ * files, into one in-memory float32 form, plus split, normalization, seeded
+ * shuffling and batching.
+ *
+ * In memory a dataset is x (count, C, H, W) float32 and y (count) int32
+ * class labels (or, for regression/autoencoders, y may be absent: has_labels
+ * is 0). Readers validate headers against file sizes: a truncated or corrupt
+ * file gives TRAIN_ERR_FORMAT naming the file and what was expected. */
+#ifndef DNAS_TRAIN_DATA_H
+#define DNAS_TRAIN_DATA_H
+
+#include <stdint.h>
+#include "status.h"
+
+typedef struct {
+    int count;            /* samples */
+    int c, h, w;          /* sample shape */
+    float *x;             /* (count, C, H, W) */
+    int32_t *y;           /* (count) or NULL */
+    int num_classes;      /* max label + 1, or 0 without labels */
+} train_dataset;
+
+void train_dataset_free(train_dataset *ds);
+
+/* IDX (MNIST / Fashion-MNIST): images file (ubyte, 3-D: count × rows × cols)
+ * and labels file (ubyte, 1-D); gzip is detected from the magic bytes.
+ * labels_path may be NULL. Pixels are scaled to [0, 1]. Result shape
+ * (count, 1, rows, cols). */
+train_status train_data_load_idx(train_dataset *ds, const char *images_path,
+                                 const char *labels_path, train_error *err);
+
+/* NPY (v1/v2/v3, little-endian '<f4', '<f8', '|u1', '<i4', '<i8', C order)
+ * for x with 1..4 dims: (count), (count, F) -> (count, 1, 1, F),
+ * (count, H, W) -> (count, 1, H, W), (count, C, H, W). y_path (may be NULL)
+ * is a 1-D integer or float array of labels. */
+train_status train_data_load_npy(train_dataset *ds, const char *x_path, const char *y_path,
+                                 train_error *err);
+
+/* CSV of numbers, one sample a row, optional header row (detected: a first
+ * row that does not parse as numbers). label_col is the column holding the
+ * class label (negative counts from the end, e.g. -1 = last) or a large
+ * sentinel TRAIN_DATA_NO_LABEL for none. The remaining F columns become
+ * (count, 1, 1, F). gzip is detected. Errors name the line. */
+#define TRAIN_DATA_NO_LABEL 0x7fffffff
+train_status train_data_load_csv(train_dataset *ds, const char *path, int label_col,
+                                 train_error *err);
+
+/* HDF5 with datasets <split>/x and <split>/y (split is "train" or "test"):
+ * x float/integer with 1..4 dims as for NPY, y integer. */
+train_status train_data_load_hdf5(train_dataset *ds, const char *path, const char *split,
+                                  train_error *err);
+
+/* CIFAR-10 binary batches: records of 1 label byte + 3072 pixel bytes
+ * (3×32×32, CHW). Loads and concatenates npaths files; pixels scaled to [0,1]. */
+train_status train_data_load_cifar10(train_dataset *ds, const char *const *paths, int npaths,
+                                     train_error *err);
+
+/* View an image dataset (count, 1, H, W) as a sequence of H steps with W
+ * channels: (count, W, 1, H), i.e. channels = image columns, time = rows.
+ * Done in place (data is transposed). */
+train_status train_data_to_rows(train_dataset *ds, train_error *err);
+
+/* Move the last `count` samples (after a seeded shuffle of the whole set
+ * when seed != 0) of src into a new dataset dst (the validation split). */
+train_status train_data_split(train_dataset *src, train_dataset *dst, int count,
+                              uint64_t seed, train_error *err);
+
+/* Per-channel mean / std computed on ds (std floored at 1e-8). mean and std
+ * hold ds->c floats. */
+void train_data_channel_stats(const train_dataset *ds, float *mean, float *std);
+/* x = (x - mean[c]) / std[c] in place. */
+void train_data_normalize(train_dataset *ds, const float *mean, const float *std);
+
+/* Seeded permutation of 0..count-1 (Fisher-Yates), e.g. a new one per epoch. */
+void train_data_permutation(int32_t *perm, int count, uint64_t *rng_state);
+/* Gather batch samples perm[start .. start+n) into x (n, C, H, W) and y (n)
+ * (y may be NULL). */
+void train_data_gather(float *x, int32_t *y, const train_dataset *ds, const int32_t *perm,
+                       int start, int n);
+
+#endif

@@ -1,0 +1,141 @@
+/* A network: a DAG of named layers loaded from a model YAML
+ * (configs/models/, format in docs/models.md), with shapes inferred at load,
+ * parameters and gradients each in one flat allocation, and forward /
+ * backward over a batch.
+ *
+ * Memory: net->params and net->grads are single float arrays carved by the
+ * parameter table (net->param_table), so one optimizer loop or one
+ * MPI_Allreduce covers every parameter. BatchNorm running statistics live
+ * in net->state (saved in checkpoints, never trained).
+ *
+ * Hooks for the search: a layer's out_mask (NULL by default) multiplies its
+ * output channels in forward and backward; masks, fake-quantizers and
+ * choice blocks of search/ attach here without changing the engine. */
+#ifndef DNAS_TRAIN_NET_H
+#define DNAS_TRAIN_NET_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ops.h"
+#include "status.h"
+
+typedef enum {
+    TRAIN_OP_INPUT = 0,
+    TRAIN_OP_CONV,     /* conv2d, conv1d (H = 1), depthwise (groups = C) */
+    TRAIN_OP_LINEAR,   /* flattens its input */
+    TRAIN_OP_BN,
+    TRAIN_OP_RELU,     /* cap 0 = ReLU, 6 = ReLU6 */
+    TRAIN_OP_MAXPOOL,
+    TRAIN_OP_AVGPOOL,
+    TRAIN_OP_GAVGPOOL,
+    TRAIN_OP_ADD,
+    TRAIN_OP_CONCAT,
+    TRAIN_OP_FLATTEN,
+    TRAIN_OP_DROPOUT,
+    TRAIN_OP_COUNT_
+} train_op;
+
+const char *train_op_name(train_op op);
+
+#define TRAIN_MAX_INPUTS 8
+#define TRAIN_NAME_LEN 64
+
+typedef struct {
+    char name[TRAIN_NAME_LEN];
+    train_op op;
+    int line;                       /* line in the model YAML (1-based) */
+    int ninputs;
+    int inputs[TRAIN_MAX_INPUTS];   /* layer indices; layer 0 is the input */
+    int c, h, w;                    /* output shape of one sample */
+
+    /* conv / pool geometry (conv: kh, kw, stride, dilation, padding, groups) */
+    int kh, kw, sh, sw, dh, dw;
+    int pt, pb, pl, pr;
+    int groups;
+    int has_bias;
+    float cap;                      /* relu cap, 0 = none */
+    float p;                        /* dropout probability */
+    float eps, momentum;            /* batchnorm */
+
+    /* parameters: offsets into net->params (floats); len 0 when absent.
+     * conv/linear: w = weight, b = bias. bn: w = gamma, b = beta. */
+    size_t w_off, w_len, b_off, b_len;
+    size_t state_off;               /* bn: running mean (C) then var (C) in net->state */
+
+    /* search hook: per-output-channel multiplier (C floats) or NULL */
+    const float *out_mask;
+} train_layer;
+
+typedef struct {
+    char name[TRAIN_NAME_LEN + 8];  /* "<layer>.weight", "<layer>.bias", ... */
+    int layer;
+    size_t off, len;
+} train_param;
+
+/* Per-layer counts for summaries (what dnas summary prints). */
+typedef struct {
+    int64_t weights;   /* conv/linear weights (no bias) */
+    int64_t biases;    /* conv/linear biases */
+    int64_t bn;        /* BN gamma + beta (running stats not counted) */
+    int64_t macs;      /* weights × output pixels (bias adds not counted) */
+} train_counts;
+
+typedef struct train_net {
+    char name[TRAIN_NAME_LEN];
+    char path[512];
+    int nlayers;                    /* including layer 0 = input */
+    train_layer *layers;
+    int output;                     /* index of the output layer (last) */
+
+    size_t nparams;
+    float *params;
+    float *grads;
+    int nparam_table;
+    train_param *param_table;
+    size_t nstate;
+    float *state;
+
+    /* per-batch buffers (train_net_reserve) */
+    int max_batch;
+    float **act;                    /* act[i]: (max_batch, c, h, w) */
+    float **dact;                   /* gradient of act[i] */
+    float **aux;                    /* per-layer saved values (bn mean/invstd, dropout mask, maxpool argmax) */
+    float *scratch;                 /* shared conv scratch */
+    size_t scratch_floats;
+    uint64_t rng;                   /* dropout */
+} train_net;
+
+/* Load and validate a model YAML; infers shapes and lays out parameters.
+ * Errors name the file, the line and what was expected. */
+train_status train_net_load(train_net **net, const char *path, train_error *err);
+/* Same from YAML text in memory (path used in messages). */
+train_status train_net_load_string(train_net **net, const char *yaml, const char *path,
+                                   train_error *err);
+void train_net_free(train_net *net);
+
+/* Seeded initialization: conv/linear He-uniform (kaiming), bias 0, BN
+ * gamma 1, beta 0, running mean 0, var 1. */
+void train_net_init(train_net *net, uint64_t seed);
+
+/* Allocate activation buffers for batches up to max_batch. */
+void train_net_reserve(train_net *net, int max_batch);
+
+/* Index of a layer by name, or -1. */
+int train_net_find(const train_net *net, const char *name);
+
+/* Forward a batch x (n, C, H, W) of the input shape; returns the output
+ * activations (n, c, h, w of the output layer). training != 0 uses batch
+ * statistics in BN and enables dropout. */
+const float *train_net_forward(train_net *net, const float *x, int n, int training);
+/* Backward from dout (gradient of the output activations, n rows);
+ * accumulates parameter gradients into net->grads (caller zeroes). */
+void train_net_backward(train_net *net, const float *dout, int n);
+
+/* Counts of one layer, and totals over the network. */
+train_counts train_net_layer_counts(const train_net *net, int layer);
+train_counts train_net_total_counts(const train_net *net);
+/* Output values per sample of the network output layer. */
+int train_net_output_size(const train_net *net);
+
+#endif
