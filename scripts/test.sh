@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Install what is missing, build, and pass every test: a Release build and
+# an ASan + UBSan build, each run through ctest.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/install-deps.sh
+. scripts/env.sh
+jobs="$(nproc)"
+
+echo "== Release build and tests"
+scripts/build.sh build
+ctest --test-dir build --output-on-failure -j"$jobs"
+
+echo "== ASan + UBSan build and tests"
+cmake -S . -B build-san -DCMAKE_BUILD_TYPE=Debug -DDNAS_SANITIZE=ON >/dev/null
+cmake --build build-san -j"$jobs"
+ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+  ctest --test-dir build-san --output-on-failure -j"$jobs"

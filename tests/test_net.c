@@ -1,0 +1,227 @@
+/* Model loader, shape inference, error messages and whole-network
+ * gradients (central finite differences through the DAG). */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "train.h"
+
+static train_net *load_ok(const char *yaml) {
+    train_net *net;
+    train_error err;
+    train_status st = train_net_load_string(&net, yaml, "test.yaml", &err);
+    if (st) fail_msg("unexpected load error: %s", err.msg);
+    return net;
+}
+
+/* Loads yaml expecting failure; checks the message holds `want`. */
+static void load_fails(const char *yaml, train_status want_status, const char *want) {
+    train_net *net;
+    train_error err;
+    train_status st = train_net_load_string(&net, yaml, "bad.yaml", &err);
+    assert_int_equal(st, want_status);
+    assert_null(net);
+    if (!strstr(err.msg, want)) fail_msg("message '%s' lacks '%s'", err.msg, want);
+}
+
+static void test_shapes_same_padding(void **state) {
+    (void)state;
+    train_net *net = load_ok("input: [1, 49, 10]\n"
+                             "layers:\n"
+                             "  - {name: c1, op: conv2d, out: 64, kernel: [10, 4], stride: 2, padding: same, bias: false}\n"
+                             "  - {name: dw, op: depthwise, kernel: 3, padding: same}\n"
+                             "  - {name: p, op: global_avgpool}\n"
+                             "  - {name: fc, op: linear, out: 12}\n");
+    const train_layer *c1 = &net->layers[1];
+    assert_int_equal(c1->c, 64);
+    assert_int_equal(c1->h, 25);
+    assert_int_equal(c1->w, 5);
+    /* 49 rows, k 10, s 2: out 25, total pad (24*2+10-49)=9 -> 4 top, 5 bottom */
+    assert_int_equal(c1->pt, 4);
+    assert_int_equal(c1->pb, 5);
+    /* 10 cols, k 4, s 2: out 5, total pad (4*2+4-10)=2 -> 1 left, 1 right */
+    assert_int_equal(c1->pl, 1);
+    assert_int_equal(c1->pr, 1);
+    assert_int_equal(net->layers[2].groups, 64);
+    assert_int_equal(train_net_output_size(net), 12);
+    train_counts t = train_net_total_counts(net);
+    assert_int_equal(t.weights, 2560 + 576 + 768);
+    assert_int_equal(t.biases, 64 + 12);
+    assert_int_equal(t.macs, 320000 + 72000 + 768);
+    train_net_free(net);
+}
+
+static void test_errors_name_line(void **state) {
+    (void)state;
+    load_fails("input: [1, 8, 8]\nlayers:\n  - {name: a, op: conv2d, out: 4}\n", TRAIN_ERR_CONFIG,
+               "bad.yaml:3: layer 'a': missing 'kernel'");
+    load_fails("input: [1, 8, 8]\nlayers:\n  - {name: a, op: convolution, out: 4}\n", TRAIN_ERR_CONFIG,
+               "bad.yaml:3: layer 'a': unknown op 'convolution'");
+    load_fails("input: [1, 8, 8]\nlayers:\n  - {name: a, op: relu}\n  - {name: b, op: add, inputs: [a, zz]}\n",
+               TRAIN_ERR_CONFIG, "bad.yaml:4: layer 'b' reads 'zz': no layer of that name");
+    load_fails("input: [1, 8, 8]\nlayers:\n  - {name: a, op: relu}\n  - {name: a, op: relu}\n", TRAIN_ERR_CONFIG,
+               "duplicate layer name 'a'");
+    load_fails("input: [1, 8, 8]\nlayers:\n  - {name: a, op: conv2d, out: 4, kernel: 3}\n"
+               "  - {name: b, op: add, inputs: [a, input]}\n",
+               TRAIN_ERR_SHAPE, "bad.yaml:4: layer 'b' (add): inputs must have equal shapes");
+    load_fails("input: [1, 4, 4]\nlayers:\n  - {name: a, op: conv2d, out: 4, kernel: 5}\n", TRAIN_ERR_SHAPE,
+               "does not fit input 4x4");
+    load_fails("input: [3, 1, 16]\nlayers:\n  - {name: a, op: conv2d, out: 4, kernel: 3, groups: 2}\n",
+               TRAIN_ERR_SHAPE, "groups 2 must divide input channels 3");
+    load_fails("input: [3, 4, 16]\nlayers:\n  - {name: a, op: conv1d, out: 4, kernel: 3}\n", TRAIN_ERR_SHAPE,
+               "conv1d expects an input of height 1");
+    load_fails("input: [1, 8, 8]\nlayers:\n  - {name: a, op: relu, colour: red}\n", TRAIN_ERR_CONFIG,
+               "bad.yaml:3: layer: unknown key 'colour'");
+    load_fails("input: [1, 8, 8]\nlayers:\n  - {name: a, op: relu\n", TRAIN_ERR_CONFIG, "YAML syntax error");
+    load_fails("input: [1, 8]\nlayers:\n  - {name: a, op: relu}\n", TRAIN_ERR_CONFIG, "bad.yaml:1: input: expected");
+    load_fails("input: [1, 8, 8]\nlayers:\n  - {name: a, op: conv2d, out: x4, kernel: 3}\n", TRAIN_ERR_CONFIG,
+               "bad.yaml:3: out: expected an integer, found 'x4'");
+}
+
+static void test_missing_file(void **state) {
+    (void)state;
+    train_net *net;
+    train_error err;
+    assert_int_equal(train_net_load(&net, "/nonexistent/model.yaml", &err), TRAIN_ERR_IO);
+    assert_non_null(strstr(err.msg, "/nonexistent/model.yaml"));
+}
+
+/* A small DAG with every op: conv (strided, same), bn, relu, maxpool,
+ * depthwise, add, concat, avgpool, dropout p=0, flatten, linear. */
+static const char *GRAD_NET =
+    "input: [2, 6, 6]\n"
+    "layers:\n"
+    "  - {name: c1, op: conv2d, out: 4, kernel: 3, padding: 1}\n"
+    "  - {name: bn1, op: batchnorm}\n"
+    "  - {name: r1, op: relu}\n"
+    "  - {name: dw, op: depthwise, kernel: 3, padding: same}\n"
+    "  - {name: bn2, op: batchnorm}\n"
+    "  - {name: sum, op: add, inputs: [bn2, r1]}\n"
+    "  - {name: r6, op: relu6}\n"
+    "  - {name: c2, op: conv2d, out: 3, kernel: [3, 2], stride: 2, padding: same, input: input}\n"
+    "  - {name: up, op: maxpool, kernel: 2, input: r6}\n"
+    "  - {name: cat, op: concat, inputs: [up, c2]}\n"
+    "  - {name: ap, op: avgpool, kernel: 2, stride: 1}\n"
+    "  - {name: dr, op: dropout, p: 0}\n"
+    "  - {name: fl, op: flatten}\n"
+    "  - {name: fc, op: linear, out: 5}\n";
+
+static double net_loss(train_net *net, const float *x, const int32_t *y, int n) {
+    const float *out = train_net_forward(net, x, n, 1);
+    return train_softmax_xent(NULL, NULL, out, y, n, train_net_output_size(net));
+}
+
+static void test_net_gradients(void **state) {
+    (void)state;
+    train_net *net = load_ok(GRAD_NET);
+    train_net_init(net, 7);
+    int n = 3;
+    train_net_reserve(net, n);
+    size_t insz = 2 * 6 * 6;
+    float x[3 * 72];
+    int32_t y[3] = {0, 3, 4};
+    uint64_t rng = 11;
+    for (size_t i = 0; i < n * insz; i++) x[i] = train_rng_normal(&rng);
+    /* random non-trivial BN affine parameters */
+    for (int i = 0; i < net->nlayers; i++)
+        if (net->layers[i].op == TRAIN_OP_BN)
+            for (size_t k = 0; k < net->layers[i].w_len; k++) {
+                net->params[net->layers[i].w_off + k] = 0.5f + train_rng_uniform(&rng);
+                net->params[net->layers[i].b_off + k] = 0.3f * train_rng_normal(&rng);
+            }
+    const float *out = train_net_forward(net, x, n, 1);
+    float dout[15];
+    train_softmax_xent(dout, NULL, out, y, n, 5);
+    memset(net->grads, 0, net->nparams * sizeof(float));
+    train_net_backward(net, dout, n);
+
+    /* check a spread of parameters in every tensor */
+    int checked = 0, bad = 0;
+    for (int t = 0; t < net->nparam_table; t++) {
+        const train_param *p = &net->param_table[t];
+        size_t stride = p->len > 6 ? p->len / 6 : 1;
+        for (size_t k = 0; k < p->len; k += stride) {
+            size_t i = p->off + k;
+            float save = net->params[i];
+            const float eps = 1e-2f;
+            net->params[i] = save + eps;
+            double lp = net_loss(net, x, y, n);
+            net->params[i] = save - eps;
+            double lm = net_loss(net, x, y, n);
+            net->params[i] = save;
+            double num = (lp - lm) / (2 * eps);
+            double ana = net->grads[i];
+            double tol = 2e-2 * fmax(fabs(num), fabs(ana)) + 2e-3;
+            if (fabs(num - ana) > tol) {
+                /* a ReLU or max-pool kink inside ±eps makes FD meaningless; tolerate few */
+                bad++;
+                print_message("%s[%zu]: analytic %.6f numeric %.6f\n", p->name, k, ana, num);
+            }
+            checked++;
+        }
+    }
+    assert_true(checked > 50);
+    assert_true(bad <= checked / 25);
+    train_net_free(net);
+}
+
+static void test_out_mask_hook(void **state) {
+    (void)state;
+    train_net *net = load_ok("input: [1, 4, 4]\nlayers:\n  - {name: c, op: conv2d, out: 3, kernel: 3, padding: 1}\n");
+    train_net_init(net, 1);
+    train_net_reserve(net, 1);
+    float x[16];
+    for (int i = 0; i < 16; i++) x[i] = (float)i / 16.0f;
+    float full[48];
+    memcpy(full, train_net_forward(net, x, 1, 0), sizeof full);
+    float mask[3] = {1.0f, 0.0f, 0.5f};
+    net->layers[1].out_mask = mask;
+    const float *m = train_net_forward(net, x, 1, 0);
+    for (int c = 0; c < 3; c++)
+        for (int j = 0; j < 16; j++) assert_float_equal(m[c * 16 + j], full[c * 16 + j] * mask[c], 1e-6);
+    /* masked channel passes no gradient to its weights */
+    float dout[48];
+    for (int i = 0; i < 48; i++) dout[i] = 1.0f;
+    memset(net->grads, 0, net->nparams * sizeof(float));
+    train_net_backward(net, dout, 1);
+    const train_layer *L = &net->layers[1];
+    for (int k = 0; k < 9; k++) assert_float_equal(net->grads[L->w_off + 9 + k], 0.0f, 0);
+    assert_true(fabsf(net->grads[L->w_off]) > 0);
+    train_net_free(net);
+}
+
+static void test_bn_eval_uses_running_stats(void **state) {
+    (void)state;
+    train_net *net = load_ok("input: [2, 1, 1]\nlayers:\n  - {name: bn, op: batchnorm, momentum: 1.0}\n");
+    train_net_init(net, 1);
+    train_net_reserve(net, 4);
+    float x[8] = {1, 10, 2, 20, 3, 30, 4, 40};
+    train_net_forward(net, x, 4, 1); /* momentum 1: running = batch stats */
+    const train_layer *L = &net->layers[1];
+    assert_float_equal(net->state[L->state_off + 0], 2.5f, 1e-5);
+    assert_float_equal(net->state[L->state_off + 1], 25.0f, 1e-4);
+    /* unbiased variance of 1..4 is 5/3 */
+    assert_float_equal(net->state[L->state_off + 2], 5.0f / 3.0f, 1e-4);
+    float one[2] = {2.5f, 25.0f};
+    const float *out = train_net_forward(net, one, 1, 0);
+    assert_float_equal(out[0], 0.0f, 1e-5);
+    assert_float_equal(out[1], 0.0f, 1e-5);
+    train_net_free(net);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_shapes_same_padding),
+        cmocka_unit_test(test_errors_name_line),
+        cmocka_unit_test(test_missing_file),
+        cmocka_unit_test(test_net_gradients),
+        cmocka_unit_test(test_out_mask_hook),
+        cmocka_unit_test(test_bn_eval_uses_running_stats),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,53 @@
+/* Training configuration (the YAML that `dnas train CONFIG.yaml` reads).
+ * Format and defaults: docs/train.md. Paths in the file are relative to the
+ * file's own directory, except `checkpoint`, which is relative to the
+ * working directory. */
+#ifndef DNAS_TRAIN_CONFIG_H
+#define DNAS_TRAIN_CONFIG_H
+
+#include <stdint.h>
+
+#include "optim.h"
+#include "status.h"
+
+#define TRAIN_PATH_LEN 1024
+#define TRAIN_MAX_FILES 8
+
+typedef enum { TRAIN_LOSS_XENT = 0, TRAIN_LOSS_MSE } train_loss_kind;
+typedef enum {
+    TRAIN_DATA_IDX = 0, TRAIN_DATA_NPY, TRAIN_DATA_CSV, TRAIN_DATA_HDF5, TRAIN_DATA_CIFAR10
+} train_data_format;
+
+typedef struct {
+    train_data_format format;
+    char train_x[TRAIN_PATH_LEN], train_y[TRAIN_PATH_LEN];
+    char test_x[TRAIN_PATH_LEN], test_y[TRAIN_PATH_LEN];
+    int ntrain_files, ntest_files;                         /* cifar10 batches */
+    char train_files[TRAIN_MAX_FILES][TRAIN_PATH_LEN];
+    char test_files[TRAIN_MAX_FILES][TRAIN_PATH_LEN];
+    int label_col;                                         /* csv */
+    int rows;                                              /* layout: rows (image -> sequence) */
+    int normalize;
+    int val_split;                                         /* samples held out of train */
+    int limit_train, limit_test;                           /* 0 = all */
+} train_data_config;
+
+typedef struct {
+    char path[TRAIN_PATH_LEN];       /* the config file */
+    char *text;                      /* its full text (stored in checkpoints) */
+    char model[TRAIN_PATH_LEN];
+    train_data_config data;
+    int epochs, batch, threads;
+    uint64_t seed;
+    train_loss_kind loss;
+    train_optim_params optim;
+    train_sched sched;               /* total_steps etc. filled at run time */
+    float warmup_epochs, step_epochs;
+    char checkpoint[TRAIN_PATH_LEN]; /* "" = none */
+    int log_every;                   /* progress lines per epoch */
+} train_config;
+
+train_status train_config_load(train_config *cfg, const char *path, train_error *err);
+void train_config_free(train_config *cfg);
+
+#endif

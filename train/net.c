@@ -1,0 +1,312 @@
+/* Network forward / backward over the layer DAG, initialization, buffers
+ * and counts. Layers are stored in a topological order (each reads only
+ * earlier layers), so forward walks them up and backward walks them down. */
+#include <math.h>
+#include <string.h>
+
+#include "net.h"
+
+void train_net_free(train_net *net) {
+    if (!net) return;
+    if (net->act)
+        for (int i = 0; i < net->nlayers; i++) {
+            free(net->act[i]);
+            free(net->dact[i]);
+            free(net->aux[i]);
+        }
+    free(net->act);
+    free(net->dact);
+    free(net->aux);
+    free(net->scratch);
+    free(net->layers);
+    free(net->params);
+    free(net->grads);
+    free(net->param_table);
+    free(net->state);
+    free(net);
+}
+
+int train_net_find(const train_net *net, const char *name) {
+    for (int i = 0; i < net->nlayers; i++)
+        if (!strcmp(net->layers[i].name, name)) return i;
+    return -1;
+}
+
+static size_t sample_size(const train_layer *L) { return (size_t)L->c * L->h * L->w; }
+
+int train_net_output_size(const train_net *net) {
+    return (int)sample_size(&net->layers[net->output]);
+}
+
+static train_conv_dims conv_dims(const train_net *net, const train_layer *L, int n) {
+    const train_layer *in = &net->layers[L->inputs[0]];
+    train_conv_dims d = {
+        .n = n, .cin = in->c, .hin = in->h, .win = in->w,
+        .cout = L->c, .hout = L->h, .wout = L->w,
+        .kh = L->kh, .kw = L->kw, .sh = L->sh, .sw = L->sw, .dh = L->dh, .dw = L->dw,
+        .pt = L->pt, .pl = L->pl, .groups = L->groups,
+    };
+    return d;
+}
+
+static train_pool_dims pool_dims(const train_net *net, const train_layer *L, int n) {
+    const train_layer *in = &net->layers[L->inputs[0]];
+    train_pool_dims d = {
+        .n = n, .c = L->c, .hin = in->h, .win = in->w, .hout = L->h, .wout = L->w,
+        .kh = L->kh, .kw = L->kw, .sh = L->sh, .sw = L->sw, .pt = L->pt, .pl = L->pl,
+    };
+    return d;
+}
+
+void train_net_init(train_net *net, uint64_t seed) {
+    uint64_t rng = seed * 0x9E3779B97F4A7C15ull + 0x2545F4914F6CDD1Dull;
+    for (int i = 1; i < net->nlayers; i++) {
+        train_layer *L = &net->layers[i];
+        float *w = net->params + L->w_off, *b = net->params + L->b_off;
+        if (L->op == TRAIN_OP_CONV || L->op == TRAIN_OP_LINEAR) {
+            /* He-uniform: Var(w) = 2 / fan_in keeps ReLU activations at unit scale */
+            size_t fan_in = L->w_len / (size_t)L->c;
+            float bound = sqrtf(6.0f / (float)fan_in);
+            for (size_t k = 0; k < L->w_len; k++) w[k] = (2.0f * train_rng_uniform(&rng) - 1.0f) * bound;
+            memset(b, 0, L->b_len * sizeof *b);
+        } else if (L->op == TRAIN_OP_BN) {
+            for (int c = 0; c < L->c; c++) {
+                w[c] = 1.0f;
+                b[c] = 0.0f;
+                net->state[L->state_off + c] = 0.0f;
+                net->state[L->state_off + L->c + c] = 1.0f;
+            }
+        }
+    }
+    net->rng = rng;
+}
+
+void train_net_reserve(train_net *net, int max_batch) {
+    if (net->act && max_batch <= net->max_batch) return;
+    if (net->act)
+        for (int i = 0; i < net->nlayers; i++) {
+            free(net->act[i]);
+            free(net->dact[i]);
+            free(net->aux[i]);
+        }
+    free(net->act);
+    free(net->dact);
+    free(net->aux);
+    free(net->scratch);
+    net->max_batch = max_batch;
+    net->act = train_xcalloc((size_t)net->nlayers, sizeof(float *));
+    net->dact = train_xcalloc((size_t)net->nlayers, sizeof(float *));
+    net->aux = train_xcalloc((size_t)net->nlayers, sizeof(float *));
+    net->scratch_floats = 0;
+    for (int i = 0; i < net->nlayers; i++) {
+        train_layer *L = &net->layers[i];
+        size_t sz = (size_t)max_batch * sample_size(L);
+        net->act[i] = train_xcalloc(sz, sizeof(float));
+        net->dact[i] = train_xcalloc(sz, sizeof(float));
+        size_t aux = 0;
+        if (L->op == TRAIN_OP_BN) aux = 2 * (size_t)L->c;            /* mean, invstd */
+        if (L->op == TRAIN_OP_DROPOUT) aux = sz;                      /* mask */
+        if (L->op == TRAIN_OP_MAXPOOL) aux = sz;                      /* int32 argmax */
+        if (aux) net->aux[i] = train_xcalloc(aux, sizeof(float));
+        if (L->op == TRAIN_OP_CONV) {
+            train_conv_dims d = conv_dims(net, L, max_batch);
+            size_t s = train_conv2d_scratch_floats(&d);
+            if (s > net->scratch_floats) net->scratch_floats = s;
+        }
+    }
+    net->scratch = train_xcalloc(net->scratch_floats, sizeof(float));
+}
+
+/* x[n, c, :] *= mask[c] over hw values per channel */
+static void scale_channels(float *x, const float *mask, int n, int c, int hw) {
+    for (int b = 0; b < n; b++)
+        for (int k = 0; k < c; k++) {
+            float m = mask[k];
+            float *p = x + ((size_t)b * c + k) * hw;
+            for (int j = 0; j < hw; j++) p[j] *= m;
+        }
+}
+
+const float *train_net_forward(train_net *net, const float *x, int n, int training) {
+    TRAIN_ASSERT(net->act && n <= net->max_batch);
+    memcpy(net->act[0], x, (size_t)n * sample_size(&net->layers[0]) * sizeof(float));
+    for (int i = 1; i < net->nlayers; i++) {
+        train_layer *L = &net->layers[i];
+        float *out = net->act[i];
+        const float *in = net->act[L->inputs[0]];
+        const train_layer *inl = &net->layers[L->inputs[0]];
+        size_t count = (size_t)n * sample_size(L);
+        const float *w = net->params + L->w_off;
+        const float *b = L->b_len ? net->params + L->b_off : NULL;
+        switch (L->op) {
+        case TRAIN_OP_CONV: {
+            train_conv_dims d = conv_dims(net, L, n);
+            train_conv2d_forward(out, in, w, b, &d, net->scratch);
+            break;
+        }
+        case TRAIN_OP_LINEAR:
+            train_linear_forward(out, in, w, b, n, (int)sample_size(inl), L->c);
+            break;
+        case TRAIN_OP_BN: {
+            train_bn_dims d = {n, L->c, L->h * L->w, L->eps, L->momentum};
+            float *rm = net->state + L->state_off, *rv = rm + L->c;
+            if (training)
+                train_bn_forward_train(out, net->aux[i], net->aux[i] + L->c, rm, rv, in, w,
+                                       net->params + L->b_off, &d);
+            else
+                train_bn_forward_eval(out, in, w, net->params + L->b_off, rm, rv, &d);
+            break;
+        }
+        case TRAIN_OP_RELU:
+            train_relu_forward(out, in, count, L->cap);
+            break;
+        case TRAIN_OP_MAXPOOL: {
+            train_pool_dims d = pool_dims(net, L, n);
+            train_maxpool_forward(out, (int32_t *)(void *)net->aux[i], in, &d);
+            break;
+        }
+        case TRAIN_OP_AVGPOOL: {
+            train_pool_dims d = pool_dims(net, L, n);
+            train_avgpool_forward(out, in, &d);
+            break;
+        }
+        case TRAIN_OP_GAVGPOOL:
+            train_gavgpool_forward(out, in, n, L->c, inl->h * inl->w);
+            break;
+        case TRAIN_OP_ADD:
+            train_add_forward(out, in, net->act[L->inputs[1]], count);
+            for (int k = 2; k < L->ninputs; k++) train_accumulate(out, net->act[L->inputs[k]], count);
+            break;
+        case TRAIN_OP_CONCAT: {
+            const float *ins[TRAIN_MAX_INPUTS];
+            int ch[TRAIN_MAX_INPUTS];
+            for (int k = 0; k < L->ninputs; k++) {
+                ins[k] = net->act[L->inputs[k]];
+                ch[k] = net->layers[L->inputs[k]].c;
+            }
+            train_concat_forward(out, ins, ch, L->ninputs, n, L->h * L->w);
+            break;
+        }
+        case TRAIN_OP_DROPOUT:
+            if (training && L->p > 0)
+                train_dropout_forward(out, net->aux[i], in, count, L->p, &net->rng);
+            else
+                memcpy(out, in, count * sizeof(float));
+            break;
+        case TRAIN_OP_FLATTEN:
+            memcpy(out, in, count * sizeof(float));
+            break;
+        case TRAIN_OP_INPUT:
+        case TRAIN_OP_COUNT_:
+            TRAIN_ASSERT(0);
+        }
+        if (L->out_mask) scale_channels(out, L->out_mask, n, L->c, L->h * L->w);
+    }
+    return net->act[net->output];
+}
+
+void train_net_backward(train_net *net, const float *dout, int n) {
+    for (int i = 0; i < net->nlayers; i++)
+        memset(net->dact[i], 0, (size_t)n * sample_size(&net->layers[i]) * sizeof(float));
+    memcpy(net->dact[net->output], dout, (size_t)n * sample_size(&net->layers[net->output]) * sizeof(float));
+    for (int i = net->nlayers - 1; i >= 1; i--) {
+        train_layer *L = &net->layers[i];
+        float *dy = net->dact[i];
+        size_t count = (size_t)n * sample_size(L);
+        if (L->out_mask) scale_channels(dy, L->out_mask, n, L->c, L->h * L->w);
+        int src = L->inputs[0];
+        const train_layer *inl = &net->layers[src];
+        const float *in = net->act[src];
+        /* the network input needs no gradient */
+        float *dx = src > 0 ? net->dact[src] : NULL;
+        const float *w = net->params + L->w_off;
+        float *dw = net->grads + L->w_off;
+        float *db = L->b_len ? net->grads + L->b_off : NULL;
+        switch (L->op) {
+        case TRAIN_OP_CONV: {
+            train_conv_dims d = conv_dims(net, L, n);
+            train_conv2d_backward(dx, dw, db, dy, in, w, &d, net->scratch);
+            break;
+        }
+        case TRAIN_OP_LINEAR:
+            train_linear_backward(dx, dw, db, dy, in, w, n, (int)sample_size(inl), L->c);
+            break;
+        case TRAIN_OP_BN: {
+            train_bn_dims d = {n, L->c, L->h * L->w, L->eps, L->momentum};
+            train_bn_backward(dx, dw, net->grads + L->b_off, dy, in, w, net->aux[i],
+                              net->aux[i] + L->c, &d);
+            break;
+        }
+        case TRAIN_OP_RELU:
+            if (dx) train_relu_backward(dx, dy, in, count, L->cap);
+            break;
+        case TRAIN_OP_MAXPOOL: {
+            train_pool_dims d = pool_dims(net, L, n);
+            if (dx) train_maxpool_backward(dx, dy, (const int32_t *)(const void *)net->aux[i], &d);
+            break;
+        }
+        case TRAIN_OP_AVGPOOL: {
+            train_pool_dims d = pool_dims(net, L, n);
+            if (dx) train_avgpool_backward(dx, dy, &d);
+            break;
+        }
+        case TRAIN_OP_GAVGPOOL:
+            if (dx) train_gavgpool_backward(dx, dy, n, L->c, inl->h * inl->w);
+            break;
+        case TRAIN_OP_ADD:
+            for (int k = 0; k < L->ninputs; k++)
+                if (L->inputs[k] > 0) train_accumulate(net->dact[L->inputs[k]], dy, count);
+            break;
+        case TRAIN_OP_CONCAT: {
+            float *dxs[TRAIN_MAX_INPUTS];
+            int ch[TRAIN_MAX_INPUTS];
+            for (int k = 0; k < L->ninputs; k++) {
+                /* the network input's gradient is computed but never read */
+                dxs[k] = net->dact[L->inputs[k]];
+                ch[k] = net->layers[L->inputs[k]].c;
+            }
+            train_concat_backward(dxs, dy, ch, L->ninputs, n, L->h * L->w);
+            break;
+        }
+        case TRAIN_OP_DROPOUT:
+            if (dx) {
+                if (L->p > 0)
+                    train_dropout_backward(dx, dy, net->aux[i], count);
+                else
+                    train_accumulate(dx, dy, count);
+            }
+            break;
+        case TRAIN_OP_FLATTEN:
+            if (dx) train_accumulate(dx, dy, count);
+            break;
+        case TRAIN_OP_INPUT:
+        case TRAIN_OP_COUNT_:
+            TRAIN_ASSERT(0);
+        }
+    }
+}
+
+train_counts train_net_layer_counts(const train_net *net, int layer) {
+    const train_layer *L = &net->layers[layer];
+    train_counts c = {0, 0, 0, 0};
+    if (L->op == TRAIN_OP_CONV || L->op == TRAIN_OP_LINEAR) {
+        c.weights = (int64_t)L->w_len;
+        c.biases = (int64_t)L->b_len;
+        c.macs = (int64_t)L->w_len * L->h * L->w;
+    } else if (L->op == TRAIN_OP_BN) {
+        c.bn = (int64_t)(L->w_len + L->b_len);
+    }
+    return c;
+}
+
+train_counts train_net_total_counts(const train_net *net) {
+    train_counts t = {0, 0, 0, 0};
+    for (int i = 1; i < net->nlayers; i++) {
+        train_counts c = train_net_layer_counts(net, i);
+        t.weights += c.weights;
+        t.biases += c.biases;
+        t.bn += c.bn;
+        t.macs += c.macs;
+    }
+    return t;
+}

@@ -1,0 +1,292 @@
+#include "trainer.h"
+
+#include <cblas.h>
+#include <math.h>
+#include <string.h>
+#include <time.h>
+
+#include "checkpoint.h"
+#include "optim.h"
+
+static double now_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+train_run_opts train_run_default_opts(void) {
+    train_run_opts o = {NULL, 0, 0, NULL};
+    return o;
+}
+
+static train_status load_split(const train_data_config *d, int test, train_dataset *ds, train_error *err) {
+    const char *x = test ? d->test_x : d->train_x;
+    const char *y = test ? d->test_y : d->train_y;
+    int nfiles = test ? d->ntest_files : d->ntrain_files;
+    const char(*files)[TRAIN_PATH_LEN] = test ? d->test_files : d->train_files;
+    switch (d->format) {
+    case TRAIN_DATA_IDX:
+        return train_data_load_idx(ds, x, y[0] ? y : NULL, err);
+    case TRAIN_DATA_NPY:
+        return train_data_load_npy(ds, x, y[0] ? y : NULL, err);
+    case TRAIN_DATA_CSV:
+        return train_data_load_csv(ds, files[0], d->label_col, err);
+    case TRAIN_DATA_HDF5:
+        return train_data_load_hdf5(ds, files[0], test ? "test" : "train", err);
+    case TRAIN_DATA_CIFAR10: {
+        const char *paths[TRAIN_MAX_FILES];
+        for (int i = 0; i < nfiles; i++) paths[i] = files[i];
+        return train_data_load_cifar10(ds, paths, nfiles, err);
+    }
+    }
+    return train_fail(err, TRAIN_ERR_CONFIG, "unknown data format");
+}
+
+static int has_test(const train_data_config *d) {
+    if (d->format == TRAIN_DATA_IDX || d->format == TRAIN_DATA_NPY) return d->test_x[0] != 0;
+    if (d->format == TRAIN_DATA_HDF5) return 1;
+    return d->ntest_files > 0;
+}
+
+static void truncate_ds(train_dataset *ds, int limit) {
+    if (limit > 0 && limit < ds->count) ds->count = limit;
+}
+
+train_status train_data_prepare(const train_config *cfg, train_dataset *train, train_dataset *val,
+                                train_dataset *test, train_error *err) {
+    const train_data_config *d = &cfg->data;
+    memset(train, 0, sizeof *train);
+    memset(val, 0, sizeof *val);
+    memset(test, 0, sizeof *test);
+    train_status st = load_split(d, 0, train, err);
+    if (st) return st;
+    if (has_test(d) && (st = load_split(d, 1, test, err))) goto fail;
+    if (d->rows) {
+        if ((st = train_data_to_rows(train, err))) goto fail;
+        if (test->count && (st = train_data_to_rows(test, err))) goto fail;
+    }
+    truncate_ds(test, d->limit_test);
+    if (d->val_split > 0) {
+        if (d->val_split >= train->count) {
+            st = train_fail(err, TRAIN_ERR_CONFIG, "%s: val_split %d leaves no training data (%d samples)",
+                            cfg->path, d->val_split, train->count);
+            goto fail;
+        }
+        if ((st = train_data_split(train, val, d->val_split, cfg->seed, err))) goto fail;
+    }
+    truncate_ds(train, d->limit_train);
+    if (d->normalize) {
+        float *mean = train_xmalloc((size_t)train->c * sizeof(float));
+        float *std = train_xmalloc((size_t)train->c * sizeof(float));
+        train_data_channel_stats(train, mean, std);
+        train_data_normalize(train, mean, std);
+        if (val->count) train_data_normalize(val, mean, std);
+        if (test->count) train_data_normalize(test, mean, std);
+        free(mean);
+        free(std);
+    }
+    return TRAIN_OK;
+fail:
+    train_dataset_free(train);
+    train_dataset_free(val);
+    train_dataset_free(test);
+    return st;
+}
+
+/* Loss of one batch; fills dlogits when non-NULL. MSE regresses the input. */
+static float batch_loss(float *dout, int *correct, const float *out, const float *x, const int32_t *y,
+                        int n, int k, train_loss_kind loss) {
+    if (loss == TRAIN_LOSS_MSE) {
+        if (correct) *correct = 0;
+        return train_mse(dout, out, x, (size_t)n * k);
+    }
+    return train_softmax_xent(dout, correct, out, y, n, k);
+}
+
+void train_evaluate(train_net *net, const train_dataset *ds, int batch, train_loss_kind loss,
+                    float *mean_loss, float *acc) {
+    int k = train_net_output_size(net);
+    size_t sample = (size_t)ds->c * ds->h * ds->w;
+    double total = 0;
+    long correct = 0;
+    train_net_reserve(net, batch);
+    for (int s = 0; s < ds->count; s += batch) {
+        int n = ds->count - s < batch ? ds->count - s : batch;
+        const float *x = ds->x + (size_t)s * sample;
+        const float *out = train_net_forward(net, x, n, 0);
+        int c = 0;
+        total += (double)batch_loss(NULL, &c, out, x, ds->y ? ds->y + s : NULL, n, k, loss) * n;
+        correct += c;
+    }
+    *mean_loss = ds->count ? (float)(total / ds->count) : 0.0f;
+    *acc = loss == TRAIN_LOSS_MSE ? -1.0f : ds->count ? (float)correct / (float)ds->count : 0.0f;
+}
+
+static void fmt_duration(char *buf, size_t len, double s) {
+    if (s < 0 || !isfinite(s)) s = 0;
+    long t = (long)(s + 0.5);
+    if (t >= 3600)
+        snprintf(buf, len, "%ldh%02ldm", t / 3600, t / 60 % 60);
+    else
+        snprintf(buf, len, "%ldm%02lds", t / 60, t % 60);
+}
+
+static train_status check_shapes(const train_net *net, const train_dataset *ds, const train_config *cfg,
+                                 train_error *err) {
+    const train_layer *in = &net->layers[0];
+    if (ds->c != in->c || ds->h != in->h || ds->w != in->w)
+        return train_fail(err, TRAIN_ERR_SHAPE,
+                          "%s: data samples are (%d, %d, %d) but model %s expects input [%d, %d, %d]%s",
+                          cfg->path, ds->c, ds->h, ds->w, net->path, in->c, in->h, in->w,
+                          ds->h > 1 && in->h == 1 ? " (layout: rows gives image rows as a sequence)" : "");
+    int k = train_net_output_size(net);
+    if (cfg->loss == TRAIN_LOSS_XENT) {
+        if (!ds->y)
+            return train_fail(err, TRAIN_ERR_CONFIG, "%s: loss cross_entropy needs labels, the data has none", cfg->path);
+        if (ds->num_classes > k)
+            return train_fail(err, TRAIN_ERR_SHAPE, "%s: the data has %d classes but model %s outputs %d values",
+                              cfg->path, ds->num_classes, net->path, k);
+    } else if ((size_t)k != (size_t)ds->c * ds->h * ds->w) {
+        return train_fail(err, TRAIN_ERR_SHAPE, "%s: loss mse reconstructs the input (%d values) but model %s outputs %d",
+                          cfg->path, ds->c * ds->h * ds->w, net->path, k);
+    }
+    return TRAIN_OK;
+}
+
+train_status train_run(const train_config *cfg, const train_run_opts *opts_in, train_result *res,
+                       train_error *err) {
+    train_run_opts opts = opts_in ? *opts_in : train_run_default_opts();
+    FILE *log = opts.log ? opts.log : stderr;
+    memset(res, 0, sizeof *res);
+    res->val_loss = res->val_acc = res->test_loss = res->test_acc = -1;
+    openblas_set_num_threads(cfg->threads);
+
+    train_net *net = NULL;
+    train_dataset train, val, test;
+    train_status st = train_net_load(&net, cfg->model, err);
+    if (st) return st;
+    if ((st = train_data_prepare(cfg, &train, &val, &test, err))) {
+        train_net_free(net);
+        return st;
+    }
+    if ((st = check_shapes(net, &train, cfg, err))) goto done;
+    train_net_init(net, cfg->seed);
+    train_net_reserve(net, cfg->batch);
+
+    int epochs = opts.epochs > 0 ? opts.epochs : cfg->epochs;
+    long steps_per_epoch = (train.count + cfg->batch - 1) / cfg->batch;
+    train_sched sched = cfg->sched;
+    sched.total_steps = steps_per_epoch * epochs;
+    sched.warmup_steps = (long)(cfg->warmup_epochs * (float)steps_per_epoch);
+    sched.step_size = (long)(cfg->step_epochs * (float)steps_per_epoch);
+    train_optim opt;
+    train_optim_init(&opt, &cfg->optim, net->nparams);
+    train_ckpt_meta meta = {0, 0, net->rng, -1};
+    if (opts.resume) {
+        if ((st = train_ckpt_load(opts.resume, net, &opt, &meta, err))) goto done_opt;
+        net->rng = meta.rng;
+        if (!opts.quiet)
+            fprintf(log, "resuming from %s after epoch %d (step %ld)\n", opts.resume, meta.epoch, meta.step);
+    }
+
+    int k = train_net_output_size(net);
+    size_t sample = (size_t)train.c * train.h * train.w;
+    float *xb = train_xmalloc((size_t)cfg->batch * sample * sizeof(float));
+    int32_t *yb = train_xmalloc((size_t)cfg->batch * sizeof(int32_t));
+    int32_t *perm = train_xmalloc((size_t)train.count * sizeof(int32_t));
+    float *dout = train_xmalloc((size_t)cfg->batch * k * sizeof(float));
+    long step = meta.step;
+    double t_train = 0;
+    long samples_done = 0;
+    int log_every = cfg->log_every > 0 ? (int)((steps_per_epoch + cfg->log_every - 1) / cfg->log_every) : 0;
+
+    for (int epoch = meta.epoch; epoch < epochs; epoch++) {
+        /* the shuffle depends only on (seed, epoch), so a resumed run sees the same batches */
+        uint64_t rng = cfg->seed * 0x9E3779B97F4A7C15ull + (uint64_t)epoch * 0xBF58476D1CE4E5B9ull + 1;
+        train_data_permutation(perm, train.count, &rng);
+        double t0 = now_s(), loss_sum = 0;
+        long correct = 0, seen = 0;
+        for (long b = 0; b < steps_per_epoch; b++) {
+            int start = (int)(b * cfg->batch);
+            int n = train.count - start < cfg->batch ? train.count - start : cfg->batch;
+            train_data_gather(xb, train.y ? yb : NULL, &train, perm, start, n);
+            const float *out = train_net_forward(net, xb, n, 1);
+            int c = 0;
+            float loss = batch_loss(dout, &c, out, xb, yb, n, k, cfg->loss);
+            if (!isfinite(loss)) {
+                st = train_fail(err, TRAIN_ERR_NAN,
+                                "epoch %d, batch %ld: the loss is %s (learning rate %g too high, or bad data?); "
+                                "stopped%s%s%s",
+                                epoch + 1, b + 1, isnan(loss) ? "NaN" : "infinite", (double)train_sched_lr(&sched, step),
+                                cfg->checkpoint[0] ? ", the last good checkpoint is " : "",
+                                cfg->checkpoint[0] ? cfg->checkpoint : "",
+                                cfg->checkpoint[0] && epoch > 0 ? "" : (cfg->checkpoint[0] ? " (none written yet)" : ""));
+                goto done_buf;
+            }
+            memset(net->grads, 0, net->nparams * sizeof(float));
+            train_net_backward(net, dout, n);
+            train_optim_step(&opt, net->params, net->grads, train_sched_lr(&sched, step));
+            step++;
+            loss_sum += (double)loss * n;
+            correct += c;
+            seen += n;
+            if (!opts.quiet && log_every && ((b + 1) % log_every == 0) && b + 1 < steps_per_epoch) {
+                double el = now_s() - t0;
+                double rate = seen / el;
+                double left = (double)(train.count - seen) / rate +
+                              (double)(epochs - epoch - 1) * train.count / rate;
+                char eta[32];
+                fmt_duration(eta, sizeof eta, left);
+                fprintf(log, "epoch %d/%d [%3d%%] loss %.4f", epoch + 1, epochs,
+                        (int)(100 * (b + 1) / steps_per_epoch), loss_sum / seen);
+                if (cfg->loss == TRAIN_LOSS_XENT) fprintf(log, " acc %.2f%%", 100.0 * correct / seen);
+                fprintf(log, " %.0f samples/s ETA %s\n", rate, eta);
+                fflush(log);
+            }
+        }
+        double el = now_s() - t0;
+        t_train += el;
+        samples_done += seen;
+        res->train_loss = (float)(loss_sum / seen);
+        if (val.count) train_evaluate(net, &val, cfg->batch, cfg->loss, &res->val_loss, &res->val_acc);
+        if (test.count) train_evaluate(net, &test, cfg->batch, cfg->loss, &res->test_loss, &res->test_acc);
+        res->epochs_done = epoch + 1;
+        if (!opts.quiet) {
+            fprintf(log, "epoch %d/%d done in %.1fs: train loss %.4f", epoch + 1, epochs, el, res->train_loss);
+            if (cfg->loss == TRAIN_LOSS_XENT) fprintf(log, " acc %.2f%%", 100.0 * correct / seen);
+            if (val.count) {
+                fprintf(log, " | val loss %.4f", res->val_loss);
+                if (res->val_acc >= 0) fprintf(log, " acc %.2f%%", 100.0 * res->val_acc);
+            }
+            if (test.count) {
+                fprintf(log, " | test loss %.4f", res->test_loss);
+                if (res->test_acc >= 0) fprintf(log, " acc %.2f%%", 100.0 * res->test_acc);
+            }
+            fprintf(log, " | %.0f samples/s\n", seen / el);
+            fflush(log);
+        }
+        if (cfg->checkpoint[0]) {
+            meta.epoch = epoch + 1;
+            meta.step = step;
+            meta.rng = net->rng;
+            meta.test_acc = res->test_acc;
+            if ((st = train_ckpt_save(cfg->checkpoint, net, &opt, &meta, cfg->text, err))) goto done_buf;
+        }
+    }
+    if (res->epochs_done == 0) res->epochs_done = meta.epoch;
+    res->seconds = t_train;
+    res->samples_per_s = t_train > 0 ? samples_done / t_train : 0;
+done_buf:
+    free(xb);
+    free(yb);
+    free(perm);
+    free(dout);
+done_opt:
+    train_optim_free(&opt);
+done:
+    train_dataset_free(&train);
+    train_dataset_free(&val);
+    train_dataset_free(&test);
+    train_net_free(net);
+    return st;
+}
