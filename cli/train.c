@@ -7,7 +7,7 @@
 #include "train.h"
 
 static const char *HELP =
-    "usage: dnas train CONFIG.yaml [--epochs N] [--resume CKPT.h5] [--checkpoint OUT.h5] [--quiet]\n"
+    "usage: dnas train CONFIG.yaml [--epochs N] [--stop-after N] [--resume CKPT.h5] [--checkpoint OUT.h5] [--quiet]\n"
     "\n"
     "Trains the model a config names on its data, evaluates it after every\n"
     "epoch and writes an HDF5 checkpoint (weights, BN statistics, optimizer\n"
@@ -20,6 +20,9 @@ static const char *HELP =
     "\n"
     "options:\n"
     "  --epochs N          train N epochs in total (overrides the config)\n"
+    "  --stop-after N      stop after epoch N; the LR schedule still spans all\n"
+    "                      epochs, so --resume continues the same run (e.g. across\n"
+    "                      job time limits)\n"
     "  --resume CKPT.h5    continue from a checkpoint (same model and config)\n"
     "  --checkpoint PATH   where to write checkpoints (overrides the config)\n"
     "  --threads T         BLAS threads (overrides the config)\n"
@@ -46,6 +49,12 @@ int cli_train(int argc, char **argv) {
             opts.epochs = atoi(argv[++i]);
             if (opts.epochs < 1) {
                 fprintf(stderr, "dnas train: --epochs: expected a positive number, got '%s'\n", argv[i]);
+                return 2;
+            }
+        } else if (!strcmp(a, "--stop-after") && has_val) {
+            opts.stop_after = atoi(argv[++i]);
+            if (opts.stop_after < 1) {
+                fprintf(stderr, "dnas train: --stop-after: expected a positive number, got '%s'\n", argv[i]);
                 return 2;
             }
         } else if (!strcmp(a, "--threads") && has_val) {

@@ -15,7 +15,7 @@ static double now_s(void) {
 }
 
 train_run_opts train_run_default_opts(void) {
-    train_run_opts o = {NULL, 0, 0, NULL};
+    train_run_opts o = {NULL, 0, 0, 0, NULL};
     return o;
 }
 
@@ -200,7 +200,8 @@ train_status train_run(const train_config *cfg, const train_run_opts *opts_in, t
     long samples_done = 0;
     int log_every = cfg->log_every > 0 ? (int)((steps_per_epoch + cfg->log_every - 1) / cfg->log_every) : 0;
 
-    for (int epoch = meta.epoch; epoch < epochs; epoch++) {
+    int last = opts.stop_after > 0 && opts.stop_after < epochs ? opts.stop_after : epochs;
+    for (int epoch = meta.epoch; epoch < last; epoch++) {
         /* the shuffle depends only on (seed, epoch), so a resumed run sees the same batches */
         uint64_t rng = cfg->seed * 0x9E3779B97F4A7C15ull + (uint64_t)epoch * 0xBF58476D1CE4E5B9ull + 1;
         train_data_permutation(perm, train.count, &rng);
@@ -214,13 +215,13 @@ train_status train_run(const train_config *cfg, const train_run_opts *opts_in, t
             int c = 0;
             float loss = batch_loss(dout, &c, out, xb, yb, n, k, cfg->loss);
             if (!isfinite(loss)) {
+                char kept[TRAIN_PATH_LEN + 64] = "";
+                if (cfg->checkpoint[0] && epoch > 0)
+                    snprintf(kept, sizeof kept, "; the last good checkpoint is %s (epoch %d)", cfg->checkpoint, epoch);
                 st = train_fail(err, TRAIN_ERR_NAN,
-                                "epoch %d, batch %ld: the loss is %s (learning rate %g too high, or bad data?); "
-                                "stopped%s%s%s",
-                                epoch + 1, b + 1, isnan(loss) ? "NaN" : "infinite", (double)train_sched_lr(&sched, step),
-                                cfg->checkpoint[0] ? ", the last good checkpoint is " : "",
-                                cfg->checkpoint[0] ? cfg->checkpoint : "",
-                                cfg->checkpoint[0] && epoch > 0 ? "" : (cfg->checkpoint[0] ? " (none written yet)" : ""));
+                                "epoch %d, batch %ld: the loss is %s (learning rate %g too high, or bad data?); stopped%s",
+                                epoch + 1, b + 1, isnan(loss) ? "NaN" : "infinite",
+                                (double)train_sched_lr(&sched, step), kept);
                 goto done_buf;
             }
             memset(net->grads, 0, net->nparams * sizeof(float));

@@ -12,6 +12,7 @@
 typedef struct {
     const char *resume;     /* checkpoint to resume from, or NULL */
     int epochs;             /* > 0 overrides the config's epochs */
+    int stop_after;         /* > 0: stop after this epoch; the schedule still spans all epochs */
     int quiet;              /* no progress lines */
     FILE *log;              /* progress output (default stderr) */
 } train_run_opts;

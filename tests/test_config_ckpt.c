@@ -1,0 +1,185 @@
+/* Training config parsing (values, defaults, errors with lines) and HDF5
+ * checkpoint round trips, including corrupt and mismatched files. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "train.h"
+
+static char dir[64];
+
+static int setup(void **state) {
+    (void)state;
+    snprintf(dir, sizeof dir, "/tmp/dnas_cfgXXXXXX");
+    return mkdtemp(dir) ? 0 : -1;
+}
+
+static int teardown(void **state) {
+    (void)state;
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    return system(cmd);
+}
+
+static const char *write_file(const char *name, const char *text) {
+    static char path[256];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+    return path;
+}
+
+static void test_config_values(void **state) {
+    (void)state;
+    const char *p = write_file("ok.yaml",
+                               "model: models/m.yaml\n"
+                               "data: {format: fashion-mnist, layout: rows, val_split: 500}\n"
+                               "train:\n"
+                               "  epochs: 3\n"
+                               "  batch: 64\n"
+                               "  seed: 9\n"
+                               "  optimizer: {name: sgd, lr: 0.05, momentum: 0.8, weight_decay: 0.0005}\n"
+                               "  schedule: {name: step, step_epochs: 2, gamma: 0.5}\n"
+                               "checkpoint: out.h5\n");
+    train_config cfg;
+    train_error err;
+    train_status st = train_config_load(&cfg, p, &err);
+    if (st) fail_msg("%s", err.msg);
+    char want[300];
+    snprintf(want, sizeof want, "%s/models/m.yaml", dir);
+    assert_string_equal(cfg.model, want);
+    assert_int_equal(cfg.epochs, 3);
+    assert_int_equal(cfg.batch, 64);
+    assert_int_equal(cfg.seed, 9);
+    assert_int_equal(cfg.optim.kind, TRAIN_OPTIM_SGD);
+    assert_float_equal(cfg.optim.lr, 0.05f, 1e-7);
+    assert_float_equal(cfg.optim.momentum, 0.8f, 1e-7);
+    assert_float_equal(cfg.sched.base_lr, 0.05f, 1e-7);
+    assert_int_equal(cfg.sched.kind, TRAIN_SCHED_STEP);
+    assert_int_equal(cfg.data.rows, 1);
+    assert_int_equal(cfg.data.val_split, 500);
+    assert_non_null(strstr(cfg.data.train_x, "fashion-mnist/train-images"));
+    assert_string_equal(cfg.checkpoint, "out.h5");
+    train_config_free(&cfg);
+}
+
+static void config_fails(const char *text, const char *want) {
+    const char *p = write_file("bad.yaml", text);
+    train_config cfg;
+    train_error err;
+    assert_int_not_equal(train_config_load(&cfg, p, &err), TRAIN_OK);
+    train_config_free(&cfg);
+    if (!strstr(err.msg, want)) fail_msg("message '%s' lacks '%s'", err.msg, want);
+}
+
+static void test_config_errors(void **state) {
+    (void)state;
+    config_fails("data: {format: fashion-mnist}\n", "missing 'model'");
+    config_fails("model: m.yaml\ndata: {format: mnist-jpeg}\n", "bad.yaml:2: format: expected fashion-mnist");
+    config_fails("model: m.yaml\ndata: {format: fashion-mnist}\ntrain:\n  epochs: -1\n",
+                 "bad.yaml:4: epochs: expected 0..100000, found -1");
+    config_fails("model: m.yaml\ndata: {format: fashion-mnist}\ntrain:\n  optimiser: adam\n",
+                 "bad.yaml:4: train: unknown key 'optimiser'");
+    config_fails("model: m.yaml\ndata: {format: fashion-mnist}\ntrain: {optimizer: {name: lion}}\n",
+                 "optimizer name: expected sgd, adam or adamw");
+    config_fails("model: m.yaml\ndata: {format: fashion-mnist}\ntrain: {batch: many}\n",
+                 "bad.yaml:3: batch: expected an integer, found 'many'");
+    config_fails("model: [m.yaml\n", "YAML syntax error");
+}
+
+static train_net *small_net(void) {
+    train_net *net;
+    train_error err;
+    const char *m = write_file("m.yaml", "input: [1, 4, 4]\nlayers:\n"
+                                         "  - {name: c, op: conv2d, out: 2, kernel: 3}\n"
+                                         "  - {name: bn, op: batchnorm}\n"
+                                         "  - {name: fc, op: linear, out: 3}\n");
+    if (train_net_load(&net, m, &err)) fail_msg("%s", err.msg);
+    return net;
+}
+
+static void test_checkpoint_roundtrip(void **state) {
+    (void)state;
+    train_net *a = small_net(), *b = small_net();
+    train_net_init(a, 3);
+    for (size_t i = 0; i < a->nstate; i++) a->state[i] = 0.25f * (float)i;
+    train_optim_params p = train_optim_default_params();
+    train_optim oa, ob;
+    train_optim_init(&oa, &p, a->nparams);
+    train_optim_init(&ob, &p, b->nparams);
+    for (size_t i = 0; i < a->nparams; i++) a->grads[i] = (float)i * 0.01f;
+    train_optim_step(&oa, a->params, a->grads, 0.01f);
+    train_ckpt_meta m = {4, 1234, 0xdeadbeefcafeull, 0.875f}, m2;
+    char path[256];
+    snprintf(path, sizeof path, "%s/ck.h5", dir);
+    train_error err;
+    if (train_ckpt_save(path, a, &oa, &m, "config: text", &err)) fail_msg("%s", err.msg);
+    if (train_ckpt_load(path, b, &ob, &m2, &err)) fail_msg("%s", err.msg);
+    assert_int_equal(m2.epoch, 4);
+    assert_int_equal(m2.step, 1234);
+    assert_true(m2.rng == 0xdeadbeefcafeull);
+    assert_float_equal(m2.test_acc, 0.875f, 0);
+    assert_memory_equal(a->params, b->params, a->nparams * sizeof(float));
+    assert_memory_equal(a->state, b->state, a->nstate * sizeof(float));
+    assert_memory_equal(oa.m, ob.m, a->nparams * sizeof(float));
+    assert_memory_equal(oa.v, ob.v, a->nparams * sizeof(float));
+    assert_int_equal(ob.t, 1);
+    train_optim_free(&oa);
+    train_optim_free(&ob);
+    train_net_free(a);
+    train_net_free(b);
+}
+
+static void test_checkpoint_bad_files(void **state) {
+    (void)state;
+    train_net *net = small_net();
+    train_ckpt_meta m;
+    train_error err;
+    char path[256];
+    snprintf(path, sizeof path, "%s/missing.h5", dir);
+    assert_int_equal(train_ckpt_load(path, net, NULL, &m, &err), TRAIN_ERR_IO);
+    assert_non_null(strstr(err.msg, "missing.h5"));
+    const char *junk = write_file("junk.h5", "this is not HDF5\n");
+    assert_int_equal(train_ckpt_load(junk, net, NULL, &m, &err), TRAIN_ERR_FORMAT);
+    assert_non_null(strstr(err.msg, "not an HDF5 file"));
+
+    /* a checkpoint of another model is refused with the mismatching tensor */
+    train_net *other;
+    const char *m2 = write_file("m2.yaml", "input: [1, 4, 4]\nlayers:\n"
+                                           "  - {name: c, op: conv2d, out: 3, kernel: 3}\n"
+                                           "  - {name: bn, op: batchnorm}\n"
+                                           "  - {name: fc, op: linear, out: 3}\n");
+    if (train_net_load(&other, m2, &err)) fail_msg("%s", err.msg);
+    train_ckpt_meta meta = {1, 1, 1, -1};
+    snprintf(path, sizeof path, "%s/other.h5", dir);
+    if (train_ckpt_save(path, other, NULL, &meta, "", &err)) fail_msg("%s", err.msg);
+    assert_int_equal(train_ckpt_load(path, net, NULL, &m, &err), TRAIN_ERR_SHAPE);
+    assert_non_null(strstr(err.msg, "'c.weight'"));
+    /* a truncated copy is a format error, not a crash */
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "head -c 3000 %s > %s/trunc.h5", path, dir);
+    assert_int_equal(system(cmd), 0);
+    snprintf(path, sizeof path, "%s/trunc.h5", dir);
+    assert_int_equal(train_ckpt_load(path, other, NULL, &m, &err), TRAIN_ERR_FORMAT);
+    train_net_free(other);
+    train_net_free(net);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_config_values),
+        cmocka_unit_test(test_config_errors),
+        cmocka_unit_test(test_checkpoint_roundtrip),
+        cmocka_unit_test(test_checkpoint_bad_files),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
