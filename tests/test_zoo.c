@@ -1,7 +1,7 @@
-/* The model zoo (every YAML under configs/models/): every model loads, has the expected
- * input and output shape, and counts exactly the weights / biases / BN
- * parameters / MACs stated in its header comment (docs/models.md rules:
- * weights exclude biases, MACs = weights x output pixels).
+/* The model zoo (every YAML under configs/models/): every model loads, has
+ * the expected input and output shape, and counts exactly the weights /
+ * biases / BN parameters / MACs stated in its header comment (docs/models.md
+ * rules: weights exclude biases, MACs = weights x output pixels).
  *
  * The MLPerf Tiny figures (dscnn, resnet8) and the benchmark variants
  * (resnet8_fmnist, tcn_fmnist) come from docs / REFERENCE; the others were
