@@ -149,7 +149,11 @@ static void conv_dw_forward(float *out, const float *inp, const float *weight,
                         conv_valid_range(off, d->sw, d->win, d->wout, &lo, &hi);
                         const float *xr = x + (size_t)iy * d->win;
                         float wv = w[ki * d->kw + kj];
-                        for (int ox = lo; ox < hi; ox++) yr[ox] += wv * xr[ox * d->sw + off];
+                        if (d->sw == 1) {  // contiguous: lets the compiler vectorize
+                            for (int ox = lo; ox < hi; ox++) yr[ox] += wv * xr[ox + off];
+                        } else {
+                            for (int ox = lo; ox < hi; ox++) yr[ox] += wv * xr[ox * d->sw + off];
+                        }
                     }
                 }
             }
@@ -184,12 +188,19 @@ static void conv_dw_backward(float *dinp, float *dweight, float *dbias, const fl
                         if (iy < 0 || iy >= d->hin) continue;
                         const float *dyr = dy + (size_t)oy * d->wout;
                         const float *xr = x + (size_t)iy * d->win;
-                        if (dw) {
-                            for (int ox = lo; ox < hi; ox++) acc += dyr[ox] * xr[ox * d->sw + off];
-                        }
-                        if (dx) {
-                            float *dxr = dx + (size_t)iy * d->win;
-                            for (int ox = lo; ox < hi; ox++) dxr[ox * d->sw + off] += wv * dyr[ox];
+                        float *dxr = dx ? dx + (size_t)iy * d->win : NULL;
+                        if (d->sw == 1) {
+                            if (dw)
+                                for (int ox = lo; ox < hi; ox++) acc += dyr[ox] * xr[ox + off];
+                            if (dxr)
+                                for (int ox = lo; ox < hi; ox++) dxr[ox + off] += wv * dyr[ox];
+                        } else {
+                            if (dw)
+                                for (int ox = lo; ox < hi; ox++)
+                                    acc += dyr[ox] * xr[ox * d->sw + off];
+                            if (dxr)
+                                for (int ox = lo; ox < hi; ox++)
+                                    dxr[ox * d->sw + off] += wv * dyr[ox];
                         }
                     }
                     if (dw) dw[ki * d->kw + kj] += acc;
