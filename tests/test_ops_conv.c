@@ -1,0 +1,223 @@
+/* Convolution kernels: output-size helpers against hand values; the fast
+ * im2col/sgemm and depthwise paths against the naive _ref versions (forward
+ * and accumulating backward, tolerance 1e-4 relative to the largest value);
+ * backward against central finite differences. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "gradcheck.h"
+#include "ops.h"
+
+static void test_conv_out_size(void **state) {
+    (void)state;
+    assert_int_equal(train_conv_out_size(28, 3, 1, 1, 1), 28);
+    assert_int_equal(train_conv_out_size(28, 3, 2, 1, 1), 14);
+    assert_int_equal(train_conv_out_size(28, 3, 1, 1, 0), 26);
+    assert_int_equal(train_conv_out_size(9, 3, 2, 2, 0), 3);  // span 5: (9-5)/2+1
+    assert_int_equal(train_conv_out_size(7, 7, 1, 1, 0), 1);
+    assert_int_equal(train_conv_out_size(4, 7, 1, 1, 0), 0);
+}
+
+static void test_conv_same(void **state) {
+    (void)state;
+    int pad = -1;
+    assert_int_equal(train_conv_same(49, 10, 2, 1, &pad), 25);
+    assert_int_equal(pad, 4);
+    assert_int_equal(train_conv_same(32, 3, 2, 1, &pad), 16);
+    assert_int_equal(pad, 0);
+    assert_int_equal(train_conv_same(28, 9, 1, 1, &pad), 28);
+    assert_int_equal(pad, 4);
+    assert_int_equal(train_conv_same(28, 3, 1, 2, &pad), 28);  // span 5 -> total 4
+    assert_int_equal(pad, 2);
+    assert_int_equal(train_conv_same(5, 1, 2, 1, &pad), 3);
+    assert_int_equal(pad, 0);
+}
+
+typedef struct {
+    const char *name;
+    int n, cin, hin, win, cout, kh, kw, sh, sw, dh, dw;
+    int ph, pw;   /* symmetric padding, or -1: TF "same" */
+    int groups, bias;
+} conv_case;
+
+static train_conv_dims conv_case_dims(const conv_case *c) {
+    train_conv_dims d = {.n = c->n, .cin = c->cin, .hin = c->hin, .win = c->win,
+                         .cout = c->cout, .kh = c->kh, .kw = c->kw, .sh = c->sh, .sw = c->sw,
+                         .dh = c->dh, .dw = c->dw, .groups = c->groups};
+    if (c->ph < 0) {
+        d.hout = train_conv_same(c->hin, c->kh, c->sh, c->dh, &d.pt);
+        d.wout = train_conv_same(c->win, c->kw, c->sw, c->dw, &d.pl);
+    } else {
+        d.pt = c->ph;
+        d.pl = c->pw;
+        d.hout = train_conv_out_size(c->hin, c->kh, c->sh, c->dh, c->ph);
+        d.wout = train_conv_out_size(c->win, c->kw, c->sw, c->dw, c->pw);
+    }
+    return d;
+}
+
+typedef struct {
+    train_conv_dims d;
+    float *inp, *w, *b, *out, *r, *scratch;
+    size_t nin, nw, nout;
+} conv_ctx;
+
+static double conv_loss(void *p) {
+    conv_ctx *c = p;
+    train_conv2d_forward(c->out, c->inp, c->w, c->b, &c->d, c->scratch);
+    return gc_dot(c->out, c->r, c->nout);
+}
+
+static void run_conv_case(const conv_case *cc) {
+    conv_ctx c = {.d = conv_case_dims(cc)};
+    const train_conv_dims *d = &c.d;
+    assert_true(d->hout > 0 && d->wout > 0);
+    uint64_t rng = 12345;
+    c.nin = (size_t)d->n * d->cin * d->hin * d->win;
+    c.nw = (size_t)d->cout * (d->cin / d->groups) * d->kh * d->kw;
+    c.nout = (size_t)d->n * d->cout * d->hout * d->wout;
+    c.inp = gc_alloc(c.nin);
+    c.w = gc_alloc(c.nw);
+    c.b = cc->bias ? gc_alloc(d->cout) : NULL;
+    c.out = gc_alloc(c.nout);
+    c.r = gc_alloc(c.nout);
+    // exactly the advertised scratch, so ASan catches any overrun
+    size_t ns = train_conv2d_scratch_floats(d);
+    c.scratch = ns ? malloc(ns * sizeof(float)) : NULL;
+    gc_fill(c.inp, c.nin, -1, 1, &rng);
+    gc_fill(c.w, c.nw, -1, 1, &rng);
+    if (c.b) gc_fill(c.b, d->cout, -1, 1, &rng);
+    gc_fill(c.r, c.nout, -1, 1, &rng);
+
+    // forward: fast vs ref
+    float *ref = gc_alloc(c.nout);
+    train_conv2d_forward(c.out, c.inp, c.w, c.b, d, c.scratch);
+    train_conv2d_forward_ref(ref, c.inp, c.w, c.b, d);
+    float tol = 1e-4f * (1.0f + gc_max_abs(ref, c.nout));
+    if (gc_max_abs_diff(c.out, ref, c.nout) > tol)
+        fail_msg("%s: forward differs from ref by %g", cc->name,
+                 gc_max_abs_diff(c.out, ref, c.nout));
+
+    // backward: fast vs ref, both accumulating onto the same non-zero start
+    float *dinp = gc_alloc(c.nin), *dw = gc_alloc(c.nw), *db = gc_alloc(d->cout);
+    float *rdinp = gc_alloc(c.nin), *rdw = gc_alloc(c.nw), *rdb = gc_alloc(d->cout);
+    gc_fill(dinp, c.nin, -1, 1, &rng);
+    gc_fill(dw, c.nw, -1, 1, &rng);
+    gc_fill(db, d->cout, -1, 1, &rng);
+    memcpy(rdinp, dinp, c.nin * sizeof(float));
+    memcpy(rdw, dw, c.nw * sizeof(float));
+    memcpy(rdb, db, d->cout * sizeof(float));
+    train_conv2d_backward(dinp, dw, c.b ? db : NULL, c.r, c.inp, c.w, d, c.scratch);
+    train_conv2d_backward_ref(rdinp, rdw, c.b ? rdb : NULL, c.r, c.inp, c.w, d);
+    if (gc_max_abs_diff(dinp, rdinp, c.nin) > 1e-4f * (1.0f + gc_max_abs(rdinp, c.nin)))
+        fail_msg("%s: dinp differs from ref", cc->name);
+    if (gc_max_abs_diff(dw, rdw, c.nw) > 1e-4f * (1.0f + gc_max_abs(rdw, c.nw)))
+        fail_msg("%s: dweight differs from ref", cc->name);
+    if (gc_max_abs_diff(db, rdb, d->cout) > 1e-4f * (1.0f + gc_max_abs(rdb, d->cout)))
+        fail_msg("%s: dbias differs from ref", cc->name);
+
+    // NULL gradients are skipped; dweight alone still matches
+    float *dw2 = gc_alloc(c.nw), *rdw2 = gc_alloc(c.nw);
+    train_conv2d_backward(NULL, dw2, NULL, c.r, c.inp, c.w, d, c.scratch);
+    train_conv2d_backward_ref(NULL, rdw2, NULL, c.r, c.inp, c.w, d);
+    if (gc_max_abs_diff(dw2, rdw2, c.nw) > 1e-4f * (1.0f + gc_max_abs(rdw2, c.nw)))
+        fail_msg("%s: dweight-only differs from ref", cc->name);
+
+    // finite differences of loss = Σ r·out, gradients from zero
+    memset(dinp, 0, c.nin * sizeof(float));
+    memset(dw, 0, c.nw * sizeof(float));
+    memset(db, 0, d->cout * sizeof(float));
+    train_conv2d_backward(dinp, dw, db, c.r, c.inp, c.w, d, c.scratch);
+    int fails = gc_check("inp", conv_loss, &c, c.inp, dinp, c.nin, 1e-2f, 1e-2, 1e-3, 30, NULL);
+    fails += gc_check("weight", conv_loss, &c, c.w, dw, c.nw, 1e-2f, 1e-2, 1e-3, 30, NULL);
+    if (c.b) fails += gc_check("bias", conv_loss, &c, c.b, db, d->cout, 1e-2f, 1e-2, 1e-3, 30, NULL);
+    if (fails) fail_msg("%s: %d finite-difference mismatches", cc->name, fails);
+
+    free(ref), free(dinp), free(dw), free(db), free(rdinp), free(rdw), free(rdb);
+    free(dw2), free(rdw2);
+    free(c.inp), free(c.w), free(c.b), free(c.out), free(c.r), free(c.scratch);
+}
+
+/* name, n, cin, hin, win, cout, kh, kw, sh, sw, dh, dw, ph, pw, groups, bias */
+static const conv_case conv_cases[] = {
+    {"3x3 pad1", 2, 3, 8, 8, 4, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1},
+    {"3x5 kernel", 1, 2, 7, 9, 3, 3, 5, 1, 1, 1, 1, 1, 2, 1, 1},
+    {"stride 2", 2, 3, 9, 9, 4, 3, 3, 2, 2, 1, 1, 1, 1, 1, 0},
+    {"dilation 2", 1, 2, 9, 8, 3, 3, 3, 1, 1, 2, 2, 2, 2, 1, 1},
+    {"groups 2", 2, 4, 6, 6, 6, 3, 3, 1, 1, 1, 1, 1, 1, 2, 1},
+    {"depthwise s2 same", 2, 4, 9, 8, 4, 3, 3, 2, 2, 1, 1, -1, -1, 4, 1},
+    {"depthwise dil2 pad2", 1, 3, 7, 7, 3, 3, 3, 1, 1, 2, 2, 2, 2, 3, 0},
+    {"depthwise 5x5 same", 1, 2, 6, 7, 2, 5, 5, 1, 1, 1, 1, -1, -1, 2, 1},
+    {"1x1", 2, 5, 6, 6, 7, 1, 1, 1, 1, 1, 1, 0, 0, 1, 1},
+    {"1x1 groups 2", 2, 4, 5, 5, 6, 1, 1, 1, 1, 1, 1, 0, 0, 2, 0},
+    {"1x1 stride 2", 2, 4, 7, 7, 6, 1, 1, 2, 2, 1, 1, 0, 0, 1, 1},
+    {"same asym 4x3 s2", 2, 2, 9, 10, 3, 4, 3, 2, 2, 1, 1, -1, -1, 1, 1},
+    {"same 10x4 s2 (kws)", 1, 1, 13, 10, 4, 10, 4, 2, 2, 1, 1, -1, -1, 1, 1},
+    {"1-D k5 s2 same", 3, 3, 1, 20, 4, 1, 5, 1, 2, 1, 1, -1, -1, 1, 1},
+    {"channel multiplier 2", 1, 3, 6, 6, 6, 3, 3, 1, 1, 1, 1, 1, 1, 3, 1},
+    {"batch 3 chunked 16ch 14x14", 3, 16, 14, 14, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1},
+    {"batch 5 small chunks", 5, 3, 5, 5, 4, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1},
+    {"resnet 16ch 28x28", 2, 16, 28, 28, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1, 0},
+};
+
+static void test_conv_cases(void **state) {
+    (void)state;
+    for (size_t i = 0; i < sizeof conv_cases / sizeof conv_cases[0]; i++)
+        run_conv_case(&conv_cases[i]);
+}
+
+/* The padding convention on a hand-sized example: 1 channel, 3x3 input of
+ * ones, 2x2 kernel of ones, TF-same stride 1 -> pad only bottom/right, so
+ * out = [[4,4,2],[4,4,2],[2,2,1]]. */
+static void test_conv_same_hand(void **state) {
+    (void)state;
+    train_conv_dims d = {.n = 1, .cin = 1, .hin = 3, .win = 3, .cout = 1, .kh = 2, .kw = 2,
+                         .sh = 1, .sw = 1, .dh = 1, .dw = 1, .groups = 1};
+    d.hout = train_conv_same(3, 2, 1, 1, &d.pt);
+    d.wout = train_conv_same(3, 2, 1, 1, &d.pl);
+    assert_int_equal(d.pt, 0);
+    float inp[9], w[4] = {1, 1, 1, 1}, out[9];
+    for (int i = 0; i < 9; i++) inp[i] = 1.0f;
+    float *scratch = gc_alloc(train_conv2d_scratch_floats(&d));
+    const float want[9] = {4, 4, 2, 4, 4, 2, 2, 2, 1};
+    train_conv2d_forward(out, inp, w, NULL, &d, scratch);
+    for (int i = 0; i < 9; i++) assert_float_equal(out[i], want[i], 1e-6);
+    train_conv2d_forward_ref(out, inp, w, NULL, &d);
+    for (int i = 0; i < 9; i++) assert_float_equal(out[i], want[i], 1e-6);
+    free(scratch);
+}
+
+/* The checker itself must reject a wrong gradient. */
+static void test_gradcheck_detects_error(void **state) {
+    (void)state;
+    conv_case cc = {"meta", 1, 2, 5, 5, 2, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1};
+    conv_ctx c = {.d = conv_case_dims(&cc)};
+    uint64_t rng = 7;
+    c.nin = 50, c.nw = 36, c.nout = 50;
+    c.inp = gc_alloc(c.nin), c.w = gc_alloc(c.nw), c.b = gc_alloc(2), c.out = gc_alloc(c.nout);
+    c.r = gc_alloc(c.nout), c.scratch = gc_alloc(train_conv2d_scratch_floats(&c.d));
+    gc_fill(c.inp, c.nin, -1, 1, &rng), gc_fill(c.w, c.nw, -1, 1, &rng);
+    gc_fill(c.r, c.nout, -1, 1, &rng);
+    float *dw = gc_alloc(c.nw);
+    train_conv2d_backward(NULL, dw, NULL, c.r, c.inp, c.w, &c.d, c.scratch);
+    assert_int_equal(gc_check("w", conv_loss, &c, c.w, dw, c.nw, 1e-2f, 1e-2, 1e-3, 36, NULL), 0);
+    dw[5] *= 1.1f;
+    dw[5] += 0.1f;
+    assert_true(gc_check("w", conv_loss, &c, c.w, dw, c.nw, 1e-2f, 1e-2, 1e-3, 36, NULL) >= 1);
+    free(dw), free(c.inp), free(c.w), free(c.b), free(c.out), free(c.r), free(c.scratch);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_conv_out_size),
+        cmocka_unit_test(test_conv_same),
+        cmocka_unit_test(test_conv_same_hand),
+        cmocka_unit_test(test_conv_cases),
+        cmocka_unit_test(test_gradcheck_detects_error),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
