@@ -65,8 +65,13 @@ train_status train_data_read_file(const char *path, unsigned char **buf, size_t 
     int rc = gzclose(f);
     if (rc != Z_OK) {
         free(p);
-        return train_fail(err, TRAIN_ERR_FORMAT, "%s: truncated or corrupt gzip data (zlib %d)",
-                          path, rc);
+        if (rc == Z_BUF_ERROR) {
+            return train_fail(err, TRAIN_ERR_FORMAT,
+                              "%s: truncated: gzip stream ends early (after %zu bytes inflated)",
+                              path, n);
+        }
+        return train_fail(err, TRAIN_ERR_FORMAT, "%s: corrupt gzip data (zlib error %d)", path,
+                          rc);
     }
     *buf = p;
     *len = n;
