@@ -145,7 +145,8 @@ static void test_to_rows_small(void **state) {
     for (int n = 0; n < 2; n++) {
         for (int col = 0; col < 3; col++) {
             for (int row = 0; row < 2; row++) {
-                assert_true(ds.x[n * 6 + col * 2 + row] == (float)n + (float)(row * 3 + col) / 1000.0f);
+                float want = (float)n + (float)(row * 3 + col) / 1000.0f;
+                assert_true(ds.x[n * 6 + col * 2 + row] == want);
             }
         }
     }
