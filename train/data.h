@@ -29,10 +29,12 @@ void train_dataset_free(train_dataset *ds);
 train_status train_data_load_idx(train_dataset *ds, const char *images_path,
                                  const char *labels_path, train_error *err);
 
-/* NPY (v1/v2/v3, little-endian '<f4', '<f8', '|u1', '<i4', '<i8', C order)
- * for x with 1..4 dims: (count), (count, F) -> (count, 1, 1, F),
- * (count, H, W) -> (count, 1, H, W), (count, C, H, W). y_path (may be NULL)
- * is a 1-D integer or float array of labels. */
+/* NPY (v1/v2/v3, little-endian '<f4', '<f8', '|u1', '|i1', '<i4', '<i8', C
+ * order) for x with 1..4 dims: (count) -> (count, 1, 1, 1), (count, F) ->
+ * (count, 1, 1, F), (count, H, W) -> (count, 1, H, W), (count, C, H, W).
+ * Values are taken as stored (no scaling, unlike IDX/CIFAR). y_path (may be
+ * NULL) is a 1-D (or (count, 1)) integer or float array of integral,
+ * non-negative labels. */
 train_status train_data_load_npy(train_dataset *ds, const char *x_path, const char *y_path,
                                  train_error *err);
 
@@ -46,7 +48,9 @@ train_status train_data_load_csv(train_dataset *ds, const char *path, int label_
                                  train_error *err);
 
 /* HDF5 with datasets <split>/x and <split>/y (split is "train" or "test"):
- * x float/integer with 1..4 dims as for NPY, y integer. */
+ * x float/integer with 1..4 dims as for NPY (values as stored), y integer
+ * (or float holding integers). Both must exist: a missing one is
+ * TRAIN_ERR_FORMAT naming it. */
 train_status train_data_load_hdf5(train_dataset *ds, const char *path, const char *split,
                                   train_error *err);
 
@@ -61,7 +65,9 @@ train_status train_data_load_cifar10(train_dataset *ds, const char *const *paths
 train_status train_data_to_rows(train_dataset *ds, train_error *err);
 
 /* Move the last `count` samples (after a seeded shuffle of the whole set
- * when seed != 0) of src into a new dataset dst (the validation split). */
+ * when seed != 0) of src into a new dataset dst (the validation split).
+ * Needs 0 < count < src->count (else TRAIN_ERR_SHAPE, src unchanged).
+ * dst keeps src's num_classes. */
 train_status train_data_split(train_dataset *src, train_dataset *dst, int count,
                               uint64_t seed, train_error *err);
 
@@ -74,7 +80,8 @@ void train_data_normalize(train_dataset *ds, const float *mean, const float *std
 /* Seeded permutation of 0..count-1 (Fisher-Yates), e.g. a new one per epoch. */
 void train_data_permutation(int32_t *perm, int count, uint64_t *rng_state);
 /* Gather batch samples perm[start .. start+n) into x (n, C, H, W) and y (n)
- * (y may be NULL). */
+ * (y may be NULL). perm NULL means the identity order (samples start ..
+ * start+n), e.g. for evaluation. */
 void train_data_gather(float *x, int32_t *y, const train_dataset *ds, const int32_t *perm,
                        int start, int n);
 
