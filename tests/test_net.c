@@ -148,7 +148,7 @@ static void test_net_gradients(void **state) {
         for (size_t k = 0; k < p->len; k += stride) {
             size_t i = p->off + k;
             float save = net->params[i];
-            const float eps = 1e-2f;
+            const float eps = 2e-3f;
             net->params[i] = save + eps;
             double lp = net_loss(net, x, y, n);
             net->params[i] = save - eps;

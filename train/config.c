@@ -50,7 +50,7 @@ typedef struct {
 static train_status get_int(ctx *c, yaml_node_t *map, const char *key, int *out, int lo, int hi) {
     yaml_node_t *n = train_yaml_get(c->y, map, key);
     if (!n) return TRAIN_OK;
-    long v;
+    long v = 0;
     train_status st = train_yaml_int(c->y, n, key, &v, c->err);
     if (st) return st;
     if (v < lo || v > hi)
@@ -63,7 +63,7 @@ static train_status get_int(ctx *c, yaml_node_t *map, const char *key, int *out,
 static train_status get_float(ctx *c, yaml_node_t *map, const char *key, float *out, double lo, double hi) {
     yaml_node_t *n = train_yaml_get(c->y, map, key);
     if (!n) return TRAIN_OK;
-    double v;
+    double v = 0;
     train_status st = train_yaml_float(c->y, n, key, &v, c->err);
     if (st) return st;
     if (v < lo || v > hi)
@@ -213,7 +213,7 @@ static train_status parse_train(ctx *c, yaml_node_t *map) {
             cfg->optim.kind = (train_optim_kind)k;
         }
         train_optim_params *o = &cfg->optim;
-        if ((st = get_float(c, on, "lr", &o->lr, 0, 10)) ||
+        if ((st = get_float(c, on, "lr", &o->lr, 0, 3e38)) ||
             (st = get_float(c, on, "momentum", &o->momentum, 0, 1)) ||
             (st = get_float(c, on, "beta1", &o->beta1, 0, 1)) ||
             (st = get_float(c, on, "beta2", &o->beta2, 0, 1)) ||

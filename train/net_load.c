@@ -88,7 +88,7 @@ static train_status opt_float(loader *ld, yaml_node_t *map, const char *key, flo
     yaml_node_t *n = train_yaml_get(ld->y, map, key);
     *out = dflt;
     if (!n) return TRAIN_OK;
-    double v;
+    double v = 0;
     train_status st = train_yaml_float(ld->y, n, key, &v, ld->err);
     if (!st) *out = (float)v;
     return st;
@@ -384,7 +384,7 @@ static train_status load_doc(train_net **out, train_yaml *y, const char *path, t
     }
     int shape[3];
     for (int i = 0; i < 3; i++) {
-        long v;
+        long v = 0;
         if ((st = train_yaml_int(y, train_yaml_item(y, inn, i), "input", &v, err))) goto fail;
         if (v < 1 || v > (1 << 20)) {
             st = FAIL(inn, "input: expected positive dimensions [C, H, W]");

@@ -133,7 +133,7 @@ train_status train_yaml_bool(train_yaml *y, yaml_node_t *node, const char *what,
 
 train_status train_yaml_pair(train_yaml *y, yaml_node_t *node, const char *what, int *a, int *b,
                              train_error *err) {
-    long v;
+    long v = 0;
     if (node && node->type == YAML_SEQUENCE_NODE) {
         if (train_yaml_len(node) != 2)
             return train_fail(err, TRAIN_ERR_CONFIG, "%s:%d: %s: expected a number or [h, w]",
