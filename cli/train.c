@@ -27,6 +27,7 @@ static const char *HELP =
     "  --checkpoint PATH   where to write checkpoints (overrides the config)\n"
     "  --threads T         BLAS threads (overrides the config)\n"
     "  --quiet             no progress lines\n"
+    "  --profile           print seconds per layer (forward, backward) at the end\n"
     "  --help              this text\n"
     "\n"
     "The final line is machine-readable:\n"
@@ -45,6 +46,8 @@ int cli_train(int argc, char **argv) {
         int has_val = i + 1 < argc;
         if (!strcmp(a, "--quiet")) {
             opts.quiet = 1;
+        } else if (!strcmp(a, "--profile")) {
+            opts.profile = 1;
         } else if (!strcmp(a, "--epochs") && has_val) {
             opts.epochs = atoi(argv[++i]);
             if (opts.epochs < 1) {

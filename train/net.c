@@ -3,6 +3,7 @@
  * earlier layers), so forward walks them up and backward walks them down. */
 #include <math.h>
 #include <string.h>
+#include <time.h>
 
 #include "net.h"
 
@@ -23,6 +24,8 @@ void train_net_free(train_net *net) {
     free(net->grads);
     free(net->param_table);
     free(net->state);
+    free(net->prof_fwd);
+    free(net->prof_bwd);
     free(net);
 }
 
@@ -127,10 +130,38 @@ static void scale_channels(float *x, const float *mask, int n, int c, int hw) {
         }
 }
 
+static double now_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+void train_net_profile(train_net *net) {
+    free(net->prof_fwd);
+    free(net->prof_bwd);
+    net->prof_fwd = train_xcalloc((size_t)net->nlayers, sizeof(double));
+    net->prof_bwd = train_xcalloc((size_t)net->nlayers, sizeof(double));
+}
+
+void train_net_profile_print(const train_net *net, FILE *f) {
+    if (!net->prof_fwd) return;
+    double total = 0;
+    for (int i = 0; i < net->nlayers; i++) total += net->prof_fwd[i] + net->prof_bwd[i];
+    fprintf(f, "%-20s %-15s %10s %10s %7s\n", "layer", "op", "fwd s", "bwd s", "share");
+    for (int i = 1; i < net->nlayers; i++) {
+        const train_layer *L = &net->layers[i];
+        double t = net->prof_fwd[i] + net->prof_bwd[i];
+        fprintf(f, "%-20s %-15s %10.3f %10.3f %6.1f%%\n", L->name, train_op_name(L->op), net->prof_fwd[i],
+                net->prof_bwd[i], total > 0 ? 100.0 * t / total : 0.0);
+    }
+    fprintf(f, "%-20s %-15s %21.3f\n", "total", "", total);
+}
+
 const float *train_net_forward(train_net *net, const float *x, int n, int training) {
     TRAIN_ASSERT(net->act && n <= net->max_batch);
     memcpy(net->act[0], x, (size_t)n * sample_size(&net->layers[0]) * sizeof(float));
     for (int i = 1; i < net->nlayers; i++) {
+        double t0 = net->prof_fwd ? now_s() : 0;
         train_layer *L = &net->layers[i];
         float *out = net->act[i];
         const float *in = net->act[L->inputs[0]];
@@ -201,6 +232,7 @@ const float *train_net_forward(train_net *net, const float *x, int n, int traini
             TRAIN_ASSERT(0);
         }
         if (L->out_mask) scale_channels(out, L->out_mask, n, L->c, L->h * L->w);
+        if (net->prof_fwd) net->prof_fwd[i] += now_s() - t0;
     }
     return net->act[net->output];
 }
@@ -210,6 +242,7 @@ void train_net_backward(train_net *net, const float *dout, int n) {
         memset(net->dact[i], 0, (size_t)n * sample_size(&net->layers[i]) * sizeof(float));
     memcpy(net->dact[net->output], dout, (size_t)n * sample_size(&net->layers[net->output]) * sizeof(float));
     for (int i = net->nlayers - 1; i >= 1; i--) {
+        double t0 = net->prof_bwd ? now_s() : 0;
         train_layer *L = &net->layers[i];
         float *dy = net->dact[i];
         size_t count = (size_t)n * sample_size(L);
@@ -283,6 +316,7 @@ void train_net_backward(train_net *net, const float *dout, int n) {
         case TRAIN_OP_COUNT_:
             TRAIN_ASSERT(0);
         }
+        if (net->prof_bwd) net->prof_bwd[i] += now_s() - t0;
     }
 }
 

@@ -16,6 +16,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "ops.h"
 #include "status.h"
@@ -104,6 +105,9 @@ typedef struct train_net {
     float *scratch;                 /* shared conv scratch */
     size_t scratch_floats;
     uint64_t rng;                   /* dropout */
+
+    /* profiling (train_net_profile): seconds per layer, forward / backward */
+    double *prof_fwd, *prof_bwd;
 } train_net;
 
 /* Load and validate a model YAML; infers shapes and lays out parameters.
@@ -131,6 +135,11 @@ const float *train_net_forward(train_net *net, const float *x, int n, int traini
 /* Backward from dout (gradient of the output activations, n rows);
  * accumulates parameter gradients into net->grads (caller zeroes). */
 void train_net_backward(train_net *net, const float *dout, int n);
+
+/* Start accumulating per-layer forward/backward seconds (zeroed here). */
+void train_net_profile(train_net *net);
+/* Print the per-layer times, sorted as the layers are, with shares. */
+void train_net_profile_print(const train_net *net, FILE *f);
 
 /* Counts of one layer, and totals over the network. */
 train_counts train_net_layer_counts(const train_net *net, int layer);

@@ -15,7 +15,7 @@ static double now_s(void) {
 }
 
 train_run_opts train_run_default_opts(void) {
-    train_run_opts o = {NULL, 0, 0, 0, NULL};
+    train_run_opts o = {NULL, 0, 0, 0, 0, NULL};
     return o;
 }
 
@@ -109,6 +109,9 @@ void train_evaluate(train_net *net, const train_dataset *ds, int batch, train_lo
     size_t sample = (size_t)ds->c * ds->h * ds->w;
     double total = 0;
     long correct = 0;
+    /* evaluation is not part of the training profile */
+    double *pf = net->prof_fwd, *pb = net->prof_bwd;
+    net->prof_fwd = net->prof_bwd = NULL;
     train_net_reserve(net, batch);
     for (int s = 0; s < ds->count; s += batch) {
         int n = ds->count - s < batch ? ds->count - s : batch;
@@ -118,6 +121,8 @@ void train_evaluate(train_net *net, const train_dataset *ds, int batch, train_lo
         total += (double)batch_loss(NULL, &c, out, x, ds->y ? ds->y + s : NULL, n, k, loss) * n;
         correct += c;
     }
+    net->prof_fwd = pf;
+    net->prof_bwd = pb;
     *mean_loss = ds->count ? (float)(total / ds->count) : 0.0f;
     *acc = loss == TRAIN_LOSS_MSE ? -1.0f : ds->count ? (float)correct / (float)ds->count : 0.0f;
 }
@@ -172,6 +177,7 @@ train_status train_run(const train_config *cfg, const train_run_opts *opts_in, t
     if ((st = check_shapes(net, &train, cfg, err))) goto done;
     train_net_init(net, cfg->seed);
     train_net_reserve(net, cfg->batch);
+    if (opts.profile) train_net_profile(net);
 
     int epochs = opts.epochs > 0 ? opts.epochs : cfg->epochs;
     long steps_per_epoch = (train.count + cfg->batch - 1) / cfg->batch;
@@ -275,6 +281,7 @@ train_status train_run(const train_config *cfg, const train_run_opts *opts_in, t
         }
     }
     if (res->epochs_done == 0) res->epochs_done = meta.epoch;
+    if (opts.profile) train_net_profile_print(net, log);
     res->seconds = t_train;
     res->samples_per_s = t_train > 0 ? samples_done / t_train : 0;
 done_buf:

@@ -14,6 +14,7 @@ typedef struct {
     int epochs;             /* > 0 overrides the config's epochs */
     int stop_after;         /* > 0: stop after this epoch; the schedule still spans all epochs */
     int quiet;              /* no progress lines */
+    int profile;            /* print per-layer training times at the end */
     FILE *log;              /* progress output (default stderr) */
 } train_run_opts;
 
