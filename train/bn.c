@@ -1,7 +1,26 @@
-/* Batch normalization over (N, HW) per channel, tensor (N, C, HW). */
+/* Batch normalization over (N, HW) per channel, tensor (N, C, HW).
+ * Sums run in float over one (n, c) row (vectorized) and in double across
+ * rows, which keeps them accurate for large N·HW. */
 #include <math.h>
 
 #include "ops.h"
+
+static float row_sum(const float *x, size_t len) {
+    float s = 0.0f;
+#pragma omp simd reduction(+ : s)
+    for (size_t i = 0; i < len; i++) s += x[i];
+    return s;
+}
+
+static float row_centred_sq(const float *x, size_t len, float mu) {
+    float s = 0.0f;
+#pragma omp simd reduction(+ : s)
+    for (size_t i = 0; i < len; i++) {
+        float t = x[i] - mu;
+        s += t * t;
+    }
+    return s;
+}
 
 void train_bn_forward_train(float *out, float *mean, float *invstd,
                             float *running_mean, float *running_var,
@@ -9,20 +28,11 @@ void train_bn_forward_train(float *out, float *mean, float *invstd,
                             const train_bn_dims *d) {
     const size_t hw = (size_t)d->hw, m = (size_t)d->n * hw;
     for (int c = 0; c < d->c; c++) {
-        // two passes in double: mean, then centred sum of squares
+        // two passes: mean, then centred sum of squares
         double s = 0.0;
-        for (int n = 0; n < d->n; n++) {
-            const float *x = inp + ((size_t)n * d->c + c) * hw;
-            for (size_t i = 0; i < hw; i++) s += x[i];
-        }
+        for (int n = 0; n < d->n; n++) s += row_sum(inp + ((size_t)n * d->c + c) * hw, hw);
         double mu = s / (double)m, ss = 0.0;
-        for (int n = 0; n < d->n; n++) {
-            const float *x = inp + ((size_t)n * d->c + c) * hw;
-            for (size_t i = 0; i < hw; i++) {
-                double t = x[i] - mu;
-                ss += t * t;
-            }
-        }
+        for (int n = 0; n < d->n; n++) ss += row_centred_sq(inp + ((size_t)n * d->c + c) * hw, hw, (float)mu);
         double var = ss / (double)m;
         float is = (float)(1.0 / sqrt(var + d->eps));
         mean[c] = (float)mu;
@@ -37,6 +47,7 @@ void train_bn_forward_train(float *out, float *mean, float *invstd,
         for (int n = 0; n < d->n; n++) {
             const float *x = inp + ((size_t)n * d->c + c) * hw;
             float *y = out + ((size_t)n * d->c + c) * hw;
+#pragma omp simd
             for (size_t i = 0; i < hw; i++) y[i] = a * x[i] + b;
         }
     }
@@ -52,6 +63,7 @@ void train_bn_forward_eval(float *out, const float *inp, const float *gamma,
         for (int n = 0; n < d->n; n++) {
             const float *x = inp + ((size_t)n * d->c + c) * hw;
             float *y = out + ((size_t)n * d->c + c) * hw;
+#pragma omp simd
             for (size_t i = 0; i < hw; i++) y[i] = a * x[i] + b;
         }
     }
@@ -59,35 +71,41 @@ void train_bn_forward_eval(float *out, const float *inp, const float *gamma,
 
 /* Forward: xh = (x - μ)·σ⁻¹, y = γ·xh + β, with μ, σ over the M = N·HW values
  * of a channel. dβ = Σ dy, dγ = Σ dy·xh, and through μ and σ:
- *   dx = γ·σ⁻¹/M · (M·dy - Σ dy - xh · Σ dy·xh). */
+ *   dx = γ·σ⁻¹/M · (M·dy - Σ dy - xh · Σ dy·xh).
+ * Σ dy·xh = σ⁻¹·(Σ dy·x - μ·Σ dy), so one pass gives both sums. */
 void train_bn_backward(float *dinp, float *dgamma, float *dbeta, const float *dout,
                        const float *inp, const float *gamma, const float *mean,
                        const float *invstd, const train_bn_dims *d) {
     const size_t hw = (size_t)d->hw, m = (size_t)d->n * hw;
     for (int c = 0; c < d->c; c++) {
         float mu = mean[c], is = invstd[c];
-        double sdy = 0.0, sdyxh = 0.0;
+        double sdy = 0.0, sdyxc = 0.0;
         for (int n = 0; n < d->n; n++) {
             const float *x = inp + ((size_t)n * d->c + c) * hw;
             const float *dy = dout + ((size_t)n * d->c + c) * hw;
+            float a = 0.0f, b = 0.0f;
+#pragma omp simd reduction(+ : a, b)
             for (size_t i = 0; i < hw; i++) {
-                sdy += dy[i];
-                sdyxh += dy[i] * (x[i] - mu) * is;
+                a += dy[i];
+                b += dy[i] * (x[i] - mu);
             }
+            sdy += a;
+            sdyxc += b;
         }
+        double sdyxh = sdyxc * is;
         if (dbeta) dbeta[c] += (float)sdy;
         if (dgamma) dgamma[c] += (float)sdyxh;
         if (!dinp) continue;
+        /* dx = k·dy - k·mdy - k·mdyxh·is·(x - μ) = k·dy + (p·x + q) */
         float k = (gamma ? gamma[c] : 1.0f) * is;
         float mdy = (float)(sdy / (double)m), mdyxh = (float)(sdyxh / (double)m);
+        float p = -k * mdyxh * is, q = -k * mdy + k * mdyxh * is * mu;
         for (int n = 0; n < d->n; n++) {
             const float *x = inp + ((size_t)n * d->c + c) * hw;
             const float *dy = dout + ((size_t)n * d->c + c) * hw;
             float *dx = dinp + ((size_t)n * d->c + c) * hw;
-            for (size_t i = 0; i < hw; i++) {
-                float xh = (x[i] - mu) * is;
-                dx[i] += k * (dy[i] - mdy - xh * mdyxh);
-            }
+#pragma omp simd
+            for (size_t i = 0; i < hw; i++) dx[i] += k * dy[i] + p * x[i] + q;
         }
     }
 }
