@@ -1,9 +1,13 @@
 /* Batch normalization over (N, HW) per channel, tensor (N, C, HW).
  * Sums run in float over one (n, c) row (vectorized) and in double across
- * rows, which keeps them accurate for large N·HW. */
+ * rows, which keeps them accurate for large N·HW. Channels are independent
+ * and split across threads. */
 #include <math.h>
 
 #include "ops.h"
+
+/* below this many values a loop stays on one thread */
+#define PAR_MIN 32768
 
 static float row_sum(const float *x, size_t len) {
     float s = 0.0f;
@@ -27,6 +31,7 @@ void train_bn_forward_train(float *out, float *mean, float *invstd,
                             const float *inp, const float *gamma, const float *beta,
                             const train_bn_dims *d) {
     const size_t hw = (size_t)d->hw, m = (size_t)d->n * hw;
+#pragma omp parallel for schedule(static) if (m * d->c > PAR_MIN)
     for (int c = 0; c < d->c; c++) {
         // two passes: mean, then centred sum of squares
         double s = 0.0;
@@ -57,6 +62,7 @@ void train_bn_forward_eval(float *out, const float *inp, const float *gamma,
                            const float *beta, const float *running_mean,
                            const float *running_var, const train_bn_dims *d) {
     const size_t hw = (size_t)d->hw;
+#pragma omp parallel for schedule(static) if (hw * d->n * d->c > PAR_MIN)
     for (int c = 0; c < d->c; c++) {
         float is = 1.0f / sqrtf(running_var[c] + d->eps);
         float a = gamma ? gamma[c] * is : is, b = (beta ? beta[c] : 0.0f) - a * running_mean[c];
@@ -77,6 +83,7 @@ void train_bn_backward(float *dinp, float *dgamma, float *dbeta, const float *do
                        const float *inp, const float *gamma, const float *mean,
                        const float *invstd, const train_bn_dims *d) {
     const size_t hw = (size_t)d->hw, m = (size_t)d->n * hw;
+#pragma omp parallel for schedule(static) if (m * d->c > PAR_MIN)
     for (int c = 0; c < d->c; c++) {
         float mu = mean[c], is = invstd[c];
         double sdy = 0.0, sdyxc = 0.0;

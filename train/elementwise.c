@@ -3,11 +3,15 @@
 
 #include "ops.h"
 
+#define PAR_MIN 32768
+
 void train_add_forward(float *out, const float *a, const float *b, size_t count) {
+#pragma omp parallel for simd schedule(static) if (count > PAR_MIN)
     for (size_t i = 0; i < count; i++) out[i] = a[i] + b[i];
 }
 
 void train_accumulate(float *dx, const float *dout, size_t count) {
+#pragma omp parallel for simd schedule(static) if (count > PAR_MIN)
     for (size_t i = 0; i < count; i++) dx[i] += dout[i];
 }
 

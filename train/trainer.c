@@ -2,6 +2,7 @@
 
 #include <cblas.h>
 #include <math.h>
+#include <omp.h>
 #include <string.h>
 #include <time.h>
 
@@ -164,6 +165,8 @@ train_status train_run(const train_config *cfg, const train_run_opts *opts_in, t
     FILE *log = opts.log ? opts.log : stderr;
     memset(res, 0, sizeof *res);
     res->val_loss = res->val_acc = res->test_loss = res->test_acc = -1;
+    /* the engine's own loops (OpenMP) and BLAS share the thread budget */
+    omp_set_num_threads(cfg->threads);
     openblas_set_num_threads(cfg->threads);
 
     train_net *net = NULL;
