@@ -251,11 +251,11 @@ static hwcost_status parse_target(ydoc *y, hwcost_target *t) {
     t->nmem = seq_len(mem);
     t->nengines = seq_len(eng);
     if (t->nmem < 1 || t->nmem > HWCOST_MAX_MEM) return failn(y, mem, "memory: expected a list of 1..8 levels%s", "", "");
-    if (t->nengines < 1 || t->nengines > HWCOST_MAX_ENGINES)
-        return failn(y, eng, "engines: expected a list of 1..4 engines%s", "", "");
     yaml_node_t *connects[HWCOST_MAX_MEM], *mengine[HWCOST_MAX_MEM];
     for (int i = 0; i < t->nmem; i++)
         if (parse_memory(y, seq_item(y, mem, i), &t->mem[i], &connects[i], &mengine[i])) return HWCOST_ERR_CONFIG;
+    if (t->nengines < 1 || t->nengines > HWCOST_MAX_ENGINES)
+        return failn(y, eng, "engines: expected a list of 1..4 engines%s", "", "");
     for (int i = 0; i < t->nengines; i++)
         if (parse_engine(y, seq_item(y, eng, i), &t->engines[i])) return HWCOST_ERR_CONFIG;
     for (int i = 0; i < t->nmem; i++) {
