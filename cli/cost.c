@@ -180,7 +180,7 @@ static int parse_bits(const char *s, const char *opt, int *out) {
 
 /* Fills rows (conv/linear layers) and tensors (one per produced tensor). */
 static int build(const train_net *net, const hwcost_target *t, int wbits, int abits, row *rows,
-                 hwcost_tensor *tens, int *ntens, int *tens_layer) {
+                 hwcost_tensor *tens, int *ntens) {
     int *tid = malloc((size_t)net->nlayers * sizeof *tid);   /* layer -> tensor index */
     int n = 0, nrows = 0;
     for (int i = 0; i < net->nlayers; i++) {
@@ -190,7 +190,6 @@ static int build(const train_net *net, const hwcost_target *t, int wbits, int ab
         } else {
             const train_layer *L = &net->layers[i];
             tid[i] = n;
-            tens_layer[n] = i;
             tens[n] = (hwcost_tensor){L->c, L->h, L->w, i, i, hwcost_prec_single(abits)};
             n++;
         }
@@ -239,14 +238,13 @@ static int build(const train_net *net, const hwcost_target *t, int wbits, int ab
         r->act_bytes += g.value;
         r->engine = -1;
         for (int e = 0; e < t->nengines; e++) {
-            if (hwcost_latency_cycles(t, e, d, &g, &err) == HWCOST_OK) {
-                r->ok[e] = 1;
-                r->cyc[e] = g.value;
-                if (hwcost_engine_supports(&t->engines[e], d) && (r->engine < 0 || g.value < r->cycles))
-                    r->engine = e, r->cycles = g.value;
-            } else if (!strstr(err.msg, "does not run") && !strstr(err.msg, "groups = 1")) {
-                r->ok[e] = 0;   /* e.g. no MAC/cycle figure at this precision */
-            }
+            /* not ok: the engine cannot run the kind or grouping, or has
+             * no MAC/cycle figure at this precision */
+            r->ok[e] = hwcost_latency_cycles(t, e, d, &g, &err) == HWCOST_OK;
+            if (!r->ok[e]) continue;
+            r->cyc[e] = g.value;
+            if (hwcost_engine_supports(&t->engines[e], d) && (r->engine < 0 || g.value < r->cycles))
+                r->engine = e, r->cycles = g.value;
         }
         if (r->engine >= 0) {
             r->seconds = r->cycles / t->clock_hz;
@@ -259,7 +257,7 @@ static int build(const train_net *net, const hwcost_target *t, int wbits, int ab
 }
 
 static void print_memory(const hwcost_target *t, const train_net *net, const row *rows, int nrows,
-                         const hwcost_tensor *tens, int ntens, const int *tens_layer) {
+                         const hwcost_tensor *tens, int ntens) {
     char a[32], b[32], c[32];
     int step;
     double peak = hwcost_peak_activation_bytes(tens, ntens, NULL, NULL, &step);
@@ -268,7 +266,6 @@ static void print_memory(const hwcost_target *t, const train_net *net, const row
     printf("\nmemory: %s B = weights %s B + peak activations %s B (at layer '%s')\n",
            hwcost_fmt_thousands(wsum + peak, a, sizeof a), hwcost_fmt_thousands(wsum, b, sizeof b),
            hwcost_fmt_thousands(peak, c, sizeof c), net->layers[step].name);
-    (void)tens_layer;
     printf("memory levels of %s (%s):\n", t->name, t->path);
     for (int m = 0; m < t->nmem; m++) {
         const hwcost_memory *M = &t->mem[m];
@@ -347,9 +344,8 @@ int cli_cost(int argc, char **argv) {
     }
     row *rows = calloc((size_t)net->nlayers, sizeof *rows);
     hwcost_tensor *tens = calloc((size_t)net->nlayers, sizeof *tens);
-    int *tens_layer = calloc((size_t)net->nlayers, sizeof *tens_layer);
     int ntens = 0, rc = 0;
-    int nrows = build(net, t, wbits, abits, rows, tens, &ntens, tens_layer);
+    int nrows = build(net, t, wbits, abits, rows, tens, &ntens);
     if (nrows < 0) {
         rc = 1;
         goto done;
@@ -384,12 +380,11 @@ int cli_cost(int argc, char **argv) {
         if (nnone)
             printf("note: %d layer(s) have no engine on %s at w%d a%d (not in the latency total)\n", nnone, t->name,
                    wbits, abits);
-        print_memory(t, net, rows, nrows, tens, ntens, tens_layer);
+        print_memory(t, net, rows, nrows, tens, ntens);
     }
 done:
     free(rows);
     free(tens);
-    free(tens_layer);
     train_net_free(net);
     free(t);
     return rc;

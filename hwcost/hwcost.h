@@ -46,8 +46,8 @@ typedef enum {
     HWCOST_CONV = 0,   /* conv2d / conv1d (kh = 1, oh = 1), grouped if groups > 1 */
     HWCOST_DEPTHWISE,  /* groups = channels; cout is ignored (= cin) */
     HWCOST_LINEAR,     /* fully connected; kernel and output size are taken as 1 */
-    HWCOST_ADD,        /* no weights, no MACs */
-    HWCOST_POOL,       /* no weights, no MACs */
+    HWCOST_ADD,        /* no weights, no MACs; latency not modelled (0) */
+    HWCOST_POOL,       /* no weights, no MACs; latency not modelled (0) */
     HWCOST_KIND_COUNT_
 } hwcost_kind;
 

@@ -38,6 +38,7 @@ static int has_bits(const double *list, int n, double b) {
 /* Kind and grouping only (precision is the model's business). */
 static hwcost_status check_kind(const hwcost_target *t, const hwcost_engine *e, const hwcost_layer *l,
                                 hwcost_error *err) {
+    if (l->kind == HWCOST_ADD || l->kind == HWCOST_POOL) return HWCOST_OK;   /* not modelled: 0 */
     if (!(e->ops & (1u << l->kind)))
         return hwcost_fail(err, HWCOST_ERR_UNSUPPORTED, "%s engine '%s' (%s:%d) does not run %s layers",
                            t->name, e->name, t->path, e->line, hwcost_kind_name(l->kind));

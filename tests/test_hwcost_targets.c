@@ -135,6 +135,15 @@ static void test_table_models_by_hand(void **state) {
     NEAR(cyc(&m, "core", l),
          512000 * (0.5 * (0.25 / 3.9 + 0.75 / 2.1) + 0.5 * (0.25 / 2.5 + 0.75 / 2.1)));
 
+    /* partials in θ: d/dθw_j = Σ_i θa_i f(a_i, w_j), d/dθa_i = Σ_j θw_j f(a_i, w_j) */
+    hwcost_grad g;
+    assert_int_equal(hwcost_latency_cycles(&m, 0, &l, &g, NULL), HWCOST_OK);
+    NEAR(g.d_w[0], 512000 * (0.5 / 3.9 + 0.5 / 2.5));
+    NEAR(g.d_a[1], 512000 * (0.25 / 2.5 + 0.75 / 2.1));
+    /* add and pool layers: nothing to count, on any engine */
+    hwcost_layer add = mk(HWCOST_ADD, 16, 16, 1, 1, 28, 28, 0);
+    NEAR(cyc(&m, "core", add), 0);
+
     hwcost_target n = load("ne16");
     /* padded: ceil(Cout/32)·32 · ceil(Cin/16)·16 · ceil(OX/3)·3 · ceil(OY/3)·3 · k / 128 */
     NEAR(cyc(&n, "ne16", conv3x3()), 32400);      /* 32·16·30·30·9 / 128 */
