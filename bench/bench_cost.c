@@ -59,8 +59,9 @@ static void describe(const train_net *net, net_desc *d) {
         const train_layer *I = &net->layers[L->inputs[0]];
         hwcost_layer *l = &d->l[d->n++];
         *l = hwcost_layer_default();
-        l->kind = L->op == TRAIN_OP_LINEAR ? HWCOST_LINEAR
-                  : (L->groups > 1 && L->groups == L->c) ? HWCOST_DEPTHWISE : HWCOST_CONV;
+        l->kind = L->op == TRAIN_OP_LINEAR               ? HWCOST_LINEAR
+                  : (L->groups > 1 && L->groups == L->c) ? HWCOST_DEPTHWISE
+                                                         : HWCOST_CONV;
         l->cin = L->op == TRAIN_OP_LINEAR ? (double)I->c * I->h * I->w : I->c;
         l->cout = L->c;
         if (L->op == TRAIN_OP_CONV) {
@@ -149,7 +150,8 @@ int main(int argc, char **argv) {
     }
     double step_s = (now() - t0) / steps;
     printf("model %s: %d conv/linear layers, %d tensors, %d targets\n", net->name, d.n, d.nt, NT);
-    printf("cost + gradients, all models and targets: %.3g s (%ld reps; checksum %.6g)\n", cost_s, reps, chk / reps);
+    printf("cost + gradients, all models and targets: %.3g s (%ld reps; checksum %.6g)\n", cost_s, reps,
+           chk / reps);
     printf("training step (forward + backward, batch %d): %.3g s\n", batch, step_s);
     printf("ratio cost / step: %.3g (%.5f%%; budget 1%%)\n", cost_s / step_s, 100 * cost_s / step_s);
     free(x);

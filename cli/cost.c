@@ -13,6 +13,7 @@
 #include "hwcost.h"
 #include "train.h"
 
+/* clang-format off */
 static const char *HELP =
     "usage: dnas cost MODEL.yaml --target T [--wbits 8] [--abits 8] [--csv]\n"
     "\n"
@@ -54,6 +55,7 @@ static const char *HELP =
     "holds what its 'holds' list says: the network's weights and/or peak\n"
     "activations, or the largest single layer's weights / activations (for\n"
     "levels that deploy tiles through, an overflow means tiling, not failure).\n";
+/* clang-format on */
 
 /* Target file from a name or a path. */
 static int resolve_target(const char *t, char *path, size_t len) {
@@ -81,20 +83,21 @@ static int resolve_target(const char *t, char *path, size_t len) {
 static int tensor_of(const train_net *net, int i) {
     while (i > 0) {
         train_op op = net->layers[i].op;
-        if (op != TRAIN_OP_BN && op != TRAIN_OP_RELU && op != TRAIN_OP_DROPOUT && op != TRAIN_OP_FLATTEN) break;
+        if (op != TRAIN_OP_BN && op != TRAIN_OP_RELU && op != TRAIN_OP_DROPOUT && op != TRAIN_OP_FLATTEN)
+            break;
         i = net->layers[i].inputs[0];
     }
     return i;
 }
 
 typedef struct {
-    int layer;              /* index in the net */
+    int layer; /* index in the net */
     hwcost_layer d;
     double v[HWCOST_MODEL_COUNT_];
     double act_bytes;
     double cyc[HWCOST_MAX_ENGINES];
     int ok[HWCOST_MAX_ENGINES];
-    int engine;             /* chosen, -1 none */
+    int engine; /* chosen, -1 none */
     double cycles, seconds, joules;
 } row;
 
@@ -115,9 +118,16 @@ static void print_row(int csv, const hwcost_target *t, const char *name, const c
         printf("%s,%s", name, kind);
     else
         printf("%-16s %-9s", name, kind);
-    double cols[] = {r->d.cin, r->d.cout, r->v[HWCOST_PARAMS], r->v[HWCOST_PARAMS_NO_BIAS], r->v[HWCOST_MACS],
-                     r->v[HWCOST_MACS_NO_BIAS], r->v[HWCOST_BIT_PARAMS], r->v[HWCOST_BIT_OPS],
-                     r->v[HWCOST_WEIGHT_BYTES], r->act_bytes};
+    double cols[] = {r->d.cin,
+                     r->d.cout,
+                     r->v[HWCOST_PARAMS],
+                     r->v[HWCOST_PARAMS_NO_BIAS],
+                     r->v[HWCOST_MACS],
+                     r->v[HWCOST_MACS_NO_BIAS],
+                     r->v[HWCOST_BIT_PARAMS],
+                     r->v[HWCOST_BIT_OPS],
+                     r->v[HWCOST_WEIGHT_BYTES],
+                     r->act_bytes};
     static const int widths[] = {5, 5, 8, 8, 10, 10, 10, 12, 8, 9};
     for (int c = 0; c < 10; c++) {
         fmt_num(b, sizeof b, cols[c], strcmp(name, "total") || c >= 2);
@@ -147,8 +157,8 @@ static void print_row(int csv, const hwcost_target *t, const char *name, const c
 }
 
 static void print_header(int csv, const hwcost_target *t) {
-    static const char *cols[] = {"cin", "cout", "params", "params_nb", "macs", "macs_nb",
-                                 "bit_params", "bit_ops", "w_bytes", "act_bytes"};
+    static const char *cols[] = {"cin",     "cout",       "params",  "params_nb", "macs",
+                                 "macs_nb", "bit_params", "bit_ops", "w_bytes",   "act_bytes"};
     static const int widths[] = {5, 5, 8, 8, 10, 10, 10, 12, 8, 9};
     if (csv) {
         printf("layer,kind");
@@ -181,7 +191,7 @@ static int parse_bits(const char *s, const char *opt, int *out) {
 /* Fills rows (conv/linear layers) and tensors (one per produced tensor). */
 static int build(const train_net *net, const hwcost_target *t, int wbits, int abits, row *rows,
                  hwcost_tensor *tens, int *ntens) {
-    int *tid = malloc((size_t)net->nlayers * sizeof *tid);   /* layer -> tensor index */
+    int *tid = malloc((size_t)net->nlayers * sizeof *tid); /* layer -> tensor index */
     int n = 0, nrows = 0;
     for (int i = 0; i < net->nlayers; i++) {
         int src = tensor_of(net, i);
@@ -212,7 +222,8 @@ static int build(const train_net *net, const hwcost_target *t, int wbits, int ab
             d->kind = HWCOST_LINEAR;
             d->cin = (double)I->c * I->h * I->w;
         } else {
-            d->kind = L->groups > 1 && L->groups == L->c && L->groups == I->c ? HWCOST_DEPTHWISE : HWCOST_CONV;
+            d->kind =
+                L->groups > 1 && L->groups == L->c && L->groups == I->c ? HWCOST_DEPTHWISE : HWCOST_CONV;
             d->cin = I->c;
             d->kh = L->kh, d->kw = L->kw, d->k = L->kh * L->kw;
             d->oh = L->h, d->ow = L->w;
@@ -282,16 +293,18 @@ static void print_memory(const hwcost_target *t, const train_net *net, const row
         if (M->holds & HWCOST_HOLD_LAYER_ACTIVATIONS) use += la;
         hwcost_fmt_thousands(use, a, sizeof a);
         hwcost_fmt_thousands(M->bytes, b, sizeof b);
-        const char *what = M->holds == HWCOST_HOLD_NETWORK_WEIGHTS ? "weights"
+        const char *what = M->holds == HWCOST_HOLD_NETWORK_WEIGHTS       ? "weights"
                            : M->holds == HWCOST_HOLD_NETWORK_ACTIVATIONS ? "activations"
-                           : (M->holds & (HWCOST_HOLD_LAYER_WEIGHTS | HWCOST_HOLD_LAYER_ACTIVATIONS)) ? "largest layer"
-                                                                                                     : "network";
+                           : (M->holds & (HWCOST_HOLD_LAYER_WEIGHTS | HWCOST_HOLD_LAYER_ACTIVATIONS))
+                               ? "largest layer"
+                               : "network";
         if (llround(use) <= llround(M->bytes))
             printf("  %s: %s B of %s B — fits, %s B free (%s)\n", M->name, a, b,
                    hwcost_fmt_thousands(M->bytes - use, c, sizeof c), what);
         else
             printf("  %s: %s B of %s B — does not fit by %s B (%s%s)\n", M->name, a, b,
-                   hwcost_fmt_thousands(use - M->bytes, c, sizeof c), what, M->tiled ? "; deploy must tile" : "");
+                   hwcost_fmt_thousands(use - M->bytes, c, sizeof c), what,
+                   M->tiled ? "; deploy must tile" : "");
     }
 }
 
@@ -325,8 +338,10 @@ int cli_cost(int argc, char **argv) {
     hwcost_target *t = malloc(sizeof *t);
     hwcost_error herr;
     if (!resolve_target(target, tpath, sizeof tpath)) {
-        fprintf(stderr, "dnas cost: target '%s' not found (looked for configs/targets/%s.yaml in ., "
-                        "$DNAS_SOURCE_DIR and %s)\n", target, target, DNAS_SOURCE_DIR);
+        fprintf(stderr,
+                "dnas cost: target '%s' not found (looked for configs/targets/%s.yaml in ., "
+                "$DNAS_SOURCE_DIR and %s)\n",
+                target, target, DNAS_SOURCE_DIR);
         free(t);
         return 1;
     }
@@ -372,14 +387,18 @@ int cli_cost(int argc, char **argv) {
                t->clock_hz / 1e6, wbits, abits);
     print_header(csv, t);
     for (int r = 0; r < nrows; r++)
-        print_row(csv, t, net->layers[rows[r].layer].name, hwcost_kind_name(rows[r].d.kind), &rows[r], rows[r].ok);
-    if (!csv) printf("%.*s\n", 150, "------------------------------------------------------------------------------------------------------------------------------------------------------");
+        print_row(csv, t, net->layers[rows[r].layer].name, hwcost_kind_name(rows[r].d.kind), &rows[r],
+                  rows[r].ok);
+    if (!csv)
+        printf("%.*s\n", 150,
+               "---------------------------------------------------------------------------------------------"
+               "---------------------------------------------------------");
     print_row(csv, t, "total", "", &total, eng_ok);
     if (!csv) {
         printf("(total act_bytes: the largest layer's; total cycles/us/uJ: layers with an engine)\n");
         if (nnone)
-            printf("note: %d layer(s) have no engine on %s at w%d a%d (not in the latency total)\n", nnone, t->name,
-                   wbits, abits);
+            printf("note: %d layer(s) have no engine on %s at w%d a%d (not in the latency total)\n", nnone,
+                   t->name, wbits, abits);
         print_memory(t, net, rows, nrows, tens, ntens);
     }
 done:

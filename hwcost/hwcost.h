@@ -43,11 +43,11 @@ const char *hwcost_status_name(hwcost_status s);
 #define HWCOST_MAX_PREC 8
 
 typedef enum {
-    HWCOST_CONV = 0,   /* conv2d / conv1d (kh = 1, oh = 1), grouped if groups > 1 */
-    HWCOST_DEPTHWISE,  /* groups = channels; cout is ignored (= cin) */
-    HWCOST_LINEAR,     /* fully connected; kernel and output size are taken as 1 */
-    HWCOST_ADD,        /* no weights, no MACs; latency not modelled (0) */
-    HWCOST_POOL,       /* no weights, no MACs; latency not modelled (0) */
+    HWCOST_CONV = 0,  /* conv2d / conv1d (kh = 1, oh = 1), grouped if groups > 1 */
+    HWCOST_DEPTHWISE, /* groups = channels; cout is ignored (= cin) */
+    HWCOST_LINEAR,    /* fully connected; kernel and output size are taken as 1 */
+    HWCOST_ADD,       /* no weights, no MACs; latency not modelled (0) */
+    HWCOST_POOL,      /* no weights, no MACs; latency not modelled (0) */
     HWCOST_KIND_COUNT_
 } hwcost_kind;
 
@@ -67,14 +67,14 @@ typedef struct {
  * 1-D conv (kh = 1) has kx = k. OX = ow, OY = oh. */
 typedef struct {
     hwcost_kind kind;
-    double cin, cout;   /* (soft) input / output channels */
-    double k;           /* (soft) kernel taps, kh·kw at init */
+    double cin, cout; /* (soft) input / output channels */
+    double k;         /* (soft) kernel taps, kh·kw at init */
     int kh, kw;
-    int oh, ow;         /* output height / width */
-    int groups;         /* conv groups (>= 1); ignored for depthwise */
-    int bias;           /* 1 when the layer has a bias (32-bit when stored) */
-    hwcost_prec w;      /* weight precisions (default {8}: 1.0) */
-    hwcost_prec a;      /* input activation precisions (default {8}: 1.0) */
+    int oh, ow;    /* output height / width */
+    int groups;    /* conv groups (>= 1); ignored for depthwise */
+    int bias;      /* 1 when the layer has a bias (32-bit when stored) */
+    hwcost_prec w; /* weight precisions (default {8}: 1.0) */
+    hwcost_prec a; /* input activation precisions (default {8}: 1.0) */
 } hwcost_layer;
 
 /* A conv layer with everything at 1 and 8/8 bits; set the fields after. */
@@ -88,20 +88,20 @@ hwcost_status hwcost_layer_check(const hwcost_layer *l, hwcost_error *err);
 typedef struct {
     double value;
     double d_cin, d_cout, d_k;
-    double d_w[HWCOST_MAX_PREC];   /* d value / d w.prob[j] */
-    double d_a[HWCOST_MAX_PREC];   /* d value / d a.prob[i] */
+    double d_w[HWCOST_MAX_PREC]; /* d value / d w.prob[j] */
+    double d_a[HWCOST_MAX_PREC]; /* d value / d a.prob[i] */
 } hwcost_grad;
 
 /* ---- target-independent models ------------------------------------------- */
 
 typedef enum {
-    HWCOST_PARAMS = 0,       /* Cout·(Cin/groups·Πk + bias); depthwise Cin·(Πk + bias) */
-    HWCOST_PARAMS_NO_BIAS,   /* the same without the bias term */
-    HWCOST_MACS,             /* params × OX·OY: a bias add counts as one op */
-    HWCOST_MACS_NO_BIAS,     /* params_no_bias × OX·OY */
-    HWCOST_BIT_PARAMS,       /* params_no_bias · w_bits (= Πk·Cin·Cout·w_bits for groups 1) */
-    HWCOST_BIT_OPS,          /* macs_no_bias · w_bits · a_bits */
-    HWCOST_WEIGHT_BYTES,     /* ceil(params_no_bias·w_bits/8) + 4·Cout if bias (32-bit) */
+    HWCOST_PARAMS = 0,     /* Cout·(Cin/groups·Πk + bias); depthwise Cin·(Πk + bias) */
+    HWCOST_PARAMS_NO_BIAS, /* the same without the bias term */
+    HWCOST_MACS,           /* params × OX·OY: a bias add counts as one op */
+    HWCOST_MACS_NO_BIAS,   /* params_no_bias × OX·OY */
+    HWCOST_BIT_PARAMS,     /* params_no_bias · w_bits (= Πk·Cin·Cout·w_bits for groups 1) */
+    HWCOST_BIT_OPS,        /* macs_no_bias · w_bits · a_bits */
+    HWCOST_WEIGHT_BYTES,   /* ceil(params_no_bias·w_bits/8) + 4·Cout if bias (32-bit) */
     HWCOST_MODEL_COUNT_
 } hwcost_model;
 
@@ -150,10 +150,10 @@ typedef struct {
     char name[HWCOST_NAME_LEN];
     double bytes;
     int nconnects;
-    int connects[HWCOST_MAX_MEM];   /* indices of connected levels */
-    unsigned holds;                 /* hwcost_hold bits */
-    int engine;                     /* -1: all engines, else only layers on this engine */
-    int tiled;                      /* 1: deploy tiles layers through it (overflow is not fatal) */
+    int connects[HWCOST_MAX_MEM]; /* indices of connected levels */
+    unsigned holds;               /* hwcost_hold bits */
+    int engine;                   /* -1: all engines, else only layers on this engine */
+    int tiled;                    /* 1: deploy tiles layers through it (overflow is not fatal) */
     int line;
 } hwcost_memory;
 
@@ -168,19 +168,19 @@ typedef struct {
 
 typedef struct {
     char name[HWCOST_NAME_LEN];
-    int model;                      /* index into the latency-model registry */
-    unsigned ops;                   /* bit (1 << hwcost_kind) per supported kind */
-    int grouped;                    /* 1: conv with groups > 1 supported */
+    int model;    /* index into the latency-model registry */
+    unsigned ops; /* bit (1 << hwcost_kind) per supported kind */
+    int grouped;  /* 1: conv with groups > 1 supported */
     int nwbits, nabits;
     double wbits[HWCOST_MAX_PREC], abits[HWCOST_MAX_PREC];
     double power_w;
     double peak_macs_per_cycle;
     int nmpc;
-    hwcost_mpc mpc[HWCOST_MAX_TABLE];      /* MAC/cycle by (a, w) */
+    hwcost_mpc mpc[HWCOST_MAX_TABLE]; /* MAC/cycle by (a, w) */
     int ngran;
-    hwcost_named gran[HWCOST_MAX_PARAMS];  /* granularity, e.g. cout: 16 */
+    hwcost_named gran[HWCOST_MAX_PARAMS]; /* granularity, e.g. cout: 16 */
     int nparams;
-    hwcost_named params[HWCOST_MAX_PARAMS];/* model constants */
+    hwcost_named params[HWCOST_MAX_PARAMS]; /* model constants */
     int line;
 } hwcost_engine;
 
@@ -196,16 +196,16 @@ typedef struct {
      * channels (ODiMO); nparallel = 0 when the target has none */
     int nparallel;
     int parallel[HWCOST_MAX_ENGINES];
-    double parallel_power_w;        /* power while all run at once */
-    double smooth_max_tau;          /* temperature of the smooth max, cycles */
+    double parallel_power_w; /* power while all run at once */
+    double smooth_max_tau;   /* temperature of the smooth max, cycles */
 } hwcost_target;
 
 /* Loads and validates a target YAML. Errors name the file and line. */
 hwcost_status hwcost_target_load(hwcost_target *t, const char *path, hwcost_error *err);
 hwcost_status hwcost_target_load_string(hwcost_target *t, const char *yaml, const char *path,
                                         hwcost_error *err);
-int hwcost_target_engine(const hwcost_target *t, const char *name);   /* index or -1 */
-int hwcost_target_memory(const hwcost_target *t, const char *name);   /* index or -1 */
+int hwcost_target_engine(const hwcost_target *t, const char *name); /* index or -1 */
+int hwcost_target_memory(const hwcost_target *t, const char *name); /* index or -1 */
 /* A named model constant / granularity of an engine, or `dflt` when absent. */
 double hwcost_engine_param(const hwcost_engine *e, const char *name, double dflt);
 double hwcost_engine_gran(const hwcost_engine *e, const char *name, double dflt);
@@ -218,8 +218,8 @@ const char *hwcost_latency_model_name(int i);
 
 /* Latency of one layer on one engine, in cycles, with its partials.
  * HWCOST_ERR_UNSUPPORTED when the engine cannot run the layer. */
-hwcost_status hwcost_latency_cycles(const hwcost_target *t, int engine, const hwcost_layer *l,
-                                    hwcost_grad *g, hwcost_error *err);
+hwcost_status hwcost_latency_cycles(const hwcost_target *t, int engine, const hwcost_layer *l, hwcost_grad *g,
+                                    hwcost_error *err);
 /* The same in seconds (cycles / clock_hz). */
 hwcost_status hwcost_latency_seconds(const hwcost_target *t, int engine, const hwcost_layer *l,
                                      hwcost_grad *g, hwcost_error *err);
@@ -234,10 +234,10 @@ hwcost_status hwcost_energy(const hwcost_target *t, int engine, const hwcost_lay
  * energy (J) = P_all·t_min + Σ_e P_e·(t_e - t_min) (t in seconds), which for
  * two engines is REFERENCE's P_both·t_min + P_ana(t_a-t_min) + P_dig(t_d-t_min).
  * g[e] gets the partials with respect to layers[e]. */
-hwcost_status hwcost_parallel_latency(const hwcost_target *t, const hwcost_layer *layers,
-                                      double *cycles, hwcost_grad *g, hwcost_error *err);
-hwcost_status hwcost_parallel_energy(const hwcost_target *t, const hwcost_layer *layers,
-                                     double *joules, hwcost_grad *g, hwcost_error *err);
+hwcost_status hwcost_parallel_latency(const hwcost_target *t, const hwcost_layer *layers, double *cycles,
+                                      hwcost_grad *g, hwcost_error *err);
+hwcost_status hwcost_parallel_energy(const hwcost_target *t, const hwcost_layer *layers, double *joules,
+                                     hwcost_grad *g, hwcost_error *err);
 
 /* Thousands separators: 612345 -> "612,345" (rounded to an integer). */
 const char *hwcost_fmt_thousands(double v, char *buf, size_t len);

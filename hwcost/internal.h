@@ -16,8 +16,8 @@ typedef struct {
     double v, dcin, dcout, dk;
 } hwcost_pt;
 
-typedef hwcost_status (*hwcost_pair_fn)(const void *ctx, const hwcost_layer *l, double abits,
-                                        double wbits, hwcost_pt *p, hwcost_error *err);
+typedef hwcost_status (*hwcost_pair_fn)(const void *ctx, const hwcost_layer *l, double abits, double wbits,
+                                        hwcost_pt *p, hwcost_error *err);
 
 /* g = Σ_ij θa_i θw_j f(a_i, w_j) with all partials; pairs with w_bits = 0
  * cost 0 and are not evaluated. */
@@ -44,16 +44,16 @@ typedef struct {
     const char *name;
     hwcost_status (*cycles)(const hwcost_target *t, const hwcost_engine *e, const hwcost_layer *l,
                             double abits, double wbits, hwcost_pt *p, hwcost_error *err);
-    const char *const *params;   /* constants the model reads from `params:` (NULL-terminated) */
-    int needs_table;             /* 1: needs a macs_per_cycle table */
+    const char *const *params; /* constants the model reads from `params:` (NULL-terminated) */
+    int needs_table;           /* 1: needs a macs_per_cycle table */
 } hwcost_latency_model;
 
 extern const hwcost_latency_model *const HWCOST_LATENCY_MODELS[];
 extern const int HWCOST_NLATENCY_MODELS;
 
 /* Registered models (one file each). */
-extern const hwcost_latency_model hwcost_lat_diana_digital, hwcost_lat_diana_analog,
-    hwcost_lat_gap8, hwcost_lat_mac_table, hwcost_lat_ne16, hwcost_lat_cortex_m;
+extern const hwcost_latency_model hwcost_lat_diana_digital, hwcost_lat_diana_analog, hwcost_lat_gap8,
+    hwcost_lat_mac_table, hwcost_lat_ne16, hwcost_lat_cortex_m;
 
 /* MAC/cycle of an engine for (a, w), or a clear error naming the engine. */
 hwcost_status hwcost_engine_mpc(const hwcost_engine *e, double abits, double wbits, double *mpc,

@@ -22,7 +22,7 @@ static hwcost_status digital(const hwcost_target *t, const hwcost_engine *e, con
     double B = hwcost_engine_gran(e, "cout", 16), X = hwcost_engine_gran(e, "ox", 16);
     double io = hwcost_engine_param(e, "io_bytes_per_cycle", 8);
     double cx = hwcost_ceil(g.ox / X);
-    double rest = cx * g.oy * g.k;   /* ceil(OX/X)·OY·kx·ky */
+    double rest = cx * g.oy * g.k; /* ceil(OX/X)·OY·kx·ky */
     if (g.depthwise) {
         /* ceil(1/B) = 1: cycles = Cin·rest + OX·OY·2·Cin/io */
         p->v = g.cin * rest + (g.cin >= 1 ? g.ox * g.oy * 2 * g.cin / io : 0);
@@ -48,7 +48,8 @@ static hwcost_status analog(const hwcost_target *t, const hwcost_engine *e, cons
     double cin_block = hwcost_engine_param(e, "cin_block", 128);
     double min_rows = hwcost_engine_param(e, "min_rows", 64);
     double max_unroll = hwcost_engine_param(e, "max_unroll", 8);
-    double load = hwcost_engine_param(e, "load_cycles", 8), step = hwcost_engine_param(e, "step_cycles", 18.2);
+    double load = hwcost_engine_param(e, "load_cycles", 8),
+           step = hwcost_engine_param(e, "step_cycles", 18.2);
     double u = 1;
     for (double c = 2; c <= max_unroll; c *= 2)
         if (c * g.cout <= cols && (c + g.kx - 1) * fmax(min_rows, g.cin) * g.ky <= rows) u = c;
@@ -61,6 +62,6 @@ static hwcost_status analog(const hwcost_target *t, const hwcost_engine *e, cons
     return HWCOST_OK;
 }
 
-static const char *const ANALOG_PARAMS[] = {"rows", "cols", "cin_block", "min_rows", "max_unroll",
-                                            "load_cycles", "step_cycles", NULL};
+static const char *const ANALOG_PARAMS[] = {"rows",       "cols",        "cin_block",   "min_rows",
+                                            "max_unroll", "load_cycles", "step_cycles", NULL};
 const hwcost_latency_model hwcost_lat_diana_analog = {"diana_analog", analog, ANALOG_PARAMS, 0};

@@ -67,7 +67,8 @@ static hwcost_status cortex_m(const hwcost_target *t, const hwcost_engine *e, co
     hwcost_status st = hwcost_engine_mpc(e, abits, wbits, &mpc, err);
     if (st) return st;
     hwcost_geom g = hwcost_geom_of(l);
-    double im2col = hwcost_engine_param(e, "im2col_cycles", 1), out = hwcost_engine_param(e, "out_cycles", 10);
+    double im2col = hwcost_engine_param(e, "im2col_cycles", 1),
+           out = hwcost_engine_param(e, "out_cycles", 10);
     if (g.depthwise) mpc *= hwcost_engine_param(e, "depthwise_efficiency", 0.5);
     hwcost_pt w = hwcost_params_nb(l);
     double pix = g.ox * g.oy, s = pix / mpc;

@@ -38,7 +38,7 @@ static int has_bits(const double *list, int n, double b) {
 /* Kind and grouping only (precision is the model's business). */
 static hwcost_status check_kind(const hwcost_target *t, const hwcost_engine *e, const hwcost_layer *l,
                                 hwcost_error *err) {
-    if (l->kind == HWCOST_ADD || l->kind == HWCOST_POOL) return HWCOST_OK;   /* not modelled: 0 */
+    if (l->kind == HWCOST_ADD || l->kind == HWCOST_POOL) return HWCOST_OK; /* not modelled: 0 */
     if (!(e->ops & (1u << l->kind)))
         return hwcost_fail(err, HWCOST_ERR_UNSUPPORTED, "%s engine '%s' (%s:%d) does not run %s layers",
                            t->name, e->name, t->path, e->line, hwcost_kind_name(l->kind));
@@ -68,12 +68,12 @@ typedef struct {
 static hwcost_status pair_latency(const void *ctx, const hwcost_layer *l, double abits, double wbits,
                                   hwcost_pt *p, hwcost_error *err) {
     const lat_ctx *c = ctx;
-    if (l->kind == HWCOST_ADD || l->kind == HWCOST_POOL) return HWCOST_OK;   /* not modelled: 0 */
+    if (l->kind == HWCOST_ADD || l->kind == HWCOST_POOL) return HWCOST_OK; /* not modelled: 0 */
     return c->m->cycles(c->t, c->e, l, abits, wbits, p, err);
 }
 
-hwcost_status hwcost_latency_cycles(const hwcost_target *t, int engine, const hwcost_layer *l,
-                                    hwcost_grad *g, hwcost_error *err) {
+hwcost_status hwcost_latency_cycles(const hwcost_target *t, int engine, const hwcost_layer *l, hwcost_grad *g,
+                                    hwcost_error *err) {
     memset(g, 0, sizeof *g);
     if (engine < 0 || engine >= t->nengines)
         return hwcost_fail(err, HWCOST_ERR_INVALID, "%s: engine %d out of range", t->name, engine);
@@ -144,7 +144,8 @@ hwcost_status hwcost_parallel_energy(const hwcost_target *t, const hwcost_layer 
         psum += t->engines[t->parallel[e]].power_w;
     }
     double tmin = c[amin] / t->clock_hz, en = t->parallel_power_w * tmin;
-    for (int e = 0; e < t->nparallel; e++) en += t->engines[t->parallel[e]].power_w * (c[e] / t->clock_hz - tmin);
+    for (int e = 0; e < t->nparallel; e++)
+        en += t->engines[t->parallel[e]].power_w * (c[e] / t->clock_hz - tmin);
     for (int e = 0; e < t->nparallel; e++) {
         double de = t->engines[t->parallel[e]].power_w + (e == amin ? t->parallel_power_w - psum : 0);
         hwcost_grad_scale(&g[e], de / t->clock_hz);

@@ -67,7 +67,7 @@ hwcost_status hwcost_mix(const hwcost_layer *l, hwcost_pair_fn f, const void *ct
     if (st) return st;
     for (int i = 0; i < l->a.n; i++)
         for (int j = 0; j < l->w.n; j++) {
-            if (l->w.bits[j] == 0) continue;   /* pruned: costs nothing */
+            if (l->w.bits[j] == 0) continue; /* pruned: costs nothing */
             hwcost_pt p = {0, 0, 0, 0};
             st = f(ctx, l, l->a.bits[i], l->w.bits[j], &p, err);
             if (st) return st;
@@ -120,8 +120,7 @@ hwcost_pt hwcost_params_nb(const hwcost_layer *l) {
         p.dcin = l->cout;
         p.dcout = l->cin;
         break;
-    default:
-        break;
+    default: break;
     }
     return p;
 }
@@ -166,8 +165,8 @@ static hwcost_status pair_model(const void *ctx, const hwcost_layer *l, double a
 }
 
 const char *hwcost_model_name(hwcost_model m) {
-    static const char *names[] = {"params", "params_no_bias", "macs", "macs_no_bias",
-                                  "bit_params", "bit_ops", "weight_bytes"};
+    static const char *names[] = {"params",     "params_no_bias", "macs",        "macs_no_bias",
+                                  "bit_params", "bit_ops",        "weight_bytes"};
     return (unsigned)m < HWCOST_MODEL_COUNT_ ? names[m] : "?";
 }
 

@@ -16,8 +16,8 @@ hwcost_status hwcost_fail(hwcost_error *err, hwcost_status status, const char *f
 }
 
 const char *hwcost_status_name(hwcost_status s) {
-    static const char *names[] = {"ok", "io error", "format error", "config error", "invalid layer",
-                                  "unsupported"};
+    static const char *names[] = {"ok",           "io error",      "format error",
+                                  "config error", "invalid layer", "unsupported"};
     return (unsigned)s < sizeof names / sizeof names[0] ? names[s] : "?";
 }
 

@@ -1,5 +1,6 @@
 /* Target descriptions: configs/targets/<name>.yaml -> hwcost_target.
  * Format in docs/hwcost.md. Every error names the file and the line. */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,17 +27,23 @@ static yaml_node_t *get(ydoc *y, yaml_node_t *map, const char *key) {
 }
 
 static int seq_len(const yaml_node_t *n) {
-    return n && n->type == YAML_SEQUENCE_NODE ? (int)(n->data.sequence.items.top - n->data.sequence.items.start)
-                                              : 0;
+    return n && n->type == YAML_SEQUENCE_NODE
+               ? (int)(n->data.sequence.items.top - n->data.sequence.items.start)
+               : 0;
 }
 
 static yaml_node_t *seq_item(ydoc *y, yaml_node_t *n, int i) {
     return yaml_document_get_node(&y->doc, n->data.sequence.items.start[i]);
 }
 
-static hwcost_status failn(ydoc *y, const yaml_node_t *n, const char *fmt, const char *a, const char *b) {
+/* "<file>:<line>: <message>" for node n, as HWCOST_ERR_CONFIG. */
+__attribute__((format(printf, 3, 4))) static hwcost_status failn(ydoc *y, const yaml_node_t *n,
+                                                                 const char *fmt, ...) {
     char what[512];
-    snprintf(what, sizeof what, fmt, a, b);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof what, fmt, ap);
+    va_end(ap);
     return hwcost_fail(y->err, HWCOST_ERR_CONFIG, "%s:%d: %s", y->path, line_of(n), what);
 }
 
@@ -50,14 +57,14 @@ static hwcost_status need(ydoc *y, yaml_node_t *map, const char *key, const char
 
 static hwcost_status str_of(ydoc *y, yaml_node_t *n, const char *what, const char **s) {
     *s = "";
-    if (!n || n->type != YAML_SCALAR_NODE) return failn(y, n, "%s: expected a string%s", what, "");
+    if (!n || n->type != YAML_SCALAR_NODE) return failn(y, n, "%s: expected a string", what);
     *s = (const char *)n->data.scalar.value;
     return HWCOST_OK;
 }
 
 static hwcost_status num_of(ydoc *y, yaml_node_t *n, const char *what, double *v) {
     const char *s = "";
-    if (str_of(y, n, what, &s)) return failn(y, n, "%s: expected a number%s", what, "");
+    if (str_of(y, n, what, &s)) return failn(y, n, "%s: expected a number", what);
     char *end;
     *v = strtod(s, &end);
     if (end == s || *end) return failn(y, n, "%s: expected a number, got '%s'", what, s);
@@ -74,7 +81,7 @@ static hwcost_status name_of(ydoc *y, yaml_node_t *n, const char *what, char *ds
 }
 
 static hwcost_status check_keys(ydoc *y, yaml_node_t *map, const char *const *allowed, const char *where) {
-    if (!map || map->type != YAML_MAPPING_NODE) return failn(y, map, "%s: expected a mapping%s", where, "");
+    if (!map || map->type != YAML_MAPPING_NODE) return failn(y, map, "%s: expected a mapping", where);
     for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top; p++) {
         yaml_node_t *k = yaml_document_get_node(&y->doc, p->key);
         const char *ks = k && k->type == YAML_SCALAR_NODE ? (const char *)k->data.scalar.value : "?";
@@ -83,14 +90,15 @@ static hwcost_status check_keys(ydoc *y, yaml_node_t *map, const char *const *al
         if (!ok) return failn(y, k, "%s: unknown key '%s'", where, ks);
     }
     /* every section says where its constants come from */
-    if (!get(y, map, "source")) return failn(y, map, "%s: missing 'source' (where the constants come from)%s", where, "");
+    if (!get(y, map, "source"))
+        return failn(y, map, "%s: missing 'source' (where the constants come from)", where);
     return HWCOST_OK;
 }
 
 /* A sequence of numbers into v[0..max). */
 static hwcost_status num_list(ydoc *y, yaml_node_t *n, const char *what, double *v, int *count, int max) {
     int len = seq_len(n);
-    if (len < 1 || len > max) return failn(y, n, "%s: expected a list of 1..8 numbers%s", what, "");
+    if (len < 1 || len > max) return failn(y, n, "%s: expected a list of 1..%d numbers", what, max);
     for (int i = 0; i < len; i++)
         if (num_of(y, seq_item(y, n, i), what, &v[i])) return HWCOST_ERR_CONFIG;
     *count = len;
@@ -101,9 +109,9 @@ static hwcost_status num_list(ydoc *y, yaml_node_t *n, const char *what, double 
 static hwcost_status named_map(ydoc *y, yaml_node_t *n, const char *what, hwcost_named *v, int *count) {
     *count = 0;
     if (!n) return HWCOST_OK;
-    if (n->type != YAML_MAPPING_NODE) return failn(y, n, "%s: expected a mapping of name: number%s", what, "");
+    if (n->type != YAML_MAPPING_NODE) return failn(y, n, "%s: expected a mapping of name: number", what);
     for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
-        if (*count == HWCOST_MAX_PARAMS) return failn(y, n, "%s: too many entries%s", what, "");
+        if (*count == HWCOST_MAX_PARAMS) return failn(y, n, "%s: too many entries", what);
         hwcost_named *e = &v[(*count)++];
         if (name_of(y, yaml_document_get_node(&y->doc, p->key), what, e->name)) return HWCOST_ERR_CONFIG;
         if (num_of(y, yaml_document_get_node(&y->doc, p->value), what, &e->value)) return HWCOST_ERR_CONFIG;
@@ -116,15 +124,17 @@ static const char *const HOLD_NAMES[] = {"network_weights", "network_activations
 
 static hwcost_status parse_memory(ydoc *y, yaml_node_t *n, hwcost_memory *m, yaml_node_t **connects,
                                   yaml_node_t **engine) {
-    static const char *const keys[] = {"name", "bytes", "connects", "holds", "engine", "tiled", "source", NULL};
+    static const char *const keys[] = {"name",   "bytes", "connects", "holds",
+                                       "engine", "tiled", "source",   NULL};
     if (check_keys(y, n, keys, "memory level")) return HWCOST_ERR_CONFIG;
     yaml_node_t *v;
     memset(m, 0, sizeof *m);
     m->line = line_of(n);
     m->engine = -1;
-    if (need(y, n, "name", "memory level", &v, 0) || name_of(y, v, "memory name", m->name)) return HWCOST_ERR_CONFIG;
+    if (need(y, n, "name", "memory level", &v, 0) || name_of(y, v, "memory name", m->name))
+        return HWCOST_ERR_CONFIG;
     if (need(y, n, "bytes", m->name, &v, 0) || num_of(y, v, "bytes", &m->bytes)) return HWCOST_ERR_CONFIG;
-    if (!(m->bytes > 0)) return failn(y, v, "memory '%s': bytes must be > 0%s", m->name, "");
+    if (!(m->bytes > 0)) return failn(y, v, "memory '%s': bytes must be > 0", m->name);
     *connects = get(y, n, "connects");
     *engine = get(y, n, "engine");
     if ((v = get(y, n, "tiled"))) {
@@ -150,14 +160,16 @@ static hwcost_status parse_memory(ydoc *y, yaml_node_t *n, hwcost_memory *m, yam
 }
 
 static hwcost_status parse_engine(ydoc *y, yaml_node_t *n, hwcost_engine *e) {
-    static const char *const keys[] = {"name", "latency_model", "ops", "grouped", "weight_bits", "act_bits",
-                                       "power_w", "peak_macs_per_cycle", "granularity", "params",
-                                       "macs_per_cycle", "source", NULL};
+    static const char *const keys[] = {
+        "name",    "latency_model",       "ops",         "grouped", "weight_bits",    "act_bits",
+        "power_w", "peak_macs_per_cycle", "granularity", "params",  "macs_per_cycle", "source",
+        NULL};
     if (check_keys(y, n, keys, "engine")) return HWCOST_ERR_CONFIG;
     yaml_node_t *v;
     memset(e, 0, sizeof *e);
     e->line = line_of(n);
-    if (need(y, n, "name", "engine", &v, 0) || name_of(y, v, "engine name", e->name)) return HWCOST_ERR_CONFIG;
+    if (need(y, n, "name", "engine", &v, 0) || name_of(y, v, "engine name", e->name))
+        return HWCOST_ERR_CONFIG;
     const char *model = "";
     if (need(y, n, "latency_model", e->name, &v, 0) || str_of(y, v, "latency_model", &model))
         return HWCOST_ERR_CONFIG;
@@ -178,33 +190,38 @@ static hwcost_status parse_engine(ydoc *y, yaml_node_t *n, hwcost_engine *e) {
         int k = -1;
         for (int j = 0; j < HWCOST_KIND_COUNT_; j++)
             if (!strcmp(hwcost_kind_name((hwcost_kind)j), s)) k = j;
-        if (k < 0) return failn(y, seq_item(y, v, i), "ops: '%s' unknown (conv, depthwise, linear, add, pool)%s", s, "");
+        if (k < 0)
+            return failn(y, seq_item(y, v, i), "ops: '%s' unknown (conv, depthwise, linear, add, pool)", s);
         e->ops |= 1u << k;
     }
-    if (!e->ops) return failn(y, v, "engine '%s': ops: expected a non-empty list%s", e->name, "");
+    if (!e->ops) return failn(y, v, "engine '%s': ops: expected a non-empty list", e->name);
     const char *g = "true";
     if ((v = get(y, n, "grouped")) && str_of(y, v, "grouped", &g)) return HWCOST_ERR_CONFIG;
     e->grouped = strcmp(g, "false") != 0;
-    if (need(y, n, "weight_bits", e->name, &v, 0) || num_list(y, v, "weight_bits", e->wbits, &e->nwbits, HWCOST_MAX_PREC))
+    if (need(y, n, "weight_bits", e->name, &v, 0) ||
+        num_list(y, v, "weight_bits", e->wbits, &e->nwbits, HWCOST_MAX_PREC))
         return HWCOST_ERR_CONFIG;
-    if (need(y, n, "act_bits", e->name, &v, 0) || num_list(y, v, "act_bits", e->abits, &e->nabits, HWCOST_MAX_PREC))
+    if (need(y, n, "act_bits", e->name, &v, 0) ||
+        num_list(y, v, "act_bits", e->abits, &e->nabits, HWCOST_MAX_PREC))
         return HWCOST_ERR_CONFIG;
-    if (need(y, n, "power_w", e->name, &v, 0) || num_of(y, v, "power_w", &e->power_w)) return HWCOST_ERR_CONFIG;
-    if ((v = get(y, n, "peak_macs_per_cycle")) && num_of(y, v, "peak_macs_per_cycle", &e->peak_macs_per_cycle))
+    if (need(y, n, "power_w", e->name, &v, 0) || num_of(y, v, "power_w", &e->power_w))
+        return HWCOST_ERR_CONFIG;
+    if ((v = get(y, n, "peak_macs_per_cycle")) &&
+        num_of(y, v, "peak_macs_per_cycle", &e->peak_macs_per_cycle))
         return HWCOST_ERR_CONFIG;
     if (named_map(y, get(y, n, "granularity"), "granularity", e->gran, &e->ngran)) return HWCOST_ERR_CONFIG;
     if (named_map(y, get(y, n, "params"), "params", e->params, &e->nparams)) return HWCOST_ERR_CONFIG;
     if ((v = get(y, n, "macs_per_cycle"))) {
         int len = seq_len(v);
         if (len < 1 || len > HWCOST_MAX_TABLE)
-            return failn(y, v, "macs_per_cycle: expected a list of [a_bits, w_bits, MAC/cycle]%s", "", "");
+            return failn(y, v, "macs_per_cycle: expected a list of [a_bits, w_bits, MAC/cycle]");
         for (int i = 0; i < len; i++) {
             yaml_node_t *row = seq_item(y, v, i);
             double r[3];
             int cnt = 0;
             if (seq_len(row) != 3 || num_list(y, row, "macs_per_cycle row", r, &cnt, 3))
-                return failn(y, row, "macs_per_cycle: expected [a_bits, w_bits, MAC/cycle]%s", "", "");
-            if (!(r[2] > 0)) return failn(y, row, "macs_per_cycle: MAC/cycle must be > 0%s", "", "");
+                return failn(y, row, "macs_per_cycle: expected [a_bits, w_bits, MAC/cycle]");
+            if (!(r[2] > 0)) return failn(y, row, "macs_per_cycle: MAC/cycle must be > 0");
             e->mpc[i] = (hwcost_mpc){r[0], r[1], r[2]};
         }
         e->nmpc = len;
@@ -225,37 +242,44 @@ static hwcost_status resolve_names(ydoc *y, yaml_node_t *list, const hwcost_targ
     *count = 0;
     if (!list) return HWCOST_OK;
     int len = seq_len(list);
-    if (len > max || list->type != YAML_SEQUENCE_NODE) return failn(y, list, "expected a list of names%s", "", "");
+    if (len > max || list->type != YAML_SEQUENCE_NODE) return failn(y, list, "expected a list of names");
     for (int i = 0; i < len; i++) {
         const char *s = "";
         if (str_of(y, seq_item(y, list, i), "name", &s)) return HWCOST_ERR_CONFIG;
         int k = memory ? hwcost_target_memory(t, s) : hwcost_target_engine(t, s);
-        if (k < 0) return failn(y, seq_item(y, list, i), "%s '%s' not defined in this file", memory ? "memory level" : "engine", s);
+        if (k < 0)
+            return failn(y, seq_item(y, list, i), "%s '%s' not defined in this file",
+                         memory ? "memory level" : "engine", s);
         idx[(*count)++] = k;
     }
     return HWCOST_OK;
 }
 
 static hwcost_status parse_target(ydoc *y, hwcost_target *t) {
-    static const char *const keys[] = {"name", "description", "clock_hz", "memory", "engines", "parallel", "source", NULL};
+    static const char *const keys[] = {"name",    "description", "clock_hz", "memory",
+                                       "engines", "parallel",    "source",   NULL};
     yaml_node_t *root = yaml_document_get_root_node(&y->doc), *v;
-    if (!root) return failn(y, NULL, "empty target file%s", "", "");
+    if (!root) return failn(y, NULL, "empty target file");
     if (check_keys(y, root, keys, "target")) return HWCOST_ERR_CONFIG;
-    if (need(y, root, "name", "target", &v, 0) || name_of(y, v, "target name", t->name)) return HWCOST_ERR_CONFIG;
-    if (need(y, root, "clock_hz", "target", &v, 0) || num_of(y, v, "clock_hz", &t->clock_hz)) return HWCOST_ERR_CONFIG;
-    if (!(t->clock_hz > 0)) return failn(y, v, "clock_hz must be > 0%s", "", "");
+    if (need(y, root, "name", "target", &v, 0) || name_of(y, v, "target name", t->name))
+        return HWCOST_ERR_CONFIG;
+    if (need(y, root, "clock_hz", "target", &v, 0) || num_of(y, v, "clock_hz", &t->clock_hz))
+        return HWCOST_ERR_CONFIG;
+    if (!(t->clock_hz > 0)) return failn(y, v, "clock_hz must be > 0");
 
     yaml_node_t *mem, *eng;
     if (need(y, root, "memory", "target", &mem, 0) || need(y, root, "engines", "target", &eng, 0))
         return HWCOST_ERR_CONFIG;
     t->nmem = seq_len(mem);
     t->nengines = seq_len(eng);
-    if (t->nmem < 1 || t->nmem > HWCOST_MAX_MEM) return failn(y, mem, "memory: expected a list of 1..8 levels%s", "", "");
+    if (t->nmem < 1 || t->nmem > HWCOST_MAX_MEM)
+        return failn(y, mem, "memory: expected a list of 1..8 levels");
     yaml_node_t *connects[HWCOST_MAX_MEM], *mengine[HWCOST_MAX_MEM];
     for (int i = 0; i < t->nmem; i++)
-        if (parse_memory(y, seq_item(y, mem, i), &t->mem[i], &connects[i], &mengine[i])) return HWCOST_ERR_CONFIG;
+        if (parse_memory(y, seq_item(y, mem, i), &t->mem[i], &connects[i], &mengine[i]))
+            return HWCOST_ERR_CONFIG;
     if (t->nengines < 1 || t->nengines > HWCOST_MAX_ENGINES)
-        return failn(y, eng, "engines: expected a list of 1..4 engines%s", "", "");
+        return failn(y, eng, "engines: expected a list of 1..4 engines");
     for (int i = 0; i < t->nengines; i++)
         if (parse_engine(y, seq_item(y, eng, i), &t->engines[i])) return HWCOST_ERR_CONFIG;
     for (int i = 0; i < t->nmem; i++) {
@@ -265,7 +289,7 @@ static hwcost_status parse_target(ydoc *y, hwcost_target *t) {
             const char *s = "";
             if (str_of(y, mengine[i], "engine", &s)) return HWCOST_ERR_CONFIG;
             if ((t->mem[i].engine = hwcost_target_engine(t, s)) < 0)
-                return failn(y, mengine[i], "engine '%s' not defined in this file%s", s, "");
+                return failn(y, mengine[i], "engine '%s' not defined in this file", s);
         }
     }
     yaml_node_t *par = get(y, root, "parallel");
@@ -276,12 +300,13 @@ static hwcost_status parse_target(ydoc *y, hwcost_target *t) {
         if (need(y, par, "engines", "parallel", &v, 0) ||
             resolve_names(y, v, t, 0, t->parallel, &t->nparallel, HWCOST_MAX_ENGINES))
             return HWCOST_ERR_CONFIG;
-        if (t->nparallel < 2) return failn(y, v, "parallel: expected at least two engines%s", "", "");
+        if (t->nparallel < 2) return failn(y, v, "parallel: expected at least two engines");
         if (need(y, par, "power_w", "parallel", &v, 0) || num_of(y, v, "power_w", &t->parallel_power_w))
             return HWCOST_ERR_CONFIG;
-        if ((v = get(y, par, "smooth_max_tau_cycles")) && num_of(y, v, "smooth_max_tau_cycles", &t->smooth_max_tau))
+        if ((v = get(y, par, "smooth_max_tau_cycles")) &&
+            num_of(y, v, "smooth_max_tau_cycles", &t->smooth_max_tau))
             return HWCOST_ERR_CONFIG;
-        if (!(t->smooth_max_tau > 0)) return failn(y, v, "smooth_max_tau_cycles must be > 0%s", "", "");
+        if (!(t->smooth_max_tau > 0)) return failn(y, v, "smooth_max_tau_cycles must be > 0");
     }
     return HWCOST_OK;
 }
@@ -301,7 +326,8 @@ static hwcost_status load(hwcost_target *t, yaml_parser_t *parser, const char *p
     return st;
 }
 
-hwcost_status hwcost_target_load_string(hwcost_target *t, const char *yaml, const char *path, hwcost_error *err) {
+hwcost_status hwcost_target_load_string(hwcost_target *t, const char *yaml, const char *path,
+                                        hwcost_error *err) {
     yaml_parser_t parser;
     yaml_parser_initialize(&parser);
     yaml_parser_set_input_string(&parser, (const unsigned char *)yaml, strlen(yaml));

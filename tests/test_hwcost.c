@@ -55,45 +55,45 @@ static void near(double a, double b, int line) {
 static void test_values_by_hand(void **state) {
     (void)state;
     hwcost_layer l = conv3x3();
-    NEAR(ev(HWCOST_PARAMS, &l), 2304);                  /* 16·16·9 */
-    NEAR(ev(HWCOST_MACS_NO_BIAS, &l), 1806336);         /* 2304·784 */
-    NEAR(ev(HWCOST_BIT_PARAMS, &l), 18432);             /* 2304·8 */
-    NEAR(ev(HWCOST_BIT_OPS, &l), 115605504);            /* 1806336·8·8 */
+    NEAR(ev(HWCOST_PARAMS, &l), 2304);          /* 16·16·9 */
+    NEAR(ev(HWCOST_MACS_NO_BIAS, &l), 1806336); /* 2304·784 */
+    NEAR(ev(HWCOST_BIT_PARAMS, &l), 18432);     /* 2304·8 */
+    NEAR(ev(HWCOST_BIT_OPS, &l), 115605504);    /* 1806336·8·8 */
     NEAR(ev(HWCOST_WEIGHT_BYTES, &l), 2304);
     l.bias = 1;
-    NEAR(ev(HWCOST_PARAMS, &l), 2320);                  /* 16·(16·9 + 1) */
+    NEAR(ev(HWCOST_PARAMS, &l), 2320); /* 16·(16·9 + 1) */
     NEAR(ev(HWCOST_PARAMS_NO_BIAS, &l), 2304);
-    NEAR(ev(HWCOST_MACS, &l), 1818880);                 /* 2320·784 */
-    NEAR(ev(HWCOST_WEIGHT_BYTES, &l), 2368);            /* 2304 + 4·16 */
+    NEAR(ev(HWCOST_MACS, &l), 1818880);      /* 2320·784 */
+    NEAR(ev(HWCOST_WEIGHT_BYTES, &l), 2368); /* 2304 + 4·16 */
 
     l = dw();
-    NEAR(ev(HWCOST_PARAMS, &l), 640);                   /* 64·(9 + 1) */
+    NEAR(ev(HWCOST_PARAMS, &l), 640); /* 64·(9 + 1) */
     NEAR(ev(HWCOST_PARAMS_NO_BIAS, &l), 576);
-    NEAR(ev(HWCOST_MACS, &l), 80000);                   /* 640·125 */
-    NEAR(ev(HWCOST_MACS_NO_BIAS, &l), 72000);           /* REFERENCE: each DW 72,000 */
-    NEAR(ev(HWCOST_BIT_PARAMS, &l), 4608);              /* 576·8 (groups: not Πk·Cin·Cout) */
-    NEAR(ev(HWCOST_BIT_OPS, &l), 4608000);              /* 72000·64 */
-    NEAR(ev(HWCOST_WEIGHT_BYTES, &l), 832);             /* 576 + 4·64 */
+    NEAR(ev(HWCOST_MACS, &l), 80000);         /* 640·125 */
+    NEAR(ev(HWCOST_MACS_NO_BIAS, &l), 72000); /* REFERENCE: each DW 72,000 */
+    NEAR(ev(HWCOST_BIT_PARAMS, &l), 4608);    /* 576·8 (groups: not Πk·Cin·Cout) */
+    NEAR(ev(HWCOST_BIT_OPS, &l), 4608000);    /* 72000·64 */
+    NEAR(ev(HWCOST_WEIGHT_BYTES, &l), 832);   /* 576 + 4·64 */
 
     l = pw();
     NEAR(ev(HWCOST_PARAMS, &l), 4096);
-    NEAR(ev(HWCOST_MACS, &l), 512000);                  /* REFERENCE: each PW 512,000 */
+    NEAR(ev(HWCOST_MACS, &l), 512000); /* REFERENCE: each PW 512,000 */
 
     l = fc();
-    NEAR(ev(HWCOST_PARAMS, &l), 650);                   /* 10·(64 + 1) */
+    NEAR(ev(HWCOST_PARAMS, &l), 650); /* 10·(64 + 1) */
     NEAR(ev(HWCOST_PARAMS_NO_BIAS, &l), 640);
-    NEAR(ev(HWCOST_MACS, &l), 650);                     /* one output pixel */
+    NEAR(ev(HWCOST_MACS, &l), 650); /* one output pixel */
     NEAR(ev(HWCOST_MACS_NO_BIAS, &l), 640);
-    NEAR(ev(HWCOST_BIT_OPS, &l), 40960);                /* 640·64 */
-    NEAR(ev(HWCOST_WEIGHT_BYTES, &l), 680);             /* 640 + 4·10 */
+    NEAR(ev(HWCOST_BIT_OPS, &l), 40960);    /* 640·64 */
+    NEAR(ev(HWCOST_WEIGHT_BYTES, &l), 680); /* 640 + 4·10 */
 
     l = strided();
-    NEAR(ev(HWCOST_PARAMS, &l), 4608);                  /* 16·32·9 */
-    NEAR(ev(HWCOST_MACS, &l), 903168);                  /* 4608·196 */
+    NEAR(ev(HWCOST_PARAMS, &l), 4608); /* 16·32·9 */
+    NEAR(ev(HWCOST_MACS, &l), 903168); /* 4608·196 */
 
     l = conv1d();
-    NEAR(ev(HWCOST_PARAMS, &l), 8064);                  /* 28·32·9 */
-    NEAR(ev(HWCOST_MACS, &l), 225792);                  /* 8064·28 */
+    NEAR(ev(HWCOST_PARAMS, &l), 8064); /* 28·32·9 */
+    NEAR(ev(HWCOST_MACS, &l), 225792); /* 8064·28 */
 
     /* dscnn: stem 10x4 1->64 on 25x5 = 320,000 MACs */
     l = mk(HWCOST_CONV, 1, 64, 10, 4, 25, 5, 0);
@@ -169,7 +169,7 @@ static void test_gradients_fd(void **state) {
     hwcost_layer ls[] = {conv3x3(), dw(), pw(), fc(), strided(), conv1d()};
     for (size_t i = 0; i < sizeof ls / sizeof ls[0]; i++) {
         hwcost_layer l = ls[i];
-        l.cin *= 0.83, l.cout *= 0.71, l.k *= 0.77, l.bias = 1;   /* soft, off integers */
+        l.cin *= 0.83, l.cout *= 0.71, l.k *= 0.77, l.bias = 1; /* soft, off integers */
         l.w.n = 3;
         l.w.bits[0] = 2, l.w.bits[1] = 4, l.w.bits[2] = 8;
         l.w.prob[0] = 0.2, l.w.prob[1] = 0.3, l.w.prob[2] = 0.5;
@@ -203,7 +203,7 @@ static void test_monotone_and_zero(void **state) {
             hwcost_layer l = ls[i];
             l.bias = 1;
             double prev = -1;
-            for (double c = 0; c <= 64; c += 4) {   /* channels */
+            for (double c = 0; c <= 64; c += 4) { /* channels */
                 l.cin = c, l.cout = c;
                 double v = ev((hwcost_model)m, &l);
                 if (c == 0) NEAR(v, 0);
@@ -212,7 +212,7 @@ static void test_monotone_and_zero(void **state) {
             }
             prev = -1;
             l.cin = l.cout = 16;
-            for (int b = 1; b <= 8; b++) {   /* bits */
+            for (int b = 1; b <= 8; b++) { /* bits */
                 l.w = hwcost_prec_single(b);
                 l.a = hwcost_prec_single(b);
                 double v = ev((hwcost_model)m, &l);
@@ -252,7 +252,7 @@ static void test_peak_activations(void **state) {
     NEAR(hwcost_peak_activation_bytes(t, 5, dch, dp, &step), 37632);
     assert_int_equal(step, 3);
     NEAR(dch[0], 0);
-    NEAR(dch[1], 784);   /* d bytes / d channels = 28·28·8/8 */
+    NEAR(dch[1], 784); /* d bytes / d channels = 28·28·8/8 */
     NEAR(dch[4], 0);
     NEAR(dp[1][0], 12544);
     /* 4-bit activations halve it: 18816; a 50/50 mix of 4 and 8 bits: 28224 */
@@ -281,9 +281,9 @@ static void test_thousands(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_values_by_hand),    cmocka_unit_test(test_mixed_precision),
-        cmocka_unit_test(test_gradients_fd),      cmocka_unit_test(test_monotone_and_zero),
-        cmocka_unit_test(test_invalid_layer),     cmocka_unit_test(test_peak_activations),
+        cmocka_unit_test(test_values_by_hand), cmocka_unit_test(test_mixed_precision),
+        cmocka_unit_test(test_gradients_fd),   cmocka_unit_test(test_monotone_and_zero),
+        cmocka_unit_test(test_invalid_layer),  cmocka_unit_test(test_peak_activations),
         cmocka_unit_test(test_thousands),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -83,21 +83,21 @@ static void test_diana_by_hand(void **state) {
     (void)state;
     hwcost_target t = load("diana");
     /* digital: ceil(Cout/g/16)·Cin·ceil(OX/16)·OY·k + OX·OY·(Cout+Cin)/8 */
-    NEAR(cyc(&t, "digital", conv3x3()), 11200);   /* 1·16·2·28·9 = 8064 + 784·32/8 = 3136 */
-    NEAR(cyc(&t, "digital", dw()), 7760);         /* 64·2·5·9 = 5760 + 125·128/8 = 2000 */
-    NEAR(cyc(&t, "digital", pw()), 4560);         /* 4·64·2·5 = 2560 + 125·128/8 = 2000 */
-    NEAR(cyc(&t, "digital", fc()), 73.25);        /* 1·64 + (10+64)/8 */
-    NEAR(cyc(&t, "digital", strided()), 5208);    /* 2·16·1·14·9 = 4032 + 196·48/8 = 1176 */
-    NEAR(cyc(&t, "digital", conv1d()), 1218);     /* 2·28·2·1·9 = 1008 + 28·60/8 = 210 */
+    NEAR(cyc(&t, "digital", conv3x3()), 11200); /* 1·16·2·28·9 = 8064 + 784·32/8 = 3136 */
+    NEAR(cyc(&t, "digital", dw()), 7760);       /* 64·2·5·9 = 5760 + 125·128/8 = 2000 */
+    NEAR(cyc(&t, "digital", pw()), 4560);       /* 4·64·2·5 = 2560 + 125·128/8 = 2000 */
+    NEAR(cyc(&t, "digital", fc()), 73.25);      /* 1·64 + (10+64)/8 */
+    NEAR(cyc(&t, "digital", strided()), 5208);  /* 2·16·1·14·9 = 4032 + 196·48/8 = 1176 */
+    NEAR(cyc(&t, "digital", conv1d()), 1218);   /* 2·28·2·1·9 = 1008 + 28·60/8 = 210 */
     hwcost_layer z = conv3x3();
-    z.cout = 0;                                   /* Cout < 1: second term off */
+    z.cout = 0; /* Cout < 1: second term off */
     NEAR(cyc(&t, "digital", z), 0);
     /* analog: 8·Cin·k + ceil(Cout/512)·ceil(Cin/128)·OX·OY/u·18.2 */
-    NEAR(cyc(&t, "analog", conv3x3()), 4719.2);   /* u=4 ((4+2)·64·3 = 1152): 1152 + 784/4·18.2 */
-    NEAR(cyc(&t, "analog", pw()), 796.375);       /* u=8 (8·64 = 512): 512 + 125/8·18.2 */
-    NEAR(cyc(&t, "analog", fc()), 514.275);       /* u=8: 512 + 1/8·18.2 */
-    NEAR(cyc(&t, "analog", strided()), 2043.8);   /* u=4: 1152 + 196/4·18.2 */
-    NEAR(cyc(&t, "analog", conv1d()), 2079.7);    /* kx 9, ky 1, u=8 ((8+8)·64 <= 1152): 2016 + 28/8·18.2 */
+    NEAR(cyc(&t, "analog", conv3x3()), 4719.2); /* u=4 ((4+2)·64·3 = 1152): 1152 + 784/4·18.2 */
+    NEAR(cyc(&t, "analog", pw()), 796.375);     /* u=8 (8·64 = 512): 512 + 125/8·18.2 */
+    NEAR(cyc(&t, "analog", fc()), 514.275);     /* u=8: 512 + 1/8·18.2 */
+    NEAR(cyc(&t, "analog", strided()), 2043.8); /* u=4: 1152 + 196/4·18.2 */
+    NEAR(cyc(&t, "analog", conv1d()), 2079.7);  /* kx 9, ky 1, u=8 ((8+8)·64 <= 1152): 2016 + 28/8·18.2 */
     /* seconds and energy: cycles / 260 MHz, × 24.96 mW */
     hwcost_grad g;
     hwcost_layer l = conv3x3();
@@ -111,29 +111,28 @@ static void test_gap8_by_hand(void **state) {
     (void)state;
     hwcost_target t = load("gap8");
     /* conv: ceil(OX/2)·ceil(OY/8)·(2·k·Cin + ceil(Cout/4)·(15 + 14·ceil(k·Cin/4))) */
-    NEAR(cyc(&t, "cluster", conv3x3()), 132384);  /* 14·4·(288 + 4·(15 + 14·36)) = 56·2364 */
-    NEAR(cyc(&t, "cluster", pw()), 51376);        /* 13·1·(128 + 16·(15 + 14·16)) = 13·3952 */
-    NEAR(cyc(&t, "cluster", strided()), 62160);   /* 7·2·(288 + 8·519) = 14·4440 */
-    NEAR(cyc(&t, "cluster", conv1d()), 107520);   /* 14·1·(504 + 8·(15 + 14·63)) = 14·7680 */
-    NEAR(cyc(&t, "cluster", dw()), 72000);        /* 4·16·125·9 */
-    NEAR(cyc(&t, "cluster", fc()), 96);           /* ceil(64/2)·ceil(10/4) = 32·3 */
+    NEAR(cyc(&t, "cluster", conv3x3()), 132384); /* 14·4·(288 + 4·(15 + 14·36)) = 56·2364 */
+    NEAR(cyc(&t, "cluster", pw()), 51376);       /* 13·1·(128 + 16·(15 + 14·16)) = 13·3952 */
+    NEAR(cyc(&t, "cluster", strided()), 62160);  /* 7·2·(288 + 8·519) = 14·4440 */
+    NEAR(cyc(&t, "cluster", conv1d()), 107520);  /* 14·1·(504 + 8·(15 + 14·63)) = 14·7680 */
+    NEAR(cyc(&t, "cluster", dw()), 72000);       /* 4·16·125·9 */
+    NEAR(cyc(&t, "cluster", fc()), 96);          /* ceil(64/2)·ceil(10/4) = 32·3 */
 }
 
 static void test_table_models_by_hand(void **state) {
     (void)state;
     hwcost_target m = load("mpic");
-    NEAR(cyc(&m, "core", conv3x3()), 860160);     /* 1806336 MACs / 2.1 */
+    NEAR(cyc(&m, "core", conv3x3()), 860160); /* 1806336 MACs / 2.1 */
     hwcost_layer l = pw();
     l.w = hwcost_prec_single(2);
     l.a = hwcost_prec_single(4);
     NEAR(cyc(&m, "core", l), 512000 / 3.9);
-    l.w = hwcost_prec_single(0);                  /* 0-bit weights cost 0 */
+    l.w = hwcost_prec_single(0); /* 0-bit weights cost 0 */
     NEAR(cyc(&m, "core", l), 0);
     /* mixture: a {4: .5, 8: .5}, w {2: .25, 8: .75} */
     l.a.n = 2, l.a.bits[1] = 8, l.a.prob[0] = l.a.prob[1] = 0.5;
     l.w.n = 2, l.w.bits[0] = 2, l.w.bits[1] = 8, l.w.prob[0] = 0.25, l.w.prob[1] = 0.75;
-    NEAR(cyc(&m, "core", l),
-         512000 * (0.5 * (0.25 / 3.9 + 0.75 / 2.1) + 0.5 * (0.25 / 2.5 + 0.75 / 2.1)));
+    NEAR(cyc(&m, "core", l), 512000 * (0.5 * (0.25 / 3.9 + 0.75 / 2.1) + 0.5 * (0.25 / 2.5 + 0.75 / 2.1)));
 
     /* partials in θ: d/dθw_j = Σ_i θa_i f(a_i, w_j), d/dθa_i = Σ_j θw_j f(a_i, w_j) */
     hwcost_grad g;
@@ -146,19 +145,19 @@ static void test_table_models_by_hand(void **state) {
 
     hwcost_target n = load("ne16");
     /* padded: ceil(Cout/32)·32 · ceil(Cin/16)·16 · ceil(OX/3)·3 · ceil(OY/3)·3 · k / 128 */
-    NEAR(cyc(&n, "ne16", conv3x3()), 32400);      /* 32·16·30·30·9 / 128 */
-    NEAR(cyc(&n, "ne16", pw()), 5184);            /* 64·64·27·6 / 128 */
-    NEAR(cyc(&n, "ne16", dw()), 11664);           /* 64·16·27·6·9 / 128 */
-    NEAR(cyc(&n, "ne16", fc()), 16);              /* 32·64 / 128 */
+    NEAR(cyc(&n, "ne16", conv3x3()), 32400); /* 32·16·30·30·9 / 128 */
+    NEAR(cyc(&n, "ne16", pw()), 5184);       /* 64·64·27·6 / 128 */
+    NEAR(cyc(&n, "ne16", dw()), 11664);      /* 64·16·27·6·9 / 128 */
+    NEAR(cyc(&n, "ne16", fc()), 16);         /* 32·64 / 128 */
     l = conv3x3();
     l.w = hwcost_prec_single(4);
-    NEAR(cyc(&n, "ne16", l), 16200);              /* bit-serial: half the cycles */
+    NEAR(cyc(&n, "ne16", l), 16200); /* bit-serial: half the cycles */
 
     hwcost_target c4 = load("cortex_m4");
     /* MACs/0.8 + OX·OY·Cin·k·1 (im2col) + OX·OY·Cout·10 */
-    NEAR(cyc(&c4, "cpu", conv3x3()), 2496256);    /* 2257920 + 112896 + 125440 */
-    NEAR(cyc(&c4, "cpu", dw()), 260000);          /* 72000/0.4 + 125·64·10 */
-    NEAR(cyc(&c4, "cpu", fc()), 900);             /* 640/0.8 + 10·10 */
+    NEAR(cyc(&c4, "cpu", conv3x3()), 2496256); /* 2257920 + 112896 + 125440 */
+    NEAR(cyc(&c4, "cpu", dw()), 260000);       /* 72000/0.4 + 125·64·10 */
+    NEAR(cyc(&c4, "cpu", fc()), 900);          /* 640/0.8 + 10·10 */
     hwcost_target c7 = load("cortex_m7");
     NEAR(cyc(&c7, "cpu", conv3x3()), 1806336 / 1.3 + 784 * 144 * 0.6 + 784 * 16 * 7.0);
 }
@@ -185,8 +184,8 @@ static void secant(const hwcost_target *t, const char *engine, hwcost_layer l, c
         if (P[v] == 0) continue;
         double s = (at(t, e, l, v, x[v] + P[v]) - at(t, e, l, v, x[v] - P[v])) / (2 * P[v]);
         if (fabs(s - an[v]) > 1e-7 * (1 + fabs(s)))
-            fail_msg("%s/%s %s var %d: analytic %.10g, secant %.10g", t->name, engine, hwcost_kind_name(l.kind),
-                     v, an[v], s);
+            fail_msg("%s/%s %s var %d: analytic %.10g, secant %.10g", t->name, engine,
+                     hwcost_kind_name(l.kind), v, an[v], s);
     }
 }
 
@@ -232,8 +231,10 @@ static void test_monotone_and_zero(void **state) {
                 for (double c = 0; c <= 128; c += 8) {
                     l.cin = l.cout = c;
                     assert_int_equal(hwcost_latency_cycles(&t, e, &l, &g, NULL), HWCOST_OK);
-                    if (c == 0 && g.value != 0) fail_msg("%s/%s: %g cycles at 0 channels", t.name, t.engines[e].name, g.value);
-                    if (g.value < prev) fail_msg("%s/%s: not monotone in channels at %g", t.name, t.engines[e].name, c);
+                    if (c == 0 && g.value != 0)
+                        fail_msg("%s/%s: %g cycles at 0 channels", t.name, t.engines[e].name, g.value);
+                    if (g.value < prev)
+                        fail_msg("%s/%s: not monotone in channels at %g", t.name, t.engines[e].name, c);
                     prev = g.value;
                 }
                 /* bits, over the engine's own table (a fixed at its first entry) */
@@ -243,12 +244,14 @@ static void test_monotone_and_zero(void **state) {
                 for (double b = 1; b <= 8; b++) {
                     int ok = 0;
                     for (int r = 0; r < t.engines[e].nmpc; r++)
-                        ok |= t.engines[e].mpc[r].w_bits == b && t.engines[e].mpc[r].a_bits == t.engines[e].abits[0];
+                        ok |= t.engines[e].mpc[r].w_bits == b &&
+                              t.engines[e].mpc[r].a_bits == t.engines[e].abits[0];
                     if (!ok) continue;
                     l.w = hwcost_prec_single(b);
                     l.a = hwcost_prec_single(t.engines[e].abits[0]);
                     assert_int_equal(hwcost_latency_cycles(&t, e, &l, &g, NULL), HWCOST_OK);
-                    if (g.value < prev) fail_msg("%s/%s: not monotone in weight bits at %g", t.name, t.engines[e].name, b);
+                    if (g.value < prev)
+                        fail_msg("%s/%s: not monotone in weight bits at %g", t.name, t.engines[e].name, b);
                     prev = g.value;
                 }
             }
@@ -313,7 +316,8 @@ static void test_parallel(void **state) {
                 hwcost_parallel_energy(&t2, q, &v, gg, NULL);
             }
             double fd = (vp - vm) / 2e-3;
-            if (fabs(fd - gg[e].d_k) > 1e-6 * fabs(fd)) fail_msg("parallel %d engine %d: %g vs %g", which, e, gg[e].d_k, fd);
+            if (fabs(fd - gg[e].d_k) > 1e-6 * fabs(fd))
+                fail_msg("parallel %d engine %d: %g vs %g", which, e, gg[e].d_k, fd);
         }
 }
 
@@ -328,8 +332,7 @@ static void test_unsupported(void **state) {
     hwcost_grad g;
     hwcost_error err;
     hwcost_layer l = dw();
-    expect_err(hwcost_latency_cycles(&d, 1, &l, &g, &err), HWCOST_ERR_UNSUPPORTED, &err,
-               "engine 'analog'");
+    expect_err(hwcost_latency_cycles(&d, 1, &l, &g, &err), HWCOST_ERR_UNSUPPORTED, &err, "engine 'analog'");
     assert_non_null(strstr(err.msg, "does not run depthwise"));
     l = conv3x3();
     l.groups = 2;
@@ -350,47 +353,60 @@ static void test_unsupported(void **state) {
     assert_true(hwcost_engine_supports(&d.engines[1], &l));
 }
 
-#define ENGINE "engines:\n  - {name: e, latency_model: mac_table, ops: [conv], weight_bits: [8], act_bits: [8], power_w: 0.01, macs_per_cycle: [[8, 8, 2]], source: x}\n"
+#define ENGINE                                                                                               \
+    "engines:\n  - {name: e, latency_model: mac_table, ops: [conv], weight_bits: [8], act_bits: [8], "       \
+    "power_w: 0.01, macs_per_cycle: [[8, 8, 2]], source: x}\n"
 
 static void test_target_errors(void **state) {
     (void)state;
     hwcost_target t;
     hwcost_error err;
     /* a new target is one YAML file */
-    const char *ok = "name: new\nclock_hz: 1e8\nsource: x\nmemory:\n  - {name: M, bytes: 1000, source: x}\n" ENGINE;
+    const char *ok =
+        "name: new\nclock_hz: 1e8\nsource: x\nmemory:\n  - {name: M, bytes: 1000, source: x}\n" ENGINE;
     assert_int_equal(hwcost_target_load_string(&t, ok, "new.yaml", &err), HWCOST_OK);
     hwcost_layer l = pw();
     NEAR(cyc(&t, "e", l), 256000);
-    expect_err(hwcost_target_load_string(&t, "name: x\nclock_hz: 1e8\nsource: x\nmemory:\n  - {name: M, bytes: 1000, source: x, color: red}\n" ENGINE,
+    expect_err(hwcost_target_load_string(&t,
+                                         "name: x\nclock_hz: 1e8\nsource: x\nmemory:\n  - {name: M, bytes: "
+                                         "1000, source: x, color: red}\n" ENGINE,
                                          "bad.yaml", &err),
                HWCOST_ERR_CONFIG, &err, "bad.yaml:5: memory level: unknown key 'color'");
     expect_err(hwcost_target_load_string(&t, "name: x\nclock_hz: fast\nsource: x\n", "bad.yaml", &err),
                HWCOST_ERR_CONFIG, &err, "bad.yaml:2: clock_hz: expected a number, got 'fast'");
     expect_err(hwcost_target_load_string(&t, "name: x\nclock_hz: 1e8\nmemory: []\n", "bad.yaml", &err),
                HWCOST_ERR_CONFIG, &err, "missing 'source'");
-    expect_err(hwcost_target_load_string(&t, "name: x\nclock_hz: 1e8\nsource: x\nmemory:\n  - {name: M, bytes: 1000, source: x}\n"
-                                         "engines:\n  - {name: e, latency_model: tpu, ops: [conv], weight_bits: [8], act_bits: [8], power_w: 1, source: x}\n",
-                                         "bad.yaml", &err),
+    expect_err(hwcost_target_load_string(
+                   &t,
+                   "name: x\nclock_hz: 1e8\nsource: x\nmemory:\n  - {name: M, bytes: 1000, source: x}\n"
+                   "engines:\n  - {name: e, latency_model: tpu, ops: [conv], weight_bits: [8], act_bits: "
+                   "[8], power_w: 1, source: x}\n",
+                   "bad.yaml", &err),
                HWCOST_ERR_CONFIG, &err, "bad.yaml:7: latency_model 'tpu' unknown (registered: diana_digital");
-    expect_err(hwcost_target_load_string(&t, "name: x\nclock_hz: 1e8\nsource: x\nmemory:\n  - {name: M, bytes: 1000, source: x}\n"
-                                         "engines:\n  - {name: e, latency_model: diana_analog, ops: [conv], weight_bits: [2], act_bits: [8], power_w: 1, source: x}\n",
-                                         "bad.yaml", &err),
+    expect_err(hwcost_target_load_string(
+                   &t,
+                   "name: x\nclock_hz: 1e8\nsource: x\nmemory:\n  - {name: M, bytes: 1000, source: x}\n"
+                   "engines:\n  - {name: e, latency_model: diana_analog, ops: [conv], weight_bits: [2], "
+                   "act_bits: [8], power_w: 1, source: x}\n",
+                   "bad.yaml", &err),
                HWCOST_ERR_CONFIG, &err, "params: missing 'rows'");
-    expect_err(hwcost_target_load_string(&t, "name: x\nclock_hz: 1e8\nsource: x\nmemory:\n  - {name: M, bytes: 1000, connects: [L9], source: x}\n" ENGINE,
+    expect_err(hwcost_target_load_string(&t,
+                                         "name: x\nclock_hz: 1e8\nsource: x\nmemory:\n  - {name: M, bytes: "
+                                         "1000, connects: [L9], source: x}\n" ENGINE,
                                          "bad.yaml", &err),
                HWCOST_ERR_CONFIG, &err, "memory level 'L9' not defined");
-    expect_err(hwcost_target_load_string(&t, "name: x\n  clock_hz: [1\n", "bad.yaml", &err), HWCOST_ERR_FORMAT,
-               &err, "bad.yaml:2");
+    expect_err(hwcost_target_load_string(&t, "name: x\n  clock_hz: [1\n", "bad.yaml", &err),
+               HWCOST_ERR_FORMAT, &err, "bad.yaml:2");
     expect_err(hwcost_target_load(&t, "/nonexistent/t.yaml", &err), HWCOST_ERR_IO, &err,
                "/nonexistent/t.yaml: cannot open");
 }
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_load_all),          cmocka_unit_test(test_diana_by_hand),
-        cmocka_unit_test(test_gap8_by_hand),      cmocka_unit_test(test_table_models_by_hand),
-        cmocka_unit_test(test_gradients),         cmocka_unit_test(test_monotone_and_zero),
-        cmocka_unit_test(test_parallel),          cmocka_unit_test(test_unsupported),
+        cmocka_unit_test(test_load_all),      cmocka_unit_test(test_diana_by_hand),
+        cmocka_unit_test(test_gap8_by_hand),  cmocka_unit_test(test_table_models_by_hand),
+        cmocka_unit_test(test_gradients),     cmocka_unit_test(test_monotone_and_zero),
+        cmocka_unit_test(test_parallel),      cmocka_unit_test(test_unsupported),
         cmocka_unit_test(test_target_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
