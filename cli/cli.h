@@ -13,6 +13,7 @@ typedef struct {
 
 int cli_train(int argc, char **argv);
 int cli_summary(int argc, char **argv);
+int cli_cost(int argc, char **argv);
 
 /* 1 when argv[1..] asks for help. */
 int cli_wants_help(int argc, char **argv);
