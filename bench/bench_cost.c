@@ -11,15 +11,9 @@
  * ODiMO's parallel latency and energy on DIANA (half the channels each),
  * and the network's peak activation bytes with its gradient.
  *
- * Build (the root CMakeLists.txt does not add bench/; bench/CMakeLists.txt
- * is ready for an add_subdirectory(bench)) against an existing build/:
+ * Built with the project (scripts/build.sh); run from the source tree:
  *
- *   cd /work/wt-hwcost && cmake --build build && \
- *   gcc -std=c11 -O2 -D_POSIX_C_SOURCE=200809L -DDNAS_SOURCE_DIR="\"$PWD\"" \
- *       -Ihwcost -Itrain -I/usr/include/hdf5/serial bench/bench_cost.c \
- *       build/train/libdnas_train.a build/hwcost/libdnas_hwcost.a \
- *       $(pkg-config --libs openblas yaml-0.1 hdf5-serial) -lz -lm -o build/bench_cost && \
- *   OPENBLAS_NUM_THREADS=1 ./build/bench_cost
+ *   OPENBLAS_NUM_THREADS=1 build/bench/bench_cost [MODEL.yaml]
  *
  * Output: seconds per cost evaluation, per training step, and their ratio. */
 #include <stdio.h>

@@ -6,7 +6,7 @@
  * distributions) and get back a hwcost_grad: the cost and its partial
  * derivatives with respect to every continuous quantity of the description.
  *
- * Mixed precision (REFERENCE.md §1, MixPrec): every per-layer model is
+ * Mixed precision (MixPrec): every per-layer model is
  *     cost = Σ_i Σ_j θa_i · θw_j · f(layer | a_bits_i, w_bits_j)
  * over the layer's activation (input) and weight precision candidates, so
  *     d cost / d θw_j = Σ_i θa_i f(a_i, w_j),   d cost / d θa_i = Σ_j θw_j f(a_i, w_j).
@@ -232,7 +232,7 @@ hwcost_status hwcost_energy(const hwcost_target *t, int engine, const hwcost_lay
  * channel count, its precisions), e = 0..nparallel-1.
  * Latency (cycles) = smooth max softmax(t/τ)·t of the engines' cycles;
  * energy (J) = P_all·t_min + Σ_e P_e·(t_e - t_min) (t in seconds), which for
- * two engines is REFERENCE's P_both·t_min + P_ana(t_a-t_min) + P_dig(t_d-t_min).
+ * two engines is ODiMO's P_both·t_min + P_ana(t_a-t_min) + P_dig(t_d-t_min).
  * g[e] gets the partials with respect to layers[e]. */
 hwcost_status hwcost_parallel_latency(const hwcost_target *t, const hwcost_layer *layers, double *cycles,
                                       hwcost_grad *g, hwcost_error *err);

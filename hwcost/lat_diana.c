@@ -1,4 +1,4 @@
-/* DIANA latency models (REFERENCE.md §2), cycles at the target clock.
+/* DIANA latency models (PLiNIO cost models), cycles at the target clock.
  *
  * digital (16×16 PEs, 8-bit):
  *   cycles = ceil(Cout/groups/B)·Cin·ceil(OX/X)·OY·kx·ky + OX·OY·(Cout+Cin)/io

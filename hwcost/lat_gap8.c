@@ -1,4 +1,4 @@
-/* GAP8 8-core cluster latency (REFERENCE.md §2; PULP-NN/DORY kernels), cycles:
+/* GAP8 8-core cluster latency (PLiNIO cost models; PULP-NN/DORY kernels), cycles:
  *   conv      ceil(OX/2)·ceil(OY/8)·(2·kx·ky·Cin + ceil(Cout/4)·(15 + 14·ceil(kx·ky·Cin/4)))
  *   depthwise 4·ceil(Cout/4)·OX·OY·kx·ky          (Cout = Cin)
  *   linear    ceil(Cin/2)·ceil(Cout/4)

@@ -1,7 +1,7 @@
 /* Latency models built on a MAC/cycle table (macs_per_cycle in the target
  * file, by activation and weight bits). MACs here are without bias adds.
  *
- * mac_table (MPIC, REFERENCE.md §2): cycles = MACs / mpc(a, w).
+ * mac_table (MPIC, PLiNIO cost model): cycles = MACs / mpc(a, w).
  *
  * ne16 (ours; GAP9's NE16): the engine works on blocks of
  *   granularity.cin input channels × granularity.cout output channels ×

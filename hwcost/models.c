@@ -1,4 +1,4 @@
-/* Target-independent models (REFERENCE.md §2): params, MACs, bit-params,
+/* Target-independent models (PLiNIO cost models): params, MACs, bit-params,
  * bit-ops and weight bytes, each as a mixture over precision pairs. */
 #include <string.h>
 

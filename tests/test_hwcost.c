@@ -70,14 +70,14 @@ static void test_values_by_hand(void **state) {
     NEAR(ev(HWCOST_PARAMS, &l), 640); /* 64·(9 + 1) */
     NEAR(ev(HWCOST_PARAMS_NO_BIAS, &l), 576);
     NEAR(ev(HWCOST_MACS, &l), 80000);         /* 640·125 */
-    NEAR(ev(HWCOST_MACS_NO_BIAS, &l), 72000); /* REFERENCE: each DW 72,000 */
+    NEAR(ev(HWCOST_MACS_NO_BIAS, &l), 72000); /* MLPerf Tiny DS-CNN: each DW 72,000 */
     NEAR(ev(HWCOST_BIT_PARAMS, &l), 4608);    /* 576·8 (groups: not Πk·Cin·Cout) */
     NEAR(ev(HWCOST_BIT_OPS, &l), 4608000);    /* 72000·64 */
     NEAR(ev(HWCOST_WEIGHT_BYTES, &l), 832);   /* 576 + 4·64 */
 
     l = pw();
     NEAR(ev(HWCOST_PARAMS, &l), 4096);
-    NEAR(ev(HWCOST_MACS, &l), 512000); /* REFERENCE: each PW 512,000 */
+    NEAR(ev(HWCOST_MACS, &l), 512000); /* MLPerf Tiny DS-CNN: each PW 512,000 */
 
     l = fc();
     NEAR(ev(HWCOST_PARAMS, &l), 650); /* 10·(64 + 1) */

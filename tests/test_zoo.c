@@ -4,7 +4,7 @@
  * rules: weights exclude biases, MACs = weights x output pixels).
  *
  * The MLPerf Tiny figures (dscnn, resnet8) and the benchmark variants
- * (resnet8_fmnist, tcn_fmnist) come from docs / REFERENCE; the others were
+ * (resnet8_fmnist, tcn_fmnist) are the published figures; the others were
  * computed by hand from the YAMLs. */
 #ifndef _POSIX_C_SOURCE
 #define _POSIX_C_SOURCE 200809L /* opendir */
