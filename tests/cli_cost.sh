@@ -5,10 +5,7 @@
 # are clear. Usage: cli_cost.sh DNAS_BINARY SOURCE_DIR
 set -u
 dnas="$1"; src="$2"
-tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
-fails=0; passes=0
-check() { local name="$1"; shift
-    if "$@"; then passes=$((passes+1)); else echo "FAIL: $name"; fails=$((fails+1)); fi; }
+. "$(dirname "$0")/lib_cli.sh"
 m="$src/configs/models"
 
 "$dnas" cost "$m/resnet8_fmnist.yaml" --target "$src/configs/targets/diana.yaml" --csv > "$tmp/r.csv"
@@ -63,5 +60,4 @@ check "bad target exit 1" test $? -eq 1
 check "bad target names file:line" grep -q "bad.yaml:5: bytes: expected a number, got 'lots'" "$tmp/e3"
 "$dnas" cost "$m/dscnn.yaml" --target diana --wbits x > /dev/null 2>&1
 check "bad --wbits exit 2" test $? -eq 2
-echo "$passes passed, $fails failed"
-exit $((fails > 0))
+finish

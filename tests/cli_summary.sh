@@ -4,10 +4,7 @@
 # Usage: cli_summary.sh DNAS_BINARY SOURCE_DIR
 set -u
 dnas="$1"; src="$2"
-tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
-fails=0; passes=0
-check() { local name="$1"; shift
-    if "$@"; then passes=$((passes+1)); else echo "FAIL: $name"; fails=$((fails+1)); fi; }
+. "$(dirname "$0")/lib_cli.sh"
 
 total() { "$dnas" summary "$src/configs/models/$1.yaml" --csv | awk -F, '$1=="total" {print $4" "$7}'; }
 check "dscnn weights/MACs 22016 2656768" test "$(total dscnn)" = "22016 2656768"
@@ -26,5 +23,4 @@ check "error names file and line" grep -q "bad.yaml:3: layer 'a': missing 'kerne
 "$dnas" summary --help | grep -q "macs" ; check "summary --help explains macs" test $? -eq 0
 "$dnas" --help > /dev/null; check "dnas --help exits 0" test $? -eq 0
 "$dnas" frobnicate > /dev/null 2>&1; check "unknown command exit 2" test $? -eq 2
-echo "$passes passed, $fails failed"
-exit $((fails > 0))
+finish

@@ -5,12 +5,7 @@
 # Usage: cli_train.sh DNAS_BINARY SOURCE_DIR
 set -u
 dnas="$1"; src="$2"
-tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
-fails=0; passes=0
-check() { # check NAME CONDITION...
-    local name="$1"; shift
-    if "$@"; then passes=$((passes+1)); else echo "FAIL: $name"; fails=$((fails+1)); fi
-}
+. "$(dirname "$0")/lib_cli.sh"
 has() { grep -q -- "$2" "$1"; }
 
 cat > "$tmp/cfg.yaml" <<YAML
@@ -69,5 +64,4 @@ check "wrong layout: shape error names both shapes" has "$tmp/e2" "data samples 
 check "train --help documents --resume" has "$tmp/h" "--resume"
 "$dnas" train > /dev/null 2>&1; check "train without config: usage exit 2" test $? -eq 2
 
-echo "$passes passed, $fails failed"
-exit $((fails > 0))
+finish

@@ -20,27 +20,7 @@ static void near(double a, double b, int line) {
 }
 #define NEAR(a, b) near((a), (b), __LINE__)
 
-static hwcost_layer mk(hwcost_kind kind, double cin, double cout, int kh, int kw, int oh, int ow, int bias) {
-    hwcost_layer l = hwcost_layer_default();
-    l.kind = kind;
-    l.cin = cin;
-    l.cout = cout;
-    l.kh = kh;
-    l.kw = kw;
-    l.k = kh * kw;
-    l.oh = oh;
-    l.ow = ow;
-    l.bias = bias;
-    return l;
-}
-
-/* the layers of test_hwcost.c */
-static hwcost_layer conv3x3(void) { return mk(HWCOST_CONV, 16, 16, 3, 3, 28, 28, 0); }
-static hwcost_layer dw(void) { return mk(HWCOST_DEPTHWISE, 64, 64, 3, 3, 5, 25, 1); }
-static hwcost_layer pw(void) { return mk(HWCOST_CONV, 64, 64, 1, 1, 5, 25, 0); }
-static hwcost_layer fc(void) { return mk(HWCOST_LINEAR, 64, 10, 1, 1, 1, 1, 1); }
-static hwcost_layer strided(void) { return mk(HWCOST_CONV, 16, 32, 3, 3, 14, 14, 0); }
-static hwcost_layer conv1d(void) { return mk(HWCOST_CONV, 28, 32, 1, 9, 1, 28, 0); }
+#include "hwcost_test_layers.h"
 
 static const char *TARGETS[] = {"diana", "gap8", "mpic", "ne16", "cortex_m4", "cortex_m7"};
 #define NTARGETS 6

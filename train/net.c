@@ -7,8 +7,7 @@
 
 #include "net.h"
 
-void train_net_free(train_net *net) {
-    if (!net) return;
+static void free_buffers(train_net *net) {
     if (net->act)
         for (int i = 0; i < net->nlayers; i++) {
             free(net->act[i]);
@@ -19,6 +18,13 @@ void train_net_free(train_net *net) {
     free(net->dact);
     free(net->aux);
     free(net->scratch);
+    net->act = net->dact = net->aux = NULL;
+    net->scratch = NULL;
+}
+
+void train_net_free(train_net *net) {
+    if (!net) return;
+    free_buffers(net);
     free(net->layers);
     free(net->params);
     free(net->grads);
@@ -86,16 +92,7 @@ void train_net_init(train_net *net, uint64_t seed) {
 
 void train_net_reserve(train_net *net, int max_batch) {
     if (net->act && max_batch <= net->max_batch) return;
-    if (net->act)
-        for (int i = 0; i < net->nlayers; i++) {
-            free(net->act[i]);
-            free(net->dact[i]);
-            free(net->aux[i]);
-        }
-    free(net->act);
-    free(net->dact);
-    free(net->aux);
-    free(net->scratch);
+    free_buffers(net);
     net->max_batch = max_batch;
     net->act = train_xcalloc((size_t)net->nlayers, sizeof(float *));
     net->dact = train_xcalloc((size_t)net->nlayers, sizeof(float *));
