@@ -1,15 +1,20 @@
 /* 2-D convolution (also 1-D with H = 1, grouped and depthwise), NCHW float32.
  *
- * General path, per chunk of S samples and per group g:
- *   col (K, S·P)            = im2col of the chunk, K = Cin/G·kh·kw, P = Hout·Wout,
- *                             columns ordered [sample][oy][ox]
- *   out_g (Cout/G, S·P)     = W_g (Cout/G, K) · col                  (sgemm NN)
- *   dW_g  (Cout/G, K)      += dout_g (Cout/G, S·P) · colᵀ            (sgemm NT, beta 1)
- *   dcol  (K, S·P)          = W_gᵀ · dout_g, then col2im += into dinp (sgemm TN)
- * S is chosen so the column buffer stays near L2 size; with S > 1 the output
- * / dout of the chunk go through a (Cout, S·P) gather buffer.
- * 1x1 convolutions with stride 1, dilation any, no padding and the same
- * spatial size read the input directly as col (S = 1, no scratch).
+ * General path, per sample n, per group g, per tile of R output rows
+ * (K = Cin/G·kh·kw, P = Hout·Wout, R chosen so the tile's column buffer of
+ * K·R·Wout floats stays in L2; one sample at a time measured faster than
+ * batching samples into one wider sgemm, and needs no gather copies):
+ *   col (K, R·Wout)          = im2col of rows [y0, y0+R) of the output
+ *   out_g[:, tile]           = W_g (Cout/G, K) · col                (sgemm NN, ldc P)
+ *   dW_g (Cout/G, K)        += dout_g[:, tile] · colᵀ               (sgemm NT, beta 1)
+ * Input gradient, stride 1: the adjoint of a stride-1 correlation is again a
+ * stride-1 correlation, of dout with the flipped, transposed weight
+ *   Wf_g (Cin/G, Cout/G·kh·kw), Wf[ci][co][i][j] = W[co][ci][kh-1-i][kw-1-j]
+ * and padding (kh-1)·dh - pt, so dinp_g[:, tile] += Wf_g · im2col(dout_g)
+ * (sgemm NN, beta 1) with no scatter. Stride > 1: dcol = W_gᵀ · dout_g[:, tile]
+ * (sgemm TN), then col2im adds it into dinp.
+ * 1x1 convolutions with stride 1, no padding and the same spatial size read
+ * the input directly as col (no scratch).
  * Depthwise (groups == Cin == Cout) uses direct loops, no scratch.
  * Padding: only top/left are given; cells beyond Hin/Win on the bottom/right
  * (TF "same") read as zero, so every index is bounds-checked on both sides. */
@@ -19,8 +24,10 @@
 #include "ops.h"
 #include "status.h"
 
-/* Target column-buffer size in floats (256 KiB) when choosing samples per chunk. */
-#define CONV_COL_TARGET_FLOATS (64 * 1024)
+/* Target column-buffer size in floats per tile (64 KiB). */
+#ifndef CONV_TILE_FLOATS
+#define CONV_TILE_FLOATS (16 * 1024)
+#endif
 
 int train_conv_out_size(int in, int k, int s, int d, int p) {
     int span = d * (k - 1) + 1;
@@ -46,22 +53,38 @@ static int conv_is_pointwise(const train_conv_dims *d) {
            d->hout == d->hin && d->wout == d->win;
 }
 
-/* Samples per chunk: fill about CONV_COL_TARGET_FLOATS of column buffer. */
-static int conv_chunk(const train_conv_dims *d) {
-    if (conv_is_pointwise(d)) return 1;
-    size_t per = (size_t)(d->cin / d->groups) * d->kh * d->kw * d->hout * d->wout;
-    size_t s = per >= CONV_COL_TARGET_FLOATS ? 1 : CONV_COL_TARGET_FLOATS / per;
-    if (s > (size_t)d->n) s = (size_t)d->n;
-    return s < 1 ? 1 : (int)s;
+/* Output rows per tile: about CONV_TILE_FLOATS of column buffer k × rows·wo. */
+static int conv_tile_rows(int k, int wo, int ho) {
+    int r = CONV_TILE_FLOATS / (k * wo);
+    if (r > ho) r = ho;
+    return r < 1 ? 1 : r;
 }
+
+/* The input gradient of a stride-1 convolution as a forward correlation of
+ * dout (see the header comment): Cin and Cout, in and out sizes swapped. */
+static train_conv_dims conv_adjoint_dims(const train_conv_dims *d) {
+    train_conv_dims t = *d;
+    t.cin = d->cout, t.hin = d->hout, t.win = d->wout;
+    t.cout = d->cin, t.hout = d->hin, t.wout = d->win;
+    t.pt = (d->kh - 1) * d->dh - d->pt;
+    t.pl = (d->kw - 1) * d->dw - d->pl;
+    return t;
+}
+
+static int conv_is_stride1(const train_conv_dims *d) { return d->sh == 1 && d->sw == 1; }
 
 size_t train_conv2d_scratch_floats(const train_conv_dims *d) {
     if (conv_is_depthwise(d) || conv_is_pointwise(d)) return 0;
-    size_t s = (size_t)conv_chunk(d);
-    size_t p = (size_t)d->hout * d->wout;
-    size_t col = (size_t)(d->cin / d->groups) * d->kh * d->kw * s * p;
-    size_t gather = s > 1 ? (size_t)d->cout * s * p : 0;
-    return col + gather;
+    int k = d->cin / d->groups * d->kh * d->kw;
+    size_t col = (size_t)k * conv_tile_rows(k, d->wout, d->hout) * d->wout;
+    size_t wflip = 0;
+    if (conv_is_stride1(d)) {
+        int kt = d->cout / d->groups * d->kh * d->kw;
+        size_t colt = (size_t)kt * conv_tile_rows(kt, d->win, d->hin) * d->win;
+        if (colt > col) col = colt;
+        wflip = (size_t)d->cout * k;
+    }
+    return col + wflip;
 }
 
 /* Output columns [lo, hi) whose input column ox·s + off lies in [0, in). */
@@ -74,52 +97,86 @@ static void conv_valid_range(int off, int s, int in, int out, int *lo, int *hi) 
     *hi = h;
 }
 
-/* col rows (c,ki,kj) of length P at row stride ld; x (cg, Hin, Win) of one sample. */
-static void conv_im2col(float *col, size_t ld, const float *x, int cg, const train_conv_dims *d) {
-    for (int c = 0; c < cg; c++) {
-        const float *xc = x + (size_t)c * d->hin * d->win;
-        for (int ki = 0; ki < d->kh; ki++) {
-            for (int kj = 0; kj < d->kw; kj++) {
+/* Output rows [y0, y1) of the im2col of one sample: x (cg, Hin, Win);
+ * col row (c,ki,kj) at stride ld holds, at (oy-y0)·Wout + ox, the input
+ * x[c, oy·sh+yoff, ox·sw+off] or 0 outside the input. With stride 1 and
+ * Wout == Win the valid band of a row is one contiguous run of x: one memcpy,
+ * then the wrapped-around edge columns are zeroed. */
+static void conv_im2col(float *col, size_t ld, const float *x, int cg, int y0, int y1,
+                        const train_conv_dims *d) {
+    const int wo = d->wout;
+    const size_t pin = (size_t)d->hin * d->win, np = (size_t)(y1 - y0) * wo;
+    const int flat = d->sh == 1 && d->sw == 1 && wo == d->win;
+    for (int ki = 0; ki < d->kh; ki++) {
+        int yoff = ki * d->dh - d->pt, ylo, yhi;
+        conv_valid_range(yoff, d->sh, d->hin, d->hout, &ylo, &yhi);
+        if (ylo < y0) ylo = y0;
+        if (yhi > y1) yhi = y1;
+        for (int kj = 0; kj < d->kw; kj++) {
+            int off = kj * d->dw - d->pl, lo, hi;
+            conv_valid_range(off, d->sw, d->win, wo, &lo, &hi);
+            for (int c = 0; c < cg; c++) {
                 float *row = col + ((size_t)(c * d->kh + ki) * d->kw + kj) * ld;
-                int off = kj * d->dw - d->pl, lo, hi;
-                conv_valid_range(off, d->sw, d->win, d->wout, &lo, &hi);
-                for (int oy = 0; oy < d->hout; oy++) {
-                    float *r = row + (size_t)oy * d->wout;
-                    int iy = oy * d->sh - d->pt + ki * d->dh;
-                    if (iy < 0 || iy >= d->hin) {
-                        memset(r, 0, sizeof(float) * d->wout);
-                        continue;
+                const float *xc = x + (size_t)c * pin;
+                if (lo >= hi || ylo >= yhi) {
+                    memset(row, 0, sizeof(float) * np);
+                    continue;
+                }
+                memset(row, 0, sizeof(float) * (ylo - y0) * wo);
+                memset(row + (size_t)(yhi - y0) * wo, 0, sizeof(float) * (y1 - yhi) * wo);
+                if (flat) {
+                    // row[i - y0·Wo] = xc[i + yoff·Win + off], i in [ylo·Wo+lo, (yhi-1)·Wo+hi)
+                    size_t a = (size_t)ylo * wo + lo, b = (size_t)(yhi - 1) * wo + hi;
+                    memcpy(row + a - (size_t)y0 * wo, xc + a + (ptrdiff_t)yoff * d->win + off,
+                           sizeof(float) * (b - a));
+                    for (int oy = ylo; oy < yhi; oy++) {
+                        float *r = row + (size_t)(oy - y0) * wo;
+                        for (int ox = 0; ox < lo; ox++) r[ox] = 0.0f;
+                        for (int ox = hi; ox < wo; ox++) r[ox] = 0.0f;
                     }
-                    const float *xr = xc + (size_t)iy * d->win;
+                    continue;
+                }
+                for (int oy = ylo; oy < yhi; oy++) {
+                    float *r = row + (size_t)(oy - y0) * wo;
+                    const float *xr = xc + (size_t)(oy * d->sh + yoff) * d->win;
                     for (int ox = 0; ox < lo; ox++) r[ox] = 0.0f;
                     if (d->sw == 1) {
-                        memcpy(r + lo, xr + lo + off, sizeof(float) * (hi - lo));
+                        for (int ox = lo; ox < hi; ox++) r[ox] = xr[ox + off];
                     } else {
                         for (int ox = lo; ox < hi; ox++) r[ox] = xr[ox * d->sw + off];
                     }
-                    for (int ox = hi; ox < d->wout; ox++) r[ox] = 0.0f;
+                    for (int ox = hi; ox < wo; ox++) r[ox] = 0.0f;
                 }
             }
         }
     }
 }
 
-/* Adjoint of conv_im2col: dx (cg, Hin, Win) += scatter of dcol. */
-static void conv_col2im(float *dx, const float *dcol, size_t ld, int cg,
+/* Adjoint of conv_im2col over output rows [y0, y1): dx (cg, Hin, Win) +=
+ * scatter of dcol. */
+static void conv_col2im(float *dx, const float *dcol, size_t ld, int cg, int y0, int y1,
                         const train_conv_dims *d) {
+    const int wo = d->wout;
+    const size_t pin = (size_t)d->hin * d->win;
     for (int c = 0; c < cg; c++) {
-        float *dxc = dx + (size_t)c * d->hin * d->win;
+        float *dxc = dx + (size_t)c * pin;
         for (int ki = 0; ki < d->kh; ki++) {
+            int yoff = ki * d->dh - d->pt, ylo, yhi;
+            conv_valid_range(yoff, d->sh, d->hin, d->hout, &ylo, &yhi);
+            if (ylo < y0) ylo = y0;
+            if (yhi > y1) yhi = y1;
             for (int kj = 0; kj < d->kw; kj++) {
                 const float *row = dcol + ((size_t)(c * d->kh + ki) * d->kw + kj) * ld;
                 int off = kj * d->dw - d->pl, lo, hi;
-                conv_valid_range(off, d->sw, d->win, d->wout, &lo, &hi);
-                for (int oy = 0; oy < d->hout; oy++) {
-                    int iy = oy * d->sh - d->pt + ki * d->dh;
-                    if (iy < 0 || iy >= d->hin) continue;
-                    const float *r = row + (size_t)oy * d->wout;
-                    float *dxr = dxc + (size_t)iy * d->win;
-                    for (int ox = lo; ox < hi; ox++) dxr[ox * d->sw + off] += r[ox];
+                conv_valid_range(off, d->sw, d->win, wo, &lo, &hi);
+                for (int oy = ylo; oy < yhi; oy++) {
+                    const float *r = row + (size_t)(oy - y0) * wo;
+                    float *dxr = dxc + (size_t)(oy * d->sh + yoff) * d->win;
+                    if (d->sw == 1) {
+                        for (int ox = lo; ox < hi; ox++) dxr[ox + off] += r[ox];
+                    } else {
+                        for (int ox = lo; ox < hi; ox++) dxr[ox * d->sw + off] += r[ox];
+                    }
                 }
             }
         }
@@ -221,46 +278,73 @@ void train_conv2d_forward(float *out, const float *inp, const float *weight,
     }
     const int cg = d->cin / d->groups, og = d->cout / d->groups;
     const int k = cg * d->kh * d->kw, pw = conv_is_pointwise(d);
-    const size_t p = (size_t)d->hout * d->wout, pin = (size_t)d->hin * d->win;
-    const int chunk = conv_chunk(d);
-    float *col = scratch;                          // col (K, S·P)
-    float *gat = scratch + (size_t)k * chunk * p;  // gat (Cout, S·P) when S > 1
-    for (int n0 = 0; n0 < d->n; n0 += chunk) {
-        int s = d->n - n0 < chunk ? d->n - n0 : chunk;
-        int cols = (int)(s * p);
+    const int p = d->hout * d->wout, rows = conv_tile_rows(k, d->wout, d->hout);
+    const size_t pin = (size_t)d->hin * d->win;
+    float *col = scratch;  // col (K, rows·Wout)
+    for (int n = 0; n < d->n; n++) {
         for (int g = 0; g < d->groups; g++) {
-            const float *b = col;
+            // x (cg, Hin, Win), y (og, P), w (og, K) of sample n, group g
+            const float *x = inp + ((size_t)n * d->cin + (size_t)g * cg) * pin;
+            float *y = out + ((size_t)n * d->cout + (size_t)g * og) * p;
+            const float *w = weight + (size_t)g * og * k;
             if (pw) {
-                b = inp + ((size_t)n0 * d->cin + (size_t)g * cg) * pin;
-            } else {
-                for (int si = 0; si < s; si++)
-                    conv_im2col(col + si * p, cols,
-                                inp + ((size_t)(n0 + si) * d->cin + (size_t)g * cg) * pin, cg, d);
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, og, p, k, 1.0f, w, k, x, p,
+                            0.0f, y, p);
+                continue;
             }
-            float *c = s == 1 ? out + ((size_t)n0 * d->cout + (size_t)g * og) * p
-                              : gat + (size_t)g * og * cols;
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, og, cols, k, 1.0f,
-                        weight + (size_t)g * og * k, k, b, cols, 0.0f, c, cols);
-        }
-        if (s > 1) {
-            // gat (Cout, s, P) -> out (s, Cout, P)
-            for (int si = 0; si < s; si++)
-                for (int co = 0; co < d->cout; co++)
-                    memcpy(out + ((size_t)(n0 + si) * d->cout + co) * p,
-                           gat + (size_t)co * cols + si * p, sizeof(float) * p);
+            for (int y0 = 0; y0 < d->hout; y0 += rows) {
+                int y1 = y0 + rows < d->hout ? y0 + rows : d->hout, np = (y1 - y0) * d->wout;
+                conv_im2col(col, np, x, cg, y0, y1, d);
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, og, np, k, 1.0f, w, k, col,
+                            np, 0.0f, y + (size_t)y0 * d->wout, p);
+            }
         }
     }
     if (bias) {
         for (int n = 0; n < d->n; n++)
             for (int co = 0; co < d->cout; co++) {
                 float *o = out + ((size_t)n * d->cout + co) * p;
-                for (size_t i = 0; i < p; i++) o[i] += bias[co];
+                for (int i = 0; i < p; i++) o[i] += bias[co];
             }
     }
 }
 
+/* dinp_g (cg, Hin, Win) += the input gradient of one sample and group from
+ * dy (og, Hout, Wout). */
+static void conv_backward_data(float *dx, const float *dy, const float *w, const float *wflip,
+                               float *col, const train_conv_dims *d) {
+    const int cg = d->cin / d->groups, og = d->cout / d->groups;
+    const int k = cg * d->kh * d->kw, p = d->hout * d->wout, pin = d->hin * d->win;
+    if (conv_is_pointwise(d)) {
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, k, p, og, 1.0f, w, k, dy, p, 1.0f,
+                    dx, p);
+        return;
+    }
+    if (wflip) {
+        // dx[:, tile] += Wf (cg, kt) · im2col of dy under the adjoint dims
+        train_conv_dims t = conv_adjoint_dims(d);
+        int kt = og * d->kh * d->kw, rows = conv_tile_rows(kt, t.wout, t.hout);
+        for (int y0 = 0; y0 < t.hout; y0 += rows) {
+            int y1 = y0 + rows < t.hout ? y0 + rows : t.hout, np = (y1 - y0) * t.wout;
+            conv_im2col(col, np, dy, og, y0, y1, &t);
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, cg, np, kt, 1.0f, wflip, kt,
+                        col, np, 1.0f, dx + (size_t)y0 * t.wout, pin);
+        }
+        return;
+    }
+    int rows = conv_tile_rows(k, d->wout, d->hout);
+    for (int y0 = 0; y0 < d->hout; y0 += rows) {
+        int y1 = y0 + rows < d->hout ? y0 + rows : d->hout, np = (y1 - y0) * d->wout;
+        // dcol (K, np) = Wᵀ · dy[:, tile], scattered back by col2im
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, k, np, og, 1.0f, w, k,
+                    dy + (size_t)y0 * d->wout, p, 0.0f, col, np);
+        conv_col2im(dx, col, np, cg, y0, y1, d);
+    }
+}
+
 /* Forward per group: out_g = W_g · col. Hence dW_g += dout_g · colᵀ,
- * dcol = W_gᵀ · dout_g (scattered back by col2im), dbias += Σ_{n,p} dout. */
+ * dcol = W_gᵀ · dout_g (scattered back by col2im, or for stride 1 computed
+ * as the flipped-weight correlation), dbias += Σ_{n,p} dout. */
 void train_conv2d_backward(float *dinp, float *dweight, float *dbias,
                            const float *dout, const float *inp, const float *weight,
                            const train_conv_dims *d, float *scratch) {
@@ -271,60 +355,60 @@ void train_conv2d_backward(float *dinp, float *dweight, float *dbias,
     }
     const int cg = d->cin / d->groups, og = d->cout / d->groups;
     const int k = cg * d->kh * d->kw, pw = conv_is_pointwise(d);
-    const size_t p = (size_t)d->hout * d->wout, pin = (size_t)d->hin * d->win;
-    const int chunk = conv_chunk(d);
-    float *col = scratch;                          // col / dcol (K, S·P)
-    float *gat = scratch + (size_t)k * chunk * p;  // gathered dout (Cout, S·P)
+    const int p = d->hout * d->wout, rows = conv_tile_rows(k, d->wout, d->hout);
+    const size_t pin = (size_t)d->hin * d->win;
     if (dbias) {
         for (int n = 0; n < d->n; n++)
             for (int co = 0; co < d->cout; co++) {
                 const float *o = dout + ((size_t)n * d->cout + co) * p;
                 float acc = 0.0f;
-                for (size_t i = 0; i < p; i++) acc += o[i];
+                for (int i = 0; i < p; i++) acc += o[i];
                 dbias[co] += acc;
             }
     }
     if (!dinp && !dweight) return;
-    for (int n0 = 0; n0 < d->n; n0 += chunk) {
-        int s = d->n - n0 < chunk ? d->n - n0 : chunk;
-        int cols = (int)(s * p);
-        if (s > 1) {
-            // dout (s, Cout, P) -> gat (Cout, s, P)
-            for (int si = 0; si < s; si++)
-                for (int co = 0; co < d->cout; co++)
-                    memcpy(gat + (size_t)co * cols + si * p,
-                           dout + ((size_t)(n0 + si) * d->cout + co) * p, sizeof(float) * p);
-        }
+    // scratch: wflip (Cin, Cout/G·kh·kw) for stride 1, then col
+    float *wflip = NULL, *col = scratch;
+    if (dinp && !pw && conv_is_stride1(d)) {
+        wflip = scratch;
+        col = scratch + (size_t)d->cout * k;
+        const int kk = d->kh * d->kw, kt = og * kk;
+        for (int co = 0; co < d->cout; co++)
+            for (int ci = 0; ci < cg; ci++)
+                for (int i = 0; i < kk; i++) {
+                    // weight (Cout, cg, kh·kw) -> wflip (G·cg, og, kh·kw), taps reversed
+                    int g = co / og;
+                    wflip[(size_t)(g * cg + ci) * kt + (size_t)(co - g * og) * kk + kk - 1 - i] =
+                        weight[((size_t)co * cg + ci) * kk + i];
+                }
+    } else if (!pw && conv_is_stride1(d)) {
+        col = scratch + (size_t)d->cout * k;
+    }
+    for (int n = 0; n < d->n; n++) {
         for (int g = 0; g < d->groups; g++) {
-            const float *dy = s == 1 ? dout + ((size_t)n0 * d->cout + (size_t)g * og) * p
-                                     : gat + (size_t)g * og * cols;
+            // x (cg, Hin, Win), dy (og, P), w and dw (og, K) of sample n, group g
+            const float *x = inp + ((size_t)n * d->cin + (size_t)g * cg) * pin;
+            const float *dy = dout + ((size_t)n * d->cout + (size_t)g * og) * p;
             const float *w = weight + (size_t)g * og * k;
-            const float *x = inp + ((size_t)n0 * d->cin + (size_t)g * cg) * pin;
             if (dweight) {
-                const float *b = x;
-                if (!pw) {
-                    for (int si = 0; si < s; si++)
-                        conv_im2col(col + si * p, cols,
-                                    inp + ((size_t)(n0 + si) * d->cin + (size_t)g * cg) * pin,
-                                    cg, d);
-                    b = col;
-                }
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, og, k, cols, 1.0f, dy, cols,
-                            b, cols, 1.0f, dweight + (size_t)g * og * k, k);
-            }
-            if (dinp) {
-                float *dx = dinp + ((size_t)n0 * d->cin + (size_t)g * cg) * pin;
+                float *dw = dweight + (size_t)g * og * k;
                 if (pw) {
-                    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, k, cols, og, 1.0f, w, k,
-                                dy, cols, 1.0f, dx, cols);
+                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, og, k, p, 1.0f, dy, p, x,
+                                p, 1.0f, dw, k);
                 } else {
-                    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, k, cols, og, 1.0f, w, k,
-                                dy, cols, 0.0f, col, cols);
-                    for (int si = 0; si < s; si++)
-                        conv_col2im(dinp + ((size_t)(n0 + si) * d->cin + (size_t)g * cg) * pin,
-                                    col + si * p, cols, cg, d);
+                    for (int y0 = 0; y0 < d->hout; y0 += rows) {
+                        int y1 = y0 + rows < d->hout ? y0 + rows : d->hout;
+                        int np = (y1 - y0) * d->wout;
+                        conv_im2col(col, np, x, cg, y0, y1, d);
+                        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, og, k, np, 1.0f,
+                                    dy + (size_t)y0 * d->wout, p, col, np, 1.0f, dw, k);
+                    }
                 }
             }
+            if (dinp)
+                conv_backward_data(dinp + ((size_t)n * d->cin + (size_t)g * cg) * pin, dy, w,
+                                   wflip ? wflip + (size_t)g * cg * og * d->kh * d->kw : NULL,
+                                   col, d);
         }
     }
 }
