@@ -24,7 +24,14 @@
 #include "ops.h"
 #include "status.h"
 
-/* Target column-buffer size in floats per tile (64 KiB). */
+/* Column-buffer sizes in floats: a sample whose whole column matrix is at
+ * most half of CONV_CHUNK_FLOATS is batched with others into one wider sgemm
+ * (small planes: fewer calls, weights packed once per chunk); a larger one is
+ * cut into row tiles of about CONV_TILE_FLOATS (stays in L2 between the
+ * im2col and the sgemm). */
+#ifndef CONV_CHUNK_FLOATS
+#define CONV_CHUNK_FLOATS (128 * 1024)
+#endif
 #ifndef CONV_TILE_FLOATS
 #define CONV_TILE_FLOATS (16 * 1024)
 #endif
@@ -53,11 +60,23 @@ static int conv_is_pointwise(const train_conv_dims *d) {
            d->hout == d->hin && d->wout == d->win;
 }
 
-/* Output rows per tile: about CONV_TILE_FLOATS of column buffer k × rows·wo. */
-static int conv_tile_rows(int k, int wo, int ho) {
+/* A tile of a K-row column matrix over Ho × Wo outputs: s samples of
+ * `rows` output rows each; rows == Ho whenever s > 1. */
+typedef struct {
+    int s, rows;
+} conv_tiling;
+
+static conv_tiling conv_tiles(int k, int wo, int ho, int n) {
+    conv_tiling t = {1, ho};
+    size_t per = (size_t)k * wo * ho;
+    if (2 * per <= CONV_CHUNK_FLOATS) {
+        t.s = (int)(CONV_CHUNK_FLOATS / per);
+        if (t.s > n) t.s = n;
+        return t;
+    }
     int r = CONV_TILE_FLOATS / (k * wo);
-    if (r > ho) r = ho;
-    return r < 1 ? 1 : r;
+    t.rows = r < 1 ? 1 : r > ho ? ho : r;
+    return t;
 }
 
 /* The input gradient of a stride-1 convolution as a forward correlation of
@@ -75,16 +94,22 @@ static int conv_is_stride1(const train_conv_dims *d) { return d->sh == 1 && d->s
 
 size_t train_conv2d_scratch_floats(const train_conv_dims *d) {
     if (conv_is_depthwise(d) || conv_is_pointwise(d)) return 0;
-    int k = d->cin / d->groups * d->kh * d->kw;
-    size_t col = (size_t)k * conv_tile_rows(k, d->wout, d->hout) * d->wout;
+    const int k = d->cin / d->groups * d->kh * d->kw;
+    const size_t p = (size_t)d->hout * d->wout, pin = (size_t)d->hin * d->win;
+    conv_tiling tl = conv_tiles(k, d->wout, d->hout, d->n);
+    size_t col = (size_t)k * tl.s * tl.rows * d->wout;
+    size_t gat = tl.s > 1 ? (size_t)d->cout / d->groups * tl.s * p : 0;
     size_t wflip = 0;
     if (conv_is_stride1(d)) {
         int kt = d->cout / d->groups * d->kh * d->kw;
-        size_t colt = (size_t)kt * conv_tile_rows(kt, d->win, d->hin) * d->win;
+        conv_tiling tt = conv_tiles(kt, d->win, d->hin, d->n);
+        size_t colt = (size_t)kt * tt.s * tt.rows * d->win;
+        size_t gatt = tt.s > 1 ? (size_t)d->cin / d->groups * tt.s * pin : 0;
         if (colt > col) col = colt;
+        if (gatt > gat) gat = gatt;
         wflip = (size_t)d->cout * k;
     }
-    return col + wflip;
+    return wflip + col + gat;
 }
 
 /* Output columns [lo, hi) whose input column ox·s + off lies in [0, in). */
@@ -269,6 +294,51 @@ static void conv_dw_backward(float *dinp, float *dweight, float *dbias, const fl
 
 /* ---- general path: im2col + sgemm ---------------------------------------- */
 
+/* gat (c, s·P) <- x[n0 .. n0+s) (s, C, P), channels [c0, c0+c) */
+static void conv_gather(float *gat, const float *x, int n0, int s, int ch, int c0, int c, size_t p) {
+    for (int si = 0; si < s; si++)
+        for (int ci = 0; ci < c; ci++)
+            memcpy(gat + (size_t)ci * s * p + si * p, x + ((size_t)(n0 + si) * ch + c0 + ci) * p,
+                   sizeof(float) * p);
+}
+
+/* x[n0 .. n0+s) (s, C, P), channels [c0, c0+c) (+)= gat (c, s·P) */
+static void conv_scatter(float *x, const float *gat, int n0, int s, int ch, int c0, int c,
+                         size_t p, int add) {
+    for (int si = 0; si < s; si++)
+        for (int ci = 0; ci < c; ci++) {
+            float *xr = x + ((size_t)(n0 + si) * ch + c0 + ci) * p;
+            const float *gr = gat + (size_t)ci * s * p + si * p;
+            if (add) {
+                for (size_t i = 0; i < p; i++) xr[i] += gr[i];
+            } else {
+                memcpy(xr, gr, sizeof(float) * p);
+            }
+        }
+}
+
+/* Scratch layout: wflip (stride 1), col, gat (see train_conv2d_scratch_floats). */
+typedef struct {
+    float *wflip, *col, *gat;
+} conv_scratch;
+
+static conv_scratch conv_scratch_carve(float *scratch, const train_conv_dims *d) {
+    const int k = d->cin / d->groups * d->kh * d->kw;
+    conv_tiling tl = conv_tiles(k, d->wout, d->hout, d->n);
+    size_t col = (size_t)k * tl.s * tl.rows * d->wout, wflip = 0;
+    if (conv_is_stride1(d)) {
+        int kt = d->cout / d->groups * d->kh * d->kw;
+        conv_tiling tt = conv_tiles(kt, d->win, d->hin, d->n);
+        size_t colt = (size_t)kt * tt.s * tt.rows * d->win;
+        if (colt > col) col = colt;
+        wflip = (size_t)d->cout * k;
+    }
+    conv_scratch s = {scratch, scratch + wflip, scratch + wflip + col};
+    return s;
+}
+
+/* out = conv(inp) over tiles of s samples × rows output rows, per group:
+ * col (K, s·np) = im2col, out tile = W_g · col (via gat when s > 1). */
 void train_conv2d_forward(float *out, const float *inp, const float *weight,
                           const float *bias, const train_conv_dims *d, float *scratch) {
     TRAIN_ASSERT(d->groups >= 1 && d->cin % d->groups == 0 && d->cout % d->groups == 0);
@@ -278,25 +348,36 @@ void train_conv2d_forward(float *out, const float *inp, const float *weight,
     }
     const int cg = d->cin / d->groups, og = d->cout / d->groups;
     const int k = cg * d->kh * d->kw, pw = conv_is_pointwise(d);
-    const int p = d->hout * d->wout, rows = conv_tile_rows(k, d->wout, d->hout);
+    const int p = d->hout * d->wout;
     const size_t pin = (size_t)d->hin * d->win;
-    float *col = scratch;  // col (K, rows·Wout)
-    for (int n = 0; n < d->n; n++) {
+    const conv_tiling tl = pw ? (conv_tiling){1, d->hout} : conv_tiles(k, d->wout, d->hout, d->n);
+    const conv_scratch sc = pw ? (conv_scratch){0} : conv_scratch_carve(scratch, d);
+    for (int n0 = 0; n0 < d->n; n0 += tl.s) {
+        int s = d->n - n0 < tl.s ? d->n - n0 : tl.s;
         for (int g = 0; g < d->groups; g++) {
-            // x (cg, Hin, Win), y (og, P), w (og, K) of sample n, group g
-            const float *x = inp + ((size_t)n * d->cin + (size_t)g * cg) * pin;
-            float *y = out + ((size_t)n * d->cout + (size_t)g * og) * p;
-            const float *w = weight + (size_t)g * og * k;
+            const float *w = weight + (size_t)g * og * k;  // w (og, K)
+            float *y = out + ((size_t)n0 * d->cout + (size_t)g * og) * p;
             if (pw) {
+                // x (cg, P) of sample n0 is already the column matrix
+                const float *x = inp + ((size_t)n0 * d->cin + (size_t)g * cg) * pin;
                 cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, og, p, k, 1.0f, w, k, x, p,
                             0.0f, y, p);
                 continue;
             }
-            for (int y0 = 0; y0 < d->hout; y0 += rows) {
-                int y1 = y0 + rows < d->hout ? y0 + rows : d->hout, np = (y1 - y0) * d->wout;
-                conv_im2col(col, np, x, cg, y0, y1, d);
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, og, np, k, 1.0f, w, k, col,
-                            np, 0.0f, y + (size_t)y0 * d->wout, p);
+            for (int y0 = 0; y0 < d->hout; y0 += tl.rows) {
+                int y1 = y0 + tl.rows < d->hout ? y0 + tl.rows : d->hout;
+                int np = (y1 - y0) * d->wout, ld = s * np;
+                for (int si = 0; si < s; si++)
+                    conv_im2col(sc.col + si * np, ld, inp + ((size_t)(n0 + si) * d->cin + g * cg) * pin,
+                                cg, y0, y1, d);
+                if (s == 1) {
+                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, og, np, k, 1.0f, w, k,
+                                sc.col, np, 0.0f, y + (size_t)y0 * d->wout, p);
+                } else {
+                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, og, ld, k, 1.0f, w, k,
+                                sc.col, ld, 0.0f, sc.gat, ld);
+                    conv_scatter(out, sc.gat, n0, s, d->cout, g * og, og, p, 0);
+                }
             }
         }
     }
@@ -309,37 +390,104 @@ void train_conv2d_forward(float *out, const float *inp, const float *weight,
     }
 }
 
-/* dinp_g (cg, Hin, Win) += the input gradient of one sample and group from
- * dy (og, Hout, Wout). */
-static void conv_backward_data(float *dx, const float *dy, const float *w, const float *wflip,
-                               float *col, const train_conv_dims *d) {
+/* dW_g (og, K) += dout_g · colᵀ over the tiles; stride > 1 also dinp via
+ * dcol = W_gᵀ · dout_g and col2im (the tiles are the same). */
+static void conv_backward_cols(float *dinp, float *dweight, const float *dout, const float *inp,
+                               const float *weight, const train_conv_dims *d, conv_scratch sc) {
     const int cg = d->cin / d->groups, og = d->cout / d->groups;
-    const int k = cg * d->kh * d->kw, p = d->hout * d->wout, pin = d->hin * d->win;
-    if (conv_is_pointwise(d)) {
-        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, k, p, og, 1.0f, w, k, dy, p, 1.0f,
-                    dx, p);
-        return;
-    }
-    if (wflip) {
-        // dx[:, tile] += Wf (cg, kt) · im2col of dy under the adjoint dims
-        train_conv_dims t = conv_adjoint_dims(d);
-        int kt = og * d->kh * d->kw, rows = conv_tile_rows(kt, t.wout, t.hout);
-        for (int y0 = 0; y0 < t.hout; y0 += rows) {
-            int y1 = y0 + rows < t.hout ? y0 + rows : t.hout, np = (y1 - y0) * t.wout;
-            conv_im2col(col, np, dy, og, y0, y1, &t);
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, cg, np, kt, 1.0f, wflip, kt,
-                        col, np, 1.0f, dx + (size_t)y0 * t.wout, pin);
+    const int k = cg * d->kh * d->kw, p = d->hout * d->wout;
+    const size_t pin = (size_t)d->hin * d->win;
+    const conv_tiling tl = conv_tiles(k, d->wout, d->hout, d->n);
+    for (int n0 = 0; n0 < d->n; n0 += tl.s) {
+        int s = d->n - n0 < tl.s ? d->n - n0 : tl.s;
+        for (int g = 0; g < d->groups; g++) {
+            const float *w = weight + (size_t)g * og * k;  // w and dw (og, K)
+            const float *dy = dout + ((size_t)n0 * d->cout + (size_t)g * og) * p;
+            int ldy = p;  // dy (og, P) of sample n0, or gathered (og, s·P)
+            if (s > 1) {
+                conv_gather(sc.gat, dout, n0, s, d->cout, g * og, og, p);
+                dy = sc.gat, ldy = s * p;
+            }
+            for (int y0 = 0; y0 < d->hout; y0 += tl.rows) {
+                int y1 = y0 + tl.rows < d->hout ? y0 + tl.rows : d->hout;
+                int np = (y1 - y0) * d->wout, ld = s * np;
+                const float *dyt = dy + (size_t)y0 * d->wout;
+                if (dweight) {
+                    for (int si = 0; si < s; si++)
+                        conv_im2col(sc.col + si * np, ld,
+                                    inp + ((size_t)(n0 + si) * d->cin + g * cg) * pin, cg, y0, y1, d);
+                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, og, k, ld, 1.0f, dyt, ldy,
+                                sc.col, ld, 1.0f, dweight + (size_t)g * og * k, k);
+                }
+                if (dinp) {
+                    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, k, ld, og, 1.0f, w, k, dyt,
+                                ldy, 0.0f, sc.col, ld);
+                    for (int si = 0; si < s; si++)
+                        conv_col2im(dinp + ((size_t)(n0 + si) * d->cin + g * cg) * pin,
+                                    sc.col + si * np, ld, cg, y0, y1, d);
+                }
+            }
         }
-        return;
     }
-    int rows = conv_tile_rows(k, d->wout, d->hout);
-    for (int y0 = 0; y0 < d->hout; y0 += rows) {
-        int y1 = y0 + rows < d->hout ? y0 + rows : d->hout, np = (y1 - y0) * d->wout;
-        // dcol (K, np) = Wᵀ · dy[:, tile], scattered back by col2im
-        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, k, np, og, 1.0f, w, k,
-                    dy + (size_t)y0 * d->wout, p, 0.0f, col, np);
-        conv_col2im(dx, col, np, cg, y0, y1, d);
+}
+
+/* Stride 1: dinp_g += Wf_g (cg, kt) · im2col of dout under the adjoint dims. */
+static void conv_backward_adjoint(float *dinp, const float *dout, const float *weight,
+                                  const train_conv_dims *d, conv_scratch sc) {
+    const int cg = d->cin / d->groups, og = d->cout / d->groups, kk = d->kh * d->kw;
+    const int kt = og * kk, p = d->hout * d->wout, pin = d->hin * d->win;
+    for (int co = 0; co < d->cout; co++)
+        for (int ci = 0; ci < cg; ci++)
+            for (int i = 0; i < kk; i++) {
+                // weight (Cout, cg, kh·kw) -> wflip (G·cg, og, kh·kw), taps reversed
+                int g = co / og;
+                sc.wflip[(size_t)(g * cg + ci) * kt + (size_t)(co - g * og) * kk + kk - 1 - i] =
+                    weight[((size_t)co * cg + ci) * kk + i];
+            }
+    const train_conv_dims t = conv_adjoint_dims(d);
+    const conv_tiling tl = conv_tiles(kt, t.wout, t.hout, d->n);
+    for (int n0 = 0; n0 < d->n; n0 += tl.s) {
+        int s = d->n - n0 < tl.s ? d->n - n0 : tl.s;
+        for (int g = 0; g < d->groups; g++) {
+            const float *wf = sc.wflip + (size_t)g * cg * kt;
+            for (int y0 = 0; y0 < t.hout; y0 += tl.rows) {
+                int y1 = y0 + tl.rows < t.hout ? y0 + tl.rows : t.hout;
+                int np = (y1 - y0) * t.wout, ld = s * np;
+                for (int si = 0; si < s; si++)
+                    conv_im2col(sc.col + si * np, ld, dout + ((size_t)(n0 + si) * d->cout + g * og) * p,
+                                og, y0, y1, &t);
+                if (s == 1) {
+                    float *dx = dinp + ((size_t)n0 * d->cin + (size_t)g * cg) * pin;
+                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, cg, np, kt, 1.0f, wf, kt,
+                                sc.col, np, 1.0f, dx + (size_t)y0 * t.wout, pin);
+                } else {
+                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, cg, ld, kt, 1.0f, wf, kt,
+                                sc.col, ld, 0.0f, sc.gat, ld);
+                    conv_scatter(dinp, sc.gat, n0, s, d->cin, g * cg, cg, pin, 1);
+                }
+            }
+        }
     }
+}
+
+/* 1x1 pointwise: the input plane is the column matrix, one sgemm per sample. */
+static void conv_backward_pointwise(float *dinp, float *dweight, const float *dout,
+                                    const float *inp, const float *weight,
+                                    const train_conv_dims *d) {
+    const int cg = d->cin / d->groups, og = d->cout / d->groups, p = d->hout * d->wout;
+    for (int n = 0; n < d->n; n++)
+        for (int g = 0; g < d->groups; g++) {
+            // x and dx (cg, P), dy (og, P), w and dw (og, cg)
+            const float *x = inp + ((size_t)n * d->cin + (size_t)g * cg) * p;
+            const float *dy = dout + ((size_t)n * d->cout + (size_t)g * og) * p;
+            if (dweight)
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, og, cg, p, 1.0f, dy, p, x, p,
+                            1.0f, dweight + (size_t)g * og * cg, cg);
+            if (dinp)
+                cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, cg, p, og, 1.0f,
+                            weight + (size_t)g * og * cg, cg, dy, p, 1.0f,
+                            dinp + ((size_t)n * d->cin + (size_t)g * cg) * p, p);
+        }
 }
 
 /* Forward per group: out_g = W_g · col. Hence dW_g += dout_g · colᵀ,
@@ -353,10 +501,7 @@ void train_conv2d_backward(float *dinp, float *dweight, float *dbias,
         conv_dw_backward(dinp, dweight, dbias, dout, inp, weight, d);
         return;
     }
-    const int cg = d->cin / d->groups, og = d->cout / d->groups;
-    const int k = cg * d->kh * d->kw, pw = conv_is_pointwise(d);
-    const int p = d->hout * d->wout, rows = conv_tile_rows(k, d->wout, d->hout);
-    const size_t pin = (size_t)d->hin * d->win;
+    const int p = d->hout * d->wout;
     if (dbias) {
         for (int n = 0; n < d->n; n++)
             for (int co = 0; co < d->cout; co++) {
@@ -366,50 +511,16 @@ void train_conv2d_backward(float *dinp, float *dweight, float *dbias,
                 dbias[co] += acc;
             }
     }
-    if (!dinp && !dweight) return;
-    // scratch: wflip (Cin, Cout/G·kh·kw) for stride 1, then col
-    float *wflip = NULL, *col = scratch;
-    if (dinp && !pw && conv_is_stride1(d)) {
-        wflip = scratch;
-        col = scratch + (size_t)d->cout * k;
-        const int kk = d->kh * d->kw, kt = og * kk;
-        for (int co = 0; co < d->cout; co++)
-            for (int ci = 0; ci < cg; ci++)
-                for (int i = 0; i < kk; i++) {
-                    // weight (Cout, cg, kh·kw) -> wflip (G·cg, og, kh·kw), taps reversed
-                    int g = co / og;
-                    wflip[(size_t)(g * cg + ci) * kt + (size_t)(co - g * og) * kk + kk - 1 - i] =
-                        weight[((size_t)co * cg + ci) * kk + i];
-                }
-    } else if (!pw && conv_is_stride1(d)) {
-        col = scratch + (size_t)d->cout * k;
+    if (conv_is_pointwise(d)) {
+        conv_backward_pointwise(dinp, dweight, dout, inp, weight, d);
+        return;
     }
-    for (int n = 0; n < d->n; n++) {
-        for (int g = 0; g < d->groups; g++) {
-            // x (cg, Hin, Win), dy (og, P), w and dw (og, K) of sample n, group g
-            const float *x = inp + ((size_t)n * d->cin + (size_t)g * cg) * pin;
-            const float *dy = dout + ((size_t)n * d->cout + (size_t)g * og) * p;
-            const float *w = weight + (size_t)g * og * k;
-            if (dweight) {
-                float *dw = dweight + (size_t)g * og * k;
-                if (pw) {
-                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, og, k, p, 1.0f, dy, p, x,
-                                p, 1.0f, dw, k);
-                } else {
-                    for (int y0 = 0; y0 < d->hout; y0 += rows) {
-                        int y1 = y0 + rows < d->hout ? y0 + rows : d->hout;
-                        int np = (y1 - y0) * d->wout;
-                        conv_im2col(col, np, x, cg, y0, y1, d);
-                        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, og, k, np, 1.0f,
-                                    dy + (size_t)y0 * d->wout, p, col, np, 1.0f, dw, k);
-                    }
-                }
-            }
-            if (dinp)
-                conv_backward_data(dinp + ((size_t)n * d->cin + (size_t)g * cg) * pin, dy, w,
-                                   wflip ? wflip + (size_t)g * cg * og * d->kh * d->kw : NULL,
-                                   col, d);
-        }
+    const conv_scratch sc = conv_scratch_carve(scratch, d);
+    if (conv_is_stride1(d)) {
+        if (dweight) conv_backward_cols(NULL, dweight, dout, inp, weight, d, sc);
+        if (dinp) conv_backward_adjoint(dinp, dout, weight, d, sc);
+    } else if (dinp || dweight) {
+        conv_backward_cols(dinp, dweight, dout, inp, weight, d, sc);
     }
 }
 
