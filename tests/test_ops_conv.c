@@ -162,6 +162,15 @@ static const conv_case conv_cases[] = {
     {"batch 3 chunked 16ch 14x14", 3, 16, 14, 14, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1},
     {"batch 5 small chunks", 5, 3, 5, 5, 4, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1},
     {"resnet 16ch 28x28", 2, 16, 28, 28, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1, 0},
+    // big planes: row tiles, the last one partial (29 rows)
+    {"row tiles 16ch 29x29", 1, 16, 29, 29, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1},
+    {"row tiles s2 16ch 57x57", 1, 16, 57, 57, 8, 3, 3, 2, 2, 1, 1, 1, 1, 1, 0},
+    {"row tiles same 4x4 16ch", 1, 16, 29, 30, 8, 4, 4, 1, 1, 1, 1, -1, -1, 1, 0},
+    {"row tiles groups 2 dil 2", 1, 32, 29, 29, 4, 3, 3, 1, 1, 2, 2, 2, 2, 2, 0},
+    // sample chunks (2 and 9 samples) with a last chunk of 1
+    {"chunks 32ch 14x14 n5", 5, 32, 14, 14, 32, 3, 3, 1, 1, 1, 1, 1, 1, 1, 0},
+    {"chunks s2 32ch 14x14 n10", 10, 32, 14, 14, 16, 3, 3, 2, 2, 1, 1, 1, 1, 1, 0},
+    {"resnet stem 1ch 28x28", 3, 1, 28, 28, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1, 0},
 };
 
 static void test_conv_cases(void **state) {
