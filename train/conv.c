@@ -92,6 +92,9 @@ static train_conv_dims conv_adjoint_dims(const train_conv_dims *d) {
 
 static int conv_is_stride1(const train_conv_dims *d) { return d->sh == 1 && d->sw == 1; }
 
+static int conv_direct_ok(const train_conv_dims *d);
+static size_t conv_direct_floats(const train_conv_dims *d);
+
 size_t train_conv2d_scratch_floats(const train_conv_dims *d) {
     if (conv_is_depthwise(d) || conv_is_pointwise(d)) return 0;
     const int k = d->cin / d->groups * d->kh * d->kw;
@@ -108,7 +111,10 @@ size_t train_conv2d_scratch_floats(const train_conv_dims *d) {
         if (colt > col) col = colt;
         if (gatt > gat) gat = gatt;
         wflip = (size_t)d->cout * k;
+        train_conv_dims t = conv_adjoint_dims(d);
+        if (conv_direct_ok(&t) && conv_direct_floats(&t) > col) col = conv_direct_floats(&t);
     }
+    if (conv_direct_ok(d) && conv_direct_floats(d) > col) col = conv_direct_floats(d);
     return wflip + col + gat;
 }
 
@@ -292,6 +298,140 @@ static void conv_dw_backward(float *dinp, float *dweight, float *dbias, const fl
     }
 }
 
+/* ---- direct stride-1 kernel (AVX2 + FMA) --------------------------------- *
+ * For stride 1, dilation 1, one group and Cout divisible by 4: per sample,
+ * copy x into a zero-padded plane xp (Cin, Hp, Wp) with xp[c][r][q] =
+ * x[c][r-pt][q-pl], so y[co][oy][ox] = Σ_{c,i,j} w[co][c][i][j] ·
+ * xp[c][oy+i][ox+j] needs no bounds checks. The outputs are cut into 8-wide
+ * vectors (each row rounded up to a multiple of 8, the spare lanes computed
+ * and not stored); a block of 4 output channels × 3 vectors keeps 12
+ * accumulators in registers, each tap costs 4 broadcasts + 3 loads for 12
+ * FMAs. Measured about twice the sgemm rate on the 16-channel ResNet layers,
+ * where the column matrix is as large as the work done on it. */
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <immintrin.h>
+#define CONV_DIRECT 1
+#else
+#define CONV_DIRECT 0
+#endif
+
+/* Taps Cin·kh·kw at most (an offset table on the stack). */
+#define CONV_DIRECT_MAX_TAPS 4096
+
+/* Padded plane width and height for the direct kernel. */
+static int conv_direct_wp(const train_conv_dims *d) { return (d->wout + 7) / 8 * 8 + d->kw - 1; }
+static int conv_direct_hp(const train_conv_dims *d) { return d->hout + d->kh - 1; }
+
+static int conv_direct_ok(const train_conv_dims *d) {
+#if CONV_DIRECT
+    static int cpu = -1;
+    if (cpu < 0) cpu = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    return cpu && d->groups == 1 && d->sh == 1 && d->sw == 1 && d->dh == 1 && d->dw == 1 &&
+           d->cout % 4 == 0 && !conv_is_pointwise(d) &&
+           d->cin * d->kh * d->kw <= CONV_DIRECT_MAX_TAPS;
+#else
+    (void)d;
+    return 0;
+#endif
+}
+
+static size_t conv_direct_floats(const train_conv_dims *d) {
+    return (size_t)d->cin * conv_direct_hp(d) * conv_direct_wp(d);
+}
+
+#if CONV_DIRECT
+/* y (Cout, Hout, Wout) (+)= conv of xp (Cin, Hp, Wp) with w (Cout, Cin, kh, kw). */
+__attribute__((target("avx2,fma"))) static void conv_direct_sample(
+    float *y, const float *xp, const float *w, const train_conv_dims *d, int accumulate) {
+    const int wp = conv_direct_wp(d), plane = wp * conv_direct_hp(d);
+    const int vpr = (d->wout + 7) / 8, nvec = d->hout * vpr, kk = d->kh * d->kw;
+    const int p = d->hout * d->wout, ntap = d->cin * kk;
+    // toff[u]: xp offset of tap u = (c, i, j), the index of w[co][c][i][j] within row co
+    int toff[CONV_DIRECT_MAX_TAPS];
+    for (int c = 0; c < d->cin; c++)
+        for (int i = 0; i < d->kh; i++)
+            for (int j = 0; j < d->kw; j++) toff[(c * d->kh + i) * d->kw + j] = c * plane + i * wp + j;
+    static const int32_t mask_src[16] = {-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0};
+    for (int co = 0; co < d->cout; co += 4) {
+        const float *w0 = w + (size_t)co * d->cin * kk, *w1 = w0 + (size_t)d->cin * kk;
+        const float *w2 = w1 + (size_t)d->cin * kk, *w3 = w2 + (size_t)d->cin * kk;
+        for (int v0 = 0; v0 < nvec; v0 += 3) {
+            // vectors v0..v0+2: x offset into xp, y offset, valid lanes (0: past the end)
+            int xo[3], yo[3], cnt[3];
+            for (int v = 0; v < 3; v++) {
+                int vi = v0 + v < nvec ? v0 + v : v0, oy = vi / vpr, ox = vi % vpr * 8;
+                xo[v] = oy * wp + ox;
+                yo[v] = oy * d->wout + ox;
+                cnt[v] = v0 + v < nvec ? (d->wout - ox < 8 ? d->wout - ox : 8) : 0;
+            }
+            __m256 a00 = _mm256_setzero_ps(), a01 = a00, a02 = a00, a10 = a00, a11 = a00,
+                   a12 = a00, a20 = a00, a21 = a00, a22 = a00, a30 = a00, a31 = a00, a32 = a00;
+            for (int u = 0; u < ntap; u++) {
+                const float *xr = xp + toff[u];
+                __m256 x0 = _mm256_loadu_ps(xr + xo[0]), x1 = _mm256_loadu_ps(xr + xo[1]),
+                       x2 = _mm256_loadu_ps(xr + xo[2]);
+                __m256 b = _mm256_broadcast_ss(w0 + u);
+                a00 = _mm256_fmadd_ps(b, x0, a00);
+                a01 = _mm256_fmadd_ps(b, x1, a01);
+                a02 = _mm256_fmadd_ps(b, x2, a02);
+                b = _mm256_broadcast_ss(w1 + u);
+                a10 = _mm256_fmadd_ps(b, x0, a10);
+                a11 = _mm256_fmadd_ps(b, x1, a11);
+                a12 = _mm256_fmadd_ps(b, x2, a12);
+                b = _mm256_broadcast_ss(w2 + u);
+                a20 = _mm256_fmadd_ps(b, x0, a20);
+                a21 = _mm256_fmadd_ps(b, x1, a21);
+                a22 = _mm256_fmadd_ps(b, x2, a22);
+                b = _mm256_broadcast_ss(w3 + u);
+                a30 = _mm256_fmadd_ps(b, x0, a30);
+                a31 = _mm256_fmadd_ps(b, x1, a31);
+                a32 = _mm256_fmadd_ps(b, x2, a32);
+            }
+            __m256 acc[4][3] = {{a00, a01, a02}, {a10, a11, a12}, {a20, a21, a22}, {a30, a31, a32}};
+            for (int v = 0; v < 3; v++) {
+                if (cnt[v] == 0) continue;
+                __m256i m = _mm256_loadu_si256((const __m256i *)(mask_src + 8 - cnt[v]));
+                for (int q = 0; q < 4; q++) {
+                    float *yr = y + (size_t)(co + q) * p + yo[v];
+                    __m256 r = acc[q][v];
+                    if (accumulate) r = _mm256_add_ps(r, _mm256_maskload_ps(yr, m));
+                    _mm256_maskstore_ps(yr, m, r);
+                }
+            }
+        }
+    }
+}
+#endif
+
+/* xp (Cin, Hp, Wp) <- x (Cin, Hin, Win) of one sample, shifted by (pt, pl), zero elsewhere. */
+static void conv_direct_pad(float *xp, const float *x, const train_conv_dims *d) {
+    const int wp = conv_direct_wp(d), hp = conv_direct_hp(d);
+    int lo, hi, ylo, yhi;  // xp columns [lo, hi), rows [ylo, yhi) hold x
+    conv_valid_range(-d->pl, 1, d->win, wp, &lo, &hi);
+    conv_valid_range(-d->pt, 1, d->hin, hp, &ylo, &yhi);
+    memset(xp, 0, sizeof(float) * conv_direct_floats(d));
+    for (int c = 0; c < d->cin; c++)
+        for (int r = ylo; r < yhi; r++)
+            memcpy(xp + ((size_t)c * hp + r) * wp + lo,
+                   x + ((size_t)c * d->hin + r - d->pt) * d->win + lo - d->pl,
+                   sizeof(float) * (hi - lo));
+}
+
+/* out (N, Cout, Hout, Wout) (+)= stride-1 conv of inp by weight; xp scratch. */
+static void conv_direct(float *out, const float *inp, const float *weight,
+                        const train_conv_dims *d, float *xp, int accumulate) {
+#if CONV_DIRECT
+    const size_t pin = (size_t)d->hin * d->win, p = (size_t)d->hout * d->wout;
+    for (int n = 0; n < d->n; n++) {
+        conv_direct_pad(xp, inp + (size_t)n * d->cin * pin, d);
+        conv_direct_sample(out + (size_t)n * d->cout * p, xp, weight, d, accumulate);
+    }
+#else
+    (void)out, (void)inp, (void)weight, (void)d, (void)xp, (void)accumulate;
+    TRAIN_ASSERT(0);
+#endif
+}
+
 /* ---- general path: im2col + sgemm ---------------------------------------- */
 
 /* gat (c, s·P) <- x[n0 .. n0+s) (s, C, P), channels [c0, c0+c) */
@@ -332,9 +472,23 @@ static conv_scratch conv_scratch_carve(float *scratch, const train_conv_dims *d)
         size_t colt = (size_t)kt * tt.s * tt.rows * d->win;
         if (colt > col) col = colt;
         wflip = (size_t)d->cout * k;
+        train_conv_dims t = conv_adjoint_dims(d);
+        if (conv_direct_ok(&t) && conv_direct_floats(&t) > col) col = conv_direct_floats(&t);
     }
+    if (conv_direct_ok(d) && conv_direct_floats(d) > col) col = conv_direct_floats(d);
     conv_scratch s = {scratch, scratch + wflip, scratch + wflip + col};
     return s;
+}
+
+/* out (N, Cout, P) += bias (Cout), if any */
+static void conv_add_bias(float *out, const float *bias, const train_conv_dims *d) {
+    if (!bias) return;
+    const size_t p = (size_t)d->hout * d->wout;
+    for (int n = 0; n < d->n; n++)
+        for (int co = 0; co < d->cout; co++) {
+            float *o = out + ((size_t)n * d->cout + co) * p;
+            for (size_t i = 0; i < p; i++) o[i] += bias[co];
+        }
 }
 
 /* out = conv(inp) over tiles of s samples × rows output rows, per group:
@@ -344,6 +498,11 @@ void train_conv2d_forward(float *out, const float *inp, const float *weight,
     TRAIN_ASSERT(d->groups >= 1 && d->cin % d->groups == 0 && d->cout % d->groups == 0);
     if (conv_is_depthwise(d)) {
         conv_dw_forward(out, inp, weight, bias, d);
+        return;
+    }
+    if (conv_direct_ok(d)) {
+        conv_direct(out, inp, weight, d, conv_scratch_carve(scratch, d).col, 0);
+        conv_add_bias(out, bias, d);
         return;
     }
     const int cg = d->cin / d->groups, og = d->cout / d->groups;
@@ -381,13 +540,7 @@ void train_conv2d_forward(float *out, const float *inp, const float *weight,
             }
         }
     }
-    if (bias) {
-        for (int n = 0; n < d->n; n++)
-            for (int co = 0; co < d->cout; co++) {
-                float *o = out + ((size_t)n * d->cout + co) * p;
-                for (int i = 0; i < p; i++) o[i] += bias[co];
-            }
-    }
+    conv_add_bias(out, bias, d);
 }
 
 /* dW_g (og, K) += dout_g · colᵀ over the tiles; stride > 1 also dinp via
@@ -445,6 +598,10 @@ static void conv_backward_adjoint(float *dinp, const float *dout, const float *w
                     weight[((size_t)co * cg + ci) * kk + i];
             }
     const train_conv_dims t = conv_adjoint_dims(d);
+    if (conv_direct_ok(&t)) {
+        conv_direct(dinp, dout, sc.wflip, &t, sc.col, 1);
+        return;
+    }
     const conv_tiling tl = conv_tiles(kt, t.wout, t.hout, d->n);
     for (int n0 = 0; n0 < d->n; n0 += tl.s) {
         int s = d->n - n0 < tl.s ? d->n - n0 : tl.s;
