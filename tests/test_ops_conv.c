@@ -171,6 +171,8 @@ static const conv_case conv_cases[] = {
     {"chunks 32ch 14x14 n5", 5, 32, 14, 14, 32, 3, 3, 1, 1, 1, 1, 1, 1, 1, 0},
     {"chunks s2 32ch 14x14 n10", 10, 32, 14, 14, 16, 3, 3, 2, 2, 1, 1, 1, 1, 1, 0},
     {"resnet stem 1ch 28x28", 3, 1, 28, 28, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1, 0},
+    // direct kernel whose padded plane (8 lanes) outgrows the column matrix
+    {"1x1 padded 1x1 plane", 1, 4, 1, 1, 4, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1},
 };
 
 static void test_conv_cases(void **state) {

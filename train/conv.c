@@ -95,28 +95,41 @@ static int conv_is_stride1(const train_conv_dims *d) { return d->sh == 1 && d->s
 static int conv_direct_ok(const train_conv_dims *d);
 static size_t conv_direct_floats(const train_conv_dims *d);
 static size_t conv_direct_dyp_floats(const train_conv_dims *d);
+static int conv_direct_dw_chunk(const train_conv_dims *d);
+static int conv_direct_dw_ok(const train_conv_dims *d);
 
-size_t train_conv2d_scratch_floats(const train_conv_dims *d) {
-    if (conv_is_depthwise(d) || conv_is_pointwise(d)) return 0;
+/* Scratch layout (floats): wflip (Cout·K, stride 1 only), then col, the
+ * largest work buffer of any path (im2col tiles, the direct kernels' padded
+ * planes), then gat (gathered tiles when a tile spans several samples). */
+static void conv_scratch_sizes(const train_conv_dims *d, size_t *wflip, size_t *col, size_t *gat) {
     const int k = d->cin / d->groups * d->kh * d->kw;
     const size_t p = (size_t)d->hout * d->wout, pin = (size_t)d->hin * d->win;
     conv_tiling tl = conv_tiles(k, d->wout, d->hout, d->n);
-    size_t col = (size_t)k * tl.s * tl.rows * d->wout;
-    size_t gat = tl.s > 1 ? (size_t)d->cout / d->groups * tl.s * p : 0;
-    size_t wflip = 0;
+    *col = (size_t)k * tl.s * tl.rows * d->wout;
+    *gat = tl.s > 1 ? (size_t)d->cout / d->groups * tl.s * p : 0;
+    *wflip = 0;
     if (conv_is_stride1(d)) {
         int kt = d->cout / d->groups * d->kh * d->kw;
         conv_tiling tt = conv_tiles(kt, d->win, d->hin, d->n);
         size_t colt = (size_t)kt * tt.s * tt.rows * d->win;
         size_t gatt = tt.s > 1 ? (size_t)d->cin / d->groups * tt.s * pin : 0;
-        if (colt > col) col = colt;
-        if (gatt > gat) gat = gatt;
-        wflip = (size_t)d->cout * k;
+        if (colt > *col) *col = colt;
+        if (gatt > *gat) *gat = gatt;
+        *wflip = (size_t)d->cout * k;
         train_conv_dims t = conv_adjoint_dims(d);
-        if (conv_direct_ok(&t) && conv_direct_floats(&t) > col) col = conv_direct_floats(&t);
+        if (conv_direct_ok(&t) && conv_direct_floats(&t) > *col) *col = conv_direct_floats(&t);
     }
-    if (conv_direct_ok(d) && conv_direct_floats(d) + conv_direct_dyp_floats(d) > col)
-        col = conv_direct_floats(d) + conv_direct_dyp_floats(d);
+    if (conv_direct_ok(d) && conv_direct_floats(d) > *col) *col = conv_direct_floats(d);
+    if (conv_direct_dw_ok(d)) {
+        size_t dir = conv_direct_dw_chunk(d) * (conv_direct_floats(d) + conv_direct_dyp_floats(d));
+        if (dir > *col) *col = dir;
+    }
+}
+
+size_t train_conv2d_scratch_floats(const train_conv_dims *d) {
+    if (conv_is_depthwise(d) || conv_is_pointwise(d)) return 0;
+    size_t wflip, col, gat;
+    conv_scratch_sizes(d, &wflip, &col, &gat);
     return wflip + col + gat;
 }
 
@@ -319,8 +332,10 @@ static void conv_dw_backward(float *dinp, float *dweight, float *dbias, const fl
 
 /* Taps Cin·kh·kw at most (an offset table on the stack). */
 #define CONV_DIRECT_MAX_TAPS 4096
-/* Pixel vectors per sample below which the weight gradient uses the sgemm. */
-#define CONV_DIRECT_DW_MIN_VECTORS 64
+/* Pixel vectors summed per block of the direct weight gradient. */
+#ifndef CONV_DIRECT_DW_VECTORS
+#define CONV_DIRECT_DW_VECTORS 64
+#endif
 
 /* Padded plane width and height for the direct kernel. */
 static int conv_direct_wp(const train_conv_dims *d) { return (d->wout + 7) / 8 * 8 + d->kw - 1; }
@@ -428,12 +443,14 @@ static size_t conv_direct_dyp_floats(const train_conv_dims *d) {
 
 #if CONV_DIRECT
 /* dw (Cout, Cin·kh·kw) += Σ_pixels dyp[co][pix] · xp[c][pix + (i, j)]: the
- * weight gradient of conv_direct_sample for one sample. dyp (Cout, Hout,
- * V·8) is dout with each row padded to whole vectors by zeros, so the spare
- * lanes add nothing. Blocks of 4 channels × 3 taps, 12 accumulators summed
- * over all pixel vectors, then reduced across lanes. */
-__attribute__((target("avx2,fma"))) static void conv_direct_dw_sample(
-    float *dw, const float *xp, const float *dyp, const train_conv_dims *d) {
+ * weight gradient of conv_direct_sample for ns samples stored one after
+ * the other. dyp (Cout, Hout, V·8) is dout with each row padded to whole
+ * vectors by zeros, so the spare lanes add nothing. Blocks of 4 channels × 3
+ * taps, 12 accumulators summed over all pixel vectors of the ns samples,
+ * then reduced across lanes. */
+__attribute__((target("avx2,fma"))) static void conv_direct_dw_samples(
+    float *dw, const float *xp, const float *dyp, int ns, const train_conv_dims *d) {
+    const size_t xs = conv_direct_floats(d), ys = conv_direct_dyp_floats(d);
     const int wp = conv_direct_wp(d), plane = wp * conv_direct_hp(d), kk = d->kh * d->kw;
     const int vpr = (d->wout + 7) / 8, pv = d->hout * vpr * 8, ntap = d->cin * kk;
     int toff[CONV_DIRECT_MAX_TAPS];  // as in conv_direct_sample
@@ -448,9 +465,10 @@ __attribute__((target("avx2,fma"))) static void conv_direct_dw_sample(
             const float *x2 = xp + toff[nu > 2 ? u0 + 2 : u0];
             __m256 a00 = _mm256_setzero_ps(), a01 = a00, a02 = a00, a10 = a00, a11 = a00,
                    a12 = a00, a20 = a00, a21 = a00, a22 = a00, a30 = a00, a31 = a00, a32 = a00;
-            for (int oy = 0; oy < d->hout; oy++) {
-                for (int vx = 0; vx < vpr; vx++) {
-                    const int xo = oy * wp + vx * 8, go = (oy * vpr + vx) * 8;
+            for (int s = 0; s < ns; s++) {
+                for (int oy = 0; oy < d->hout; oy++) {
+                    for (int vx = 0; vx < vpr; vx++) {
+                    const size_t xo = s * xs + oy * wp + vx * 8, go = s * ys + (oy * vpr + vx) * 8;
                     __m256 xa = _mm256_loadu_ps(x0 + xo), xb = _mm256_loadu_ps(x1 + xo),
                            xc = _mm256_loadu_ps(x2 + xo);
                     __m256 g = _mm256_loadu_ps(g0 + go);
@@ -469,6 +487,7 @@ __attribute__((target("avx2,fma"))) static void conv_direct_dw_sample(
                     a30 = _mm256_fmadd_ps(g, xa, a30);
                     a31 = _mm256_fmadd_ps(g, xb, a31);
                     a32 = _mm256_fmadd_ps(g, xc, a32);
+                    }
                 }
             }
             __m256 acc[4][3] = {{a00, a01, a02}, {a10, a11, a12}, {a20, a21, a22}, {a30, a31, a32}};
@@ -485,29 +504,41 @@ __attribute__((target("avx2,fma"))) static void conv_direct_dw_sample(
 }
 #endif
 
-/* The direct weight gradient sums over one sample's pixel vectors per block;
- * measured to beat the sgemm only with enough of them (28x28: yes, 14x14:
- * even, 7x7: slower). */
+/* The direct weight gradient measured faster than the sgemm on 28x28 and
+ * 14x14 planes, slower on 7x7 ones (even with several samples per pass). */
 static int conv_direct_dw_ok(const train_conv_dims *d) {
-    return conv_direct_ok(d) && d->hout * ((d->wout + 7) / 8) >= CONV_DIRECT_DW_MIN_VECTORS;
+    return conv_direct_ok(d) && d->hout * ((d->wout + 7) / 8) >= 16;
 }
 
-/* dweight += weight gradient of a stride-1 conv (conv_direct_dw_ok), per sample
- * from the padded input and lane-padded dout; scratch: xp then dyp. */
+/* Samples per pass of the direct weight gradient: enough that a block sums
+ * over CONV_DIRECT_DW_VECTORS pixel vectors before its lane reduction. */
+static int conv_direct_dw_chunk(const train_conv_dims *d) {
+    int v = d->hout * ((d->wout + 7) / 8), s = (CONV_DIRECT_DW_VECTORS + v - 1) / v;
+    return s < d->n ? s : d->n;
+}
+
+/* dweight += weight gradient of a stride-1 conv (conv_direct_ok), per chunk
+ * of samples from their padded inputs and lane-padded douts; scratch: the
+ * chunk's xp, then its dyp. */
 static void conv_direct_dweight(float *dweight, const float *dout, const float *inp,
                                 const train_conv_dims *d, float *scratch) {
 #if CONV_DIRECT
     const size_t pin = (size_t)d->hin * d->win, p = (size_t)d->hout * d->wout;
-    const int wv = (d->wout + 7) / 8 * 8;
-    float *xp = scratch, *dyp = scratch + conv_direct_floats(d);
-    memset(dyp, 0, sizeof(float) * conv_direct_dyp_floats(d));
-    for (int n = 0; n < d->n; n++) {
-        conv_direct_pad(xp, inp + (size_t)n * d->cin * pin, d);
-        // dy (Cout, Hout, Wout) -> dyp (Cout, Hout, wv); the spare lanes stay 0
-        const float *dy = dout + (size_t)n * d->cout * p;
-        for (int r = 0; r < d->cout * d->hout; r++)
-            memcpy(dyp + (size_t)r * wv, dy + (size_t)r * d->wout, sizeof(float) * d->wout);
-        conv_direct_dw_sample(dweight, xp, dyp, d);
+    const size_t xs = conv_direct_floats(d), ys = conv_direct_dyp_floats(d);
+    const int wv = (d->wout + 7) / 8 * 8, chunk = conv_direct_dw_chunk(d);
+    float *xp = scratch, *dyp = scratch + chunk * xs;
+    memset(dyp, 0, sizeof(float) * chunk * ys);
+    for (int n0 = 0; n0 < d->n; n0 += chunk) {
+        int ns = d->n - n0 < chunk ? d->n - n0 : chunk;
+        for (int s = 0; s < ns; s++) {
+            conv_direct_pad(xp + s * xs, inp + (size_t)(n0 + s) * d->cin * pin, d);
+            // dy (Cout, Hout, Wout) -> dyp (Cout, Hout, wv); the spare lanes stay 0
+            const float *dy = dout + (size_t)(n0 + s) * d->cout * p;
+            for (int r = 0; r < d->cout * d->hout; r++)
+                memcpy(dyp + s * ys + (size_t)r * wv, dy + (size_t)r * d->wout,
+                       sizeof(float) * d->wout);
+        }
+        conv_direct_dw_samples(dweight, xp, dyp, ns, d);
     }
 #else
     (void)dweight, (void)dout, (void)inp, (void)d, (void)scratch;
@@ -555,26 +586,13 @@ static void conv_scatter(float *x, const float *gat, int n0, int s, int ch, int 
         }
 }
 
-/* Scratch layout: wflip (stride 1), col, gat (see train_conv2d_scratch_floats). */
 typedef struct {
     float *wflip, *col, *gat;
 } conv_scratch;
 
 static conv_scratch conv_scratch_carve(float *scratch, const train_conv_dims *d) {
-    const int k = d->cin / d->groups * d->kh * d->kw;
-    conv_tiling tl = conv_tiles(k, d->wout, d->hout, d->n);
-    size_t col = (size_t)k * tl.s * tl.rows * d->wout, wflip = 0;
-    if (conv_is_stride1(d)) {
-        int kt = d->cout / d->groups * d->kh * d->kw;
-        conv_tiling tt = conv_tiles(kt, d->win, d->hin, d->n);
-        size_t colt = (size_t)kt * tt.s * tt.rows * d->win;
-        if (colt > col) col = colt;
-        wflip = (size_t)d->cout * k;
-        train_conv_dims t = conv_adjoint_dims(d);
-        if (conv_direct_ok(&t) && conv_direct_floats(&t) > col) col = conv_direct_floats(&t);
-    }
-    if (conv_direct_ok(d) && conv_direct_floats(d) + conv_direct_dyp_floats(d) > col)
-        col = conv_direct_floats(d) + conv_direct_dyp_floats(d);
+    size_t wflip, col, gat;
+    conv_scratch_sizes(d, &wflip, &col, &gat);
     conv_scratch s = {scratch, scratch + wflip, scratch + wflip + col};
     return s;
 }
