@@ -465,10 +465,11 @@ __attribute__((target("avx2,fma"))) static void conv_direct_dw_samples(
             const float *x2 = xp + toff[nu > 2 ? u0 + 2 : u0];
             __m256 a00 = _mm256_setzero_ps(), a01 = a00, a02 = a00, a10 = a00, a11 = a00,
                    a12 = a00, a20 = a00, a21 = a00, a22 = a00, a30 = a00, a31 = a00, a32 = a00;
-            for (int s = 0; s < ns; s++) {
-                for (int oy = 0; oy < d->hout; oy++) {
-                    for (int vx = 0; vx < vpr; vx++) {
-                    const size_t xo = s * xs + oy * wp + vx * 8, go = s * ys + (oy * vpr + vx) * 8;
+            for (int r = 0; r < ns * d->hout; r++) {  // row oy of sample s
+                const int s = r / d->hout, oy = r % d->hout;
+                for (int vx = 0; vx < vpr; vx++) {
+                    const size_t xo = s * xs + oy * wp + vx * 8;
+                    const size_t go = s * ys + (size_t)(oy * vpr + vx) * 8;
                     __m256 xa = _mm256_loadu_ps(x0 + xo), xb = _mm256_loadu_ps(x1 + xo),
                            xc = _mm256_loadu_ps(x2 + xo);
                     __m256 g = _mm256_loadu_ps(g0 + go);
@@ -487,7 +488,6 @@ __attribute__((target("avx2,fma"))) static void conv_direct_dw_samples(
                     a30 = _mm256_fmadd_ps(g, xa, a30);
                     a31 = _mm256_fmadd_ps(g, xb, a31);
                     a32 = _mm256_fmadd_ps(g, xc, a32);
-                    }
                 }
             }
             __m256 acc[4][3] = {{a00, a01, a02}, {a10, a11, a12}, {a20, a21, a22}, {a30, a31, a32}};
