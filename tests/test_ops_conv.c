@@ -173,6 +173,13 @@ static const conv_case conv_cases[] = {
     {"resnet stem 1ch 28x28", 3, 1, 28, 28, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1, 0},
     // direct kernel whose padded plane (8 lanes) outgrows the column matrix
     {"1x1 padded 1x1 plane", 1, 4, 1, 1, 4, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1},
+    // direct kernel (Cout % 4 == 0): column phases for stride, dilation
+    {"direct dilation 2", 2, 3, 9, 8, 4, 3, 3, 1, 1, 2, 2, 2, 2, 1, 1},
+    {"direct s2 dil2 same", 2, 3, 11, 12, 4, 3, 3, 2, 2, 2, 2, -1, -1, 1, 1},
+    {"direct s3 5x5", 1, 2, 13, 14, 8, 5, 5, 3, 3, 1, 1, 2, 2, 1, 0},
+    {"direct s2 1x3 asym dil", 2, 3, 6, 15, 4, 1, 3, 1, 2, 1, 3, -1, -1, 1, 1},
+    {"resnet s2 16->32 28x28", 2, 16, 28, 28, 32, 3, 3, 2, 2, 1, 1, 1, 1, 1, 0},
+    {"1x1 s2 shortcut", 2, 8, 14, 14, 8, 1, 1, 2, 2, 1, 1, 0, 0, 1, 0},
 };
 
 static void test_conv_cases(void **state) {

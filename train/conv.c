@@ -313,11 +313,14 @@ static void conv_dw_backward(float *dinp, float *dweight, float *dbias, const fl
     }
 }
 
-/* ---- direct stride-1 kernel (AVX2 + FMA) --------------------------------- *
- * For stride 1, dilation 1, one group and Cout divisible by 4: per sample,
- * copy x into a zero-padded plane xp (Cin, Hp, Wp) with xp[c][r][q] =
- * x[c][r-pt][q-pl], so y[co][oy][ox] = Σ_{c,i,j} w[co][c][i][j] ·
- * xp[c][oy+i][ox+j] needs no bounds checks. The outputs are cut into 8-wide
+/* ---- direct kernel (AVX2 + FMA) ------------------------------------------ *
+ * For one group and Cout divisible by 4: per sample, copy x into zero-padded
+ * planes split by column phase, xp (sw, Cin, Hp, Wq) with
+ *   xp[f][c][r][q] = x[c][r - pt][q·sw + f - pl]   (0 outside x),
+ * so that input column ox·sw + j·dw - pl is xp[f][c][.][ox + (j·dw)/sw] with
+ * f = (j·dw) mod sw: consecutive outputs read consecutive floats for any
+ * stride, and y[co][oy][ox] = Σ_{c,i,j} w[co][c][i][j] · xp[f][c][oy·sh +
+ * i·dh][ox + (j·dw)/sw] needs no bounds checks. The outputs are cut into 8-wide
  * vectors (each row rounded up to a multiple of 8, the spare lanes computed
  * and not stored); a block of 4 output channels × 3 vectors keeps 12
  * accumulators in registers, each tap costs 4 broadcasts + 3 loads for 12
@@ -332,21 +335,29 @@ static void conv_dw_backward(float *dinp, float *dweight, float *dbias, const fl
 
 /* Taps Cin·kh·kw at most (an offset table on the stack). */
 #define CONV_DIRECT_MAX_TAPS 4096
+/* Fewer taps (the Cin = 1 stem) and the forward sgemm wins: per block of
+ * outputs the direct kernel's stores then outweigh its FMAs. 1x1 kernels
+ * never go direct (im2col is a plain subsample there). */
+#define CONV_DIRECT_MIN_TAPS 16
 /* Pixel vectors summed per block of the direct weight gradient. */
 #ifndef CONV_DIRECT_DW_VECTORS
 #define CONV_DIRECT_DW_VECTORS 64
 #endif
 
-/* Padded plane width and height for the direct kernel. */
-static int conv_direct_wp(const train_conv_dims *d) { return (d->wout + 7) / 8 * 8 + d->kw - 1; }
-static int conv_direct_hp(const train_conv_dims *d) { return d->hout + d->kh - 1; }
+/* Padded plane width Wq and height Hp for the direct kernel: every lane of
+ * the rounded-up output rows reads inside. */
+static int conv_direct_wp(const train_conv_dims *d) {
+    return (d->wout + 7) / 8 * 8 + (d->kw - 1) * d->dw / d->sw;
+}
+static int conv_direct_hp(const train_conv_dims *d) {
+    return (d->hout - 1) * d->sh + (d->kh - 1) * d->dh + 1;
+}
 
 static int conv_direct_ok(const train_conv_dims *d) {
 #if CONV_DIRECT
     static int cpu = -1;
     if (cpu < 0) cpu = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-    return cpu && d->groups == 1 && d->sh == 1 && d->sw == 1 && d->dh == 1 && d->dw == 1 &&
-           d->cout % 4 == 0 && !conv_is_pointwise(d) &&
+    return cpu && d->groups == 1 && d->cout % 4 == 0 && d->kh * d->kw > 1 &&
            d->cin * d->kh * d->kw <= CONV_DIRECT_MAX_TAPS;
 #else
     (void)d;
@@ -355,7 +366,7 @@ static int conv_direct_ok(const train_conv_dims *d) {
 }
 
 static size_t conv_direct_floats(const train_conv_dims *d) {
-    return (size_t)d->cin * conv_direct_hp(d) * conv_direct_wp(d);
+    return (size_t)d->sw * d->cin * conv_direct_hp(d) * conv_direct_wp(d);
 }
 
 #if CONV_DIRECT
@@ -369,7 +380,9 @@ __attribute__((target("avx2,fma"))) static void conv_direct_sample(
     int toff[CONV_DIRECT_MAX_TAPS];
     for (int c = 0; c < d->cin; c++)
         for (int i = 0; i < d->kh; i++)
-            for (int j = 0; j < d->kw; j++) toff[(c * d->kh + i) * d->kw + j] = c * plane + i * wp + j;
+            for (int j = 0; j < d->kw; j++)
+                toff[(c * d->kh + i) * d->kw + j] = (j * d->dw % d->sw * d->cin + c) * plane +
+                                                    i * d->dh * wp + j * d->dw / d->sw;
     static const int32_t mask_src[16] = {-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0};
     for (int co = 0; co < d->cout; co += 4) {
         const float *w0 = w + (size_t)co * d->cin * kk, *w1 = w0 + (size_t)d->cin * kk;
@@ -379,7 +392,7 @@ __attribute__((target("avx2,fma"))) static void conv_direct_sample(
             int xo[3], yo[3], cnt[3];
             for (int v = 0; v < 3; v++) {
                 int vi = v0 + v < nvec ? v0 + v : v0, oy = vi / vpr, ox = vi % vpr * 8;
-                xo[v] = oy * wp + ox;
+                xo[v] = oy * d->sh * wp + ox;
                 yo[v] = oy * d->wout + ox;
                 cnt[v] = v0 + v < nvec ? (d->wout - ox < 8 ? d->wout - ox : 8) : 0;
             }
@@ -422,18 +435,28 @@ __attribute__((target("avx2,fma"))) static void conv_direct_sample(
 }
 #endif
 
-/* xp (Cin, Hp, Wp) <- x (Cin, Hin, Win) of one sample, shifted by (pt, pl), zero elsewhere. */
+/* xp (sw, Cin, Hp, Wq) <- x (Cin, Hin, Win) of one sample as in the header
+ * comment, zero elsewhere. */
 static void conv_direct_pad(float *xp, const float *x, const train_conv_dims *d) {
     const int wp = conv_direct_wp(d), hp = conv_direct_hp(d);
-    int lo, hi, ylo, yhi;  // xp columns [lo, hi), rows [ylo, yhi) hold x
-    conv_valid_range(-d->pl, 1, d->win, wp, &lo, &hi);
+    int ylo, yhi;  // rows [ylo, yhi) of xp hold x
     conv_valid_range(-d->pt, 1, d->hin, hp, &ylo, &yhi);
     memset(xp, 0, sizeof(float) * conv_direct_floats(d));
-    for (int c = 0; c < d->cin; c++)
-        for (int r = ylo; r < yhi; r++)
-            memcpy(xp + ((size_t)c * hp + r) * wp + lo,
-                   x + ((size_t)c * d->hin + r - d->pt) * d->win + lo - d->pl,
-                   sizeof(float) * (hi - lo));
+    for (int f = 0; f < d->sw; f++) {
+        int lo, hi;  // columns [lo, hi) of phase f hold x
+        conv_valid_range(f - d->pl, d->sw, d->win, wp, &lo, &hi);
+        for (int c = 0; c < d->cin; c++)
+            for (int r = ylo; r < yhi; r++) {
+                float *q = xp + (((size_t)f * d->cin + c) * hp + r) * wp;
+                // xr: row r - pt of channel c; column i of q reads xr[i·sw + f - pl]
+                const float *xr = x + ((size_t)c * d->hin + r - d->pt) * d->win;
+                if (d->sw == 1) {
+                    memcpy(q + lo, xr + lo + f - d->pl, sizeof(float) * (hi - lo));
+                } else {
+                    for (int i = lo; i < hi; i++) q[i] = xr[i * d->sw + f - d->pl];
+                }
+            }
+    }
 }
 
 /* Floats of the lane-padded dout copy: (Cout, Hout, Wout rounded up to 8). */
@@ -456,7 +479,9 @@ __attribute__((target("avx2,fma"))) static void conv_direct_dw_samples(
     int toff[CONV_DIRECT_MAX_TAPS];  // as in conv_direct_sample
     for (int c = 0; c < d->cin; c++)
         for (int i = 0; i < d->kh; i++)
-            for (int j = 0; j < d->kw; j++) toff[(c * d->kh + i) * d->kw + j] = c * plane + i * wp + j;
+            for (int j = 0; j < d->kw; j++)
+                toff[(c * d->kh + i) * d->kw + j] = (j * d->dw % d->sw * d->cin + c) * plane +
+                                                    i * d->dh * wp + j * d->dw / d->sw;
     for (int co = 0; co < d->cout; co += 4) {
         const float *g0 = dyp + (size_t)co * pv, *g1 = g0 + pv, *g2 = g1 + pv, *g3 = g2 + pv;
         for (int u0 = 0; u0 < ntap; u0 += 3) {
@@ -468,7 +493,7 @@ __attribute__((target("avx2,fma"))) static void conv_direct_dw_samples(
             for (int r = 0; r < ns * d->hout; r++) {  // row oy of sample s
                 const int s = r / d->hout, oy = r % d->hout;
                 for (int vx = 0; vx < vpr; vx++) {
-                    const size_t xo = s * xs + oy * wp + vx * 8;
+                    const size_t xo = s * xs + (size_t)oy * d->sh * wp + vx * 8;
                     const size_t go = s * ys + (size_t)(oy * vpr + vx) * 8;
                     __m256 xa = _mm256_loadu_ps(x0 + xo), xb = _mm256_loadu_ps(x1 + xo),
                            xc = _mm256_loadu_ps(x2 + xo);
@@ -617,7 +642,7 @@ void train_conv2d_forward(float *out, const float *inp, const float *weight,
         conv_dw_forward(out, inp, weight, bias, d);
         return;
     }
-    if (conv_direct_ok(d)) {
+    if (conv_direct_ok(d) && d->cin * d->kh * d->kw >= CONV_DIRECT_MIN_TAPS) {
         conv_direct(out, inp, weight, d, conv_scratch_carve(scratch, d).col, 0);
         conv_add_bias(out, bias, d);
         return;
