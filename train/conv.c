@@ -96,7 +96,6 @@ static int conv_direct_ok(const train_conv_dims *d);
 static size_t conv_direct_floats(const train_conv_dims *d);
 static size_t conv_direct_dyp_floats(const train_conv_dims *d);
 static int conv_direct_dw_chunk(const train_conv_dims *d);
-static int conv_direct_dw_ok(const train_conv_dims *d);
 
 /* Scratch layout (floats): wflip (Cout·K, stride 1 only), then col, the
  * largest work buffer of any path (im2col tiles, the direct kernels' padded
@@ -120,7 +119,7 @@ static void conv_scratch_sizes(const train_conv_dims *d, size_t *wflip, size_t *
         if (conv_direct_ok(&t) && conv_direct_floats(&t) > *col) *col = conv_direct_floats(&t);
     }
     if (conv_direct_ok(d) && conv_direct_floats(d) > *col) *col = conv_direct_floats(d);
-    if (conv_direct_dw_ok(d)) {
+    if (conv_direct_ok(d)) {
         size_t dir = conv_direct_dw_chunk(d) * (conv_direct_floats(d) + conv_direct_dyp_floats(d));
         if (dir > *col) *col = dir;
     }
@@ -490,29 +489,32 @@ __attribute__((target("avx2,fma"))) static void conv_direct_dw_samples(
             const float *x2 = xp + toff[nu > 2 ? u0 + 2 : u0];
             __m256 a00 = _mm256_setzero_ps(), a01 = a00, a02 = a00, a10 = a00, a11 = a00,
                    a12 = a00, a20 = a00, a21 = a00, a22 = a00, a30 = a00, a31 = a00, a32 = a00;
-            for (int r = 0; r < ns * d->hout; r++) {  // row oy of sample s
-                const int s = r / d->hout, oy = r % d->hout;
-                for (int vx = 0; vx < vpr; vx++) {
-                    const size_t xo = s * xs + (size_t)oy * d->sh * wp + vx * 8;
-                    const size_t go = s * ys + (size_t)(oy * vpr + vx) * 8;
-                    __m256 xa = _mm256_loadu_ps(x0 + xo), xb = _mm256_loadu_ps(x1 + xo),
-                           xc = _mm256_loadu_ps(x2 + xo);
-                    __m256 g = _mm256_loadu_ps(g0 + go);
-                    a00 = _mm256_fmadd_ps(g, xa, a00);
-                    a01 = _mm256_fmadd_ps(g, xb, a01);
-                    a02 = _mm256_fmadd_ps(g, xc, a02);
-                    g = _mm256_loadu_ps(g1 + go);
-                    a10 = _mm256_fmadd_ps(g, xa, a10);
-                    a11 = _mm256_fmadd_ps(g, xb, a11);
-                    a12 = _mm256_fmadd_ps(g, xc, a12);
-                    g = _mm256_loadu_ps(g2 + go);
-                    a20 = _mm256_fmadd_ps(g, xa, a20);
-                    a21 = _mm256_fmadd_ps(g, xb, a21);
-                    a22 = _mm256_fmadd_ps(g, xc, a22);
-                    g = _mm256_loadu_ps(g3 + go);
-                    a30 = _mm256_fmadd_ps(g, xa, a30);
-                    a31 = _mm256_fmadd_ps(g, xb, a31);
-                    a32 = _mm256_fmadd_ps(g, xc, a32);
+            for (int s = 0; s < ns; s++) {
+                for (int oy = 0; oy < d->hout; oy++) {
+                    // row oy of sample s: offset in xp (from each tap) and in dyp
+                    const size_t xr = s * xs + (size_t)oy * d->sh * wp;
+                    const size_t gr = s * ys + (size_t)oy * vpr * 8;
+                    for (int vx = 0; vx < vpr; vx++) {
+                        const size_t xo = xr + vx * 8, go = gr + vx * 8;
+                        __m256 xa = _mm256_loadu_ps(x0 + xo), xb = _mm256_loadu_ps(x1 + xo),
+                               xc = _mm256_loadu_ps(x2 + xo);
+                        __m256 g = _mm256_loadu_ps(g0 + go);
+                        a00 = _mm256_fmadd_ps(g, xa, a00);
+                        a01 = _mm256_fmadd_ps(g, xb, a01);
+                        a02 = _mm256_fmadd_ps(g, xc, a02);
+                        g = _mm256_loadu_ps(g1 + go);
+                        a10 = _mm256_fmadd_ps(g, xa, a10);
+                        a11 = _mm256_fmadd_ps(g, xb, a11);
+                        a12 = _mm256_fmadd_ps(g, xc, a12);
+                        g = _mm256_loadu_ps(g2 + go);
+                        a20 = _mm256_fmadd_ps(g, xa, a20);
+                        a21 = _mm256_fmadd_ps(g, xb, a21);
+                        a22 = _mm256_fmadd_ps(g, xc, a22);
+                        g = _mm256_loadu_ps(g3 + go);
+                        a30 = _mm256_fmadd_ps(g, xa, a30);
+                        a31 = _mm256_fmadd_ps(g, xb, a31);
+                        a32 = _mm256_fmadd_ps(g, xc, a32);
+                    }
                 }
             }
             __m256 acc[4][3] = {{a00, a01, a02}, {a10, a11, a12}, {a20, a21, a22}, {a30, a31, a32}};
@@ -528,12 +530,6 @@ __attribute__((target("avx2,fma"))) static void conv_direct_dw_samples(
     }
 }
 #endif
-
-/* The direct weight gradient measured faster than the sgemm on 28x28 and
- * 14x14 planes, slower on 7x7 ones (even with several samples per pass). */
-static int conv_direct_dw_ok(const train_conv_dims *d) {
-    return conv_direct_ok(d) && d->hout * ((d->wout + 7) / 8) >= 16;
-}
 
 /* Samples per pass of the direct weight gradient: enough that a block sums
  * over CONV_DIRECT_DW_VECTORS pixel vectors before its lane reduction. */
@@ -816,7 +812,7 @@ void train_conv2d_backward(float *dinp, float *dweight, float *dbias,
     }
     const conv_scratch sc = conv_scratch_carve(scratch, d);
     if (conv_is_stride1(d)) {
-        if (dweight && conv_direct_dw_ok(d))
+        if (dweight && conv_direct_ok(d))
             conv_direct_dweight(dweight, dout, inp, d, sc.col);
         else if (dweight)
             conv_backward_cols(NULL, dweight, dout, inp, weight, d, sc);
