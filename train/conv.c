@@ -96,6 +96,7 @@ static int conv_direct_ok(const train_conv_dims *d);
 static size_t conv_direct_floats(const train_conv_dims *d);
 static size_t conv_direct_dyp_floats(const train_conv_dims *d);
 static int conv_direct_dw_chunk(const train_conv_dims *d);
+static int conv_direct_chunk(const train_conv_dims *d);
 
 /* Scratch layout (floats): wflip (Cout·K, stride 1 only), then col, the
  * largest work buffer of any path (im2col tiles, the direct kernels' padded
@@ -116,9 +117,11 @@ static void conv_scratch_sizes(const train_conv_dims *d, size_t *wflip, size_t *
         if (gatt > *gat) *gat = gatt;
         *wflip = (size_t)d->cout * k;
         train_conv_dims t = conv_adjoint_dims(d);
-        if (conv_direct_ok(&t) && conv_direct_floats(&t) > *col) *col = conv_direct_floats(&t);
+        size_t dirt = conv_direct_chunk(&t) * conv_direct_floats(&t);
+        if (conv_direct_ok(&t) && dirt > *col) *col = dirt;
     }
-    if (conv_direct_ok(d) && conv_direct_floats(d) > *col) *col = conv_direct_floats(d);
+    if (conv_direct_ok(d) && conv_direct_chunk(d) * conv_direct_floats(d) > *col)
+        *col = conv_direct_chunk(d) * conv_direct_floats(d);
     if (conv_direct_ok(d)) {
         size_t dir = conv_direct_dw_chunk(d) * (conv_direct_floats(d) + conv_direct_dyp_floats(d));
         if (dir > *col) *col = dir;
@@ -368,12 +371,22 @@ static size_t conv_direct_floats(const train_conv_dims *d) {
     return (size_t)d->sw * d->cin * conv_direct_hp(d) * conv_direct_wp(d);
 }
 
+/* Samples per pass of the direct forward: 3 when one sample's vector count
+ * is not a multiple of the block of 3 (7x7: 7 vectors), so that the blocks
+ * run across samples without half-empty ones. */
+static int conv_direct_chunk(const train_conv_dims *d) {
+    int nv = d->hout * ((d->wout + 7) / 8), s = nv % 3 ? 3 : 1;
+    return s < d->n ? s : d->n;
+}
+
 #if CONV_DIRECT
-/* y (Cout, Hout, Wout) (+)= conv of xp (Cin, Hp, Wp) with w (Cout, Cin, kh, kw). */
-__attribute__((target("avx2,fma"))) static void conv_direct_sample(
-    float *y, const float *xp, const float *w, const train_conv_dims *d, int accumulate) {
-    const int wp = conv_direct_wp(d), plane = wp * conv_direct_hp(d);
-    const int vpr = (d->wout + 7) / 8, nvec = d->hout * vpr, kk = d->kh * d->kw;
+/* y (ns, Cout, Hout, Wout) (+)= conv of ns padded samples xp (ns, sw, Cin,
+ * Hp, Wq) with w (Cout, Cin, kh, kw). The vectors of all ns samples form one
+ * list, cut in blocks of 3. */
+__attribute__((target("avx2,fma"))) static void conv_direct_samples(
+    float *y, const float *xp, const float *w, int ns, const train_conv_dims *d, int accumulate) {
+    const int wp = conv_direct_wp(d), plane = wp * conv_direct_hp(d), xs = conv_direct_floats(d);
+    const int vpr = (d->wout + 7) / 8, nv1 = d->hout * vpr, nvec = ns * nv1, kk = d->kh * d->kw;
     const int p = d->hout * d->wout, ntap = d->cin * kk;
     // toff[u]: xp offset of tap u = (c, i, j), the index of w[co][c][i][j] within row co
     int toff[CONV_DIRECT_MAX_TAPS];
@@ -390,9 +403,10 @@ __attribute__((target("avx2,fma"))) static void conv_direct_sample(
             // vectors v0..v0+2: x offset into xp, y offset, valid lanes (0: past the end)
             int xo[3], yo[3], cnt[3];
             for (int v = 0; v < 3; v++) {
-                int vi = v0 + v < nvec ? v0 + v : v0, oy = vi / vpr, ox = vi % vpr * 8;
-                xo[v] = oy * d->sh * wp + ox;
-                yo[v] = oy * d->wout + ox;
+                int vi = v0 + v < nvec ? v0 + v : v0, s = vi / nv1, oy = vi % nv1 / vpr;
+                int ox = vi % vpr * 8;
+                xo[v] = s * xs + oy * d->sh * wp + ox;
+                yo[v] = s * d->cout * p + oy * d->wout + ox;
                 cnt[v] = v0 + v < nvec ? (d->wout - ox < 8 ? d->wout - ox : 8) : 0;
             }
             __m256 a00 = _mm256_setzero_ps(), a01 = a00, a02 = a00, a10 = a00, a11 = a00,
@@ -572,9 +586,13 @@ static void conv_direct(float *out, const float *inp, const float *weight,
                         const train_conv_dims *d, float *xp, int accumulate) {
 #if CONV_DIRECT
     const size_t pin = (size_t)d->hin * d->win, p = (size_t)d->hout * d->wout;
-    for (int n = 0; n < d->n; n++) {
-        conv_direct_pad(xp, inp + (size_t)n * d->cin * pin, d);
-        conv_direct_sample(out + (size_t)n * d->cout * p, xp, weight, d, accumulate);
+    const size_t xs = conv_direct_floats(d);
+    const int chunk = conv_direct_chunk(d);
+    for (int n0 = 0; n0 < d->n; n0 += chunk) {
+        int ns = d->n - n0 < chunk ? d->n - n0 : chunk;
+        for (int s = 0; s < ns; s++)
+            conv_direct_pad(xp + s * xs, inp + (size_t)(n0 + s) * d->cin * pin, d);
+        conv_direct_samples(out + (size_t)n0 * d->cout * p, xp, weight, ns, d, accumulate);
     }
 #else
     (void)out, (void)inp, (void)weight, (void)d, (void)xp, (void)accumulate;
