@@ -180,6 +180,7 @@ static const conv_case conv_cases[] = {
     {"direct s2 1x3 asym dil", 2, 3, 6, 15, 4, 1, 3, 1, 2, 1, 3, -1, -1, 1, 1},
     {"resnet s2 16->32 28x28", 2, 16, 28, 28, 32, 3, 3, 2, 2, 1, 1, 1, 1, 1, 0},
     {"1x1 s2 shortcut", 2, 8, 14, 14, 8, 1, 1, 2, 2, 1, 1, 0, 0, 1, 0},
+    {"direct 7x7 n4 (3 + 1 samples)", 4, 8, 7, 7, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1, 0},
 };
 
 static void test_conv_cases(void **state) {
