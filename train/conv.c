@@ -380,34 +380,35 @@ static int conv_direct_chunk(const train_conv_dims *d) {
 }
 
 #if CONV_DIRECT
-/* y (ns, Cout, Hout, Wout) (+)= conv of ns padded samples xp (ns, sw, Cin,
- * Hp, Wq) with w (Cout, Cin, kh, kw). The vectors of all ns samples form one
- * list, cut in blocks of 3. */
-__attribute__((target("avx2,fma"))) static void conv_direct_samples(
-    float *y, const float *xp, const float *w, int ns, const train_conv_dims *d, int accumulate) {
-    const int wp = conv_direct_wp(d), plane = wp * conv_direct_hp(d), xs = conv_direct_floats(d);
-    const int vpr = (d->wout + 7) / 8, nv1 = d->hout * vpr, nvec = ns * nv1, kk = d->kh * d->kw;
-    const int p = d->hout * d->wout, ntap = d->cin * kk;
-    // toff[u]: xp offset of tap u = (c, i, j), the index of w[co][c][i][j] within row co
-    int toff[CONV_DIRECT_MAX_TAPS];
-    for (int c = 0; c < d->cin; c++)
-        for (int i = 0; i < d->kh; i++)
-            for (int j = 0; j < d->kw; j++)
-                toff[(c * d->kh + i) * d->kw + j] = (j * d->dw % d->sw * d->cin + c) * plane +
-                                                    i * d->dh * wp + j * d->dw / d->sw;
+/* One direct pass as a tap table: y[s][co][oy][ox] (+)= Σ_u w[co][u] ·
+ * xp[s·xs + toff[u] + oy·xrow + ox]. */
+typedef struct {
+    int cout, ntap;   /* output channels (a multiple of 4); taps = weight row length */
+    const int *toff;  /* xp offset of each tap */
+    int hout, wout;   /* output plane, stored densely */
+    int xrow;         /* xp offset from one output row to the next */
+    size_t xs;        /* xp floats per sample */
+} conv_direct_plan;
+
+/* y (ns, Cout, Hout, Wout) (+)= the plan over ns samples of xp. The vectors
+ * of all ns samples form one list, cut in blocks of 3. */
+__attribute__((target("avx2,fma"))) static void conv_direct_run(
+    float *y, const float *xp, const float *w, int ns, const conv_direct_plan *pl, int accumulate) {
+    const int vpr = (pl->wout + 7) / 8, nv1 = pl->hout * vpr, nvec = ns * nv1;
+    const int p = pl->hout * pl->wout, ntap = pl->ntap;
+    const int *toff = pl->toff;
     static const int32_t mask_src[16] = {-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0};
-    for (int co = 0; co < d->cout; co += 4) {
-        const float *w0 = w + (size_t)co * d->cin * kk, *w1 = w0 + (size_t)d->cin * kk;
-        const float *w2 = w1 + (size_t)d->cin * kk, *w3 = w2 + (size_t)d->cin * kk;
+    for (int co = 0; co < pl->cout; co += 4) {
+        const float *w0 = w + (size_t)co * ntap, *w1 = w0 + ntap, *w2 = w1 + ntap, *w3 = w2 + ntap;
         for (int v0 = 0; v0 < nvec; v0 += 3) {
             // vectors v0..v0+2: x offset into xp, y offset, valid lanes (0: past the end)
             int xo[3], yo[3], cnt[3];
             for (int v = 0; v < 3; v++) {
                 int vi = v0 + v < nvec ? v0 + v : v0, s = vi / nv1, oy = vi % nv1 / vpr;
                 int ox = vi % vpr * 8;
-                xo[v] = s * xs + oy * d->sh * wp + ox;
-                yo[v] = s * d->cout * p + oy * d->wout + ox;
-                cnt[v] = v0 + v < nvec ? (d->wout - ox < 8 ? d->wout - ox : 8) : 0;
+                xo[v] = (int)(s * pl->xs) + oy * pl->xrow + ox;
+                yo[v] = s * pl->cout * p + oy * pl->wout + ox;
+                cnt[v] = v0 + v < nvec ? (pl->wout - ox < 8 ? pl->wout - ox : 8) : 0;
             }
             __m256 a00 = _mm256_setzero_ps(), a01 = a00, a02 = a00, a10 = a00, a11 = a00,
                    a12 = a00, a20 = a00, a21 = a00, a22 = a00, a30 = a00, a31 = a00, a32 = a00;
@@ -445,6 +446,26 @@ __attribute__((target("avx2,fma"))) static void conv_direct_samples(
             }
         }
     }
+}
+/* toff[u] for tap u = (c, i, j) of a convolution read through conv_direct_pad. */
+static void conv_direct_taps(int *toff, const train_conv_dims *d) {
+    const int wp = conv_direct_wp(d), plane = wp * conv_direct_hp(d);
+    for (int c = 0; c < d->cin; c++)
+        for (int i = 0; i < d->kh; i++)
+            for (int j = 0; j < d->kw; j++)
+                toff[(c * d->kh + i) * d->kw + j] = (j * d->dw % d->sw * d->cin + c) * plane +
+                                                    i * d->dh * wp + j * d->dw / d->sw;
+}
+
+/* y (ns, Cout, Hout, Wout) (+)= conv of ns padded samples xp (ns, sw, Cin,
+ * Hp, Wq) with w (Cout, Cin, kh, kw). */
+static void conv_direct_samples(float *y, const float *xp, const float *w, int ns,
+                                const train_conv_dims *d, int accumulate) {
+    int toff[CONV_DIRECT_MAX_TAPS];
+    conv_direct_taps(toff, d);
+    conv_direct_plan pl = {d->cout, d->cin * d->kh * d->kw, toff, d->hout, d->wout,
+                           d->sh * conv_direct_wp(d), conv_direct_floats(d)};
+    conv_direct_run(y, xp, w, ns, &pl, accumulate);
 }
 #endif
 
@@ -487,14 +508,10 @@ static size_t conv_direct_dyp_floats(const train_conv_dims *d) {
 __attribute__((target("avx2,fma"))) static void conv_direct_dw_samples(
     float *dw, const float *xp, const float *dyp, int ns, const train_conv_dims *d) {
     const size_t xs = conv_direct_floats(d), ys = conv_direct_dyp_floats(d);
-    const int wp = conv_direct_wp(d), plane = wp * conv_direct_hp(d), kk = d->kh * d->kw;
+    const int wp = conv_direct_wp(d), kk = d->kh * d->kw;
     const int vpr = (d->wout + 7) / 8, pv = d->hout * vpr * 8, ntap = d->cin * kk;
-    int toff[CONV_DIRECT_MAX_TAPS];  // as in conv_direct_sample
-    for (int c = 0; c < d->cin; c++)
-        for (int i = 0; i < d->kh; i++)
-            for (int j = 0; j < d->kw; j++)
-                toff[(c * d->kh + i) * d->kw + j] = (j * d->dw % d->sw * d->cin + c) * plane +
-                                                    i * d->dh * wp + j * d->dw / d->sw;
+    int toff[CONV_DIRECT_MAX_TAPS];
+    conv_direct_taps(toff, d);
     for (int co = 0; co < d->cout; co += 4) {
         const float *g0 = dyp + (size_t)co * pv, *g1 = g0 + pv, *g2 = g1 + pv, *g3 = g2 + pv;
         for (int u0 = 0; u0 < ntap; u0 += 3) {
