@@ -181,6 +181,11 @@ static const conv_case conv_cases[] = {
     {"resnet s2 16->32 28x28", 2, 16, 28, 28, 32, 3, 3, 2, 2, 1, 1, 1, 1, 1, 0},
     {"1x1 s2 shortcut", 2, 8, 14, 14, 8, 1, 1, 2, 2, 1, 1, 0, 0, 1, 0},
     {"direct 7x7 n4 (3 + 1 samples)", 4, 8, 7, 7, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1, 0},
+    // strided input gradient by output phases (Cin % 4 == 0)
+    {"phases same 4x3 s2", 2, 4, 9, 10, 4, 4, 3, 2, 2, 1, 1, -1, -1, 1, 1},
+    {"phases s3 dil2", 1, 4, 13, 11, 4, 3, 3, 3, 3, 2, 2, 2, 1, 1, 0},
+    {"phases s3 k2 (a phase without taps)", 1, 4, 10, 10, 4, 2, 2, 3, 3, 1, 1, 0, 0, 1, 0},
+    {"phases s2 1-D", 3, 8, 1, 21, 8, 1, 5, 1, 2, 1, 1, -1, -1, 1, 1},
 };
 
 static void test_conv_cases(void **state) {
