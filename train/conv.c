@@ -489,21 +489,27 @@ static void conv_direct_pad(float *xp, const float *x, const train_conv_dims *d)
     const int wp = conv_direct_wp(d), hp = conv_direct_hp(d);
     int ylo, yhi;  // rows [ylo, yhi) of xp hold x
     conv_valid_range(-d->pt, 1, d->hin, hp, &ylo, &yhi);
-    memset(xp, 0, sizeof(float) * conv_direct_floats(d));
     for (int f = 0; f < d->sw; f++) {
         int lo, hi;  // columns [lo, hi) of phase f hold x
         conv_valid_range(f - d->pl, d->sw, d->win, wp, &lo, &hi);
-        for (int c = 0; c < d->cin; c++)
-            for (int r = ylo; r < yhi; r++) {
-                float *q = xp + (((size_t)f * d->cin + c) * hp + r) * wp;
-                // xr: row r - pt of channel c; column i of q reads xr[i·sw + f - pl]
-                const float *xr = x + ((size_t)c * d->hin + r - d->pt) * d->win;
+        const int r0 = lo < hi ? ylo : 0, r1 = lo < hi ? yhi : 0;
+        for (int c = 0; c < d->cin; c++) {
+            float *xc = xp + ((size_t)f * d->cin + c) * hp * wp;
+            memset(xc, 0, sizeof(float) * r0 * wp);
+            memset(xc + (size_t)r1 * wp, 0, sizeof(float) * (hp - r1) * wp);
+            for (int r = r0; r < r1; r++) {
+                // q: row r of xp; column i reads xr[i·sw + f - pl] of row r - pt of channel c
+                float *q = xc + (size_t)r * wp;
+                const float *xr = x + ((size_t)c * d->hin + r - d->pt) * d->win + f;
+                for (int i = 0; i < lo; i++) q[i] = 0.0f;
                 if (d->sw == 1) {
-                    memcpy(q + lo, xr + lo + f - d->pl, sizeof(float) * (hi - lo));
+                    for (int i = lo; i < hi; i++) q[i] = xr[i - d->pl];
                 } else {
-                    for (int i = lo; i < hi; i++) q[i] = xr[i * d->sw + f - d->pl];
+                    for (int i = lo; i < hi; i++) q[i] = xr[i * d->sw - d->pl];
                 }
+                for (int i = hi; i < wp; i++) q[i] = 0.0f;
             }
+        }
     }
 }
 
