@@ -181,6 +181,9 @@ static const conv_case conv_cases[] = {
     {"resnet s2 16->32 28x28", 2, 16, 28, 28, 32, 3, 3, 2, 2, 1, 1, 1, 1, 1, 0},
     {"1x1 s2 shortcut", 2, 8, 14, 14, 8, 1, 1, 2, 2, 1, 1, 0, 0, 1, 0},
     {"direct 7x7 n4 (3 + 1 samples)", 4, 8, 7, 7, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1, 0},
+    // stride 1, both gradients from one padded dout (and one case that cannot)
+    {"fused dil2 pad3", 2, 4, 9, 10, 4, 3, 3, 1, 1, 2, 2, 3, 3, 1, 0},
+    {"not fused: pad 4 > k - 1", 1, 4, 6, 6, 4, 3, 3, 1, 1, 1, 1, 4, 4, 1, 0},
     // strided input gradient by output phases (Cin % 4 == 0)
     {"phases same 4x3 s2", 2, 4, 9, 10, 4, 4, 3, 2, 2, 1, 1, -1, -1, 1, 1},
     {"phases s3 dil2", 1, 4, 13, 11, 4, 3, 3, 3, 3, 2, 2, 2, 1, 1, 0},

@@ -478,6 +478,14 @@ static size_t conv_direct_dyp_floats(const train_conv_dims *d) {
 }
 
 #if CONV_DIRECT
+/* Where dout lies in the buffer the weight gradient reads: (oy, ox) of
+ * channel co, sample s at s·sample + co·channel + oy·row + ox; lanes past
+ * Wout up to the next multiple of 8 must read 0. */
+typedef struct {
+    size_t sample, channel;
+    int row;
+} conv_dy_layout;
+
 /* dw (Cout, Cin·kh·kw) += Σ_pixels dyp[co][pix] · xp[c][pix + (i, j)]: the
  * weight gradient of conv_direct_sample for ns samples stored one after
  * the other. dyp (Cout, Hout, V·8) is dout with each row padded to whole
@@ -485,10 +493,12 @@ static size_t conv_direct_dyp_floats(const train_conv_dims *d) {
  * taps, 12 accumulators summed over all pixel vectors of the ns samples,
  * then reduced across lanes. */
 __attribute__((target("avx2,fma"))) static void conv_direct_dw_samples(
-    float *dw, const float *xp, const float *dyp, int ns, const train_conv_dims *d) {
-    const size_t xs = conv_direct_floats(d), ys = conv_direct_dyp_floats(d);
+    float *dw, const float *xp, const float *dyp, int ns, const conv_dy_layout *gl,
+    const train_conv_dims *d) {
+    const size_t xs = conv_direct_floats(d), ys = gl->sample;
     const int wp = conv_direct_wp(d), kk = d->kh * d->kw;
-    const int vpr = (d->wout + 7) / 8, pv = d->hout * vpr * 8, ntap = d->cin * kk;
+    const int vpr = (d->wout + 7) / 8, ntap = d->cin * kk;
+    const size_t pv = gl->channel;
     int toff[CONV_DIRECT_MAX_TAPS];
     conv_direct_taps(toff, d);
     for (int co = 0; co < d->cout; co += 4) {
@@ -503,7 +513,7 @@ __attribute__((target("avx2,fma"))) static void conv_direct_dw_samples(
                 for (int oy = 0; oy < d->hout; oy++) {
                     // row oy of sample s: offset in xp (from each tap) and in dyp
                     const size_t xr = s * xs + (size_t)oy * d->sh * wp;
-                    const size_t gr = s * ys + (size_t)oy * vpr * 8;
+                    const size_t gr = s * ys + (size_t)oy * gl->row;
                     for (int vx = 0; vx < vpr; vx++) {
                         const size_t xo = xr + vx * 8, go = gr + vx * 8;
                         __m256 xa = _mm256_loadu_ps(x0 + xo), xb = _mm256_loadu_ps(x1 + xo),
@@ -558,6 +568,7 @@ static void conv_direct_dweight(float *dweight, const float *dout, const float *
     const size_t xs = conv_direct_floats(d), ys = conv_direct_dyp_floats(d);
     const int wv = (d->wout + 7) / 8 * 8, chunk = conv_direct_dw_chunk(d);
     float *xp = scratch, *dyp = scratch + chunk * xs;
+    const conv_dy_layout gl = {ys, (size_t)d->hout * wv, wv};
     memset(dyp, 0, sizeof(float) * chunk * ys);
     for (int n0 = 0; n0 < d->n; n0 += chunk) {
         int ns = d->n - n0 < chunk ? d->n - n0 : chunk;
@@ -569,7 +580,7 @@ static void conv_direct_dweight(float *dweight, const float *dout, const float *
                 memcpy(dyp + s * ys + (size_t)r * wv, dy + (size_t)r * d->wout,
                        sizeof(float) * d->wout);
         }
-        conv_direct_dw_samples(dweight, xp, dyp, ns, d);
+        conv_direct_dw_samples(dweight, xp, dyp, ns, &gl, d);
     }
 #else
     (void)dweight, (void)dout, (void)inp, (void)d, (void)scratch;
@@ -592,6 +603,52 @@ static void conv_direct(float *out, const float *inp, const float *weight,
     }
 #else
     (void)out, (void)inp, (void)weight, (void)d, (void)xp, (void)accumulate;
+    TRAIN_ASSERT(0);
+#endif
+}
+
+/* Stride 1 with both gradients direct: per chunk of samples, one padded copy
+ * of dout (the adjoint's input) serves the weight gradient too, and x and
+ * dout are read once. Needs dout to sit inside that copy with zero lanes
+ * to its right (conv_fused_ok). */
+static int conv_fused_ok(const train_conv_dims *d) {
+    if (!conv_is_stride1(d) || !conv_direct_ok(d)) return 0;
+    train_conv_dims t = conv_adjoint_dims(d);
+    return conv_direct_ok(&t) && t.pt >= 0 && t.pl >= 0 &&
+           d->hout + t.pt <= conv_direct_hp(&t) &&
+           (d->wout + 7) / 8 * 8 + t.pl <= conv_direct_wp(&t);
+}
+
+/* Work floats of conv_direct_backward_fused: the chunk's xp and padded dout. */
+static size_t conv_fused_floats(const train_conv_dims *d) {
+    train_conv_dims t = conv_adjoint_dims(d);
+    return conv_direct_dw_chunk(d) * (conv_direct_floats(d) + conv_direct_floats(&t));
+}
+
+/* dweight and dinp += gradients of a stride-1 conv (conv_fused_ok); wflip
+ * the flipped weight (see conv_backward_adjoint). */
+static void conv_direct_backward_fused(float *dinp, float *dweight, const float *dout,
+                                       const float *inp, const float *wflip,
+                                       const train_conv_dims *d, float *work) {
+#if CONV_DIRECT
+    const train_conv_dims t = conv_adjoint_dims(d);
+    const size_t pin = (size_t)d->hin * d->win, p = (size_t)d->hout * d->wout;
+    const size_t xs = conv_direct_floats(d), ts = conv_direct_floats(&t);
+    const int chunk = conv_direct_dw_chunk(d), wq = conv_direct_wp(&t);
+    float *xp = work, *dp = work + chunk * xs;
+    // dout (oy, ox) of channel co is dp[co][oy + t.pt][ox + t.pl]
+    const conv_dy_layout gl = {ts, (size_t)conv_direct_hp(&t) * wq, wq};
+    for (int n0 = 0; n0 < d->n; n0 += chunk) {
+        int ns = d->n - n0 < chunk ? d->n - n0 : chunk;
+        for (int s = 0; s < ns; s++) {
+            conv_direct_pad(xp + s * xs, inp + (n0 + s) * d->cin * pin, d);
+            conv_direct_pad(dp + s * ts, dout + (n0 + s) * d->cout * p, &t);
+        }
+        conv_direct_dw_samples(dweight, xp, dp + (size_t)t.pt * wq + t.pl, ns, &gl, d);
+        conv_direct_samples(dinp + n0 * d->cin * pin, dp, wflip, ns, &t, 1);
+    }
+#else
+    (void)dinp, (void)dweight, (void)dout, (void)inp, (void)wflip, (void)d, (void)work;
     TRAIN_ASSERT(0);
 #endif
 }
@@ -751,6 +808,7 @@ static void conv_scratch_sizes(const train_conv_dims *d, size_t *wflip, size_t *
         size_t dirt = conv_direct_chunk(&t) * conv_direct_floats(&t);
         if (conv_direct_ok(&t) && dirt > *col) *col = dirt;
     }
+    if (conv_fused_ok(d) && conv_fused_floats(d) > *col) *col = conv_fused_floats(d);
     if (!conv_is_stride1(d) && conv_direct_phases_ok(d)) {
         *wflip = (size_t)d->cout * k;
         if (conv_phase_floats(d) > *col) *col = conv_phase_floats(d);
@@ -910,19 +968,27 @@ static void conv_backward_cols(float *dinp, float *dweight, const float *dout, c
     }
 }
 
-/* Stride 1: dinp_g += Wf_g (cg, kt) · im2col of dout under the adjoint dims. */
-static void conv_backward_adjoint(float *dinp, const float *dout, const float *weight,
-                                  const train_conv_dims *d, conv_scratch sc) {
+/* wflip (G·cg, og·kh·kw) <- Wf of the header comment: weight with Cin and
+ * Cout swapped within each group, taps reversed. */
+static void conv_flip_weights(float *wflip, const float *weight, const train_conv_dims *d) {
     const int cg = d->cin / d->groups, og = d->cout / d->groups, kk = d->kh * d->kw;
-    const int kt = og * kk, p = d->hout * d->wout, pin = d->hin * d->win;
+    const int kt = og * kk;
     for (int co = 0; co < d->cout; co++)
         for (int ci = 0; ci < cg; ci++)
             for (int i = 0; i < kk; i++) {
                 // weight (Cout, cg, kh·kw) -> wflip (G·cg, og, kh·kw), taps reversed
                 int g = co / og;
-                sc.wflip[(size_t)(g * cg + ci) * kt + (size_t)(co - g * og) * kk + kk - 1 - i] =
+                wflip[(size_t)(g * cg + ci) * kt + (size_t)(co - g * og) * kk + kk - 1 - i] =
                     weight[((size_t)co * cg + ci) * kk + i];
             }
+}
+
+/* Stride 1: dinp_g += Wf_g (cg, kt) · im2col of dout under the adjoint dims
+ * (sc.wflip already holds Wf). */
+static void conv_backward_adjoint(float *dinp, const float *dout, const train_conv_dims *d,
+                                  conv_scratch sc) {
+    const int cg = d->cin / d->groups, og = d->cout / d->groups, kk = d->kh * d->kw;
+    const int kt = og * kk, p = d->hout * d->wout, pin = d->hin * d->win;
     const train_conv_dims t = conv_adjoint_dims(d);
     if (conv_direct_ok(&t)) {
         conv_direct(dinp, dout, sc.wflip, &t, sc.col, 1);
@@ -999,12 +1065,15 @@ void train_conv2d_backward(float *dinp, float *dweight, float *dbias,
         return;
     }
     const conv_scratch sc = conv_scratch_carve(scratch, d);
-    if (conv_is_stride1(d)) {
+    if (conv_is_stride1(d) && dinp) conv_flip_weights(sc.wflip, weight, d);
+    if (conv_is_stride1(d) && dinp && dweight && conv_fused_ok(d)) {
+        conv_direct_backward_fused(dinp, dweight, dout, inp, sc.wflip, d, sc.col);
+    } else if (conv_is_stride1(d)) {
         if (dweight && conv_direct_ok(d))
             conv_direct_dweight(dweight, dout, inp, d, sc.col);
         else if (dweight)
             conv_backward_cols(NULL, dweight, dout, inp, weight, d, sc);
-        if (dinp) conv_backward_adjoint(dinp, dout, weight, d, sc);
+        if (dinp) conv_backward_adjoint(dinp, dout, d, sc);
     } else {
         int dw_direct = dweight && conv_direct_ok(d), dx_direct = dinp && conv_direct_phases_ok(d);
         if (dw_direct) conv_direct_dweight(dweight, dout, inp, d, sc.col);
