@@ -1,7 +1,9 @@
 /* Per-shape timing of train_conv2d_forward / _backward on the ResNet-8
  * Fashion-MNIST layers at batch 128, against one plain cblas_sgemm of the
  * same logical shape (Cout x N·P x K, i.e. the same FLOPs with the im2col
- * free). Prints best-of-R ms, GFLOP/s and the sgemm/conv time ratio.
+ * free). Prints best-of-R ms (process CPU time, so time lost to another
+ * process on the same core does not count; cache contention still does),
+ * GFLOP/s and the sgemm/conv time ratio (> 1: the conv beats that sgemm).
  *
  * Build and run by hand (not part of the CMake build):
  *   gcc -O3 -march=x86-64-v2 -std=c11 -D_POSIX_C_SOURCE=200809L -Itrain \
