@@ -162,6 +162,33 @@ static const conv_case conv_cases[] = {
     {"batch 3 chunked 16ch 14x14", 3, 16, 14, 14, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1},
     {"batch 5 small chunks", 5, 3, 5, 5, 4, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1},
     {"resnet 16ch 28x28", 2, 16, 28, 28, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1, 0},
+    // big planes: row tiles, the last one partial (29 rows)
+    {"row tiles 16ch 29x29", 1, 16, 29, 29, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1},
+    {"row tiles s2 16ch 57x57", 1, 16, 57, 57, 8, 3, 3, 2, 2, 1, 1, 1, 1, 1, 0},
+    {"row tiles same 4x4 16ch", 1, 16, 29, 30, 8, 4, 4, 1, 1, 1, 1, -1, -1, 1, 0},
+    {"row tiles groups 2 dil 2", 1, 32, 29, 29, 4, 3, 3, 1, 1, 2, 2, 2, 2, 2, 0},
+    // sample chunks (2 and 9 samples) with a last chunk of 1
+    {"chunks 32ch 14x14 n5", 5, 32, 14, 14, 32, 3, 3, 1, 1, 1, 1, 1, 1, 1, 0},
+    {"chunks s2 32ch 14x14 n10", 10, 32, 14, 14, 16, 3, 3, 2, 2, 1, 1, 1, 1, 1, 0},
+    {"resnet stem 1ch 28x28", 3, 1, 28, 28, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1, 0},
+    // direct kernel whose padded plane (8 lanes) outgrows the column matrix
+    {"1x1 padded 1x1 plane", 1, 4, 1, 1, 4, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1},
+    // direct kernel (Cout % 4 == 0): column phases for stride, dilation
+    {"direct dilation 2", 2, 3, 9, 8, 4, 3, 3, 1, 1, 2, 2, 2, 2, 1, 1},
+    {"direct s2 dil2 same", 2, 3, 11, 12, 4, 3, 3, 2, 2, 2, 2, -1, -1, 1, 1},
+    {"direct s3 5x5", 1, 2, 13, 14, 8, 5, 5, 3, 3, 1, 1, 2, 2, 1, 0},
+    {"direct s2 1x3 asym dil", 2, 3, 6, 15, 4, 1, 3, 1, 2, 1, 3, -1, -1, 1, 1},
+    {"resnet s2 16->32 28x28", 2, 16, 28, 28, 32, 3, 3, 2, 2, 1, 1, 1, 1, 1, 0},
+    {"1x1 s2 shortcut", 2, 8, 14, 14, 8, 1, 1, 2, 2, 1, 1, 0, 0, 1, 0},
+    {"direct 7x7 n4 (3 + 1 samples)", 4, 8, 7, 7, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1, 0},
+    // stride 1, both gradients from one padded dout (and one case that cannot)
+    {"fused dil2 pad3", 2, 4, 9, 10, 4, 3, 3, 1, 1, 2, 2, 3, 3, 1, 0},
+    {"not fused: pad 4 > k - 1", 1, 4, 6, 6, 4, 3, 3, 1, 1, 1, 1, 4, 4, 1, 0},
+    // strided input gradient by output phases (Cin % 4 == 0)
+    {"phases same 4x3 s2", 2, 4, 9, 10, 4, 4, 3, 2, 2, 1, 1, -1, -1, 1, 1},
+    {"phases s3 dil2", 1, 4, 13, 11, 4, 3, 3, 3, 3, 2, 2, 2, 1, 1, 0},
+    {"phases s3 k2 (a phase without taps)", 1, 4, 10, 10, 4, 2, 2, 3, 3, 1, 1, 0, 0, 1, 0},
+    {"phases s2 1-D", 3, 8, 1, 21, 8, 1, 5, 1, 2, 1, 1, -1, -1, 1, 1},
 };
 
 static void test_conv_cases(void **state) {
