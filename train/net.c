@@ -18,6 +18,8 @@ static void free_buffers(train_net *net) {
     free(net->dact);
     free(net->aux);
     free(net->scratch);
+    free(net->dact_ready);
+    net->dact_ready = NULL;
     net->act = net->dact = net->aux = NULL;
     net->scratch = NULL;
 }
@@ -97,6 +99,7 @@ void train_net_reserve(train_net *net, int max_batch) {
     net->act = train_xcalloc((size_t)net->nlayers, sizeof(float *));
     net->dact = train_xcalloc((size_t)net->nlayers, sizeof(float *));
     net->aux = train_xcalloc((size_t)net->nlayers, sizeof(float *));
+    net->dact_ready = train_xcalloc((size_t)net->nlayers, 1);
     net->scratch_floats = 0;
     for (int i = 0; i < net->nlayers; i++) {
         train_layer *L = &net->layers[i];
@@ -234,13 +237,24 @@ const float *train_net_forward(train_net *net, const float *x, int n, int traini
     return net->act[net->output];
 }
 
+/* Zero a gradient buffer just before its first consumer accumulates into
+ * it (not all up front): the buffer is then still in cache when the
+ * consumer reads it back. */
+static void zero_once(train_net *net, int i, int n) {
+    if (net->dact_ready[i]) return;
+    memset(net->dact[i], 0, (size_t)n * sample_size(&net->layers[i]) * sizeof(float));
+    net->dact_ready[i] = 1;
+}
+
 void train_net_backward(train_net *net, const float *dout, int n) {
-    for (int i = 0; i < net->nlayers; i++)
-        memset(net->dact[i], 0, (size_t)n * sample_size(&net->layers[i]) * sizeof(float));
+    memset(net->dact_ready, 0, (size_t)net->nlayers);
     memcpy(net->dact[net->output], dout, (size_t)n * sample_size(&net->layers[net->output]) * sizeof(float));
+    net->dact_ready[net->output] = 1;
     for (int i = net->nlayers - 1; i >= 1; i--) {
         double t0 = net->prof_bwd ? now_s() : 0;
         train_layer *L = &net->layers[i];
+        zero_once(net, i, n); /* a layer nothing reads gets a zero gradient */
+        for (int k = 0; k < L->ninputs; k++) zero_once(net, L->inputs[k], n);
         float *dy = net->dact[i];
         size_t count = (size_t)n * sample_size(L);
         if (L->out_mask) scale_channels(dy, L->out_mask, n, L->c, L->h * L->w);

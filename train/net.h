@@ -101,6 +101,7 @@ typedef struct train_net {
     int max_batch;
     float **act;                    /* act[i]: (max_batch, c, h, w) */
     float **dact;                   /* gradient of act[i] */
+    char *dact_ready;               /* backward: dact[i] zeroed / written yet */
     float **aux;                    /* per-layer saved values (bn mean/invstd, dropout mask, maxpool argmax) */
     float *scratch;                 /* shared conv scratch */
     size_t scratch_floats;
