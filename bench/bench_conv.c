@@ -5,11 +5,9 @@
  * process on the same core does not count; cache contention still does),
  * GFLOP/s and the sgemm/conv time ratio (> 1: the conv beats that sgemm).
  *
- * Build and run by hand (not part of the CMake build):
- *   gcc -O3 -march=x86-64-v2 -std=c11 -D_POSIX_C_SOURCE=200809L -Itrain \
- *       bench/bench_conv.c build/train/libdnas_train.a \
- *       $(pkg-config --cflags --libs openblas) -lm -o /tmp/bench_conv
- *   OPENBLAS_NUM_THREADS=1 /tmp/bench_conv [reps]
+ * Built by CMake with the other benchmarks (bench/CMakeLists.txt):
+ *   cmake --build build && OPENBLAS_NUM_THREADS=1 build/bench/bench_conv [reps]
+ * OMP_NUM_THREADS sets the threads the conv kernels use.
  * The first layer's backward skips dinp, as in the network. */
 #include <cblas.h>
 #include <stdio.h>
