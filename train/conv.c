@@ -28,6 +28,7 @@
  * Build knob: -DCONV_NO_DIRECT turns the direct kernel off (A/B timing).
  *
  * Files: see conv_internal.h. */
+#include <cblas.h>
 #include <string.h>
 
 #include "conv_internal.h"
@@ -83,24 +84,61 @@ static void conv_scratch_sizes(const train_conv_dims *d, size_t *wflip, size_t *
     }
 }
 
+/* Weight floats: Cout · Cin/G · kh · kw. */
+static size_t conv_weight_floats(const train_conv_dims *d) {
+    return (size_t)d->cout * (d->cin / d->groups) * d->kh * d->kw;
+}
+
+/* Layout: wflip | T slices of (col | gat) | T-1 private weight gradients,
+ * T = omp_get_max_threads() at the time of the call. The kernels run at
+ * most omp_get_max_threads() threads of their own call, so the caller must
+ * size the scratch after its last omp_set_num_threads (or with the largest
+ * count it will use). Depthwise needs none; 1x1 pointwise only the private
+ * weight gradients. */
 size_t train_conv2d_scratch_floats(const train_conv_dims *d) {
-    if (conv_is_depthwise(d) || conv_is_pointwise(d)) return 0;
+    if (conv_is_depthwise(d)) return 0;
+    const size_t nt = (size_t)conv_max_threads(), dwp = (nt - 1) * conv_weight_floats(d);
+    if (conv_is_pointwise(d)) return dwp;
     size_t wflip, col, gat;
     conv_scratch_sizes(d, &wflip, &col, &gat);
-    return wflip + col + gat;
+    return wflip + nt * (col + gat) + dwp;
 }
 
 static conv_scratch conv_scratch_carve(float *scratch, const train_conv_dims *d) {
-    size_t wflip, col, gat;
-    conv_scratch_sizes(d, &wflip, &col, &gat);
-    conv_scratch s = {scratch, scratch + wflip, scratch + wflip + col};
+    if (!scratch) return (conv_scratch){.nw = conv_weight_floats(d)};  // none needed
+    size_t wflip = 0, col = 0, gat = 0;
+    if (!conv_is_pointwise(d)) conv_scratch_sizes(d, &wflip, &col, &gat);
+    const size_t nt = (size_t)conv_max_threads();
+    conv_scratch s = {scratch, scratch + wflip, scratch + wflip + col, col + gat,
+                      scratch + wflip + nt * (col + gat), conv_weight_floats(d)};
     return s;
 }
+
+float *conv_dw_target(float *dweight, const conv_scratch *sc, int t) {
+    if (!dweight || t == 0) return dweight;
+    float *dw = sc->dwp + (size_t)(t - 1) * sc->nw;
+    memset(dw, 0, sizeof(float) * sc->nw);
+    return dw;
+}
+
+void conv_dw_reduce(float *dweight, const conv_scratch *sc, int nt) {
+    if (!dweight || nt < 2) return;
+#pragma omp barrier
+#pragma omp for schedule(static)
+    for (size_t i = 0; i < sc->nw; i++) {
+        float s = dweight[i];
+        for (int t = 1; t < nt; t++) s += sc->dwp[(size_t)(t - 1) * sc->nw + i];
+        dweight[i] = s;
+    }
+}
+
+int conv_team_blas(int n) { return openblas_get_num_threads() > 1 ? 1 : conv_team(n); }
 
 /* out (N, Cout, P) += bias (Cout), if any */
 static void conv_add_bias(float *out, const float *bias, const train_conv_dims *d) {
     if (!bias) return;
     const size_t p = (size_t)d->hout * d->wout;
+#pragma omp parallel for collapse(2) schedule(static) if (conv_team(d->n) > 1)
     for (int n = 0; n < d->n; n++)
         for (int co = 0; co < d->cout; co++) {
             float *o = out + ((size_t)n * d->cout + co) * p;
@@ -116,11 +154,11 @@ void train_conv2d_forward(float *out, const float *inp, const float *weight,
         conv_dw_forward(out, inp, weight, bias, d);
         return;
     }
+    const conv_scratch sc = conv_scratch_carve(scratch, d);
     if (conv_direct_ok(d) && d->cin * d->kh * d->kw >= CONV_DIRECT_MIN_TAPS)
-        conv_direct(out, inp, weight, d, conv_scratch_carve(scratch, d).col, 0);
+        conv_direct(out, inp, weight, d, &sc, 0);
     else
-        conv_gemm_forward(out, inp, weight, d,
-                          conv_is_pointwise(d) ? (conv_scratch){0} : conv_scratch_carve(scratch, d));
+        conv_gemm_forward(out, inp, weight, d, &sc);
     conv_add_bias(out, bias, d);
 }
 
@@ -137,34 +175,36 @@ void train_conv2d_backward(float *dinp, float *dweight, float *dbias,
     }
     const int p = d->hout * d->wout;
     if (dbias) {
-        for (int n = 0; n < d->n; n++)
-            for (int co = 0; co < d->cout; co++) {
+        // per channel, samples in order: the serial loop's sums at any team size
+#pragma omp parallel for schedule(static) if (conv_team(d->n) > 1 && d->cout > 1)
+        for (int co = 0; co < d->cout; co++)
+            for (int n = 0; n < d->n; n++) {
                 const float *o = dout + ((size_t)n * d->cout + co) * p;
                 float acc = 0.0f;
                 for (int i = 0; i < p; i++) acc += o[i];
                 dbias[co] += acc;
             }
     }
+    const conv_scratch sc = conv_scratch_carve(scratch, d);
     if (conv_is_pointwise(d)) {
-        conv_backward_pointwise(dinp, dweight, dout, inp, weight, d);
+        conv_backward_pointwise(dinp, dweight, dout, inp, weight, d, &sc);
         return;
     }
-    const conv_scratch sc = conv_scratch_carve(scratch, d);
     if (conv_is_stride1(d) && dinp) conv_flip_weights(sc.wflip, weight, d);
     if (conv_is_stride1(d) && dinp && dweight && conv_fused_ok(d)) {
-        conv_direct_backward_fused(dinp, dweight, dout, inp, sc.wflip, d, sc.col);
+        conv_direct_backward_fused(dinp, dweight, dout, inp, sc.wflip, d, &sc);
     } else if (conv_is_stride1(d)) {
         if (dweight && conv_direct_ok(d))
-            conv_direct_dweight(dweight, dout, inp, d, sc.col);
+            conv_direct_dweight(dweight, dout, inp, d, &sc);
         else if (dweight)
-            conv_backward_cols(NULL, dweight, dout, inp, weight, d, sc);
-        if (dinp) conv_backward_adjoint(dinp, dout, d, sc);
+            conv_backward_cols(NULL, dweight, dout, inp, weight, d, &sc);
+        if (dinp) conv_backward_adjoint(dinp, dout, d, &sc);
     } else {
         int dw_direct = dweight && conv_direct_ok(d), dx_direct = dinp && conv_direct_phases_ok(d);
-        if (dw_direct) conv_direct_dweight(dweight, dout, inp, d, sc.col);
-        if (dx_direct) conv_direct_dinp_phases(dinp, dout, weight, d, sc.wflip, sc.col);
+        if (dw_direct) conv_direct_dweight(dweight, dout, inp, d, &sc);
+        if (dx_direct) conv_direct_dinp_phases(dinp, dout, weight, d, &sc);
         if ((dinp && !dx_direct) || (dweight && !dw_direct))
             conv_backward_cols(dx_direct ? NULL : dinp, dw_direct ? NULL : dweight, dout, inp,
-                               weight, d, sc);
+                               weight, d, &sc);
     }
 }

@@ -258,20 +258,20 @@ int conv_direct_dw_chunk(const train_conv_dims *d) {
     return s < d->n ? s : d->n;
 }
 
-/* dweight += weight gradient of a stride-1 conv (conv_direct_ok), per chunk
- * of samples from their padded inputs and lane-padded douts; scratch: the
- * chunk's xp, then its dyp. */
-void conv_direct_dweight(float *dweight, const float *dout, const float *inp,
-                         const train_conv_dims *d, float *scratch) {
 #if CONV_DIRECT
+/* dweight += weight gradient of a stride-1 conv (conv_direct_ok) over
+ * samples [lo, hi), per chunk of samples from their padded inputs and
+ * lane-padded douts; work: the chunk's xp, then its dyp. */
+static void conv_direct_dweight_range(float *dweight, const float *dout, const float *inp,
+                                      const train_conv_dims *d, float *work, int lo, int hi) {
     const size_t pin = (size_t)d->hin * d->win, p = (size_t)d->hout * d->wout;
     const size_t xs = conv_direct_floats(d), ys = conv_direct_dyp_floats(d);
     const int wv = (d->wout + 7) / 8 * 8, chunk = conv_direct_dw_chunk(d);
-    float *xp = scratch, *dyp = scratch + chunk * xs;
+    float *xp = work, *dyp = work + chunk * xs;
     const conv_dy_layout gl = {ys, (size_t)d->hout * wv, wv};
     memset(dyp, 0, sizeof(float) * chunk * ys);
-    for (int n0 = 0; n0 < d->n; n0 += chunk) {
-        int ns = d->n - n0 < chunk ? d->n - n0 : chunk;
+    for (int n0 = lo; n0 < hi; n0 += chunk) {
+        int ns = hi - n0 < chunk ? hi - n0 : chunk;
         for (int s = 0; s < ns; s++) {
             conv_direct_pad(xp + s * xs, inp + (size_t)(n0 + s) * d->cin * pin, d);
             // dy (Cout, Hout, Wout) -> dyp (Cout, Hout, wv); the spare lanes stay 0
@@ -282,30 +282,46 @@ void conv_direct_dweight(float *dweight, const float *dout, const float *inp,
         }
         conv_direct_dw_samples(dweight, xp, dyp, ns, &gl, d);
     }
-#else
-    (void)dweight, (void)dout, (void)inp, (void)d, (void)scratch;
-    TRAIN_ASSERT(0);
-#endif
 }
 
-/* out (N, Cout, Hout, Wout) (+)= stride-1 conv of inp by weight; xp scratch. */
-void conv_direct(float *out, const float *inp, const float *weight, const train_conv_dims *d,
-                 float *xp, int accumulate) {
-#if CONV_DIRECT
+/* out (+)= stride-1 conv of inp by weight over samples [lo, hi); xp work. */
+static void conv_direct_range(float *out, const float *inp, const float *weight,
+                              const train_conv_dims *d, float *xp, int accumulate, int lo,
+                              int hi) {
     const size_t pin = (size_t)d->hin * d->win, p = (size_t)d->hout * d->wout;
     const size_t xs = conv_direct_floats(d);
     const int chunk = conv_direct_chunk(d);
-    for (int n0 = 0; n0 < d->n; n0 += chunk) {
-        int ns = d->n - n0 < chunk ? d->n - n0 : chunk;
+    for (int n0 = lo; n0 < hi; n0 += chunk) {
+        int ns = hi - n0 < chunk ? hi - n0 : chunk;
         for (int s = 0; s < ns; s++)
             conv_direct_pad(xp + s * xs, inp + (size_t)(n0 + s) * d->cin * pin, d);
         conv_direct_samples(out + (size_t)n0 * d->cout * p, xp, weight, ns, d, accumulate);
     }
-#else
-    (void)out, (void)inp, (void)weight, (void)d, (void)xp, (void)accumulate;
-    TRAIN_ASSERT(0);
-#endif
 }
+
+/* dweight and dinp += gradients of a stride-1 conv (conv_fused_ok) over
+ * samples [lo, hi); wflip the flipped weight (see conv_backward_adjoint). */
+static void conv_direct_fused_range(float *dinp, float *dweight, const float *dout,
+                                    const float *inp, const float *wflip,
+                                    const train_conv_dims *d, float *work, int lo, int hi) {
+    const train_conv_dims t = conv_adjoint_dims(d);
+    const size_t pin = (size_t)d->hin * d->win, p = (size_t)d->hout * d->wout;
+    const size_t xs = conv_direct_floats(d), ts = conv_direct_floats(&t);
+    const int chunk = conv_direct_dw_chunk(d), wq = conv_direct_wp(&t);
+    float *xp = work, *dp = work + chunk * xs;
+    // dout (oy, ox) of channel co is dp[co][oy + t.pt][ox + t.pl]
+    const conv_dy_layout gl = {ts, (size_t)conv_direct_hp(&t) * wq, wq};
+    for (int n0 = lo; n0 < hi; n0 += chunk) {
+        int ns = hi - n0 < chunk ? hi - n0 : chunk;
+        for (int s = 0; s < ns; s++) {
+            conv_direct_pad(xp + s * xs, inp + (n0 + s) * d->cin * pin, d);
+            conv_direct_pad(dp + s * ts, dout + (n0 + s) * d->cout * p, &t);
+        }
+        conv_direct_dw_samples(dweight, xp, dp + (size_t)t.pt * wq + t.pl, ns, &gl, d);
+        conv_direct_samples(dinp + n0 * d->cin * pin, dp, wflip, ns, &t, 1);
+    }
+}
+#endif
 
 /* Stride 1 with both gradients direct: per chunk of samples, one padded copy
  * of dout (the adjoint's input) serves the weight gradient too, and x and
@@ -325,29 +341,60 @@ size_t conv_fused_floats(const train_conv_dims *d) {
     return conv_direct_dw_chunk(d) * (conv_direct_floats(d) + conv_direct_floats(&t));
 }
 
-/* dweight and dinp += gradients of a stride-1 conv (conv_fused_ok); wflip
- * the flipped weight (see conv_backward_adjoint). */
-void conv_direct_backward_fused(float *dinp, float *dweight, const float *dout, const float *inp,
-                                const float *wflip, const train_conv_dims *d, float *work) {
+/* ---- the team: each thread a contiguous range of samples (conv_internal.h) */
+
+void conv_direct_dweight(float *dweight, const float *dout, const float *inp,
+                         const train_conv_dims *d, const conv_scratch *sc) {
 #if CONV_DIRECT
-    const train_conv_dims t = conv_adjoint_dims(d);
-    const size_t pin = (size_t)d->hin * d->win, p = (size_t)d->hout * d->wout;
-    const size_t xs = conv_direct_floats(d), ts = conv_direct_floats(&t);
-    const int chunk = conv_direct_dw_chunk(d), wq = conv_direct_wp(&t);
-    float *xp = work, *dp = work + chunk * xs;
-    // dout (oy, ox) of channel co is dp[co][oy + t.pt][ox + t.pl]
-    const conv_dy_layout gl = {ts, (size_t)conv_direct_hp(&t) * wq, wq};
-    for (int n0 = 0; n0 < d->n; n0 += chunk) {
-        int ns = d->n - n0 < chunk ? d->n - n0 : chunk;
-        for (int s = 0; s < ns; s++) {
-            conv_direct_pad(xp + s * xs, inp + (n0 + s) * d->cin * pin, d);
-            conv_direct_pad(dp + s * ts, dout + (n0 + s) * d->cout * p, &t);
-        }
-        conv_direct_dw_samples(dweight, xp, dp + (size_t)t.pt * wq + t.pl, ns, &gl, d);
-        conv_direct_samples(dinp + n0 * d->cin * pin, dp, wflip, ns, &t, 1);
+    const int nt = conv_team(d->n);
+#pragma omp parallel num_threads(nt) if (nt > 1)
+    {
+        const int th = conv_thread_num(), nth = conv_num_threads();
+        int lo, hi;
+        conv_thread_range(d->n, th, nth, &lo, &hi);
+        conv_direct_dweight_range(conv_dw_target(dweight, sc, th), dout, inp, d,
+                                  conv_col_of(sc, th), lo, hi);
+        conv_dw_reduce(dweight, sc, nth);
     }
 #else
-    (void)dinp, (void)dweight, (void)dout, (void)inp, (void)wflip, (void)d, (void)work;
+    (void)dweight, (void)dout, (void)inp, (void)d, (void)sc;
+    TRAIN_ASSERT(0);
+#endif
+}
+
+void conv_direct(float *out, const float *inp, const float *weight, const train_conv_dims *d,
+                 const conv_scratch *sc, int accumulate) {
+#if CONV_DIRECT
+    const int nt = conv_team(d->n);
+#pragma omp parallel num_threads(nt) if (nt > 1)
+    {
+        const int th = conv_thread_num();
+        int lo, hi;
+        conv_thread_range(d->n, th, conv_num_threads(), &lo, &hi);
+        conv_direct_range(out, inp, weight, d, conv_col_of(sc, th), accumulate, lo, hi);
+    }
+#else
+    (void)out, (void)inp, (void)weight, (void)d, (void)sc, (void)accumulate;
+    TRAIN_ASSERT(0);
+#endif
+}
+
+void conv_direct_backward_fused(float *dinp, float *dweight, const float *dout, const float *inp,
+                                const float *wflip, const train_conv_dims *d,
+                                const conv_scratch *sc) {
+#if CONV_DIRECT
+    const int nt = conv_team(d->n);
+#pragma omp parallel num_threads(nt) if (nt > 1)
+    {
+        const int th = conv_thread_num(), nth = conv_num_threads();
+        int lo, hi;
+        conv_thread_range(d->n, th, nth, &lo, &hi);
+        conv_direct_fused_range(dinp, conv_dw_target(dweight, sc, th), dout, inp, wflip, d,
+                                conv_col_of(sc, th), lo, hi);
+        conv_dw_reduce(dweight, sc, nth);
+    }
+#else
+    (void)dinp, (void)dweight, (void)dout, (void)inp, (void)wflip, (void)d, (void)sc;
     TRAIN_ASSERT(0);
 #endif
 }

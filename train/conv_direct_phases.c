@@ -58,17 +58,61 @@ size_t conv_phase_floats(const train_conv_dims *d) {
     return (size_t)g.chunk * ((size_t)d->cout * g.hq * g.wq + (size_t)d->cin * g.hm * g.wm);
 }
 
-/* dinp += input gradient of a strided conv (conv_direct_phases_ok); wph
- * holds Cout·Cin·kh·kw floats, work conv_phase_floats. */
+#if CONV_DIRECT
+/* Per phase: taps [start, start + ntap) of toff; weights wph + Cin·start as
+ * (Cin, ntap). */
+typedef struct {
+    int toff[CONV_DIRECT_MAX_TAPS], start[CONV_PHASE_MAX], ntap[CONV_PHASE_MAX];
+} conv_phase_taps;
+
+/* The phase correlations for samples [lo, hi), work conv_phase_floats. */
+static void conv_phases_range(float *dinp, const float *dout, const float *wph,
+                              const train_conv_dims *d, const conv_phase_geom *g,
+                              const conv_phase_taps *pt, float *work, int lo, int hi) {
+    const int np = d->sh * d->sw;
+    const size_t p = (size_t)d->hout * d->wout, pin = (size_t)d->hin * d->win;
+    const size_t dps = (size_t)d->cout * g->hq * g->wq;
+    float *dp = work, *yph = work + g->chunk * dps;
+    memset(dp, 0, sizeof(float) * g->chunk * dps);  // the borders stay zero
+    for (int n0 = lo; n0 < hi; n0 += g->chunk) {
+        int ns = hi - n0 < g->chunk ? hi - n0 : g->chunk;
+        for (int s = 0; s < ns; s++)
+            for (int co = 0; co < d->cout; co++)
+                for (int oy = 0; oy < d->hout; oy++)
+                    memcpy(dp + s * dps + ((size_t)co * g->hq + g->pt + oy) * g->wq + g->pl,
+                           dout + ((size_t)(n0 + s) * d->cout + co) * p + (size_t)oy * d->wout,
+                           sizeof(float) * d->wout);
+        for (int ph = 0; ph < np; ph++) {
+            int a = ph / d->sw, b = ph % d->sw;
+            int ha = (d->hin - a + d->sh - 1) / d->sh, wb = (d->win - b + d->sw - 1) / d->sw;
+            if (pt->ntap[ph] == 0 || ha <= 0 || wb <= 0) continue;
+            conv_direct_plan pl = {d->cin, pt->ntap[ph], pt->toff + pt->start[ph], ha, wb, g->wq, dps};
+            conv_direct_run(yph, dp, wph + (size_t)d->cin * pt->start[ph], ns, &pl, 0);
+            // yph (ns, Cin, ha, wb) -> dinp[n0 + s][c][a + sh·Y][b + sw·X]
+            for (int s = 0; s < ns; s++)
+                for (int c = 0; c < d->cin; c++)
+                    for (int y = 0; y < ha; y++) {
+                        const float *src = yph + (((size_t)s * d->cin + c) * ha + y) * wb;
+                        float *dst = dinp + ((size_t)(n0 + s) * d->cin + c) * pin +
+                                     (size_t)(a + d->sh * y) * d->win + b;
+                        for (int x = 0; x < wb; x++) dst[(size_t)x * d->sw] += src[x];
+                    }
+        }
+    }
+}
+#endif
+
+/* dinp += input gradient of a strided conv (conv_direct_phases_ok); the
+ * packed weights go to sc->wflip (Cout·Cin·kh·kw floats), each thread's work
+ * (conv_phase_floats) to its col. */
 void conv_direct_dinp_phases(float *dinp, const float *dout, const float *weight,
-                             const train_conv_dims *d, float *wph, float *work) {
+                             const train_conv_dims *d, const conv_scratch *sc) {
 #if CONV_DIRECT
     const conv_phase_geom g = conv_phase_geometry(d);
     const int kk = d->kh * d->kw, np = d->sh * d->sw;
-    const size_t p = (size_t)d->hout * d->wout, pin = (size_t)d->hin * d->win;
-    const size_t dps = (size_t)d->cout * g.hq * g.wq;
-    // per phase: taps [start, start + ntap) of toff; weights wph + Cin·start as (Cin, ntap)
-    int toff[CONV_DIRECT_MAX_TAPS], start[CONV_PHASE_MAX], ntap[CONV_PHASE_MAX], u = 0;
+    float *wph = sc->wflip;
+    conv_phase_taps pt;
+    int *toff = pt.toff, *start = pt.start, *ntap = pt.ntap, u = 0;
     for (int ph = 0; ph < np; ph++) {
         int a = ph / d->sw, b = ph % d->sw;
         start[ph] = u;
@@ -98,35 +142,16 @@ void conv_direct_dinp_phases(float *dinp, const float *dout, const float *weight
                 }
             }
     }
-    float *dp = work, *yph = work + g.chunk * dps;
-    memset(dp, 0, sizeof(float) * g.chunk * dps);  // the borders stay zero
-    for (int n0 = 0; n0 < d->n; n0 += g.chunk) {
-        int ns = d->n - n0 < g.chunk ? d->n - n0 : g.chunk;
-        for (int s = 0; s < ns; s++)
-            for (int co = 0; co < d->cout; co++)
-                for (int oy = 0; oy < d->hout; oy++)
-                    memcpy(dp + s * dps + ((size_t)co * g.hq + g.pt + oy) * g.wq + g.pl,
-                           dout + ((size_t)(n0 + s) * d->cout + co) * p + (size_t)oy * d->wout,
-                           sizeof(float) * d->wout);
-        for (int ph = 0; ph < np; ph++) {
-            int a = ph / d->sw, b = ph % d->sw;
-            int ha = (d->hin - a + d->sh - 1) / d->sh, wb = (d->win - b + d->sw - 1) / d->sw;
-            if (ntap[ph] == 0 || ha <= 0 || wb <= 0) continue;
-            conv_direct_plan pl = {d->cin, ntap[ph], toff + start[ph], ha, wb, g.wq, dps};
-            conv_direct_run(yph, dp, wph + (size_t)d->cin * start[ph], ns, &pl, 0);
-            // yph (ns, Cin, ha, wb) -> dinp[n0 + s][c][a + sh·Y][b + sw·X]
-            for (int s = 0; s < ns; s++)
-                for (int c = 0; c < d->cin; c++)
-                    for (int y = 0; y < ha; y++) {
-                        const float *src = yph + (((size_t)s * d->cin + c) * ha + y) * wb;
-                        float *dst = dinp + ((size_t)(n0 + s) * d->cin + c) * pin +
-                                     (size_t)(a + d->sh * y) * d->win + b;
-                        for (int x = 0; x < wb; x++) dst[(size_t)x * d->sw] += src[x];
-                    }
-        }
+    const int nt = conv_team(d->n);
+#pragma omp parallel num_threads(nt) if (nt > 1)
+    {
+        const int th = conv_thread_num();
+        int lo, hi;
+        conv_thread_range(d->n, th, conv_num_threads(), &lo, &hi);
+        conv_phases_range(dinp, dout, wph, d, &g, &pt, conv_col_of(sc, th), lo, hi);
     }
 #else
-    (void)dinp, (void)dout, (void)weight, (void)d, (void)wph, (void)work;
+    (void)dinp, (void)dout, (void)weight, (void)d, (void)sc;
     TRAIN_ASSERT(0);
 #endif
 }

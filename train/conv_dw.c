@@ -5,6 +5,8 @@
 void conv_dw_forward(float *out, const float *inp, const float *weight, const float *bias,
                      const train_conv_dims *d) {
     size_t pin = (size_t)d->hin * d->win, pout = (size_t)d->hout * d->wout;
+    // planes (n, c) are independent
+#pragma omp parallel for collapse(2) schedule(static) if (conv_team(d->n * d->cin) > 1)
     for (int n = 0; n < d->n; n++) {
         for (int c = 0; c < d->cin; c++) {
             // x (Hin,Win), y (Hout,Wout), w (kh,kw) of channel c
@@ -40,8 +42,11 @@ void conv_dw_forward(float *out, const float *inp, const float *weight, const fl
 void conv_dw_backward(float *dinp, float *dweight, float *dbias, const float *dout,
                       const float *inp, const float *weight, const train_conv_dims *d) {
     size_t pin = (size_t)d->hin * d->win, pout = (size_t)d->hout * d->wout;
-    for (int n = 0; n < d->n; n++) {
-        for (int c = 0; c < d->cin; c++) {
+    // one thread per channel, samples in order: dweight and dbias of channel c
+    // sum as in the serial loop at any team size
+#pragma omp parallel for schedule(static) if (conv_team(d->cin) > 1)
+    for (int c = 0; c < d->cin; c++) {
+        for (int n = 0; n < d->n; n++) {
             const float *x = inp + ((size_t)n * d->cin + c) * pin;
             const float *dy = dout + ((size_t)n * d->cout + c) * pout;
             float *dx = dinp ? dinp + ((size_t)n * d->cin + c) * pin : NULL;

@@ -130,17 +130,19 @@ static void conv_scatter(float *x, const float *gat, int n0, int s, int ch, int 
         }
 }
 
-/* out = conv(inp) over tiles of s samples × rows output rows, per group:
- * col (K, s·np) = im2col, out tile = W_g · col (via gat when s > 1). */
-void conv_gemm_forward(float *out, const float *inp, const float *weight, const train_conv_dims *d,
-                       conv_scratch sc) {
+/* out = conv(inp) for samples [lo, hi) over tiles of s samples × rows
+ * output rows, per group: col (K, s·np) = im2col, out tile = W_g · col (via
+ * gat when s > 1). */
+static void conv_gemm_forward_range(float *out, const float *inp, const float *weight,
+                                    const train_conv_dims *d, float *col, float *gat, int lo,
+                                    int hi) {
     const int cg = d->cin / d->groups, og = d->cout / d->groups;
     const int k = cg * d->kh * d->kw, pw = conv_is_pointwise(d);
     const int p = d->hout * d->wout;
     const size_t pin = (size_t)d->hin * d->win;
     const conv_tiling tl = pw ? (conv_tiling){1, d->hout} : conv_tiles(k, d->wout, d->hout, d->n);
-    for (int n0 = 0; n0 < d->n; n0 += tl.s) {
-        int s = d->n - n0 < tl.s ? d->n - n0 : tl.s;
+    for (int n0 = lo; n0 < hi; n0 += tl.s) {
+        int s = hi - n0 < tl.s ? hi - n0 : tl.s;
         for (int g = 0; g < d->groups; g++) {
             const float *w = weight + (size_t)g * og * k;  // w (og, K)
             float *y = out + ((size_t)n0 * d->cout + (size_t)g * og) * p;
@@ -155,38 +157,40 @@ void conv_gemm_forward(float *out, const float *inp, const float *weight, const 
                 int y1 = y0 + tl.rows < d->hout ? y0 + tl.rows : d->hout;
                 int np = (y1 - y0) * d->wout, ld = s * np;
                 for (int si = 0; si < s; si++)
-                    conv_im2col(sc.col + si * np, ld, inp + ((size_t)(n0 + si) * d->cin + g * cg) * pin,
+                    conv_im2col(col + si * np, ld, inp + ((size_t)(n0 + si) * d->cin + g * cg) * pin,
                                 cg, y0, y1, d);
                 if (s == 1) {
                     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, og, np, k, 1.0f, w, k,
-                                sc.col, np, 0.0f, y + (size_t)y0 * d->wout, p);
+                                col, np, 0.0f, y + (size_t)y0 * d->wout, p);
                 } else {
                     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, og, ld, k, 1.0f, w, k,
-                                sc.col, ld, 0.0f, sc.gat, ld);
-                    conv_scatter(out, sc.gat, n0, s, d->cout, g * og, og, p, 0);
+                                col, ld, 0.0f, gat, ld);
+                    conv_scatter(out, gat, n0, s, d->cout, g * og, og, p, 0);
                 }
             }
         }
     }
 }
 
-/* dW_g (og, K) += dout_g · colᵀ over the tiles; stride > 1 also dinp via
- * dcol = W_gᵀ · dout_g and col2im (the tiles are the same). */
-void conv_backward_cols(float *dinp, float *dweight, const float *dout, const float *inp,
-                        const float *weight, const train_conv_dims *d, conv_scratch sc) {
+/* dW_g (og, K) += dout_g · colᵀ over the tiles of samples [lo, hi); stride
+ * > 1 also dinp via dcol = W_gᵀ · dout_g and col2im (the tiles are the same). */
+static void conv_backward_cols_range(float *dinp, float *dweight, const float *dout,
+                                     const float *inp, const float *weight,
+                                     const train_conv_dims *d, float *col, float *gat, int lo,
+                                     int hi) {
     const int cg = d->cin / d->groups, og = d->cout / d->groups;
     const int k = cg * d->kh * d->kw, p = d->hout * d->wout;
     const size_t pin = (size_t)d->hin * d->win;
     const conv_tiling tl = conv_tiles(k, d->wout, d->hout, d->n);
-    for (int n0 = 0; n0 < d->n; n0 += tl.s) {
-        int s = d->n - n0 < tl.s ? d->n - n0 : tl.s;
+    for (int n0 = lo; n0 < hi; n0 += tl.s) {
+        int s = hi - n0 < tl.s ? hi - n0 : tl.s;
         for (int g = 0; g < d->groups; g++) {
             const float *w = weight + (size_t)g * og * k;  // w and dw (og, K)
             const float *dy = dout + ((size_t)n0 * d->cout + (size_t)g * og) * p;
             int ldy = p;  // dy (og, P) of sample n0, or gathered (og, s·P)
             if (s > 1) {
-                conv_gather(sc.gat, dout, n0, s, d->cout, g * og, og, p);
-                dy = sc.gat, ldy = s * p;
+                conv_gather(gat, dout, n0, s, d->cout, g * og, og, p);
+                dy = gat, ldy = s * p;
             }
             for (int y0 = 0; y0 < d->hout; y0 += tl.rows) {
                 int y1 = y0 + tl.rows < d->hout ? y0 + tl.rows : d->hout;
@@ -194,17 +198,17 @@ void conv_backward_cols(float *dinp, float *dweight, const float *dout, const fl
                 const float *dyt = dy + (size_t)y0 * d->wout;
                 if (dweight) {
                     for (int si = 0; si < s; si++)
-                        conv_im2col(sc.col + si * np, ld,
+                        conv_im2col(col + si * np, ld,
                                     inp + ((size_t)(n0 + si) * d->cin + g * cg) * pin, cg, y0, y1, d);
                     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, og, k, ld, 1.0f, dyt, ldy,
-                                sc.col, ld, 1.0f, dweight + (size_t)g * og * k, k);
+                                col, ld, 1.0f, dweight + (size_t)g * og * k, k);
                 }
                 if (dinp) {
                     cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, k, ld, og, 1.0f, w, k, dyt,
-                                ldy, 0.0f, sc.col, ld);
+                                ldy, 0.0f, col, ld);
                     for (int si = 0; si < s; si++)
                         conv_col2im(dinp + ((size_t)(n0 + si) * d->cin + g * cg) * pin,
-                                    sc.col + si * np, ld, cg, y0, y1, d);
+                                    col + si * np, ld, cg, y0, y1, d);
                 }
             }
         }
@@ -227,46 +231,45 @@ void conv_flip_weights(float *wflip, const float *weight, const train_conv_dims 
 }
 
 /* Stride 1: dinp_g += Wf_g (cg, kt) · im2col of dout under the adjoint dims
- * (sc.wflip already holds Wf). */
-void conv_backward_adjoint(float *dinp, const float *dout, const train_conv_dims *d,
-                           conv_scratch sc) {
+ * for samples [lo, hi) (wflip holds Wf). */
+static void conv_backward_adjoint_range(float *dinp, const float *dout, const float *wflip,
+                                        const train_conv_dims *d, float *col, float *gat, int lo,
+                                        int hi) {
     const int cg = d->cin / d->groups, og = d->cout / d->groups, kk = d->kh * d->kw;
     const int kt = og * kk, p = d->hout * d->wout, pin = d->hin * d->win;
     const train_conv_dims t = conv_adjoint_dims(d);
-    if (conv_direct_ok(&t)) {
-        conv_direct(dinp, dout, sc.wflip, &t, sc.col, 1);
-        return;
-    }
     const conv_tiling tl = conv_tiles(kt, t.wout, t.hout, d->n);
-    for (int n0 = 0; n0 < d->n; n0 += tl.s) {
-        int s = d->n - n0 < tl.s ? d->n - n0 : tl.s;
+    for (int n0 = lo; n0 < hi; n0 += tl.s) {
+        int s = hi - n0 < tl.s ? hi - n0 : tl.s;
         for (int g = 0; g < d->groups; g++) {
-            const float *wf = sc.wflip + (size_t)g * cg * kt;
+            const float *wf = wflip + (size_t)g * cg * kt;
             for (int y0 = 0; y0 < t.hout; y0 += tl.rows) {
                 int y1 = y0 + tl.rows < t.hout ? y0 + tl.rows : t.hout;
                 int np = (y1 - y0) * t.wout, ld = s * np;
                 for (int si = 0; si < s; si++)
-                    conv_im2col(sc.col + si * np, ld, dout + ((size_t)(n0 + si) * d->cout + g * og) * p,
+                    conv_im2col(col + si * np, ld, dout + ((size_t)(n0 + si) * d->cout + g * og) * p,
                                 og, y0, y1, &t);
                 if (s == 1) {
                     float *dx = dinp + ((size_t)n0 * d->cin + (size_t)g * cg) * pin;
                     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, cg, np, kt, 1.0f, wf, kt,
-                                sc.col, np, 1.0f, dx + (size_t)y0 * t.wout, pin);
+                                col, np, 1.0f, dx + (size_t)y0 * t.wout, pin);
                 } else {
                     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, cg, ld, kt, 1.0f, wf, kt,
-                                sc.col, ld, 0.0f, sc.gat, ld);
-                    conv_scatter(dinp, sc.gat, n0, s, d->cin, g * cg, cg, pin, 1);
+                                col, ld, 0.0f, gat, ld);
+                    conv_scatter(dinp, gat, n0, s, d->cin, g * cg, cg, pin, 1);
                 }
             }
         }
     }
 }
 
-/* 1x1 pointwise: the input plane is the column matrix, one sgemm per sample. */
-void conv_backward_pointwise(float *dinp, float *dweight, const float *dout, const float *inp,
-                             const float *weight, const train_conv_dims *d) {
+/* 1x1 pointwise: the input plane is the column matrix, one sgemm per sample
+ * of [lo, hi). */
+static void conv_backward_pointwise_range(float *dinp, float *dweight, const float *dout,
+                                          const float *inp, const float *weight,
+                                          const train_conv_dims *d, int lo, int hi) {
     const int cg = d->cin / d->groups, og = d->cout / d->groups, p = d->hout * d->wout;
-    for (int n = 0; n < d->n; n++)
+    for (int n = lo; n < hi; n++)
         for (int g = 0; g < d->groups; g++) {
             // x and dx (cg, P), dy (og, P), w and dw (og, cg)
             const float *x = inp + ((size_t)n * d->cin + (size_t)g * cg) * p;
@@ -279,4 +282,66 @@ void conv_backward_pointwise(float *dinp, float *dweight, const float *dout, con
                             weight + (size_t)g * og * cg, cg, dy, p, 1.0f,
                             dinp + ((size_t)n * d->cin + (size_t)g * cg) * p, p);
         }
+}
+
+/* ---- the team: each thread a contiguous range of samples (conv_internal.h) */
+
+void conv_gemm_forward(float *out, const float *inp, const float *weight, const train_conv_dims *d,
+                       const conv_scratch *sc) {
+    const int nt = conv_team_blas(d->n);
+#pragma omp parallel num_threads(nt) if (nt > 1)
+    {
+        const int th = conv_thread_num();
+        int lo, hi;
+        conv_thread_range(d->n, th, conv_num_threads(), &lo, &hi);
+        conv_gemm_forward_range(out, inp, weight, d, conv_col_of(sc, th), conv_gat_of(sc, th), lo,
+                                hi);
+    }
+}
+
+void conv_backward_cols(float *dinp, float *dweight, const float *dout, const float *inp,
+                        const float *weight, const train_conv_dims *d, const conv_scratch *sc) {
+    const int nt = conv_team_blas(d->n);
+#pragma omp parallel num_threads(nt) if (nt > 1)
+    {
+        const int th = conv_thread_num(), nth = conv_num_threads();
+        int lo, hi;
+        conv_thread_range(d->n, th, nth, &lo, &hi);
+        conv_backward_cols_range(dinp, conv_dw_target(dweight, sc, th), dout, inp, weight, d,
+                                 conv_col_of(sc, th), conv_gat_of(sc, th), lo, hi);
+        conv_dw_reduce(dweight, sc, nth);
+    }
+}
+
+void conv_backward_adjoint(float *dinp, const float *dout, const train_conv_dims *d,
+                           const conv_scratch *sc) {
+    const train_conv_dims t = conv_adjoint_dims(d);
+    if (conv_direct_ok(&t)) {
+        conv_direct(dinp, dout, sc->wflip, &t, sc, 1);
+        return;
+    }
+    const int nt = conv_team_blas(d->n);
+#pragma omp parallel num_threads(nt) if (nt > 1)
+    {
+        const int th = conv_thread_num();
+        int lo, hi;
+        conv_thread_range(d->n, th, conv_num_threads(), &lo, &hi);
+        conv_backward_adjoint_range(dinp, dout, sc->wflip, d, conv_col_of(sc, th),
+                                    conv_gat_of(sc, th), lo, hi);
+    }
+}
+
+void conv_backward_pointwise(float *dinp, float *dweight, const float *dout, const float *inp,
+                             const float *weight, const train_conv_dims *d,
+                             const conv_scratch *sc) {
+    const int nt = conv_team_blas(d->n);
+#pragma omp parallel num_threads(nt) if (nt > 1)
+    {
+        const int th = conv_thread_num(), nth = conv_num_threads();
+        int lo, hi;
+        conv_thread_range(d->n, th, nth, &lo, &hi);
+        conv_backward_pointwise_range(dinp, conv_dw_target(dweight, sc, th), dout, inp, weight, d,
+                                      lo, hi);
+        conv_dw_reduce(dweight, sc, nth);
+    }
 }

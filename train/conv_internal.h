@@ -11,6 +11,9 @@
 #define DNAS_TRAIN_CONV_INTERNAL_H
 
 #include <stddef.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 
 #include "ops.h"
 #include "status.h"
@@ -80,11 +83,77 @@ static inline void conv_valid_range(int off, int s, int in, int out, int *lo, in
     *hi = h;
 }
 
-/* Scratch carved by conv.c: wflip (flipped or phase-packed weights), col
- * (the largest work buffer of any path), gat (gathered multi-sample tiles). */
+/* ---- threads ----
+ * The per-sample loops run on an OpenMP team, each thread over its own
+ * contiguous range of samples with its own slice of the scratch. The weight
+ * gradient: thread 0 accumulates into dweight itself, thread t > 0 into a
+ * private zeroed buffer; after the loop the buffers are added into dweight in
+ * thread order. So results depend on the team size only (and at one thread
+ * are those of the serial loop). sgemm is called from inside the team, so
+ * the sgemm paths go parallel only when OpenBLAS runs single-threaded
+ * (openblas_set_num_threads(1) / OPENBLAS_NUM_THREADS=1); otherwise they keep
+ * one thread and OpenBLAS threads inside each call. */
+
+static inline int conv_max_threads(void) {
+#ifdef _OPENMP
+    return omp_get_max_threads();
+#else
+    return 1;
+#endif
+}
+static inline int conv_thread_num(void) {
+#ifdef _OPENMP
+    return omp_get_thread_num();
+#else
+    return 0;
+#endif
+}
+static inline int conv_num_threads(void) {
+#ifdef _OPENMP
+    return omp_get_num_threads();
+#else
+    return 1;
+#endif
+}
+
+/* Team size for a loop over n samples: at most one thread per sample. */
+static inline int conv_team(int n) {
+    int t = conv_max_threads();
+    return t < n ? t : n > 0 ? n : 1;
+}
+
+/* Samples [lo, hi) of thread t of nt: contiguous, sizes differ by at most 1. */
+static inline void conv_thread_range(int n, int t, int nt, int *lo, int *hi) {
+    *lo = (int)((long long)n * t / nt);
+    *hi = (int)((long long)n * (t + 1) / nt);
+}
+
+/* Scratch carved by conv.c: wflip (flipped or phase-packed weights, shared);
+ * per thread t a slice at t·stride holding col (the largest work buffer of
+ * any path) and gat (gathered multi-sample tiles); then the private weight
+ * gradients of threads 1 .. T-1, nw floats each. */
 typedef struct {
-    float *wflip, *col, *gat;
+    float *wflip, *col, *gat; /* col and gat of thread 0 */
+    size_t stride;            /* floats from one thread's slice to the next */
+    float *dwp;               /* private weight gradient of thread 1 */
+    size_t nw;                /* weight floats */
 } conv_scratch;
+
+static inline float *conv_col_of(const conv_scratch *sc, int t) {
+    return sc->col ? sc->col + t * sc->stride : NULL;
+}
+static inline float *conv_gat_of(const conv_scratch *sc, int t) {
+    return sc->gat ? sc->gat + t * sc->stride : NULL;
+}
+
+/* conv.c: where thread t accumulates the weight gradient (NULL if dweight
+ * is); after the team's loop (a barrier), conv_dw_reduce adds the private
+ * buffers of threads 1 .. nt-1 into dweight. Both are called by every thread
+ * of the team. */
+float *conv_dw_target(float *dweight, const conv_scratch *sc, int t);
+void conv_dw_reduce(float *dweight, const conv_scratch *sc, int nt);
+/* conv_team(n), or 1 when OpenBLAS itself runs several threads. */
+int conv_team_blas(int n);
 
 /* ---- conv_gemm.c ---- */
 
@@ -97,14 +166,15 @@ typedef struct {
 conv_tiling conv_tiles(int k, int wo, int ho, int n);
 /* out = conv(inp), no bias; im2col + sgemm (or the input itself, pointwise). */
 void conv_gemm_forward(float *out, const float *inp, const float *weight,
-                       const train_conv_dims *d, conv_scratch sc);
+                       const train_conv_dims *d, const conv_scratch *sc);
 void conv_backward_cols(float *dinp, float *dweight, const float *dout, const float *inp,
-                        const float *weight, const train_conv_dims *d, conv_scratch sc);
+                        const float *weight, const train_conv_dims *d, const conv_scratch *sc);
 void conv_flip_weights(float *wflip, const float *weight, const train_conv_dims *d);
 void conv_backward_adjoint(float *dinp, const float *dout, const train_conv_dims *d,
-                           conv_scratch sc);
+                           const conv_scratch *sc);
 void conv_backward_pointwise(float *dinp, float *dweight, const float *dout, const float *inp,
-                             const float *weight, const train_conv_dims *d);
+                             const float *weight, const train_conv_dims *d,
+                             const conv_scratch *sc);
 
 /* ---- conv_direct.c ---- */
 
@@ -117,11 +187,12 @@ int conv_direct_dw_chunk(const train_conv_dims *d);
 int conv_fused_ok(const train_conv_dims *d);
 size_t conv_fused_floats(const train_conv_dims *d);
 void conv_direct(float *out, const float *inp, const float *weight, const train_conv_dims *d,
-                 float *xp, int accumulate);
+                 const conv_scratch *sc, int accumulate);
 void conv_direct_dweight(float *dweight, const float *dout, const float *inp,
-                         const train_conv_dims *d, float *scratch);
+                         const train_conv_dims *d, const conv_scratch *sc);
 void conv_direct_backward_fused(float *dinp, float *dweight, const float *dout, const float *inp,
-                                const float *wflip, const train_conv_dims *d, float *work);
+                                const float *wflip, const train_conv_dims *d,
+                                const conv_scratch *sc);
 
 #if CONV_DIRECT
 /* One direct pass as a tap table: y[s][co][oy][ox] (+)= Σ_u w[co][u] ·
@@ -144,7 +215,7 @@ void conv_direct_run(float *y, const float *xp, const float *w, int ns,
 int conv_direct_phases_ok(const train_conv_dims *d);
 size_t conv_phase_floats(const train_conv_dims *d);
 void conv_direct_dinp_phases(float *dinp, const float *dout, const float *weight,
-                             const train_conv_dims *d, float *wph, float *work);
+                             const train_conv_dims *d, const conv_scratch *sc);
 
 /* ---- conv_dw.c ---- */
 
