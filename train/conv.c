@@ -3,10 +3,10 @@
  * Which path runs (K = Cin/G·kh·kw, P = Hout·Wout):
  * 1. Depthwise (groups == Cin == Cout): direct loops, no scratch.
  * 2. Direct AVX2/FMA kernel (x86-64 CPU with AVX2 + FMA, one group,
- *    Cout % 4 == 0, kernel larger than 1x1; see "direct kernel" below):
+ *    Cout % 4 == 0, kernel larger than 1x1; see conv_direct.c):
  *    forward (from 16 taps up), weight gradient, and the input gradient
  *    (stride 1: as the adjoint correlation below, needs Cin % 4 == 0;
- *    stride > 1: one correlation per output phase, see "output phases").
+ *    stride > 1: one correlation per output phase, conv_direct_phases.c).
  *    On the ResNet-8 layers it runs at 50-70 GFLOP/s against 25-45 for the
  *    im2col + sgemm path: with Cout 16-64 the column matrix is about as
  *    large as the work done on it, and sgemm packs it once more.
@@ -22,7 +22,15 @@
  *    NN, beta 1) with no scatter. Stride > 1: dcol = W_gᵀ · dout_g (sgemm
  *    TN), then col2im adds it into dinp.
  * 4. 1x1 convolutions with stride 1, no padding and the same spatial size
- *    read the input directly as col (no scratch).
+ *    read the input directly as col (scratch only for threads, below).
+ * Threads: paths 2-4 split the batch into one contiguous range of samples
+ * per OpenMP thread (omp_get_max_threads(), at most N), each with its own
+ * scratch slice and, for the weight gradient, its own buffer added into
+ * dweight in thread order afterwards: results are deterministic for a given
+ * thread count, and at one thread those of the serial loops. The sgemm paths
+ * go parallel only when OpenBLAS runs one thread (openblas_set_num_threads(1))
+ * since sgemm is then called from inside the team. Depthwise splits over
+ * (sample, channel) planes forward and channels backward.
  * Padding: only top/left are given; cells beyond Hin/Win on the bottom/right
  * (TF "same") read as zero, so every index is bounds-checked on both sides.
  * Build knob: -DCONV_NO_DIRECT turns the direct kernel off (A/B timing).
