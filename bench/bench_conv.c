@@ -1,17 +1,18 @@
 /* Per-shape timing of train_conv2d_forward / _backward on the ResNet-8
  * Fashion-MNIST layers at batch 128, against one plain cblas_sgemm of the
  * same logical shape (Cout x N·P x K, i.e. the same FLOPs with the im2col
- * free). Prints best-of-R ms (process CPU time, so time lost to another
- * process on the same core does not count; cache contention still does),
- * GFLOP/s and the sgemm/conv time ratio (> 1: the conv beats that sgemm).
+ * free). Prints best-of-R ms, GFLOP/s and the sgemm/conv time ratio (> 1:
+ * the conv beats that sgemm). With one OpenMP thread the times are process
+ * CPU time (time lost to another process on the same core does not count;
+ * cache contention still does); with more, wall time (CPU time would add
+ * the threads up), so measure those on an otherwise idle machine.
  *
- * Build and run by hand (not part of the CMake build):
- *   gcc -O3 -march=x86-64-v2 -std=c11 -D_POSIX_C_SOURCE=200809L -Itrain \
- *       bench/bench_conv.c build/train/libdnas_train.a \
- *       $(pkg-config --cflags --libs openblas) -lm -o /tmp/bench_conv
- *   OPENBLAS_NUM_THREADS=1 /tmp/bench_conv [reps]
+ * Built by CMake with the other benchmarks (bench/CMakeLists.txt):
+ *   cmake --build build && OPENBLAS_NUM_THREADS=1 build/bench/bench_conv [reps]
+ * OMP_NUM_THREADS sets the threads the conv kernels use.
  * The first layer's backward skips dinp, as in the network. */
 #include <cblas.h>
+#include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
@@ -30,9 +31,11 @@ static const bench_shape shapes[] = {
     {"1x1 32->64 s2", 32, 14, 64, 1, 2, 0, 1}, {"64->64 7", 64, 7, 64, 3, 1, 1, 1},
 };
 
+static int wall_clock;  // more than one thread: wall time
+
 static double now_s(void) {
     struct timespec t;
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);  // CPU time: robust to a busy second core
+    clock_gettime(wall_clock ? CLOCK_MONOTONIC : CLOCK_PROCESS_CPUTIME_ID, &t);
     return t.tv_sec + 1e-9 * t.tv_nsec;
 }
 
@@ -46,6 +49,8 @@ int main(int argc, char **argv) {
     int reps = argc > 1 ? atoi(argv[1]) : 5, batch = 128;
     unsigned seed = 1;
     double tot_f = 0, tot_b = 0;
+    wall_clock = omp_get_max_threads() > 1;
+    printf("%d thread(s), %s time\n", omp_get_max_threads(), wall_clock ? "wall" : "CPU");
     printf("%-15s %8s %8s %8s %8s %8s %7s %7s\n", "shape", "fwd ms", "GF/s", "bwd ms", "GF/s",
            "gemm ms", "f/gemm", "b/gemm");
     for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {

@@ -1,13 +1,16 @@
 /* Convolution kernels: output-size helpers against hand values; the fast
  * im2col/sgemm and depthwise paths against the naive _ref versions (forward
  * and accumulating backward, tolerance 1e-4 relative to the largest value);
- * backward against central finite differences. */
+ * backward against central finite differences; on a team of 2 OpenMP
+ * threads, against _ref and bit-identical from run to run. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include <cmocka.h>
+#include <cblas.h>
+#include <omp.h>
 
 #include "gradcheck.h"
 #include "ops.h"
@@ -197,6 +200,80 @@ static void test_conv_cases(void **state) {
         run_conv_case(&conv_cases[i]);
 }
 
+/* Two threads (OpenBLAS single-threaded, as the kernels require for their
+ * sgemm paths to go parallel): every path against _ref, and two runs give
+ * the same bits (forward, accumulating backward, dweight alone). The scratch
+ * is sized after omp_set_num_threads, exactly, so ASan catches a thread
+ * writing outside its slice. */
+static void run_conv_threads(const conv_case *cc) {
+    const train_conv_dims dd = conv_case_dims(cc), *d = &dd;
+    uint64_t rng = 99;
+    size_t nin = (size_t)d->n * d->cin * d->hin * d->win;
+    size_t nw = (size_t)d->cout * (d->cin / d->groups) * d->kh * d->kw;
+    size_t nout = (size_t)d->n * d->cout * d->hout * d->wout, nb = d->cout;
+    float *inp = gc_alloc(nin), *w = gc_alloc(nw), *b = gc_alloc(nb), *dy = gc_alloc(nout);
+    float *g0 = gc_alloc(nin + nw + nb);  // starting values of dinp | dweight | dbias
+    gc_fill(inp, nin, -1, 1, &rng), gc_fill(w, nw, -1, 1, &rng), gc_fill(b, nb, -1, 1, &rng);
+    gc_fill(dy, nout, -1, 1, &rng), gc_fill(g0, nin + nw + nb, -1, 1, &rng);
+    size_t ns = train_conv2d_scratch_floats(d);
+    float *scratch = ns ? malloc(ns * sizeof(float)) : NULL;
+    // run r: out | dinp | dweight | dbias | dweight alone
+    const size_t nr = nout + nin + nw + nb + nw;
+    float *run[2] = {gc_alloc(nr), gc_alloc(nr)}, *ref = gc_alloc(nr);
+    for (int r = 0; r < 3; r++) {
+        float *o = r < 2 ? run[r] : ref, *gx = o + nout, *gw = gx + nin, *gb = gw + nw;
+        memcpy(gx, g0, (nin + nw + nb) * sizeof(float));
+        if (r < 2) {
+            train_conv2d_forward(o, inp, w, b, d, scratch);
+            train_conv2d_backward(gx, gw, gb, dy, inp, w, d, scratch);
+            train_conv2d_backward(NULL, gb + nb, NULL, dy, inp, w, d, scratch);
+        } else {
+            train_conv2d_forward_ref(o, inp, w, b, d);
+            train_conv2d_backward_ref(gx, gw, gb, dy, inp, w, d);
+            train_conv2d_backward_ref(NULL, gb + nb, NULL, dy, inp, w, d);
+        }
+    }
+    if (memcmp(run[0], run[1], nr * sizeof(float)) != 0)
+        fail_msg("%s: two runs on 2 threads differ", cc->name);
+    const size_t off[6] = {0, nout, nout + nin, nout + nin + nw, nout + nin + nw + nb, nr};
+    const char *what[5] = {"out", "dinp", "dweight", "dbias", "dweight alone"};
+    for (int k = 0; k < 5; k++) {
+        size_t len = off[k + 1] - off[k];
+        float diff = gc_max_abs_diff(run[0] + off[k], ref + off[k], len);
+        if (diff > 1e-4f * (1.0f + gc_max_abs(ref + off[k], len)))
+            fail_msg("%s: %s on 2 threads differs from ref by %g", cc->name, what[k], diff);
+    }
+    free(inp), free(w), free(b), free(dy), free(g0), free(scratch);
+    free(run[0]), free(run[1]), free(ref);
+}
+
+/* name, n, cin, hin, win, cout, kh, kw, sh, sw, dh, dw, ph, pw, groups, bias */
+static const conv_case conv_thread_cases[] = {
+    {"direct fwd, fused bwd", 5, 16, 14, 14, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1},
+    {"direct s2, phases dinp", 6, 8, 15, 15, 8, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1},
+    {"direct dweight + adjoint (not fused)", 3, 4, 6, 6, 4, 3, 3, 1, 1, 1, 1, 4, 4, 1, 0},
+    {"direct 7x7 chunks of 3 and 10", 23, 8, 7, 7, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1, 0},
+    {"sgemm tiles of samples, groups 2", 7, 4, 6, 6, 6, 3, 3, 1, 1, 1, 1, 1, 1, 2, 1},
+    {"sgemm s2 col2im", 5, 3, 9, 9, 6, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1},
+    {"sgemm row tiles", 3, 16, 29, 29, 6, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1},
+    {"stem 1ch", 5, 1, 12, 12, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1, 0},
+    {"1x1 pointwise", 6, 8, 5, 5, 12, 1, 1, 1, 1, 1, 1, 0, 0, 1, 1},
+    {"1x1 s2", 5, 8, 7, 7, 8, 1, 1, 2, 2, 1, 1, 0, 0, 1, 0},
+    {"depthwise", 4, 6, 9, 9, 6, 3, 3, 1, 1, 1, 1, 1, 1, 6, 1},
+    {"one sample, two threads", 1, 16, 10, 10, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1},
+};
+
+static void test_conv_threads(void **state) {
+    (void)state;
+    const int prev = omp_get_max_threads(), prev_blas = openblas_get_num_threads();
+    omp_set_num_threads(2);
+    openblas_set_num_threads(1);
+    for (size_t i = 0; i < sizeof conv_thread_cases / sizeof conv_thread_cases[0]; i++)
+        run_conv_threads(&conv_thread_cases[i]);
+    omp_set_num_threads(prev);
+    openblas_set_num_threads(prev_blas);
+}
+
 /* The padding convention on a hand-sized example: 1 channel, 3x3 input of
  * ones, 2x2 kernel of ones, TF-same stride 1 -> pad only bottom/right, so
  * out = [[4,4,2],[4,4,2],[2,2,1]]. */
@@ -244,6 +321,7 @@ int main(void) {
         cmocka_unit_test(test_conv_same),
         cmocka_unit_test(test_conv_same_hand),
         cmocka_unit_test(test_conv_cases),
+        cmocka_unit_test(test_conv_threads),
         cmocka_unit_test(test_gradcheck_detects_error),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
