@@ -165,9 +165,10 @@ train_status train_run(const train_config *cfg, const train_run_opts *opts_in, t
     FILE *log = opts.log ? opts.log : stderr;
     memset(res, 0, sizeof *res);
     res->val_loss = res->val_acc = res->test_loss = res->test_acc = -1;
-    /* the engine's own loops (OpenMP) and BLAS share the thread budget */
+    /* the engine splits its own loops (samples, channels) across OpenMP
+     * threads; BLAS then runs single-threaded inside each of them */
     omp_set_num_threads(cfg->threads);
-    openblas_set_num_threads(cfg->threads);
+    openblas_set_num_threads(1);
 
     train_net *net = NULL;
     train_dataset train, val, test;
