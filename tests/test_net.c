@@ -214,6 +214,53 @@ static void test_bn_eval_uses_running_stats(void **state) {
     train_net_free(net);
 }
 
+/* BN -> ReLU / ReLU6 pairs run fused; an all-ones mask on the BN turns the
+ * fusion off, so both paths must give the same outputs and gradients. */
+static void test_fused_bn_relu_matches_unfused(void **state) {
+    (void)state;
+    train_net *net = load_ok("input: [3, 5, 5]\nlayers:\n"
+                             "  - {name: c, op: conv2d, out: 4, kernel: 3, padding: 1}\n"
+                             "  - {name: bn, op: batchnorm}\n"
+                             "  - {name: r, op: relu6}\n"
+                             "  - {name: c2, op: conv2d, out: 4, kernel: 3, padding: 1}\n"
+                             "  - {name: bn2, op: batchnorm}\n"
+                             "  - {name: r2, op: relu}\n"
+                             "  - {name: fc, op: linear, out: 3}\n");
+    assert_int_equal(net->layers[2].relu_next, 3);
+    assert_int_equal(net->layers[5].relu_next, 6);
+    train_net_init(net, 5);
+    int n = 4;
+    train_net_reserve(net, n);
+    float x[4 * 75];
+    uint64_t rng = 3;
+    /* large inputs so that ReLU6 clips somewhere */
+    for (int i = 0; i < n * 75; i++) x[i] = 4.0f * train_rng_normal(&rng);
+    for (int c = 0; c < 4; c++) net->params[net->layers[2].w_off + c] = 4.0f; /* gamma */
+    int32_t y[4] = {0, 1, 2, 1};
+    float dout[12], out_f[12], out_u[12];
+    float *g_f = train_xmalloc(net->nparams * sizeof(float));
+    for (int pass = 0; pass < 2; pass++) {
+        float ones[4] = {1, 1, 1, 1};
+        net->layers[2].out_mask = pass ? ones : NULL;
+        net->layers[5].out_mask = pass ? ones : NULL;
+        const float *out = train_net_forward(net, x, n, 1);
+        memcpy(pass ? out_u : out_f, out, sizeof out_f);
+        train_softmax_xent(dout, NULL, out, y, n, 3);
+        memset(net->grads, 0, net->nparams * sizeof(float));
+        train_net_backward(net, dout, n);
+        if (!pass) memcpy(g_f, net->grads, net->nparams * sizeof(float));
+    }
+    for (int i = 0; i < 12; i++) assert_float_equal(out_f[i], out_u[i], 1e-5);
+    for (size_t i = 0; i < net->nparams; i++)
+        assert_float_equal(g_f[i], net->grads[i], 1e-5 * (1 + fabsf(g_f[i])));
+    /* the clip at 6 happened: some BN outputs exceed 6 */
+    int clipped = 0;
+    for (int i = 0; i < n * 4 * 25; i++) clipped += net->act[3][i] == 6.0f;
+    assert_true(clipped > 0);
+    free(g_f);
+    train_net_free(net);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_shapes_same_padding),
@@ -222,6 +269,7 @@ int main(void) {
         cmocka_unit_test(test_net_gradients),
         cmocka_unit_test(test_out_mask_hook),
         cmocka_unit_test(test_bn_eval_uses_running_stats),
+        cmocka_unit_test(test_fused_bn_relu_matches_unfused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

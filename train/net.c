@@ -120,6 +120,12 @@ void train_net_reserve(train_net *net, int max_batch) {
     net->scratch = train_xcalloc(net->scratch_floats, sizeof(float));
 }
 
+/* BN layer i runs fused with its ReLU (neither carries a mask now). */
+static int fused_bn_relu(const train_net *net, int i) {
+    const train_layer *L = &net->layers[i];
+    return L->relu_next && !L->out_mask && !net->layers[L->relu_next].out_mask;
+}
+
 /* x[n, c, :] *= mask[c] over hw values per channel */
 static void scale_channels(float *x, const float *mask, int n, int c, int hw) {
     for (int b = 0; b < n; b++)
@@ -181,15 +187,25 @@ const float *train_net_forward(train_net *net, const float *x, int n, int traini
         case TRAIN_OP_BN: {
             train_bn_dims d = {n, L->c, L->h * L->w, L->eps, L->momentum};
             float *rm = net->state + L->state_off, *rv = rm + L->c;
-            if (training)
-                train_bn_forward_train(out, net->aux[i], net->aux[i] + L->c, rm, rv, in, w,
-                                       net->params + L->b_off, &d);
-            else
-                train_bn_forward_eval(out, in, w, net->params + L->b_off, rm, rv, &d);
+            const float *beta = net->params + L->b_off;
+            if (fused_bn_relu(net, i)) {
+                /* writes the ReLU's output; this layer's own act stays unused */
+                const train_layer *R = &net->layers[L->relu_next];
+                float *y = net->act[L->relu_next];
+                if (training)
+                    train_bn_relu_forward_train(y, net->aux[i], net->aux[i] + L->c, rm, rv, in, w,
+                                                beta, R->cap, &d);
+                else
+                    train_bn_relu_forward_eval(y, in, w, beta, rm, rv, R->cap, &d);
+            } else if (training) {
+                train_bn_forward_train(out, net->aux[i], net->aux[i] + L->c, rm, rv, in, w, beta, &d);
+            } else {
+                train_bn_forward_eval(out, in, w, beta, rm, rv, &d);
+            }
             break;
         }
         case TRAIN_OP_RELU:
-            train_relu_forward(out, in, count, L->cap);
+            if (!(L->bn_prev && fused_bn_relu(net, L->bn_prev))) train_relu_forward(out, in, count, L->cap);
             break;
         case TRAIN_OP_MAXPOOL: {
             train_pool_dims d = pool_dims(net, L, n);
@@ -253,8 +269,11 @@ void train_net_backward(train_net *net, const float *dout, int n) {
     for (int i = net->nlayers - 1; i >= 1; i--) {
         double t0 = net->prof_bwd ? now_s() : 0;
         train_layer *L = &net->layers[i];
-        zero_once(net, i, n); /* a layer nothing reads gets a zero gradient */
-        for (int k = 0; k < L->ninputs; k++) zero_once(net, L->inputs[k], n);
+        int fused_relu = L->bn_prev && fused_bn_relu(net, L->bn_prev);
+        if (!(L->op == TRAIN_OP_BN && fused_bn_relu(net, i)))
+            zero_once(net, i, n); /* a layer nothing reads gets a zero gradient */
+        if (!fused_relu)
+            for (int k = 0; k < L->ninputs; k++) zero_once(net, L->inputs[k], n);
         float *dy = net->dact[i];
         size_t count = (size_t)n * sample_size(L);
         if (L->out_mask) scale_channels(dy, L->out_mask, n, L->c, L->h * L->w);
@@ -277,12 +296,20 @@ void train_net_backward(train_net *net, const float *dout, int n) {
             break;
         case TRAIN_OP_BN: {
             train_bn_dims d = {n, L->c, L->h * L->w, L->eps, L->momentum};
-            train_bn_backward(dx, dw, net->grads + L->b_off, dy, in, w, net->aux[i],
-                              net->aux[i] + L->c, &d);
+            float *db_bn = net->grads + L->b_off;
+            if (fused_bn_relu(net, i)) {
+                int r = L->relu_next;
+                train_bn_relu_backward(dx, dw, db_bn, net->dact[r], net->act[r], in, w, net->aux[i],
+                                       net->aux[i] + L->c, net->layers[r].cap, &d);
+            } else {
+                train_bn_backward(dx, dw, db_bn, dy, in, w, net->aux[i], net->aux[i] + L->c, &d);
+            }
             break;
         }
         case TRAIN_OP_RELU:
-            if (dx) train_relu_backward(dx, dy, in, count, L->cap);
+            /* fused: its BN reads this layer's gradient directly */
+            if (dx && !(L->bn_prev && fused_bn_relu(net, L->bn_prev)))
+                train_relu_backward(dx, dy, in, count, L->cap);
             break;
         case TRAIN_OP_MAXPOOL: {
             train_pool_dims d = pool_dims(net, L, n);

@@ -66,6 +66,11 @@ typedef struct {
 
     /* search hook: per-output-channel multiplier (C floats) or NULL */
     const float *out_mask;
+
+    /* BN whose only reader is a ReLU: relu_next is that ReLU's index and
+     * the pair runs as one fused kernel (ReLU's bn_prev points back);
+     * 0 = not fused. Set at load; skipped while either has an out_mask. */
+    int relu_next, bn_prev;
 } train_layer;
 
 typedef struct {

@@ -433,6 +433,18 @@ static train_status load_doc(train_net **out, train_yaml *y, const char *path, t
     for (int i = 0; i < n; i++)
         if ((st = parse_layer(ld, train_yaml_item(y, layers, i), i + 1))) goto fail;
     net->output = n;
+    /* fuse BN -> ReLU pairs where the ReLU is the BN's only reader */
+    for (int i = 1; i <= n; i++) {
+        train_layer *L = &net->layers[i];
+        if (L->op != TRAIN_OP_RELU || net->layers[L->inputs[0]].op != TRAIN_OP_BN) continue;
+        int bn = L->inputs[0], readers = 0;
+        for (int j = 1; j <= n; j++)
+            for (int k = 0; k < net->layers[j].ninputs; k++) readers += net->layers[j].inputs[k] == bn;
+        if (readers == 1 && bn != net->output) {
+            net->layers[bn].relu_next = i;
+            L->bn_prev = bn;
+        }
+    }
     layout(net);
     *out = net;
     return TRAIN_OK;

@@ -86,6 +86,21 @@ void train_bn_backward(float *dinp, float *dgamma, float *dbeta, const float *do
                        const float *inp, const float *gamma, const float *mean,
                        const float *invstd, const train_bn_dims *d);
 
+/* BatchNorm followed by ReLU (cap as in train_relu_forward) in one pass:
+ * out = clamp(bn(inp), 0, cap). The backward takes the gradient of that
+ * output and the output itself (whose sign is the ReLU's mask). */
+void train_bn_relu_forward_train(float *out, float *mean, float *invstd,
+                                 float *running_mean, float *running_var,
+                                 const float *inp, const float *gamma, const float *beta,
+                                 float cap, const train_bn_dims *d);
+void train_bn_relu_forward_eval(float *out, const float *inp, const float *gamma,
+                                const float *beta, const float *running_mean,
+                                const float *running_var, float cap, const train_bn_dims *d);
+void train_bn_relu_backward(float *dinp, float *dgamma, float *dbeta, const float *dout,
+                            const float *out, const float *inp, const float *gamma,
+                            const float *mean, const float *invstd, float cap,
+                            const train_bn_dims *d);
+
 /* ---- activations (elementwise over count values) ----------------------- */
 
 /* y = min(max(x, 0), cap); cap <= 0 means no upper bound (ReLU), 6 is ReLU6. */
