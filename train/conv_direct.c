@@ -140,6 +140,18 @@ static void conv_direct_samples(float *y, const float *xp, const float *w, int n
                            d->sh * conv_direct_wp(d), conv_direct_floats(d)};
     conv_direct_run(y, xp, w, ns, &pl, accumulate);
 }
+
+/* dw += weight gradient over ns padded samples xp of dout dy (ns, Cout,
+ * Hout, Wout) by conv_direct_dwt; dyt work (ns·Cout·Hout·Wout floats). */
+static void conv_direct_dwt_samples(float *dw, const float *xp, const float *dy, float *dyt,
+                                    int ns, const train_conv_dims *d) {
+    int toff[CONV_DIRECT_MAX_TAPS];
+    conv_direct_taps(toff, d);
+    conv_direct_plan pl = {d->cout, d->cin * d->kh * d->kw, toff, d->hout, d->wout,
+                           d->sh * conv_direct_wp(d), conv_direct_floats(d)};
+    conv_direct_dwt_transpose(dyt, dy, ns, d);
+    conv_direct_dwt(dw, xp, dyt, ns, &pl);
+}
 #endif
 
 /* xp (sw, Cin, Hp, Wq) <- x (Cin, Hin, Win) of one sample as in the header
@@ -269,6 +281,15 @@ static void conv_direct_dweight_range(float *dweight, const float *dout, const f
     const int wv = (d->wout + 7) / 8 * 8, chunk = conv_direct_dw_chunk(d);
     float *xp = work, *dyp = work + chunk * xs;
     const conv_dy_layout gl = {ys, (size_t)d->hout * wv, wv};
+    if (conv_direct_dwt_ok(d)) {
+        for (int n0 = lo; n0 < hi; n0 += chunk) {
+            int ns = hi - n0 < chunk ? hi - n0 : chunk;
+            for (int s = 0; s < ns; s++)
+                conv_direct_pad(xp + s * xs, inp + (size_t)(n0 + s) * d->cin * pin, d);
+            conv_direct_dwt_samples(dweight, xp, dout + (size_t)n0 * d->cout * p, dyp, ns, d);
+        }
+        return;
+    }
     memset(dyp, 0, sizeof(float) * chunk * ys);
     for (int n0 = lo; n0 < hi; n0 += chunk) {
         int ns = hi - n0 < chunk ? hi - n0 : chunk;
@@ -317,7 +338,11 @@ static void conv_direct_fused_range(float *dinp, float *dweight, const float *do
             conv_direct_pad(xp + s * xs, inp + (n0 + s) * d->cin * pin, d);
             conv_direct_pad(dp + s * ts, dout + (n0 + s) * d->cout * p, &t);
         }
-        conv_direct_dw_samples(dweight, xp, dp + (size_t)t.pt * wq + t.pl, ns, &gl, d);
+        if (conv_direct_dwt_ok(d))
+            conv_direct_dwt_samples(dweight, xp, dout + (size_t)n0 * d->cout * p,
+                                    dp + chunk * ts, ns, d);
+        else
+            conv_direct_dw_samples(dweight, xp, dp + (size_t)t.pt * wq + t.pl, ns, &gl, d);
         conv_direct_samples(dinp + n0 * d->cin * pin, dp, wflip, ns, &t, 1);
     }
 }
@@ -335,10 +360,12 @@ int conv_fused_ok(const train_conv_dims *d) {
            (d->wout + 7) / 8 * 8 + t.pl <= conv_direct_wp(&t);
 }
 
-/* Work floats of conv_direct_backward_fused: the chunk's xp and padded dout. */
+/* Work floats of conv_direct_backward_fused: the chunk's xp, padded dout
+ * and transposed dout. */
 size_t conv_fused_floats(const train_conv_dims *d) {
     train_conv_dims t = conv_adjoint_dims(d);
-    return conv_direct_dw_chunk(d) * (conv_direct_floats(d) + conv_direct_floats(&t));
+    return conv_direct_dw_chunk(d) * (conv_direct_floats(d) + conv_direct_floats(&t) +
+                                      (size_t)d->cout * d->hout * d->wout);
 }
 
 /* ---- the team: each thread a contiguous range of samples (conv_internal.h) */

@@ -4,6 +4,7 @@
  *   conv_gemm.c           im2col / col2im + sgemm path, 1x1 pointwise
  *   conv_direct.c         AVX2/FMA direct kernel: forward, weight gradient,
  *                         stride-1 input gradient (fused with the weight one)
+ *   conv_direct_dwt.c     its weight gradient with channels in the lanes
  *   conv_direct_phases.c  strided input gradient by output phases
  *   conv_dw.c             depthwise
  * Not part of the library's API; ops.h is. */
@@ -208,6 +209,17 @@ typedef struct {
 /* y (ns, Cout, Hout, Wout) (+)= the plan over ns samples of xp. */
 void conv_direct_run(float *y, const float *xp, const float *w, int ns,
                      const conv_direct_plan *pl, int accumulate);
+#endif
+
+/* ---- conv_direct_dwt.c ---- */
+
+int conv_direct_dwt_ok(const train_conv_dims *d);
+void conv_direct_dwt_transpose(float *dyt, const float *dy, int ns, const train_conv_dims *d);
+#if CONV_DIRECT
+/* dw (Cout, ntap) += weight gradient of the plan over ns samples of xp,
+ * dout given transposed (conv_direct_dwt_transpose). */
+void conv_direct_dwt(float *dw, const float *xp, const float *dyt, int ns,
+                     const conv_direct_plan *pl);
 #endif
 
 /* ---- conv_direct_phases.c ---- */
