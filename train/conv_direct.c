@@ -338,11 +338,7 @@ static void conv_direct_fused_range(float *dinp, float *dweight, const float *do
             conv_direct_pad(xp + s * xs, inp + (n0 + s) * d->cin * pin, d);
             conv_direct_pad(dp + s * ts, dout + (n0 + s) * d->cout * p, &t);
         }
-        if (conv_direct_dwt_ok(d))
-            conv_direct_dwt_samples(dweight, xp, dout + (size_t)n0 * d->cout * p,
-                                    dp + chunk * ts, ns, d);
-        else
-            conv_direct_dw_samples(dweight, xp, dp + (size_t)t.pt * wq + t.pl, ns, &gl, d);
+        conv_direct_dw_samples(dweight, xp, dp + (size_t)t.pt * wq + t.pl, ns, &gl, d);
         conv_direct_samples(dinp + n0 * d->cin * pin, dp, wflip, ns, &t, 1);
     }
 }
@@ -351,21 +347,21 @@ static void conv_direct_fused_range(float *dinp, float *dweight, const float *do
 /* Stride 1 with both gradients direct: per chunk of samples, one padded copy
  * of dout (the adjoint's input) serves the weight gradient too, and x and
  * dout are read once. Needs dout to sit inside that copy with zero lanes
- * to its right (conv_fused_ok). */
+ * to its right (conv_fused_ok). Only for the pixel-vector weight gradient:
+ * with Cout % 16 the channels-in-lanes one (conv_direct_dwt.c) plus the
+ * separate adjoint pass measured 10-20 % faster than this. */
 int conv_fused_ok(const train_conv_dims *d) {
-    if (!conv_is_stride1(d) || !conv_direct_ok(d)) return 0;
+    if (!conv_is_stride1(d) || !conv_direct_ok(d) || conv_direct_dwt_ok(d)) return 0;
     train_conv_dims t = conv_adjoint_dims(d);
     return conv_direct_ok(&t) && t.pt >= 0 && t.pl >= 0 &&
            d->hout + t.pt <= conv_direct_hp(&t) &&
            (d->wout + 7) / 8 * 8 + t.pl <= conv_direct_wp(&t);
 }
 
-/* Work floats of conv_direct_backward_fused: the chunk's xp, padded dout
- * and transposed dout. */
+/* Work floats of conv_direct_backward_fused: the chunk's xp and padded dout. */
 size_t conv_fused_floats(const train_conv_dims *d) {
     train_conv_dims t = conv_adjoint_dims(d);
-    return conv_direct_dw_chunk(d) * (conv_direct_floats(d) + conv_direct_floats(&t) +
-                                      (size_t)d->cout * d->hout * d->wout);
+    return conv_direct_dw_chunk(d) * (conv_direct_floats(d) + conv_direct_floats(&t));
 }
 
 /* ---- the team: each thread a contiguous range of samples (conv_internal.h) */

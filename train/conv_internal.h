@@ -3,7 +3,8 @@
  *   conv.c                public entry points, path selection, scratch sizing
  *   conv_gemm.c           im2col / col2im + sgemm path, 1x1 pointwise
  *   conv_direct.c         AVX2/FMA direct kernel: forward, weight gradient,
- *                         stride-1 input gradient (fused with the weight one)
+ *                         stride-1 input gradient (fused with the weight one
+ *                         when Cout % 16 != 0)
  *   conv_direct_dwt.c     its weight gradient with channels in the lanes
  *   conv_direct_phases.c  strided input gradient by output phases
  *   conv_dw.c             depthwise
