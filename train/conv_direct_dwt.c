@@ -7,15 +7,20 @@
  * broadcasts of x for 12 FMAs, no lanes wasted on rows that are not a
  * multiple of 8 and no lane reductions (the block is added into dW once per
  * chunk). Per lane the pixels are summed in order, so the result does not
- * depend on the blocking. Needs Cout % 16 == 0 (conv_direct_dwt_ok); other
- * channel counts keep the pixel-vector kernel of conv_direct.c. */
+ * depend on the blocking. Needs Cout % 16 == 0 and 16 taps or more
+ * (conv_direct_dwt_ok); other shapes keep the pixel-vector kernel of
+ * conv_direct.c. */
 #include "conv_internal.h"
 
 #if CONV_DIRECT
 #include <immintrin.h>
 #endif
 
-int conv_direct_dwt_ok(const train_conv_dims *d) { return d->cout % 16 == 0; }
+/* Under 16 taps (the Cin = 1 stem: 9) the tap blocks run part empty and the
+ * transpose outweighs the work: the pixel-vector kernel measured faster. */
+int conv_direct_dwt_ok(const train_conv_dims *d) {
+    return d->cout % 16 == 0 && d->cin * d->kh * d->kw >= CONV_DIRECT_MIN_TAPS;
+}
 
 /* dyt (ns, Hout·Wout, Cout) <- dy (ns, Cout, Hout·Wout) */
 void conv_direct_dwt_transpose(float *dyt, const float *dy, int ns, const train_conv_dims *d) {
