@@ -3,13 +3,13 @@
  * dW (Cout, taps) is a reduction over output pixels, dW[co][u] = Σ_pix
  * dy[co][pix] · x_u[pix]. With dout transposed to dyt (pixels, Cout), a
  * block of 16 channels (2 vectors) × 6 taps stays in 12 registers over all
- * pixels of a chunk of samples: per pixel 2 aligned loads of dyt and 6
+ * pixels of a chunk of samples: per pixel 2 vector loads of dyt and 6
  * broadcasts of x for 12 FMAs, no lanes wasted on rows that are not a
  * multiple of 8 and no lane reductions (the block is added into dW once per
  * chunk). Per lane the pixels are summed in order, so the result does not
  * depend on the blocking. Needs Cout % 16 == 0 and 16 taps or more
- * (conv_direct_dwt_ok); other shapes keep the pixel-vector kernel of
- * conv_direct.c. */
+ * (conv_direct_dwt_ok); other shapes keep the pixel-vector kernel
+ * (conv_direct_dwv, below). */
 #include "conv_internal.h"
 
 #if CONV_DIRECT
@@ -88,6 +88,68 @@ __attribute__((target("avx2,fma"))) void conv_direct_dwt(float *dw, const float 
             _mm256_storeu_ps(acc[5], a50), _mm256_storeu_ps(acc[5] + 8, a51);
             for (int q = 0; q < 16; q++)
                 for (int t = 0; t < nu; t++) dw[(size_t)(co + q) * ntap + u0 + t] += acc[t][q];
+        }
+    }
+}
+
+/* dw (Cout, Cin·kh·kw) += Σ_pixels dyp[co][pix] · xp[c][pix + (i, j)]: the
+ * weight gradient of the plan (conv_direct_run) for ns samples stored one after
+ * the other. dyp (Cout, Hout, V·8) is dout with each row padded to whole
+ * vectors by zeros, so the spare lanes add nothing. Blocks of 4 channels × 3
+ * taps, 12 accumulators summed over all pixel vectors of the ns samples,
+ * then reduced across lanes. */
+__attribute__((target("avx2,fma"))) void conv_direct_dwv(float *dw, const float *xp,
+                                                         const float *dyp, int ns,
+                                                         const conv_dy_layout *gl,
+                                                         const conv_direct_plan *pl) {
+    const size_t xs = pl->xs, ys = gl->sample, pv = gl->channel;
+    const int vpr = (pl->wout + 7) / 8, ntap = pl->ntap;
+    const int *toff = pl->toff;
+    for (int co = 0; co < pl->cout; co += 4) {
+        const float *g0 = dyp + (size_t)co * pv, *g1 = g0 + pv, *g2 = g1 + pv, *g3 = g2 + pv;
+        for (int u0 = 0; u0 < ntap; u0 += 3) {
+            int nu = ntap - u0 < 3 ? ntap - u0 : 3;
+            const float *x0 = xp + toff[u0], *x1 = xp + toff[nu > 1 ? u0 + 1 : u0];
+            const float *x2 = xp + toff[nu > 2 ? u0 + 2 : u0];
+            __m256 a00 = _mm256_setzero_ps(), a01 = a00, a02 = a00, a10 = a00, a11 = a00,
+                   a12 = a00, a20 = a00, a21 = a00, a22 = a00, a30 = a00, a31 = a00, a32 = a00;
+            for (int s = 0; s < ns; s++) {
+                for (int oy = 0; oy < pl->hout; oy++) {
+                    // row oy of sample s: offset in xp (from each tap) and in dyp
+                    const size_t xr = s * xs + (size_t)oy * pl->xrow;
+                    const size_t gr = s * ys + (size_t)oy * gl->row;
+                    for (int vx = 0; vx < vpr; vx++) {
+                        const size_t xo = xr + vx * 8, go = gr + vx * 8;
+                        __m256 xa = _mm256_loadu_ps(x0 + xo), xb = _mm256_loadu_ps(x1 + xo),
+                               xc = _mm256_loadu_ps(x2 + xo);
+                        __m256 g = _mm256_loadu_ps(g0 + go);
+                        a00 = _mm256_fmadd_ps(g, xa, a00);
+                        a01 = _mm256_fmadd_ps(g, xb, a01);
+                        a02 = _mm256_fmadd_ps(g, xc, a02);
+                        g = _mm256_loadu_ps(g1 + go);
+                        a10 = _mm256_fmadd_ps(g, xa, a10);
+                        a11 = _mm256_fmadd_ps(g, xb, a11);
+                        a12 = _mm256_fmadd_ps(g, xc, a12);
+                        g = _mm256_loadu_ps(g2 + go);
+                        a20 = _mm256_fmadd_ps(g, xa, a20);
+                        a21 = _mm256_fmadd_ps(g, xb, a21);
+                        a22 = _mm256_fmadd_ps(g, xc, a22);
+                        g = _mm256_loadu_ps(g3 + go);
+                        a30 = _mm256_fmadd_ps(g, xa, a30);
+                        a31 = _mm256_fmadd_ps(g, xb, a31);
+                        a32 = _mm256_fmadd_ps(g, xc, a32);
+                    }
+                }
+            }
+            __m256 acc[4][3] = {{a00, a01, a02}, {a10, a11, a12}, {a20, a21, a22}, {a30, a31, a32}};
+            for (int q = 0; q < 4; q++)
+                for (int t = 0; t < nu; t++) {
+                    __m128 h = _mm_add_ps(_mm256_castps256_ps128(acc[q][t]),
+                                          _mm256_extractf128_ps(acc[q][t], 1));
+                    h = _mm_add_ps(h, _mm_movehl_ps(h, h));
+                    h = _mm_add_ss(h, _mm_movehdup_ps(h));
+                    dw[(size_t)(co + q) * ntap + u0 + t] += _mm_cvtss_f32(h);
+                }
         }
     }
 }
