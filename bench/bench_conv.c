@@ -10,7 +10,8 @@
  * Built by CMake with the other benchmarks (bench/CMakeLists.txt):
  *   cmake --build build && OPENBLAS_NUM_THREADS=1 build/bench/bench_conv [reps]
  * OMP_NUM_THREADS sets the threads the conv kernels use.
- * The first layer's backward skips dinp, as in the network. */
+ * The first layer's backward skips dinp, as in the network.
+ * BENCH_CONV_SPLIT=1 also times the weight and the input gradient alone. */
 #include <cblas.h>
 #include <omp.h>
 #include <stdio.h>
@@ -49,6 +50,7 @@ int main(int argc, char **argv) {
     int reps = argc > 1 ? atoi(argv[1]) : 5, batch = 128;
     unsigned seed = 1;
     double tot_f = 0, tot_b = 0;
+    const int split = getenv("BENCH_CONV_SPLIT") != NULL;  // also time dW and dX alone
     wall_clock = omp_get_max_threads() > 1;
     printf("%d thread(s), %s time\n", omp_get_max_threads(), wall_clock ? "wall" : "CPU");
     printf("%-15s %8s %8s %8s %8s %8s %7s %7s\n", "shape", "fwd ms", "GF/s", "bwd ms", "GF/s",
@@ -70,7 +72,7 @@ int main(int argc, char **argv) {
         // reference sgemm: C (Cout, N·P) = A (Cout, K) · B (K, N·P)
         size_t ncol = (size_t)batch * p;
         float *gb = alloc_fill(kk * ncol, &seed), *gc = malloc(b->cout * ncol * sizeof(float));
-        double tf = 1e30, tb = 1e30, tg = 1e30;
+        double tf = 1e30, tb = 1e30, tg = 1e30, tw = 1e30, tx = 1e30;
         for (int r = 0; r < reps; r++) {
             double t0 = now_s();
             train_conv2d_forward(out, inp, w, NULL, &d, scratch);
@@ -83,11 +85,22 @@ int main(int argc, char **argv) {
             if (t1 - t0 < tf) tf = t1 - t0;
             if (t2 - t1 < tb) tb = t2 - t1;
             if (t3 - t2 < tg) tg = t3 - t2;
+            if (split) {  // the two gradients alone
+                double t4 = now_s();
+                train_conv2d_backward(NULL, dw, NULL, dout, inp, w, &d, scratch);
+                double t5 = now_s();
+                if (b->need_dinp)
+                    train_conv2d_backward(dinp, NULL, NULL, dout, inp, w, &d, scratch);
+                double t6 = now_s();
+                if (t5 - t4 < tw) tw = t5 - t4;
+                if (t6 - t5 < tx) tx = t6 - t5;
+            }
         }
         double fl = 2.0 * b->cout * kk * ncol, flb = fl * (b->need_dinp ? 2 : 1);
         printf("%-15s %8.2f %8.1f %8.2f %8.1f %8.2f %7.2f %7.2f\n", b->name, tf * 1e3,
                fl / tf * 1e-9, tb * 1e3, flb / tb * 1e-9, tg * 1e3, tg / tf,
                tg * (b->need_dinp ? 2 : 1) / tb);
+        if (split) printf("%-15s dW %8.2f ms  dX %8.2f ms\n", "", tw * 1e3, tx * 1e3);
         tot_f += tf, tot_b += tb;
         free(inp), free(w), free(out), free(dout), free(dinp), free(dw), free(scratch);
         free(gb), free(gc);

@@ -183,6 +183,11 @@ static const conv_case conv_cases[] = {
     {"direct s2 1x3 asym dil", 2, 3, 6, 15, 4, 1, 3, 1, 2, 1, 3, -1, -1, 1, 1},
     {"resnet s2 16->32 28x28", 2, 16, 28, 28, 32, 3, 3, 2, 2, 1, 1, 1, 1, 1, 0},
     {"1x1 s2 shortcut", 2, 8, 14, 14, 8, 1, 1, 2, 2, 1, 1, 0, 0, 1, 0},
+    // channels-in-lanes weight gradient (Cout % 16): a last block of taps
+    // short of 6 (27 and 50 taps), strides, dilation, "same" padding
+    {"dwt 3->16 tap tail", 2, 3, 9, 11, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1},
+    {"dwt s2 dil2 same 3->32", 3, 3, 11, 12, 32, 3, 3, 2, 2, 2, 2, -1, -1, 1, 0},
+    {"dwt s3 5x5 2->16", 2, 2, 13, 14, 16, 5, 5, 3, 3, 1, 1, 2, 2, 1, 1},
     {"direct 7x7 n4 (3 + 1 samples)", 4, 8, 7, 7, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1, 0},
     // stride 1, both gradients from one padded dout (and one case that cannot)
     {"fused dil2 pad3", 2, 4, 9, 10, 4, 3, 3, 1, 1, 2, 2, 3, 3, 1, 0},

@@ -132,13 +132,28 @@ static void conv_direct_taps(int *toff, const train_conv_dims *d) {
 
 /* y (ns, Cout, Hout, Wout) (+)= conv of ns padded samples xp (ns, sw, Cin,
  * Hp, Wq) with w (Cout, Cin, kh, kw). */
+/* The plan of a convolution read through conv_direct_pad; toff filled. */
+static conv_direct_plan conv_direct_plan_of(const train_conv_dims *d, int *toff) {
+    conv_direct_taps(toff, d);
+    return (conv_direct_plan){d->cout, d->cin * d->kh * d->kw, toff, d->hout, d->wout,
+                              d->sh * conv_direct_wp(d), conv_direct_floats(d)};
+}
+
 static void conv_direct_samples(float *y, const float *xp, const float *w, int ns,
                                 const train_conv_dims *d, int accumulate) {
     int toff[CONV_DIRECT_MAX_TAPS];
-    conv_direct_taps(toff, d);
-    conv_direct_plan pl = {d->cout, d->cin * d->kh * d->kw, toff, d->hout, d->wout,
-                           d->sh * conv_direct_wp(d), conv_direct_floats(d)};
+    conv_direct_plan pl = conv_direct_plan_of(d, toff);
     conv_direct_run(y, xp, w, ns, &pl, accumulate);
+}
+
+/* dw += weight gradient over ns padded samples xp of dout dy (ns, Cout,
+ * Hout, Wout) by conv_direct_dwt; dyt work (ns·Cout·Hout·Wout floats). */
+static void conv_direct_dwt_samples(float *dw, const float *xp, const float *dy, float *dyt,
+                                    int ns, const train_conv_dims *d) {
+    int toff[CONV_DIRECT_MAX_TAPS];
+    conv_direct_plan pl = conv_direct_plan_of(d, toff);
+    conv_direct_dwt_transpose(dyt, dy, ns, d);
+    conv_direct_dwt(dw, xp, dyt, ns, &pl);
 }
 #endif
 
@@ -177,79 +192,6 @@ size_t conv_direct_dyp_floats(const train_conv_dims *d) {
     return (size_t)d->cout * d->hout * ((d->wout + 7) / 8 * 8);
 }
 
-#if CONV_DIRECT
-/* Where dout lies in the buffer the weight gradient reads: (oy, ox) of
- * channel co, sample s at s·sample + co·channel + oy·row + ox; lanes past
- * Wout up to the next multiple of 8 must read 0. */
-typedef struct {
-    size_t sample, channel;
-    int row;
-} conv_dy_layout;
-
-/* dw (Cout, Cin·kh·kw) += Σ_pixels dyp[co][pix] · xp[c][pix + (i, j)]: the
- * weight gradient of conv_direct_sample for ns samples stored one after
- * the other. dyp (Cout, Hout, V·8) is dout with each row padded to whole
- * vectors by zeros, so the spare lanes add nothing. Blocks of 4 channels × 3
- * taps, 12 accumulators summed over all pixel vectors of the ns samples,
- * then reduced across lanes. */
-__attribute__((target("avx2,fma"))) static void conv_direct_dw_samples(
-    float *dw, const float *xp, const float *dyp, int ns, const conv_dy_layout *gl,
-    const train_conv_dims *d) {
-    const size_t xs = conv_direct_floats(d), ys = gl->sample;
-    const int wp = conv_direct_wp(d), kk = d->kh * d->kw;
-    const int vpr = (d->wout + 7) / 8, ntap = d->cin * kk;
-    const size_t pv = gl->channel;
-    int toff[CONV_DIRECT_MAX_TAPS];
-    conv_direct_taps(toff, d);
-    for (int co = 0; co < d->cout; co += 4) {
-        const float *g0 = dyp + (size_t)co * pv, *g1 = g0 + pv, *g2 = g1 + pv, *g3 = g2 + pv;
-        for (int u0 = 0; u0 < ntap; u0 += 3) {
-            int nu = ntap - u0 < 3 ? ntap - u0 : 3;
-            const float *x0 = xp + toff[u0], *x1 = xp + toff[nu > 1 ? u0 + 1 : u0];
-            const float *x2 = xp + toff[nu > 2 ? u0 + 2 : u0];
-            __m256 a00 = _mm256_setzero_ps(), a01 = a00, a02 = a00, a10 = a00, a11 = a00,
-                   a12 = a00, a20 = a00, a21 = a00, a22 = a00, a30 = a00, a31 = a00, a32 = a00;
-            for (int s = 0; s < ns; s++) {
-                for (int oy = 0; oy < d->hout; oy++) {
-                    // row oy of sample s: offset in xp (from each tap) and in dyp
-                    const size_t xr = s * xs + (size_t)oy * d->sh * wp;
-                    const size_t gr = s * ys + (size_t)oy * gl->row;
-                    for (int vx = 0; vx < vpr; vx++) {
-                        const size_t xo = xr + vx * 8, go = gr + vx * 8;
-                        __m256 xa = _mm256_loadu_ps(x0 + xo), xb = _mm256_loadu_ps(x1 + xo),
-                               xc = _mm256_loadu_ps(x2 + xo);
-                        __m256 g = _mm256_loadu_ps(g0 + go);
-                        a00 = _mm256_fmadd_ps(g, xa, a00);
-                        a01 = _mm256_fmadd_ps(g, xb, a01);
-                        a02 = _mm256_fmadd_ps(g, xc, a02);
-                        g = _mm256_loadu_ps(g1 + go);
-                        a10 = _mm256_fmadd_ps(g, xa, a10);
-                        a11 = _mm256_fmadd_ps(g, xb, a11);
-                        a12 = _mm256_fmadd_ps(g, xc, a12);
-                        g = _mm256_loadu_ps(g2 + go);
-                        a20 = _mm256_fmadd_ps(g, xa, a20);
-                        a21 = _mm256_fmadd_ps(g, xb, a21);
-                        a22 = _mm256_fmadd_ps(g, xc, a22);
-                        g = _mm256_loadu_ps(g3 + go);
-                        a30 = _mm256_fmadd_ps(g, xa, a30);
-                        a31 = _mm256_fmadd_ps(g, xb, a31);
-                        a32 = _mm256_fmadd_ps(g, xc, a32);
-                    }
-                }
-            }
-            __m256 acc[4][3] = {{a00, a01, a02}, {a10, a11, a12}, {a20, a21, a22}, {a30, a31, a32}};
-            for (int q = 0; q < 4; q++)
-                for (int t = 0; t < nu; t++) {
-                    __m128 h = _mm_add_ps(_mm256_castps256_ps128(acc[q][t]),
-                                          _mm256_extractf128_ps(acc[q][t], 1));
-                    h = _mm_add_ps(h, _mm_movehl_ps(h, h));
-                    h = _mm_add_ss(h, _mm_movehdup_ps(h));
-                    dw[(size_t)(co + q) * ntap + u0 + t] += _mm_cvtss_f32(h);
-                }
-        }
-    }
-}
-#endif
 
 /* Samples per pass of the direct weight gradient: enough that a block sums
  * over CONV_DIRECT_DW_VECTORS pixel vectors before its lane reduction. */
@@ -269,6 +211,17 @@ static void conv_direct_dweight_range(float *dweight, const float *dout, const f
     const int wv = (d->wout + 7) / 8 * 8, chunk = conv_direct_dw_chunk(d);
     float *xp = work, *dyp = work + chunk * xs;
     const conv_dy_layout gl = {ys, (size_t)d->hout * wv, wv};
+    int toff[CONV_DIRECT_MAX_TAPS];
+    const conv_direct_plan pl = conv_direct_plan_of(d, toff);
+    if (conv_direct_dwt_ok(d)) {
+        for (int n0 = lo; n0 < hi; n0 += chunk) {
+            int ns = hi - n0 < chunk ? hi - n0 : chunk;
+            for (int s = 0; s < ns; s++)
+                conv_direct_pad(xp + s * xs, inp + (size_t)(n0 + s) * d->cin * pin, d);
+            conv_direct_dwt_samples(dweight, xp, dout + (size_t)n0 * d->cout * p, dyp, ns, d);
+        }
+        return;
+    }
     memset(dyp, 0, sizeof(float) * chunk * ys);
     for (int n0 = lo; n0 < hi; n0 += chunk) {
         int ns = hi - n0 < chunk ? hi - n0 : chunk;
@@ -280,7 +233,7 @@ static void conv_direct_dweight_range(float *dweight, const float *dout, const f
                 memcpy(dyp + s * ys + (size_t)r * wv, dy + (size_t)r * d->wout,
                        sizeof(float) * d->wout);
         }
-        conv_direct_dw_samples(dweight, xp, dyp, ns, &gl, d);
+        conv_direct_dwv(dweight, xp, dyp, ns, &gl, &pl);
     }
 }
 
@@ -311,13 +264,15 @@ static void conv_direct_fused_range(float *dinp, float *dweight, const float *do
     float *xp = work, *dp = work + chunk * xs;
     // dout (oy, ox) of channel co is dp[co][oy + t.pt][ox + t.pl]
     const conv_dy_layout gl = {ts, (size_t)conv_direct_hp(&t) * wq, wq};
+    int toff[CONV_DIRECT_MAX_TAPS];
+    const conv_direct_plan pl = conv_direct_plan_of(d, toff);
     for (int n0 = lo; n0 < hi; n0 += chunk) {
         int ns = hi - n0 < chunk ? hi - n0 : chunk;
         for (int s = 0; s < ns; s++) {
             conv_direct_pad(xp + s * xs, inp + (n0 + s) * d->cin * pin, d);
             conv_direct_pad(dp + s * ts, dout + (n0 + s) * d->cout * p, &t);
         }
-        conv_direct_dw_samples(dweight, xp, dp + (size_t)t.pt * wq + t.pl, ns, &gl, d);
+        conv_direct_dwv(dweight, xp, dp + (size_t)t.pt * wq + t.pl, ns, &gl, &pl);
         conv_direct_samples(dinp + n0 * d->cin * pin, dp, wflip, ns, &t, 1);
     }
 }
@@ -326,9 +281,11 @@ static void conv_direct_fused_range(float *dinp, float *dweight, const float *do
 /* Stride 1 with both gradients direct: per chunk of samples, one padded copy
  * of dout (the adjoint's input) serves the weight gradient too, and x and
  * dout are read once. Needs dout to sit inside that copy with zero lanes
- * to its right (conv_fused_ok). */
+ * to its right (conv_fused_ok). Only for the pixel-vector weight gradient:
+ * with Cout % 16 the channels-in-lanes one (conv_direct_dwt.c) plus the
+ * separate adjoint pass measured 10-20 % faster than this. */
 int conv_fused_ok(const train_conv_dims *d) {
-    if (!conv_is_stride1(d) || !conv_direct_ok(d)) return 0;
+    if (!conv_is_stride1(d) || !conv_direct_ok(d) || conv_direct_dwt_ok(d)) return 0;
     train_conv_dims t = conv_adjoint_dims(d);
     return conv_direct_ok(&t) && t.pt >= 0 && t.pl >= 0 &&
            d->hout + t.pt <= conv_direct_hp(&t) &&

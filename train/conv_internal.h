@@ -3,7 +3,10 @@
  *   conv.c                public entry points, path selection, scratch sizing
  *   conv_gemm.c           im2col / col2im + sgemm path, 1x1 pointwise
  *   conv_direct.c         AVX2/FMA direct kernel: forward, weight gradient,
- *                         stride-1 input gradient (fused with the weight one)
+ *                         stride-1 input gradient (fused with the weight one
+ *                         when Cout % 16 != 0)
+ *   conv_direct_dwt.c     its weight gradient kernels (channels or pixels
+ *                         in the lanes)
  *   conv_direct_phases.c  strided input gradient by output phases
  *   conv_dw.c             depthwise
  * Not part of the library's API; ops.h is. */
@@ -208,6 +211,29 @@ typedef struct {
 /* y (ns, Cout, Hout, Wout) (+)= the plan over ns samples of xp. */
 void conv_direct_run(float *y, const float *xp, const float *w, int ns,
                      const conv_direct_plan *pl, int accumulate);
+
+/* Where dout lies in the buffer the pixel-vector weight gradient reads:
+ * (oy, ox) of channel co, sample s at s·sample + co·channel + oy·row + ox;
+ * lanes past Wout up to the next multiple of 8 must read 0. */
+typedef struct {
+    size_t sample, channel;
+    int row;
+} conv_dy_layout;
+#endif
+
+/* ---- conv_direct_dwt.c ---- */
+
+int conv_direct_dwt_ok(const train_conv_dims *d);
+void conv_direct_dwt_transpose(float *dyt, const float *dy, int ns, const train_conv_dims *d);
+#if CONV_DIRECT
+/* dw (Cout, ntap) += weight gradient of the plan over ns samples of xp,
+ * dout given transposed (conv_direct_dwt_transpose). */
+void conv_direct_dwt(float *dw, const float *xp, const float *dyt, int ns,
+                     const conv_direct_plan *pl);
+/* The same from dout laid out as gl says, pixel vectors in the lanes (any
+ * Cout % 4 == 0). */
+void conv_direct_dwv(float *dw, const float *xp, const float *dyp, int ns,
+                     const conv_dy_layout *gl, const conv_direct_plan *pl);
 #endif
 
 /* ---- conv_direct_phases.c ---- */
