@@ -178,7 +178,9 @@ train_status train_run(const train_config *cfg, const train_run_opts *opts_in, t
         train_net_free(net);
         return st;
     }
-    if ((st = check_shapes(net, &train, cfg, err))) goto done;
+    if ((st = check_shapes(net, &train, cfg, err)) || (val.count && (st = check_shapes(net, &val, cfg, err))) ||
+        (test.count && (st = check_shapes(net, &test, cfg, err))))
+        goto done;
     train_net_init(net, cfg->seed);
     train_net_reserve(net, cfg->batch);
     if (opts.profile) train_net_profile(net);
@@ -284,7 +286,11 @@ train_status train_run(const train_config *cfg, const train_run_opts *opts_in, t
             if ((st = train_ckpt_save(cfg->checkpoint, net, &opt, &meta, cfg->text, err))) goto done_buf;
         }
     }
-    if (res->epochs_done == 0) res->epochs_done = meta.epoch;
+    if (res->epochs_done == 0) {
+        /* nothing left to train (resumed a finished run): still report */
+        res->epochs_done = meta.epoch;
+        if (test.count) train_evaluate(net, &test, cfg->batch, cfg->loss, &res->test_loss, &res->test_acc);
+    }
     if (opts.profile) train_net_profile_print(net, log);
     res->seconds = t_train;
     res->samples_per_s = t_train > 0 ? samples_done / t_train : 0;
