@@ -25,7 +25,7 @@ static const char *HELP =
     "                      job time limits)\n"
     "  --resume CKPT.h5    continue from a checkpoint (same model and config)\n"
     "  --checkpoint PATH   where to write checkpoints (overrides the config)\n"
-    "  --threads T         BLAS threads (overrides the config)\n"
+    "  --threads T         threads (overrides the config; default: one per core)\n"
     "  --quiet             no progress lines\n"
     "  --profile           print seconds per layer (forward, backward) at the end\n"
     "  --help              this text\n"

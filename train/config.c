@@ -181,7 +181,7 @@ static train_status parse_train(ctx *c, yaml_node_t *map) {
     if ((st = get_int(c, map, "epochs", &cfg->epochs, 0, 100000)) ||
         (st = get_int(c, map, "batch", &cfg->batch, 1, 1 << 16)) ||
         (st = get_int(c, map, "seed", &seed, 0, 0x7fffffff)) ||
-        (st = get_int(c, map, "threads", &cfg->threads, 1, 1024)) ||
+        (st = get_int(c, map, "threads", &cfg->threads, 0, 1024)) ||
         (st = get_int(c, map, "log_every", &cfg->log_every, 0, 1000)))
         return st;
     cfg->seed = (uint64_t)seed;
@@ -251,7 +251,7 @@ train_status train_config_load(train_config *cfg, const char *path, train_error 
     snprintf(cfg->path, sizeof cfg->path, "%s", path);
     cfg->epochs = 10;
     cfg->batch = 128;
-    cfg->threads = 1;
+    cfg->threads = 0; /* all cores */
     cfg->seed = 1;
     cfg->log_every = 10;
     cfg->optim = train_optim_default_params();

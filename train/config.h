@@ -37,7 +37,7 @@ typedef struct {
     char *text;                      /* its full text (stored in checkpoints) */
     char model[TRAIN_PATH_LEN];
     train_data_config data;
-    int epochs, batch, threads;
+    int epochs, batch, threads;      /* threads 0 = one per core */
     uint64_t seed;
     train_loss_kind loss;
     train_optim_params optim;

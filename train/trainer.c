@@ -167,7 +167,7 @@ train_status train_run(const train_config *cfg, const train_run_opts *opts_in, t
     res->val_loss = res->val_acc = res->test_loss = res->test_acc = -1;
     /* the engine splits its own loops (samples, channels) across OpenMP
      * threads; BLAS then runs single-threaded inside each of them */
-    omp_set_num_threads(cfg->threads);
+    omp_set_num_threads(cfg->threads > 0 ? cfg->threads : omp_get_num_procs());
     openblas_set_num_threads(1);
 
     train_net *net = NULL;
