@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "dnas_build_info.h"
 
 static const cli_command COMMANDS[] = {
     {"train", "train and evaluate a network from a config", cli_train},

@@ -1,5 +1,7 @@
 #include "checkpoint.h"
 
+#include "dnas_build_info.h"
+
 #include <errno.h>
 #include <hdf5.h>
 #include <stdio.h>
