@@ -133,6 +133,14 @@ static void test_checkpoint_roundtrip(void **state) {
     assert_memory_equal(oa.m, ob.m, a->nparams * sizeof(float));
     assert_memory_equal(oa.v, ob.v, a->nparams * sizeof(float));
     assert_int_equal(ob.t, 1);
+    /* resuming into another optimizer is refused, naming both */
+    train_optim_params ps = train_optim_default_params();
+    ps.kind = TRAIN_OPTIM_SGD;
+    train_optim os;
+    train_optim_init(&os, &ps, b->nparams);
+    assert_int_equal(train_ckpt_load(path, b, &os, &m2, &err), TRAIN_ERR_CONFIG);
+    if (!strstr(err.msg, "holds adam optimizer state but the config asks for sgd")) fail_msg("%s", err.msg);
+    train_optim_free(&os);
     train_optim_free(&oa);
     train_optim_free(&ob);
     train_net_free(a);

@@ -104,6 +104,9 @@ train_status train_ckpt_save(const char *path, const train_net *net, const train
         }
         long t = opt->t;
         ok &= write_attr_num(f, "optim_t", H5T_STD_I64LE, H5T_NATIVE_LONG, &t);
+        int kind = (int)opt->p.kind;
+        ok &= write_attr_num(f, "optim_kind", H5T_STD_I32LE, H5T_NATIVE_INT, &kind);
+        ok &= write_attr_str(f, "optimizer", train_optim_kind_name(opt->p.kind));
     }
     ok &= write_attr_str(f, "format", "dnas-checkpoint-1");
     ok &= write_attr_str(f, "version", DNAS_VERSION);
@@ -209,6 +212,15 @@ train_status train_ckpt_load(const char *path, train_net *net, train_optim *opt,
     }
     if (opt) {
         long t = 0;
+        int kind = -1;
+        if (!read_attr(f, "optim_kind", H5T_NATIVE_INT, &kind) || kind != (int)opt->p.kind) {
+            st = train_fail(err, TRAIN_ERR_CONFIG,
+                            "%s: the checkpoint holds %s optimizer state but the config asks for %s "
+                            "(resume with the optimizer it was trained with)",
+                            path, kind >= 0 ? train_optim_kind_name((train_optim_kind)kind) : "no",
+                            train_optim_kind_name(opt->p.kind));
+            goto done;
+        }
         if (!read_attr(f, "optim_t", H5T_NATIVE_LONG, &t) || !read_floats(f, "optim/m", opt->m, opt->n) ||
             (opt->v && !read_floats(f, "optim/v", opt->v, opt->n))) {
             st = train_fail(err, TRAIN_ERR_FORMAT, "%s: optimizer state missing or of another optimizer", path);

@@ -6,6 +6,7 @@
  *   /state             float32 (nstate)       BN running mean / var
  *   /optim/m, /optim/v float32 (nparams)      optimizer moments (v absent for SGD)
  *   root attributes    format, version, commit, model, epoch, step, optim_t,
+ *                      optim_kind / optimizer (the optimizer, checked on resume),
  *                      rng, test_acc, config (text), model_yaml (text)
  * Writes go to PATH.tmp and are renamed over PATH, so a crash mid-write
  * leaves the previous checkpoint intact. */

@@ -85,6 +85,15 @@ int train_optim_kind_parse(const char *s) {
     return -1;
 }
 
+const char *train_optim_kind_name(train_optim_kind k) {
+    switch (k) {
+    case TRAIN_OPTIM_SGD: return "sgd";
+    case TRAIN_OPTIM_ADAM: return "adam";
+    case TRAIN_OPTIM_ADAMW: return "adamw";
+    }
+    return "?";
+}
+
 int train_sched_kind_parse(const char *s) {
     if (!strcmp(s, "constant")) return TRAIN_SCHED_CONSTANT;
     if (!strcmp(s, "step")) return TRAIN_SCHED_STEP;

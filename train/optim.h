@@ -50,6 +50,7 @@ float train_sched_lr(const train_sched *s, long step);
 /* Names for configs and messages: "sgd", "adam", "adamw"; "constant",
  * "step", "cosine". Return -1 for an unknown name. */
 int train_optim_kind_parse(const char *s);
+const char *train_optim_kind_name(train_optim_kind k);
 int train_sched_kind_parse(const char *s);
 
 #endif
