@@ -11,6 +11,13 @@ static void pool_range(int start, int k, int in, int *lo, int *hi) {
     *hi = start + k > in ? in : start + k;
 }
 
+/* Valid cells [y0, y1) x [x0, x1) of output (oy, ox)'s window. */
+static void pool_window(const train_pool_dims *d, int oy, int ox, int *y0, int *y1, int *x0,
+                        int *x1) {
+    pool_range(oy * d->sh - d->pt, d->kh, d->hin, y0, y1);
+    pool_range(ox * d->sw - d->pl, d->kw, d->win, x0, x1);
+}
+
 void train_maxpool_forward(float *out, int32_t *argmax, const float *inp,
                            const train_pool_dims *d) {
     const size_t pin = (size_t)d->hin * d->win, pout = (size_t)d->hout * d->wout;
@@ -20,11 +27,9 @@ void train_maxpool_forward(float *out, int32_t *argmax, const float *inp,
         float *y = out + nc * pout;
         int32_t *am = argmax + nc * pout;
         for (int oy = 0; oy < d->hout; oy++) {
-            int y0, y1;
-            pool_range(oy * d->sh - d->pt, d->kh, d->hin, &y0, &y1);
             for (int ox = 0; ox < d->wout; ox++) {
-                int x0, x1;
-                pool_range(ox * d->sw - d->pl, d->kw, d->win, &x0, &x1);
+                int y0, y1, x0, x1;
+                pool_window(d, oy, ox, &y0, &y1, &x0, &x1);
                 float best = 0.0f;
                 int32_t bi = -1;
                 for (int iy = y0; iy < y1; iy++)
@@ -61,11 +66,9 @@ void train_avgpool_forward(float *out, const float *inp, const train_pool_dims *
         const float *x = inp + nc * pin;
         float *y = out + nc * pout;
         for (int oy = 0; oy < d->hout; oy++) {
-            int y0, y1;
-            pool_range(oy * d->sh - d->pt, d->kh, d->hin, &y0, &y1);
             for (int ox = 0; ox < d->wout; ox++) {
-                int x0, x1;
-                pool_range(ox * d->sw - d->pl, d->kw, d->win, &x0, &x1);
+                int y0, y1, x0, x1;
+                pool_window(d, oy, ox, &y0, &y1, &x0, &x1);
                 float s = 0.0f;
                 for (int iy = y0; iy < y1; iy++)
                     for (int ix = x0; ix < x1; ix++) s += x[iy * d->win + ix];
@@ -83,11 +86,9 @@ void train_avgpool_backward(float *dinp, const float *dout, const train_pool_dim
         float *dx = dinp + nc * pin;
         const float *dy = dout + nc * pout;
         for (int oy = 0; oy < d->hout; oy++) {
-            int y0, y1;
-            pool_range(oy * d->sh - d->pt, d->kh, d->hin, &y0, &y1);
             for (int ox = 0; ox < d->wout; ox++) {
-                int x0, x1;
-                pool_range(ox * d->sw - d->pl, d->kw, d->win, &x0, &x1);
+                int y0, y1, x0, x1;
+                pool_window(d, oy, ox, &y0, &y1, &x0, &x1);
                 int cnt = (y1 - y0) * (x1 - x0);
                 if (cnt <= 0) continue;
                 float g = dy[oy * d->wout + ox] / (float)cnt;
