@@ -101,14 +101,14 @@ int main(int argc, char **argv) {
     snprintf(path, sizeof path, "%s/configs/models/resnet8_fmnist.yaml", DNAS_SOURCE_DIR);
     const char *model = argc > 1 ? argv[1] : path;
     train_net *net;
-    train_error err;
+    dnas_error err;
     if (train_net_load(&net, model, &err)) {
         fprintf(stderr, "bench_cost: %s\n", err.msg);
         return 1;
     }
     hwcost_target *t = malloc(NT * sizeof *t);
     for (int k = 0; k < NT; k++) {
-        hwcost_error herr;
+        dnas_error herr;
         snprintf(path, sizeof path, "%s/configs/targets/%s.yaml", DNAS_SOURCE_DIR, TARGETS[k]);
         if (hwcost_target_load(&t[k], path, &herr)) {
             fprintf(stderr, "bench_cost: %s\n", herr.msg);

@@ -233,7 +233,7 @@ static int build(const train_net *net, const hwcost_target *t, int wbits, int ab
         d->bias = L->has_bias;
         d->w = hwcost_prec_single(wbits);
         d->a = hwcost_prec_single(abits);
-        hwcost_error err;
+        dnas_error err;
         hwcost_grad g;
         for (int m = 0; m < HWCOST_MODEL_COUNT_; m++) {
             if (hwcost_eval((hwcost_model)m, d, &g, &err)) {
@@ -251,7 +251,7 @@ static int build(const train_net *net, const hwcost_target *t, int wbits, int ab
         for (int e = 0; e < t->nengines; e++) {
             /* not ok: the engine cannot run the kind or grouping, or has
              * no MAC/cycle figure at this precision */
-            r->ok[e] = hwcost_latency_cycles(t, e, d, &g, &err) == HWCOST_OK;
+            r->ok[e] = hwcost_latency_cycles(t, e, d, &g, &err) == DNAS_OK;
             if (!r->ok[e]) continue;
             r->cyc[e] = g.value;
             if (hwcost_engine_supports(&t->engines[e], d) && (r->engine < 0 || g.value < r->cycles))
@@ -275,8 +275,8 @@ static void print_memory(const hwcost_target *t, const train_net *net, const row
     double wsum = 0;
     for (int r = 0; r < nrows; r++) wsum += rows[r].v[HWCOST_WEIGHT_BYTES];
     printf("\nmemory: %s B = weights %s B + peak activations %s B (at layer '%s')\n",
-           hwcost_fmt_thousands(wsum + peak, a, sizeof a), hwcost_fmt_thousands(wsum, b, sizeof b),
-           hwcost_fmt_thousands(peak, c, sizeof c), net->layers[step].name);
+           dnas_fmt_thousands(wsum + peak, a, sizeof a), dnas_fmt_thousands(wsum, b, sizeof b),
+           dnas_fmt_thousands(peak, c, sizeof c), net->layers[step].name);
     printf("memory levels of %s (%s):\n", t->name, t->path);
     for (int m = 0; m < t->nmem; m++) {
         const hwcost_memory *M = &t->mem[m];
@@ -291,8 +291,8 @@ static void print_memory(const hwcost_target *t, const train_net *net, const row
         if (M->holds & HWCOST_HOLD_NETWORK_ACTIVATIONS) use += peak;
         if (M->holds & HWCOST_HOLD_LAYER_WEIGHTS) use += lw;
         if (M->holds & HWCOST_HOLD_LAYER_ACTIVATIONS) use += la;
-        hwcost_fmt_thousands(use, a, sizeof a);
-        hwcost_fmt_thousands(M->bytes, b, sizeof b);
+        dnas_fmt_thousands(use, a, sizeof a);
+        dnas_fmt_thousands(M->bytes, b, sizeof b);
         const char *what = M->holds == HWCOST_HOLD_NETWORK_WEIGHTS       ? "weights"
                            : M->holds == HWCOST_HOLD_NETWORK_ACTIVATIONS ? "activations"
                            : (M->holds & (HWCOST_HOLD_LAYER_WEIGHTS | HWCOST_HOLD_LAYER_ACTIVATIONS))
@@ -300,10 +300,10 @@ static void print_memory(const hwcost_target *t, const train_net *net, const row
                                : "network";
         if (llround(use) <= llround(M->bytes))
             printf("  %s: %s B of %s B — fits, %s B free (%s)\n", M->name, a, b,
-                   hwcost_fmt_thousands(M->bytes - use, c, sizeof c), what);
+                   dnas_fmt_thousands(M->bytes - use, c, sizeof c), what);
         else
             printf("  %s: %s B of %s B — does not fit by %s B (%s%s)\n", M->name, a, b,
-                   hwcost_fmt_thousands(use - M->bytes, c, sizeof c), what,
+                   dnas_fmt_thousands(use - M->bytes, c, sizeof c), what,
                    M->tiled ? "; deploy must tile" : "");
     }
 }
@@ -336,7 +336,7 @@ int cli_cost(int argc, char **argv) {
     }
     char tpath[1024];
     hwcost_target *t = malloc(sizeof *t);
-    hwcost_error herr;
+    dnas_error herr;
     if (!resolve_target(target, tpath, sizeof tpath)) {
         fprintf(stderr,
                 "dnas cost: target '%s' not found (looked for configs/targets/%s.yaml in ., "
@@ -351,7 +351,7 @@ int cli_cost(int argc, char **argv) {
         return 1;
     }
     train_net *net;
-    train_error err;
+    dnas_error err;
     if (train_net_load(&net, model, &err)) {
         fprintf(stderr, "dnas cost: %s\n", err.msg);
         free(t);

@@ -52,7 +52,7 @@ int cli_summary(int argc, char **argv) {
         return 2;
     }
     train_net *net;
-    train_error err;
+    dnas_error err;
     if (train_net_load(&net, path, &err)) {
         fprintf(stderr, "dnas summary: %s\n", err.msg);
         return 1;

@@ -82,7 +82,7 @@ int cli_train(int argc, char **argv) {
         return 2;
     }
     train_config cfg;
-    train_error err;
+    dnas_error err;
     if (train_config_load(&cfg, path, &err)) {
         fprintf(stderr, "dnas train: %s\n", err.msg);
         train_config_free(&cfg);
@@ -91,11 +91,11 @@ int cli_train(int argc, char **argv) {
     if (ckpt) snprintf(cfg.checkpoint, sizeof cfg.checkpoint, "%s", ckpt);
     if (threads) cfg.threads = threads;
     train_result res;
-    train_status st = train_run(&cfg, &opts, &res, &err);
+    dnas_status st = train_run(&cfg, &opts, &res, &err);
     train_config_free(&cfg);
     if (st) {
         fprintf(stderr, "dnas train: %s\n", err.msg);
-        return st == TRAIN_ERR_NAN ? 3 : 1;
+        return st == DNAS_ERR_NAN ? 3 : 1;
     }
     printf("result epochs=%d train_loss=%.4f test_loss=%.4f test_acc=%.4f seconds=%.2f samples_per_s=%.0f\n",
            res.epochs_done, res.train_loss, res.test_loss, res.test_acc, res.seconds, res.samples_per_s);

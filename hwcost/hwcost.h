@@ -1,7 +1,7 @@
 /* Public header of the hwcost module: differentiable hardware cost models
  * and target descriptions (configs/targets/<name>.yaml, docs/hwcost.md).
  *
- * hwcost uses nothing else of dnas: callers describe each layer with a
+ * hwcost uses nothing of dnas but common/ (status, errors, YAML): callers describe each layer with a
  * hwcost_layer (soft channel counts, soft kernel taps, precision
  * distributions) and get back a hwcost_grad: the cost and its partial
  * derivatives with respect to every continuous quantity of the description.
@@ -18,25 +18,10 @@
 
 #include <stddef.h>
 
+#include "common.h"
+
 /* Module version string, for generated files and HDF5 attributes. */
 const char *hwcost_version(void);
-
-/* ---- status -------------------------------------------------------------- */
-
-typedef enum {
-    HWCOST_OK = 0,
-    HWCOST_ERR_IO,          /* target file missing / unreadable */
-    HWCOST_ERR_FORMAT,      /* YAML syntax error */
-    HWCOST_ERR_CONFIG,      /* YAML well formed but wrong: missing key, bad value */
-    HWCOST_ERR_INVALID,     /* layer description out of range (negative channels...) */
-    HWCOST_ERR_UNSUPPORTED, /* layer/engine combination the hardware cannot run */
-} hwcost_status;
-
-typedef struct {
-    char msg[1024];
-} hwcost_error;
-
-const char *hwcost_status_name(hwcost_status s);
 
 /* ---- layer description --------------------------------------------------- */
 
@@ -82,7 +67,7 @@ hwcost_layer hwcost_layer_default(void);
 /* Single precision helper: {bits}: 1.0. */
 hwcost_prec hwcost_prec_single(double bits);
 /* Range checks (channels >= 0, k >= 0, groups >= 1, 1..8 candidates, bits >= 0). */
-hwcost_status hwcost_layer_check(const hwcost_layer *l, hwcost_error *err);
+dnas_status hwcost_layer_check(const hwcost_layer *l, dnas_error *err);
 
 /* Value and partial derivatives of one cost of one layer. */
 typedef struct {
@@ -108,7 +93,7 @@ typedef enum {
 const char *hwcost_model_name(hwcost_model m);
 
 /* Evaluates one model on one layer; g gets the value and the partials. */
-hwcost_status hwcost_eval(hwcost_model m, const hwcost_layer *l, hwcost_grad *g, hwcost_error *err);
+dnas_status hwcost_eval(hwcost_model m, const hwcost_layer *l, hwcost_grad *g, dnas_error *err);
 
 /* Activation tensors for the network's peak activation memory. A tensor is
  * produced at step `first` and read for the last time at step `last`
@@ -201,9 +186,9 @@ typedef struct {
 } hwcost_target;
 
 /* Loads and validates a target YAML. Errors name the file and line. */
-hwcost_status hwcost_target_load(hwcost_target *t, const char *path, hwcost_error *err);
-hwcost_status hwcost_target_load_string(hwcost_target *t, const char *yaml, const char *path,
-                                        hwcost_error *err);
+dnas_status hwcost_target_load(hwcost_target *t, const char *path, dnas_error *err);
+dnas_status hwcost_target_load_string(hwcost_target *t, const char *yaml, const char *path,
+                                        dnas_error *err);
 int hwcost_target_engine(const hwcost_target *t, const char *name); /* index or -1 */
 int hwcost_target_memory(const hwcost_target *t, const char *name); /* index or -1 */
 /* A named model constant / granularity of an engine, or `dflt` when absent. */
@@ -217,15 +202,15 @@ int hwcost_engine_supports(const hwcost_engine *e, const hwcost_layer *l);
 const char *hwcost_latency_model_name(int i);
 
 /* Latency of one layer on one engine, in cycles, with its partials.
- * HWCOST_ERR_UNSUPPORTED when the engine cannot run the layer. */
-hwcost_status hwcost_latency_cycles(const hwcost_target *t, int engine, const hwcost_layer *l, hwcost_grad *g,
-                                    hwcost_error *err);
+ * DNAS_ERR_UNSUPPORTED when the engine cannot run the layer. */
+dnas_status hwcost_latency_cycles(const hwcost_target *t, int engine, const hwcost_layer *l, hwcost_grad *g,
+                                    dnas_error *err);
 /* The same in seconds (cycles / clock_hz). */
-hwcost_status hwcost_latency_seconds(const hwcost_target *t, int engine, const hwcost_layer *l,
-                                     hwcost_grad *g, hwcost_error *err);
+dnas_status hwcost_latency_seconds(const hwcost_target *t, int engine, const hwcost_layer *l,
+                                     hwcost_grad *g, dnas_error *err);
 /* Energy in joules: engine power × seconds. */
-hwcost_status hwcost_energy(const hwcost_target *t, int engine, const hwcost_layer *l, hwcost_grad *g,
-                            hwcost_error *err);
+dnas_status hwcost_energy(const hwcost_target *t, int engine, const hwcost_layer *l, hwcost_grad *g,
+                            dnas_error *err);
 
 /* One layer split across the target's parallel engines (ODiMO): layers[e]
  * describes the part on parallel engine e (its cout = that engine's soft
@@ -234,12 +219,9 @@ hwcost_status hwcost_energy(const hwcost_target *t, int engine, const hwcost_lay
  * energy (J) = P_all·t_min + Σ_e P_e·(t_e - t_min) (t in seconds), which for
  * two engines is ODiMO's P_both·t_min + P_ana(t_a-t_min) + P_dig(t_d-t_min).
  * g[e] gets the partials with respect to layers[e]. */
-hwcost_status hwcost_parallel_latency(const hwcost_target *t, const hwcost_layer *layers, double *cycles,
-                                      hwcost_grad *g, hwcost_error *err);
-hwcost_status hwcost_parallel_energy(const hwcost_target *t, const hwcost_layer *layers, double *joules,
-                                     hwcost_grad *g, hwcost_error *err);
-
-/* Thousands separators: 612345 -> "612,345" (rounded to an integer). */
-const char *hwcost_fmt_thousands(double v, char *buf, size_t len);
+dnas_status hwcost_parallel_latency(const hwcost_target *t, const hwcost_layer *layers, double *cycles,
+                                      hwcost_grad *g, dnas_error *err);
+dnas_status hwcost_parallel_energy(const hwcost_target *t, const hwcost_layer *layers, double *joules,
+                                     hwcost_grad *g, dnas_error *err);
 
 #endif

@@ -7,22 +7,18 @@
 
 #include "hwcost.h"
 
-/* printf-style: writes msg (if err is non-NULL) and returns status. */
-hwcost_status hwcost_fail(hwcost_error *err, hwcost_status status, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
 /* f(layer | a_bits, w_bits) and its partials in cin, cout, k. */
 typedef struct {
     double v, dcin, dcout, dk;
 } hwcost_pt;
 
-typedef hwcost_status (*hwcost_pair_fn)(const void *ctx, const hwcost_layer *l, double abits, double wbits,
-                                        hwcost_pt *p, hwcost_error *err);
+typedef dnas_status (*hwcost_pair_fn)(const void *ctx, const hwcost_layer *l, double abits, double wbits,
+                                        hwcost_pt *p, dnas_error *err);
 
 /* g = Σ_ij θa_i θw_j f(a_i, w_j) with all partials; pairs with w_bits = 0
  * cost 0 and are not evaluated. */
-hwcost_status hwcost_mix(const hwcost_layer *l, hwcost_pair_fn f, const void *ctx, hwcost_grad *g,
-                         hwcost_error *err);
+dnas_status hwcost_mix(const hwcost_layer *l, hwcost_pair_fn f, const void *ctx, hwcost_grad *g,
+                         dnas_error *err);
 
 /* Scales value and every partial. */
 void hwcost_grad_scale(hwcost_grad *g, double s);
@@ -42,8 +38,8 @@ hwcost_pt hwcost_params_nb(const hwcost_layer *l);
 /* Latency model: cycles of one (a_bits, w_bits) pair on one engine. */
 typedef struct {
     const char *name;
-    hwcost_status (*cycles)(const hwcost_target *t, const hwcost_engine *e, const hwcost_layer *l,
-                            double abits, double wbits, hwcost_pt *p, hwcost_error *err);
+    dnas_status (*cycles)(const hwcost_target *t, const hwcost_engine *e, const hwcost_layer *l,
+                            double abits, double wbits, hwcost_pt *p, dnas_error *err);
     const char *const *params; /* constants the model reads from `params:` (NULL-terminated) */
     int needs_table;           /* 1: needs a macs_per_cycle table */
 } hwcost_latency_model;
@@ -56,8 +52,8 @@ extern const hwcost_latency_model hwcost_lat_diana_digital, hwcost_lat_diana_ana
     hwcost_lat_mac_table, hwcost_lat_ne16, hwcost_lat_cortex_m;
 
 /* MAC/cycle of an engine for (a, w), or a clear error naming the engine. */
-hwcost_status hwcost_engine_mpc(const hwcost_engine *e, double abits, double wbits, double *mpc,
-                                hwcost_error *err);
+dnas_status hwcost_engine_mpc(const hwcost_engine *e, double abits, double wbits, double *mpc,
+                                dnas_error *err);
 
 /* Straight-through ceil: value ceil(x), derivative taken as 1. */
 static inline double hwcost_ceil(double x) { return ceil(x); }

@@ -16,8 +16,8 @@
  *   u is piecewise constant in Cin, Cout, k: derivative 0. */
 #include "internal.h"
 
-static hwcost_status digital(const hwcost_target *t, const hwcost_engine *e, const hwcost_layer *l,
-                             double abits, double wbits, hwcost_pt *p, hwcost_error *err) {
+static dnas_status digital(const hwcost_target *t, const hwcost_engine *e, const hwcost_layer *l,
+                             double abits, double wbits, hwcost_pt *p, dnas_error *err) {
     hwcost_geom g = hwcost_geom_of(l);
     double B = hwcost_engine_gran(e, "cout", 16), X = hwcost_engine_gran(e, "ox", 16);
     double io = hwcost_engine_param(e, "io_bytes_per_cycle", 8);
@@ -28,21 +28,21 @@ static hwcost_status digital(const hwcost_target *t, const hwcost_engine *e, con
         p->v = g.cin * rest + (g.cin >= 1 ? g.ox * g.oy * 2 * g.cin / io : 0);
         p->dcin = rest + 2 * g.ox * g.oy / io;
         p->dk = g.cin * cx * g.oy;
-        return HWCOST_OK;
+        return DNAS_OK;
     }
     double cb = hwcost_ceil(g.cout / g.groups / B);
     p->v = cb * g.cin * rest + (g.cout >= 1 ? g.ox * g.oy * (g.cout + g.cin) / io : 0);
     p->dcin = cb * rest + g.ox * g.oy / io;
     p->dcout = g.cin * rest / (g.groups * B) + g.ox * g.oy / io;
     p->dk = cb * g.cin * cx * g.oy;
-    return HWCOST_OK;
+    return DNAS_OK;
 }
 
 static const char *const DIGITAL_PARAMS[] = {"io_bytes_per_cycle", NULL};
 const hwcost_latency_model hwcost_lat_diana_digital = {"diana_digital", digital, DIGITAL_PARAMS, 0};
 
-static hwcost_status analog(const hwcost_target *t, const hwcost_engine *e, const hwcost_layer *l,
-                            double abits, double wbits, hwcost_pt *p, hwcost_error *err) {
+static dnas_status analog(const hwcost_target *t, const hwcost_engine *e, const hwcost_layer *l,
+                            double abits, double wbits, hwcost_pt *p, dnas_error *err) {
     hwcost_geom g = hwcost_geom_of(l);
     double rows = hwcost_engine_param(e, "rows", 1152), cols = hwcost_engine_param(e, "cols", 512);
     double cin_block = hwcost_engine_param(e, "cin_block", 128);
@@ -59,7 +59,7 @@ static hwcost_status analog(const hwcost_target *t, const hwcost_engine *e, cons
     p->dcin = load * g.k + co * steps / cin_block;
     p->dcout = ci * steps / cols;
     p->dk = load * g.cin;
-    return HWCOST_OK;
+    return DNAS_OK;
 }
 
 static const char *const ANALOG_PARAMS[] = {"rows",       "cols",        "cin_block",   "min_rows",

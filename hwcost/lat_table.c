@@ -21,24 +21,24 @@
  *   im2col buffer; out_cycles: requantization, clamp and store per output. */
 #include "internal.h"
 
-static hwcost_status mac_table(const hwcost_target *t, const hwcost_engine *e, const hwcost_layer *l,
-                               double abits, double wbits, hwcost_pt *p, hwcost_error *err) {
+static dnas_status mac_table(const hwcost_target *t, const hwcost_engine *e, const hwcost_layer *l,
+                               double abits, double wbits, hwcost_pt *p, dnas_error *err) {
     double mpc;
-    hwcost_status st = hwcost_engine_mpc(e, abits, wbits, &mpc, err);
+    dnas_status st = hwcost_engine_mpc(e, abits, wbits, &mpc, err);
     if (st) return st;
     hwcost_geom g = hwcost_geom_of(l);
     hwcost_pt w = hwcost_params_nb(l);
     double s = g.ox * g.oy / mpc;
     *p = (hwcost_pt){w.v * s, w.dcin * s, w.dcout * s, w.dk * s};
-    return HWCOST_OK;
+    return DNAS_OK;
 }
 
 const hwcost_latency_model hwcost_lat_mac_table = {"mac_table", mac_table, NULL, 1};
 
-static hwcost_status ne16(const hwcost_target *t, const hwcost_engine *e, const hwcost_layer *l, double abits,
-                          double wbits, hwcost_pt *p, hwcost_error *err) {
+static dnas_status ne16(const hwcost_target *t, const hwcost_engine *e, const hwcost_layer *l, double abits,
+                          double wbits, hwcost_pt *p, dnas_error *err) {
     double mpc;
-    hwcost_status st = hwcost_engine_mpc(e, abits, wbits, &mpc, err);
+    dnas_status st = hwcost_engine_mpc(e, abits, wbits, &mpc, err);
     if (st) return st;
     hwcost_geom g = hwcost_geom_of(l);
     double bi = hwcost_engine_gran(e, "cin", 16), bo = hwcost_engine_gran(e, "cout", 32);
@@ -56,15 +56,15 @@ static hwcost_status ne16(const hwcost_target *t, const hwcost_engine *e, const 
         p->dcout = pin * pix * g.k / mpc;
         p->dk = pout * pin * pix / mpc;
     }
-    return HWCOST_OK;
+    return DNAS_OK;
 }
 
 const hwcost_latency_model hwcost_lat_ne16 = {"ne16", ne16, NULL, 1};
 
-static hwcost_status cortex_m(const hwcost_target *t, const hwcost_engine *e, const hwcost_layer *l,
-                              double abits, double wbits, hwcost_pt *p, hwcost_error *err) {
+static dnas_status cortex_m(const hwcost_target *t, const hwcost_engine *e, const hwcost_layer *l,
+                              double abits, double wbits, hwcost_pt *p, dnas_error *err) {
     double mpc;
-    hwcost_status st = hwcost_engine_mpc(e, abits, wbits, &mpc, err);
+    dnas_status st = hwcost_engine_mpc(e, abits, wbits, &mpc, err);
     if (st) return st;
     hwcost_geom g = hwcost_geom_of(l);
     double im2col = hwcost_engine_param(e, "im2col_cycles", 1),
@@ -86,7 +86,7 @@ static hwcost_status cortex_m(const hwcost_target *t, const hwcost_engine *e, co
         p->dcin += pix * g.k * im2col;
         p->dk += pix * g.cin * im2col;
     }
-    return HWCOST_OK;
+    return DNAS_OK;
 }
 
 static const char *const CORTEX_M_PARAMS[] = {"im2col_cycles", "out_cycles", "depthwise_efficiency", NULL};

@@ -24,28 +24,28 @@ hwcost_layer hwcost_layer_default(void) {
     return l;
 }
 
-static hwcost_status check_prec(const hwcost_prec *p, const char *what, hwcost_error *err) {
+static dnas_status check_prec(const hwcost_prec *p, const char *what, dnas_error *err) {
     if (p->n < 1 || p->n > HWCOST_MAX_PREC)
-        return hwcost_fail(err, HWCOST_ERR_INVALID, "%s precisions: %d candidates, expected 1..%d", what,
+        return dnas_fail(err, DNAS_ERR_INVALID, "%s precisions: %d candidates, expected 1..%d", what,
                            p->n, HWCOST_MAX_PREC);
     for (int i = 0; i < p->n; i++)
         if (!(p->bits[i] >= 0) || !(p->prob[i] >= 0))
-            return hwcost_fail(err, HWCOST_ERR_INVALID, "%s precision %d: bits %g, prob %g: expected >= 0",
+            return dnas_fail(err, DNAS_ERR_INVALID, "%s precision %d: bits %g, prob %g: expected >= 0",
                                what, i, p->bits[i], p->prob[i]);
-    return HWCOST_OK;
+    return DNAS_OK;
 }
 
-hwcost_status hwcost_layer_check(const hwcost_layer *l, hwcost_error *err) {
+dnas_status hwcost_layer_check(const hwcost_layer *l, dnas_error *err) {
     if ((unsigned)l->kind >= HWCOST_KIND_COUNT_)
-        return hwcost_fail(err, HWCOST_ERR_INVALID, "layer kind %d unknown", (int)l->kind);
+        return dnas_fail(err, DNAS_ERR_INVALID, "layer kind %d unknown", (int)l->kind);
     if (!(l->cin >= 0) || !(l->cout >= 0) || !(l->k >= 0))
-        return hwcost_fail(err, HWCOST_ERR_INVALID, "%s layer: cin %g, cout %g, k %g: expected >= 0",
+        return dnas_fail(err, DNAS_ERR_INVALID, "%s layer: cin %g, cout %g, k %g: expected >= 0",
                            hwcost_kind_name(l->kind), l->cin, l->cout, l->k);
     if (l->kh < 1 || l->kw < 1 || l->oh < 1 || l->ow < 1 || l->groups < 1)
-        return hwcost_fail(err, HWCOST_ERR_INVALID,
+        return dnas_fail(err, DNAS_ERR_INVALID,
                            "%s layer: kh %d, kw %d, oh %d, ow %d, groups %d: expected >= 1",
                            hwcost_kind_name(l->kind), l->kh, l->kw, l->oh, l->ow, l->groups);
-    hwcost_status st = check_prec(&l->w, "weight", err);
+    dnas_status st = check_prec(&l->w, "weight", err);
     return st ? st : check_prec(&l->a, "activation", err);
 }
 
@@ -60,10 +60,10 @@ void hwcost_grad_scale(hwcost_grad *g, double s) {
     }
 }
 
-hwcost_status hwcost_mix(const hwcost_layer *l, hwcost_pair_fn f, const void *ctx, hwcost_grad *g,
-                         hwcost_error *err) {
+dnas_status hwcost_mix(const hwcost_layer *l, hwcost_pair_fn f, const void *ctx, hwcost_grad *g,
+                         dnas_error *err) {
     memset(g, 0, sizeof *g);
-    hwcost_status st = hwcost_layer_check(l, err);
+    dnas_status st = hwcost_layer_check(l, err);
     if (st) return st;
     for (int i = 0; i < l->a.n; i++)
         for (int j = 0; j < l->w.n; j++) {
@@ -79,7 +79,7 @@ hwcost_status hwcost_mix(const hwcost_layer *l, hwcost_pair_fn f, const void *ct
             g->d_w[j] += pa * p.v;
             g->d_a[i] += pw * p.v;
         }
-    return HWCOST_OK;
+    return DNAS_OK;
 }
 
 hwcost_geom hwcost_geom_of(const hwcost_layer *l) {
@@ -139,8 +139,8 @@ static hwcost_pt pt_axpy(hwcost_pt x, double a, hwcost_pt y) {
     return r;
 }
 
-static hwcost_status pair_model(const void *ctx, const hwcost_layer *l, double abits, double wbits,
-                                hwcost_pt *p, hwcost_error *err) {
+static dnas_status pair_model(const void *ctx, const hwcost_layer *l, double abits, double wbits,
+                                hwcost_pt *p, dnas_error *err) {
     hwcost_model m = *(const hwcost_model *)ctx;
     hwcost_geom g = hwcost_geom_of(l);
     hwcost_pt pnb = hwcost_params_nb(l), b = bias_count(l), zero = {0, 0, 0, 0};
@@ -159,9 +159,9 @@ static hwcost_status pair_model(const void *ctx, const hwcost_layer *l, double a
         *p = pt_axpy(b, 4, wb);
         break;
     }
-    default: return hwcost_fail(err, HWCOST_ERR_INVALID, "cost model %d unknown", (int)m);
+    default: return dnas_fail(err, DNAS_ERR_INVALID, "cost model %d unknown", (int)m);
     }
-    return HWCOST_OK;
+    return DNAS_OK;
 }
 
 const char *hwcost_model_name(hwcost_model m) {
@@ -170,6 +170,6 @@ const char *hwcost_model_name(hwcost_model m) {
     return (unsigned)m < HWCOST_MODEL_COUNT_ ? names[m] : "?";
 }
 
-hwcost_status hwcost_eval(hwcost_model m, const hwcost_layer *l, hwcost_grad *g, hwcost_error *err) {
+dnas_status hwcost_eval(hwcost_model m, const hwcost_layer *l, hwcost_grad *g, dnas_error *err) {
     return hwcost_mix(l, pair_model, &m, g, err);
 }

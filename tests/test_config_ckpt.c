@@ -51,8 +51,8 @@ static void test_config_values(void **state) {
                                "  schedule: {name: step, step_epochs: 2, gamma: 0.5}\n"
                                "checkpoint: out.h5\n");
     train_config cfg;
-    train_error err;
-    train_status st = train_config_load(&cfg, p, &err);
+    dnas_error err;
+    dnas_status st = train_config_load(&cfg, p, &err);
     if (st) fail_msg("%s", err.msg);
     char want[300];
     snprintf(want, sizeof want, "%s/models/m.yaml", dir);
@@ -75,8 +75,8 @@ static void test_config_values(void **state) {
 static void config_fails(const char *text, const char *want) {
     const char *p = write_file("bad.yaml", text);
     train_config cfg;
-    train_error err;
-    assert_int_not_equal(train_config_load(&cfg, p, &err), TRAIN_OK);
+    dnas_error err;
+    assert_int_not_equal(train_config_load(&cfg, p, &err), DNAS_OK);
     train_config_free(&cfg);
     if (!strstr(err.msg, want)) fail_msg("message '%s' lacks '%s'", err.msg, want);
 }
@@ -86,19 +86,19 @@ static void test_config_errors(void **state) {
     config_fails("data: {format: fashion-mnist}\n", "missing 'model'");
     config_fails("model: m.yaml\ndata: {format: mnist-jpeg}\n", "bad.yaml:2: format: expected fashion-mnist");
     config_fails("model: m.yaml\ndata: {format: fashion-mnist}\ntrain:\n  epochs: -1\n",
-                 "bad.yaml:4: epochs: expected 0..100000, found -1");
+                 "bad.yaml:4: epochs: -1 is out of range: expected 0..100000");
     config_fails("model: m.yaml\ndata: {format: fashion-mnist}\ntrain:\n  optimiser: adam\n",
                  "bad.yaml:4: train: unknown key 'optimiser'");
     config_fails("model: m.yaml\ndata: {format: fashion-mnist}\ntrain: {optimizer: {name: lion}}\n",
                  "optimizer name: expected sgd, adam or adamw");
     config_fails("model: m.yaml\ndata: {format: fashion-mnist}\ntrain: {batch: many}\n",
-                 "bad.yaml:3: batch: expected an integer, found 'many'");
+                 "bad.yaml:3: batch: expected an integer in 1..65536, found 'many'");
     config_fails("model: [m.yaml\n", "YAML syntax error");
 }
 
 static train_net *small_net(void) {
     train_net *net;
-    train_error err;
+    dnas_error err;
     const char *m = write_file("m.yaml", "input: [1, 4, 4]\nlayers:\n"
                                          "  - {name: c, op: conv2d, out: 2, kernel: 3}\n"
                                          "  - {name: bn, op: batchnorm}\n"
@@ -121,7 +121,7 @@ static void test_checkpoint_roundtrip(void **state) {
     train_ckpt_meta m = {4, 1234, 0xdeadbeefcafeull, 0.875f}, m2;
     char path[256];
     snprintf(path, sizeof path, "%s/ck.h5", dir);
-    train_error err;
+    dnas_error err;
     if (train_ckpt_save(path, a, &oa, &m, "config: text", &err)) fail_msg("%s", err.msg);
     if (train_ckpt_load(path, b, &ob, &m2, &err)) fail_msg("%s", err.msg);
     assert_int_equal(m2.epoch, 4);
@@ -138,7 +138,7 @@ static void test_checkpoint_roundtrip(void **state) {
     ps.kind = TRAIN_OPTIM_SGD;
     train_optim os;
     train_optim_init(&os, &ps, b->nparams);
-    assert_int_equal(train_ckpt_load(path, b, &os, &m2, &err), TRAIN_ERR_CONFIG);
+    assert_int_equal(train_ckpt_load(path, b, &os, &m2, &err), DNAS_ERR_CONFIG);
     if (!strstr(err.msg, "holds adam optimizer state but the config asks for sgd")) fail_msg("%s", err.msg);
     train_optim_free(&os);
     train_optim_free(&oa);
@@ -151,13 +151,13 @@ static void test_checkpoint_bad_files(void **state) {
     (void)state;
     train_net *net = small_net();
     train_ckpt_meta m;
-    train_error err;
+    dnas_error err;
     char path[256];
     snprintf(path, sizeof path, "%s/missing.h5", dir);
-    assert_int_equal(train_ckpt_load(path, net, NULL, &m, &err), TRAIN_ERR_IO);
+    assert_int_equal(train_ckpt_load(path, net, NULL, &m, &err), DNAS_ERR_IO);
     assert_non_null(strstr(err.msg, "missing.h5"));
     const char *junk = write_file("junk.h5", "this is not HDF5\n");
-    assert_int_equal(train_ckpt_load(junk, net, NULL, &m, &err), TRAIN_ERR_FORMAT);
+    assert_int_equal(train_ckpt_load(junk, net, NULL, &m, &err), DNAS_ERR_FORMAT);
     assert_non_null(strstr(err.msg, "not an HDF5 file"));
 
     /* a checkpoint of another model is refused with the mismatching tensor */
@@ -170,14 +170,14 @@ static void test_checkpoint_bad_files(void **state) {
     train_ckpt_meta meta = {1, 1, 1, -1};
     snprintf(path, sizeof path, "%s/other.h5", dir);
     if (train_ckpt_save(path, other, NULL, &meta, "", &err)) fail_msg("%s", err.msg);
-    assert_int_equal(train_ckpt_load(path, net, NULL, &m, &err), TRAIN_ERR_SHAPE);
+    assert_int_equal(train_ckpt_load(path, net, NULL, &m, &err), DNAS_ERR_SHAPE);
     assert_non_null(strstr(err.msg, "'c.weight'"));
     /* a truncated copy is a format error, not a crash */
     char cmd[600];
     snprintf(cmd, sizeof cmd, "head -c 3000 %s > %s/trunc.h5", path, dir);
     assert_int_equal(system(cmd), 0);
     snprintf(path, sizeof path, "%s/trunc.h5", dir);
-    assert_int_equal(train_ckpt_load(path, other, NULL, &m, &err), TRAIN_ERR_FORMAT);
+    assert_int_equal(train_ckpt_load(path, other, NULL, &m, &err), DNAS_ERR_FORMAT);
     train_net_free(other);
     train_net_free(net);
 }

@@ -15,8 +15,8 @@ static void test_csv_header_last_label(void **state) {
                                           "4,5,6,0\r\n"
                                           "7,8,9.25,3");
     train_dataset ds;
-    train_error err;
-    assert_int_equal(train_data_load_csv(&ds, p, -1, &err), TRAIN_OK);
+    dnas_error err;
+    assert_int_equal(train_data_load_csv(&ds, p, -1, &err), DNAS_OK);
     assert_int_equal(ds.count, 3);
     assert_int_equal(ds.c, 1);
     assert_int_equal(ds.h, 1);
@@ -34,8 +34,8 @@ static void test_csv_no_header_first_label(void **state) {
     const char *text = "2,0.25,0.5\n0,1,1.5\n";
     const char *p = tu_write_str("n.csv", text);
     train_dataset ds;
-    train_error err;
-    assert_int_equal(train_data_load_csv(&ds, p, 0, &err), TRAIN_OK);
+    dnas_error err;
+    assert_int_equal(train_data_load_csv(&ds, p, 0, &err), DNAS_OK);
     assert_int_equal(ds.count, 2);
     assert_int_equal(ds.w, 2);
     const float want[4] = {0.25f, 0.5f, 1, 1.5f};
@@ -45,7 +45,7 @@ static void test_csv_no_header_first_label(void **state) {
     train_dataset_free(&ds);
 
     /* No label column: every column is a feature. */
-    assert_int_equal(train_data_load_csv(&ds, p, TRAIN_DATA_NO_LABEL, &err), TRAIN_OK);
+    assert_int_equal(train_data_load_csv(&ds, p, TRAIN_DATA_NO_LABEL, &err), DNAS_OK);
     assert_int_equal(ds.w, 3);
     assert_null(ds.y);
     assert_int_equal(ds.num_classes, 0);
@@ -54,7 +54,7 @@ static void test_csv_no_header_first_label(void **state) {
 
     /* Gzipped: same result. */
     const char *gz = tu_write_gz("n.csv.gz", text, strlen(text));
-    assert_int_equal(train_data_load_csv(&ds, gz, 0, &err), TRAIN_OK);
+    assert_int_equal(train_data_load_csv(&ds, gz, 0, &err), DNAS_OK);
     assert_int_equal(ds.count, 2);
     assert_memory_equal(ds.x, want, sizeof want);
     train_dataset_free(&ds);
@@ -62,45 +62,45 @@ static void test_csv_no_header_first_label(void **state) {
 
 static void test_csv_errors(void **state) {
     train_dataset ds;
-    train_error err;
+    dnas_error err;
     const char *cols = tu_write_str("cols.csv", "x,y,z\n1,2,3\n4,5,6\n7,8\n");
-    assert_int_equal(train_data_load_csv(&ds, cols, -1, &err), TRAIN_ERR_FORMAT);
+    assert_int_equal(train_data_load_csv(&ds, cols, -1, &err), DNAS_ERR_FORMAT);
     tu_msg_has(err.msg, "cols.csv:4: expected 3 columns, found 2", NULL);
     assert_null(ds.x);
 
     const char *nan = tu_write_str("nan.csv", "1,2,3\n4,five,6\n");
-    assert_int_equal(train_data_load_csv(&ds, nan, -1, &err), TRAIN_ERR_FORMAT);
+    assert_int_equal(train_data_load_csv(&ds, nan, -1, &err), DNAS_ERR_FORMAT);
     tu_msg_has(err.msg, "nan.csv:2: column 2: 'five' is not a number", NULL);
     assert_null(ds.x);
 
     /* Two non-numeric lines: the second is not taken for a header. */
     const char *hh = tu_write_str("hh.csv", "a,b\nc,d\n1,2\n");
-    assert_int_equal(train_data_load_csv(&ds, hh, -1, &err), TRAIN_ERR_FORMAT);
+    assert_int_equal(train_data_load_csv(&ds, hh, -1, &err), DNAS_ERR_FORMAT);
     tu_msg_has(err.msg, "hh.csv:2: column 1", NULL);
 
     const char *empty = tu_write_str("empty.csv", "1,2,3\n4,,6\n");
-    assert_int_equal(train_data_load_csv(&ds, empty, -1, &err), TRAIN_ERR_FORMAT);
+    assert_int_equal(train_data_load_csv(&ds, empty, -1, &err), DNAS_ERR_FORMAT);
     tu_msg_has(err.msg, "empty.csv:2: column 2", NULL);
 
     const char *neg = tu_write_str("neg.csv", "1,2,0\n4,5,-1\n");
-    assert_int_equal(train_data_load_csv(&ds, neg, -1, &err), TRAIN_ERR_FORMAT);
+    assert_int_equal(train_data_load_csv(&ds, neg, -1, &err), DNAS_ERR_FORMAT);
     tu_msg_has(err.msg, "neg.csv:2: label -1", "negative", NULL);
     assert_null(ds.x);
 
     const char *frac = tu_write_str("frac.csv", "1,2,0.5\n");
-    assert_int_equal(train_data_load_csv(&ds, frac, -1, &err), TRAIN_ERR_FORMAT);
+    assert_int_equal(train_data_load_csv(&ds, frac, -1, &err), DNAS_ERR_FORMAT);
     tu_msg_has(err.msg, "frac.csv:1: label 0.5", NULL);
 
     const char *ok = tu_write_str("ok.csv", "1,2,0\n");
-    assert_int_equal(train_data_load_csv(&ds, ok, 3, &err), TRAIN_ERR_CONFIG);
+    assert_int_equal(train_data_load_csv(&ds, ok, 3, &err), DNAS_ERR_CONFIG);
     tu_msg_has(err.msg, "ok.csv", "label column 3 out of range for 3 columns", NULL);
-    assert_int_equal(train_data_load_csv(&ds, ok, -4, &err), TRAIN_ERR_CONFIG);
+    assert_int_equal(train_data_load_csv(&ds, ok, -4, &err), DNAS_ERR_CONFIG);
 
     const char *hdr = tu_write_str("hdr.csv", "a,b,c\n\n");
-    assert_int_equal(train_data_load_csv(&ds, hdr, -1, &err), TRAIN_ERR_FORMAT);
+    assert_int_equal(train_data_load_csv(&ds, hdr, -1, &err), DNAS_ERR_FORMAT);
     tu_msg_has(err.msg, "hdr.csv", "no data rows", NULL);
 
-    assert_int_equal(train_data_load_csv(&ds, tu_path("none.csv"), -1, &err), TRAIN_ERR_IO);
+    assert_int_equal(train_data_load_csv(&ds, tu_path("none.csv"), -1, &err), DNAS_ERR_IO);
     tu_msg_has(err.msg, "none.csv", NULL);
     assert_null(ds.x);
 }
@@ -111,8 +111,8 @@ static void test_csv_sklearn_digits(void **state) {
     const char *p = "/usr/lib/python3/dist-packages/sklearn/datasets/data/digits.csv.gz";
     if (access(p, R_OK) != 0) skip();
     train_dataset ds;
-    train_error err;
-    assert_int_equal(train_data_load_csv(&ds, p, -1, &err), TRAIN_OK);
+    dnas_error err;
+    assert_int_equal(train_data_load_csv(&ds, p, -1, &err), DNAS_OK);
     assert_int_equal(ds.count, 1797);
     assert_int_equal(ds.w, 64);
     assert_int_equal(ds.num_classes, 10);
@@ -161,8 +161,8 @@ static const char *h5_write(void) {
 static void test_hdf5(void **state) {
     const char *p = h5_write();
     train_dataset ds;
-    train_error err;
-    assert_int_equal(train_data_load_hdf5(&ds, p, "train", &err), TRAIN_OK);
+    dnas_error err;
+    assert_int_equal(train_data_load_hdf5(&ds, p, "train", &err), DNAS_OK);
     assert_int_equal(ds.count, 3);
     assert_int_equal(ds.c, 1);
     assert_int_equal(ds.h, 2);
@@ -173,7 +173,7 @@ static void test_hdf5(void **state) {
     assert_int_equal(ds.num_classes, 3);
     train_dataset_free(&ds);
 
-    assert_int_equal(train_data_load_hdf5(&ds, p, "test", &err), TRAIN_OK);
+    assert_int_equal(train_data_load_hdf5(&ds, p, "test", &err), DNAS_OK);
     assert_int_equal(ds.count, 2);
     assert_int_equal(ds.w, 3);
     assert_true(ds.x[3] == 200.0f && ds.x[5] == 255.0f);
@@ -185,16 +185,16 @@ static void test_hdf5(void **state) {
 static void test_hdf5_errors(void **state) {
     const char *p = h5_write();
     train_dataset ds;
-    train_error err;
-    assert_int_equal(train_data_load_hdf5(&ds, p, "bad", &err), TRAIN_ERR_FORMAT);
+    dnas_error err;
+    assert_int_equal(train_data_load_hdf5(&ds, p, "bad", &err), DNAS_ERR_FORMAT);
     tu_msg_has(err.msg, p, "no dataset /bad/y", NULL);
     assert_null(ds.x);
 
-    assert_int_equal(train_data_load_hdf5(&ds, p, "valid", &err), TRAIN_ERR_FORMAT);
+    assert_int_equal(train_data_load_hdf5(&ds, p, "valid", &err), DNAS_ERR_FORMAT);
     tu_msg_has(err.msg, p, "no dataset /valid", NULL);
 
     const char *txt = tu_write_str("not.h5", "just text, not HDF5\n");
-    assert_int_equal(train_data_load_hdf5(&ds, txt, "train", &err), TRAIN_ERR_FORMAT);
+    assert_int_equal(train_data_load_hdf5(&ds, txt, "train", &err), DNAS_ERR_FORMAT);
     tu_msg_has(err.msg, txt, "not an HDF5 file", NULL);
 
     /* An HDF5 file cut in half. */
@@ -202,12 +202,12 @@ static void test_hdf5_errors(void **state) {
     unsigned char *b = tu_read(p, &len);
     const char *cut = tu_write("cut.h5", b, len / 2);
     free(b);
-    assert_int_not_equal(train_data_load_hdf5(&ds, cut, "train", &err), TRAIN_OK);
+    assert_int_not_equal(train_data_load_hdf5(&ds, cut, "train", &err), DNAS_OK);
     tu_msg_has(err.msg, cut, NULL);
     assert_null(ds.x);
 
     const char *missing = tu_path("missing.h5");
-    assert_int_equal(train_data_load_hdf5(&ds, missing, "train", &err), TRAIN_ERR_IO);
+    assert_int_equal(train_data_load_hdf5(&ds, missing, "train", &err), DNAS_ERR_IO);
     tu_msg_has(err.msg, missing, NULL);
 }
 

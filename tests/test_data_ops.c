@@ -82,11 +82,11 @@ static void test_gather(void **state) {
 
 static void test_split(void **state) {
     train_dataset a, va, b, vb;
-    train_error err;
+    dnas_error err;
     make_ids(&a, 100, 1, 2, 2);
     make_ids(&b, 100, 1, 2, 2);
-    assert_int_equal(train_data_split(&a, &va, 30, 1234, &err), TRAIN_OK);
-    assert_int_equal(train_data_split(&b, &vb, 30, 1234, &err), TRAIN_OK);
+    assert_int_equal(train_data_split(&a, &va, 30, 1234, &err), DNAS_OK);
+    assert_int_equal(train_data_split(&b, &vb, 30, 1234, &err), DNAS_OK);
     assert_int_equal(a.count, 70);
     assert_int_equal(va.count, 30);
     assert_int_equal(va.h * va.w, 4);
@@ -117,15 +117,15 @@ static void test_split(void **state) {
     /* Another seed, another split; seed 0 keeps the order. */
     make_ids(&a, 100, 1, 2, 2);
     make_ids(&b, 100, 1, 2, 2);
-    assert_int_equal(train_data_split(&a, &va, 30, 1235, &err), TRAIN_OK);
-    assert_int_equal(train_data_split(&b, &vb, 30, 0, &err), TRAIN_OK);
+    assert_int_equal(train_data_split(&a, &va, 30, 1235, &err), DNAS_OK);
+    assert_int_equal(train_data_split(&b, &vb, 30, 0, &err), DNAS_OK);
     assert_memory_not_equal(va.y, vb.y, 30 * sizeof(int32_t));
     for (int i = 0; i < 30; i++) assert_true(vb.x[i * 4] == (float)(70 + i));
     train_dataset_free(&a);
     train_dataset_free(&va);
 
-    assert_int_equal(train_data_split(&b, &va, 70, 1, &err), TRAIN_ERR_SHAPE);
-    assert_int_equal(train_data_split(&b, &va, 0, 1, &err), TRAIN_ERR_SHAPE);
+    assert_int_equal(train_data_split(&b, &va, 70, 1, &err), DNAS_ERR_SHAPE);
+    assert_int_equal(train_data_split(&b, &va, 0, 1, &err), DNAS_ERR_SHAPE);
     assert_non_null(strstr(err.msg, "validation split"));
     assert_null(va.x);
     assert_int_equal(b.count, 70);
@@ -135,9 +135,9 @@ static void test_split(void **state) {
 
 static void test_to_rows_small(void **state) {
     train_dataset ds;
-    train_error err;
+    dnas_error err;
     make_ids(&ds, 2, 1, 2, 3); /* image n: [[n, n+.001, n+.002], [n+.003, ...]] */
-    assert_int_equal(train_data_to_rows(&ds, &err), TRAIN_OK);
+    assert_int_equal(train_data_to_rows(&ds, &err), DNAS_OK);
     assert_int_equal(ds.c, 3);
     assert_int_equal(ds.h, 1);
     assert_int_equal(ds.w, 2);
@@ -152,7 +152,7 @@ static void test_to_rows_small(void **state) {
     }
     train_dataset_free(&ds);
     make_ids(&ds, 2, 3, 2, 2);
-    assert_int_equal(train_data_to_rows(&ds, &err), TRAIN_ERR_SHAPE);
+    assert_int_equal(train_data_to_rows(&ds, &err), DNAS_ERR_SHAPE);
     assert_int_equal(ds.c, 3);
     train_dataset_free(&ds);
 }
@@ -178,10 +178,10 @@ static int fmnist_load(train_dataset *ds, const char *which) {
     snprintf(img, sizeof img, FMNIST_DIR "%s-images-idx3-ubyte.gz", which);
     snprintf(lab, sizeof lab, FMNIST_DIR "%s-labels-idx1-ubyte.gz", which);
     if (access(img, R_OK) != 0 || access(lab, R_OK) != 0) return 0;
-    train_error err;
-    train_status st = train_data_load_idx(ds, img, lab, &err);
-    if (st != TRAIN_OK) fprintf(stderr, "%s\n", err.msg);
-    assert_int_equal(st, TRAIN_OK);
+    dnas_error err;
+    dnas_status st = train_data_load_idx(ds, img, lab, &err);
+    if (st != DNAS_OK) fprintf(stderr, "%s\n", err.msg);
+    assert_int_equal(st, DNAS_OK);
     return 1;
 }
 
@@ -221,10 +221,10 @@ static void test_fashion_mnist(void **state) {
 
     /* Seeded split: reproducible (a fresh copy splits the same way). */
     train_dataset tr2, v1, v2;
-    train_error err;
+    dnas_error err;
     assert_true(fmnist_load(&tr2, "train"));
-    assert_int_equal(train_data_split(&tr, &v1, 10000, 42, &err), TRAIN_OK);
-    assert_int_equal(train_data_split(&tr2, &v2, 10000, 42, &err), TRAIN_OK);
+    assert_int_equal(train_data_split(&tr, &v1, 10000, 42, &err), DNAS_OK);
+    assert_int_equal(train_data_split(&tr2, &v2, 10000, 42, &err), DNAS_OK);
     assert_int_equal(tr.count, 50000);
     assert_int_equal(v1.count, 10000);
     assert_memory_equal(v1.y, v2.y, 10000 * sizeof(int32_t));
@@ -240,7 +240,7 @@ static void test_fashion_mnist(void **state) {
     /* Rows view of the test set: (10000, 28, 1, 28), x[n][col][0][row]. */
     float *orig = malloc((size_t)te.count * 784 * sizeof *orig);
     memcpy(orig, te.x, (size_t)te.count * 784 * sizeof *orig);
-    assert_int_equal(train_data_to_rows(&te, &err), TRAIN_OK);
+    assert_int_equal(train_data_to_rows(&te, &err), DNAS_OK);
     assert_true(te.count == 10000 && te.c == 28 && te.h == 1 && te.w == 28);
     for (int n = 0; n < te.count; n += 997) {
         for (int row = 0; row < 28; row++) {

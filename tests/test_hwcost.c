@@ -16,8 +16,8 @@
 
 static double ev(hwcost_model m, const hwcost_layer *l) {
     hwcost_grad g;
-    hwcost_error err;
-    hwcost_status st = hwcost_eval(m, l, &g, &err);
+    dnas_error err;
+    dnas_status st = hwcost_eval(m, l, &g, &err);
     if (st) fail_msg("%s: %s", hwcost_model_name(m), err.msg);
     return g.value;
 }
@@ -91,7 +91,7 @@ static void test_mixed_precision(void **state) {
     /* weight bytes = 0.25·1024 + 0.25·2048 + 0.5·4096 */
     NEAR(ev(HWCOST_WEIGHT_BYTES, &l), 2816);
     hwcost_grad g;
-    assert_int_equal(hwcost_eval(HWCOST_BIT_OPS, &l, &g, NULL), HWCOST_OK);
+    assert_int_equal(hwcost_eval(HWCOST_BIT_OPS, &l, &g, NULL), DNAS_OK);
     /* d/dθw_j = Σ_i θa_i·512000·a_i·w_j = 512000·6·w_j; d/dθa_i = 512000·5.5·a_i */
     NEAR(g.d_w[0], 512000.0 * 6 * 2);
     NEAR(g.d_w[2], 512000.0 * 6 * 8);
@@ -118,7 +118,7 @@ static double ev_at(hwcost_model m, hwcost_layer l, int var, double x) {
 
 static void check_fd(hwcost_model m, hwcost_layer l) {
     hwcost_grad g;
-    assert_int_equal(hwcost_eval(m, &l, &g, NULL), HWCOST_OK);
+    assert_int_equal(hwcost_eval(m, &l, &g, NULL), DNAS_OK);
     for (int var = 0; var < 3 + 2 * HWCOST_MAX_PREC; var++) {
         double x, an;
         if (var < 3) {
@@ -161,8 +161,8 @@ static void test_gradients_fd(void **state) {
     l.cin = 13.3, l.cout = 11.1, l.bias = 1;
     l.w = hwcost_prec_single(4);
     hwcost_grad gb, gp;
-    assert_int_equal(hwcost_eval(HWCOST_WEIGHT_BYTES, &l, &gb, NULL), HWCOST_OK);
-    assert_int_equal(hwcost_eval(HWCOST_PARAMS_NO_BIAS, &l, &gp, NULL), HWCOST_OK);
+    assert_int_equal(hwcost_eval(HWCOST_WEIGHT_BYTES, &l, &gb, NULL), DNAS_OK);
+    assert_int_equal(hwcost_eval(HWCOST_PARAMS_NO_BIAS, &l, &gp, NULL), DNAS_OK);
     NEAR(gb.value, ceil(11.1 * 13.3 * 9 * 4 / 8) + 4 * 11.1);
     NEAR(gb.d_cin, gp.d_cin / 2);
     NEAR(gb.d_cout, gp.d_cout / 2 + 4);
@@ -201,13 +201,13 @@ static void test_invalid_layer(void **state) {
     (void)state;
     hwcost_layer l = conv3x3();
     hwcost_grad g;
-    hwcost_error err;
+    dnas_error err;
     l.cout = -1;
-    assert_int_equal(hwcost_eval(HWCOST_PARAMS, &l, &g, &err), HWCOST_ERR_INVALID);
+    assert_int_equal(hwcost_eval(HWCOST_PARAMS, &l, &g, &err), DNAS_ERR_INVALID);
     assert_non_null(strstr(err.msg, "expected >= 0"));
     l = conv3x3();
     l.w.n = 0;
-    assert_int_equal(hwcost_eval(HWCOST_PARAMS, &l, &g, &err), HWCOST_ERR_INVALID);
+    assert_int_equal(hwcost_eval(HWCOST_PARAMS, &l, &g, &err), DNAS_ERR_INVALID);
     assert_non_null(strstr(err.msg, "weight precisions"));
 }
 
@@ -247,11 +247,11 @@ static void test_peak_activations(void **state) {
 static void test_thousands(void **state) {
     (void)state;
     char buf[32];
-    assert_string_equal(hwcost_fmt_thousands(612345, buf, sizeof buf), "612,345");
-    assert_string_equal(hwcost_fmt_thousands(100345, buf, sizeof buf), "100,345");
-    assert_string_equal(hwcost_fmt_thousands(8388608, buf, sizeof buf), "8,388,608");
-    assert_string_equal(hwcost_fmt_thousands(999, buf, sizeof buf), "999");
-    assert_string_equal(hwcost_fmt_thousands(-1000, buf, sizeof buf), "-1,000");
+    assert_string_equal(dnas_fmt_thousands(612345, buf, sizeof buf), "612,345");
+    assert_string_equal(dnas_fmt_thousands(100345, buf, sizeof buf), "100,345");
+    assert_string_equal(dnas_fmt_thousands(8388608, buf, sizeof buf), "8,388,608");
+    assert_string_equal(dnas_fmt_thousands(999, buf, sizeof buf), "999");
+    assert_string_equal(dnas_fmt_thousands(-1000, buf, sizeof buf), "-1,000");
 }
 
 int main(void) {

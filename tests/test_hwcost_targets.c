@@ -30,14 +30,14 @@ static hwcost_target load(const char *name) {
     char path[1024];
     snprintf(path, sizeof path, "%s/configs/targets/%s.yaml", src ? src : DNAS_SOURCE_DIR, name);
     hwcost_target t;
-    hwcost_error err;
+    dnas_error err;
     if (hwcost_target_load(&t, path, &err)) fail_msg("%s", err.msg);
     return t;
 }
 
 static double cyc(const hwcost_target *t, const char *engine, hwcost_layer l) {
     hwcost_grad g;
-    hwcost_error err;
+    dnas_error err;
     int e = hwcost_target_engine(t, engine);
     assert_true(e >= 0);
     if (hwcost_latency_cycles(t, e, &l, &g, &err)) fail_msg("%s", err.msg);
@@ -81,9 +81,9 @@ static void test_diana_by_hand(void **state) {
     /* seconds and energy: cycles / 260 MHz, × 24.96 mW */
     hwcost_grad g;
     hwcost_layer l = conv3x3();
-    assert_int_equal(hwcost_latency_seconds(&t, 0, &l, &g, NULL), HWCOST_OK);
+    assert_int_equal(hwcost_latency_seconds(&t, 0, &l, &g, NULL), DNAS_OK);
     NEAR(g.value, 11200 / 260e6);
-    assert_int_equal(hwcost_energy(&t, 0, &l, &g, NULL), HWCOST_OK);
+    assert_int_equal(hwcost_energy(&t, 0, &l, &g, NULL), DNAS_OK);
     NEAR(g.value, 11200 / 260e6 * 0.02496);
 }
 
@@ -116,7 +116,7 @@ static void test_table_models_by_hand(void **state) {
 
     /* partials in θ: d/dθw_j = Σ_i θa_i f(a_i, w_j), d/dθa_i = Σ_j θw_j f(a_i, w_j) */
     hwcost_grad g;
-    assert_int_equal(hwcost_latency_cycles(&m, 0, &l, &g, NULL), HWCOST_OK);
+    assert_int_equal(hwcost_latency_cycles(&m, 0, &l, &g, NULL), DNAS_OK);
     NEAR(g.d_w[0], 512000 * (0.5 / 3.9 + 0.5 / 2.5));
     NEAR(g.d_a[1], 512000 * (0.25 / 2.5 + 0.75 / 2.1));
     /* add and pool layers: nothing to count, on any engine */
@@ -150,7 +150,7 @@ static double at(const hwcost_target *t, int e, hwcost_layer l, int var, double 
     if (var == 1) l.cout = x;
     if (var == 2) l.k = x;
     hwcost_grad g;
-    hwcost_error err;
+    dnas_error err;
     if (hwcost_latency_cycles(t, e, &l, &g, &err)) fail_msg("%s", err.msg);
     return g.value;
 }
@@ -158,7 +158,7 @@ static double at(const hwcost_target *t, int e, hwcost_layer l, int var, double 
 static void secant(const hwcost_target *t, const char *engine, hwcost_layer l, const double P[3]) {
     int e = hwcost_target_engine(t, engine);
     hwcost_grad g;
-    assert_int_equal(hwcost_latency_cycles(t, e, &l, &g, NULL), HWCOST_OK);
+    assert_int_equal(hwcost_latency_cycles(t, e, &l, &g, NULL), DNAS_OK);
     double x[3] = {l.cin, l.cout, l.k}, an[3] = {g.d_cin, g.d_cout, g.d_k};
     for (int v = 0; v < 3; v++) {
         if (P[v] == 0) continue;
@@ -205,12 +205,12 @@ static void test_monotone_and_zero(void **state) {
                 hwcost_layer l = ls[i];
                 hwcost_grad g;
                 if (!hwcost_engine_supports(&t.engines[e], &l) &&
-                    hwcost_latency_cycles(&t, e, &l, &g, NULL) == HWCOST_ERR_UNSUPPORTED)
+                    hwcost_latency_cycles(&t, e, &l, &g, NULL) == DNAS_ERR_UNSUPPORTED)
                     continue;
                 double prev = -1;
                 for (double c = 0; c <= 128; c += 8) {
                     l.cin = l.cout = c;
-                    assert_int_equal(hwcost_latency_cycles(&t, e, &l, &g, NULL), HWCOST_OK);
+                    assert_int_equal(hwcost_latency_cycles(&t, e, &l, &g, NULL), DNAS_OK);
                     if (c == 0 && g.value != 0)
                         fail_msg("%s/%s: %g cycles at 0 channels", t.name, t.engines[e].name, g.value);
                     if (g.value < prev)
@@ -229,7 +229,7 @@ static void test_monotone_and_zero(void **state) {
                     if (!ok) continue;
                     l.w = hwcost_prec_single(b);
                     l.a = hwcost_prec_single(t.engines[e].abits[0]);
-                    assert_int_equal(hwcost_latency_cycles(&t, e, &l, &g, NULL), HWCOST_OK);
+                    assert_int_equal(hwcost_latency_cycles(&t, e, &l, &g, NULL), DNAS_OK);
                     if (g.value < prev)
                         fail_msg("%s/%s: not monotone in weight bits at %g", t.name, t.engines[e].name, b);
                     prev = g.value;
@@ -252,10 +252,10 @@ static void test_parallel(void **state) {
     parts[1].w = hwcost_prec_single(2);
     double c, j;
     hwcost_grad g[2];
-    hwcost_error err;
-    assert_int_equal(hwcost_parallel_latency(&t, parts, &c, g, &err), HWCOST_OK);
+    dnas_error err;
+    assert_int_equal(hwcost_parallel_latency(&t, parts, &c, g, &err), DNAS_OK);
     NEAR(c, 3670);
-    assert_int_equal(hwcost_parallel_energy(&t, parts, &j, g, &err), HWCOST_OK);
+    assert_int_equal(hwcost_parallel_energy(&t, parts, &j, g, &err), DNAS_OK);
     NEAR(j, (0.04239 * 796.375 + 0.02496 * (3670 - 796.375)) / 260e6);
     /* dE/dt_ana = P_ana + P_both - P_ana - P_dig; dt_ana/dCout = ceil(Cin/128)·OX·OY/u·18.2/512 */
     NEAR(g[1].d_cout, (0.04239 - 0.02496) / 260e6 * 125 / 8.0 * 18.2 / 512);
@@ -301,7 +301,7 @@ static void test_parallel(void **state) {
         }
 }
 
-static void expect_err(hwcost_status got, hwcost_status want, const hwcost_error *err, const char *text) {
+static void expect_err(dnas_status got, dnas_status want, const dnas_error *err, const char *text) {
     assert_int_equal(got, want);
     if (!strstr(err->msg, text)) fail_msg("message '%s' lacks '%s'", err->msg, text);
 }
@@ -310,21 +310,21 @@ static void test_unsupported(void **state) {
     (void)state;
     hwcost_target d = load("diana"), m = load("mpic"), g8 = load("gap8");
     hwcost_grad g;
-    hwcost_error err;
+    dnas_error err;
     hwcost_layer l = dw();
-    expect_err(hwcost_latency_cycles(&d, 1, &l, &g, &err), HWCOST_ERR_UNSUPPORTED, &err, "engine 'analog'");
+    expect_err(hwcost_latency_cycles(&d, 1, &l, &g, &err), DNAS_ERR_UNSUPPORTED, &err, "engine 'analog'");
     assert_non_null(strstr(err.msg, "does not run depthwise"));
     l = conv3x3();
     l.groups = 2;
-    expect_err(hwcost_latency_cycles(&d, 1, &l, &g, &err), HWCOST_ERR_UNSUPPORTED, &err, "groups = 1");
+    expect_err(hwcost_latency_cycles(&d, 1, &l, &g, &err), DNAS_ERR_UNSUPPORTED, &err, "groups = 1");
     assert_false(hwcost_engine_supports(&d.engines[1], &l));
     l = conv3x3();
     l.a = hwcost_prec_single(7);
-    expect_err(hwcost_latency_cycles(&m, 0, &l, &g, &err), HWCOST_ERR_UNSUPPORTED, &err,
+    expect_err(hwcost_latency_cycles(&m, 0, &l, &g, &err), DNAS_ERR_UNSUPPORTED, &err,
                "no MAC/cycle figure for 7-bit activations x 8-bit weights");
     hwcost_layer parts[2] = {conv3x3(), conv3x3()};
     double c;
-    expect_err(hwcost_parallel_latency(&g8, parts, &c, &g, &err), HWCOST_ERR_UNSUPPORTED, &err,
+    expect_err(hwcost_parallel_latency(&g8, parts, &c, &g, &err), DNAS_ERR_UNSUPPORTED, &err,
                "no parallel engines");
     /* digital is 8-bit only: a 2-bit layer is not "supported" for deploy */
     l = conv3x3();
@@ -340,44 +340,44 @@ static void test_unsupported(void **state) {
 static void test_target_errors(void **state) {
     (void)state;
     hwcost_target t;
-    hwcost_error err;
+    dnas_error err;
     /* a new target is one YAML file */
     const char *ok =
         "name: new\nclock_hz: 1e8\nsource: x\nmemory:\n  - {name: M, bytes: 1000, source: x}\n" ENGINE;
-    assert_int_equal(hwcost_target_load_string(&t, ok, "new.yaml", &err), HWCOST_OK);
+    assert_int_equal(hwcost_target_load_string(&t, ok, "new.yaml", &err), DNAS_OK);
     hwcost_layer l = pw();
     NEAR(cyc(&t, "e", l), 256000);
     expect_err(hwcost_target_load_string(&t,
                                          "name: x\nclock_hz: 1e8\nsource: x\nmemory:\n  - {name: M, bytes: "
                                          "1000, source: x, color: red}\n" ENGINE,
                                          "bad.yaml", &err),
-               HWCOST_ERR_CONFIG, &err, "bad.yaml:5: memory level: unknown key 'color'");
+               DNAS_ERR_CONFIG, &err, "bad.yaml:5: memory level: unknown key 'color'");
     expect_err(hwcost_target_load_string(&t, "name: x\nclock_hz: fast\nsource: x\n", "bad.yaml", &err),
-               HWCOST_ERR_CONFIG, &err, "bad.yaml:2: clock_hz: expected a number, got 'fast'");
+               DNAS_ERR_CONFIG, &err, "bad.yaml:2: clock_hz: expected a number, got 'fast'");
     expect_err(hwcost_target_load_string(&t, "name: x\nclock_hz: 1e8\nmemory: []\n", "bad.yaml", &err),
-               HWCOST_ERR_CONFIG, &err, "missing 'source'");
+               DNAS_ERR_CONFIG, &err, "missing 'source'");
     expect_err(hwcost_target_load_string(
                    &t,
                    "name: x\nclock_hz: 1e8\nsource: x\nmemory:\n  - {name: M, bytes: 1000, source: x}\n"
                    "engines:\n  - {name: e, latency_model: tpu, ops: [conv], weight_bits: [8], act_bits: "
                    "[8], power_w: 1, source: x}\n",
                    "bad.yaml", &err),
-               HWCOST_ERR_CONFIG, &err, "bad.yaml:7: latency_model 'tpu' unknown (registered: diana_digital");
+               DNAS_ERR_CONFIG, &err, "bad.yaml:7: latency_model 'tpu' unknown (registered: diana_digital");
     expect_err(hwcost_target_load_string(
                    &t,
                    "name: x\nclock_hz: 1e8\nsource: x\nmemory:\n  - {name: M, bytes: 1000, source: x}\n"
                    "engines:\n  - {name: e, latency_model: diana_analog, ops: [conv], weight_bits: [2], "
                    "act_bits: [8], power_w: 1, source: x}\n",
                    "bad.yaml", &err),
-               HWCOST_ERR_CONFIG, &err, "params: missing 'rows'");
+               DNAS_ERR_CONFIG, &err, "params: missing 'rows'");
     expect_err(hwcost_target_load_string(&t,
                                          "name: x\nclock_hz: 1e8\nsource: x\nmemory:\n  - {name: M, bytes: "
                                          "1000, connects: [L9], source: x}\n" ENGINE,
                                          "bad.yaml", &err),
-               HWCOST_ERR_CONFIG, &err, "memory level 'L9' not defined");
+               DNAS_ERR_CONFIG, &err, "memory level 'L9' not defined");
     expect_err(hwcost_target_load_string(&t, "name: x\n  clock_hz: [1\n", "bad.yaml", &err),
-               HWCOST_ERR_FORMAT, &err, "bad.yaml:2");
-    expect_err(hwcost_target_load(&t, "/nonexistent/t.yaml", &err), HWCOST_ERR_IO, &err,
+               DNAS_ERR_FORMAT, &err, "bad.yaml:2");
+    expect_err(hwcost_target_load(&t, "/nonexistent/t.yaml", &err), DNAS_ERR_IO, &err,
                "/nonexistent/t.yaml: cannot open");
 }
 

@@ -13,17 +13,17 @@
 
 static train_net *load_ok(const char *yaml) {
     train_net *net;
-    train_error err;
-    train_status st = train_net_load_string(&net, yaml, "test.yaml", &err);
+    dnas_error err;
+    dnas_status st = train_net_load_string(&net, yaml, "test.yaml", &err);
     if (st) fail_msg("unexpected load error: %s", err.msg);
     return net;
 }
 
 /* Loads yaml expecting failure; checks the message holds `want`. */
-static void load_fails(const char *yaml, train_status want_status, const char *want) {
+static void load_fails(const char *yaml, dnas_status want_status, const char *want) {
     train_net *net;
-    train_error err;
-    train_status st = train_net_load_string(&net, yaml, "bad.yaml", &err);
+    dnas_error err;
+    dnas_status st = train_net_load_string(&net, yaml, "bad.yaml", &err);
     assert_int_equal(st, want_status);
     assert_null(net);
     if (!strstr(err.msg, want)) fail_msg("message '%s' lacks '%s'", err.msg, want);
@@ -58,36 +58,36 @@ static void test_shapes_same_padding(void **state) {
 
 static void test_errors_name_line(void **state) {
     (void)state;
-    load_fails("input: [1, 8, 8]\nlayers:\n  - {name: a, op: conv2d, out: 4}\n", TRAIN_ERR_CONFIG,
+    load_fails("input: [1, 8, 8]\nlayers:\n  - {name: a, op: conv2d, out: 4}\n", DNAS_ERR_CONFIG,
                "bad.yaml:3: layer 'a': missing 'kernel'");
-    load_fails("input: [1, 8, 8]\nlayers:\n  - {name: a, op: convolution, out: 4}\n", TRAIN_ERR_CONFIG,
+    load_fails("input: [1, 8, 8]\nlayers:\n  - {name: a, op: convolution, out: 4}\n", DNAS_ERR_CONFIG,
                "bad.yaml:3: layer 'a': unknown op 'convolution'");
     load_fails("input: [1, 8, 8]\nlayers:\n  - {name: a, op: relu}\n  - {name: b, op: add, inputs: [a, zz]}\n",
-               TRAIN_ERR_CONFIG, "bad.yaml:4: layer 'b' reads 'zz': no layer of that name");
-    load_fails("input: [1, 8, 8]\nlayers:\n  - {name: a, op: relu}\n  - {name: a, op: relu}\n", TRAIN_ERR_CONFIG,
+               DNAS_ERR_CONFIG, "bad.yaml:4: layer 'b' reads 'zz': no layer of that name");
+    load_fails("input: [1, 8, 8]\nlayers:\n  - {name: a, op: relu}\n  - {name: a, op: relu}\n", DNAS_ERR_CONFIG,
                "duplicate layer name 'a'");
     load_fails("input: [1, 8, 8]\nlayers:\n  - {name: a, op: conv2d, out: 4, kernel: 3}\n"
                "  - {name: b, op: add, inputs: [a, input]}\n",
-               TRAIN_ERR_SHAPE, "bad.yaml:4: layer 'b' (add): inputs must have equal shapes");
-    load_fails("input: [1, 4, 4]\nlayers:\n  - {name: a, op: conv2d, out: 4, kernel: 5}\n", TRAIN_ERR_SHAPE,
+               DNAS_ERR_SHAPE, "bad.yaml:4: layer 'b' (add): inputs must have equal shapes");
+    load_fails("input: [1, 4, 4]\nlayers:\n  - {name: a, op: conv2d, out: 4, kernel: 5}\n", DNAS_ERR_SHAPE,
                "does not fit input 4x4");
     load_fails("input: [3, 1, 16]\nlayers:\n  - {name: a, op: conv2d, out: 4, kernel: 3, groups: 2}\n",
-               TRAIN_ERR_SHAPE, "groups 2 must divide input channels 3");
-    load_fails("input: [3, 4, 16]\nlayers:\n  - {name: a, op: conv1d, out: 4, kernel: 3}\n", TRAIN_ERR_SHAPE,
+               DNAS_ERR_SHAPE, "groups 2 must divide input channels 3");
+    load_fails("input: [3, 4, 16]\nlayers:\n  - {name: a, op: conv1d, out: 4, kernel: 3}\n", DNAS_ERR_SHAPE,
                "conv1d expects an input of height 1");
-    load_fails("input: [1, 8, 8]\nlayers:\n  - {name: a, op: relu, colour: red}\n", TRAIN_ERR_CONFIG,
-               "bad.yaml:3: layer: unknown key 'colour'");
-    load_fails("input: [1, 8, 8]\nlayers:\n  - {name: a, op: relu\n", TRAIN_ERR_CONFIG, "YAML syntax error");
-    load_fails("input: [1, 8]\nlayers:\n  - {name: a, op: relu}\n", TRAIN_ERR_CONFIG, "bad.yaml:1: input: expected");
-    load_fails("input: [1, 8, 8]\nlayers:\n  - {name: a, op: conv2d, out: x4, kernel: 3}\n", TRAIN_ERR_CONFIG,
-               "bad.yaml:3: out: expected an integer, found 'x4'");
+    load_fails("input: [1, 8, 8]\nlayers:\n  - {name: a, op: relu, colour: red}\n", DNAS_ERR_CONFIG,
+               "bad.yaml:3: layer 'a': op relu does not take 'colour'");
+    load_fails("input: [1, 8, 8]\nlayers:\n  - {name: a, op: relu\n", DNAS_ERR_CONFIG, "YAML syntax error");
+    load_fails("input: [1, 8]\nlayers:\n  - {name: a, op: relu}\n", DNAS_ERR_CONFIG, "bad.yaml:1: input: expected");
+    load_fails("input: [1, 8, 8]\nlayers:\n  - {name: a, op: conv2d, out: x4, kernel: 3}\n", DNAS_ERR_CONFIG,
+               "bad.yaml:3: out: expected an integer in 1..16777216, found 'x4'");
 }
 
 static void test_missing_file(void **state) {
     (void)state;
     train_net *net;
-    train_error err;
-    assert_int_equal(train_net_load(&net, "/nonexistent/model.yaml", &err), TRAIN_ERR_IO);
+    dnas_error err;
+    assert_int_equal(train_net_load(&net, "/nonexistent/model.yaml", &err), DNAS_ERR_IO);
     assert_non_null(strstr(err.msg, "/nonexistent/model.yaml"));
 }
 
@@ -238,7 +238,7 @@ static void test_fused_bn_relu_matches_unfused(void **state) {
     for (int c = 0; c < 4; c++) net->params[net->layers[2].w_off + c] = 4.0f; /* gamma */
     int32_t y[4] = {0, 1, 2, 1};
     float dout[12], out_f[12], out_u[12];
-    float *g_f = train_xmalloc(net->nparams * sizeof(float));
+    float *g_f = dnas_xmalloc(net->nparams * sizeof(float));
     for (int pass = 0; pass < 2; pass++) {
         float ones[4] = {1, 1, 1, 1};
         net->layers[2].out_mask = pass ? ones : NULL;

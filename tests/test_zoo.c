@@ -21,7 +21,7 @@
 #include <cmocka.h>
 
 #include "net.h"
-#include "status.h"
+#include "common.h"
 
 typedef struct {
     const char *name;          /* file stem under configs/models/ */
@@ -70,11 +70,11 @@ static train_net *load_model(const char *name) {
     char path[1024];
     model_path(path, sizeof path, name);
     train_net *net = NULL;
-    train_error err;
+    dnas_error err;
     memset(&err, 0, sizeof err);
-    train_status st = train_net_load(&net, path, &err);
-    if (st != TRAIN_OK) fprintf(stderr, "%s: %s (%s)\n", path, err.msg, train_status_name(st));
-    assert_int_equal(st, TRAIN_OK);
+    dnas_status st = train_net_load(&net, path, &err);
+    if (st != DNAS_OK) fprintf(stderr, "%s: %s (%s)\n", path, err.msg, dnas_status_name(st));
+    assert_int_equal(st, DNAS_OK);
     assert_non_null(net);
     return net;
 }

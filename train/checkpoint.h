@@ -17,7 +17,7 @@
 
 #include "net.h"
 #include "optim.h"
-#include "status.h"
+#include "common.h"
 
 typedef struct {
     int epoch;          /* epochs completed */
@@ -26,12 +26,12 @@ typedef struct {
     float test_acc;     /* last evaluation, -1 if none */
 } train_ckpt_meta;
 
-train_status train_ckpt_save(const char *path, const train_net *net, const train_optim *opt,
+dnas_status train_ckpt_save(const char *path, const train_net *net, const train_optim *opt,
                              const train_ckpt_meta *meta, const char *config_text,
-                             train_error *err);
+                             dnas_error *err);
 /* Loads into an already built net (shapes must match: the parameter count
  * and every /param_table entry are checked). opt may be NULL. */
-train_status train_ckpt_load(const char *path, train_net *net, train_optim *opt,
-                             train_ckpt_meta *meta, train_error *err);
+dnas_status train_ckpt_load(const char *path, train_net *net, train_optim *opt,
+                             train_ckpt_meta *meta, dnas_error *err);
 
 #endif

@@ -8,7 +8,7 @@
 #include <stdint.h>
 
 #include "optim.h"
-#include "status.h"
+#include "common.h"
 
 #define TRAIN_PATH_LEN 1024
 #define TRAIN_MAX_FILES 8
@@ -47,7 +47,7 @@ typedef struct {
     int log_every;                   /* progress lines per epoch */
 } train_config;
 
-train_status train_config_load(train_config *cfg, const char *path, train_error *err);
+dnas_status train_config_load(train_config *cfg, const char *path, dnas_error *err);
 void train_config_free(train_config *cfg);
 
 #endif

@@ -5,12 +5,12 @@
  * In memory a dataset is x (count, C, H, W) float32 and y (count) int32
  * class labels (or, for regression/autoencoders, y may be absent: has_labels
  * is 0). Readers validate headers against file sizes: a truncated or corrupt
- * file gives TRAIN_ERR_FORMAT naming the file and what was expected. */
+ * file gives DNAS_ERR_FORMAT naming the file and what was expected. */
 #ifndef DNAS_TRAIN_DATA_H
 #define DNAS_TRAIN_DATA_H
 
 #include <stdint.h>
-#include "status.h"
+#include "common.h"
 
 typedef struct {
     int count;            /* samples */
@@ -26,8 +26,8 @@ void train_dataset_free(train_dataset *ds);
  * and labels file (ubyte, 1-D); gzip is detected from the magic bytes.
  * labels_path may be NULL. Pixels are scaled to [0, 1]. Result shape
  * (count, 1, rows, cols). */
-train_status train_data_load_idx(train_dataset *ds, const char *images_path,
-                                 const char *labels_path, train_error *err);
+dnas_status train_data_load_idx(train_dataset *ds, const char *images_path,
+                                 const char *labels_path, dnas_error *err);
 
 /* NPY (v1/v2/v3, little-endian '<f4', '<f8', '|u1', '|i1', '<i4', '<i8', C
  * order) for x with 1..4 dims: (count) -> (count, 1, 1, 1), (count, F) ->
@@ -35,8 +35,8 @@ train_status train_data_load_idx(train_dataset *ds, const char *images_path,
  * Values are taken as stored (no scaling, unlike IDX/CIFAR). y_path (may be
  * NULL) is a 1-D (or (count, 1)) integer or float array of integral,
  * non-negative labels. */
-train_status train_data_load_npy(train_dataset *ds, const char *x_path, const char *y_path,
-                                 train_error *err);
+dnas_status train_data_load_npy(train_dataset *ds, const char *x_path, const char *y_path,
+                                 dnas_error *err);
 
 /* CSV of numbers, one sample a row, optional header row (detected: a first
  * row that does not parse as numbers). label_col is the column holding the
@@ -44,32 +44,32 @@ train_status train_data_load_npy(train_dataset *ds, const char *x_path, const ch
  * sentinel TRAIN_DATA_NO_LABEL for none. The remaining F columns become
  * (count, 1, 1, F). gzip is detected. Errors name the line. */
 #define TRAIN_DATA_NO_LABEL 0x7fffffff
-train_status train_data_load_csv(train_dataset *ds, const char *path, int label_col,
-                                 train_error *err);
+dnas_status train_data_load_csv(train_dataset *ds, const char *path, int label_col,
+                                 dnas_error *err);
 
 /* HDF5 with datasets <split>/x and <split>/y (split is "train" or "test"):
  * x float/integer with 1..4 dims as for NPY (values as stored), y integer
  * (or float holding integers). Both must exist: a missing one is
- * TRAIN_ERR_FORMAT naming it. */
-train_status train_data_load_hdf5(train_dataset *ds, const char *path, const char *split,
-                                  train_error *err);
+ * DNAS_ERR_FORMAT naming it. */
+dnas_status train_data_load_hdf5(train_dataset *ds, const char *path, const char *split,
+                                  dnas_error *err);
 
 /* CIFAR-10 binary batches: records of 1 label byte + 3072 pixel bytes
  * (3×32×32, CHW). Loads and concatenates npaths files; pixels scaled to [0,1]. */
-train_status train_data_load_cifar10(train_dataset *ds, const char *const *paths, int npaths,
-                                     train_error *err);
+dnas_status train_data_load_cifar10(train_dataset *ds, const char *const *paths, int npaths,
+                                     dnas_error *err);
 
 /* View an image dataset (count, 1, H, W) as a sequence of H steps with W
  * channels: (count, W, 1, H), i.e. channels = image columns, time = rows.
  * Done in place (data is transposed). */
-train_status train_data_to_rows(train_dataset *ds, train_error *err);
+dnas_status train_data_to_rows(train_dataset *ds, dnas_error *err);
 
 /* Move the last `count` samples (after a seeded shuffle of the whole set
  * when seed != 0) of src into a new dataset dst (the validation split).
- * Needs 0 < count < src->count (else TRAIN_ERR_SHAPE, src unchanged).
+ * Needs 0 < count < src->count (else DNAS_ERR_SHAPE, src unchanged).
  * dst keeps src's num_classes. */
-train_status train_data_split(train_dataset *src, train_dataset *dst, int count,
-                              uint64_t seed, train_error *err);
+dnas_status train_data_split(train_dataset *src, train_dataset *dst, int count,
+                              uint64_t seed, dnas_error *err);
 
 /* Per-channel mean / std computed on ds (std floored at 1e-8). mean and std
  * hold ds->c floats. */

@@ -19,7 +19,7 @@
 #include <stdio.h>
 
 #include "ops.h"
-#include "status.h"
+#include "common.h"
 
 typedef enum {
     TRAIN_OP_INPUT = 0,
@@ -118,10 +118,10 @@ typedef struct train_net {
 
 /* Load and validate a model YAML; infers shapes and lays out parameters.
  * Errors name the file, the line and what was expected. */
-train_status train_net_load(train_net **net, const char *path, train_error *err);
+dnas_status train_net_load(train_net **net, const char *path, dnas_error *err);
 /* Same from YAML text in memory (path used in messages). */
-train_status train_net_load_string(train_net **net, const char *yaml, const char *path,
-                                   train_error *err);
+dnas_status train_net_load_string(train_net **net, const char *yaml, const char *path,
+                                   dnas_error *err);
 void train_net_free(train_net *net);
 
 /* Seeded initialization: conv/linear He-uniform (kaiming), bias 0, BN

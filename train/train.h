@@ -11,7 +11,7 @@
 #include "net.h"
 #include "ops.h"
 #include "optim.h"
-#include "status.h"
+#include "common.h"
 #include "trainer.h"
 
 #endif

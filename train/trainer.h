@@ -31,8 +31,8 @@ typedef struct {
 
 /* Loads the datasets a config names (train, optional validation split,
  * test), applies layout and normalization (statistics from train). */
-train_status train_data_prepare(const train_config *cfg, train_dataset *train, train_dataset *val,
-                                train_dataset *test, train_error *err);
+dnas_status train_data_prepare(const train_config *cfg, train_dataset *train, train_dataset *val,
+                                train_dataset *test, dnas_error *err);
 
 /* Mean loss and accuracy of net on ds (eval mode). acc is -1 for MSE. */
 void train_evaluate(train_net *net, const train_dataset *ds, int batch, train_loss_kind loss,
@@ -40,8 +40,8 @@ void train_evaluate(train_net *net, const train_dataset *ds, int batch, train_lo
 
 /* Full run: build the model, train cfg->epochs (or opts->epochs), evaluate,
  * checkpoint after every epoch. A non-finite loss stops the run with
- * TRAIN_ERR_NAN; the last checkpoint on disk is then the last good one. */
-train_status train_run(const train_config *cfg, const train_run_opts *opts, train_result *res,
-                       train_error *err);
+ * DNAS_ERR_NAN; the last checkpoint on disk is then the last good one. */
+dnas_status train_run(const train_config *cfg, const train_run_opts *opts, train_result *res,
+                       dnas_error *err);
 
 #endif

@@ -2,10 +2,10 @@
  * path runs when):
  *   conv.c                public entry points, path selection, scratch sizing
  *   conv_gemm.c           im2col / col2im + sgemm path, 1x1 pointwise
- *   conv_direct.c         AVX2/FMA direct kernel: forward, weight gradient,
+ *   train_conv_direct.c         AVX2/FMA direct kernel: forward, weight gradient,
  *                         stride-1 input gradient (fused with the weight one
  *                         when Cout % 16 != 0)
- *   conv_direct_dwt.c     its weight gradient kernels (channels or pixels
+ *   train_conv_direct_dwt.c     its weight gradient kernels (channels or pixels
  *                         in the lanes)
  *   conv_direct_phases.c  strided input gradient by output phases
  *   conv_dw.c             depthwise
@@ -19,7 +19,7 @@
 #endif
 
 #include "ops.h"
-#include "status.h"
+#include "common.h"
 
 /* Column-buffer sizes in floats: a sample whose whole column matrix is at
  * most half of CONV_CHUNK_FLOATS is batched with others into one wider sgemm
@@ -34,7 +34,7 @@
 #endif
 
 /* Direct kernel compiled in (x86-64 GCC/Clang; -DCONV_NO_DIRECT turns it
- * off); whether it runs is decided at run time by conv_direct_cpu(). */
+ * off); whether it runs is decided at run time by train_conv_direct_cpu(). */
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__)) && !defined(CONV_NO_DIRECT)
 #define CONV_DIRECT 1
 #else
@@ -150,13 +150,13 @@ static inline float *conv_gat_of(const conv_scratch *sc, int t) {
 }
 
 /* conv.c: where thread t accumulates the weight gradient (NULL if dweight
- * is); after the team's loop (a barrier), conv_dw_reduce adds the private
+ * is); after the team's loop (a barrier), train_conv_dw_reduce adds the private
  * buffers of threads 1 .. nt-1 into dweight. Both are called by every thread
  * of the team. */
-float *conv_dw_target(float *dweight, const conv_scratch *sc, int t);
-void conv_dw_reduce(float *dweight, const conv_scratch *sc, int nt);
+float *train_conv_dw_target(float *dweight, const conv_scratch *sc, int t);
+void train_conv_dw_reduce(float *dweight, const conv_scratch *sc, int nt);
 /* conv_team(n), or 1 when OpenBLAS itself runs several threads. */
-int conv_team_blas(int n);
+int train_conv_team_blas(int n);
 
 /* ---- conv_gemm.c ---- */
 
@@ -166,34 +166,34 @@ typedef struct {
     int s, rows;
 } conv_tiling;
 
-conv_tiling conv_tiles(int k, int wo, int ho, int n);
+conv_tiling train_conv_tiles(int k, int wo, int ho, int n);
 /* out = conv(inp), no bias; im2col + sgemm (or the input itself, pointwise). */
-void conv_gemm_forward(float *out, const float *inp, const float *weight,
+void train_conv_gemm_forward(float *out, const float *inp, const float *weight,
                        const train_conv_dims *d, const conv_scratch *sc);
-void conv_backward_cols(float *dinp, float *dweight, const float *dout, const float *inp,
+void train_conv_backward_cols(float *dinp, float *dweight, const float *dout, const float *inp,
                         const float *weight, const train_conv_dims *d, const conv_scratch *sc);
-void conv_flip_weights(float *wflip, const float *weight, const train_conv_dims *d);
-void conv_backward_adjoint(float *dinp, const float *dout, const train_conv_dims *d,
+void train_conv_flip_weights(float *wflip, const float *weight, const train_conv_dims *d);
+void train_conv_backward_adjoint(float *dinp, const float *dout, const train_conv_dims *d,
                            const conv_scratch *sc);
-void conv_backward_pointwise(float *dinp, float *dweight, const float *dout, const float *inp,
+void train_conv_backward_pointwise(float *dinp, float *dweight, const float *dout, const float *inp,
                              const float *weight, const train_conv_dims *d,
                              const conv_scratch *sc);
 
-/* ---- conv_direct.c ---- */
+/* ---- train_conv_direct.c ---- */
 
-int conv_direct_cpu(void);
-int conv_direct_ok(const train_conv_dims *d);
-size_t conv_direct_floats(const train_conv_dims *d);
-size_t conv_direct_dyp_floats(const train_conv_dims *d);
-int conv_direct_chunk(const train_conv_dims *d);
-int conv_direct_dw_chunk(const train_conv_dims *d);
-int conv_fused_ok(const train_conv_dims *d);
-size_t conv_fused_floats(const train_conv_dims *d);
-void conv_direct(float *out, const float *inp, const float *weight, const train_conv_dims *d,
+int train_conv_direct_cpu(void);
+int train_conv_direct_ok(const train_conv_dims *d);
+size_t train_conv_direct_floats(const train_conv_dims *d);
+size_t train_conv_direct_dyp_floats(const train_conv_dims *d);
+int train_conv_direct_chunk(const train_conv_dims *d);
+int train_conv_direct_dw_chunk(const train_conv_dims *d);
+int train_conv_fused_ok(const train_conv_dims *d);
+size_t train_conv_fused_floats(const train_conv_dims *d);
+void train_conv_direct(float *out, const float *inp, const float *weight, const train_conv_dims *d,
                  const conv_scratch *sc, int accumulate);
-void conv_direct_dweight(float *dweight, const float *dout, const float *inp,
+void train_conv_direct_dweight(float *dweight, const float *dout, const float *inp,
                          const train_conv_dims *d, const conv_scratch *sc);
-void conv_direct_backward_fused(float *dinp, float *dweight, const float *dout, const float *inp,
+void train_conv_direct_backward_fused(float *dinp, float *dweight, const float *dout, const float *inp,
                                 const float *wflip, const train_conv_dims *d,
                                 const conv_scratch *sc);
 
@@ -209,7 +209,7 @@ typedef struct {
 } conv_direct_plan;
 
 /* y (ns, Cout, Hout, Wout) (+)= the plan over ns samples of xp. */
-void conv_direct_run(float *y, const float *xp, const float *w, int ns,
+void train_conv_direct_run(float *y, const float *xp, const float *w, int ns,
                      const conv_direct_plan *pl, int accumulate);
 
 /* Where dout lies in the buffer the pixel-vector weight gradient reads:
@@ -221,33 +221,33 @@ typedef struct {
 } conv_dy_layout;
 #endif
 
-/* ---- conv_direct_dwt.c ---- */
+/* ---- train_conv_direct_dwt.c ---- */
 
-int conv_direct_dwt_ok(const train_conv_dims *d);
-void conv_direct_dwt_transpose(float *dyt, const float *dy, int ns, const train_conv_dims *d);
+int train_conv_direct_dwt_ok(const train_conv_dims *d);
+void train_conv_direct_dwt_transpose(float *dyt, const float *dy, int ns, const train_conv_dims *d);
 #if CONV_DIRECT
 /* dw (Cout, ntap) += weight gradient of the plan over ns samples of xp,
- * dout given transposed (conv_direct_dwt_transpose). */
-void conv_direct_dwt(float *dw, const float *xp, const float *dyt, int ns,
+ * dout given transposed (train_conv_direct_dwt_transpose). */
+void train_conv_direct_dwt(float *dw, const float *xp, const float *dyt, int ns,
                      const conv_direct_plan *pl);
 /* The same from dout laid out as gl says, pixel vectors in the lanes (any
  * Cout % 4 == 0). */
-void conv_direct_dwv(float *dw, const float *xp, const float *dyp, int ns,
+void train_conv_direct_dwv(float *dw, const float *xp, const float *dyp, int ns,
                      const conv_dy_layout *gl, const conv_direct_plan *pl);
 #endif
 
 /* ---- conv_direct_phases.c ---- */
 
-int conv_direct_phases_ok(const train_conv_dims *d);
-size_t conv_phase_floats(const train_conv_dims *d);
-void conv_direct_dinp_phases(float *dinp, const float *dout, const float *weight,
+int train_conv_direct_phases_ok(const train_conv_dims *d);
+size_t train_conv_phase_floats(const train_conv_dims *d);
+void train_conv_direct_dinp_phases(float *dinp, const float *dout, const float *weight,
                              const train_conv_dims *d, const conv_scratch *sc);
 
 /* ---- conv_dw.c ---- */
 
-void conv_dw_forward(float *out, const float *inp, const float *weight, const float *bias,
+void train_conv_dw_forward(float *out, const float *inp, const float *weight, const float *bias,
                      const train_conv_dims *d);
-void conv_dw_backward(float *dinp, float *dweight, float *dbias, const float *dout,
+void train_conv_dw_backward(float *dinp, float *dweight, float *dbias, const float *dout,
                       const float *inp, const float *weight, const train_conv_dims *d);
 
 #endif

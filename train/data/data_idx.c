@@ -18,68 +18,68 @@ static uint32_t idx_be32(const unsigned char *p) {
 
 /* Parses and checks the header: ubyte type, `ndim` dims, and a data size
  * that matches the file exactly. `what` names the content for messages. */
-static train_status idx_parse(idx_header *hd, const unsigned char *buf, size_t len, int ndim,
-                              const char *path, const char *what, train_error *err) {
+static dnas_status idx_parse(idx_header *hd, const unsigned char *buf, size_t len, int ndim,
+                              const char *path, const char *what, dnas_error *err) {
     if (len < 4 || buf[0] != 0 || buf[1] != 0) {
-        return train_fail(err, TRAIN_ERR_FORMAT,
+        return dnas_fail(err, DNAS_ERR_FORMAT,
                           "%s: not an IDX file (expected magic 00 00 08 %02x)", path, ndim);
     }
     if (buf[2] != 0x08) {
-        return train_fail(err, TRAIN_ERR_FORMAT,
+        return dnas_fail(err, DNAS_ERR_FORMAT,
                           "%s: IDX type 0x%02x unsupported (expected 0x08, unsigned byte)", path,
                           buf[2]);
     }
     if (buf[3] != ndim) {
-        return train_fail(err, TRAIN_ERR_FORMAT, "%s: IDX %s file has %d dims, expected %d",
+        return dnas_fail(err, DNAS_ERR_FORMAT, "%s: IDX %s file has %d dims, expected %d",
                           path, what, buf[3], ndim);
     }
     hd->ndim = ndim;
     hd->header = 4 + 4 * (size_t)ndim;
     if (len < hd->header) {
-        return train_fail(err, TRAIN_ERR_FORMAT,
+        return dnas_fail(err, DNAS_ERR_FORMAT,
                           "%s: truncated: expected a %zu-byte IDX header, got %zu bytes", path,
                           hd->header, len);
     }
     for (int i = 0; i < ndim; i++) hd->dims[i] = idx_be32(buf + 4 + 4 * i);
     uint64_t per;
     if (!train_data_dims_ok(hd->dims, ndim, &per)) {
-        return train_fail(err, TRAIN_ERR_FORMAT, "%s: IDX %s dims are zero or too large", path,
+        return dnas_fail(err, DNAS_ERR_FORMAT, "%s: IDX %s dims are zero or too large", path,
                           what);
     }
     uint64_t expect = hd->header + hd->dims[0] * per;
     if (len < expect) {
-        return train_fail(err, TRAIN_ERR_FORMAT,
+        return dnas_fail(err, DNAS_ERR_FORMAT,
                           "%s: truncated: expected %llu bytes (%zu header + %llu of %s data), "
                           "got %zu",
                           path, (unsigned long long)expect, hd->header,
                           (unsigned long long)(expect - hd->header), what, len);
     }
     if (len > expect) {
-        return train_fail(err, TRAIN_ERR_FORMAT,
+        return dnas_fail(err, DNAS_ERR_FORMAT,
                           "%s: expected %llu bytes from the IDX dims, got %zu (extra data)", path,
                           (unsigned long long)expect, len);
     }
-    return TRAIN_OK;
+    return DNAS_OK;
 }
 
-train_status train_data_load_idx(train_dataset *ds, const char *images_path,
-                                 const char *labels_path, train_error *err) {
+dnas_status train_data_load_idx(train_dataset *ds, const char *images_path,
+                                 const char *labels_path, dnas_error *err) {
     memset(ds, 0, sizeof *ds);
     unsigned char *img = NULL, *lab = NULL;
     size_t img_len = 0, lab_len = 0;
     idx_header ih, lh;
-    train_status st = train_data_read_file(images_path, &img, &img_len, err);
-    if (st == TRAIN_OK) st = idx_parse(&ih, img, img_len, 3, images_path, "image", err);
-    if (st == TRAIN_OK && labels_path) {
+    dnas_status st = train_data_read_file(images_path, &img, &img_len, err);
+    if (st == DNAS_OK) st = idx_parse(&ih, img, img_len, 3, images_path, "image", err);
+    if (st == DNAS_OK && labels_path) {
         st = train_data_read_file(labels_path, &lab, &lab_len, err);
-        if (st == TRAIN_OK) st = idx_parse(&lh, lab, lab_len, 1, labels_path, "label", err);
-        if (st == TRAIN_OK && lh.dims[0] != ih.dims[0]) {
-            st = train_fail(err, TRAIN_ERR_FORMAT, "%s: %llu labels for %llu images in %s",
+        if (st == DNAS_OK) st = idx_parse(&lh, lab, lab_len, 1, labels_path, "label", err);
+        if (st == DNAS_OK && lh.dims[0] != ih.dims[0]) {
+            st = dnas_fail(err, DNAS_ERR_FORMAT, "%s: %llu labels for %llu images in %s",
                             labels_path, (unsigned long long)lh.dims[0],
                             (unsigned long long)ih.dims[0], images_path);
         }
     }
-    if (st == TRAIN_OK) {
+    if (st == DNAS_OK) {
         int count = (int)ih.dims[0], h = (int)ih.dims[1], w = (int)ih.dims[2];
         train_data_alloc(ds, count, 1, h, w, labels_path != NULL);
         const unsigned char *px = img + ih.header;

@@ -3,7 +3,7 @@
  * Which path runs (K = Cin/G·kh·kw, P = Hout·Wout):
  * 1. Depthwise (groups == Cin == Cout): direct loops, no scratch.
  * 2. Direct AVX2/FMA kernel (x86-64 CPU with AVX2 + FMA, one group,
- *    Cout % 4 == 0, kernel larger than 1x1; see conv_direct.c):
+ *    Cout % 4 == 0, kernel larger than 1x1; see train_conv_direct.c):
  *    forward (from 16 taps up), weight gradient, and the input gradient
  *    (stride 1: as the adjoint correlation below, needs Cin % 4 == 0;
  *    stride > 1: one correlation per output phase, conv_direct_phases.c).
@@ -63,31 +63,31 @@ int train_conv_same(int in, int k, int s, int d, int *pad_before) {
 static void conv_scratch_sizes(const train_conv_dims *d, size_t *wflip, size_t *col, size_t *gat) {
     const int k = d->cin / d->groups * d->kh * d->kw;
     const size_t p = (size_t)d->hout * d->wout, pin = (size_t)d->hin * d->win;
-    conv_tiling tl = conv_tiles(k, d->wout, d->hout, d->n);
+    conv_tiling tl = train_conv_tiles(k, d->wout, d->hout, d->n);
     *col = (size_t)k * tl.s * tl.rows * d->wout;
     *gat = tl.s > 1 ? (size_t)d->cout / d->groups * tl.s * p : 0;
     *wflip = 0;
     if (conv_is_stride1(d)) {
         int kt = d->cout / d->groups * d->kh * d->kw;
-        conv_tiling tt = conv_tiles(kt, d->win, d->hin, d->n);
+        conv_tiling tt = train_conv_tiles(kt, d->win, d->hin, d->n);
         size_t colt = (size_t)kt * tt.s * tt.rows * d->win;
         size_t gatt = tt.s > 1 ? (size_t)d->cin / d->groups * tt.s * pin : 0;
         if (colt > *col) *col = colt;
         if (gatt > *gat) *gat = gatt;
         *wflip = (size_t)d->cout * k;
         train_conv_dims t = conv_adjoint_dims(d);
-        size_t dirt = conv_direct_chunk(&t) * conv_direct_floats(&t);
-        if (conv_direct_ok(&t) && dirt > *col) *col = dirt;
+        size_t dirt = train_conv_direct_chunk(&t) * train_conv_direct_floats(&t);
+        if (train_conv_direct_ok(&t) && dirt > *col) *col = dirt;
     }
-    if (conv_fused_ok(d) && conv_fused_floats(d) > *col) *col = conv_fused_floats(d);
-    if (!conv_is_stride1(d) && conv_direct_phases_ok(d)) {
+    if (train_conv_fused_ok(d) && train_conv_fused_floats(d) > *col) *col = train_conv_fused_floats(d);
+    if (!conv_is_stride1(d) && train_conv_direct_phases_ok(d)) {
         *wflip = (size_t)d->cout * k;
-        if (conv_phase_floats(d) > *col) *col = conv_phase_floats(d);
+        if (train_conv_phase_floats(d) > *col) *col = train_conv_phase_floats(d);
     }
-    if (conv_direct_ok(d) && conv_direct_chunk(d) * conv_direct_floats(d) > *col)
-        *col = conv_direct_chunk(d) * conv_direct_floats(d);
-    if (conv_direct_ok(d)) {
-        size_t dir = conv_direct_dw_chunk(d) * (conv_direct_floats(d) + conv_direct_dyp_floats(d));
+    if (train_conv_direct_ok(d) && train_conv_direct_chunk(d) * train_conv_direct_floats(d) > *col)
+        *col = train_conv_direct_chunk(d) * train_conv_direct_floats(d);
+    if (train_conv_direct_ok(d)) {
+        size_t dir = train_conv_direct_dw_chunk(d) * (train_conv_direct_floats(d) + train_conv_direct_dyp_floats(d));
         if (dir > *col) *col = dir;
     }
 }
@@ -122,14 +122,14 @@ static conv_scratch conv_scratch_carve(float *scratch, const train_conv_dims *d)
     return s;
 }
 
-float *conv_dw_target(float *dweight, const conv_scratch *sc, int t) {
+float *train_conv_dw_target(float *dweight, const conv_scratch *sc, int t) {
     if (!dweight || t == 0) return dweight;
     float *dw = sc->dwp + (size_t)(t - 1) * sc->nw;
     memset(dw, 0, sizeof(float) * sc->nw);
     return dw;
 }
 
-void conv_dw_reduce(float *dweight, const conv_scratch *sc, int nt) {
+void train_conv_dw_reduce(float *dweight, const conv_scratch *sc, int nt) {
     if (!dweight || nt < 2) return;
 #pragma omp barrier
 #pragma omp for schedule(static)
@@ -140,7 +140,7 @@ void conv_dw_reduce(float *dweight, const conv_scratch *sc, int nt) {
     }
 }
 
-int conv_team_blas(int n) { return openblas_get_num_threads() > 1 ? 1 : conv_team(n); }
+int train_conv_team_blas(int n) { return openblas_get_num_threads() > 1 ? 1 : conv_team(n); }
 
 /* out (N, Cout, P) += bias (Cout), if any */
 static void conv_add_bias(float *out, const float *bias, const train_conv_dims *d) {
@@ -157,16 +157,16 @@ static void conv_add_bias(float *out, const float *bias, const train_conv_dims *
 /* Path selection: depthwise, direct, else im2col + sgemm (pointwise). */
 void train_conv2d_forward(float *out, const float *inp, const float *weight,
                           const float *bias, const train_conv_dims *d, float *scratch) {
-    TRAIN_ASSERT(d->groups >= 1 && d->cin % d->groups == 0 && d->cout % d->groups == 0);
+    DNAS_ASSERT(d->groups >= 1 && d->cin % d->groups == 0 && d->cout % d->groups == 0);
     if (conv_is_depthwise(d)) {
-        conv_dw_forward(out, inp, weight, bias, d);
+        train_conv_dw_forward(out, inp, weight, bias, d);
         return;
     }
     const conv_scratch sc = conv_scratch_carve(scratch, d);
-    if (conv_direct_ok(d) && d->cin * d->kh * d->kw >= CONV_DIRECT_MIN_TAPS)
-        conv_direct(out, inp, weight, d, &sc, 0);
+    if (train_conv_direct_ok(d) && d->cin * d->kh * d->kw >= CONV_DIRECT_MIN_TAPS)
+        train_conv_direct(out, inp, weight, d, &sc, 0);
     else
-        conv_gemm_forward(out, inp, weight, d, &sc);
+        train_conv_gemm_forward(out, inp, weight, d, &sc);
     conv_add_bias(out, bias, d);
 }
 
@@ -176,9 +176,9 @@ void train_conv2d_forward(float *out, const float *inp, const float *weight,
 void train_conv2d_backward(float *dinp, float *dweight, float *dbias,
                            const float *dout, const float *inp, const float *weight,
                            const train_conv_dims *d, float *scratch) {
-    TRAIN_ASSERT(d->groups >= 1 && d->cin % d->groups == 0 && d->cout % d->groups == 0);
+    DNAS_ASSERT(d->groups >= 1 && d->cin % d->groups == 0 && d->cout % d->groups == 0);
     if (conv_is_depthwise(d)) {
-        conv_dw_backward(dinp, dweight, dbias, dout, inp, weight, d);
+        train_conv_dw_backward(dinp, dweight, dbias, dout, inp, weight, d);
         return;
     }
     const int p = d->hout * d->wout;
@@ -195,24 +195,24 @@ void train_conv2d_backward(float *dinp, float *dweight, float *dbias,
     }
     const conv_scratch sc = conv_scratch_carve(scratch, d);
     if (conv_is_pointwise(d)) {
-        conv_backward_pointwise(dinp, dweight, dout, inp, weight, d, &sc);
+        train_conv_backward_pointwise(dinp, dweight, dout, inp, weight, d, &sc);
         return;
     }
-    if (conv_is_stride1(d) && dinp) conv_flip_weights(sc.wflip, weight, d);
-    if (conv_is_stride1(d) && dinp && dweight && conv_fused_ok(d)) {
-        conv_direct_backward_fused(dinp, dweight, dout, inp, sc.wflip, d, &sc);
+    if (conv_is_stride1(d) && dinp) train_conv_flip_weights(sc.wflip, weight, d);
+    if (conv_is_stride1(d) && dinp && dweight && train_conv_fused_ok(d)) {
+        train_conv_direct_backward_fused(dinp, dweight, dout, inp, sc.wflip, d, &sc);
     } else if (conv_is_stride1(d)) {
-        if (dweight && conv_direct_ok(d))
-            conv_direct_dweight(dweight, dout, inp, d, &sc);
+        if (dweight && train_conv_direct_ok(d))
+            train_conv_direct_dweight(dweight, dout, inp, d, &sc);
         else if (dweight)
-            conv_backward_cols(NULL, dweight, dout, inp, weight, d, &sc);
-        if (dinp) conv_backward_adjoint(dinp, dout, d, &sc);
+            train_conv_backward_cols(NULL, dweight, dout, inp, weight, d, &sc);
+        if (dinp) train_conv_backward_adjoint(dinp, dout, d, &sc);
     } else {
-        int dw_direct = dweight && conv_direct_ok(d), dx_direct = dinp && conv_direct_phases_ok(d);
-        if (dw_direct) conv_direct_dweight(dweight, dout, inp, d, &sc);
-        if (dx_direct) conv_direct_dinp_phases(dinp, dout, weight, d, &sc);
+        int dw_direct = dweight && train_conv_direct_ok(d), dx_direct = dinp && train_conv_direct_phases_ok(d);
+        if (dw_direct) train_conv_direct_dweight(dweight, dout, inp, d, &sc);
+        if (dx_direct) train_conv_direct_dinp_phases(dinp, dout, weight, d, &sc);
         if ((dinp && !dx_direct) || (dweight && !dw_direct))
-            conv_backward_cols(dx_direct ? NULL : dinp, dw_direct ? NULL : dweight, dout, inp,
+            train_conv_backward_cols(dx_direct ? NULL : dinp, dw_direct ? NULL : dweight, dout, inp,
                                weight, d, &sc);
     }
 }

@@ -4,7 +4,7 @@
  * oy = Y + e from exactly the taps i with (a + pt - i·dh) divisible by sh,
  * e = (a + pt - i·dh) / sh; columns alike. So each phase (a, b) of dinp is a
  * stride-1 correlation of dout (padded by the most negative e, zeros beyond)
- * over its own subset of taps: one conv_direct_run per phase into a dense
+ * over its own subset of taps: one train_conv_direct_run per phase into a dense
  * phase plane, then added into dinp with stride (sh, sw). The phases
  * partition the taps, so the packed weights (Cin, taps of each phase) take
  * Cout·Cin·kh·kw floats, the wflip slot of the scratch. */
@@ -19,8 +19,8 @@ typedef struct {
     int chunk;   /* samples per pass */
 } conv_phase_geom;
 
-int conv_direct_phases_ok(const train_conv_dims *d) {
-    return conv_direct_cpu() && d->groups == 1 && d->cin % 4 == 0 && d->kh * d->kw > 1 &&
+int train_conv_direct_phases_ok(const train_conv_dims *d) {
+    return train_conv_direct_cpu() && d->groups == 1 && d->cin % 4 == 0 && d->kh * d->kw > 1 &&
            d->sh * d->sw <= CONV_PHASE_MAX && d->cout * d->kh * d->kw <= CONV_DIRECT_MAX_TAPS;
 }
 
@@ -53,7 +53,7 @@ static conv_phase_geom conv_phase_geometry(const train_conv_dims *d) {
 }
 
 /* Work floats after the packed weights: the chunk's dp and phase planes. */
-size_t conv_phase_floats(const train_conv_dims *d) {
+size_t train_conv_phase_floats(const train_conv_dims *d) {
     conv_phase_geom g = conv_phase_geometry(d);
     return (size_t)g.chunk * ((size_t)d->cout * g.hq * g.wq + (size_t)d->cin * g.hm * g.wm);
 }
@@ -65,7 +65,7 @@ typedef struct {
     int toff[CONV_DIRECT_MAX_TAPS], start[CONV_PHASE_MAX], ntap[CONV_PHASE_MAX];
 } conv_phase_taps;
 
-/* The phase correlations for samples [lo, hi), work conv_phase_floats. */
+/* The phase correlations for samples [lo, hi), work train_conv_phase_floats. */
 static void conv_phases_range(float *dinp, const float *dout, const float *wph,
                               const train_conv_dims *d, const conv_phase_geom *g,
                               const conv_phase_taps *pt, float *work, int lo, int hi) {
@@ -87,7 +87,7 @@ static void conv_phases_range(float *dinp, const float *dout, const float *wph,
             int ha = (d->hin - a + d->sh - 1) / d->sh, wb = (d->win - b + d->sw - 1) / d->sw;
             if (pt->ntap[ph] == 0 || ha <= 0 || wb <= 0) continue;
             conv_direct_plan pl = {d->cin, pt->ntap[ph], pt->toff + pt->start[ph], ha, wb, g->wq, dps};
-            conv_direct_run(yph, dp, wph + (size_t)d->cin * pt->start[ph], ns, &pl, 0);
+            train_conv_direct_run(yph, dp, wph + (size_t)d->cin * pt->start[ph], ns, &pl, 0);
             // yph (ns, Cin, ha, wb) -> dinp[n0 + s][c][a + sh·Y][b + sw·X]
             for (int s = 0; s < ns; s++)
                 for (int c = 0; c < d->cin; c++)
@@ -102,10 +102,10 @@ static void conv_phases_range(float *dinp, const float *dout, const float *wph,
 }
 #endif
 
-/* dinp += input gradient of a strided conv (conv_direct_phases_ok); the
+/* dinp += input gradient of a strided conv (train_conv_direct_phases_ok); the
  * packed weights go to sc->wflip (Cout·Cin·kh·kw floats), each thread's work
- * (conv_phase_floats) to its col. */
-void conv_direct_dinp_phases(float *dinp, const float *dout, const float *weight,
+ * (train_conv_phase_floats) to its col. */
+void train_conv_direct_dinp_phases(float *dinp, const float *dout, const float *weight,
                              const train_conv_dims *d, const conv_scratch *sc) {
 #if CONV_DIRECT
     const conv_phase_geom g = conv_phase_geometry(d);
@@ -152,6 +152,6 @@ void conv_direct_dinp_phases(float *dinp, const float *dout, const float *weight
     }
 #else
     (void)dinp, (void)dout, (void)weight, (void)d, (void)sc;
-    TRAIN_ASSERT(0);
+    DNAS_ASSERT(0);
 #endif
 }

@@ -2,7 +2,7 @@
  * per (sample, channel) plane, no scratch. */
 #include "conv_internal.h"
 
-void conv_dw_forward(float *out, const float *inp, const float *weight, const float *bias,
+void train_conv_dw_forward(float *out, const float *inp, const float *weight, const float *bias,
                      const train_conv_dims *d) {
     size_t pin = (size_t)d->hin * d->win, pout = (size_t)d->hout * d->wout;
     // planes (n, c) are independent
@@ -39,7 +39,7 @@ void conv_dw_forward(float *out, const float *inp, const float *weight, const fl
 
 /* Forward: y[oy,ox] = b + Σ_{ki,kj} w[ki,kj] · x[oy·sh-pt+ki·dh, ox·sw-pl+kj·dw].
  * So dx[iy,ix] += w·dy, dw[ki,kj] += x·dy, db += dy over the same index pairs. */
-void conv_dw_backward(float *dinp, float *dweight, float *dbias, const float *dout,
+void train_conv_dw_backward(float *dinp, float *dweight, float *dbias, const float *dout,
                       const float *inp, const float *weight, const train_conv_dims *d) {
     size_t pin = (size_t)d->hin * d->win, pout = (size_t)d->hout * d->wout;
     // one thread per channel, samples in order: dweight and dbias of channel c

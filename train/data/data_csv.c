@@ -43,8 +43,8 @@ static int csv_parse_row(const char *p, const char *end, double *vals, int n) {
     return -1;
 }
 
-static train_status csv_parse(train_dataset *ds, const char *buf, size_t len, const char *path,
-                              int label_col, train_error *err) {
+static dnas_status csv_parse(train_dataset *ds, const char *buf, size_t len, const char *path,
+                              int label_col, dnas_error *err) {
     const char *end = buf + len;
     int max_rows = 1;
     for (const char *q = buf; (q = memchr(q, '\n', (size_t)(end - q))) != NULL; q++) max_rows++;
@@ -52,8 +52,8 @@ static train_status csv_parse(train_dataset *ds, const char *buf, size_t len, co
     int ncols = 0, lc = -1, nfeat = 0, rows = 0, line = 0, header_line = 0;
     double *vals = NULL;
     char where[1100];
-    train_status st = TRAIN_OK;
-    for (const char *p = buf; p < end && st == TRAIN_OK;) {
+    dnas_status st = DNAS_OK;
+    for (const char *p = buf; p < end && st == DNAS_OK;) {
         const char *nl = memchr(p, '\n', (size_t)(end - p));
         const char *le = nl ? nl : end;
         const char *next = nl ? nl + 1 : end;
@@ -66,7 +66,7 @@ static train_status csv_parse(train_dataset *ds, const char *buf, size_t len, co
         int nf = csv_count_fields(p, le);
         if (ncols == 0) {
             /* First data row: fixes the column count and the label column. */
-            double *tmp = train_xmalloc((size_t)nf * sizeof *tmp);
+            double *tmp = dnas_xmalloc((size_t)nf * sizeof *tmp);
             int bad = csv_parse_row(p, le, tmp, nf);
             free(tmp);
             if (bad >= 0 && rows == 0 && header_line == 0) {
@@ -78,7 +78,7 @@ static train_status csv_parse(train_dataset *ds, const char *buf, size_t len, co
             if (label_col != TRAIN_DATA_NO_LABEL) {
                 lc = label_col < 0 ? ncols + label_col : label_col;
                 if (lc < 0 || lc >= ncols) {
-                    st = train_fail(err, TRAIN_ERR_CONFIG,
+                    st = dnas_fail(err, DNAS_ERR_CONFIG,
                                     "%s:%d: label column %d out of range for %d columns", path,
                                     line, label_col, ncols);
                     break;
@@ -86,15 +86,15 @@ static train_status csv_parse(train_dataset *ds, const char *buf, size_t len, co
             }
             nfeat = ncols - (lc >= 0);
             if (nfeat < 1) {
-                st = train_fail(err, TRAIN_ERR_FORMAT,
+                st = dnas_fail(err, DNAS_ERR_FORMAT,
                                 "%s:%d: no feature columns besides the label", path, line);
                 break;
             }
-            vals = train_xmalloc((size_t)ncols * sizeof *vals);
+            vals = dnas_xmalloc((size_t)ncols * sizeof *vals);
             train_data_alloc(ds, max_rows, 1, 1, nfeat, lc >= 0);
         }
         if (nf != ncols) {
-            st = train_fail(err, TRAIN_ERR_FORMAT, "%s:%d: expected %d columns, found %d", path,
+            st = dnas_fail(err, DNAS_ERR_FORMAT, "%s:%d: expected %d columns, found %d", path,
                             line, ncols, nf);
             break;
         }
@@ -103,7 +103,7 @@ static train_status csv_parse(train_dataset *ds, const char *buf, size_t len, co
             const char *f = p;
             for (int i = 0; i < bad; i++) f = (const char *)memchr(f, ',', (size_t)(le - f)) + 1;
             size_t fl = strcspn(f, ",\r\n");
-            st = train_fail(err, TRAIN_ERR_FORMAT, "%s:%d: column %d: '%.*s' is not a number",
+            st = dnas_fail(err, DNAS_ERR_FORMAT, "%s:%d: column %d: '%.*s' is not a number",
                             path, line, bad + 1, (int)(fl < 40 ? fl : 40), f);
             break;
         }
@@ -119,10 +119,10 @@ static train_status csv_parse(train_dataset *ds, const char *buf, size_t len, co
         p = next;
     }
     free(vals);
-    if (st == TRAIN_OK && rows == 0) {
-        st = train_fail(err, TRAIN_ERR_FORMAT, "%s: no data rows", path);
+    if (st == DNAS_OK && rows == 0) {
+        st = dnas_fail(err, DNAS_ERR_FORMAT, "%s: no data rows", path);
     }
-    if (st != TRAIN_OK) {
+    if (st != DNAS_OK) {
         train_dataset_free(ds);
         return st;
     }
@@ -130,21 +130,21 @@ static train_status csv_parse(train_dataset *ds, const char *buf, size_t len, co
     float *x = realloc(ds->x, (size_t)rows * nfeat * sizeof *x);
     if (x) ds->x = x;
     train_data_finish_labels(ds);
-    return TRAIN_OK;
+    return DNAS_OK;
 }
 
-train_status train_data_load_csv(train_dataset *ds, const char *path, int label_col,
-                                 train_error *err) {
+dnas_status train_data_load_csv(train_dataset *ds, const char *path, int label_col,
+                                 dnas_error *err) {
     memset(ds, 0, sizeof *ds);
     unsigned char *buf;
     size_t len;
-    train_status st = train_data_read_file(path, &buf, &len, err);
-    if (st != TRAIN_OK) return st;
+    dnas_status st = train_data_read_file(path, &buf, &len, err);
+    if (st != DNAS_OK) return st;
     /* NUL-terminate so strtod cannot run past the last field. */
     unsigned char *b = realloc(buf, len + 1);
     if (!b) {
         free(buf);
-        return train_fail(err, TRAIN_ERR_NOMEM, "%s: out of memory", path);
+        return dnas_fail(err, DNAS_ERR_NOMEM, "%s: out of memory", path);
     }
     b[len] = '\0';
     st = csv_parse(ds, (const char *)b, len, path, label_col, err);

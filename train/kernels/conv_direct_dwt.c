@@ -8,8 +8,8 @@
  * multiple of 8 and no lane reductions (the block is added into dW once per
  * chunk). Per lane the pixels are summed in order, so the result does not
  * depend on the blocking. Needs Cout % 16 == 0 and 16 taps or more
- * (conv_direct_dwt_ok); other shapes keep the pixel-vector kernel
- * (conv_direct_dwv, below). */
+ * (train_conv_direct_dwt_ok); other shapes keep the pixel-vector kernel
+ * (train_conv_direct_dwv, below). */
 #include "conv_internal.h"
 
 #if CONV_DIRECT
@@ -18,12 +18,12 @@
 
 /* Under 16 taps (the Cin = 1 stem: 9) the tap blocks run part empty and the
  * transpose outweighs the work: the pixel-vector kernel measured faster. */
-int conv_direct_dwt_ok(const train_conv_dims *d) {
+int train_conv_direct_dwt_ok(const train_conv_dims *d) {
     return d->cout % 16 == 0 && d->cin * d->kh * d->kw >= CONV_DIRECT_MIN_TAPS;
 }
 
 /* dyt (ns, Hout·Wout, Cout) <- dy (ns, Cout, Hout·Wout) */
-void conv_direct_dwt_transpose(float *dyt, const float *dy, int ns, const train_conv_dims *d) {
+void train_conv_direct_dwt_transpose(float *dyt, const float *dy, int ns, const train_conv_dims *d) {
     const size_t p = (size_t)d->hout * d->wout, c = (size_t)d->cout;
     for (int s = 0; s < ns; s++) {
         const float *y = dy + s * c * p;
@@ -36,7 +36,7 @@ void conv_direct_dwt_transpose(float *dyt, const float *dy, int ns, const train_
 #if CONV_DIRECT
 /* dw (Cout, ntap) += Σ over the ns samples' pixels (oy, ox) of dyt[s][oy][ox]
  * ⊗ xp[s·xs + toff[u] + oy·xrow + ox]. */
-__attribute__((target("avx2,fma"))) void conv_direct_dwt(float *dw, const float *xp,
+__attribute__((target("avx2,fma"))) void train_conv_direct_dwt(float *dw, const float *xp,
                                                          const float *dyt, int ns,
                                                          const conv_direct_plan *pl) {
     const int cout = pl->cout, ntap = pl->ntap, ho = pl->hout, wo = pl->wout;
@@ -93,12 +93,12 @@ __attribute__((target("avx2,fma"))) void conv_direct_dwt(float *dw, const float 
 }
 
 /* dw (Cout, Cin·kh·kw) += Σ_pixels dyp[co][pix] · xp[c][pix + (i, j)]: the
- * weight gradient of the plan (conv_direct_run) for ns samples stored one after
+ * weight gradient of the plan (train_conv_direct_run) for ns samples stored one after
  * the other. dyp (Cout, Hout, V·8) is dout with each row padded to whole
  * vectors by zeros, so the spare lanes add nothing. Blocks of 4 channels × 3
  * taps, 12 accumulators summed over all pixel vectors of the ns samples,
  * then reduced across lanes. */
-__attribute__((target("avx2,fma"))) void conv_direct_dwv(float *dw, const float *xp,
+__attribute__((target("avx2,fma"))) void train_conv_direct_dwv(float *dw, const float *xp,
                                                          const float *dyp, int ns,
                                                          const conv_dy_layout *gl,
                                                          const conv_direct_plan *pl) {

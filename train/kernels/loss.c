@@ -2,7 +2,7 @@
 #include <math.h>
 
 #include "ops.h"
-#include "status.h"
+#include "common.h"
 
 /* Per row: loss = log Σ_j exp(z_j - max) - (z_y - max) (shifted by the max so
  * exp never overflows). d loss / d z_j = softmax_j - [j == y], and the mean
@@ -15,7 +15,7 @@ float train_softmax_xent(float *dlogits, int *correct, const float *logits,
         // z (K) logits of row i
         const float *z = logits + (size_t)i * k;
         int y = labels[i], best = 0;
-        TRAIN_ASSERT(y >= 0 && y < k);
+        DNAS_ASSERT(y >= 0 && y < k);
         for (int j = 1; j < k; j++)
             if (z[j] > z[best]) best = j;
         float mx = z[best];

@@ -20,7 +20,7 @@ train_run_opts train_run_default_opts(void) {
     return o;
 }
 
-static train_status load_split(const train_data_config *d, int test, train_dataset *ds, train_error *err) {
+static dnas_status load_split(const train_data_config *d, int test, train_dataset *ds, dnas_error *err) {
     const char *x = test ? d->test_x : d->train_x;
     const char *y = test ? d->test_y : d->train_y;
     int nfiles = test ? d->ntest_files : d->ntrain_files;
@@ -40,7 +40,7 @@ static train_status load_split(const train_data_config *d, int test, train_datas
         return train_data_load_cifar10(ds, paths, nfiles, err);
     }
     }
-    return train_fail(err, TRAIN_ERR_CONFIG, "unknown data format");
+    return dnas_fail(err, DNAS_ERR_CONFIG, "unknown data format");
 }
 
 static int has_test(const train_data_config *d) {
@@ -53,13 +53,13 @@ static void truncate_ds(train_dataset *ds, int limit) {
     if (limit > 0 && limit < ds->count) ds->count = limit;
 }
 
-train_status train_data_prepare(const train_config *cfg, train_dataset *train, train_dataset *val,
-                                train_dataset *test, train_error *err) {
+dnas_status train_data_prepare(const train_config *cfg, train_dataset *train, train_dataset *val,
+                                train_dataset *test, dnas_error *err) {
     const train_data_config *d = &cfg->data;
     memset(train, 0, sizeof *train);
     memset(val, 0, sizeof *val);
     memset(test, 0, sizeof *test);
-    train_status st = load_split(d, 0, train, err);
+    dnas_status st = load_split(d, 0, train, err);
     if (st) return st;
     if (has_test(d) && (st = load_split(d, 1, test, err))) goto fail;
     if (d->rows) {
@@ -69,7 +69,7 @@ train_status train_data_prepare(const train_config *cfg, train_dataset *train, t
     truncate_ds(test, d->limit_test);
     if (d->val_split > 0) {
         if (d->val_split >= train->count) {
-            st = train_fail(err, TRAIN_ERR_CONFIG, "%s: val_split %d leaves no training data (%d samples)",
+            st = dnas_fail(err, DNAS_ERR_CONFIG, "%s: val_split %d leaves no training data (%d samples)",
                             cfg->path, d->val_split, train->count);
             goto fail;
         }
@@ -77,8 +77,8 @@ train_status train_data_prepare(const train_config *cfg, train_dataset *train, t
     }
     truncate_ds(train, d->limit_train);
     if (d->normalize) {
-        float *mean = train_xmalloc((size_t)train->c * sizeof(float));
-        float *std = train_xmalloc((size_t)train->c * sizeof(float));
+        float *mean = dnas_xmalloc((size_t)train->c * sizeof(float));
+        float *std = dnas_xmalloc((size_t)train->c * sizeof(float));
         train_data_channel_stats(train, mean, std);
         train_data_normalize(train, mean, std);
         if (val->count) train_data_normalize(val, mean, std);
@@ -86,7 +86,7 @@ train_status train_data_prepare(const train_config *cfg, train_dataset *train, t
         free(mean);
         free(std);
     }
-    return TRAIN_OK;
+    return DNAS_OK;
 fail:
     train_dataset_free(train);
     train_dataset_free(val);
@@ -137,30 +137,30 @@ static void fmt_duration(char *buf, size_t len, double s) {
         snprintf(buf, len, "%ldm%02lds", t / 60, t % 60);
 }
 
-static train_status check_shapes(const train_net *net, const train_dataset *ds, const train_config *cfg,
-                                 train_error *err) {
+static dnas_status check_shapes(const train_net *net, const train_dataset *ds, const train_config *cfg,
+                                 dnas_error *err) {
     const train_layer *in = &net->layers[0];
     if (ds->c != in->c || ds->h != in->h || ds->w != in->w)
-        return train_fail(err, TRAIN_ERR_SHAPE,
+        return dnas_fail(err, DNAS_ERR_SHAPE,
                           "%s: data samples are (%d, %d, %d) but model %s expects input [%d, %d, %d]%s",
                           cfg->path, ds->c, ds->h, ds->w, net->path, in->c, in->h, in->w,
                           ds->h > 1 && in->h == 1 ? " (layout: rows gives image rows as a sequence)" : "");
     int k = train_net_output_size(net);
     if (cfg->loss == TRAIN_LOSS_XENT) {
         if (!ds->y)
-            return train_fail(err, TRAIN_ERR_CONFIG, "%s: loss cross_entropy needs labels, the data has none", cfg->path);
+            return dnas_fail(err, DNAS_ERR_CONFIG, "%s: loss cross_entropy needs labels, the data has none", cfg->path);
         if (ds->num_classes > k)
-            return train_fail(err, TRAIN_ERR_SHAPE, "%s: the data has %d classes but model %s outputs %d values",
+            return dnas_fail(err, DNAS_ERR_SHAPE, "%s: the data has %d classes but model %s outputs %d values",
                               cfg->path, ds->num_classes, net->path, k);
     } else if ((size_t)k != (size_t)ds->c * ds->h * ds->w) {
-        return train_fail(err, TRAIN_ERR_SHAPE, "%s: loss mse reconstructs the input (%d values) but model %s outputs %d",
+        return dnas_fail(err, DNAS_ERR_SHAPE, "%s: loss mse reconstructs the input (%d values) but model %s outputs %d",
                           cfg->path, ds->c * ds->h * ds->w, net->path, k);
     }
-    return TRAIN_OK;
+    return DNAS_OK;
 }
 
-train_status train_run(const train_config *cfg, const train_run_opts *opts_in, train_result *res,
-                       train_error *err) {
+dnas_status train_run(const train_config *cfg, const train_run_opts *opts_in, train_result *res,
+                       dnas_error *err) {
     train_run_opts opts = opts_in ? *opts_in : train_run_default_opts();
     FILE *log = opts.log ? opts.log : stderr;
     memset(res, 0, sizeof *res);
@@ -172,7 +172,7 @@ train_status train_run(const train_config *cfg, const train_run_opts *opts_in, t
 
     train_net *net = NULL;
     train_dataset train, val, test;
-    train_status st = train_net_load(&net, cfg->model, err);
+    dnas_status st = train_net_load(&net, cfg->model, err);
     if (st) return st;
     if ((st = train_data_prepare(cfg, &train, &val, &test, err))) {
         train_net_free(net);
@@ -203,10 +203,10 @@ train_status train_run(const train_config *cfg, const train_run_opts *opts_in, t
 
     int k = train_net_output_size(net);
     size_t sample = (size_t)train.c * train.h * train.w;
-    float *xb = train_xmalloc((size_t)cfg->batch * sample * sizeof(float));
-    int32_t *yb = train_xmalloc((size_t)cfg->batch * sizeof(int32_t));
-    int32_t *perm = train_xmalloc((size_t)train.count * sizeof(int32_t));
-    float *dout = train_xmalloc((size_t)cfg->batch * k * sizeof(float));
+    float *xb = dnas_xmalloc((size_t)cfg->batch * sample * sizeof(float));
+    int32_t *yb = dnas_xmalloc((size_t)cfg->batch * sizeof(int32_t));
+    int32_t *perm = dnas_xmalloc((size_t)train.count * sizeof(int32_t));
+    float *dout = dnas_xmalloc((size_t)cfg->batch * k * sizeof(float));
     long step = meta.step;
     double t_train = 0;
     long samples_done = 0;
@@ -230,7 +230,7 @@ train_status train_run(const train_config *cfg, const train_run_opts *opts_in, t
                 char kept[TRAIN_PATH_LEN + 64] = "";
                 if (cfg->checkpoint[0] && epoch > 0)
                     snprintf(kept, sizeof kept, "; the last good checkpoint is %s (epoch %d)", cfg->checkpoint, epoch);
-                st = train_fail(err, TRAIN_ERR_NAN,
+                st = dnas_fail(err, DNAS_ERR_NAN,
                                 "epoch %d, batch %ld: the loss is %s (learning rate %g too high, or bad data?); stopped%s",
                                 epoch + 1, b + 1, isnan(loss) ? "NaN" : "infinite",
                                 (double)train_sched_lr(&sched, step), kept);

@@ -7,19 +7,19 @@
 
 enum { CIFAR_PIXELS = 3 * 32 * 32, CIFAR_RECORD = 1 + CIFAR_PIXELS, CIFAR_CLASSES = 10 };
 
-train_status train_data_load_cifar10(train_dataset *ds, const char *const *paths, int npaths,
-                                     train_error *err) {
+dnas_status train_data_load_cifar10(train_dataset *ds, const char *const *paths, int npaths,
+                                     dnas_error *err) {
     memset(ds, 0, sizeof *ds);
-    if (npaths <= 0) return train_fail(err, TRAIN_ERR_CONFIG, "CIFAR-10: no files given");
-    unsigned char **bufs = train_xcalloc((size_t)npaths, sizeof *bufs);
-    size_t *lens = train_xcalloc((size_t)npaths, sizeof *lens);
-    train_status st = TRAIN_OK;
+    if (npaths <= 0) return dnas_fail(err, DNAS_ERR_CONFIG, "CIFAR-10: no files given");
+    unsigned char **bufs = dnas_xcalloc((size_t)npaths, sizeof *bufs);
+    size_t *lens = dnas_xcalloc((size_t)npaths, sizeof *lens);
+    dnas_status st = DNAS_OK;
     size_t total = 0;
-    for (int f = 0; f < npaths && st == TRAIN_OK; f++) {
+    for (int f = 0; f < npaths && st == DNAS_OK; f++) {
         st = train_data_read_file(paths[f], &bufs[f], &lens[f], err);
-        if (st != TRAIN_OK) break;
+        if (st != DNAS_OK) break;
         if (lens[f] == 0 || lens[f] % CIFAR_RECORD != 0) {
-            st = train_fail(err, TRAIN_ERR_FORMAT,
+            st = dnas_fail(err, DNAS_ERR_FORMAT,
                             "%s: truncated: %zu bytes is not a whole number of %d-byte records "
                             "(%zu records + %zu bytes)",
                             paths[f], lens[f], CIFAR_RECORD, lens[f] / CIFAR_RECORD,
@@ -28,18 +28,18 @@ train_status train_data_load_cifar10(train_dataset *ds, const char *const *paths
         }
         total += lens[f] / CIFAR_RECORD;
         if (total > INT32_MAX / CIFAR_PIXELS) {
-            st = train_fail(err, TRAIN_ERR_FORMAT, "%s: too many records", paths[f]);
+            st = dnas_fail(err, DNAS_ERR_FORMAT, "%s: too many records", paths[f]);
         }
     }
-    if (st == TRAIN_OK) {
+    if (st == DNAS_OK) {
         train_data_alloc(ds, (int)total, 3, 32, 32, 1);
         int i = 0;
-        for (int f = 0; f < npaths && st == TRAIN_OK; f++) {
+        for (int f = 0; f < npaths && st == DNAS_OK; f++) {
             size_t nrec = lens[f] / CIFAR_RECORD;
             for (size_t r = 0; r < nrec; r++, i++) {
                 const unsigned char *rec = bufs[f] + r * CIFAR_RECORD;
                 if (rec[0] >= CIFAR_CLASSES) {
-                    st = train_fail(err, TRAIN_ERR_FORMAT,
+                    st = dnas_fail(err, DNAS_ERR_FORMAT,
                                     "%s: record %zu has label %d, expected 0..%d", paths[f], r,
                                     rec[0], CIFAR_CLASSES - 1);
                     break;
@@ -49,7 +49,7 @@ train_status train_data_load_cifar10(train_dataset *ds, const char *const *paths
                 for (int k = 0; k < CIFAR_PIXELS; k++) x[k] = rec[1 + k] / 255.0f;
             }
         }
-        if (st == TRAIN_OK) {
+        if (st == DNAS_OK) {
             ds->num_classes = CIFAR_CLASSES;
         } else {
             train_dataset_free(ds);

@@ -29,7 +29,7 @@ static int conv_direct_hp(const train_conv_dims *d) {
     return (d->hout - 1) * d->sh + (d->kh - 1) * d->dh + 1;
 }
 
-int conv_direct_cpu(void) {
+int train_conv_direct_cpu(void) {
 #if CONV_DIRECT
     static int cpu = -1;
     if (cpu < 0) cpu = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
@@ -39,9 +39,9 @@ int conv_direct_cpu(void) {
 #endif
 }
 
-int conv_direct_ok(const train_conv_dims *d) {
+int train_conv_direct_ok(const train_conv_dims *d) {
 #if CONV_DIRECT
-    return conv_direct_cpu() && d->groups == 1 && d->cout % 4 == 0 && d->kh * d->kw > 1 &&
+    return train_conv_direct_cpu() && d->groups == 1 && d->cout % 4 == 0 && d->kh * d->kw > 1 &&
            d->cin * d->kh * d->kw <= CONV_DIRECT_MAX_TAPS;
 #else
     (void)d;
@@ -49,14 +49,14 @@ int conv_direct_ok(const train_conv_dims *d) {
 #endif
 }
 
-size_t conv_direct_floats(const train_conv_dims *d) {
+size_t train_conv_direct_floats(const train_conv_dims *d) {
     return (size_t)d->sw * d->cin * conv_direct_hp(d) * conv_direct_wp(d);
 }
 
 /* Samples per pass of the direct forward: 3 when one sample's vector count
  * is not a multiple of the block of 3 (7x7: 7 vectors), so that the blocks
  * run across samples without half-empty ones. */
-int conv_direct_chunk(const train_conv_dims *d) {
+int train_conv_direct_chunk(const train_conv_dims *d) {
     int nv = d->hout * ((d->wout + 7) / 8), s = nv % 3 ? 3 : 1;
     return s < d->n ? s : d->n;
 }
@@ -64,7 +64,7 @@ int conv_direct_chunk(const train_conv_dims *d) {
 #if CONV_DIRECT
 /* y (ns, Cout, Hout, Wout) (+)= the plan over ns samples of xp. The vectors
  * of all ns samples form one list, cut in blocks of 3. */
-__attribute__((target("avx2,fma"))) void conv_direct_run(float *y, const float *xp, const float *w,
+__attribute__((target("avx2,fma"))) void train_conv_direct_run(float *y, const float *xp, const float *w,
                                                          int ns, const conv_direct_plan *pl,
                                                          int accumulate) {
     const int vpr = (pl->wout + 7) / 8, nv1 = pl->hout * vpr, nvec = ns * nv1;
@@ -136,24 +136,24 @@ static void conv_direct_taps(int *toff, const train_conv_dims *d) {
 static conv_direct_plan conv_direct_plan_of(const train_conv_dims *d, int *toff) {
     conv_direct_taps(toff, d);
     return (conv_direct_plan){d->cout, d->cin * d->kh * d->kw, toff, d->hout, d->wout,
-                              d->sh * conv_direct_wp(d), conv_direct_floats(d)};
+                              d->sh * conv_direct_wp(d), train_conv_direct_floats(d)};
 }
 
 static void conv_direct_samples(float *y, const float *xp, const float *w, int ns,
                                 const train_conv_dims *d, int accumulate) {
     int toff[CONV_DIRECT_MAX_TAPS];
     conv_direct_plan pl = conv_direct_plan_of(d, toff);
-    conv_direct_run(y, xp, w, ns, &pl, accumulate);
+    train_conv_direct_run(y, xp, w, ns, &pl, accumulate);
 }
 
 /* dw += weight gradient over ns padded samples xp of dout dy (ns, Cout,
- * Hout, Wout) by conv_direct_dwt; dyt work (ns·Cout·Hout·Wout floats). */
+ * Hout, Wout) by train_conv_direct_dwt; dyt work (ns·Cout·Hout·Wout floats). */
 static void conv_direct_dwt_samples(float *dw, const float *xp, const float *dy, float *dyt,
                                     int ns, const train_conv_dims *d) {
     int toff[CONV_DIRECT_MAX_TAPS];
     conv_direct_plan pl = conv_direct_plan_of(d, toff);
-    conv_direct_dwt_transpose(dyt, dy, ns, d);
-    conv_direct_dwt(dw, xp, dyt, ns, &pl);
+    train_conv_direct_dwt_transpose(dyt, dy, ns, d);
+    train_conv_direct_dwt(dw, xp, dyt, ns, &pl);
 }
 #endif
 
@@ -188,32 +188,32 @@ static void conv_direct_pad(float *xp, const float *x, const train_conv_dims *d)
 }
 
 /* Floats of the lane-padded dout copy: (Cout, Hout, Wout rounded up to 8). */
-size_t conv_direct_dyp_floats(const train_conv_dims *d) {
+size_t train_conv_direct_dyp_floats(const train_conv_dims *d) {
     return (size_t)d->cout * d->hout * ((d->wout + 7) / 8 * 8);
 }
 
 
 /* Samples per pass of the direct weight gradient: enough that a block sums
  * over CONV_DIRECT_DW_VECTORS pixel vectors before its lane reduction. */
-int conv_direct_dw_chunk(const train_conv_dims *d) {
+int train_conv_direct_dw_chunk(const train_conv_dims *d) {
     int v = d->hout * ((d->wout + 7) / 8), s = (CONV_DIRECT_DW_VECTORS + v - 1) / v;
     return s < d->n ? s : d->n;
 }
 
 #if CONV_DIRECT
-/* dweight += weight gradient of a stride-1 conv (conv_direct_ok) over
+/* dweight += weight gradient of a stride-1 conv (train_conv_direct_ok) over
  * samples [lo, hi), per chunk of samples from their padded inputs and
  * lane-padded douts; work: the chunk's xp, then its dyp. */
 static void conv_direct_dweight_range(float *dweight, const float *dout, const float *inp,
                                       const train_conv_dims *d, float *work, int lo, int hi) {
     const size_t pin = (size_t)d->hin * d->win, p = (size_t)d->hout * d->wout;
-    const size_t xs = conv_direct_floats(d), ys = conv_direct_dyp_floats(d);
-    const int wv = (d->wout + 7) / 8 * 8, chunk = conv_direct_dw_chunk(d);
+    const size_t xs = train_conv_direct_floats(d), ys = train_conv_direct_dyp_floats(d);
+    const int wv = (d->wout + 7) / 8 * 8, chunk = train_conv_direct_dw_chunk(d);
     float *xp = work, *dyp = work + chunk * xs;
     const conv_dy_layout gl = {ys, (size_t)d->hout * wv, wv};
     int toff[CONV_DIRECT_MAX_TAPS];
     const conv_direct_plan pl = conv_direct_plan_of(d, toff);
-    if (conv_direct_dwt_ok(d)) {
+    if (train_conv_direct_dwt_ok(d)) {
         for (int n0 = lo; n0 < hi; n0 += chunk) {
             int ns = hi - n0 < chunk ? hi - n0 : chunk;
             for (int s = 0; s < ns; s++)
@@ -233,7 +233,7 @@ static void conv_direct_dweight_range(float *dweight, const float *dout, const f
                 memcpy(dyp + s * ys + (size_t)r * wv, dy + (size_t)r * d->wout,
                        sizeof(float) * d->wout);
         }
-        conv_direct_dwv(dweight, xp, dyp, ns, &gl, &pl);
+        train_conv_direct_dwv(dweight, xp, dyp, ns, &gl, &pl);
     }
 }
 
@@ -242,8 +242,8 @@ static void conv_direct_range(float *out, const float *inp, const float *weight,
                               const train_conv_dims *d, float *xp, int accumulate, int lo,
                               int hi) {
     const size_t pin = (size_t)d->hin * d->win, p = (size_t)d->hout * d->wout;
-    const size_t xs = conv_direct_floats(d);
-    const int chunk = conv_direct_chunk(d);
+    const size_t xs = train_conv_direct_floats(d);
+    const int chunk = train_conv_direct_chunk(d);
     for (int n0 = lo; n0 < hi; n0 += chunk) {
         int ns = hi - n0 < chunk ? hi - n0 : chunk;
         for (int s = 0; s < ns; s++)
@@ -252,15 +252,15 @@ static void conv_direct_range(float *out, const float *inp, const float *weight,
     }
 }
 
-/* dweight and dinp += gradients of a stride-1 conv (conv_fused_ok) over
- * samples [lo, hi); wflip the flipped weight (see conv_backward_adjoint). */
+/* dweight and dinp += gradients of a stride-1 conv (train_conv_fused_ok) over
+ * samples [lo, hi); wflip the flipped weight (see train_conv_backward_adjoint). */
 static void conv_direct_fused_range(float *dinp, float *dweight, const float *dout,
                                     const float *inp, const float *wflip,
                                     const train_conv_dims *d, float *work, int lo, int hi) {
     const train_conv_dims t = conv_adjoint_dims(d);
     const size_t pin = (size_t)d->hin * d->win, p = (size_t)d->hout * d->wout;
-    const size_t xs = conv_direct_floats(d), ts = conv_direct_floats(&t);
-    const int chunk = conv_direct_dw_chunk(d), wq = conv_direct_wp(&t);
+    const size_t xs = train_conv_direct_floats(d), ts = train_conv_direct_floats(&t);
+    const int chunk = train_conv_direct_dw_chunk(d), wq = conv_direct_wp(&t);
     float *xp = work, *dp = work + chunk * xs;
     // dout (oy, ox) of channel co is dp[co][oy + t.pt][ox + t.pl]
     const conv_dy_layout gl = {ts, (size_t)conv_direct_hp(&t) * wq, wq};
@@ -272,7 +272,7 @@ static void conv_direct_fused_range(float *dinp, float *dweight, const float *do
             conv_direct_pad(xp + s * xs, inp + (n0 + s) * d->cin * pin, d);
             conv_direct_pad(dp + s * ts, dout + (n0 + s) * d->cout * p, &t);
         }
-        conv_direct_dwv(dweight, xp, dp + (size_t)t.pt * wq + t.pl, ns, &gl, &pl);
+        train_conv_direct_dwv(dweight, xp, dp + (size_t)t.pt * wq + t.pl, ns, &gl, &pl);
         conv_direct_samples(dinp + n0 * d->cin * pin, dp, wflip, ns, &t, 1);
     }
 }
@@ -281,26 +281,26 @@ static void conv_direct_fused_range(float *dinp, float *dweight, const float *do
 /* Stride 1 with both gradients direct: per chunk of samples, one padded copy
  * of dout (the adjoint's input) serves the weight gradient too, and x and
  * dout are read once. Needs dout to sit inside that copy with zero lanes
- * to its right (conv_fused_ok). Only for the pixel-vector weight gradient:
- * with Cout % 16 the channels-in-lanes one (conv_direct_dwt.c) plus the
+ * to its right (train_conv_fused_ok). Only for the pixel-vector weight gradient:
+ * with Cout % 16 the channels-in-lanes one (train_conv_direct_dwt.c) plus the
  * separate adjoint pass measured 10-20 % faster than this. */
-int conv_fused_ok(const train_conv_dims *d) {
-    if (!conv_is_stride1(d) || !conv_direct_ok(d) || conv_direct_dwt_ok(d)) return 0;
+int train_conv_fused_ok(const train_conv_dims *d) {
+    if (!conv_is_stride1(d) || !train_conv_direct_ok(d) || train_conv_direct_dwt_ok(d)) return 0;
     train_conv_dims t = conv_adjoint_dims(d);
-    return conv_direct_ok(&t) && t.pt >= 0 && t.pl >= 0 &&
+    return train_conv_direct_ok(&t) && t.pt >= 0 && t.pl >= 0 &&
            d->hout + t.pt <= conv_direct_hp(&t) &&
            (d->wout + 7) / 8 * 8 + t.pl <= conv_direct_wp(&t);
 }
 
-/* Work floats of conv_direct_backward_fused: the chunk's xp and padded dout. */
-size_t conv_fused_floats(const train_conv_dims *d) {
+/* Work floats of train_conv_direct_backward_fused: the chunk's xp and padded dout. */
+size_t train_conv_fused_floats(const train_conv_dims *d) {
     train_conv_dims t = conv_adjoint_dims(d);
-    return conv_direct_dw_chunk(d) * (conv_direct_floats(d) + conv_direct_floats(&t));
+    return train_conv_direct_dw_chunk(d) * (train_conv_direct_floats(d) + train_conv_direct_floats(&t));
 }
 
 /* ---- the team: each thread a contiguous range of samples (conv_internal.h) */
 
-void conv_direct_dweight(float *dweight, const float *dout, const float *inp,
+void train_conv_direct_dweight(float *dweight, const float *dout, const float *inp,
                          const train_conv_dims *d, const conv_scratch *sc) {
 #if CONV_DIRECT
     const int nt = conv_team(d->n);
@@ -309,17 +309,17 @@ void conv_direct_dweight(float *dweight, const float *dout, const float *inp,
         const int th = conv_thread_num(), nth = conv_num_threads();
         int lo, hi;
         conv_thread_range(d->n, th, nth, &lo, &hi);
-        conv_direct_dweight_range(conv_dw_target(dweight, sc, th), dout, inp, d,
+        conv_direct_dweight_range(train_conv_dw_target(dweight, sc, th), dout, inp, d,
                                   conv_col_of(sc, th), lo, hi);
-        conv_dw_reduce(dweight, sc, nth);
+        train_conv_dw_reduce(dweight, sc, nth);
     }
 #else
     (void)dweight, (void)dout, (void)inp, (void)d, (void)sc;
-    TRAIN_ASSERT(0);
+    DNAS_ASSERT(0);
 #endif
 }
 
-void conv_direct(float *out, const float *inp, const float *weight, const train_conv_dims *d,
+void train_conv_direct(float *out, const float *inp, const float *weight, const train_conv_dims *d,
                  const conv_scratch *sc, int accumulate) {
 #if CONV_DIRECT
     const int nt = conv_team(d->n);
@@ -332,11 +332,11 @@ void conv_direct(float *out, const float *inp, const float *weight, const train_
     }
 #else
     (void)out, (void)inp, (void)weight, (void)d, (void)sc, (void)accumulate;
-    TRAIN_ASSERT(0);
+    DNAS_ASSERT(0);
 #endif
 }
 
-void conv_direct_backward_fused(float *dinp, float *dweight, const float *dout, const float *inp,
+void train_conv_direct_backward_fused(float *dinp, float *dweight, const float *dout, const float *inp,
                                 const float *wflip, const train_conv_dims *d,
                                 const conv_scratch *sc) {
 #if CONV_DIRECT
@@ -346,12 +346,12 @@ void conv_direct_backward_fused(float *dinp, float *dweight, const float *dout, 
         const int th = conv_thread_num(), nth = conv_num_threads();
         int lo, hi;
         conv_thread_range(d->n, th, nth, &lo, &hi);
-        conv_direct_fused_range(dinp, conv_dw_target(dweight, sc, th), dout, inp, wflip, d,
+        conv_direct_fused_range(dinp, train_conv_dw_target(dweight, sc, th), dout, inp, wflip, d,
                                 conv_col_of(sc, th), lo, hi);
-        conv_dw_reduce(dweight, sc, nth);
+        train_conv_dw_reduce(dweight, sc, nth);
     }
 #else
     (void)dinp, (void)dweight, (void)dout, (void)inp, (void)wflip, (void)d, (void)sc;
-    TRAIN_ASSERT(0);
+    DNAS_ASSERT(0);
 #endif
 }

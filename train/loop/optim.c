@@ -3,7 +3,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "status.h"
+#include "common.h"
 
 train_optim_params train_optim_default_params(void) {
     train_optim_params p = {
@@ -16,8 +16,8 @@ train_optim_params train_optim_default_params(void) {
 void train_optim_init(train_optim *o, const train_optim_params *p, size_t nparams) {
     o->p = *p;
     o->n = nparams;
-    o->m = train_xcalloc(nparams, sizeof(float));
-    o->v = p->kind == TRAIN_OPTIM_SGD ? NULL : train_xcalloc(nparams, sizeof(float));
+    o->m = dnas_xcalloc(nparams, sizeof(float));
+    o->v = p->kind == TRAIN_OPTIM_SGD ? NULL : dnas_xcalloc(nparams, sizeof(float));
     o->t = 0;
 }
 

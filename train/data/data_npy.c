@@ -44,10 +44,10 @@ static const char *npy_find(const char *hdr, const char *key) {
     return NULL;
 }
 
-static train_status npy_parse(npy_array *a, const unsigned char *buf, size_t len,
-                              const char *path, train_error *err) {
+static dnas_status npy_parse(npy_array *a, const unsigned char *buf, size_t len,
+                              const char *path, dnas_error *err) {
     if (len < 10 || memcmp(buf, "\x93NUMPY", 6) != 0) {
-        return train_fail(err, TRAIN_ERR_FORMAT, "%s: not an NPY file (expected magic \\x93NUMPY)",
+        return dnas_fail(err, DNAS_ERR_FORMAT, "%s: not an NPY file (expected magic \\x93NUMPY)",
                           path);
     }
     int major = buf[6];
@@ -57,29 +57,29 @@ static train_status npy_parse(npy_array *a, const unsigned char *buf, size_t len
         start = 10;
     } else if (major == 2 || major == 3) {
         if (len < 12) {
-            return train_fail(err, TRAIN_ERR_FORMAT, "%s: truncated NPY header", path);
+            return dnas_fail(err, DNAS_ERR_FORMAT, "%s: truncated NPY header", path);
         }
         hlen = buf[8] | (size_t)buf[9] << 8 | (size_t)buf[10] << 16 | (size_t)buf[11] << 24;
         start = 12;
     } else {
-        return train_fail(err, TRAIN_ERR_FORMAT, "%s: NPY version %d unsupported (1, 2 or 3)",
+        return dnas_fail(err, DNAS_ERR_FORMAT, "%s: NPY version %d unsupported (1, 2 or 3)",
                           path, major);
     }
     if (len - start < hlen) {
-        return train_fail(err, TRAIN_ERR_FORMAT,
+        return dnas_fail(err, DNAS_ERR_FORMAT,
                           "%s: truncated: NPY header of %zu bytes, file has %zu after the magic",
                           path, hlen, len - start);
     }
-    char *hdr = train_xmalloc(hlen + 1);
+    char *hdr = dnas_xmalloc(hlen + 1);
     memcpy(hdr, buf + start, hlen);
     hdr[hlen] = '\0';
-    train_status st = TRAIN_OK;
+    dnas_status st = DNAS_OK;
 
     const char *d = npy_find(hdr, "descr");
     const char *f = npy_find(hdr, "fortran_order");
     const char *s = npy_find(hdr, "shape");
     if (!d || !f || !s || (*d != '\'' && *d != '"') || *s != '(') {
-        st = train_fail(err, TRAIN_ERR_FORMAT,
+        st = dnas_fail(err, DNAS_ERR_FORMAT,
                         "%s: NPY header lacks descr, fortran_order or shape: %.200s", path, hdr);
         goto done;
     }
@@ -93,7 +93,7 @@ static train_status npy_parse(npy_array *a, const unsigned char *buf, size_t len
         }
     }
     if (!found) {
-        st = train_fail(err, TRAIN_ERR_FORMAT,
+        st = dnas_fail(err, DNAS_ERR_FORMAT,
                         "%s: NPY dtype '%.*s' unsupported (expected <f4, <f8, |u1, |i1, <i4 "
                         "or <i8)",
                         path, (int)(dl < 32 ? dl : 32), d + 1);
@@ -106,7 +106,7 @@ static train_status npy_parse(npy_array *a, const unsigned char *buf, size_t len
         while (*p == ' ' || *p == ',') p++;
         if (*p == ')') break;
         if (!isdigit((unsigned char)*p) || a->ndim == 4) {
-            st = train_fail(err, TRAIN_ERR_FORMAT,
+            st = dnas_fail(err, DNAS_ERR_FORMAT,
                             "%s: NPY shape must have 1 to 4 integer dims: %.100s", path, s);
             goto done;
         }
@@ -116,24 +116,24 @@ static train_status npy_parse(npy_array *a, const unsigned char *buf, size_t len
         p = end;
     }
     if (a->ndim == 0) {
-        st = train_fail(err, TRAIN_ERR_FORMAT, "%s: NPY array is a scalar, expected 1 to 4 dims",
+        st = dnas_fail(err, DNAS_ERR_FORMAT, "%s: NPY array is a scalar, expected 1 to 4 dims",
                         path);
         goto done;
     }
     if (strncmp(f, "True", 4) == 0 && a->ndim > 1) {
-        st = train_fail(err, TRAIN_ERR_FORMAT,
+        st = dnas_fail(err, DNAS_ERR_FORMAT,
                         "%s: NPY array is in Fortran order; save it C-contiguous", path);
         goto done;
     }
     if (!train_data_dims_ok(a->dims, a->ndim, &a->per)) {
-        st = train_fail(err, TRAIN_ERR_FORMAT, "%s: NPY shape has a zero or too large dim",
+        st = dnas_fail(err, DNAS_ERR_FORMAT, "%s: NPY shape has a zero or too large dim",
                         path);
         goto done;
     }
     uint64_t expect = a->dims[0] * a->per * a->itemsize;
     size_t have = len - start - hlen;
     if (have != expect) {
-        st = train_fail(err, TRAIN_ERR_FORMAT,
+        st = dnas_fail(err, DNAS_ERR_FORMAT,
                         "%s: %s: expected %llu bytes of array data from the shape, got %zu", path,
                         have < expect ? "truncated" : "size mismatch",
                         (unsigned long long)expect, have);
@@ -159,18 +159,18 @@ static double npy_get(const npy_array *a, size_t i) {
     return 0.0;
 }
 
-static train_status npy_labels(train_dataset *ds, const npy_array *a, const char *path,
-                               train_error *err) {
+static dnas_status npy_labels(train_dataset *ds, const npy_array *a, const char *path,
+                               dnas_error *err) {
     if (a->ndim != 1 && !(a->ndim == 2 && a->dims[1] == 1)) {
-        return train_fail(err, TRAIN_ERR_SHAPE, "%s: labels must be a 1-D array, got %d dims",
+        return dnas_fail(err, DNAS_ERR_SHAPE, "%s: labels must be a 1-D array, got %d dims",
                           path, a->ndim);
     }
     if (a->dims[0] != (uint64_t)ds->count) {
-        return train_fail(err, TRAIN_ERR_SHAPE, "%s: %llu labels for %d samples", path,
+        return dnas_fail(err, DNAS_ERR_SHAPE, "%s: %llu labels for %d samples", path,
                           (unsigned long long)a->dims[0], ds->count);
     }
     for (int i = 0; i < ds->count; i++) {
-        train_status st;
+        dnas_status st;
         if (a->dtype == NPY_I8) {
             int64_t v;
             memcpy(&v, a->data + (size_t)i * 8, 8);
@@ -178,25 +178,25 @@ static train_status npy_labels(train_dataset *ds, const npy_array *a, const char
         } else {
             st = train_data_label_f64(ds, i, npy_get(a, (size_t)i), path, err);
         }
-        if (st != TRAIN_OK) return st;
+        if (st != DNAS_OK) return st;
     }
     train_data_finish_labels(ds);
-    return TRAIN_OK;
+    return DNAS_OK;
 }
 
-train_status train_data_load_npy(train_dataset *ds, const char *x_path, const char *y_path,
-                                 train_error *err) {
+dnas_status train_data_load_npy(train_dataset *ds, const char *x_path, const char *y_path,
+                                 dnas_error *err) {
     memset(ds, 0, sizeof *ds);
     unsigned char *xb = NULL, *yb = NULL;
     size_t xl = 0, yl = 0;
     npy_array xa, ya;
-    train_status st = train_data_read_file(x_path, &xb, &xl, err);
-    if (st == TRAIN_OK) st = npy_parse(&xa, xb, xl, x_path, err);
-    if (st == TRAIN_OK && y_path) {
+    dnas_status st = train_data_read_file(x_path, &xb, &xl, err);
+    if (st == DNAS_OK) st = npy_parse(&xa, xb, xl, x_path, err);
+    if (st == DNAS_OK && y_path) {
         st = train_data_read_file(y_path, &yb, &yl, err);
-        if (st == TRAIN_OK) st = npy_parse(&ya, yb, yl, y_path, err);
+        if (st == DNAS_OK) st = npy_parse(&ya, yb, yl, y_path, err);
     }
-    if (st == TRAIN_OK) {
+    if (st == DNAS_OK) {
         /* (N) -> (N,1,1,1), (N,F) -> (N,1,1,F), (N,H,W) -> (N,1,H,W). */
         int shape[3] = {1, 1, 1};
         for (int i = 1; i < xa.ndim; i++) shape[3 - xa.ndim + i] = (int)xa.dims[i];
@@ -204,7 +204,7 @@ train_status train_data_load_npy(train_dataset *ds, const char *x_path, const ch
         size_t n = (size_t)xa.dims[0] * xa.per;
         for (size_t i = 0; i < n; i++) ds->x[i] = (float)npy_get(&xa, i);
         if (y_path) st = npy_labels(ds, &ya, y_path, err);
-        if (st != TRAIN_OK) train_dataset_free(ds);
+        if (st != DNAS_OK) train_dataset_free(ds);
     }
     free(xb);
     free(yb);

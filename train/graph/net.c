@@ -96,28 +96,28 @@ void train_net_reserve(train_net *net, int max_batch) {
     if (net->act && max_batch <= net->max_batch) return;
     free_buffers(net);
     net->max_batch = max_batch;
-    net->act = train_xcalloc((size_t)net->nlayers, sizeof(float *));
-    net->dact = train_xcalloc((size_t)net->nlayers, sizeof(float *));
-    net->aux = train_xcalloc((size_t)net->nlayers, sizeof(float *));
-    net->dact_ready = train_xcalloc((size_t)net->nlayers, 1);
+    net->act = dnas_xcalloc((size_t)net->nlayers, sizeof(float *));
+    net->dact = dnas_xcalloc((size_t)net->nlayers, sizeof(float *));
+    net->aux = dnas_xcalloc((size_t)net->nlayers, sizeof(float *));
+    net->dact_ready = dnas_xcalloc((size_t)net->nlayers, 1);
     net->scratch_floats = 0;
     for (int i = 0; i < net->nlayers; i++) {
         train_layer *L = &net->layers[i];
         size_t sz = (size_t)max_batch * sample_size(L);
-        net->act[i] = train_xcalloc(sz, sizeof(float));
-        net->dact[i] = train_xcalloc(sz, sizeof(float));
+        net->act[i] = dnas_xcalloc(sz, sizeof(float));
+        net->dact[i] = dnas_xcalloc(sz, sizeof(float));
         size_t aux = 0;
         if (L->op == TRAIN_OP_BN) aux = 2 * (size_t)L->c;            /* mean, invstd */
         if (L->op == TRAIN_OP_DROPOUT) aux = sz;                      /* mask */
         if (L->op == TRAIN_OP_MAXPOOL) aux = sz;                      /* int32 argmax */
-        if (aux) net->aux[i] = train_xcalloc(aux, sizeof(float));
+        if (aux) net->aux[i] = dnas_xcalloc(aux, sizeof(float));
         if (L->op == TRAIN_OP_CONV) {
             train_conv_dims d = conv_dims(net, L, max_batch);
             size_t s = train_conv2d_scratch_floats(&d);
             if (s > net->scratch_floats) net->scratch_floats = s;
         }
     }
-    net->scratch = train_xcalloc(net->scratch_floats, sizeof(float));
+    net->scratch = dnas_xcalloc(net->scratch_floats, sizeof(float));
 }
 
 /* BN layer i runs fused with its ReLU (neither carries a mask now). */
@@ -145,8 +145,8 @@ static double now_s(void) {
 void train_net_profile(train_net *net) {
     free(net->prof_fwd);
     free(net->prof_bwd);
-    net->prof_fwd = train_xcalloc((size_t)net->nlayers, sizeof(double));
-    net->prof_bwd = train_xcalloc((size_t)net->nlayers, sizeof(double));
+    net->prof_fwd = dnas_xcalloc((size_t)net->nlayers, sizeof(double));
+    net->prof_bwd = dnas_xcalloc((size_t)net->nlayers, sizeof(double));
 }
 
 void train_net_profile_print(const train_net *net, FILE *f) {
@@ -164,7 +164,7 @@ void train_net_profile_print(const train_net *net, FILE *f) {
 }
 
 const float *train_net_forward(train_net *net, const float *x, int n, int training) {
-    TRAIN_ASSERT(net->act && n <= net->max_batch);
+    DNAS_ASSERT(net->act && n <= net->max_batch);
     memcpy(net->act[0], x, (size_t)n * sample_size(&net->layers[0]) * sizeof(float));
     for (int i = 1; i < net->nlayers; i++) {
         double t0 = net->prof_fwd ? now_s() : 0;
@@ -245,7 +245,7 @@ const float *train_net_forward(train_net *net, const float *x, int n, int traini
             break;
         case TRAIN_OP_INPUT:
         case TRAIN_OP_COUNT_:
-            TRAIN_ASSERT(0);
+            DNAS_ASSERT(0);
         }
         if (L->out_mask) scale_channels(out, L->out_mask, n, L->c, L->h * L->w);
         if (net->prof_fwd) net->prof_fwd[i] += now_s() - t0;
@@ -352,7 +352,7 @@ void train_net_backward(train_net *net, const float *dout, int n) {
             break;
         case TRAIN_OP_INPUT:
         case TRAIN_OP_COUNT_:
-            TRAIN_ASSERT(0);
+            DNAS_ASSERT(0);
         }
         if (net->prof_bwd) net->prof_bwd[i] += now_s() - t0;
     }

@@ -19,18 +19,18 @@ void train_dataset_free(train_dataset *ds) {
 
 /* ---- helpers for the readers ---------------------------------------- */
 
-train_status train_data_read_file(const char *path, unsigned char **buf, size_t *len,
-                                  train_error *err) {
+dnas_status train_data_read_file(const char *path, unsigned char **buf, size_t *len,
+                                  dnas_error *err) {
     *buf = NULL;
     *len = 0;
     errno = 0;
     gzFile f = gzopen(path, "rb");
     if (!f) {
-        return train_fail(err, TRAIN_ERR_IO, "%s: cannot open: %s", path,
+        return dnas_fail(err, DNAS_ERR_IO, "%s: cannot open: %s", path,
                           errno ? strerror(errno) : "out of memory");
     }
     size_t cap = 1 << 16, n = 0;
-    unsigned char *p = train_xmalloc(cap);
+    unsigned char *p = dnas_xmalloc(cap);
     for (;;) {
         if (n == cap) {
             cap *= 2;
@@ -38,7 +38,7 @@ train_status train_data_read_file(const char *path, unsigned char **buf, size_t 
             if (!q) {
                 free(p);
                 gzclose(f);
-                return train_fail(err, TRAIN_ERR_NOMEM, "%s: out of memory reading the file",
+                return dnas_fail(err, DNAS_ERR_NOMEM, "%s: out of memory reading the file",
                                   path);
             }
             p = q;
@@ -49,10 +49,10 @@ train_status train_data_read_file(const char *path, unsigned char **buf, size_t 
         if (got < 0) {
             int errnum = 0;
             const char *msg = gzerror(f, &errnum);
-            train_status st = errnum == Z_ERRNO
-                                  ? train_fail(err, TRAIN_ERR_IO, "%s: read error: %s", path,
+            dnas_status st = errnum == Z_ERRNO
+                                  ? dnas_fail(err, DNAS_ERR_IO, "%s: read error: %s", path,
                                                strerror(errno))
-                                  : train_fail(err, TRAIN_ERR_FORMAT,
+                                  : dnas_fail(err, DNAS_ERR_FORMAT,
                                                "%s: corrupt gzip data: %s", path, msg);
             free(p);
             gzclose(f);
@@ -66,16 +66,16 @@ train_status train_data_read_file(const char *path, unsigned char **buf, size_t 
     if (rc != Z_OK) {
         free(p);
         if (rc == Z_BUF_ERROR) {
-            return train_fail(err, TRAIN_ERR_FORMAT,
+            return dnas_fail(err, DNAS_ERR_FORMAT,
                               "%s: truncated: gzip stream ends early (after %zu bytes inflated)",
                               path, n);
         }
-        return train_fail(err, TRAIN_ERR_FORMAT, "%s: corrupt gzip data (zlib error %d)", path,
+        return dnas_fail(err, DNAS_ERR_FORMAT, "%s: corrupt gzip data (zlib error %d)", path,
                           rc);
     }
     *buf = p;
     *len = n;
-    return TRAIN_OK;
+    return DNAS_OK;
 }
 
 void train_data_alloc(train_dataset *ds, int count, int c, int h, int w, int labels) {
@@ -84,33 +84,33 @@ void train_data_alloc(train_dataset *ds, int count, int c, int h, int w, int lab
     ds->c = c;
     ds->h = h;
     ds->w = w;
-    ds->x = train_xcalloc((size_t)count * c * h * w, sizeof *ds->x);
-    if (labels) ds->y = train_xcalloc((size_t)count, sizeof *ds->y);
+    ds->x = dnas_xcalloc((size_t)count * c * h * w, sizeof *ds->x);
+    if (labels) ds->y = dnas_xcalloc((size_t)count, sizeof *ds->y);
 }
 
-train_status train_data_label_i64(train_dataset *ds, int i, int64_t v, const char *path,
-                                  train_error *err) {
+dnas_status train_data_label_i64(train_dataset *ds, int i, int64_t v, const char *path,
+                                  dnas_error *err) {
     if (v < 0) {
-        return train_fail(err, TRAIN_ERR_FORMAT, "%s: label %lld of sample %d is negative", path,
+        return dnas_fail(err, DNAS_ERR_FORMAT, "%s: label %lld of sample %d is negative", path,
                           (long long)v, i);
     }
     if (v >= TRAIN_DATA_MAX_CLASSES) {
-        return train_fail(err, TRAIN_ERR_FORMAT,
+        return dnas_fail(err, DNAS_ERR_FORMAT,
                           "%s: label %lld of sample %d is out of range (at most %d classes)",
                           path, (long long)v, i, TRAIN_DATA_MAX_CLASSES);
     }
     ds->y[i] = (int32_t)v;
-    return TRAIN_OK;
+    return DNAS_OK;
 }
 
-train_status train_data_label_f64(train_dataset *ds, int i, double v, const char *path,
-                                  train_error *err) {
+dnas_status train_data_label_f64(train_dataset *ds, int i, double v, const char *path,
+                                  dnas_error *err) {
     if (!isfinite(v) || v != floor(v)) {
-        return train_fail(err, TRAIN_ERR_FORMAT,
+        return dnas_fail(err, DNAS_ERR_FORMAT,
                           "%s: label %g of sample %d is not an integer class", path, v, i);
     }
     if (v < 0) {
-        return train_fail(err, TRAIN_ERR_FORMAT, "%s: label %g of sample %d is negative", path, v,
+        return dnas_fail(err, DNAS_ERR_FORMAT, "%s: label %g of sample %d is negative", path, v,
                           i);
     }
     return train_data_label_i64(ds, i, v >= 9e18 ? INT64_MAX : (int64_t)v, path, err);
@@ -173,7 +173,7 @@ void train_data_gather(float *x, int32_t *y, const train_dataset *ds, const int3
     size_t per = (size_t)ds->c * ds->h * ds->w;
     for (int i = 0; i < n; i++) {
         int s = perm ? perm[start + i] : start + i;
-        TRAIN_ASSERT(s >= 0 && s < ds->count);
+        DNAS_ASSERT(s >= 0 && s < ds->count);
         memcpy(x + (size_t)i * per, ds->x + (size_t)s * per, per * sizeof *x);
         if (y) y[i] = ds->y ? ds->y[s] : 0;
     }
@@ -181,13 +181,13 @@ void train_data_gather(float *x, int32_t *y, const train_dataset *ds, const int3
 
 /* ---- reshaping, split, normalization -------------------------------- */
 
-train_status train_data_to_rows(train_dataset *ds, train_error *err) {
+dnas_status train_data_to_rows(train_dataset *ds, dnas_error *err) {
     if (ds->c != 1) {
-        return train_fail(err, TRAIN_ERR_SHAPE,
+        return dnas_fail(err, DNAS_ERR_SHAPE,
                           "rows view needs a one-channel image dataset, got %d channels", ds->c);
     }
     int h = ds->h, w = ds->w;
-    float *tmp = train_xmalloc((size_t)h * w * sizeof *tmp);
+    float *tmp = dnas_xmalloc((size_t)h * w * sizeof *tmp);
     for (int n = 0; n < ds->count; n++) {
         // img (H, W) -> img (W, H): channel = column, time = row
         float *img = ds->x + (size_t)n * h * w;
@@ -200,14 +200,14 @@ train_status train_data_to_rows(train_dataset *ds, train_error *err) {
     ds->c = w;
     ds->h = 1;
     ds->w = h;
-    return TRAIN_OK;
+    return DNAS_OK;
 }
 
-train_status train_data_split(train_dataset *src, train_dataset *dst, int count, uint64_t seed,
-                              train_error *err) {
+dnas_status train_data_split(train_dataset *src, train_dataset *dst, int count, uint64_t seed,
+                              dnas_error *err) {
     memset(dst, 0, sizeof *dst);
     if (count <= 0 || count >= src->count) {
-        return train_fail(err, TRAIN_ERR_SHAPE,
+        return dnas_fail(err, DNAS_ERR_SHAPE,
                           "validation split of %d samples needs 0 < count < %d (dataset size)",
                           count, src->count);
     }
@@ -215,7 +215,7 @@ train_status train_data_split(train_dataset *src, train_dataset *dst, int count,
     size_t per = (size_t)src->c * src->h * src->w;
     int32_t *perm = NULL;
     if (seed != 0) {
-        perm = train_xmalloc((size_t)n * sizeof *perm);
+        perm = dnas_xmalloc((size_t)n * sizeof *perm);
         uint64_t state = seed;
         train_data_permutation(perm, n, &state);
     }
@@ -223,8 +223,8 @@ train_status train_data_split(train_dataset *src, train_dataset *dst, int count,
     train_data_gather(dst->x, dst->y, src, perm, keep, count);
     dst->num_classes = src->num_classes;
 
-    float *kx = train_xmalloc((size_t)keep * per * sizeof *kx);
-    int32_t *ky = src->y ? train_xmalloc((size_t)keep * sizeof *ky) : NULL;
+    float *kx = dnas_xmalloc((size_t)keep * per * sizeof *kx);
+    int32_t *ky = src->y ? dnas_xmalloc((size_t)keep * sizeof *ky) : NULL;
     train_data_gather(kx, ky, src, perm, 0, keep);
     free(src->x);
     free(src->y);
@@ -232,7 +232,7 @@ train_status train_data_split(train_dataset *src, train_dataset *dst, int count,
     src->x = kx;
     src->y = ky;
     src->count = keep;
-    return TRAIN_OK;
+    return DNAS_OK;
 }
 
 void train_data_channel_stats(const train_dataset *ds, float *mean, float *std) {

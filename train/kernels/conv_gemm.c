@@ -5,7 +5,7 @@
 
 #include "conv_internal.h"
 
-conv_tiling conv_tiles(int k, int wo, int ho, int n) {
+conv_tiling train_conv_tiles(int k, int wo, int ho, int n) {
     conv_tiling t = {1, ho};
     size_t per = (size_t)k * wo * ho;
     if (2 * per <= CONV_CHUNK_FLOATS) {
@@ -140,7 +140,7 @@ static void conv_gemm_forward_range(float *out, const float *inp, const float *w
     const int k = cg * d->kh * d->kw, pw = conv_is_pointwise(d);
     const int p = d->hout * d->wout;
     const size_t pin = (size_t)d->hin * d->win;
-    const conv_tiling tl = pw ? (conv_tiling){1, d->hout} : conv_tiles(k, d->wout, d->hout, d->n);
+    const conv_tiling tl = pw ? (conv_tiling){1, d->hout} : train_conv_tiles(k, d->wout, d->hout, d->n);
     for (int n0 = lo; n0 < hi; n0 += tl.s) {
         int s = hi - n0 < tl.s ? hi - n0 : tl.s;
         for (int g = 0; g < d->groups; g++) {
@@ -181,7 +181,7 @@ static void conv_backward_cols_range(float *dinp, float *dweight, const float *d
     const int cg = d->cin / d->groups, og = d->cout / d->groups;
     const int k = cg * d->kh * d->kw, p = d->hout * d->wout;
     const size_t pin = (size_t)d->hin * d->win;
-    const conv_tiling tl = conv_tiles(k, d->wout, d->hout, d->n);
+    const conv_tiling tl = train_conv_tiles(k, d->wout, d->hout, d->n);
     for (int n0 = lo; n0 < hi; n0 += tl.s) {
         int s = hi - n0 < tl.s ? hi - n0 : tl.s;
         for (int g = 0; g < d->groups; g++) {
@@ -217,7 +217,7 @@ static void conv_backward_cols_range(float *dinp, float *dweight, const float *d
 
 /* wflip (G·cg, og·kh·kw) <- Wf of the header comment: weight with Cin and
  * Cout swapped within each group, taps reversed. */
-void conv_flip_weights(float *wflip, const float *weight, const train_conv_dims *d) {
+void train_conv_flip_weights(float *wflip, const float *weight, const train_conv_dims *d) {
     const int cg = d->cin / d->groups, og = d->cout / d->groups, kk = d->kh * d->kw;
     const int kt = og * kk;
     for (int co = 0; co < d->cout; co++)
@@ -238,7 +238,7 @@ static void conv_backward_adjoint_range(float *dinp, const float *dout, const fl
     const int cg = d->cin / d->groups, og = d->cout / d->groups, kk = d->kh * d->kw;
     const int kt = og * kk, p = d->hout * d->wout, pin = d->hin * d->win;
     const train_conv_dims t = conv_adjoint_dims(d);
-    const conv_tiling tl = conv_tiles(kt, t.wout, t.hout, d->n);
+    const conv_tiling tl = train_conv_tiles(kt, t.wout, t.hout, d->n);
     for (int n0 = lo; n0 < hi; n0 += tl.s) {
         int s = hi - n0 < tl.s ? hi - n0 : tl.s;
         for (int g = 0; g < d->groups; g++) {
@@ -286,9 +286,9 @@ static void conv_backward_pointwise_range(float *dinp, float *dweight, const flo
 
 /* ---- the team: each thread a contiguous range of samples (conv_internal.h) */
 
-void conv_gemm_forward(float *out, const float *inp, const float *weight, const train_conv_dims *d,
+void train_conv_gemm_forward(float *out, const float *inp, const float *weight, const train_conv_dims *d,
                        const conv_scratch *sc) {
-    const int nt = conv_team_blas(d->n);
+    const int nt = train_conv_team_blas(d->n);
 #pragma omp parallel num_threads(nt) if (nt > 1)
     {
         const int th = conv_thread_num();
@@ -299,28 +299,28 @@ void conv_gemm_forward(float *out, const float *inp, const float *weight, const 
     }
 }
 
-void conv_backward_cols(float *dinp, float *dweight, const float *dout, const float *inp,
+void train_conv_backward_cols(float *dinp, float *dweight, const float *dout, const float *inp,
                         const float *weight, const train_conv_dims *d, const conv_scratch *sc) {
-    const int nt = conv_team_blas(d->n);
+    const int nt = train_conv_team_blas(d->n);
 #pragma omp parallel num_threads(nt) if (nt > 1)
     {
         const int th = conv_thread_num(), nth = conv_num_threads();
         int lo, hi;
         conv_thread_range(d->n, th, nth, &lo, &hi);
-        conv_backward_cols_range(dinp, conv_dw_target(dweight, sc, th), dout, inp, weight, d,
+        conv_backward_cols_range(dinp, train_conv_dw_target(dweight, sc, th), dout, inp, weight, d,
                                  conv_col_of(sc, th), conv_gat_of(sc, th), lo, hi);
-        conv_dw_reduce(dweight, sc, nth);
+        train_conv_dw_reduce(dweight, sc, nth);
     }
 }
 
-void conv_backward_adjoint(float *dinp, const float *dout, const train_conv_dims *d,
+void train_conv_backward_adjoint(float *dinp, const float *dout, const train_conv_dims *d,
                            const conv_scratch *sc) {
     const train_conv_dims t = conv_adjoint_dims(d);
-    if (conv_direct_ok(&t)) {
-        conv_direct(dinp, dout, sc->wflip, &t, sc, 1);
+    if (train_conv_direct_ok(&t)) {
+        train_conv_direct(dinp, dout, sc->wflip, &t, sc, 1);
         return;
     }
-    const int nt = conv_team_blas(d->n);
+    const int nt = train_conv_team_blas(d->n);
 #pragma omp parallel num_threads(nt) if (nt > 1)
     {
         const int th = conv_thread_num();
@@ -331,17 +331,17 @@ void conv_backward_adjoint(float *dinp, const float *dout, const train_conv_dims
     }
 }
 
-void conv_backward_pointwise(float *dinp, float *dweight, const float *dout, const float *inp,
+void train_conv_backward_pointwise(float *dinp, float *dweight, const float *dout, const float *inp,
                              const float *weight, const train_conv_dims *d,
                              const conv_scratch *sc) {
-    const int nt = conv_team_blas(d->n);
+    const int nt = train_conv_team_blas(d->n);
 #pragma omp parallel num_threads(nt) if (nt > 1)
     {
         const int th = conv_thread_num(), nth = conv_num_threads();
         int lo, hi;
         conv_thread_range(d->n, th, nth, &lo, &hi);
-        conv_backward_pointwise_range(dinp, conv_dw_target(dweight, sc, th), dout, inp, weight, d,
+        conv_backward_pointwise_range(dinp, train_conv_dw_target(dweight, sc, th), dout, inp, weight, d,
                                       lo, hi);
-        conv_dw_reduce(dweight, sc, nth);
+        train_conv_dw_reduce(dweight, sc, nth);
     }
 }

@@ -53,21 +53,21 @@ static char *read_text_file(const char *path) {
     fseek(f, 0, SEEK_END);
     long n = ftell(f);
     fseek(f, 0, SEEK_SET);
-    char *buf = train_xmalloc(n > 0 ? (size_t)n + 1 : 1);
+    char *buf = dnas_xmalloc(n > 0 ? (size_t)n + 1 : 1);
     size_t r = n > 0 ? fread(buf, 1, (size_t)n, f) : 0;
     buf[r] = 0;
     fclose(f);
     return buf;
 }
 
-train_status train_ckpt_save(const char *path, const train_net *net, const train_optim *opt,
+dnas_status train_ckpt_save(const char *path, const train_net *net, const train_optim *opt,
                              const train_ckpt_meta *meta, const char *config_text,
-                             train_error *err) {
+                             dnas_error *err) {
     quiet_hdf5();
     char tmp[1100];
     snprintf(tmp, sizeof tmp, "%s.tmp", path);
     hid_t f = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
-    if (f < 0) return train_fail(err, TRAIN_ERR_IO, "%s: cannot create checkpoint (does the directory exist and is it writable?)", tmp);
+    if (f < 0) return dnas_fail(err, DNAS_ERR_IO, "%s: cannot create checkpoint (does the directory exist and is it writable?)", tmp);
     int ok = 1;
     ok &= write_floats(f, "params", net->params, net->nparams);
     ok &= write_floats(f, "state", net->state, net->nstate);
@@ -78,7 +78,7 @@ train_status train_ckpt_save(const char *path, const train_net *net, const train
     H5Tinsert(rowt, "name", HOFFSET(param_row, name), strt);
     H5Tinsert(rowt, "offset", HOFFSET(param_row, offset), H5T_NATIVE_UINT64);
     H5Tinsert(rowt, "length", HOFFSET(param_row, length), H5T_NATIVE_UINT64);
-    param_row *rows = train_xcalloc((size_t)net->nparam_table, sizeof *rows);
+    param_row *rows = dnas_xcalloc((size_t)net->nparam_table, sizeof *rows);
     for (int i = 0; i < net->nparam_table; i++) {
         snprintf(rows[i].name, NAME_FIELD, "%s", net->param_table[i].name);
         rows[i].offset = net->param_table[i].off;
@@ -123,11 +123,11 @@ train_status train_ckpt_save(const char *path, const train_net *net, const train
     ok &= H5Fclose(f) >= 0;
     if (!ok) {
         remove(tmp);
-        return train_fail(err, TRAIN_ERR_IO, "%s: writing the checkpoint failed (disk full?)", tmp);
+        return dnas_fail(err, DNAS_ERR_IO, "%s: writing the checkpoint failed (disk full?)", tmp);
     }
     if (rename(tmp, path) != 0)
-        return train_fail(err, TRAIN_ERR_IO, "%s: cannot rename %s into place: %s", path, tmp, strerror(errno));
-    return TRAIN_OK;
+        return dnas_fail(err, DNAS_ERR_IO, "%s: cannot rename %s into place: %s", path, tmp, strerror(errno));
+    return DNAS_OK;
 }
 
 static int read_floats(hid_t loc, const char *name, float *dst, size_t n) {
@@ -150,22 +150,22 @@ static int read_attr(hid_t loc, const char *name, hid_t mem_type, void *v) {
     return ok;
 }
 
-train_status train_ckpt_load(const char *path, train_net *net, train_optim *opt,
-                             train_ckpt_meta *meta, train_error *err) {
+dnas_status train_ckpt_load(const char *path, train_net *net, train_optim *opt,
+                             train_ckpt_meta *meta, dnas_error *err) {
     quiet_hdf5();
     FILE *probe = fopen(path, "rb");
-    if (!probe) return train_fail(err, TRAIN_ERR_IO, "%s: cannot open checkpoint: %s", path, strerror(errno));
+    if (!probe) return dnas_fail(err, DNAS_ERR_IO, "%s: cannot open checkpoint: %s", path, strerror(errno));
     fclose(probe);
     hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
-    if (f < 0) return train_fail(err, TRAIN_ERR_FORMAT, "%s: not an HDF5 file (corrupt or truncated checkpoint?)", path);
-    train_status st = TRAIN_OK;
+    if (f < 0) return dnas_fail(err, DNAS_ERR_FORMAT, "%s: not an HDF5 file (corrupt or truncated checkpoint?)", path);
+    dnas_status st = DNAS_OK;
     param_row *rows = NULL;
     hid_t strt = -1, rowt = -1;
 
     if (!read_attr(f, "epoch", H5T_NATIVE_INT, &meta->epoch) ||
         !read_attr(f, "step", H5T_NATIVE_LONG, &meta->step) ||
         !read_attr(f, "rng", H5T_NATIVE_UINT64, &meta->rng)) {
-        st = train_fail(err, TRAIN_ERR_FORMAT, "%s: not a dnas checkpoint (missing epoch/step/rng attributes)", path);
+        st = dnas_fail(err, DNAS_ERR_FORMAT, "%s: not a dnas checkpoint (missing epoch/step/rng attributes)", path);
         goto done;
     }
     if (!read_attr(f, "test_acc", H5T_NATIVE_FLOAT, &meta->test_acc)) meta->test_acc = -1;
@@ -173,7 +173,7 @@ train_status train_ckpt_load(const char *path, train_net *net, train_optim *opt,
     /* the parameter table must match the network slice by slice */
     hid_t ds = H5Dopen2(f, "param_table", H5P_DEFAULT);
     if (ds < 0) {
-        st = train_fail(err, TRAIN_ERR_FORMAT, "%s: missing /param_table", path);
+        st = dnas_fail(err, DNAS_ERR_FORMAT, "%s: missing /param_table", path);
         goto done;
     }
     hid_t space = H5Dget_space(ds);
@@ -185,36 +185,36 @@ train_status train_ckpt_load(const char *path, train_net *net, train_optim *opt,
     H5Tinsert(rowt, "name", HOFFSET(param_row, name), strt);
     H5Tinsert(rowt, "offset", HOFFSET(param_row, offset), H5T_NATIVE_UINT64);
     H5Tinsert(rowt, "length", HOFFSET(param_row, length), H5T_NATIVE_UINT64);
-    rows = train_xcalloc(nrows > 0 ? (size_t)nrows : 1, sizeof *rows);
+    rows = dnas_xcalloc(nrows > 0 ? (size_t)nrows : 1, sizeof *rows);
     int rok = nrows == 0 || H5Dread(ds, rowt, H5S_ALL, H5S_ALL, H5P_DEFAULT, rows) >= 0;
     H5Dclose(ds);
     if (!rok) {
-        st = train_fail(err, TRAIN_ERR_FORMAT, "%s: cannot read /param_table", path);
+        st = dnas_fail(err, DNAS_ERR_FORMAT, "%s: cannot read /param_table", path);
         goto done;
     }
     if (nrows != net->nparam_table) {
-        st = train_fail(err, TRAIN_ERR_SHAPE, "%s: checkpoint has %lld parameter tensors, model '%s' has %d",
+        st = dnas_fail(err, DNAS_ERR_SHAPE, "%s: checkpoint has %lld parameter tensors, model '%s' has %d",
                         path, (long long)nrows, net->name, net->nparam_table);
         goto done;
     }
     for (int i = 0; i < net->nparam_table; i++) {
         const train_param *p = &net->param_table[i];
         if (strcmp(rows[i].name, p->name) || rows[i].length != p->len || rows[i].offset != p->off) {
-            st = train_fail(err, TRAIN_ERR_SHAPE, "%s: parameter %d is '%s' (%llu values) in the checkpoint but '%s' (%zu values) in model '%s'",
+            st = dnas_fail(err, DNAS_ERR_SHAPE, "%s: parameter %d is '%s' (%llu values) in the checkpoint but '%s' (%zu values) in model '%s'",
                             path, i, rows[i].name, (unsigned long long)rows[i].length, p->name, p->len, net->name);
             goto done;
         }
     }
     if (!read_floats(f, "params", net->params, net->nparams) ||
         !read_floats(f, "state", net->state, net->nstate)) {
-        st = train_fail(err, TRAIN_ERR_FORMAT, "%s: /params or /state missing or of the wrong size", path);
+        st = dnas_fail(err, DNAS_ERR_FORMAT, "%s: /params or /state missing or of the wrong size", path);
         goto done;
     }
     if (opt) {
         long t = 0;
         int kind = -1;
         if (!read_attr(f, "optim_kind", H5T_NATIVE_INT, &kind) || kind != (int)opt->p.kind) {
-            st = train_fail(err, TRAIN_ERR_CONFIG,
+            st = dnas_fail(err, DNAS_ERR_CONFIG,
                             "%s: the checkpoint holds %s optimizer state but the config asks for %s "
                             "(resume with the optimizer it was trained with)",
                             path, kind >= 0 ? train_optim_kind_name((train_optim_kind)kind) : "no",
@@ -223,7 +223,7 @@ train_status train_ckpt_load(const char *path, train_net *net, train_optim *opt,
         }
         if (!read_attr(f, "optim_t", H5T_NATIVE_LONG, &t) || !read_floats(f, "optim/m", opt->m, opt->n) ||
             (opt->v && !read_floats(f, "optim/v", opt->v, opt->n))) {
-            st = train_fail(err, TRAIN_ERR_FORMAT, "%s: optimizer state missing or of another optimizer", path);
+            st = dnas_fail(err, DNAS_ERR_FORMAT, "%s: optimizer state missing or of another optimizer", path);
             goto done;
         }
         opt->t = t;

@@ -12,10 +12,10 @@
 
 /* Reads the whole file through zlib, which inflates gzip (magic 1f 8b) and
  * passes plain files through. On success *buf (caller frees) holds *len
- * bytes; a missing file is TRAIN_ERR_IO, a corrupt or truncated gzip
- * stream TRAIN_ERR_FORMAT. *buf is NULL on failure. */
-train_status train_data_read_file(const char *path, unsigned char **buf, size_t *len,
-                                  train_error *err);
+ * bytes; a missing file is DNAS_ERR_IO, a corrupt or truncated gzip
+ * stream DNAS_ERR_FORMAT. *buf is NULL on failure. */
+dnas_status train_data_read_file(const char *path, unsigned char **buf, size_t *len,
+                                  dnas_error *err);
 
 /* Fills ds with zeroed storage for count samples of shape (c, h, w), with a
  * label array when labels != 0. Shapes must already be validated. */
@@ -23,10 +23,10 @@ void train_data_alloc(train_dataset *ds, int count, int c, int h, int w, int lab
 
 /* Store label v of sample i, rejecting negative, too large or (for the
  * double form) non-integral values with a message naming path and i. */
-train_status train_data_label_i64(train_dataset *ds, int i, int64_t v, const char *path,
-                                  train_error *err);
-train_status train_data_label_f64(train_dataset *ds, int i, double v, const char *path,
-                                  train_error *err);
+dnas_status train_data_label_i64(train_dataset *ds, int i, int64_t v, const char *path,
+                                  dnas_error *err);
+dnas_status train_data_label_f64(train_dataset *ds, int i, double v, const char *path,
+                                  dnas_error *err);
 
 /* Sets ds->num_classes = max label + 1 (0 without labels). */
 void train_data_finish_labels(train_dataset *ds);
