@@ -38,8 +38,11 @@ static dnas_status digital(const hwcost_target *t, const hwcost_engine *e, const
     return DNAS_OK;
 }
 
-/* io divides the I/O term. */
-static const hwcost_param_spec DIGITAL_PARAMS[] = {{"io_bytes_per_cycle", 0, 1e6, 1, 0}, {NULL, 0, 0, 0, 0}};
+/* io divides the I/O term: well above 0. */
+static const hwcost_param_spec DIGITAL_PARAMS[] = {
+    {"io_bytes_per_cycle", 1e-6, 1e6, 0, 0},
+    {NULL, 0, 0, 0, 0},
+};
 const hwcost_latency_model hwcost_lat_diana_digital = {"diana_digital", digital, DIGITAL_PARAMS, 0};
 
 static dnas_status analog(const hwcost_target *t, const hwcost_engine *e, const hwcost_layer *l,

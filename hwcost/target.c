@@ -152,7 +152,8 @@ static dnas_status parse_target(hwcost_tl *L, hwcost_target *t) {
     if ((v = dnas_yaml_get(L->y, root, "description")) &&
         !dnas_yaml_str(L->y, v, "target: description", L->err))
         return DNAS_ERR_CONFIG;
-    if ((st = hwcost_tl_real(L, root, "clock_hz", "target", 1, 0, HWCOST_MAX_CLOCK_HZ, 1, &t->clock_hz)) ||
+    if ((st = hwcost_tl_real(L, root, "clock_hz", "target", 1, HWCOST_MIN_CLOCK_HZ, HWCOST_MAX_CLOCK_HZ, 0,
+                              &t->clock_hz)) ||
         (st = parse_levels(L, root, t, connects, mengine)) || (st = parse_engines(L, root, t)))
         return st;
     for (int i = 0; i < t->nmem; i++) {

@@ -168,8 +168,8 @@ static dnas_status mpc_table(hwcost_tl *L, yaml_node_t *map, const char *where,
         if ((st = dnas_yaml_seq(L->y, row, rwhat, 3, 3, NULL, L->err)) ||
             (st = dnas_yaml_int(L->y, dnas_yaml_item(L->y, row, 0), awhat, 1, HWCOST_MAX_BITS, &a, L->err)) ||
             (st = dnas_yaml_int(L->y, dnas_yaml_item(L->y, row, 1), wwhat, 1, HWCOST_MAX_BITS, &w, L->err)) ||
-            (st = dnas_yaml_float(L->y, dnas_yaml_item(L->y, row, 2), mwhat, 0, HWCOST_MAX_MPC, 1, &m,
-                                  L->err)))
+            (st = dnas_yaml_float(L->y, dnas_yaml_item(L->y, row, 2), mwhat, HWCOST_MIN_MPC, HWCOST_MAX_MPC,
+                                  0, &m, L->err)))
             return st;
         for (int j = 0; j < i; j++)
             if (e->mpc[j].a_bits == (double)a && e->mpc[j].w_bits == (double)w)
@@ -222,7 +222,7 @@ dnas_status hwcost_tl_engine(hwcost_tl *L, yaml_node_t *n, hwcost_engine *e) {
         (st = bits_list(L, n, "weight_bits", where, e->wbits, &e->nwbits)) ||
         (st = bits_list(L, n, "act_bits", where, e->abits, &e->nabits)) ||
         (st = hwcost_tl_real(L, n, "power_w", where, 1, 0, HWCOST_MAX_POWER_W, 0, &e->power_w)) ||
-        (st = hwcost_tl_real(L, n, "peak_macs_per_cycle", where, 0, 0, HWCOST_MAX_MPC, 1,
+        (st = hwcost_tl_real(L, n, "peak_macs_per_cycle", where, 0, HWCOST_MIN_MPC, HWCOST_MAX_MPC, 0,
                              &e->peak_macs_per_cycle)) ||
         (st = granularity(L, n, where, e)) || (st = params(L, n, where, lm, e)))
         return st;

@@ -13,12 +13,16 @@ typedef struct {
     dnas_error *err;
 } hwcost_tl;
 
-/* Ranges of the constants every target has (docs/hwcost.md, "Ranges"). */
+/* Ranges of the constants every target has (docs/hwcost.md, "What the
+ * loader checks"). The lower bounds of what the models divide by (clock,
+ * MAC/cycle) are well above 0, so a quotient of finite costs stays finite. */
 #define HWCOST_MAX_BITS 32
 #define HWCOST_MAX_GRAN 65536L
 #define HWCOST_MAX_BYTES (1LL << 40)
+#define HWCOST_MIN_CLOCK_HZ 1.0
 #define HWCOST_MAX_CLOCK_HZ 1e12
 #define HWCOST_MAX_POWER_W 1e3
+#define HWCOST_MIN_MPC 1e-6
 #define HWCOST_MAX_MPC 1e6
 
 /* A mapping whose keys are all in `keys` (NULL-terminated) and which has a

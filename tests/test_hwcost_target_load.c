@@ -104,8 +104,10 @@ static void test_ranges(void **state) {
     (void)state;
     EDIT_FAILS("cortex_m4", "clock_hz: 80.0e6", "clock_hz: inf", 0,
                "target: clock_hz: expected a finite number, found 'inf'");
+    EDIT_FAILS("cortex_m4", "clock_hz: 80.0e6", "clock_hz: 1e-300", 0,
+               "target: clock_hz: 1e-300 is out of range: expected 1 <= x <= 1e+12");
     EDIT_FAILS("cortex_m4", "clock_hz: 80.0e6", "clock_hz: 0", 0,
-               "target: clock_hz: 0 is out of range: expected 0 < x <= 1e+12");
+               "target: clock_hz: 0 is out of range: expected 1 <= x <= 1e+12");
     EDIT_FAILS("diana", "bytes: 512000", "bytes: nan", 0,
                "memory 'L2': bytes: expected an integer in 1..1099511627776, found 'nan'");
     EDIT_FAILS("diana", "bytes: 512000", "bytes: 0", 0,
@@ -118,13 +120,14 @@ static void test_ranges(void **state) {
     EDIT_FAILS("diana", "power_w: 0.02496", "power_w: -0.02", 0,
                "engine 'digital': power_w: -0.02 is out of range: expected 0 <= x <= 1000");
     EDIT_FAILS("gap8", "peak_macs_per_cycle: 32", "peak_macs_per_cycle: -32", 0,
-               "engine 'cluster': peak_macs_per_cycle: -32 is out of range: expected 0 < x <= 1e+06");
+               "engine 'cluster': peak_macs_per_cycle: -32 is out of range: expected 1e-06 <= x <= 1e+06");
     EDIT_FAILS("cortex_m4", "weight_bits: [2, 4, 8]", "weight_bits: [2, 4, 64]", 0,
                "engine 'cpu': weight_bits: 64 is out of range: expected 1..32");
     EDIT_FAILS("cortex_m4", "act_bits: [8]", "act_bits: [.inf]", 0,
                "engine 'cpu': act_bits: expected an integer in 1..32, found '.inf'");
     EDIT_FAILS("mpic", "[8, 8, 2.1]", "[8, 8, 0]", 0,
-               "engine 'core': macs_per_cycle: MAC/cycle: 0 is out of range: expected 0 < x <= 1e+06");
+               "engine 'core': macs_per_cycle: MAC/cycle: 0 is out of range: expected 1e-06 <= x <= 1e+06");
+    EDIT_FAILS("mpic", "[8, 8, 2.1]", "[8, 8, 1e-300]", 0, "MAC/cycle: 1e-300 is out of range");
     EDIT_FAILS("mpic", "[8, 2, 2.5]", "[8, 0, 2.5]", 0,
                "engine 'core': macs_per_cycle: w_bits: 0 is out of range: expected 1..32");
     EDIT_FAILS("diana", "power_w: 0.04239", "power_w: -1", 0,
@@ -145,7 +148,7 @@ static void test_ranges(void **state) {
     EDIT_FAILS("diana", "io_bytes_per_cycle: 8}", "io_bytes_per_cycle: 0}", 0,
                "engine 'digital': params: io_bytes_per_cycle: 0 is out of range");
     EDIT_FAILS("cortex_m4", "depthwise_efficiency: 0.5}", "depthwise_efficiency: 0}", 0,
-               "engine 'cpu': params: depthwise_efficiency: 0 is out of range: expected 0 < x <= 1");
+               "engine 'cpu': params: depthwise_efficiency: 0 is out of range: expected 1e-06 <= x <= 1");
     EDIT_FAILS("cortex_m4", "out_cycles: 10", "out_cycles: nan", 0,
                "engine 'cpu': params: out_cycles: expected a finite number, found 'nan'");
 }
