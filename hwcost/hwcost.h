@@ -171,7 +171,7 @@ typedef struct {
 
 typedef struct {
     char name[HWCOST_NAME_LEN];
-    char path[512];
+    char path[4096]; /* as given to the loader, for messages */
     double clock_hz;
     int nmem;
     hwcost_memory mem[HWCOST_MAX_MEM];

@@ -35,13 +35,27 @@ hwcost_geom hwcost_geom_of(const hwcost_layer *l);
 /* params without bias of a conv/depthwise/linear layer, with partials. */
 hwcost_pt hwcost_params_nb(const hwcost_layer *l);
 
+/* A constant a latency model reads from an engine's `params:`, with the
+ * range the target loader enforces, so that no value a file can hold makes
+ * the model divide by zero, loop without end or return a non-finite
+ * number: a finite number in [lo, hi] (lo excluded when lo_open), an
+ * integer when `integer`. */
+typedef struct {
+    const char *name;
+    double lo, hi;
+    int lo_open;
+    int integer;
+} hwcost_param_spec;
+
 /* Latency model: cycles of one (a_bits, w_bits) pair on one engine. */
 typedef struct {
     const char *name;
     dnas_status (*cycles)(const hwcost_target *t, const hwcost_engine *e, const hwcost_layer *l,
                             double abits, double wbits, hwcost_pt *p, dnas_error *err);
-    const char *const *params; /* constants the model reads from `params:` (NULL-terminated) */
-    int needs_table;           /* 1: needs a macs_per_cycle table */
+    /* every constant the model reads from `params:`, all required (a NULL
+     * name ends the list; NULL: none) */
+    const hwcost_param_spec *params;
+    int needs_table; /* 1: needs a macs_per_cycle table; 0: takes none */
 } hwcost_latency_model;
 
 extern const hwcost_latency_model *const HWCOST_LATENCY_MODELS[];

@@ -38,7 +38,11 @@ static dnas_status digital(const hwcost_target *t, const hwcost_engine *e, const
     return DNAS_OK;
 }
 
-static const char *const DIGITAL_PARAMS[] = {"io_bytes_per_cycle", NULL};
+/* io divides the I/O term: well above 0. */
+static const hwcost_param_spec DIGITAL_PARAMS[] = {
+    {"io_bytes_per_cycle", 1e-6, 1e6, 0, 0},
+    {NULL, 0, 0, 0, 0},
+};
 const hwcost_latency_model hwcost_lat_diana_digital = {"diana_digital", digital, DIGITAL_PARAMS, 0};
 
 static dnas_status analog(const hwcost_target *t, const hwcost_engine *e, const hwcost_layer *l,
@@ -62,6 +66,12 @@ static dnas_status analog(const hwcost_target *t, const hwcost_engine *e, const 
     return DNAS_OK;
 }
 
-static const char *const ANALOG_PARAMS[] = {"rows",       "cols",        "cin_block",   "min_rows",
-                                            "max_unroll", "load_cycles", "step_cycles", NULL};
+/* cols and cin_block divide; max_unroll bounds the doubling loop over u
+ * (at most 10 steps); step_cycles > 0 so a layer's compute is never free. */
+static const hwcost_param_spec ANALOG_PARAMS[] = {
+    {"rows", 1, 1 << 20, 0, 1},      {"cols", 1, 1 << 20, 0, 1},
+    {"cin_block", 1, 1 << 20, 0, 1}, {"min_rows", 0, 1 << 20, 0, 1},
+    {"max_unroll", 1, 1024, 0, 1},   {"load_cycles", 0, 1e6, 0, 0},
+    {"step_cycles", 0, 1e6, 1, 0},   {NULL, 0, 0, 0, 0},
+};
 const hwcost_latency_model hwcost_lat_diana_analog = {"diana_analog", analog, ANALOG_PARAMS, 0};

@@ -89,5 +89,12 @@ static dnas_status cortex_m(const hwcost_target *t, const hwcost_engine *e, cons
     return DNAS_OK;
 }
 
-static const char *const CORTEX_M_PARAMS[] = {"im2col_cycles", "out_cycles", "depthwise_efficiency", NULL};
+/* depthwise_efficiency scales the MAC/cycle figure that divides: a
+ * fraction of the conv rate, well above 0. */
+static const hwcost_param_spec CORTEX_M_PARAMS[] = {
+    {"im2col_cycles", 0, 1e6, 0, 0},
+    {"out_cycles", 0, 1e6, 0, 0},
+    {"depthwise_efficiency", 1e-6, 1, 0, 0},
+    {NULL, 0, 0, 0, 0},
+};
 const hwcost_latency_model hwcost_lat_cortex_m = {"cortex_m", cortex_m, CORTEX_M_PARAMS, 1};

@@ -57,7 +57,7 @@ check "unknown target message" grep -q "target 'tpu9000' not found" "$tmp/e2"
 printf 'name: bad\nclock_hz: 1e8\nsource: x\nmemory:\n  - {name: L2, bytes: lots, source: x}\nengines: []\n' > "$tmp/bad.yaml"
 "$dnas" cost "$m/dscnn.yaml" --target "$tmp/bad.yaml" > /dev/null 2> "$tmp/e3"
 check "bad target exit 1" test $? -eq 1
-check "bad target names file:line" grep -q "bad.yaml:5: bytes: expected a number, got 'lots'" "$tmp/e3"
+check "bad target names file:line" grep -q "bad.yaml:5: memory 'L2': bytes: expected an integer in 1..1099511627776, found 'lots'" "$tmp/e3"
 "$dnas" cost "$m/dscnn.yaml" --target diana --wbits x > /dev/null 2>&1
 check "bad --wbits exit 2" test $? -eq 2
 finish

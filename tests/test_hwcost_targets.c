@@ -1,7 +1,8 @@
 /* hwcost targets: loading configs/targets/<name>.yaml, per-target latency and
  * energy against values worked out by hand, straight-through gradients
  * (checked by secants over whole ceil periods, where the ceil is exactly
- * linear), ODiMO's parallel split, and clear errors. */
+ * linear), ODiMO's parallel split, and clear errors of the models (the
+ * loader's errors: test_hwcost_target_load.c). */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -333,61 +334,12 @@ static void test_unsupported(void **state) {
     assert_true(hwcost_engine_supports(&d.engines[1], &l));
 }
 
-#define ENGINE                                                                                               \
-    "engines:\n  - {name: e, latency_model: mac_table, ops: [conv], weight_bits: [8], act_bits: [8], "       \
-    "power_w: 0.01, macs_per_cycle: [[8, 8, 2]], source: x}\n"
-
-static void test_target_errors(void **state) {
-    (void)state;
-    hwcost_target t;
-    dnas_error err;
-    /* a new target is one YAML file */
-    const char *ok =
-        "name: new\nclock_hz: 1e8\nsource: x\nmemory:\n  - {name: M, bytes: 1000, source: x}\n" ENGINE;
-    assert_int_equal(hwcost_target_load_string(&t, ok, "new.yaml", &err), DNAS_OK);
-    hwcost_layer l = pw();
-    NEAR(cyc(&t, "e", l), 256000);
-    expect_err(hwcost_target_load_string(&t,
-                                         "name: x\nclock_hz: 1e8\nsource: x\nmemory:\n  - {name: M, bytes: "
-                                         "1000, source: x, color: red}\n" ENGINE,
-                                         "bad.yaml", &err),
-               DNAS_ERR_CONFIG, &err, "bad.yaml:5: memory level: unknown key 'color'");
-    expect_err(hwcost_target_load_string(&t, "name: x\nclock_hz: fast\nsource: x\n", "bad.yaml", &err),
-               DNAS_ERR_CONFIG, &err, "bad.yaml:2: clock_hz: expected a number, got 'fast'");
-    expect_err(hwcost_target_load_string(&t, "name: x\nclock_hz: 1e8\nmemory: []\n", "bad.yaml", &err),
-               DNAS_ERR_CONFIG, &err, "missing 'source'");
-    expect_err(hwcost_target_load_string(
-                   &t,
-                   "name: x\nclock_hz: 1e8\nsource: x\nmemory:\n  - {name: M, bytes: 1000, source: x}\n"
-                   "engines:\n  - {name: e, latency_model: tpu, ops: [conv], weight_bits: [8], act_bits: "
-                   "[8], power_w: 1, source: x}\n",
-                   "bad.yaml", &err),
-               DNAS_ERR_CONFIG, &err, "bad.yaml:7: latency_model 'tpu' unknown (registered: diana_digital");
-    expect_err(hwcost_target_load_string(
-                   &t,
-                   "name: x\nclock_hz: 1e8\nsource: x\nmemory:\n  - {name: M, bytes: 1000, source: x}\n"
-                   "engines:\n  - {name: e, latency_model: diana_analog, ops: [conv], weight_bits: [2], "
-                   "act_bits: [8], power_w: 1, source: x}\n",
-                   "bad.yaml", &err),
-               DNAS_ERR_CONFIG, &err, "params: missing 'rows'");
-    expect_err(hwcost_target_load_string(&t,
-                                         "name: x\nclock_hz: 1e8\nsource: x\nmemory:\n  - {name: M, bytes: "
-                                         "1000, connects: [L9], source: x}\n" ENGINE,
-                                         "bad.yaml", &err),
-               DNAS_ERR_CONFIG, &err, "memory level 'L9' not defined");
-    expect_err(hwcost_target_load_string(&t, "name: x\n  clock_hz: [1\n", "bad.yaml", &err),
-               DNAS_ERR_FORMAT, &err, "bad.yaml:2");
-    expect_err(hwcost_target_load(&t, "/nonexistent/t.yaml", &err), DNAS_ERR_IO, &err,
-               "/nonexistent/t.yaml: cannot open");
-}
-
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_load_all),      cmocka_unit_test(test_diana_by_hand),
         cmocka_unit_test(test_gap8_by_hand),  cmocka_unit_test(test_table_models_by_hand),
         cmocka_unit_test(test_gradients),     cmocka_unit_test(test_monotone_and_zero),
         cmocka_unit_test(test_parallel),      cmocka_unit_test(test_unsupported),
-        cmocka_unit_test(test_target_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
