@@ -91,7 +91,7 @@ static dnas_status csv_parse(train_dataset *ds, const char *buf, size_t len, con
                 break;
             }
             vals = dnas_xmalloc((size_t)ncols * sizeof *vals);
-            train_data_alloc(ds, max_rows, 1, 1, nfeat, lc >= 0);
+            if ((st = train_data_alloc(ds, max_rows, 1, 1, nfeat, lc >= 0, path, err))) break;
         }
         if (nf != ncols) {
             st = dnas_fail(err, DNAS_ERR_FORMAT, "%s:%d: expected %d columns, found %d", path,
@@ -138,7 +138,7 @@ dnas_status train_data_load_csv(train_dataset *ds, const char *path, int label_c
     memset(ds, 0, sizeof *ds);
     unsigned char *buf;
     size_t len;
-    dnas_status st = train_data_read_file(path, &buf, &len, err);
+    dnas_status st = train_data_read_file(path, "CSV rows of numbers", &buf, &len, err);
     if (st != DNAS_OK) return st;
     /* NUL-terminate so strtod cannot run past the last field. */
     unsigned char *b = realloc(buf, len + 1);
