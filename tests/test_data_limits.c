@@ -96,7 +96,7 @@ static void test_small_machine(void **state) {
         strcat(text, "1,2,3,4,0\n");
     const char *csv = tu_write_str("rows.csv", text);
     setenv("DNAS_MEMORY_LIMIT", "3000", 1);
-    assert_int_equal(train_data_load_csv(&ds, csv, -1, &err), DNAS_ERR_NOMEM);
+    assert_int_equal(train_data_load_csv(&ds, csv, -1, 0, &err), DNAS_ERR_NOMEM);
     tu_msg_has(err.msg, csv, "would need", NULL);
     unsetenv("DNAS_MEMORY_LIMIT");
     assert_null(ds.x);
@@ -194,7 +194,7 @@ static void test_directory_and_empty(void **state) {
         tu_msg_has(err.msg, p, frag[i], NULL);
         assert_int_equal(train_data_load_npy(&ds, p, NULL, &err), want[i]);
         tu_msg_has(err.msg, p, frag[i], NULL);
-        assert_int_equal(train_data_load_csv(&ds, p, -1, &err), want[i]);
+        assert_int_equal(train_data_load_csv(&ds, p, -1, 0, &err), want[i]);
         tu_msg_has(err.msg, p, frag[i], NULL);
         assert_int_equal(train_data_load_cifar10(&ds, &p, 1, &err), want[i]);
         tu_msg_has(err.msg, p, frag[i], NULL);

@@ -26,6 +26,7 @@ typedef struct {
     char train_files[TRAIN_MAX_FILES][TRAIN_PATH_LEN];
     char test_files[TRAIN_MAX_FILES][TRAIN_PATH_LEN];
     int label_col;                                         /* csv */
+    int header;                                            /* csv: first line is a header */
     int rows;                                              /* layout: rows (image -> sequence) */
     int normalize;
     int val_split;                                         /* samples held out of train */

@@ -42,14 +42,16 @@ dnas_status train_data_load_idx(train_dataset *ds, const char *images_path,
 dnas_status train_data_load_npy(train_dataset *ds, const char *x_path, const char *y_path,
                                  dnas_error *err);
 
-/* CSV of numbers, one sample a row, optional header row (detected: a first
- * row that does not parse as numbers). label_col is the column holding the
- * class label (negative counts from the end, e.g. -1 = last) or a large
- * sentinel TRAIN_DATA_NO_LABEL for none. The remaining F columns become
+/* CSV of numbers, one sample a row. header != 0: the first non-blank line
+ * is a header and skipped, whatever it holds; header == 0: every non-blank
+ * line is a sample (a non-numeric first line is an error naming line 1 and
+ * suggesting header: true). label_col is the column holding the class
+ * label (negative counts from the end, e.g. -1 = last) or a large sentinel
+ * TRAIN_DATA_NO_LABEL for none. The remaining F columns become
  * (count, 1, 1, F). gzip is detected. Errors name the line. */
 #define TRAIN_DATA_NO_LABEL 0x7fffffff
-dnas_status train_data_load_csv(train_dataset *ds, const char *path, int label_col,
-                                 dnas_error *err);
+dnas_status train_data_load_csv(train_dataset *ds, const char *path, int label_col, int header,
+                                dnas_error *err);
 
 /* HDF5 with datasets <split>/x and <split>/y (split is "train" or "test"):
  * x float/integer with 1..4 dims as for NPY (values as stored), y integer

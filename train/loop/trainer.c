@@ -31,9 +31,9 @@ static dnas_status load_split(const train_data_config *d, int test, train_datase
     case TRAIN_DATA_NPY:
         return train_data_load_npy(ds, x, y[0] ? y : NULL, err);
     case TRAIN_DATA_CSV:
-        return train_data_load_csv(ds, files[0], d->label_col, err);
-    case TRAIN_DATA_HDF5:
-        return train_data_load_hdf5(ds, files[0], test ? "test" : "train", err);
+        return train_data_load_csv(ds, files[0], d->label_col, d->header, err);
+    case TRAIN_DATA_HDF5: /* without a test file, /test of the train file */
+        return train_data_load_hdf5(ds, nfiles ? files[0] : d->train_files[0], test ? "test" : "train", err);
     case TRAIN_DATA_CIFAR10: {
         const char *paths[TRAIN_MAX_FILES];
         for (int i = 0; i < nfiles; i++) paths[i] = files[i];
@@ -43,10 +43,14 @@ static dnas_status load_split(const train_data_config *d, int test, train_datase
     return dnas_fail(err, DNAS_ERR_CONFIG, "unknown data format");
 }
 
-static int has_test(const train_data_config *d) {
-    if (d->format == TRAIN_DATA_IDX || d->format == TRAIN_DATA_NPY) return d->test_x[0] != 0;
-    if (d->format == TRAIN_DATA_HDF5) return 1;
-    return d->ntest_files > 0;
+/* Whether the config names a test split (HDF5: a test file, or a /test
+ * group in the train file). */
+static dnas_status has_test(const train_data_config *d, int *has, dnas_error *err) {
+    *has = d->ntest_files > 0;
+    if (d->format == TRAIN_DATA_IDX || d->format == TRAIN_DATA_NPY) *has = d->test_x[0] != 0;
+    if (d->format == TRAIN_DATA_HDF5 && !*has)
+        return train_data_hdf5_has_split(d->train_files[0], "test", has, err);
+    return DNAS_OK;
 }
 
 static void truncate_ds(train_dataset *ds, int limit) {
@@ -59,9 +63,10 @@ dnas_status train_data_prepare(const train_config *cfg, train_dataset *train, tr
     memset(train, 0, sizeof *train);
     memset(val, 0, sizeof *val);
     memset(test, 0, sizeof *test);
+    int with_test;
     dnas_status st = load_split(d, 0, train, err);
     if (st) return st;
-    if (has_test(d) && (st = load_split(d, 1, test, err))) goto fail;
+    if ((st = has_test(d, &with_test, err)) || (with_test && (st = load_split(d, 1, test, err)))) goto fail;
     if (d->rows) {
         if ((st = train_data_to_rows(train, err))) goto fail;
         if (test->count && (st = train_data_to_rows(test, err))) goto fail;
