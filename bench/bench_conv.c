@@ -75,9 +75,9 @@ int main(int argc, char **argv) {
         double tf = 1e30, tb = 1e30, tg = 1e30, tw = 1e30, tx = 1e30;
         for (int r = 0; r < reps; r++) {
             double t0 = now_s();
-            train_conv2d_forward(out, inp, w, NULL, &d, scratch);
+            train_conv2d_forward(out, inp, w, NULL, &d, scratch, ns);
             double t1 = now_s();
-            train_conv2d_backward(b->need_dinp ? dinp : NULL, dw, NULL, dout, inp, w, &d, scratch);
+            train_conv2d_backward(b->need_dinp ? dinp : NULL, dw, NULL, dout, inp, w, &d, scratch, ns);
             double t2 = now_s();
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, b->cout, (int)ncol, (int)kk,
                         1.0f, w, (int)kk, gb, (int)ncol, 0.0f, gc, (int)ncol);
@@ -87,10 +87,10 @@ int main(int argc, char **argv) {
             if (t3 - t2 < tg) tg = t3 - t2;
             if (split) {  // the two gradients alone
                 double t4 = now_s();
-                train_conv2d_backward(NULL, dw, NULL, dout, inp, w, &d, scratch);
+                train_conv2d_backward(NULL, dw, NULL, dout, inp, w, &d, scratch, ns);
                 double t5 = now_s();
                 if (b->need_dinp)
-                    train_conv2d_backward(dinp, NULL, NULL, dout, inp, w, &d, scratch);
+                    train_conv2d_backward(dinp, NULL, NULL, dout, inp, w, &d, scratch, ns);
                 double t6 = now_s();
                 if (t5 - t4 < tw) tw = t5 - t4;
                 if (t6 - t5 < tx) tx = t6 - t5;

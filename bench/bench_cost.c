@@ -131,7 +131,10 @@ int main(int argc, char **argv) {
     int batch = 128, in = net->layers[0].c * net->layers[0].h * net->layers[0].w;
     int out = train_net_output_size(net);
     train_net_init(net, 1);
-    train_net_reserve(net, batch);
+    if (train_net_reserve(net, batch, &err)) {
+        fprintf(stderr, "bench_cost: %s\n", err.msg);
+        return 1;
+    }
     float *x = malloc(sizeof(float) * batch * in), *dout = malloc(sizeof(float) * batch * out);
     for (int i = 0; i < batch * in; i++) x[i] = (float)((i * 7919) % 1000) / 1000.0f;
     for (int i = 0; i < batch * out; i++) dout[i] = (float)((i * 104729) % 100) / 1e4f;

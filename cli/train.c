@@ -25,7 +25,7 @@ static const char *HELP =
     "                      job time limits)\n"
     "  --resume CKPT.h5    continue from a checkpoint (same model and config)\n"
     "  --checkpoint PATH   where to write checkpoints (overrides the config)\n"
-    "  --threads T         threads (overrides the config; default: one per core)\n"
+    "  --threads T         threads, 1..1024 (overrides the config; default: one per core)\n"
     "  --quiet             no progress lines\n"
     "  --profile           print seconds per layer (forward, backward) at the end\n"
     "  --help              this text\n"
@@ -61,11 +61,13 @@ int cli_train(int argc, char **argv) {
                 return 2;
             }
         } else if (!strcmp(a, "--threads") && has_val) {
-            threads = atoi(argv[++i]);
-            if (threads < 1) {
-                fprintf(stderr, "dnas train: --threads: expected a positive number, got '%s'\n", argv[i]);
+            long t;
+            if (dnas_parse_long(argv[++i], 1, TRAIN_MAX_THREADS, &t)) {
+                fprintf(stderr, "dnas train: --threads: expected a number in 1..%d, got '%s'\n",
+                        TRAIN_MAX_THREADS, argv[i]);
                 return 2;
             }
+            threads = (int)t;
         } else if (!strcmp(a, "--resume") && has_val) {
             opts.resume = argv[++i];
         } else if (!strcmp(a, "--checkpoint") && has_val) {

@@ -41,7 +41,7 @@ check "checkpoint is HDF5 with params" sh -c "h5dump -H '$tmp/full.h5' | grep -q
 # exit 3 and the checkpoint of the last good epoch stays on disk
 printf 'input: [1, 1, 4]\nlayers:\n  - {name: fc1, op: linear, out: 8}\n  - {name: r, op: relu}\n  - {name: fc2, op: linear, out: 3}\n' > "$tmp/tiny.yaml"
 awk 'BEGIN { srand(3); print "a,b,c,d,label"; for (i = 0; i < 300; i++) { c = i % 3; printf "%.3f,%.3f,%.3f,%.3f,%d\n", c + rand(), rand(), c - rand(), rand(), c } }' > "$tmp/good.csv"
-printf 'model: tiny.yaml\ndata: {format: csv, train: good.csv, normalize: false}\ntrain: {epochs: 3, batch: 32}\n' > "$tmp/csv.yaml"
+printf 'model: tiny.yaml\ndata: {format: csv, train: good.csv, header: true, normalize: false}\ntrain: {epochs: 3, batch: 32}\n' > "$tmp/csv.yaml"
 sed 's/batch: 32}/batch: 32, optimizer: {name: adam, lr: 1.0e+30}}/' "$tmp/csv.yaml" > "$tmp/csvnan.yaml"
 "$dnas" train "$tmp/csv.yaml" --stop-after 1 --checkpoint "$tmp/good.h5" --quiet > /dev/null 2>&1
 check "csv run exits 0" test $? -eq 0

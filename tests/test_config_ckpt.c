@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <hdf5.h>
 
 #include "train.h"
 
@@ -94,6 +95,102 @@ static void test_config_errors(void **state) {
     config_fails("model: m.yaml\ndata: {format: fashion-mnist}\ntrain: {batch: many}\n",
                  "bad.yaml:3: batch: expected an integer in 1..65536, found 'many'");
     config_fails("model: [m.yaml\n", "YAML syntax error");
+}
+
+/* A data section takes the keys of its format, non-empty paths, one file
+ * for csv and hdf5, and labels for both splits or neither. */
+static void test_config_data_keys(void **state) {
+    (void)state;
+    config_fails("model: m.yaml\ndata:\n  format: csv\n  train: a.csv\n  train_x: b.npy\n",
+                 "bad.yaml:5: data: format csv does not take 'train_x' "
+                 "(it takes train, test, label_col, header)");
+    config_fails("model: m.yaml\ndata: {format: fashion-mnist, train_x: a.idx}\n",
+                 "format fashion-mnist does not take 'train_x'");
+    config_fails("model: m.yaml\ndata: {format: npy, train_x: a.npy, label_col: 0}\n",
+                 "format npy does not take 'label_col'");
+    config_fails("model: m.yaml\ndata: {format: npy, train_x: a.npy, traim_y: b.npy}\n",
+                 "bad.yaml:2: data: unknown key 'traim_y'");
+    config_fails("model: m.yaml\ndata:\n  format: idx\n  train_x: a\n  test_y: b\n",
+                 "bad.yaml:5: test_y: labels for no test set: give test_x too");
+    config_fails("model: m.yaml\ndata: {format: idx, train_x: a, train_y: b, test_x: c}\n",
+                 "train_y without test_y: give labels for both splits or for neither");
+    config_fails("model: m.yaml\ndata:\n  format: npy\n  train_x:\n",
+                 "bad.yaml:4: train_x: expected a file path");
+    config_fails("model: m.yaml\ndata: {format: csv, train: ''}\n",
+                 "train: expected a file path, found an empty");
+    config_fails("model: \"\"\ndata: {format: csv, train: a.csv}\n",
+                 "bad.yaml:1: model: expected a file path");
+    config_fails("model: m.yaml\ndata: {format: hdf5, train: [a.h5, b.h5]}\n",
+                 "bad.yaml:2: train: expected one file");
+    config_fails("model: m.yaml\ndata: {format: hdf5, test: a.h5}\n", "data: format hdf5 needs 'train:'");
+    config_fails("model: m.yaml\ndata: {format: csv, train: a.csv, header: 1}\n",
+                 "header: expected true or false");
+
+    const char *p = write_file("csv.yaml", "model: m.yaml\ndata: {format: csv, train: a.csv, header: yes}\n");
+    train_config cfg;
+    dnas_error err;
+    if (train_config_load(&cfg, p, &err)) fail_msg("%s", err.msg);
+    assert_int_equal(cfg.data.header, 1);
+    assert_int_equal(cfg.data.ntest_files, 0);
+    train_config_free(&cfg);
+}
+
+/* /train (3 samples) and, when with_test, /test (2 samples) of 4 features. */
+static void write_h5_data(const char *name, int with_test) {
+    char path[256];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    hid_t f = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+    assert_true(f >= 0);
+    const float x[12] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11};
+    const int32_t y[3] = {0, 1, 2};
+    for (int t = 0; t <= with_test; t++) {
+        const char *g = t ? "/test" : "/train";
+        char xn[16], yn[16];
+        snprintf(xn, sizeof xn, "%s/x", g);
+        snprintf(yn, sizeof yn, "%s/y", g);
+        H5Gclose(H5Gcreate2(f, g, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT));
+        hsize_t dx[2] = {(hsize_t)(3 - t), 4}, dy[1] = {(hsize_t)(3 - t)};
+        hid_t sx = H5Screate_simple(2, dx, NULL), sy = H5Screate_simple(1, dy, NULL);
+        hid_t a = H5Dcreate2(f, xn, H5T_IEEE_F32LE, sx, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+        hid_t b = H5Dcreate2(f, yn, H5T_STD_I32LE, sy, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+        assert_true(H5Dwrite(a, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, x) >= 0);
+        assert_true(H5Dwrite(b, H5T_NATIVE_INT32, H5S_ALL, H5S_ALL, H5P_DEFAULT, y) >= 0);
+        H5Dclose(a), H5Dclose(b), H5Sclose(sx), H5Sclose(sy);
+    }
+    H5Fclose(f);
+}
+
+/* HDF5 with only train: (docs/train.md): the test split is the train
+ * file's /test when it has one, none when it has not; a test: file must
+ * hold /test. */
+static void test_hdf5_splits(void **state) {
+    (void)state;
+    write_h5_data("both.h5", 1);
+    write_h5_data("train_only.h5", 0);
+    const char *texts[3] = {
+        "model: m.yaml\ndata: {format: hdf5, train: both.h5, normalize: false}\n",
+        "model: m.yaml\ndata: {format: hdf5, train: train_only.h5}\n",
+        "model: m.yaml\ndata: {format: hdf5, train: train_only.h5, test: train_only.h5}\n"};
+    const int want_test[3] = {2, 0, -1};
+    for (int i = 0; i < 3; i++) {
+        const char *p = write_file("h5.yaml", texts[i]);
+        train_config cfg;
+        train_dataset tr, va, te;
+        dnas_error err;
+        if (train_config_load(&cfg, p, &err)) fail_msg("%s", err.msg);
+        dnas_status st = train_data_prepare(&cfg, &tr, &va, &te, &err);
+        train_config_free(&cfg);
+        if (want_test[i] < 0) {
+            assert_int_equal(st, DNAS_ERR_FORMAT);
+            if (!strstr(err.msg, "train_only.h5: no dataset /test")) fail_msg("%s", err.msg);
+            continue;
+        }
+        if (st) fail_msg("%s", err.msg);
+        assert_int_equal(tr.count, 3);
+        assert_int_equal(te.count, want_test[i]);
+        if (want_test[i]) assert_true(te.x[4] == 4.0f);
+        train_dataset_free(&tr), train_dataset_free(&va), train_dataset_free(&te);
+    }
 }
 
 static train_net *small_net(void) {
@@ -186,6 +283,8 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_config_values),
         cmocka_unit_test(test_config_errors),
+        cmocka_unit_test(test_config_data_keys),
+        cmocka_unit_test(test_hdf5_splits),
         cmocka_unit_test(test_checkpoint_roundtrip),
         cmocka_unit_test(test_checkpoint_bad_files),
     };

@@ -1,5 +1,5 @@
 /* CSV and HDF5 dataset readers on small files written here: exact values,
- * header detection, label column choice, and errors naming file and line. */
+ * header lines, label column choice, and errors naming file and line. */
 #include "data_test_util.h"
 
 #include <hdf5.h>
@@ -16,7 +16,7 @@ static void test_csv_header_last_label(void **state) {
                                           "7,8,9.25,3");
     train_dataset ds;
     dnas_error err;
-    assert_int_equal(train_data_load_csv(&ds, p, -1, &err), DNAS_OK);
+    assert_int_equal(train_data_load_csv(&ds, p, -1, 1, &err), DNAS_OK);
     assert_int_equal(ds.count, 3);
     assert_int_equal(ds.c, 1);
     assert_int_equal(ds.h, 1);
@@ -35,7 +35,7 @@ static void test_csv_no_header_first_label(void **state) {
     const char *p = tu_write_str("n.csv", text);
     train_dataset ds;
     dnas_error err;
-    assert_int_equal(train_data_load_csv(&ds, p, 0, &err), DNAS_OK);
+    assert_int_equal(train_data_load_csv(&ds, p, 0, 0, &err), DNAS_OK);
     assert_int_equal(ds.count, 2);
     assert_int_equal(ds.w, 2);
     const float want[4] = {0.25f, 0.5f, 1, 1.5f};
@@ -45,7 +45,7 @@ static void test_csv_no_header_first_label(void **state) {
     train_dataset_free(&ds);
 
     /* No label column: every column is a feature. */
-    assert_int_equal(train_data_load_csv(&ds, p, TRAIN_DATA_NO_LABEL, &err), DNAS_OK);
+    assert_int_equal(train_data_load_csv(&ds, p, TRAIN_DATA_NO_LABEL, 0, &err), DNAS_OK);
     assert_int_equal(ds.w, 3);
     assert_null(ds.y);
     assert_int_equal(ds.num_classes, 0);
@@ -54,7 +54,7 @@ static void test_csv_no_header_first_label(void **state) {
 
     /* Gzipped: same result. */
     const char *gz = tu_write_gz("n.csv.gz", text, strlen(text));
-    assert_int_equal(train_data_load_csv(&ds, gz, 0, &err), DNAS_OK);
+    assert_int_equal(train_data_load_csv(&ds, gz, 0, 0, &err), DNAS_OK);
     assert_int_equal(ds.count, 2);
     assert_memory_equal(ds.x, want, sizeof want);
     train_dataset_free(&ds);
@@ -64,45 +64,70 @@ static void test_csv_errors(void **state) {
     train_dataset ds;
     dnas_error err;
     const char *cols = tu_write_str("cols.csv", "x,y,z\n1,2,3\n4,5,6\n7,8\n");
-    assert_int_equal(train_data_load_csv(&ds, cols, -1, &err), DNAS_ERR_FORMAT);
+    assert_int_equal(train_data_load_csv(&ds, cols, -1, 1, &err), DNAS_ERR_FORMAT);
     tu_msg_has(err.msg, "cols.csv:4: expected 3 columns, found 2", NULL);
     assert_null(ds.x);
 
     const char *nan = tu_write_str("nan.csv", "1,2,3\n4,five,6\n");
-    assert_int_equal(train_data_load_csv(&ds, nan, -1, &err), DNAS_ERR_FORMAT);
+    assert_int_equal(train_data_load_csv(&ds, nan, -1, 0, &err), DNAS_ERR_FORMAT);
     tu_msg_has(err.msg, "nan.csv:2: column 2: 'five' is not a number", NULL);
     assert_null(ds.x);
 
-    /* Two non-numeric lines: the second is not taken for a header. */
+    /* Two non-numeric lines: one header, the second is data. */
     const char *hh = tu_write_str("hh.csv", "a,b\nc,d\n1,2\n");
-    assert_int_equal(train_data_load_csv(&ds, hh, -1, &err), DNAS_ERR_FORMAT);
-    tu_msg_has(err.msg, "hh.csv:2: column 1", NULL);
+    assert_int_equal(train_data_load_csv(&ds, hh, -1, 1, &err), DNAS_ERR_FORMAT);
+    tu_msg_has(err.msg, "hh.csv:2: column 1: 'c' is not a number", NULL);
+    if (strstr(err.msg, "header")) fail_msg("%s", err.msg);
 
     const char *empty = tu_write_str("empty.csv", "1,2,3\n4,,6\n");
-    assert_int_equal(train_data_load_csv(&ds, empty, -1, &err), DNAS_ERR_FORMAT);
+    assert_int_equal(train_data_load_csv(&ds, empty, -1, 0, &err), DNAS_ERR_FORMAT);
     tu_msg_has(err.msg, "empty.csv:2: column 2", NULL);
 
     const char *neg = tu_write_str("neg.csv", "1,2,0\n4,5,-1\n");
-    assert_int_equal(train_data_load_csv(&ds, neg, -1, &err), DNAS_ERR_FORMAT);
+    assert_int_equal(train_data_load_csv(&ds, neg, -1, 0, &err), DNAS_ERR_FORMAT);
     tu_msg_has(err.msg, "neg.csv:2: label -1", "negative", NULL);
     assert_null(ds.x);
 
     const char *frac = tu_write_str("frac.csv", "1,2,0.5\n");
-    assert_int_equal(train_data_load_csv(&ds, frac, -1, &err), DNAS_ERR_FORMAT);
+    assert_int_equal(train_data_load_csv(&ds, frac, -1, 0, &err), DNAS_ERR_FORMAT);
     tu_msg_has(err.msg, "frac.csv:1: label 0.5", NULL);
 
     const char *ok = tu_write_str("ok.csv", "1,2,0\n");
-    assert_int_equal(train_data_load_csv(&ds, ok, 3, &err), DNAS_ERR_CONFIG);
+    assert_int_equal(train_data_load_csv(&ds, ok, 3, 0, &err), DNAS_ERR_CONFIG);
     tu_msg_has(err.msg, "ok.csv", "label column 3 out of range for 3 columns", NULL);
-    assert_int_equal(train_data_load_csv(&ds, ok, -4, &err), DNAS_ERR_CONFIG);
+    assert_int_equal(train_data_load_csv(&ds, ok, -4, 0, &err), DNAS_ERR_CONFIG);
 
     const char *hdr = tu_write_str("hdr.csv", "a,b,c\n\n");
-    assert_int_equal(train_data_load_csv(&ds, hdr, -1, &err), DNAS_ERR_FORMAT);
+    assert_int_equal(train_data_load_csv(&ds, hdr, -1, 1, &err), DNAS_ERR_FORMAT);
     tu_msg_has(err.msg, "hdr.csv", "no data rows", NULL);
 
-    assert_int_equal(train_data_load_csv(&ds, tu_path("none.csv"), -1, &err), DNAS_ERR_IO);
+    assert_int_equal(train_data_load_csv(&ds, tu_path("none.csv"), -1, 0, &err), DNAS_ERR_IO);
     tu_msg_has(err.msg, "none.csv", NULL);
     assert_null(ds.x);
+}
+
+/* A header line is read only when the caller says so: without header a
+ * non-numeric first line is an error naming line 1 (never dropped
+ * silently); with it the first non-blank line goes, numeric or not. */
+static void test_csv_header_explicit(void **state) {
+    train_dataset ds;
+    dnas_error err;
+    const char *named = tu_write_str("named.csv", "\nx1,x2,label\n1,2,0\n3,4,1\n");
+    assert_int_equal(train_data_load_csv(&ds, named, -1, 0, &err), DNAS_ERR_FORMAT);
+    tu_msg_has(err.msg, "named.csv:2: column 1: 'x1' is not a number (a header line? set header: true", NULL);
+    assert_null(ds.x);
+    assert_int_equal(train_data_load_csv(&ds, named, -1, 1, &err), DNAS_OK);
+    assert_int_equal(ds.count, 2);
+    train_dataset_free(&ds);
+
+    const char *numeric = tu_write_str("numeric.csv", "0,1,2\n5,6,1\n7,8,0\n");
+    assert_int_equal(train_data_load_csv(&ds, numeric, -1, 1, &err), DNAS_OK);
+    assert_int_equal(ds.count, 2);
+    assert_true(ds.x[0] == 5.0f);
+    train_dataset_free(&ds);
+    assert_int_equal(train_data_load_csv(&ds, numeric, -1, 0, &err), DNAS_OK);
+    assert_int_equal(ds.count, 3);
+    train_dataset_free(&ds);
 }
 
 /* The real sklearn digits set, when installed: 1797 rows of 64 pixels
@@ -112,7 +137,7 @@ static void test_csv_sklearn_digits(void **state) {
     if (access(p, R_OK) != 0) skip();
     train_dataset ds;
     dnas_error err;
-    assert_int_equal(train_data_load_csv(&ds, p, -1, &err), DNAS_OK);
+    assert_int_equal(train_data_load_csv(&ds, p, -1, 0, &err), DNAS_OK);
     assert_int_equal(ds.count, 1797);
     assert_int_equal(ds.w, 64);
     assert_int_equal(ds.num_classes, 10);
@@ -216,6 +241,7 @@ int main(void) {
         cmocka_unit_test(test_csv_header_last_label),
         cmocka_unit_test(test_csv_no_header_first_label),
         cmocka_unit_test(test_csv_errors),
+        cmocka_unit_test(test_csv_header_explicit),
         cmocka_unit_test(test_csv_sklearn_digits),
         cmocka_unit_test(test_hdf5),
         cmocka_unit_test(test_hdf5_errors),

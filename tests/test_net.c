@@ -1,6 +1,7 @@
 /* Model loader, shape inference, error messages and whole-network
  * gradients (central finite differences through the DAG). */
 #include <math.h>
+#include <stdlib.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -8,6 +9,8 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <cblas.h>
+#include <omp.h>
 
 #include "train.h"
 
@@ -17,6 +20,11 @@ static train_net *load_ok(const char *yaml) {
     dnas_status st = train_net_load_string(&net, yaml, "test.yaml", &err);
     if (st) fail_msg("unexpected load error: %s", err.msg);
     return net;
+}
+
+static void reserve(train_net *net, int batch) {
+    dnas_error err;
+    if (train_net_reserve(net, batch, &err)) fail_msg("%s", err.msg);
 }
 
 /* Loads yaml expecting failure; checks the message holds `want`. */
@@ -121,7 +129,7 @@ static void test_net_gradients(void **state) {
     train_net *net = load_ok(GRAD_NET);
     train_net_init(net, 7);
     int n = 3;
-    train_net_reserve(net, n);
+    reserve(net, n);
     size_t insz = 2 * 6 * 6;
     float x[3 * 72];
     int32_t y[3] = {0, 3, 4};
@@ -174,7 +182,7 @@ static void test_out_mask_hook(void **state) {
     (void)state;
     train_net *net = load_ok("input: [1, 4, 4]\nlayers:\n  - {name: c, op: conv2d, out: 3, kernel: 3, padding: 1}\n");
     train_net_init(net, 1);
-    train_net_reserve(net, 1);
+    reserve(net, 1);
     float x[16];
     for (int i = 0; i < 16; i++) x[i] = (float)i / 16.0f;
     float full[48];
@@ -199,7 +207,7 @@ static void test_bn_eval_uses_running_stats(void **state) {
     (void)state;
     train_net *net = load_ok("input: [2, 1, 1]\nlayers:\n  - {name: bn, op: batchnorm, momentum: 1.0}\n");
     train_net_init(net, 1);
-    train_net_reserve(net, 4);
+    reserve(net, 4);
     float x[8] = {1, 10, 2, 20, 3, 30, 4, 40};
     train_net_forward(net, x, 4, 1); /* momentum 1: running = batch stats */
     const train_layer *L = &net->layers[1];
@@ -230,7 +238,7 @@ static void test_fused_bn_relu_matches_unfused(void **state) {
     assert_int_equal(net->layers[5].relu_next, 6);
     train_net_init(net, 5);
     int n = 4;
-    train_net_reserve(net, n);
+    reserve(net, n);
     float x[4 * 75];
     uint64_t rng = 3;
     /* large inputs so that ReLU6 clips somewhere */
@@ -261,6 +269,75 @@ static void test_fused_bn_relu_matches_unfused(void **state) {
     train_net_free(net);
 }
 
+/* The conv scratch is sized at reserve for the thread count then; a count
+ * raised later (without a new reserve) runs teams that fit it, never past
+ * its end (ASan); a new reserve regrows the scratch alone. The outputs and
+ * gradients stay those of one thread within rounding. */
+static void test_threads_raised_after_reserve(void **state) {
+    (void)state;
+    const int prev = omp_get_max_threads(), prev_blas = openblas_get_num_threads();
+    openblas_set_num_threads(1);
+    omp_set_num_threads(1);
+    train_net *net = load_ok("input: [4, 9, 9]\nlayers:\n"
+                             "  - {name: c1, op: conv2d, out: 8, kernel: 3, padding: same}\n"
+                             "  - {name: c2, op: conv2d, out: 8, kernel: 3, stride: 2, padding: same}\n"
+                             "  - {name: c3, op: conv2d, out: 6, kernel: 3, padding: 1}\n"
+                             "  - {name: p, op: conv2d, out: 4, kernel: 1}\n"
+                             "  - {name: fc, op: linear, out: 3}\n");
+    train_net_init(net, 2);
+    enum { N = 8, IN = 4 * 81, OUT = 3 };
+    reserve(net, N);
+    assert_int_equal(net->scratch_threads, 1);
+    float x[N * IN], dout[N * OUT], out[3][N * OUT];
+    uint64_t rng = 5;
+    for (int i = 0; i < N * IN; i++) x[i] = train_rng_normal(&rng);
+    for (int i = 0; i < N * OUT; i++) dout[i] = train_rng_normal(&rng);
+    float *grads[3];
+    for (int r = 0; r < 3; r++) {
+        if (r == 1) omp_set_num_threads(4); /* raised after the reserve */
+        if (r == 2) reserve(net, N);        /* regrows the scratch for 4 */
+        memcpy(out[r], train_net_forward(net, x, N, 1), sizeof out[r]);
+        memset(net->grads, 0, net->nparams * sizeof(float));
+        train_net_backward(net, dout, N);
+        grads[r] = dnas_xmalloc(net->nparams * sizeof(float));
+        memcpy(grads[r], net->grads, net->nparams * sizeof(float));
+    }
+    assert_int_equal(net->scratch_threads, 4);
+    assert_int_equal(net->max_batch, N);
+    /* teams of other sizes sum in another order: equal within rounding */
+    for (int r = 1; r < 3; r++) {
+        for (int i = 0; i < N * OUT; i++)
+            assert_float_equal(out[r][i], out[0][i], 1e-4 * (1 + fabsf(out[0][i])));
+        for (size_t i = 0; i < net->nparams; i++)
+            assert_float_equal(grads[r][i], grads[0][i], 1e-4 * (1 + fabsf(grads[0][i])));
+    }
+    for (int r = 0; r < 3; r++) free(grads[r]);
+    train_net_free(net);
+    omp_set_num_threads(prev);
+    openblas_set_num_threads(prev_blas);
+}
+
+/* Buffers beyond the machine's memory: an error naming the network, the
+ * batch and the largest layer; the buffers reserved before stay usable. */
+static void test_reserve_too_big(void **state) {
+    (void)state;
+    train_net *net = load_ok("name: wide\ninput: [1, 8, 8]\nlayers:\n"
+                             "  - {name: big, op: conv2d, out: 64, kernel: 3, padding: same}\n"
+                             "  - {name: fc, op: linear, out: 2}\n");
+    train_net_init(net, 1);
+    reserve(net, 2);
+    dnas_error err;
+    setenv("DNAS_MEMORY_LIMIT", "1000000", 1);
+    assert_int_equal(train_net_reserve(net, 1000, &err), DNAS_ERR_NOMEM);
+    unsetenv("DNAS_MEMORY_LIMIT");
+    const char *want = "network 'wide' at batch 1000 (largest layer 'big', (64, 8, 8) per sample) would need";
+    if (!strstr(err.msg, want)) fail_msg("%s", err.msg);
+    assert_int_equal(net->max_batch, 2);
+    float x[2 * 64] = {0};
+    train_net_forward(net, x, 2, 0);
+    train_net_free(net);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_shapes_same_padding),
@@ -270,6 +347,8 @@ int main(void) {
         cmocka_unit_test(test_out_mask_hook),
         cmocka_unit_test(test_bn_eval_uses_running_stats),
         cmocka_unit_test(test_fused_bn_relu_matches_unfused),
+        cmocka_unit_test(test_threads_raised_after_reserve),
+        cmocka_unit_test(test_reserve_too_big),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

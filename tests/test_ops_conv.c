@@ -2,7 +2,8 @@
  * im2col/sgemm and depthwise paths against the naive _ref versions (forward
  * and accumulating backward, tolerance 1e-4 relative to the largest value);
  * backward against central finite differences; on a team of 2 OpenMP
- * threads, against _ref and bit-identical from run to run. */
+ * threads, against _ref and bit-identical from run to run; and on more
+ * threads than the scratch was sized for. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -66,12 +67,12 @@ static train_conv_dims conv_case_dims(const conv_case *c) {
 typedef struct {
     train_conv_dims d;
     float *inp, *w, *b, *out, *r, *scratch;
-    size_t nin, nw, nout;
+    size_t nin, nw, nout, ns;
 } conv_ctx;
 
 static double conv_loss(void *p) {
     conv_ctx *c = p;
-    train_conv2d_forward(c->out, c->inp, c->w, c->b, &c->d, c->scratch);
+    train_conv2d_forward(c->out, c->inp, c->w, c->b, &c->d, c->scratch, c->ns);
     return gc_dot(c->out, c->r, c->nout);
 }
 
@@ -89,8 +90,8 @@ static void run_conv_case(const conv_case *cc) {
     c.out = gc_alloc(c.nout);
     c.r = gc_alloc(c.nout);
     // exactly the advertised scratch, so ASan catches any overrun
-    size_t ns = train_conv2d_scratch_floats(d);
-    c.scratch = ns ? malloc(ns * sizeof(float)) : NULL;
+    c.ns = train_conv2d_scratch_floats(d);
+    c.scratch = c.ns ? malloc(c.ns * sizeof(float)) : NULL;
     gc_fill(c.inp, c.nin, -1, 1, &rng);
     gc_fill(c.w, c.nw, -1, 1, &rng);
     if (c.b) gc_fill(c.b, d->cout, -1, 1, &rng);
@@ -98,7 +99,7 @@ static void run_conv_case(const conv_case *cc) {
 
     // forward: fast vs ref
     float *ref = gc_alloc(c.nout);
-    train_conv2d_forward(c.out, c.inp, c.w, c.b, d, c.scratch);
+    train_conv2d_forward(c.out, c.inp, c.w, c.b, d, c.scratch, c.ns);
     train_conv2d_forward_ref(ref, c.inp, c.w, c.b, d);
     float tol = 1e-4f * (1.0f + gc_max_abs(ref, c.nout));
     if (gc_max_abs_diff(c.out, ref, c.nout) > tol)
@@ -114,7 +115,7 @@ static void run_conv_case(const conv_case *cc) {
     memcpy(rdinp, dinp, c.nin * sizeof(float));
     memcpy(rdw, dw, c.nw * sizeof(float));
     memcpy(rdb, db, d->cout * sizeof(float));
-    train_conv2d_backward(dinp, dw, c.b ? db : NULL, c.r, c.inp, c.w, d, c.scratch);
+    train_conv2d_backward(dinp, dw, c.b ? db : NULL, c.r, c.inp, c.w, d, c.scratch, c.ns);
     train_conv2d_backward_ref(rdinp, rdw, c.b ? rdb : NULL, c.r, c.inp, c.w, d);
     if (gc_max_abs_diff(dinp, rdinp, c.nin) > 1e-4f * (1.0f + gc_max_abs(rdinp, c.nin)))
         fail_msg("%s: dinp differs from ref", cc->name);
@@ -125,7 +126,7 @@ static void run_conv_case(const conv_case *cc) {
 
     // NULL gradients are skipped; dweight alone still matches
     float *dw2 = gc_alloc(c.nw), *rdw2 = gc_alloc(c.nw);
-    train_conv2d_backward(NULL, dw2, NULL, c.r, c.inp, c.w, d, c.scratch);
+    train_conv2d_backward(NULL, dw2, NULL, c.r, c.inp, c.w, d, c.scratch, c.ns);
     train_conv2d_backward_ref(NULL, rdw2, NULL, c.r, c.inp, c.w, d);
     if (gc_max_abs_diff(dw2, rdw2, c.nw) > 1e-4f * (1.0f + gc_max_abs(rdw2, c.nw)))
         fail_msg("%s: dweight-only differs from ref", cc->name);
@@ -134,7 +135,7 @@ static void run_conv_case(const conv_case *cc) {
     memset(dinp, 0, c.nin * sizeof(float));
     memset(dw, 0, c.nw * sizeof(float));
     memset(db, 0, d->cout * sizeof(float));
-    train_conv2d_backward(dinp, dw, db, c.r, c.inp, c.w, d, c.scratch);
+    train_conv2d_backward(dinp, dw, db, c.r, c.inp, c.w, d, c.scratch, c.ns);
     int fails = gc_check("inp", conv_loss, &c, c.inp, dinp, c.nin, 1e-2f, 1e-2, 1e-3, 30, NULL);
     fails += gc_check("weight", conv_loss, &c, c.w, dw, c.nw, 1e-2f, 1e-2, 1e-3, 30, NULL);
     if (c.b) fails += gc_check("bias", conv_loss, &c, c.b, db, d->cout, 1e-2f, 1e-2, 1e-3, 30, NULL);
@@ -210,7 +211,7 @@ static void test_conv_cases(void **state) {
  * the same bits (forward, accumulating backward, dweight alone). The scratch
  * is sized after omp_set_num_threads, exactly, so ASan catches a thread
  * writing outside its slice. */
-static void run_conv_threads(const conv_case *cc) {
+static void run_conv_threads(const conv_case *cc, int sized_for) {
     const train_conv_dims dd = conv_case_dims(cc), *d = &dd;
     uint64_t rng = 99;
     size_t nin = (size_t)d->n * d->cin * d->hin * d->win;
@@ -220,7 +221,10 @@ static void run_conv_threads(const conv_case *cc) {
     float *g0 = gc_alloc(nin + nw + nb);  // starting values of dinp | dweight | dbias
     gc_fill(inp, nin, -1, 1, &rng), gc_fill(w, nw, -1, 1, &rng), gc_fill(b, nb, -1, 1, &rng);
     gc_fill(dy, nout, -1, 1, &rng), gc_fill(g0, nin + nw + nb, -1, 1, &rng);
+    const int run_threads = omp_get_max_threads();
+    omp_set_num_threads(sized_for);
     size_t ns = train_conv2d_scratch_floats(d);
+    omp_set_num_threads(run_threads);
     float *scratch = ns ? malloc(ns * sizeof(float)) : NULL;
     // run r: out | dinp | dweight | dbias | dweight alone
     const size_t nr = nout + nin + nw + nb + nw;
@@ -229,9 +233,9 @@ static void run_conv_threads(const conv_case *cc) {
         float *o = r < 2 ? run[r] : ref, *gx = o + nout, *gw = gx + nin, *gb = gw + nw;
         memcpy(gx, g0, (nin + nw + nb) * sizeof(float));
         if (r < 2) {
-            train_conv2d_forward(o, inp, w, b, d, scratch);
-            train_conv2d_backward(gx, gw, gb, dy, inp, w, d, scratch);
-            train_conv2d_backward(NULL, gb + nb, NULL, dy, inp, w, d, scratch);
+            train_conv2d_forward(o, inp, w, b, d, scratch, ns);
+            train_conv2d_backward(gx, gw, gb, dy, inp, w, d, scratch, ns);
+            train_conv2d_backward(NULL, gb + nb, NULL, dy, inp, w, d, scratch, ns);
         } else {
             train_conv2d_forward_ref(o, inp, w, b, d);
             train_conv2d_backward_ref(gx, gw, gb, dy, inp, w, d);
@@ -239,14 +243,15 @@ static void run_conv_threads(const conv_case *cc) {
         }
     }
     if (memcmp(run[0], run[1], nr * sizeof(float)) != 0)
-        fail_msg("%s: two runs on 2 threads differ", cc->name);
+        fail_msg("%s: two runs on %d threads differ", cc->name, run_threads);
     const size_t off[6] = {0, nout, nout + nin, nout + nin + nw, nout + nin + nw + nb, nr};
     const char *what[5] = {"out", "dinp", "dweight", "dbias", "dweight alone"};
     for (int k = 0; k < 5; k++) {
         size_t len = off[k + 1] - off[k];
         float diff = gc_max_abs_diff(run[0] + off[k], ref + off[k], len);
         if (diff > 1e-4f * (1.0f + gc_max_abs(ref + off[k], len)))
-            fail_msg("%s: %s on 2 threads differs from ref by %g", cc->name, what[k], diff);
+            fail_msg("%s: %s on %d threads (scratch for %d) differs from ref by %g", cc->name, what[k],
+                     run_threads, sized_for, diff);
     }
     free(inp), free(w), free(b), free(dy), free(g0), free(scratch);
     free(run[0]), free(run[1]), free(ref);
@@ -274,7 +279,23 @@ static void test_conv_threads(void **state) {
     omp_set_num_threads(2);
     openblas_set_num_threads(1);
     for (size_t i = 0; i < sizeof conv_thread_cases / sizeof conv_thread_cases[0]; i++)
-        run_conv_threads(&conv_thread_cases[i]);
+        run_conv_threads(&conv_thread_cases[i], 2);
+    omp_set_num_threads(prev);
+    openblas_set_num_threads(prev_blas);
+}
+
+/* A thread count raised after the scratch was sized (1 thread, then 4):
+ * the kernels run a team that fits the scratch; ASan catches any slice
+ * past its end. And scratch for 2 threads run on 4. */
+static void test_conv_threads_raised(void **state) {
+    (void)state;
+    const int prev = omp_get_max_threads(), prev_blas = openblas_get_num_threads();
+    omp_set_num_threads(4);
+    openblas_set_num_threads(1);
+    for (size_t i = 0; i < sizeof conv_thread_cases / sizeof conv_thread_cases[0]; i++) {
+        run_conv_threads(&conv_thread_cases[i], 1);
+        run_conv_threads(&conv_thread_cases[i], 2);
+    }
     omp_set_num_threads(prev);
     openblas_set_num_threads(prev_blas);
 }
@@ -291,9 +312,10 @@ static void test_conv_same_hand(void **state) {
     assert_int_equal(d.pt, 0);
     float inp[9], w[4] = {1, 1, 1, 1}, out[9];
     for (int i = 0; i < 9; i++) inp[i] = 1.0f;
-    float *scratch = gc_alloc(train_conv2d_scratch_floats(&d));
+    size_t ns = train_conv2d_scratch_floats(&d);
+    float *scratch = gc_alloc(ns);
     const float want[9] = {4, 4, 2, 4, 4, 2, 2, 2, 1};
-    train_conv2d_forward(out, inp, w, NULL, &d, scratch);
+    train_conv2d_forward(out, inp, w, NULL, &d, scratch, ns);
     for (int i = 0; i < 9; i++) assert_float_equal(out[i], want[i], 1e-6);
     train_conv2d_forward_ref(out, inp, w, NULL, &d);
     for (int i = 0; i < 9; i++) assert_float_equal(out[i], want[i], 1e-6);
@@ -308,11 +330,12 @@ static void test_gradcheck_detects_error(void **state) {
     uint64_t rng = 7;
     c.nin = 50, c.nw = 36, c.nout = 50;
     c.inp = gc_alloc(c.nin), c.w = gc_alloc(c.nw), c.b = gc_alloc(2), c.out = gc_alloc(c.nout);
-    c.r = gc_alloc(c.nout), c.scratch = gc_alloc(train_conv2d_scratch_floats(&c.d));
+    c.r = gc_alloc(c.nout), c.ns = train_conv2d_scratch_floats(&c.d);
+    c.scratch = gc_alloc(c.ns);
     gc_fill(c.inp, c.nin, -1, 1, &rng), gc_fill(c.w, c.nw, -1, 1, &rng);
     gc_fill(c.r, c.nout, -1, 1, &rng);
     float *dw = gc_alloc(c.nw);
-    train_conv2d_backward(NULL, dw, NULL, c.r, c.inp, c.w, &c.d, c.scratch);
+    train_conv2d_backward(NULL, dw, NULL, c.r, c.inp, c.w, &c.d, c.scratch, c.ns);
     assert_int_equal(gc_check("w", conv_loss, &c, c.w, dw, c.nw, 1e-2f, 1e-2, 1e-3, 36, NULL), 0);
     dw[5] *= 1.1f;
     dw[5] += 0.1f;
@@ -327,6 +350,7 @@ int main(void) {
         cmocka_unit_test(test_conv_same_hand),
         cmocka_unit_test(test_conv_cases),
         cmocka_unit_test(test_conv_threads),
+        cmocka_unit_test(test_conv_threads_raised),
         cmocka_unit_test(test_gradcheck_detects_error),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

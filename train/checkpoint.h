@@ -5,7 +5,8 @@
  *   /param_table       compound {name, offset, length} naming slices of /params
  *   /state             float32 (nstate)       BN running mean / var
  *   /optim/m, /optim/v float32 (nparams)      optimizer moments (v absent for SGD)
- *   root attributes    format, version, commit, model, epoch, step, optim_t,
+ *   root attributes    format ("dnas-checkpoint-1", checked on load), version,
+ *                      commit, model, epoch, step, optim_t,
  *                      optim_kind / optimizer (the optimizer, checked on resume),
  *                      rng, test_acc, config (text), model_yaml (text)
  * Writes go to PATH.tmp and are renamed over PATH, so a crash mid-write
@@ -29,8 +30,13 @@ typedef struct {
 dnas_status train_ckpt_save(const char *path, const train_net *net, const train_optim *opt,
                              const train_ckpt_meta *meta, const char *config_text,
                              dnas_error *err);
-/* Loads into an already built net (shapes must match: the parameter count
- * and every /param_table entry are checked). opt may be NULL. */
+/* Loads into an already built net. The whole file is checked first (steps
+ * in checkpoint_load.c): the format attribute, epoch (0..TRAIN_MAX_EPOCHS),
+ * step, rng and test_acc, every /param_table entry against the model, the
+ * type, size and finiteness of /params, /state and (opt non-NULL) the
+ * optimizer's moments, and the optimizer kind. Any mismatch is an error
+ * naming the file and what was expected, and leaves net, opt and meta
+ * untouched. opt may be NULL. */
 dnas_status train_ckpt_load(const char *path, train_net *net, train_optim *opt,
                              train_ckpt_meta *meta, dnas_error *err);
 

@@ -12,6 +12,8 @@
 
 #define TRAIN_PATH_LEN 1024
 #define TRAIN_MAX_FILES 8
+#define TRAIN_MAX_EPOCHS 100000 /* train: epochs, and a checkpoint's epoch */
+#define TRAIN_MAX_THREADS 1024  /* train: threads, and dnas train --threads */
 
 typedef enum { TRAIN_LOSS_XENT = 0, TRAIN_LOSS_MSE } train_loss_kind;
 typedef enum {
@@ -26,6 +28,7 @@ typedef struct {
     char train_files[TRAIN_MAX_FILES][TRAIN_PATH_LEN];
     char test_files[TRAIN_MAX_FILES][TRAIN_PATH_LEN];
     int label_col;                                         /* csv */
+    int header;                                            /* csv: first line is a header */
     int rows;                                              /* layout: rows (image -> sequence) */
     int normalize;
     int val_split;                                         /* samples held out of train */

@@ -5,7 +5,11 @@
  * In memory a dataset is x (count, C, H, W) float32 and y (count) int32
  * class labels (or, for regression/autoencoders, y may be absent: has_labels
  * is 0). Readers validate headers against file sizes: a truncated or corrupt
- * file gives DNAS_ERR_FORMAT naming the file and what was expected. */
+ * file gives DNAS_ERR_FORMAT naming the file and what was expected; a
+ * directory or missing file DNAS_ERR_IO, an empty file DNAS_ERR_FORMAT. The
+ * size a header declares is checked (in 64 bits) against the machine's
+ * memory before anything is allocated for it: DNAS_ERR_NOMEM naming the
+ * file (and HDF5 dataset) and the bytes. */
 #ifndef DNAS_TRAIN_DATA_H
 #define DNAS_TRAIN_DATA_H
 
@@ -38,14 +42,16 @@ dnas_status train_data_load_idx(train_dataset *ds, const char *images_path,
 dnas_status train_data_load_npy(train_dataset *ds, const char *x_path, const char *y_path,
                                  dnas_error *err);
 
-/* CSV of numbers, one sample a row, optional header row (detected: a first
- * row that does not parse as numbers). label_col is the column holding the
- * class label (negative counts from the end, e.g. -1 = last) or a large
- * sentinel TRAIN_DATA_NO_LABEL for none. The remaining F columns become
+/* CSV of numbers, one sample a row. header != 0: the first non-blank line
+ * is a header and skipped, whatever it holds; header == 0: every non-blank
+ * line is a sample (a non-numeric first line is an error naming line 1 and
+ * suggesting header: true). label_col is the column holding the class
+ * label (negative counts from the end, e.g. -1 = last) or a large sentinel
+ * TRAIN_DATA_NO_LABEL for none. The remaining F columns become
  * (count, 1, 1, F). gzip is detected. Errors name the line. */
 #define TRAIN_DATA_NO_LABEL 0x7fffffff
-dnas_status train_data_load_csv(train_dataset *ds, const char *path, int label_col,
-                                 dnas_error *err);
+dnas_status train_data_load_csv(train_dataset *ds, const char *path, int label_col, int header,
+                                dnas_error *err);
 
 /* HDF5 with datasets <split>/x and <split>/y (split is "train" or "test"):
  * x float/integer with 1..4 dims as for NPY (values as stored), y integer
@@ -53,6 +59,9 @@ dnas_status train_data_load_csv(train_dataset *ds, const char *path, int label_c
  * DNAS_ERR_FORMAT naming it. */
 dnas_status train_data_load_hdf5(train_dataset *ds, const char *path, const char *split,
                                   dnas_error *err);
+/* *has = whether the HDF5 file holds a group or dataset named split
+ * (errors as for train_data_load_hdf5 when the file cannot be opened). */
+dnas_status train_data_hdf5_has_split(const char *path, const char *split, int *has, dnas_error *err);
 
 /* CIFAR-10 binary batches: records of 1 label byte + 3072 pixel bytes
  * (3×32×32, CHW). Loads and concatenates npaths files; pixels scaled to [0,1]. */

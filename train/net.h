@@ -110,6 +110,7 @@ typedef struct train_net {
     float **aux;                    /* per-layer saved values (bn mean/invstd, dropout mask, maxpool argmax) */
     float *scratch;                 /* shared conv scratch */
     size_t scratch_floats;
+    int scratch_threads;            /* OpenMP threads it was sized for */
     uint64_t rng;                   /* dropout */
 
     /* profiling (train_net_profile): seconds per layer, forward / backward */
@@ -128,8 +129,13 @@ void train_net_free(train_net *net);
  * gamma 1, beta 0, running mean 0, var 1. */
 void train_net_init(train_net *net, uint64_t seed);
 
-/* Allocate activation buffers for batches up to max_batch. */
-void train_net_reserve(train_net *net, int max_batch);
+/* Allocate activation buffers for batches up to max_batch and the conv
+ * scratch for the current OpenMP thread count; again only when either grew
+ * (call it after omp_set_num_threads: conv layers never run on more
+ * threads than the scratch was sized for). DNAS_ERR_NOMEM naming the
+ * network, the batch and its largest layer when the buffers would need more
+ * than the machine's memory; the buffers are then left as they were. */
+dnas_status train_net_reserve(train_net *net, int max_batch, dnas_error *err);
 
 /* Index of a layer by name, or -1. */
 int train_net_find(const train_net *net, const char *name);

@@ -39,16 +39,22 @@ int train_conv_out_size(int in, int k, int s, int d, int p);
  * the leading (top/left) padding; the extra pad goes bottom/right. */
 int train_conv_same(int in, int k, int s, int d, int *pad_before);
 
-/* Scratch floats needed by train_conv2d_forward/backward. */
+/* Scratch floats train_conv2d_forward/backward need to run on
+ * omp_get_max_threads() threads (as set when this is called). */
 size_t train_conv2d_scratch_floats(const train_conv_dims *d);
 
-/* out (N,Cout,Hout,Wout); weight (Cout, Cin/groups, kh, kw); bias (Cout) or NULL. */
-void train_conv2d_forward(float *out, const float *inp, const float *weight,
-                          const float *bias, const train_conv_dims *d, float *scratch);
-/* dinp (N,Cin,Hin,Win) or NULL; dweight like weight; dbias (Cout) or NULL. */
+/* out (N,Cout,Hout,Wout); weight (Cout, Cin/groups, kh, kw); bias (Cout) or NULL.
+ * scratch holds scratch_floats floats: the kernels run on as many threads as
+ * it has room for (at most omp_get_max_threads()), so a thread count raised
+ * after sizing it is safe (only slower); room for less than one thread is a
+ * caller bug (assert). */
+void train_conv2d_forward(float *out, const float *inp, const float *weight, const float *bias,
+                          const train_conv_dims *d, float *scratch, size_t scratch_floats);
+/* dinp (N,Cin,Hin,Win) or NULL; dweight like weight; dbias (Cout) or NULL;
+ * scratch as for forward. */
 void train_conv2d_backward(float *dinp, float *dweight, float *dbias,
                            const float *dout, const float *inp, const float *weight,
-                           const train_conv_dims *d, float *scratch);
+                           const train_conv_dims *d, float *scratch, size_t scratch_floats);
 void train_conv2d_forward_ref(float *out, const float *inp, const float *weight,
                               const float *bias, const train_conv_dims *d);
 void train_conv2d_backward_ref(float *dinp, float *dweight, float *dbias,

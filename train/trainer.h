@@ -34,9 +34,10 @@ typedef struct {
 dnas_status train_data_prepare(const train_config *cfg, train_dataset *train, train_dataset *val,
                                 train_dataset *test, dnas_error *err);
 
-/* Mean loss and accuracy of net on ds (eval mode). acc is -1 for MSE. */
-void train_evaluate(train_net *net, const train_dataset *ds, int batch, train_loss_kind loss,
-                    float *mean_loss, float *acc);
+/* Mean loss and accuracy of net on ds (eval mode). acc is -1 for MSE.
+ * Fails only as train_net_reserve does. */
+dnas_status train_evaluate(train_net *net, const train_dataset *ds, int batch, train_loss_kind loss,
+                           float *mean_loss, float *acc, dnas_error *err);
 
 /* Full run: build the model, train cfg->epochs (or opts->epochs), evaluate,
  * checkpoint after every epoch. A non-finite loss stops the run with

@@ -1,12 +1,9 @@
 /* Dataset ownership, split, normalization, seeded permutation and batch
- * gathering, plus the helpers the readers share (data_internal.h). */
+ * gathering (the readers' shared helpers are in data_read.c). */
 #include "data.h"
 
-#include <errno.h>
-#include <limits.h>
 #include <math.h>
 #include <string.h>
-#include <zlib.h>
 
 #include "data_internal.h"
 
@@ -15,128 +12,6 @@ void train_dataset_free(train_dataset *ds) {
     free(ds->x);
     free(ds->y);
     memset(ds, 0, sizeof *ds);
-}
-
-/* ---- helpers for the readers ---------------------------------------- */
-
-dnas_status train_data_read_file(const char *path, unsigned char **buf, size_t *len,
-                                  dnas_error *err) {
-    *buf = NULL;
-    *len = 0;
-    errno = 0;
-    gzFile f = gzopen(path, "rb");
-    if (!f) {
-        return dnas_fail(err, DNAS_ERR_IO, "%s: cannot open: %s", path,
-                          errno ? strerror(errno) : "out of memory");
-    }
-    size_t cap = 1 << 16, n = 0;
-    unsigned char *p = dnas_xmalloc(cap);
-    for (;;) {
-        if (n == cap) {
-            cap *= 2;
-            unsigned char *q = realloc(p, cap);
-            if (!q) {
-                free(p);
-                gzclose(f);
-                return dnas_fail(err, DNAS_ERR_NOMEM, "%s: out of memory reading the file",
-                                  path);
-            }
-            p = q;
-        }
-        size_t want = cap - n;
-        if (want > (1u << 30)) want = 1u << 30;
-        int got = gzread(f, p + n, (unsigned)want);
-        if (got < 0) {
-            int errnum = 0;
-            const char *msg = gzerror(f, &errnum);
-            dnas_status st = errnum == Z_ERRNO
-                                  ? dnas_fail(err, DNAS_ERR_IO, "%s: read error: %s", path,
-                                               strerror(errno))
-                                  : dnas_fail(err, DNAS_ERR_FORMAT,
-                                               "%s: corrupt gzip data: %s", path, msg);
-            free(p);
-            gzclose(f);
-            return st;
-        }
-        if (got == 0) break;
-        n += (size_t)got;
-    }
-    /* gzclose_r reports a gzip stream that ended mid-way as Z_BUF_ERROR. */
-    int rc = gzclose(f);
-    if (rc != Z_OK) {
-        free(p);
-        if (rc == Z_BUF_ERROR) {
-            return dnas_fail(err, DNAS_ERR_FORMAT,
-                              "%s: truncated: gzip stream ends early (after %zu bytes inflated)",
-                              path, n);
-        }
-        return dnas_fail(err, DNAS_ERR_FORMAT, "%s: corrupt gzip data (zlib error %d)", path,
-                          rc);
-    }
-    *buf = p;
-    *len = n;
-    return DNAS_OK;
-}
-
-void train_data_alloc(train_dataset *ds, int count, int c, int h, int w, int labels) {
-    memset(ds, 0, sizeof *ds);
-    ds->count = count;
-    ds->c = c;
-    ds->h = h;
-    ds->w = w;
-    ds->x = dnas_xcalloc((size_t)count * c * h * w, sizeof *ds->x);
-    if (labels) ds->y = dnas_xcalloc((size_t)count, sizeof *ds->y);
-}
-
-dnas_status train_data_label_i64(train_dataset *ds, int i, int64_t v, const char *path,
-                                  dnas_error *err) {
-    if (v < 0) {
-        return dnas_fail(err, DNAS_ERR_FORMAT, "%s: label %lld of sample %d is negative", path,
-                          (long long)v, i);
-    }
-    if (v >= TRAIN_DATA_MAX_CLASSES) {
-        return dnas_fail(err, DNAS_ERR_FORMAT,
-                          "%s: label %lld of sample %d is out of range (at most %d classes)",
-                          path, (long long)v, i, TRAIN_DATA_MAX_CLASSES);
-    }
-    ds->y[i] = (int32_t)v;
-    return DNAS_OK;
-}
-
-dnas_status train_data_label_f64(train_dataset *ds, int i, double v, const char *path,
-                                  dnas_error *err) {
-    if (!isfinite(v) || v != floor(v)) {
-        return dnas_fail(err, DNAS_ERR_FORMAT,
-                          "%s: label %g of sample %d is not an integer class", path, v, i);
-    }
-    if (v < 0) {
-        return dnas_fail(err, DNAS_ERR_FORMAT, "%s: label %g of sample %d is negative", path, v,
-                          i);
-    }
-    return train_data_label_i64(ds, i, v >= 9e18 ? INT64_MAX : (int64_t)v, path, err);
-}
-
-void train_data_finish_labels(train_dataset *ds) {
-    ds->num_classes = 0;
-    if (!ds->y) return;
-    for (int i = 0; i < ds->count; i++) {
-        if (ds->y[i] + 1 > ds->num_classes) ds->num_classes = ds->y[i] + 1;
-    }
-}
-
-int train_data_dims_ok(const uint64_t *dims, int n, uint64_t *per_sample) {
-    uint64_t per = 1;
-    for (int i = 0; i < n; i++) {
-        if (dims[i] == 0 || dims[i] > INT_MAX) return 0;
-        if (i > 0) {
-            per *= dims[i];
-            if (per > INT_MAX) return 0;
-        }
-    }
-    /* Total elements as float must be addressable: count * per < 2^62. */
-    if (per > (UINT64_C(1) << 62) / dims[0]) return 0;
-    *per_sample = per;
-    return 1;
 }
 
 /* ---- randomness: splitmix64 (local; the engine's RNG lives in rng.c) -- */
@@ -213,13 +88,23 @@ dnas_status train_data_split(train_dataset *src, train_dataset *dst, int count, 
     }
     int n = src->count, keep = n - count;
     size_t per = (size_t)src->c * src->h * src->w;
+    /* the split copies the whole set once: count samples into dst, keep
+     * samples into a new src (sizes bounded by the set already held) */
+    uint64_t copy = (uint64_t)n * (per * sizeof(float) + (src->y ? sizeof(int32_t) : 0)) +
+                    (uint64_t)n * sizeof(int32_t);
+    dnas_status st = dnas_check_bytes(copy, "splitting off the validation set", err);
+    if (st) return st;
     int32_t *perm = NULL;
     if (seed != 0) {
         perm = dnas_xmalloc((size_t)n * sizeof *perm);
         uint64_t state = seed;
         train_data_permutation(perm, n, &state);
     }
-    train_data_alloc(dst, count, src->c, src->h, src->w, src->y != NULL);
+    st = train_data_alloc(dst, count, src->c, src->h, src->w, src->y != NULL, "the validation split", err);
+    if (st) {
+        free(perm);
+        return st;
+    }
     train_data_gather(dst->x, dst->y, src, perm, keep, count);
     dst->num_classes = src->num_classes;
 

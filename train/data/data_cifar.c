@@ -14,11 +14,11 @@ dnas_status train_data_load_cifar10(train_dataset *ds, const char *const *paths,
     unsigned char **bufs = dnas_xcalloc((size_t)npaths, sizeof *bufs);
     size_t *lens = dnas_xcalloc((size_t)npaths, sizeof *lens);
     dnas_status st = DNAS_OK;
-    size_t total = 0;
+    uint64_t total = 0;
     for (int f = 0; f < npaths && st == DNAS_OK; f++) {
-        st = train_data_read_file(paths[f], &bufs[f], &lens[f], err);
+        st = train_data_read_file(paths[f], "CIFAR-10 binary records", &bufs[f], &lens[f], err);
         if (st != DNAS_OK) break;
-        if (lens[f] == 0 || lens[f] % CIFAR_RECORD != 0) {
+        if (lens[f] % CIFAR_RECORD != 0) {
             st = dnas_fail(err, DNAS_ERR_FORMAT,
                             "%s: truncated: %zu bytes is not a whole number of %d-byte records "
                             "(%zu records + %zu bytes)",
@@ -27,12 +27,16 @@ dnas_status train_data_load_cifar10(train_dataset *ds, const char *const *paths,
             break;
         }
         total += lens[f] / CIFAR_RECORD;
-        if (total > INT32_MAX / CIFAR_PIXELS) {
-            st = dnas_fail(err, DNAS_ERR_FORMAT, "%s: too many records", paths[f]);
-        }
     }
+    /* in memory: the files read (already held) and the dataset */
+    uint64_t dims[4] = {total, 3, 32, 32}, per;
+    size_t held = 0;
+    for (int f = 0; f < npaths; f++) held += lens[f];
+    char what[1200];
+    snprintf(what, sizeof what, "%s%s", paths[0], npaths > 1 ? " and the other CIFAR-10 files" : "");
+    if (st == DNAS_OK) st = train_data_check_shape(dims, 4, 4, held, what, &per, err);
+    if (st == DNAS_OK) st = train_data_alloc(ds, (int)total, 3, 32, 32, 1, what, err);
     if (st == DNAS_OK) {
-        train_data_alloc(ds, (int)total, 3, 32, 32, 1);
         int i = 0;
         for (int f = 0; f < npaths && st == DNAS_OK; f++) {
             size_t nrec = lens[f] / CIFAR_RECORD;

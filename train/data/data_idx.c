@@ -17,9 +17,9 @@ static uint32_t idx_be32(const unsigned char *p) {
 }
 
 /* Parses and checks the header: ubyte type, `ndim` dims, and a data size
- * that matches the file exactly. `what` names the content for messages. */
+ * that matches the file exactly. `what_name` names the content in messages. */
 static dnas_status idx_parse(idx_header *hd, const unsigned char *buf, size_t len, int ndim,
-                              const char *path, const char *what, dnas_error *err) {
+                              const char *path, const char *what_name, dnas_error *err) {
     if (len < 4 || buf[0] != 0 || buf[1] != 0) {
         return dnas_fail(err, DNAS_ERR_FORMAT,
                           "%s: not an IDX file (expected magic 00 00 08 %02x)", path, ndim);
@@ -31,7 +31,7 @@ static dnas_status idx_parse(idx_header *hd, const unsigned char *buf, size_t le
     }
     if (buf[3] != ndim) {
         return dnas_fail(err, DNAS_ERR_FORMAT, "%s: IDX %s file has %d dims, expected %d",
-                          path, what, buf[3], ndim);
+                          path, what_name, buf[3], ndim);
     }
     hd->ndim = ndim;
     hd->header = 4 + 4 * (size_t)ndim;
@@ -41,18 +41,19 @@ static dnas_status idx_parse(idx_header *hd, const unsigned char *buf, size_t le
                           hd->header, len);
     }
     for (int i = 0; i < ndim; i++) hd->dims[i] = idx_be32(buf + 4 + 4 * i);
+    /* the file stays in memory while its floats are filled in */
+    char what[1200];
+    snprintf(what, sizeof what, "%s: IDX %s data", path, what_name);
     uint64_t per;
-    if (!train_data_dims_ok(hd->dims, ndim, &per)) {
-        return dnas_fail(err, DNAS_ERR_FORMAT, "%s: IDX %s dims are zero or too large", path,
-                          what);
-    }
-    uint64_t expect = hd->header + hd->dims[0] * per;
+    dnas_status st = train_data_check_shape(hd->dims, ndim, 0, len, what, &per, err);
+    if (st) return st;
+    uint64_t expect = hd->header + hd->dims[0] * per; /* bytes, below the memory checked above */
     if (len < expect) {
         return dnas_fail(err, DNAS_ERR_FORMAT,
                           "%s: truncated: expected %llu bytes (%zu header + %llu of %s data), "
                           "got %zu",
                           path, (unsigned long long)expect, hd->header,
-                          (unsigned long long)(expect - hd->header), what, len);
+                          (unsigned long long)(expect - hd->header), what_name, len);
     }
     if (len > expect) {
         return dnas_fail(err, DNAS_ERR_FORMAT,
@@ -68,10 +69,10 @@ dnas_status train_data_load_idx(train_dataset *ds, const char *images_path,
     unsigned char *img = NULL, *lab = NULL;
     size_t img_len = 0, lab_len = 0;
     idx_header ih, lh;
-    dnas_status st = train_data_read_file(images_path, &img, &img_len, err);
+    dnas_status st = train_data_read_file(images_path, "an IDX image file", &img, &img_len, err);
     if (st == DNAS_OK) st = idx_parse(&ih, img, img_len, 3, images_path, "image", err);
     if (st == DNAS_OK && labels_path) {
-        st = train_data_read_file(labels_path, &lab, &lab_len, err);
+        st = train_data_read_file(labels_path, "an IDX label file", &lab, &lab_len, err);
         if (st == DNAS_OK) st = idx_parse(&lh, lab, lab_len, 1, labels_path, "label", err);
         if (st == DNAS_OK && lh.dims[0] != ih.dims[0]) {
             st = dnas_fail(err, DNAS_ERR_FORMAT, "%s: %llu labels for %llu images in %s",
@@ -81,11 +82,13 @@ dnas_status train_data_load_idx(train_dataset *ds, const char *images_path,
     }
     if (st == DNAS_OK) {
         int count = (int)ih.dims[0], h = (int)ih.dims[1], w = (int)ih.dims[2];
-        train_data_alloc(ds, count, 1, h, w, labels_path != NULL);
+        st = train_data_alloc(ds, count, 1, h, w, labels_path != NULL, images_path, err);
+    }
+    if (st == DNAS_OK) {
         const unsigned char *px = img + ih.header;
-        size_t n = (size_t)count * h * w;
+        size_t n = (size_t)ds->count * ds->h * ds->w;
         for (size_t i = 0; i < n; i++) ds->x[i] = px[i] / 255.0f;
-        for (int i = 0; ds->y && i < count; i++) ds->y[i] = lab[lh.header + i];
+        for (int i = 0; ds->y && i < ds->count; i++) ds->y[i] = lab[lh.header + i];
         train_data_finish_labels(ds);
     }
     free(img);

@@ -125,12 +125,11 @@ static dnas_status npy_parse(npy_array *a, const unsigned char *buf, size_t len,
                         "%s: NPY array is in Fortran order; save it C-contiguous", path);
         goto done;
     }
-    if (!train_data_dims_ok(a->dims, a->ndim, &a->per)) {
-        st = dnas_fail(err, DNAS_ERR_FORMAT, "%s: NPY shape has a zero or too large dim",
-                        path);
-        goto done;
-    }
-    uint64_t expect = a->dims[0] * a->per * a->itemsize;
+    /* the file stays in memory while its floats are filled in */
+    char what[1200];
+    snprintf(what, sizeof what, "%s: NPY array", path);
+    if ((st = train_data_check_shape(a->dims, a->ndim, 0, len, what, &a->per, err))) goto done;
+    uint64_t expect = a->dims[0] * a->per * a->itemsize; /* at most twice the memory checked: no overflow */
     size_t have = len - start - hlen;
     if (have != expect) {
         st = dnas_fail(err, DNAS_ERR_FORMAT,
@@ -190,20 +189,23 @@ dnas_status train_data_load_npy(train_dataset *ds, const char *x_path, const cha
     unsigned char *xb = NULL, *yb = NULL;
     size_t xl = 0, yl = 0;
     npy_array xa, ya;
-    dnas_status st = train_data_read_file(x_path, &xb, &xl, err);
+    dnas_status st = train_data_read_file(x_path, "an NPY file", &xb, &xl, err);
     if (st == DNAS_OK) st = npy_parse(&xa, xb, xl, x_path, err);
     if (st == DNAS_OK && y_path) {
-        st = train_data_read_file(y_path, &yb, &yl, err);
+        st = train_data_read_file(y_path, "an NPY file", &yb, &yl, err);
         if (st == DNAS_OK) st = npy_parse(&ya, yb, yl, y_path, err);
     }
     if (st == DNAS_OK) {
         /* (N) -> (N,1,1,1), (N,F) -> (N,1,1,F), (N,H,W) -> (N,1,H,W). */
         int shape[3] = {1, 1, 1};
         for (int i = 1; i < xa.ndim; i++) shape[3 - xa.ndim + i] = (int)xa.dims[i];
-        train_data_alloc(ds, (int)xa.dims[0], shape[0], shape[1], shape[2], y_path != NULL);
+        st = train_data_alloc(ds, (int)xa.dims[0], shape[0], shape[1], shape[2], y_path != NULL, x_path, err);
+    }
+    if (st == DNAS_OK) {
         size_t n = (size_t)xa.dims[0] * xa.per;
         for (size_t i = 0; i < n; i++) ds->x[i] = (float)npy_get(&xa, i);
-        if (y_path) st = npy_labels(ds, &ya, y_path, err);
+        st = train_data_check_finite(ds, x_path, err);
+        if (st == DNAS_OK && y_path) st = npy_labels(ds, &ya, y_path, err);
         if (st != DNAS_OK) train_dataset_free(ds);
     }
     free(xb);

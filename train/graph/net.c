@@ -4,6 +4,9 @@
 #include <math.h>
 #include <string.h>
 #include <time.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 
 #include "net.h"
 
@@ -92,32 +95,84 @@ void train_net_init(train_net *net, uint64_t seed) {
     net->rng = rng;
 }
 
-void train_net_reserve(train_net *net, int max_batch) {
-    if (net->act && max_batch <= net->max_batch) return;
+/* Floats of the per-batch buffers of layer L at batch n: act, dact and aux
+ * (BN mean/invstd, dropout mask, max-pool argmax). */
+static int64_t layer_floats(const train_layer *L, int64_t n, int64_t *act) {
+    /* n x sample: below 2^31 x 2^24 (int batch, loader limits), no overflow */
+    *act = n * (int64_t)sample_size(L);
+    int64_t aux = L->op == TRAIN_OP_BN ? 2 * (int64_t)L->c
+                  : L->op == TRAIN_OP_DROPOUT || L->op == TRAIN_OP_MAXPOOL ? *act
+                                                                          : 0;
+    return 2 * *act + aux;
+}
+
+/* Largest conv scratch at batch n for the current thread count. */
+static size_t scratch_floats(const train_net *net, int n) {
+    size_t most = 0;
+    for (int i = 0; i < net->nlayers; i++)
+        if (net->layers[i].op == TRAIN_OP_CONV) {
+            train_conv_dims d = conv_dims(net, &net->layers[i], n);
+            size_t s = train_conv2d_scratch_floats(&d);
+            if (s > most) most = s;
+        }
+    return most;
+}
+
+static int max_threads(void) {
+#ifdef _OPENMP
+    return omp_get_max_threads();
+#else
+    return 1;
+#endif
+}
+
+dnas_status train_net_reserve(train_net *net, int max_batch, dnas_error *err) {
+    DNAS_ASSERT(max_batch >= 1);
+    int threads = max_threads();
+    int grow_batch = !net->act || max_batch > net->max_batch;
+    if (!grow_batch && threads <= net->scratch_threads) return DNAS_OK;
+    int batch = grow_batch ? max_batch : net->max_batch;
+    /* 1. what the buffers would take, checked before anything is freed */
+    int64_t floats = 0, act, most = -1;
+    int largest = 0, ok = 1;
+    for (int i = 0; i < net->nlayers; i++) {
+        ok &= !dnas_add64(floats, layer_floats(&net->layers[i], batch, &act), &floats);
+        if (act > most) most = act, largest = i;
+    }
+    size_t scratch = scratch_floats(net, batch);
+    ok &= scratch <= INT64_MAX / 8 && !dnas_add64(floats, (int64_t)scratch, &floats) &&
+          floats <= INT64_MAX / 4;
+    const train_layer *L = &net->layers[largest];
+    char what[400];
+    snprintf(what, sizeof what,
+             "the buffers of network '%s' at batch %d (largest layer '%s', (%d, %d, %d) per sample)",
+             net->name, batch, L->name, L->c, L->h, L->w);
+    dnas_status st = dnas_check_bytes(ok ? (uint64_t)floats * sizeof(float) : UINT64_MAX, what, err);
+    if (st) return st;
+    /* 2. a thread count raised since: only the conv scratch grows */
+    if (!grow_batch) {
+        free(net->scratch);
+        net->scratch = dnas_xcalloc(scratch, sizeof(float));
+        net->scratch_floats = scratch;
+        net->scratch_threads = threads;
+        return DNAS_OK;
+    }
     free_buffers(net);
-    net->max_batch = max_batch;
+    net->max_batch = batch;
     net->act = dnas_xcalloc((size_t)net->nlayers, sizeof(float *));
     net->dact = dnas_xcalloc((size_t)net->nlayers, sizeof(float *));
     net->aux = dnas_xcalloc((size_t)net->nlayers, sizeof(float *));
     net->dact_ready = dnas_xcalloc((size_t)net->nlayers, 1);
-    net->scratch_floats = 0;
     for (int i = 0; i < net->nlayers; i++) {
-        train_layer *L = &net->layers[i];
-        size_t sz = (size_t)max_batch * sample_size(L);
-        net->act[i] = dnas_xcalloc(sz, sizeof(float));
-        net->dact[i] = dnas_xcalloc(sz, sizeof(float));
-        size_t aux = 0;
-        if (L->op == TRAIN_OP_BN) aux = 2 * (size_t)L->c;            /* mean, invstd */
-        if (L->op == TRAIN_OP_DROPOUT) aux = sz;                      /* mask */
-        if (L->op == TRAIN_OP_MAXPOOL) aux = sz;                      /* int32 argmax */
-        if (aux) net->aux[i] = dnas_xcalloc(aux, sizeof(float));
-        if (L->op == TRAIN_OP_CONV) {
-            train_conv_dims d = conv_dims(net, L, max_batch);
-            size_t s = train_conv2d_scratch_floats(&d);
-            if (s > net->scratch_floats) net->scratch_floats = s;
-        }
+        int64_t all = layer_floats(&net->layers[i], batch, &act);
+        net->act[i] = dnas_xcalloc((size_t)act, sizeof(float));
+        net->dact[i] = dnas_xcalloc((size_t)act, sizeof(float));
+        if (all > 2 * act) net->aux[i] = dnas_xcalloc((size_t)(all - 2 * act), sizeof(float));
     }
-    net->scratch = dnas_xcalloc(net->scratch_floats, sizeof(float));
+    net->scratch = dnas_xcalloc(scratch, sizeof(float));
+    net->scratch_floats = scratch;
+    net->scratch_threads = threads;
+    return DNAS_OK;
 }
 
 /* BN layer i runs fused with its ReLU (neither carries a mask now). */
@@ -178,7 +233,7 @@ const float *train_net_forward(train_net *net, const float *x, int n, int traini
         switch (L->op) {
         case TRAIN_OP_CONV: {
             train_conv_dims d = conv_dims(net, L, n);
-            train_conv2d_forward(out, in, w, b, &d, net->scratch);
+            train_conv2d_forward(out, in, w, b, &d, net->scratch, net->scratch_floats);
             break;
         }
         case TRAIN_OP_LINEAR:
@@ -288,7 +343,7 @@ void train_net_backward(train_net *net, const float *dout, int n) {
         switch (L->op) {
         case TRAIN_OP_CONV: {
             train_conv_dims d = conv_dims(net, L, n);
-            train_conv2d_backward(dx, dw, db, dy, in, w, &d, net->scratch);
+            train_conv2d_backward(dx, dw, db, dy, in, w, &d, net->scratch, net->scratch_floats);
             break;
         }
         case TRAIN_OP_LINEAR:

@@ -24,10 +24,11 @@
  * 4. 1x1 convolutions with stride 1, no padding and the same spatial size
  *    read the input directly as col (scratch only for threads, below).
  * Threads: paths 2-4 split the batch into one contiguous range of samples
- * per OpenMP thread (omp_get_max_threads(), at most N), each with its own
- * scratch slice and, for the weight gradient, its own buffer added into
- * dweight in thread order afterwards: results are deterministic for a given
- * thread count, and at one thread those of the serial loops. The sgemm paths
+ * per OpenMP thread (omp_get_max_threads(), at most N, and at most the
+ * threads the scratch given has slices for), each with its own scratch
+ * slice and, for the weight gradient, its own buffer added into dweight in
+ * thread order afterwards: results are deterministic for a given team
+ * size, and at one thread those of the serial loops. The sgemm paths
  * go parallel only when OpenBLAS runs one thread (openblas_set_num_threads(1))
  * since sgemm is then called from inside the team. Depthwise splits over
  * (sample, channel) planes forward and channels backward.
@@ -97,11 +98,11 @@ static size_t conv_weight_floats(const train_conv_dims *d) {
     return (size_t)d->cout * (d->cin / d->groups) * d->kh * d->kw;
 }
 
-/* Layout: wflip | T slices of (col | gat) | T-1 private weight gradients,
- * T = omp_get_max_threads() at the time of the call. The kernels run at
- * most omp_get_max_threads() threads of their own call, so the caller must
- * size the scratch after its last omp_set_num_threads (or with the largest
- * count it will use). Depthwise needs none; 1x1 pointwise only the private
+/* Layout: wflip | T slices of (col | gat) | T-1 private weight gradients.
+ * Sized here for T = omp_get_max_threads() at the time of the call; the
+ * kernels learn T back from the size they are given (conv_scratch_carve),
+ * so a thread count raised after sizing gives smaller teams, never a slice
+ * past the end. Depthwise needs none; 1x1 pointwise only the private
  * weight gradients. */
 size_t train_conv2d_scratch_floats(const train_conv_dims *d) {
     if (conv_is_depthwise(d)) return 0;
@@ -112,13 +113,19 @@ size_t train_conv2d_scratch_floats(const train_conv_dims *d) {
     return wflip + nt * (col + gat) + dwp;
 }
 
-static conv_scratch conv_scratch_carve(float *scratch, const train_conv_dims *d) {
-    if (!scratch) return (conv_scratch){.nw = conv_weight_floats(d)};  // none needed
-    size_t wflip = 0, col = 0, gat = 0;
+/* Carves `floats` floats of scratch for the largest team T that fits,
+ * wflip + T·(col + gat) + (T-1)·nw <= floats, and at most
+ * omp_get_max_threads(). Less than one thread's share is a caller bug. */
+static conv_scratch conv_scratch_carve(float *scratch, size_t floats, const train_conv_dims *d) {
+    size_t wflip = 0, col = 0, gat = 0, nw = conv_weight_floats(d);
     if (!conv_is_pointwise(d)) conv_scratch_sizes(d, &wflip, &col, &gat);
-    const size_t nt = (size_t)conv_max_threads();
+    DNAS_ASSERT((scratch || floats == 0) && floats >= wflip + col + gat);
+    size_t fit = 1 + (floats - wflip - col - gat) / (col + gat + nw);
+    int nt = conv_max_threads();
+    if ((size_t)nt > fit) nt = (int)fit;
+    if (!scratch) return (conv_scratch){.nw = nw, .nt = nt}; // pointwise at one thread: none needed
     conv_scratch s = {scratch, scratch + wflip, scratch + wflip + col, col + gat,
-                      scratch + wflip + nt * (col + gat), conv_weight_floats(d)};
+                      scratch + wflip + (size_t)nt * (col + gat), nw, nt};
     return s;
 }
 
@@ -140,7 +147,9 @@ void train_conv_dw_reduce(float *dweight, const conv_scratch *sc, int nt) {
     }
 }
 
-int train_conv_team_blas(int n) { return openblas_get_num_threads() > 1 ? 1 : conv_team(n); }
+int train_conv_team_blas(const conv_scratch *sc, int n) {
+    return openblas_get_num_threads() > 1 ? 1 : conv_team_sc(sc, n);
+}
 
 /* out (N, Cout, P) += bias (Cout), if any */
 static void conv_add_bias(float *out, const float *bias, const train_conv_dims *d) {
@@ -155,14 +164,14 @@ static void conv_add_bias(float *out, const float *bias, const train_conv_dims *
 }
 
 /* Path selection: depthwise, direct, else im2col + sgemm (pointwise). */
-void train_conv2d_forward(float *out, const float *inp, const float *weight,
-                          const float *bias, const train_conv_dims *d, float *scratch) {
+void train_conv2d_forward(float *out, const float *inp, const float *weight, const float *bias,
+                          const train_conv_dims *d, float *scratch, size_t scratch_floats) {
     DNAS_ASSERT(d->groups >= 1 && d->cin % d->groups == 0 && d->cout % d->groups == 0);
     if (conv_is_depthwise(d)) {
         train_conv_dw_forward(out, inp, weight, bias, d);
         return;
     }
-    const conv_scratch sc = conv_scratch_carve(scratch, d);
+    const conv_scratch sc = conv_scratch_carve(scratch, scratch_floats, d);
     if (train_conv_direct_ok(d) && d->cin * d->kh * d->kw >= CONV_DIRECT_MIN_TAPS)
         train_conv_direct(out, inp, weight, d, &sc, 0);
     else
@@ -175,7 +184,7 @@ void train_conv2d_forward(float *out, const float *inp, const float *weight,
  * as the flipped-weight correlation), dbias += Σ_{n,p} dout. */
 void train_conv2d_backward(float *dinp, float *dweight, float *dbias,
                            const float *dout, const float *inp, const float *weight,
-                           const train_conv_dims *d, float *scratch) {
+                           const train_conv_dims *d, float *scratch, size_t scratch_floats) {
     DNAS_ASSERT(d->groups >= 1 && d->cin % d->groups == 0 && d->cout % d->groups == 0);
     if (conv_is_depthwise(d)) {
         train_conv_dw_backward(dinp, dweight, dbias, dout, inp, weight, d);
@@ -193,7 +202,7 @@ void train_conv2d_backward(float *dinp, float *dweight, float *dbias,
                 dbias[co] += acc;
             }
     }
-    const conv_scratch sc = conv_scratch_carve(scratch, d);
+    const conv_scratch sc = conv_scratch_carve(scratch, scratch_floats, d);
     if (conv_is_pointwise(d)) {
         train_conv_backward_pointwise(dinp, dweight, dout, inp, weight, d, &sc);
         return;

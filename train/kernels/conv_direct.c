@@ -303,7 +303,7 @@ size_t train_conv_fused_floats(const train_conv_dims *d) {
 void train_conv_direct_dweight(float *dweight, const float *dout, const float *inp,
                          const train_conv_dims *d, const conv_scratch *sc) {
 #if CONV_DIRECT
-    const int nt = conv_team(d->n);
+    const int nt = conv_team_sc(sc, d->n);
 #pragma omp parallel num_threads(nt) if (nt > 1)
     {
         const int th = conv_thread_num(), nth = conv_num_threads();
@@ -322,7 +322,7 @@ void train_conv_direct_dweight(float *dweight, const float *dout, const float *i
 void train_conv_direct(float *out, const float *inp, const float *weight, const train_conv_dims *d,
                  const conv_scratch *sc, int accumulate) {
 #if CONV_DIRECT
-    const int nt = conv_team(d->n);
+    const int nt = conv_team_sc(sc, d->n);
 #pragma omp parallel num_threads(nt) if (nt > 1)
     {
         const int th = conv_thread_num();
@@ -340,7 +340,7 @@ void train_conv_direct_backward_fused(float *dinp, float *dweight, const float *
                                 const float *wflip, const train_conv_dims *d,
                                 const conv_scratch *sc) {
 #if CONV_DIRECT
-    const int nt = conv_team(d->n);
+    const int nt = conv_team_sc(sc, d->n);
 #pragma omp parallel num_threads(nt) if (nt > 1)
     {
         const int th = conv_thread_num(), nth = conv_num_threads();

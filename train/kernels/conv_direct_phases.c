@@ -142,7 +142,7 @@ void train_conv_direct_dinp_phases(float *dinp, const float *dout, const float *
                 }
             }
     }
-    const int nt = conv_team(d->n);
+    const int nt = conv_team_sc(sc, d->n);
 #pragma omp parallel num_threads(nt) if (nt > 1)
     {
         const int th = conv_thread_num();

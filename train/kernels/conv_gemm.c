@@ -288,7 +288,7 @@ static void conv_backward_pointwise_range(float *dinp, float *dweight, const flo
 
 void train_conv_gemm_forward(float *out, const float *inp, const float *weight, const train_conv_dims *d,
                        const conv_scratch *sc) {
-    const int nt = train_conv_team_blas(d->n);
+    const int nt = train_conv_team_blas(sc, d->n);
 #pragma omp parallel num_threads(nt) if (nt > 1)
     {
         const int th = conv_thread_num();
@@ -301,7 +301,7 @@ void train_conv_gemm_forward(float *out, const float *inp, const float *weight, 
 
 void train_conv_backward_cols(float *dinp, float *dweight, const float *dout, const float *inp,
                         const float *weight, const train_conv_dims *d, const conv_scratch *sc) {
-    const int nt = train_conv_team_blas(d->n);
+    const int nt = train_conv_team_blas(sc, d->n);
 #pragma omp parallel num_threads(nt) if (nt > 1)
     {
         const int th = conv_thread_num(), nth = conv_num_threads();
@@ -320,7 +320,7 @@ void train_conv_backward_adjoint(float *dinp, const float *dout, const train_con
         train_conv_direct(dinp, dout, sc->wflip, &t, sc, 1);
         return;
     }
-    const int nt = train_conv_team_blas(d->n);
+    const int nt = train_conv_team_blas(sc, d->n);
 #pragma omp parallel num_threads(nt) if (nt > 1)
     {
         const int th = conv_thread_num();
@@ -334,7 +334,7 @@ void train_conv_backward_adjoint(float *dinp, const float *dout, const train_con
 void train_conv_backward_pointwise(float *dinp, float *dweight, const float *dout, const float *inp,
                              const float *weight, const train_conv_dims *d,
                              const conv_scratch *sc) {
-    const int nt = train_conv_team_blas(d->n);
+    const int nt = train_conv_team_blas(sc, d->n);
 #pragma omp parallel num_threads(nt) if (nt > 1)
     {
         const int th = conv_thread_num(), nth = conv_num_threads();

@@ -140,7 +140,15 @@ typedef struct {
     size_t stride;            /* floats from one thread's slice to the next */
     float *dwp;               /* private weight gradient of thread 1 */
     size_t nw;                /* weight floats */
+    int nt;                   /* threads the scratch has slices for: a team is never larger */
 } conv_scratch;
+
+/* Team for a loop over n samples that uses the scratch: conv_team(n), at
+ * most sc->nt threads. */
+static inline int conv_team_sc(const conv_scratch *sc, int n) {
+    int t = conv_team(n);
+    return t < sc->nt ? t : sc->nt;
+}
 
 static inline float *conv_col_of(const conv_scratch *sc, int t) {
     return sc->col ? sc->col + t * sc->stride : NULL;
@@ -155,8 +163,8 @@ static inline float *conv_gat_of(const conv_scratch *sc, int t) {
  * of the team. */
 float *train_conv_dw_target(float *dweight, const conv_scratch *sc, int t);
 void train_conv_dw_reduce(float *dweight, const conv_scratch *sc, int nt);
-/* conv_team(n), or 1 when OpenBLAS itself runs several threads. */
-int train_conv_team_blas(int n);
+/* conv_team_sc(sc, n), or 1 when OpenBLAS itself runs several threads. */
+int train_conv_team_blas(const conv_scratch *sc, int n);
 
 /* ---- conv_gemm.c ---- */
 

@@ -47,83 +47,145 @@ static dnas_status get_float(ctx *c, yaml_node_t *map, const char *key, float *o
     return st;
 }
 
-static dnas_status get_path(ctx *c, yaml_node_t *map, const char *key, char *dst) {
-    yaml_node_t *n = dnas_yaml_get(c->y, map, key);
-    if (!n) return DNAS_OK;
+/* A path value: a non-empty string, resolved against the config's dir. */
+static dnas_status path_value(ctx *c, yaml_node_t *n, const char *key, char *dst) {
     const char *s = dnas_yaml_str(c->y, n, key, c->err);
     if (!s) return DNAS_ERR_CONFIG;
+    if (!s[0]) return dnas_yaml_fail(c->y, n, c->err, "%s: expected a file path, found an empty value", key);
     return resolve(c, n, dst, s);
 }
 
-static dnas_status get_files(ctx *c, yaml_node_t *map, const char *key,
-                              char files[][TRAIN_PATH_LEN], int *count) {
+static dnas_status get_path(ctx *c, yaml_node_t *map, const char *key, char *dst) {
+    yaml_node_t *n = dnas_yaml_get(c->y, map, key);
+    return n ? path_value(c, n, key, dst) : DNAS_OK;
+}
+
+/* A file or (max > 1) a list of 1..max files. */
+static dnas_status get_files(ctx *c, yaml_node_t *map, const char *key, char files[][TRAIN_PATH_LEN],
+                             int *count, int max) {
     yaml_node_t *n = dnas_yaml_get(c->y, map, key);
     if (!n) return DNAS_OK;
     if (n->type == YAML_SCALAR_NODE) {
         *count = 1;
-        return resolve(c, n, files[0], (const char *)n->data.scalar.value);
+        return path_value(c, n, key, files[0]);
     }
     int len = dnas_yaml_len(n);
-    if (len < 1 || len > TRAIN_MAX_FILES)
-        return dnas_fail(c->err, DNAS_ERR_CONFIG, "%s:%d: %s: expected a file or a list of 1..%d files",
-                          c->y->path, dnas_yaml_line(n), key, TRAIN_MAX_FILES);
+    if (n->type != YAML_SEQUENCE_NODE || len < 1 || len > max) {
+        if (max == 1) return dnas_yaml_fail(c->y, n, c->err, "%s: expected one file (a path)", key);
+        return dnas_yaml_fail(c->y, n, c->err, "%s: expected a file or a list of 1..%d files", key, max);
+    }
     for (int i = 0; i < len; i++) {
-        const char *s = dnas_yaml_str(c->y, dnas_yaml_item(c->y, n, i), key, c->err);
-        if (!s) return DNAS_ERR_CONFIG;
-        dnas_status st = resolve(c, n, files[i], s);
+        dnas_status st = path_value(c, dnas_yaml_item(c->y, n, i), key, files[i]);
         if (st) return st;
     }
     *count = len;
     return DNAS_OK;
 }
 
-static dnas_status parse_data(ctx *c, yaml_node_t *map) {
-    static const char *const KEYS[] = {"format", "train_x", "train_y", "test_x", "test_y",
-                                       "train", "test", "label_col", "layout", "normalize",
-                                       "val_split", "limit_train", "limit_test", NULL};
+/* The data formats and the keys each takes besides DATA_COMMON. */
+static const char *const DATA_COMMON[] = {"format", "layout", "normalize", "val_split", "limit_train",
+                                          "limit_test", NULL};
+static const struct {
+    const char *name;
+    train_data_format format;
+    const char *takes;  /* for messages */
+    const char *const keys[5];
+    int files;          /* files `train` and `test` may list (0: keys train_x ...) */
+} DATA_FORMATS[] = {
+    {"fashion-mnist", TRAIN_DATA_IDX, "it reads the files in " FMNIST_DIR "; format idx reads others",
+     {NULL}, 0},
+    {"idx", TRAIN_DATA_IDX, "it takes train_x, train_y, test_x, test_y",
+     {"train_x", "train_y", "test_x", "test_y"}, 0},
+    {"npy", TRAIN_DATA_NPY, "it takes train_x, train_y, test_x, test_y",
+     {"train_x", "train_y", "test_x", "test_y"}, 0},
+    {"csv", TRAIN_DATA_CSV, "it takes train, test, label_col, header",
+     {"train", "test", "label_col", "header"}, 1},
+    {"hdf5", TRAIN_DATA_HDF5, "it takes train, test", {"train", "test"}, 1},
+    {"cifar10", TRAIN_DATA_CIFAR10, "it takes train, test", {"train", "test"}, TRAIN_MAX_FILES},
+};
+
+/* key is in the NULL-terminated list */
+static int in_list(const char *const *list, const char *key) {
+    for (int i = 0; list[i]; i++)
+        if (!strcmp(list[i], key)) return 1;
+    return 0;
+}
+
+/* Every key known, and taken by format f. */
+static dnas_status data_keys(ctx *c, yaml_node_t *map, int f) {
+    static const char *const ALL[] = {"format", "layout", "normalize", "val_split", "limit_train",
+                                      "limit_test", "train_x", "train_y", "test_x", "test_y", "train",
+                                      "test", "label_col", "header", NULL};
+    dnas_status st = dnas_yaml_check_keys(c->y, map, ALL, "data", c->err);
+    if (st) return st;
+    for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top; p++) {
+        const char *key = dnas_yaml_key(c->y, p);
+        if (in_list(DATA_COMMON, key) || in_list(DATA_FORMATS[f].keys, key)) continue;
+        return dnas_yaml_fail(c->y, yaml_document_get_node(&c->y->doc, p->key), c->err,
+                              "data: format %s does not take '%s' (%s)", DATA_FORMATS[f].name, key,
+                              DATA_FORMATS[f].takes);
+    }
+    return DNAS_OK;
+}
+
+/* The files the format needs, and labels for both splits or for neither. */
+static dnas_status data_files(ctx *c, yaml_node_t *map, int f) {
     train_data_config *d = &c->cfg->data;
-    dnas_status st = dnas_yaml_check_keys(c->y, map, KEYS, "data", c->err);
+    const char *fmt = DATA_FORMATS[f].name;
+    dnas_status st;
+    if (DATA_FORMATS[f].files) {
+        int max = DATA_FORMATS[f].files;
+        if ((st = get_files(c, map, "train", d->train_files, &d->ntrain_files, max)) ||
+            (st = get_files(c, map, "test", d->test_files, &d->ntest_files, max)))
+            return st;
+        if (!d->ntrain_files)
+            return dnas_yaml_fail(c->y, map, c->err, "data: format %s needs 'train:' (%s)", fmt,
+                                  max > 1 ? "a file or a list of files" : "a file");
+        return DNAS_OK;
+    }
+    if (!strcmp(fmt, "fashion-mnist")) return DNAS_OK;
+    if ((st = get_path(c, map, "train_x", d->train_x)) || (st = get_path(c, map, "train_y", d->train_y)) ||
+        (st = get_path(c, map, "test_x", d->test_x)) || (st = get_path(c, map, "test_y", d->test_y)))
+        return st;
+    if (!d->train_x[0])
+        return dnas_yaml_fail(c->y, map, c->err,
+                              "data: format %s needs train_x (and train_y, test_x, test_y)", fmt);
+    yaml_node_t *ty = dnas_yaml_get(c->y, map, "test_y");
+    if (ty && !d->test_x[0])
+        return dnas_yaml_fail(c->y, ty, c->err, "test_y: labels for no test set: give test_x too");
+    if (d->test_x[0] && !d->train_y[0] != !d->test_y[0])
+        return dnas_yaml_fail(c->y, ty ? ty : dnas_yaml_get(c->y, map, "train_y"), c->err,
+                              "data: %s without %s: give labels for both splits or for neither",
+                              d->train_y[0] ? "train_y" : "test_y", d->train_y[0] ? "test_y" : "train_y");
+    return DNAS_OK;
+}
+
+static dnas_status parse_data(ctx *c, yaml_node_t *map) {
+    train_data_config *d = &c->cfg->data;
+    dnas_status st = dnas_yaml_map(c->y, map, "data", c->err);
     if (st) return st;
     yaml_node_t *fn = dnas_yaml_get(c->y, map, "format");
     const char *fmt = fn ? dnas_yaml_str(c->y, fn, "format", c->err) : "fashion-mnist";
     if (!fmt) return DNAS_ERR_CONFIG;
+    int f = -1;
+    for (int i = 0; i < (int)(sizeof DATA_FORMATS / sizeof DATA_FORMATS[0]); i++)
+        if (!strcmp(fmt, DATA_FORMATS[i].name)) f = i;
+    if (f < 0)
+        return dnas_fail(c->err, DNAS_ERR_CONFIG,
+                         "%s:%d: format: expected fashion-mnist, idx, npy, csv, hdf5 or cifar10, found '%s'",
+                         c->y->path, dnas_yaml_line(fn), fmt);
+    d->format = DATA_FORMATS[f].format;
     if (!strcmp(fmt, "fashion-mnist")) {
-        d->format = TRAIN_DATA_IDX;
         snprintf(d->train_x, TRAIN_PATH_LEN, "%s/train-images-idx3-ubyte.gz", FMNIST_DIR);
         snprintf(d->train_y, TRAIN_PATH_LEN, "%s/train-labels-idx1-ubyte.gz", FMNIST_DIR);
         snprintf(d->test_x, TRAIN_PATH_LEN, "%s/t10k-images-idx3-ubyte.gz", FMNIST_DIR);
         snprintf(d->test_y, TRAIN_PATH_LEN, "%s/t10k-labels-idx1-ubyte.gz", FMNIST_DIR);
-    } else if (!strcmp(fmt, "idx")) {
-        d->format = TRAIN_DATA_IDX;
-    } else if (!strcmp(fmt, "npy")) {
-        d->format = TRAIN_DATA_NPY;
-    } else if (!strcmp(fmt, "csv")) {
-        d->format = TRAIN_DATA_CSV;
-    } else if (!strcmp(fmt, "hdf5")) {
-        d->format = TRAIN_DATA_HDF5;
-    } else if (!strcmp(fmt, "cifar10")) {
-        d->format = TRAIN_DATA_CIFAR10;
-    } else {
-        return dnas_fail(c->err, DNAS_ERR_CONFIG,
-                          "%s:%d: format: expected fashion-mnist, idx, npy, csv, hdf5 or cifar10, found '%s'",
-                          c->y->path, dnas_yaml_line(fn), fmt);
     }
-    if ((st = get_path(c, map, "train_x", d->train_x)) || (st = get_path(c, map, "train_y", d->train_y)) ||
-        (st = get_path(c, map, "test_x", d->test_x)) || (st = get_path(c, map, "test_y", d->test_y)) ||
-        (st = get_files(c, map, "train", d->train_files, &d->ntrain_files)) ||
-        (st = get_files(c, map, "test", d->test_files, &d->ntest_files)))
-        return st;
-    /* hdf5 and csv take one file per split through train/test */
-    if ((d->format == TRAIN_DATA_HDF5 || d->format == TRAIN_DATA_CIFAR10 || d->format == TRAIN_DATA_CSV) &&
-        d->ntrain_files == 0)
-        return dnas_fail(c->err, DNAS_ERR_CONFIG, "%s:%d: data: format %s needs 'train:' (file%s)",
-                          c->y->path, dnas_yaml_line(map), fmt,
-                          d->format == TRAIN_DATA_CIFAR10 ? "s" : "");
-    if ((d->format == TRAIN_DATA_IDX || d->format == TRAIN_DATA_NPY) && !d->train_x[0])
-        return dnas_fail(c->err, DNAS_ERR_CONFIG, "%s:%d: data: format %s needs train_x (and train_y, test_x, test_y)",
-                          c->y->path, dnas_yaml_line(map), fmt);
+    if ((st = data_keys(c, map, f)) || (st = data_files(c, map, f))) return st;
     d->label_col = -1;
     if ((st = get_int(c, map, "label_col", &d->label_col, -100000, 100000))) return st;
+    yaml_node_t *hn = dnas_yaml_get(c->y, map, "header");
+    if (hn && (st = dnas_yaml_bool(c->y, hn, "header", &d->header, c->err))) return st;
     yaml_node_t *ln = dnas_yaml_get(c->y, map, "layout");
     if (ln) {
         const char *s = dnas_yaml_str(c->y, ln, "layout", c->err);
@@ -151,10 +213,10 @@ static dnas_status parse_train(ctx *c, yaml_node_t *map) {
     dnas_status st = dnas_yaml_check_keys(c->y, map, KEYS, "train", c->err);
     if (st) return st;
     int seed = (int)cfg->seed;
-    if ((st = get_int(c, map, "epochs", &cfg->epochs, 0, 100000)) ||
+    if ((st = get_int(c, map, "epochs", &cfg->epochs, 0, TRAIN_MAX_EPOCHS)) ||
         (st = get_int(c, map, "batch", &cfg->batch, 1, 1 << 16)) ||
         (st = get_int(c, map, "seed", &seed, 0, 0x7fffffff)) ||
-        (st = get_int(c, map, "threads", &cfg->threads, 0, 1024)) ||
+        (st = get_int(c, map, "threads", &cfg->threads, 0, TRAIN_MAX_THREADS)) ||
         (st = get_int(c, map, "log_every", &cfg->log_every, 0, 1000)))
         return st;
     cfg->seed = (uint64_t)seed;

@@ -31,9 +31,9 @@ static dnas_status load_split(const train_data_config *d, int test, train_datase
     case TRAIN_DATA_NPY:
         return train_data_load_npy(ds, x, y[0] ? y : NULL, err);
     case TRAIN_DATA_CSV:
-        return train_data_load_csv(ds, files[0], d->label_col, err);
-    case TRAIN_DATA_HDF5:
-        return train_data_load_hdf5(ds, files[0], test ? "test" : "train", err);
+        return train_data_load_csv(ds, files[0], d->label_col, d->header, err);
+    case TRAIN_DATA_HDF5: /* without a test file, /test of the train file */
+        return train_data_load_hdf5(ds, nfiles ? files[0] : d->train_files[0], test ? "test" : "train", err);
     case TRAIN_DATA_CIFAR10: {
         const char *paths[TRAIN_MAX_FILES];
         for (int i = 0; i < nfiles; i++) paths[i] = files[i];
@@ -43,10 +43,14 @@ static dnas_status load_split(const train_data_config *d, int test, train_datase
     return dnas_fail(err, DNAS_ERR_CONFIG, "unknown data format");
 }
 
-static int has_test(const train_data_config *d) {
-    if (d->format == TRAIN_DATA_IDX || d->format == TRAIN_DATA_NPY) return d->test_x[0] != 0;
-    if (d->format == TRAIN_DATA_HDF5) return 1;
-    return d->ntest_files > 0;
+/* Whether the config names a test split (HDF5: a test file, or a /test
+ * group in the train file). */
+static dnas_status has_test(const train_data_config *d, int *has, dnas_error *err) {
+    *has = d->ntest_files > 0;
+    if (d->format == TRAIN_DATA_IDX || d->format == TRAIN_DATA_NPY) *has = d->test_x[0] != 0;
+    if (d->format == TRAIN_DATA_HDF5 && !*has)
+        return train_data_hdf5_has_split(d->train_files[0], "test", has, err);
+    return DNAS_OK;
 }
 
 static void truncate_ds(train_dataset *ds, int limit) {
@@ -59,9 +63,10 @@ dnas_status train_data_prepare(const train_config *cfg, train_dataset *train, tr
     memset(train, 0, sizeof *train);
     memset(val, 0, sizeof *val);
     memset(test, 0, sizeof *test);
+    int with_test;
     dnas_status st = load_split(d, 0, train, err);
     if (st) return st;
-    if (has_test(d) && (st = load_split(d, 1, test, err))) goto fail;
+    if ((st = has_test(d, &with_test, err)) || (with_test && (st = load_split(d, 1, test, err)))) goto fail;
     if (d->rows) {
         if ((st = train_data_to_rows(train, err))) goto fail;
         if (test->count && (st = train_data_to_rows(test, err))) goto fail;
@@ -104,16 +109,17 @@ static float batch_loss(float *dout, int *correct, const float *out, const float
     return train_softmax_xent(dout, correct, out, y, n, k);
 }
 
-void train_evaluate(train_net *net, const train_dataset *ds, int batch, train_loss_kind loss,
-                    float *mean_loss, float *acc) {
+dnas_status train_evaluate(train_net *net, const train_dataset *ds, int batch, train_loss_kind loss,
+                           float *mean_loss, float *acc, dnas_error *err) {
     int k = train_net_output_size(net);
     size_t sample = (size_t)ds->c * ds->h * ds->w;
     double total = 0;
     long correct = 0;
     /* evaluation is not part of the training profile */
+    dnas_status st = train_net_reserve(net, batch, err);
+    if (st) return st;
     double *pf = net->prof_fwd, *pb = net->prof_bwd;
     net->prof_fwd = net->prof_bwd = NULL;
-    train_net_reserve(net, batch);
     for (int s = 0; s < ds->count; s += batch) {
         int n = ds->count - s < batch ? ds->count - s : batch;
         const float *x = ds->x + (size_t)s * sample;
@@ -126,6 +132,7 @@ void train_evaluate(train_net *net, const train_dataset *ds, int batch, train_lo
     net->prof_bwd = pb;
     *mean_loss = ds->count ? (float)(total / ds->count) : 0.0f;
     *acc = loss == TRAIN_LOSS_MSE ? -1.0f : ds->count ? (float)correct / (float)ds->count : 0.0f;
+    return DNAS_OK;
 }
 
 static void fmt_duration(char *buf, size_t len, double s) {
@@ -182,7 +189,7 @@ dnas_status train_run(const train_config *cfg, const train_run_opts *opts_in, tr
         (test.count && (st = check_shapes(net, &test, cfg, err))))
         goto done;
     train_net_init(net, cfg->seed);
-    train_net_reserve(net, cfg->batch);
+    if ((st = train_net_reserve(net, cfg->batch, err))) goto done;
     if (opts.profile) train_net_profile(net);
 
     int epochs = opts.epochs > 0 ? opts.epochs : cfg->epochs;
@@ -261,8 +268,11 @@ dnas_status train_run(const train_config *cfg, const train_run_opts *opts_in, tr
         t_train += el;
         samples_done += seen;
         res->train_loss = (float)(loss_sum / seen);
-        if (val.count) train_evaluate(net, &val, cfg->batch, cfg->loss, &res->val_loss, &res->val_acc);
-        if (test.count) train_evaluate(net, &test, cfg->batch, cfg->loss, &res->test_loss, &res->test_acc);
+        if ((val.count && (st = train_evaluate(net, &val, cfg->batch, cfg->loss, &res->val_loss,
+                                                &res->val_acc, err))) ||
+            (test.count && (st = train_evaluate(net, &test, cfg->batch, cfg->loss, &res->test_loss,
+                                                 &res->test_acc, err))))
+            goto done_buf;
         res->epochs_done = epoch + 1;
         if (!opts.quiet) {
             fprintf(log, "epoch %d/%d done in %.1fs: train loss %.4f", epoch + 1, epochs, el, res->train_loss);
@@ -289,7 +299,9 @@ dnas_status train_run(const train_config *cfg, const train_run_opts *opts_in, tr
     if (res->epochs_done == 0) {
         /* nothing left to train (resumed a finished run): still report */
         res->epochs_done = meta.epoch;
-        if (test.count) train_evaluate(net, &test, cfg->batch, cfg->loss, &res->test_loss, &res->test_acc);
+        if (test.count &&
+            (st = train_evaluate(net, &test, cfg->batch, cfg->loss, &res->test_loss, &res->test_acc, err)))
+            goto done_buf;
     }
     if (opts.profile) train_net_profile_print(net, log);
     res->seconds = t_train;
