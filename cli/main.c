@@ -21,21 +21,21 @@ static void usage(FILE *f) {
             "commands:\n",
             DNAS_VERSION, DNAS_GIT_COMMIT);
     for (int i = 0; i < NCOMMANDS; i++) fprintf(f, "  %-10s %s\n", COMMANDS[i].name, COMMANDS[i].help);
-    fprintf(f, "\n'dnas <command> --help' describes one command.\n");
+    fprintf(f, "\n'dnas <command> --help' describes one command.\n\n%s.\n", CLI_HELP_EXIT);
 }
 
 int main(int argc, char **argv) {
     if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
-        usage(stdout);
-        return argc < 2 ? 2 : 0;
+        usage(argc < 2 ? stderr : stdout);
+        return argc < 2 ? CLI_EXIT_USAGE : CLI_EXIT_OK;
     }
     if (!strcmp(argv[1], "--version")) {
         printf("dnas %s (%s)\n", DNAS_VERSION, DNAS_GIT_COMMIT);
-        return 0;
+        return CLI_EXIT_OK;
     }
     for (int i = 0; i < NCOMMANDS; i++)
         if (!strcmp(argv[1], COMMANDS[i].name)) return COMMANDS[i].run(argc - 1, argv + 1);
     fprintf(stderr, "dnas: unknown command '%s'\n\n", argv[1]);
     usage(stderr);
-    return 2;
+    return CLI_EXIT_USAGE;
 }

@@ -151,10 +151,10 @@ static dnas_status parse_train(ctx *c, yaml_node_t *map) {
     dnas_status st = dnas_yaml_check_keys(c->y, map, KEYS, "train", c->err);
     if (st) return st;
     int seed = (int)cfg->seed;
-    if ((st = get_int(c, map, "epochs", &cfg->epochs, 0, 100000)) ||
+    if ((st = get_int(c, map, "epochs", &cfg->epochs, 0, TRAIN_MAX_EPOCHS)) ||
         (st = get_int(c, map, "batch", &cfg->batch, 1, 1 << 16)) ||
         (st = get_int(c, map, "seed", &seed, 0, 0x7fffffff)) ||
-        (st = get_int(c, map, "threads", &cfg->threads, 0, 1024)) ||
+        (st = get_int(c, map, "threads", &cfg->threads, 0, TRAIN_MAX_THREADS)) ||
         (st = get_int(c, map, "log_every", &cfg->log_every, 0, 1000)))
         return st;
     cfg->seed = (uint64_t)seed;
