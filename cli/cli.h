@@ -8,16 +8,16 @@
 /* Exit codes of every subcommand. */
 enum {
     CLI_EXIT_OK = 0,
-    CLI_EXIT_FAIL = 1,  /* a file or the run failed: the message says why */
+    CLI_EXIT_FAIL = 1,  /* a file, the output or the run failed: the message says why */
     CLI_EXIT_USAGE = 2, /* bad command line: unknown option, bad or missing value */
     CLI_EXIT_NAN = 3,   /* train: the loss became NaN or infinite */
 };
 /* The --help paragraph on exit codes shared by every subcommand; train
  * adds its code 3. */
-#define CLI_HELP_EXIT                                                        \
-    "exit codes: 0 ok, 1 failure (unreadable or malformed file, failed run;\n" \
-    "the message names the file and the reason), 2 usage error (unknown\n"    \
-    "option, missing or out-of-range value)"
+#define CLI_HELP_EXIT                                                          \
+    "exit codes: 0 ok, 1 failure (a file that cannot be read or written or is\n" \
+    "malformed, a failed run; the message names the file and the reason),\n"    \
+    "2 usage error (unknown option, missing or out-of-range value)"
 
 /* A numeric macro as a string, for --help texts: "1.." CLI_STR(MAX). */
 #define CLI_STR_(x) #x
