@@ -261,8 +261,8 @@ static int build(const train_net *net, const hwcost_target *t, int wbits, int ab
     return nrows;
 }
 
-static void print_memory(const hwcost_target *t, const char *tpath, const train_net *net, const row *rows, int nrows,
-                         const hwcost_tensor *tens, int ntens) {
+static void print_memory(const hwcost_target *t, const char *tpath, const train_net *net, const row *rows,
+                         int nrows, const hwcost_tensor *tens, int ntens) {
     char a[32], b[32], c[32];
     int step;
     double peak = hwcost_peak_activation_bytes(tens, ntens, NULL, NULL, &step);

@@ -47,7 +47,8 @@ int main(int argc, char **argv) {
      * a failure, not a silent exit 0. */
     errno = 0;
     if (fflush(stdout) != 0 || ferror(stdout)) {
-        fprintf(stderr, "dnas: writing the output failed%s%s\n", errno ? ": " : "", errno ? strerror(errno) : "");
+        fprintf(stderr, "dnas: writing the output failed%s%s\n", errno ? ": " : "",
+                errno ? strerror(errno) : "");
         if (rc == CLI_EXIT_OK) rc = CLI_EXIT_FAIL;
     }
     return rc;

@@ -6,7 +6,6 @@
 #include "cli.h"
 #include "train.h"
 
-
 static const char *HELP =
     "usage: dnas train CONFIG.yaml [--epochs N] [--stop-after N] [--resume CKPT.h5]\n"
     "                  [--checkpoint PATH] [--threads T] [--quiet] [--profile]\n"

@@ -26,9 +26,10 @@ check "cost: the output names the whole target path" has "$tmp/o2" "memory level
 
 # A model path over 512 characters: the checkpoint keeps the model's text
 printf 'input: [1, 1, 4]\nlayers:\n  - {name: fc1, op: linear, out: 3}\n' > "$mid/tiny.yaml"
-awk 'BEGIN { print "a,b,c,d,label"; for (i = 0; i < 32; i++) printf "%d,1,2,3,%d\n", i, i % 3 }' > "$mid/d.csv"
-printf 'model: tiny.yaml\ndata: {format: csv, train: d.csv, normalize: false}\ntrain: {epochs: 1, batch: 32, threads: 1}\n' \
-    > "$mid/c.yaml"
+awk 'BEGIN { print "a,b,c,d,label"; for (i = 0; i < 32; i++) printf "%d,1,2,3,%d\n", i, i % 3 }' \
+    > "$mid/d.csv"
+printf 'model: tiny.yaml\ndata: {format: csv, train: d.csv, normalize: false}\n' > "$mid/c.yaml"
+printf 'train: {epochs: 1, batch: 32, threads: 1}\n' >> "$mid/c.yaml"
 "$dnas" train "$mid/c.yaml" --checkpoint "$mid/c.h5" --quiet > /dev/null 2> "$tmp/e3"
 check "train: a model path of ${#mid} characters trains (exit 0)" test $? -eq 0
 check "train: the checkpoint holds the model's text" sh -c "h5dump -a model_yaml '$mid/c.h5' | grep -q fc1"

@@ -27,7 +27,8 @@ check "error names file and line" grep -q "bad.yaml:3: layer 'a': missing 'kerne
 if [ -w /dev/full ]; then
     "$dnas" summary "$src/configs/models/dscnn.yaml" > /dev/full 2> "$tmp/full"
     check "summary to a full disk: exit 1" test $? -eq 1
-    check "summary to a full disk: says so" grep -q "writing the output failed: No space left on device" "$tmp/full"
+    check "summary to a full disk: says so" \
+        grep -q "writing the output failed: No space left on device" "$tmp/full"
     "$dnas" cost "$src/configs/models/dscnn.yaml" --target diana --csv > /dev/full 2> /dev/null
     check "cost to a full disk: exit 1" test $? -eq 1
 fi

@@ -47,7 +47,8 @@ vg() {
 }
 
 check "summary of resnet8" vg summary 0 summary "$m/resnet8.yaml"
-check "summary of a bad model (error path)" vg summary_bad 1 summary "$src/tests/bad_inputs/files/reads_later.yaml"
+check "summary of a bad model (error path)" \
+    vg summary_bad 1 summary "$src/tests/bad_inputs/files/reads_later.yaml"
 check "cost of dscnn on diana" vg cost 0 cost "$m/dscnn.yaml" --target diana
 printf 'name: bad\nclock_hz: 1e8\nsource: x\nmemory:\n  - {name: L2, bytes: lots, source: x}\nengines: []\n' \
     > "$tmp/bad_target.yaml"
