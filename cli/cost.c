@@ -13,6 +13,9 @@
 #include "hwcost.h"
 #include "train.h"
 
+/* Bits a --wbits / --abits value may ask for. */
+#define MAX_BITS 32
+
 /* clang-format off */
 static const char *HELP =
     "usage: dnas cost MODEL.yaml --target T [--wbits 8] [--abits 8] [--csv]\n"
@@ -25,8 +28,8 @@ static const char *HELP =
     "  --target T   a target name (configs/targets/T.yaml, looked up in the\n"
     "               current directory, then $DNAS_SOURCE_DIR, then the source\n"
     "               tree dnas was built from) or a path to a target YAML\n"
-    "  --wbits W    weight bits of every layer (default 8; 0 = pruned)\n"
-    "  --abits A    activation bits of every tensor (default 8)\n"
+    "  --wbits W    weight bits of every layer, 0.." CLI_STR(MAX_BITS) " (default 8; 0 = pruned)\n"
+    "  --abits A    activation bits of every tensor, 1.." CLI_STR(MAX_BITS) " (default 8)\n"
     "  --csv        comma-separated, a header row and a final 'total' row\n"
     "               (no memory-level lines)\n"
     "\n"
@@ -54,28 +57,30 @@ static const char *HELP =
     "tensors alive at one layer, in layer order). Each level of the target\n"
     "holds what its 'holds' list says: the network's weights and/or peak\n"
     "activations, or the largest single layer's weights / activations (for\n"
-    "levels that deploy tiles through, an overflow means tiling, not failure).\n";
+    "levels that deploy tiles through, an overflow means tiling, not failure).\n"
+    "\n"
+    CLI_HELP_EXIT "; a network that does not fit is not\n"
+    "a failure (exit 0).\n";
 /* clang-format on */
 
-/* Target file from a name or a path. */
-static int resolve_target(const char *t, char *path, size_t len) {
-    if (strchr(t, '/') || strstr(t, ".yaml")) {
-        snprintf(path, len, "%s", t);
-        return 1;
-    }
+/* Target file from a name or a path: a path (a '/' in it, or '.yaml') as it
+ * is; a name as configs/targets/NAME.yaml in the first directory that has
+ * it. buf holds a found name's path; NULL when no directory has it. */
+static const char *resolve_target(const char *t, char *buf, size_t len) {
+    if (strchr(t, '/') || strstr(t, ".yaml")) return t;
     const char *env = getenv("DNAS_SOURCE_DIR");
     const char *dirs[] = {".", env, DNAS_SOURCE_DIR};
     for (int i = 0; i < 3; i++) {
         if (!dirs[i]) continue;
-        snprintf(path, len, "%s/configs/targets/%s.yaml", dirs[i], t);
-        FILE *f = fopen(path, "r");
+        int n = snprintf(buf, len, "%s/configs/targets/%s.yaml", dirs[i], t);
+        if (n < 0 || (size_t)n >= len) continue; /* longer than any path open() takes */
+        FILE *f = fopen(buf, "r");
         if (f) {
             fclose(f);
-            return 1;
+            return buf;
         }
     }
-    snprintf(path, len, "configs/targets/%s.yaml", t);
-    return 0;
+    return NULL;
 }
 
 /* Tensor of a layer's output: BN, ReLU, dropout and flatten reuse their
@@ -177,17 +182,6 @@ static void print_header(int csv, const hwcost_target *t) {
     printf(" %-8s %10s %10s %10s\n", "engine", "cycles", "us", "uJ");
 }
 
-static int parse_bits(const char *s, const char *opt, int *out) {
-    char *end;
-    long v = strtol(s ? s : "", &end, 10);
-    if (!s || end == s || *end || v < 0 || v > 32) {
-        fprintf(stderr, "dnas cost: %s expects bits 0..32, got '%s'\n", opt, s ? s : "");
-        return 0;
-    }
-    *out = (int)v;
-    return 1;
-}
-
 /* Fills rows (conv/linear layers) and tensors (one per produced tensor). */
 static int build(const train_net *net, const hwcost_target *t, int wbits, int abits, row *rows,
                  hwcost_tensor *tens, int *ntens) {
@@ -267,8 +261,8 @@ static int build(const train_net *net, const hwcost_target *t, int wbits, int ab
     return nrows;
 }
 
-static void print_memory(const hwcost_target *t, const train_net *net, const row *rows, int nrows,
-                         const hwcost_tensor *tens, int ntens) {
+static void print_memory(const hwcost_target *t, const char *tpath, const train_net *net, const row *rows,
+                         int nrows, const hwcost_tensor *tens, int ntens) {
     char a[32], b[32], c[32];
     int step;
     double peak = hwcost_peak_activation_bytes(tens, ntens, NULL, NULL, &step);
@@ -277,7 +271,7 @@ static void print_memory(const hwcost_target *t, const train_net *net, const row
     printf("\nmemory: %s B = weights %s B + peak activations %s B (at layer '%s')\n",
            dnas_fmt_thousands(wsum + peak, a, sizeof a), dnas_fmt_thousands(wsum, b, sizeof b),
            dnas_fmt_thousands(peak, c, sizeof c), net->layers[step].name);
-    printf("memory levels of %s (%s):\n", t->name, t->path);
+    printf("memory levels of %s (%s):\n", t->name, tpath);
     for (int m = 0; m < t->nmem; m++) {
         const hwcost_memory *M = &t->mem[m];
         double use = 0, lw = 0, la = 0, nw = 0;
@@ -311,58 +305,56 @@ static void print_memory(const hwcost_target *t, const train_net *net, const row
 int cli_cost(int argc, char **argv) {
     if (cli_wants_help(argc, argv)) {
         fputs(HELP, stdout);
-        return 0;
+        return CLI_EXIT_OK;
     }
     const char *model = NULL, *target = NULL;
-    int csv = 0, wbits = 8, abits = 8;
+    int csv = 0;
+    long wbits = 8, abits = 8;
     for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--csv"))
+        const char *a = argv[i];
+        int rc = 0;
+        if (!strcmp(a, "--csv"))
             csv = 1;
-        else if (!strcmp(argv[i], "--target") && i + 1 < argc)
-            target = argv[++i];
-        else if (!strcmp(argv[i], "--wbits")) {
-            if (!parse_bits(i + 1 < argc ? argv[++i] : NULL, "--wbits", &wbits)) return 2;
-        } else if (!strcmp(argv[i], "--abits")) {
-            if (!parse_bits(i + 1 < argc ? argv[++i] : NULL, "--abits", &abits)) return 2;
-        } else if (argv[i][0] == '-' || model) {
-            fprintf(stderr, "dnas cost: unexpected argument '%s'\n%s", argv[i], HELP);
-            return 2;
-        } else
-            model = argv[i];
+        else if (!strcmp(a, "--target"))
+            rc = cli_opt_str(argc, argv, &i, "T", &target);
+        else if (!strcmp(a, "--wbits"))
+            rc = cli_opt_long(argc, argv, &i, "W", 0, MAX_BITS, &wbits);
+        else if (!strcmp(a, "--abits"))
+            rc = cli_opt_long(argc, argv, &i, "A", 1, MAX_BITS, &abits);
+        else
+            rc = cli_positional(argv, i, "MODEL.yaml", &model);
+        if (rc) return rc;
     }
-    if (!model || !target) {
-        fprintf(stderr, "dnas cost: missing %s\n%s", model ? "--target T" : "MODEL.yaml", HELP);
-        return 2;
-    }
-    char tpath[1024];
-    hwcost_target *t = malloc(sizeof *t);
-    dnas_error herr;
-    if (!resolve_target(target, tpath, sizeof tpath)) {
+    if (!model || !target) return cli_missing(argv, model ? "--target T" : "MODEL.yaml", HELP);
+    char buf[4096];
+    const char *tpath = resolve_target(target, buf, sizeof buf);
+    if (!tpath) {
         fprintf(stderr,
                 "dnas cost: target '%s' not found (looked for configs/targets/%s.yaml in ., "
                 "$DNAS_SOURCE_DIR and %s)\n",
                 target, target, DNAS_SOURCE_DIR);
-        free(t);
-        return 1;
+        return CLI_EXIT_FAIL;
     }
+    hwcost_target *t = malloc(sizeof *t);
+    dnas_error herr;
     if (hwcost_target_load(t, tpath, &herr)) {
         fprintf(stderr, "dnas cost: %s\n", herr.msg);
         free(t);
-        return 1;
+        return CLI_EXIT_FAIL;
     }
     train_net *net;
     dnas_error err;
     if (train_net_load(&net, model, &err)) {
         fprintf(stderr, "dnas cost: %s\n", err.msg);
         free(t);
-        return 1;
+        return CLI_EXIT_FAIL;
     }
     row *rows = calloc((size_t)net->nlayers, sizeof *rows);
     hwcost_tensor *tens = calloc((size_t)net->nlayers, sizeof *tens);
-    int ntens = 0, rc = 0;
-    int nrows = build(net, t, wbits, abits, rows, tens, &ntens);
+    int ntens = 0, rc = CLI_EXIT_OK;
+    int nrows = build(net, t, (int)wbits, (int)abits, rows, tens, &ntens);
     if (nrows < 0) {
-        rc = 1;
+        rc = CLI_EXIT_FAIL;
         goto done;
     }
     row total;
@@ -383,7 +375,7 @@ int cli_cost(int argc, char **argv) {
         nnone += rows[r].engine < 0;
     }
     if (!csv)
-        printf("model %s (%s) on target %s (%s), %g MHz, w%d a%d\n", net->name, model, t->name, t->path,
+        printf("model %s (%s) on target %s (%s), %g MHz, w%ld a%ld\n", net->name, model, t->name, tpath,
                t->clock_hz / 1e6, wbits, abits);
     print_header(csv, t);
     for (int r = 0; r < nrows; r++)
@@ -397,9 +389,9 @@ int cli_cost(int argc, char **argv) {
     if (!csv) {
         printf("(total act_bytes: the largest layer's; total cycles/us/uJ: layers with an engine)\n");
         if (nnone)
-            printf("note: %d layer(s) have no engine on %s at w%d a%d (not in the latency total)\n", nnone,
+            printf("note: %d layer(s) have no engine on %s at w%ld a%ld (not in the latency total)\n", nnone,
                    t->name, wbits, abits);
-        print_memory(t, net, rows, nrows, tens, ntens);
+        print_memory(t, tpath, net, rows, nrows, tens, ntens);
     }
 done:
     free(rows);

@@ -1,4 +1,5 @@
 /* dnas: entry point and subcommand dispatch. */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -21,21 +22,34 @@ static void usage(FILE *f) {
             "commands:\n",
             DNAS_VERSION, DNAS_GIT_COMMIT);
     for (int i = 0; i < NCOMMANDS; i++) fprintf(f, "  %-10s %s\n", COMMANDS[i].name, COMMANDS[i].help);
-    fprintf(f, "\n'dnas <command> --help' describes one command.\n");
+    fprintf(f, "\n'dnas <command> --help' describes one command.\n\n%s.\n", CLI_HELP_EXIT);
 }
 
-int main(int argc, char **argv) {
+static int run(int argc, char **argv) {
     if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
-        usage(stdout);
-        return argc < 2 ? 2 : 0;
+        usage(argc < 2 ? stderr : stdout);
+        return argc < 2 ? CLI_EXIT_USAGE : CLI_EXIT_OK;
     }
     if (!strcmp(argv[1], "--version")) {
         printf("dnas %s (%s)\n", DNAS_VERSION, DNAS_GIT_COMMIT);
-        return 0;
+        return CLI_EXIT_OK;
     }
     for (int i = 0; i < NCOMMANDS; i++)
         if (!strcmp(argv[1], COMMANDS[i].name)) return COMMANDS[i].run(argc - 1, argv + 1);
     fprintf(stderr, "dnas: unknown command '%s'\n\n", argv[1]);
     usage(stderr);
-    return 2;
+    return CLI_EXIT_USAGE;
+}
+
+int main(int argc, char **argv) {
+    int rc = run(argc, argv);
+    /* Output that did not reach its file (a full disk, a closed stdout) is
+     * a failure, not a silent exit 0. */
+    errno = 0;
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        fprintf(stderr, "dnas: writing the output failed%s%s\n", errno ? ": " : "",
+                errno ? strerror(errno) : "");
+        if (rc == CLI_EXIT_OK) rc = CLI_EXIT_FAIL;
+    }
+    return rc;
 }

@@ -20,7 +20,9 @@ static const char *HELP =
     "\n"
     "options:\n"
     "  --csv    comma-separated output with a header row and a final 'total' row\n"
-    "  --help   this text\n";
+    "  --help   this text\n"
+    "\n"
+    CLI_HELP_EXIT ".\n";
 
 static void print_row(int csv, const char *name, const char *op, const char *shape, const train_counts *c) {
     if (csv)
@@ -34,28 +36,22 @@ static void print_row(int csv, const char *name, const char *op, const char *sha
 int cli_summary(int argc, char **argv) {
     if (cli_wants_help(argc, argv)) {
         fputs(HELP, stdout);
-        return 0;
+        return CLI_EXIT_OK;
     }
     const char *path = NULL;
     int csv = 0;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--csv"))
             csv = 1;
-        else if (argv[i][0] == '-' || path) {
-            fprintf(stderr, "dnas summary: unexpected argument '%s'\n%s", argv[i], HELP);
-            return 2;
-        } else
-            path = argv[i];
+        else if (cli_positional(argv, i, "MODEL.yaml", &path))
+            return CLI_EXIT_USAGE;
     }
-    if (!path) {
-        fprintf(stderr, "dnas summary: missing MODEL.yaml\n%s", HELP);
-        return 2;
-    }
+    if (!path) return cli_missing(argv, "MODEL.yaml", HELP);
     train_net *net;
     dnas_error err;
     if (train_net_load(&net, path, &err)) {
         fprintf(stderr, "dnas summary: %s\n", err.msg);
-        return 1;
+        return CLI_EXIT_FAIL;
     }
     if (csv)
         printf("layer,op,shape,weights,biases,bn,macs\n");
@@ -80,5 +76,5 @@ int cli_summary(int argc, char **argv) {
                (long long)(t.weights + t.biases + t.bn), (long long)t.weights, (long long)t.biases,
                (long long)t.bn);
     train_net_free(net);
-    return 0;
+    return CLI_EXIT_OK;
 }

@@ -7,7 +7,8 @@
 #include "train.h"
 
 static const char *HELP =
-    "usage: dnas train CONFIG.yaml [--epochs N] [--stop-after N] [--resume CKPT.h5] [--checkpoint OUT.h5] [--quiet]\n"
+    "usage: dnas train CONFIG.yaml [--epochs N] [--stop-after N] [--resume CKPT.h5]\n"
+    "                  [--checkpoint PATH] [--threads T] [--quiet] [--profile]\n"
     "\n"
     "Trains the model a config names on its data, evaluates it after every\n"
     "epoch and writes an HDF5 checkpoint (weights, BN statistics, optimizer\n"
@@ -19,87 +20,72 @@ static const char *HELP =
     "disk is then the last good epoch's.\n"
     "\n"
     "options:\n"
-    "  --epochs N          train N epochs in total (overrides the config)\n"
-    "  --stop-after N      stop after epoch N; the LR schedule still spans all\n"
-    "                      epochs, so --resume continues the same run (e.g. across\n"
-    "                      job time limits)\n"
+    "  --epochs N          train N epochs in total, 1.." CLI_STR(TRAIN_MAX_EPOCHS) " (overrides the config)\n"
+    "  --stop-after N      stop after epoch N (1.." CLI_STR(TRAIN_MAX_EPOCHS) "); the LR schedule\n"
+    "                      still spans all epochs, so --resume continues the same run\n"
+    "                      (e.g. across job time limits)\n"
     "  --resume CKPT.h5    continue from a checkpoint (same model and config)\n"
     "  --checkpoint PATH   where to write checkpoints (overrides the config)\n"
-    "  --threads T         threads, 1..1024 (overrides the config; default: one per core)\n"
+    "  --threads T         threads, 1.." CLI_STR(TRAIN_MAX_THREADS) " (overrides the config; default: one\n"
+    "                      per core)\n"
     "  --quiet             no progress lines\n"
     "  --profile           print seconds per layer (forward, backward) at the end\n"
     "  --help              this text\n"
     "\n"
     "The final line is machine-readable:\n"
-    "  result epochs=E train_loss=L test_loss=L test_acc=A seconds=S samples_per_s=R\n";
+    "  result epochs=E train_loss=L test_loss=L test_acc=A seconds=S samples_per_s=R\n"
+    "\n"
+    CLI_HELP_EXIT ", 3 the loss became NaN or infinite.\n";
 
 int cli_train(int argc, char **argv) {
     if (cli_wants_help(argc, argv)) {
         fputs(HELP, stdout);
-        return 0;
+        return CLI_EXIT_OK;
     }
     const char *path = NULL, *ckpt = NULL;
     train_run_opts opts = train_run_default_opts();
-    int threads = 0;
+    long epochs = 0, stop_after = 0, threads = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
-        int has_val = i + 1 < argc;
-        if (!strcmp(a, "--quiet")) {
+        int rc = 0;
+        if (!strcmp(a, "--quiet"))
             opts.quiet = 1;
-        } else if (!strcmp(a, "--profile")) {
+        else if (!strcmp(a, "--profile"))
             opts.profile = 1;
-        } else if (!strcmp(a, "--epochs") && has_val) {
-            opts.epochs = atoi(argv[++i]);
-            if (opts.epochs < 1) {
-                fprintf(stderr, "dnas train: --epochs: expected a positive number, got '%s'\n", argv[i]);
-                return 2;
-            }
-        } else if (!strcmp(a, "--stop-after") && has_val) {
-            opts.stop_after = atoi(argv[++i]);
-            if (opts.stop_after < 1) {
-                fprintf(stderr, "dnas train: --stop-after: expected a positive number, got '%s'\n", argv[i]);
-                return 2;
-            }
-        } else if (!strcmp(a, "--threads") && has_val) {
-            long t;
-            if (dnas_parse_long(argv[++i], 1, TRAIN_MAX_THREADS, &t)) {
-                fprintf(stderr, "dnas train: --threads: expected a number in 1..%d, got '%s'\n",
-                        TRAIN_MAX_THREADS, argv[i]);
-                return 2;
-            }
-            threads = (int)t;
-        } else if (!strcmp(a, "--resume") && has_val) {
-            opts.resume = argv[++i];
-        } else if (!strcmp(a, "--checkpoint") && has_val) {
-            ckpt = argv[++i];
-        } else if (a[0] == '-' || path) {
-            fprintf(stderr, "dnas train: unexpected argument '%s'\n%s", a, HELP);
-            return 2;
-        } else {
-            path = a;
-        }
+        else if (!strcmp(a, "--epochs"))
+            rc = cli_opt_long(argc, argv, &i, "N", 1, TRAIN_MAX_EPOCHS, &epochs);
+        else if (!strcmp(a, "--stop-after"))
+            rc = cli_opt_long(argc, argv, &i, "N", 1, TRAIN_MAX_EPOCHS, &stop_after);
+        else if (!strcmp(a, "--threads"))
+            rc = cli_opt_long(argc, argv, &i, "T", 1, TRAIN_MAX_THREADS, &threads);
+        else if (!strcmp(a, "--resume"))
+            rc = cli_opt_str(argc, argv, &i, "CKPT.h5", &opts.resume);
+        else if (!strcmp(a, "--checkpoint"))
+            rc = cli_opt_path(argc, argv, &i, "PATH", TRAIN_PATH_LEN - 1, &ckpt);
+        else
+            rc = cli_positional(argv, i, "CONFIG.yaml", &path);
+        if (rc) return rc;
     }
-    if (!path) {
-        fprintf(stderr, "dnas train: missing CONFIG.yaml\n%s", HELP);
-        return 2;
-    }
+    if (!path) return cli_missing(argv, "CONFIG.yaml", HELP);
+    opts.epochs = (int)epochs;
+    opts.stop_after = (int)stop_after;
     train_config cfg;
     dnas_error err;
     if (train_config_load(&cfg, path, &err)) {
         fprintf(stderr, "dnas train: %s\n", err.msg);
         train_config_free(&cfg);
-        return 1;
+        return CLI_EXIT_FAIL;
     }
-    if (ckpt) snprintf(cfg.checkpoint, sizeof cfg.checkpoint, "%s", ckpt);
-    if (threads) cfg.threads = threads;
+    if (ckpt) snprintf(cfg.checkpoint, sizeof cfg.checkpoint, "%s", ckpt); /* fits: cli_opt_path */
+    if (threads) cfg.threads = (int)threads;
     train_result res;
     dnas_status st = train_run(&cfg, &opts, &res, &err);
     train_config_free(&cfg);
     if (st) {
         fprintf(stderr, "dnas train: %s\n", err.msg);
-        return st == DNAS_ERR_NAN ? 3 : 1;
+        return st == DNAS_ERR_NAN ? CLI_EXIT_NAN : CLI_EXIT_FAIL;
     }
     printf("result epochs=%d train_loss=%.4f test_loss=%.4f test_acc=%.4f seconds=%.2f samples_per_s=%.0f\n",
            res.epochs_done, res.train_loss, res.test_loss, res.test_acc, res.seconds, res.samples_per_s);
-    return 0;
+    return CLI_EXIT_OK;
 }

@@ -7,7 +7,7 @@ set -euo pipefail
 pkgs=(build-essential cmake git pkg-config
       libopenmpi-dev openmpi-bin libopenblas-dev
       libhdf5-dev hdf5-tools libyaml-dev libcmocka-dev zlib1g-dev
-      dataset-fashion-mnist)
+      dataset-fashion-mnist valgrind)
 if [ "${1:-}" = "--bench" ]; then
   pkgs+=(python3 python3-torch)
 fi

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Install what is missing, build, and pass every test: a Release build and
-# an ASan + UBSan build, each run through ctest.
+# an ASan + UBSan build, each run through ctest, then valgrind memcheck
+# (tests/cli_valgrind.sh) on a build without -march=native, whose AVX-512
+# instructions valgrind cannot decode.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
@@ -16,3 +18,7 @@ cmake -S . -B build-san -DCMAKE_BUILD_TYPE=Debug -DDNAS_SANITIZE=ON >/dev/null
 cmake --build build-san -j"$jobs"
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
   ctest --test-dir build-san --output-on-failure -j"$jobs"
+
+echo "== valgrind memcheck (portable build)"
+scripts/build.sh build-vg -DDNAS_NATIVE=OFF
+ctest --test-dir build-vg --output-on-failure -R cli_valgrind

@@ -7,7 +7,9 @@
 # Row format (tab-separated; '#' lines are comments):
 #   EXIT <TAB> FRAGMENT <TAB> ARGUMENTS
 # ARGUMENTS are split on spaces; in them {B} is tests/bad_inputs/files,
-# {S} the source root, {T} a fresh temporary directory, {GEN:NAME} the path
+# {S} the source root, {T} a fresh temporary directory, {LONG} a directory
+# path of about 2,000 characters under {T} that does not exist (nine
+# components of 220), {GEN:NAME} the path
 # of a file that tests/bad_inputs/gen.sh NAME writes into {T} (for inputs
 # too large or too binary to keep in the repository). FRAGMENT is a fixed
 # string searched in stdout + stderr.
@@ -21,6 +23,7 @@ run_row() { # file lineno exit fragment args
     local where="$1:$2" want="$3" frag="$4" args="$5"
     local t="$tmp/row$2_$(basename "$1" .tsv)"
     mkdir -p "$t"
+    args="${args//\{LONG\}/$t$long}"
     args="${args//\{B\}/$dir/files}"; args="${args//\{S\}/$src}"; args="${args//\{T\}/$t}"
     frag="${frag//\{B\}/$dir/files}"; frag="${frag//\{S\}/$src}"; frag="${frag//\{T\}/$t}"
     while [[ "$args" =~ \{GEN:([A-Za-z0-9_.]+)\} ]]; do
@@ -43,6 +46,7 @@ run_row() { # file lineno exit fragment args
     return 0
 }
 
+long=$(printf '/%0220d' 1 2 3 4 5 6 7 8 9 | tr 0-9 d)
 rows=0
 for f in "$dir"/*.tsv; do
     n=0

@@ -23,4 +23,13 @@ check "error names file and line" grep -q "bad.yaml:3: layer 'a': missing 'kerne
 "$dnas" summary --help | grep -q "macs" ; check "summary --help explains macs" test $? -eq 0
 "$dnas" --help > /dev/null; check "dnas --help exits 0" test $? -eq 0
 "$dnas" frobnicate > /dev/null 2>&1; check "unknown command exit 2" test $? -eq 2
+# output that cannot be written (a full disk) is a failure, never a silent exit 0
+if [ -w /dev/full ]; then
+    "$dnas" summary "$src/configs/models/dscnn.yaml" > /dev/full 2> "$tmp/full"
+    check "summary to a full disk: exit 1" test $? -eq 1
+    check "summary to a full disk: says so" \
+        grep -q "writing the output failed: No space left on device" "$tmp/full"
+    "$dnas" cost "$src/configs/models/dscnn.yaml" --target diana --csv > /dev/full 2> /dev/null
+    check "cost to a full disk: exit 1" test $? -eq 1
+fi
 finish

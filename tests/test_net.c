@@ -99,6 +99,22 @@ static void test_missing_file(void **state) {
     assert_non_null(strstr(err.msg, "/nonexistent/model.yaml"));
 }
 
+/* A path the net cannot keep whole is refused, not truncated (the
+ * checkpoint reads the model text back from net->path). */
+static void test_path_too_long(void **state) {
+    (void)state;
+    char path[5000];
+    memset(path, 'd', sizeof path - 1);
+    path[sizeof path - 1] = 0;
+    train_net *net;
+    dnas_error err;
+    assert_int_equal(train_net_load_string(&net, "input: [1, 1, 4]\nlayers:\n  - {name: r, op: relu}\n", path,
+                                           &err),
+                     DNAS_ERR_IO);
+    assert_null(net);
+    assert_non_null(strstr(err.msg, ": path longer than 4095 characters"));
+}
+
 /* A small DAG with every op: conv (strided, same), bn, relu, maxpool,
  * depthwise, add, concat, avgpool, dropout p=0, flatten, linear. */
 static const char *GRAD_NET =
@@ -343,6 +359,7 @@ int main(void) {
         cmocka_unit_test(test_shapes_same_padding),
         cmocka_unit_test(test_errors_name_line),
         cmocka_unit_test(test_missing_file),
+        cmocka_unit_test(test_path_too_long),
         cmocka_unit_test(test_net_gradients),
         cmocka_unit_test(test_out_mask_hook),
         cmocka_unit_test(test_bn_eval_uses_running_stats),

@@ -12,8 +12,10 @@
 
 #define TRAIN_PATH_LEN 1024
 #define TRAIN_MAX_FILES 8
-#define TRAIN_MAX_EPOCHS 100000 /* train: epochs, and a checkpoint's epoch */
-#define TRAIN_MAX_THREADS 1024  /* train: threads, and dnas train --threads */
+/* Bounds of train.epochs (and a checkpoint's epoch) and train.threads,
+ * shared with the options that override them. */
+#define TRAIN_MAX_EPOCHS 100000
+#define TRAIN_MAX_THREADS 1024
 
 typedef enum { TRAIN_LOSS_XENT = 0, TRAIN_LOSS_MSE } train_loss_kind;
 typedef enum {

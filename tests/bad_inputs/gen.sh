@@ -16,5 +16,7 @@ many_bn_relu.yaml) # 40,000 BN + ReLU pairs: names and fusion in linear time
     } > "$out" ;;
 latin1.yaml) # a valid file with a Latin-1 byte on line 3
     printf 'input: [1, 8, 8]\nlayers:\n  - {name: caf\xe9, op: relu}\n' > "$out" ;;
+cli_long_checkpoint.yaml) # a config whose checkpoint path (1,100 characters) does not fit
+    printf 'model: m.yaml\ndata: {format: fashion-mnist}\ncheckpoint: %s.h5\n' "$(printf '%01097d' 0 | tr 0 c)" > "$out" ;;
 *) echo "gen.sh: unknown input '$name'" >&2; exit 1 ;;
 esac

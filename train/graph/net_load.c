@@ -470,6 +470,11 @@ static dnas_status load_doc(train_net **out, dnas_yaml *y, const char *path, dna
     train_net *net = dnas_xcalloc(1, sizeof *net);
     loader ldv = {y, net, err, NULL}, *ld = &ldv;
     dnas_status st;
+    if (strlen(path) >= sizeof net->path) {
+        st = dnas_fail(err, DNAS_ERR_IO, "%s: path longer than %d characters", path,
+                       (int)sizeof net->path - 1);
+        goto fail;
+    }
     snprintf(net->path, sizeof net->path, "%s", path);
     yaml_node_t *root = dnas_yaml_root(y);
     static const char *const TOP_KEYS[] = {"name", "input", "layers", "description", NULL};

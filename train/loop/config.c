@@ -330,6 +330,11 @@ dnas_status train_config_load(train_config *cfg, const char *path, dnas_error *e
             st = DNAS_ERR_CONFIG;
             goto done;
         }
+        if (strlen(s) >= sizeof cfg->checkpoint) {
+            st = dnas_yaml_fail(&y, cn, err, "checkpoint: path of %zu characters: expected at most %d",
+                                strlen(s), (int)sizeof cfg->checkpoint - 1);
+            goto done;
+        }
         snprintf(cfg->checkpoint, sizeof cfg->checkpoint, "%s", s);
     }
     cfg->sched.base_lr = cfg->optim.lr;
