@@ -101,6 +101,17 @@ static void test_missing_file(void **state) {
 
 /* A path the net cannot keep whole is refused, not truncated (the
  * checkpoint reads the model text back from net->path). */
+/* The network keeps the YAML it was built from (checkpoints store it), also
+ * when loaded from a string whose "path" is no file. */
+static void test_net_keeps_text(void **state) {
+    (void)state;
+    const char *yaml = "input: [1, 2, 2]\nlayers:\n  - {name: r, op: relu}\n";
+    train_net *net = load_ok(yaml);
+    assert_non_null(net->text);
+    assert_string_equal(net->text, yaml);
+    train_net_free(net);
+}
+
 static void test_path_too_long(void **state) {
     (void)state;
     char path[5000];
@@ -360,6 +371,7 @@ int main(void) {
         cmocka_unit_test(test_errors_name_line),
         cmocka_unit_test(test_missing_file),
         cmocka_unit_test(test_path_too_long),
+        cmocka_unit_test(test_net_keeps_text),
         cmocka_unit_test(test_net_gradients),
         cmocka_unit_test(test_out_mask_hook),
         cmocka_unit_test(test_bn_eval_uses_running_stats),

@@ -90,6 +90,7 @@ typedef struct {
 typedef struct train_net {
     char name[TRAIN_NAME_LEN];
     char path[4096];                /* the file loaded (PATH_MAX: open() takes no longer) */
+    char *text;                     /* the model YAML it was loaded from (kept for checkpoints) */
     int nlayers;                    /* including layer 0 = input */
     train_layer *layers;
     int output;                     /* index of the output layer (last) */

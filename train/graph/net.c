@@ -37,6 +37,7 @@ void train_net_free(train_net *net) {
     free(net->state);
     free(net->prof_fwd);
     free(net->prof_bwd);
+    free(net->text);
     free(net);
 }
 

@@ -591,12 +591,16 @@ fail:
 }
 
 dnas_status train_net_load(train_net **net, const char *path, dnas_error *err) {
-    dnas_yaml y;
+    char *text;
+    size_t len;
     *net = NULL;
-    dnas_status st = dnas_yaml_load_file(&y, path, err);
+    dnas_status st = dnas_read_file(path, DNAS_YAML_MAX_BYTES, &text, &len, err);
     if (st) return st;
-    st = load_doc(net, &y, path, err);
-    dnas_yaml_free(&y);
+    if (strlen(text) != len) /* a NUL byte: let the loader name its line */
+        st = dnas_yaml_load_file(&(dnas_yaml){0}, path, err);
+    else
+        st = train_net_load_string(net, text, path, err);
+    free(text);
     return st;
 }
 
@@ -608,5 +612,9 @@ dnas_status train_net_load_string(train_net **net, const char *yaml, const char 
     if (st) return st;
     st = load_doc(net, &y, path, err);
     dnas_yaml_free(&y);
+    if (!st) {
+        size_t n = strlen(yaml) + 1;
+        (*net)->text = memcpy(dnas_xmalloc(n), yaml, n);
+    }
     return st;
 }

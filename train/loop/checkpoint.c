@@ -10,7 +10,6 @@
 
 #include "checkpoint_internal.h"
 
-static void quiet_hdf5(void) { H5Eset_auto2(H5E_DEFAULT, NULL, NULL); }
 
 static int write_floats(hid_t loc, const char *name, const float *data, size_t n) {
     hsize_t dims[1] = {n};
@@ -43,27 +42,16 @@ static int write_attr_num(hid_t loc, const char *name, hid_t file_type, hid_t me
     return ok;
 }
 
-static char *read_text_file(const char *path) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *buf = dnas_xmalloc(n > 0 ? (size_t)n + 1 : 1);
-    size_t r = n > 0 ? fread(buf, 1, (size_t)n, f) : 0;
-    buf[r] = 0;
-    fclose(f);
-    return buf;
-}
-
-dnas_status train_ckpt_save(const char *path, const train_net *net, const train_optim *opt,
-                             const train_ckpt_meta *meta, const char *config_text,
-                             dnas_error *err) {
-    quiet_hdf5();
-    char tmp[1100];
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+static dnas_status save(const char *path, const train_net *net, const train_optim *opt,
+                        const train_ckpt_meta *meta, const char *config_text, dnas_error *err) {
+    char tmp[4200];
+    if (snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp)
+        return dnas_fail(err, DNAS_ERR_IO, "%s: checkpoint path longer than %d characters", path,
+                         (int)sizeof tmp - 5);
     hid_t f = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
-    if (f < 0) return dnas_fail(err, DNAS_ERR_IO, "%s: cannot create checkpoint (does the directory exist and is it writable?)", tmp);
+    if (f < 0)
+        return dnas_fail(err, DNAS_ERR_IO,
+                         "%s: cannot create checkpoint (does the directory exist and is it writable?)", tmp);
     int ok = 1;
     ok &= write_floats(f, "params", net->params, net->nparams);
     ok &= write_floats(f, "state", net->state, net->nstate);
@@ -108,9 +96,7 @@ dnas_status train_ckpt_save(const char *path, const train_net *net, const train_
     ok &= write_attr_num(f, "rng", H5T_STD_U64LE, H5T_NATIVE_UINT64, &meta->rng);
     ok &= write_attr_num(f, "test_acc", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, &meta->test_acc);
     ok &= write_attr_str(f, "config", config_text ? config_text : "");
-    char *model_text = read_text_file(net->path);
-    ok &= write_attr_str(f, "model_yaml", model_text ? model_text : "");
-    free(model_text);
+    ok &= write_attr_str(f, "model_yaml", net->text ? net->text : "");
     ok &= H5Fclose(f) >= 0;
     if (!ok) {
         remove(tmp);
@@ -119,4 +105,17 @@ dnas_status train_ckpt_save(const char *path, const train_net *net, const train_
     if (rename(tmp, path) != 0)
         return dnas_fail(err, DNAS_ERR_IO, "%s: cannot rename %s into place: %s", path, tmp, strerror(errno));
     return DNAS_OK;
+}
+
+dnas_status train_ckpt_save(const char *path, const train_net *net, const train_optim *opt,
+                             const train_ckpt_meta *meta, const char *config_text, dnas_error *err) {
+    /* HDF5's own error stack printing off while saving (our message says
+     * what failed), then back as it was */
+    H5E_auto2_t func;
+    void *data;
+    H5Eget_auto2(H5E_DEFAULT, &func, &data);
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    dnas_status st = save(path, net, opt, meta, config_text, err);
+    H5Eset_auto2(H5E_DEFAULT, func, data);
+    return st;
 }
