@@ -109,7 +109,7 @@ typedef struct {
 static void fmt_num(char *buf, size_t len, double v, int ok) {
     if (!ok)
         snprintf(buf, len, "-");
-    else if (v == (long long)v && v < 1e15)
+    else if (fabs(v) < 1e15 && v == (double)(long long)v)
         snprintf(buf, len, "%lld", (long long)v);
     else
         snprintf(buf, len, "%.6g", v);
@@ -292,7 +292,7 @@ static void print_memory(const hwcost_target *t, const char *tpath, const train_
                            : (M->holds & (HWCOST_HOLD_LAYER_WEIGHTS | HWCOST_HOLD_LAYER_ACTIVATIONS))
                                ? "largest layer"
                                : "network";
-        if (llround(use) <= llround(M->bytes))
+        if (round(use) <= round(M->bytes))
             printf("  %s: %s B of %s B — fits, %s B free (%s)\n", M->name, a, b,
                    dnas_fmt_thousands(M->bytes - use, c, sizeof c), what);
         else

@@ -1,12 +1,14 @@
 /* Strict number parsing and formatting. */
+#include <ctype.h>
 #include <errno.h>
 #include <math.h>
 #include <string.h>
 
 #include "common.h"
 
+/* Leading white space, which strtol/strtod would skip, is refused. */
 int dnas_parse_long(const char *s, long lo, long hi, long *out) {
-    if (!s || !*s) return -1;
+    if (!s || !*s || isspace((unsigned char)*s)) return -1;
     char *end;
     errno = 0;
     long v = strtol(s, &end, 10);
@@ -16,7 +18,7 @@ int dnas_parse_long(const char *s, long lo, long hi, long *out) {
 }
 
 int dnas_parse_double(const char *s, double lo, double hi, double *out) {
-    if (!s || !*s) return -1;
+    if (!s || !*s || isspace((unsigned char)*s)) return -1;
     char *end;
     errno = 0;
     double v = strtod(s, &end);

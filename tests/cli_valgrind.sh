@@ -20,7 +20,7 @@ dnas="$(realpath "$1")"; src="$(realpath "$2")"
 m="$src/configs/models"
 
 if ! command -v valgrind > /dev/null; then
-    echo "SKIP: valgrind is not installed (scripts/install-deps.sh installs it)"; exit 77
+    skip "valgrind is not installed (scripts/install-deps.sh installs it)"
 fi
 
 # vg NAME EXPECTED_EXIT ARGS...: dnas ARGS under memcheck exits with
@@ -34,9 +34,8 @@ vg() {
         --log-file="$tmp/$name.vg" "$dnas" "$@" > "$tmp/$name.out" 2>&1; exit $?) 2> /dev/null
     local rc=$?
     if grep -q "Unrecognised instruction" "$tmp/$name.vg"; then
-        echo "SKIP: valgrind cannot decode $dnas (AVX-512 from -march=native?); build with" \
+        skip "valgrind cannot decode $dnas (AVX-512 from -march=native?); build with" \
              "-DDNAS_NATIVE=OFF to run this test"
-        exit 77
     fi
     if [ $rc -ne "$want" ] || ! grep -q "ERROR SUMMARY: 0 errors" "$tmp/$name.vg"; then
         echo "    dnas $*: exit $rc, expected $want"

@@ -26,6 +26,8 @@ static void test_parse_long_is_strict(void **state) {
     assert_int_equal(dnas_parse_long("1x", 1, 100, &v), -1);
     assert_int_equal(dnas_parse_long("", 1, 100, &v), -1);
     assert_int_equal(dnas_parse_long(" ", 1, 100, &v), -1);
+    assert_int_equal(dnas_parse_long(" 5", 1, 100, &v), -1);
+    assert_int_equal(dnas_parse_long("\t5", 1, 100, &v), -1);
     assert_int_equal(dnas_parse_long("4294967297", 1, INT_MAX, &v), -1);
     assert_int_equal(dnas_parse_long("99999999999999999999999", LONG_MIN, LONG_MAX, &v), -1);
     assert_int_equal(dnas_parse_long("0", 1, 100, &v), -1);
