@@ -76,10 +76,11 @@ run_target() {
 }
 
 # The first frame of the first error report in a log that is neither the
-# sanitizers', libFuzzer's nor libc's: where the crash is.
+# sanitizers', libFuzzer's nor libc's: where the crash is (for an OOM: the
+# largest live allocation that is not libFuzzer's own).
 crash_frame() {
   awk '/ERROR: (AddressSanitizer|LeakSanitizer|libFuzzer)|runtime error:|^fuzz: /{on=1}
-       on && /^ *#[0-9]+ 0x/ && !/__interceptor_|__asan|__lsan|__ubsan|__sanitizer|fuzzer::| in (malloc|calloc|realloc|free|abort|raise) | in (mem[a-z]+|str[a-z]+) [(]|libc\.so|sysdeps|__libc_start|__pthread_kill|_start | in dnas_x(malloc|calloc|realloc) /{
+       on && /^ *#[0-9]+ 0x/ && !/__interceptor_|__asan|__lsan|__ubsan|__sanitizer|fuzzer::| in (malloc|calloc|realloc|free|abort|raise) | in (mem[a-z]+|str[a-z]+) [(]|libc\.so|sysdeps|__libc_start|__pthread_kill|_start | in dnas_x(malloc|calloc|realloc) | in operator new| in main [(]/{
          sub(/^ *#[0-9]+ 0x[0-9a-f]+ /, ""); print; exit }' "$1"
 }
 
