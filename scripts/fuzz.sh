@@ -48,13 +48,16 @@ export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1}"
 export LSAN_OPTIONS="${LSAN_OPTIONS:-suppressions=$PWD/tests/fuzz/lsan.supp}"
 export OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1
 
-# Removes the temporary directories of harness processes that are gone
-# (fuzz_util.h names them dnas-fuzz-<pid>-*; a crash leaves its own).
+# Removes what harness processes that are gone left behind: their
+# temporary directories (fuzz_util.h names them dnas-fuzz-<pid>-*) and LLVM
+# OpenMP's registration files (__KMP_REGISTERED_LIB_<pid>_*), which a
+# process that crashes does not remove.
 sweep_tmp() {
   local d pid
-  for d in /dev/shm/dnas-fuzz-* "${TMPDIR:-/tmp}"/dnas-fuzz-*; do
-    [ -d "$d" ] || continue
-    pid="${d##*/dnas-fuzz-}"; pid="${pid%%-*}"
+  for d in /dev/shm/dnas-fuzz-* "${TMPDIR:-/tmp}"/dnas-fuzz-* /dev/shm/__KMP_REGISTERED_LIB_*; do
+    [ -e "$d" ] || continue
+    pid="${d##*/dnas-fuzz-}"; pid="${pid##*/__KMP_REGISTERED_LIB_}"; pid="${pid%%[-_]*}"
+    [[ "$pid" =~ ^[0-9]+$ ]] || continue
     kill -0 "$pid" 2>/dev/null || rm -rf "$d"
   done
 }
