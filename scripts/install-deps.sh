@@ -1,16 +1,23 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages dnas needs to build, test and benchmark.
 # Idempotent: prints nothing and touches nothing when all are present.
-# Usage: scripts/install-deps.sh [--bench]   (--bench adds PyTorch for bench/)
+# Usage: scripts/install-deps.sh [--bench] [--fuzz]
+#   --bench adds PyTorch for bench/
+#   --fuzz  adds clang 14, its libFuzzer/sanitizer runtimes, LLVM's OpenMP
+#           and llvm-symbolizer for the fuzz build (scripts/fuzz.sh)
 set -euo pipefail
 
 pkgs=(build-essential cmake git pkg-config
       libopenmpi-dev openmpi-bin libopenblas-dev
       libhdf5-dev hdf5-tools libyaml-dev libcmocka-dev zlib1g-dev
       dataset-fashion-mnist valgrind)
-if [ "${1:-}" = "--bench" ]; then
-  pkgs+=(python3 python3-torch)
-fi
+for arg in "$@"; do
+  case "$arg" in
+    --bench) pkgs+=(python3 python3-torch) ;;
+    --fuzz) pkgs+=(clang-14 libclang-rt-14-dev libomp-14-dev llvm-14) ;;
+    *) echo "install-deps: unknown option '$arg' (expected --bench or --fuzz)" >&2; exit 2 ;;
+  esac
+done
 
 missing=()
 for p in "${pkgs[@]}"; do
@@ -21,7 +28,7 @@ done
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 if [ "$(id -u)" -ne 0 ]; then
-  echo "install-deps: missing packages: ${missing[*]}; run as root (or: sudo $0)" >&2
+  echo "install-deps: missing packages: ${missing[*]}; run as root (or: sudo $0 $*)" >&2
   exit 1
 fi
 echo "install-deps: installing ${missing[*]}"

@@ -2,10 +2,11 @@
 # Install what is missing, build, and pass every test: a Release build and
 # an ASan + UBSan build, each run through ctest, then valgrind memcheck
 # (tests/cli_valgrind.sh) on a build without -march=native, whose AVX-512
-# instructions valgrind cannot decode.
+# instructions valgrind cannot decode, then a short fuzzing stage (every
+# fuzz target for FUZZ_SECONDS, default 15; any crash fails).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/install-deps.sh
+scripts/install-deps.sh --fuzz
 . scripts/env.sh
 jobs="$(nproc)"
 
@@ -22,3 +23,6 @@ ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
 echo "== valgrind memcheck (portable build)"
 scripts/build.sh build-vg -DDNAS_NATIVE=OFF
 ctest --test-dir build-vg --output-on-failure -R cli_valgrind
+
+echo "== Fuzzing (libFuzzer, ${FUZZ_SECONDS:-15} s per target)"
+FUZZ_JOBS="${FUZZ_JOBS:-$jobs}" scripts/fuzz.sh "${FUZZ_SECONDS:-15}"

@@ -24,7 +24,7 @@ static inline float act(float v, int relu, float hi) {
 /* dy where the activation passes gradient (0 < y < hi), else 0 */
 static inline float act_grad(float dy, float y, int relu, float hi) {
     if (!relu) return dy;
-    return (y > 0.0f) & (y < hi) ? dy : 0.0f;
+    return ((y > 0.0f) & (y < hi)) ? dy : 0.0f;
 }
 
 static inline void bn_forward_train(float *out, float *mean, float *invstd, float *running_mean,
