@@ -39,11 +39,14 @@ static int small_enough(const train_net *net) {
     return 1;
 }
 
-/* train_net_reserve returns nothing today; when it returns a dnas_status,
- * check it here (fuzz_check) and skip the run on a failure. */
+/* Reserves buffers for batch; a refusal (too much memory) must come with a
+ * valid status and message, and skips the run. */
 static int reserve(train_net *net, int batch) {
-    train_net_reserve(net, batch);
-    return 1;
+    dnas_error err;
+    err.msg[0] = 0;
+    dnas_status st = train_net_reserve(net, batch, &err);
+    fuzz_check(st, &err, "train_net_reserve");
+    return st == DNAS_OK;
 }
 
 static void run(train_net *net) {

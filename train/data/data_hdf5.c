@@ -36,15 +36,16 @@ static dnas_status h5_shape(hid_t d, const char *path, const char *name, int max
     hsize_t hd[H5S_MAX_RANK];
     if (nd >= 1 && nd <= maxdims) H5Sget_simple_extent_dims(space, hd, NULL);
     *cls = type >= 0 ? H5Tget_class(type) : H5T_NO_CLASS;
+    size_t esize = type >= 0 ? H5Tget_size(type) : 0;
     if (space >= 0) H5Sclose(space);
     if (type >= 0) H5Tclose(type);
     if (nd < 1 || nd > maxdims) {
         return dnas_fail(err, DNAS_ERR_SHAPE, "%s: dataset %s has %d dims, expected 1 to %d", path,
                           name, nd, maxdims);
     }
-    if (*cls != H5T_FLOAT && *cls != H5T_INTEGER) {
-        return dnas_fail(err, DNAS_ERR_FORMAT, "%s: dataset %s is not a float or integer array",
-                          path, name);
+    if ((*cls != H5T_FLOAT && *cls != H5T_INTEGER) || esize < 1 || esize > 8) {
+        return dnas_fail(err, DNAS_ERR_FORMAT,
+                          "%s: dataset %s is not an array of floats or integers of 1 to 8 bytes", path, name);
     }
     for (int i = 0; i < nd; i++) dims[i] = hd[i];
     *ndim = nd;

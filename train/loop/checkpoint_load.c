@@ -97,8 +97,9 @@ static dnas_status read_floats(ckpt_in *in, const char *name, float *dst, size_t
     int rank = space >= 0 ? H5Sget_simple_extent_ndims(space) : -1;
     hssize_t count = space >= 0 ? H5Sget_simple_extent_npoints(space) : -1;
     H5T_class_t cls = type >= 0 ? H5Tget_class(type) : H5T_NO_CLASS;
+    size_t esize = type >= 0 ? H5Tget_size(type) : 0;
     dnas_status st = DNAS_OK;
-    if (d < 0 || cls != H5T_FLOAT)
+    if (d < 0 || cls != H5T_FLOAT || (esize != 4 && esize != 8))
         st = dnas_fail(in->err, DNAS_ERR_FORMAT,
                        "%s: /%s is not a float dataset (expected %zu float32 values)", in->path,
                        name, n);
@@ -125,13 +126,19 @@ static dnas_status check_table(ckpt_in *in, const train_net *net, const char *mo
     if (H5Lexists(in->f, "param_table", H5P_DEFAULT) <= 0)
         return dnas_fail(in->err, DNAS_ERR_FORMAT, "%s: no dataset /param_table", in->path);
     hid_t d = H5Dopen2(in->f, "param_table", H5P_DEFAULT);
-    hid_t space = d >= 0 ? H5Dget_space(d) : -1;
+    hid_t space = d >= 0 ? H5Dget_space(d) : -1, ftype = d >= 0 ? H5Dget_type(d) : -1;
+    hid_t strt, rowt = train_ckpt_row_type(&strt);
+    /* the stored row type must be the one written (no conversion of a
+     * foreign compound type, where a corrupt file can crash libhdf5) */
+    int same_type = ftype >= 0 && H5Tequal(ftype, rowt) > 0;
+    if (ftype >= 0) H5Tclose(ftype);
     hssize_t nrows = space >= 0 ? H5Sget_simple_extent_npoints(space) : -1;
     int rank = space >= 0 ? H5Sget_simple_extent_ndims(space) : -1;
     if (space >= 0) H5Sclose(space);
     dnas_status st = DNAS_OK;
-    if (d < 0 || rank != 1) {
-        st = dnas_fail(in->err, DNAS_ERR_FORMAT, "%s: /param_table is not a table (1-D dataset)",
+    if (d < 0 || rank != 1 || !same_type) {
+        st = dnas_fail(in->err, DNAS_ERR_FORMAT,
+                       "%s: /param_table is not a table of rows (name, offset, length) as dnas writes them",
                        in->path);
     } else if (nrows != net->nparam_table) {
         st = dnas_fail(in->err, DNAS_ERR_SHAPE,
@@ -139,7 +146,6 @@ static dnas_status check_table(ckpt_in *in, const train_net *net, const char *mo
                        "model '%s' has %d",
                        in->path, model, (long long)nrows, net->name, net->nparam_table);
     } else {
-        hid_t strt, rowt = train_ckpt_row_type(&strt);
         train_ckpt_row *rows = dnas_xcalloc(nrows > 0 ? (size_t)nrows : 1, sizeof *rows);
         if (nrows > 0 && H5Dread(d, rowt, H5S_ALL, H5S_ALL, H5P_DEFAULT, rows) < 0)
             st = dnas_fail(in->err, DNAS_ERR_FORMAT,
@@ -158,9 +164,9 @@ static dnas_status check_table(ckpt_in *in, const train_net *net, const char *mo
                                p->name, p->len, net->name);
         }
         free(rows);
-        H5Tclose(rowt);
-        H5Tclose(strt);
     }
+    H5Tclose(rowt);
+    H5Tclose(strt);
     if (d >= 0) H5Dclose(d);
     return st;
 }
