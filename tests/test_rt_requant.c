@@ -30,6 +30,10 @@ static void test_requant_hand(void **state) {
     assert_int_equal(dnas_rt_requant(-2, 1, 2, -128, 127), 0);   // -0.5  ->  0
     assert_int_equal(dnas_rt_requant(-20, 3, 3, -128, 127), -7); // -7.5  -> -7
     assert_int_equal(dnas_rt_requant(-7, 3, 3, -128, 127), -3);  // -2.625 -> -3
+    // the table of docs/deploy.md (m = 3, s = 3)
+    assert_int_equal(dnas_rt_requant(7, 3, 3, -128, 127), 3);    //  2.625 ->  3
+    assert_int_equal(dnas_rt_requant(4, 3, 3, -128, 127), 2);    //  1.5   ->  2
+    assert_int_equal(dnas_rt_requant(-4, 3, 3, -128, 127), -1);  // -1.5   -> -1
     assert_int_equal(dnas_rt_requant(-20, 1, 3, -128, 127), -2); // -2.5  -> -2
     assert_int_equal(dnas_rt_requant(-21, 1, 3, -128, 127), -3); // -2.625 -> -3
     assert_int_equal(dnas_rt_requant(1000, 3, 4, -1000, 1000), 188); // 187.5 -> 188
