@@ -6,15 +6,16 @@
 
 static int sum_fits(int32_t a, int32_t b, int sgn) {
     size_t n;
-    return dnas_rti_count(a, b, dnas_rti_xmax(sgn), &n) && (uint64_t)n <= (uint64_t)INT32_MAX;
+    return dnas_rt_priv_count(a, b, dnas_rt_priv_xmax(sgn), &n) &&
+           (uint64_t)n <= (uint64_t)INT32_MAX;
 }
 
 dnas_rt_status dnas_rt_avgpool(void *out, const void *in, const dnas_rt_tensor_requant *rq,
                                const dnas_rt_pool_dims *d) {
-    dnas_rt_status st = dnas_rti_pool_args(out, in, d);
+    dnas_rt_status st = dnas_rt_priv_pool_args(out, in, d);
     if (st != DNAS_RT_OK)
         return st;
-    if (!rq || !dnas_rti_out_ok(rq->lo, rq->hi, rq->s, d->out_signed))
+    if (!rq || !dnas_rt_priv_out_ok(rq->lo, rq->hi, rq->s, d->out_signed))
         return DNAS_RT_ERR_ARG;
     if (!sum_fits(d->kh, d->kw, d->in_signed))
         return DNAS_RT_ERR_BOUND;
@@ -33,11 +34,11 @@ dnas_rt_status dnas_rt_avgpool(void *out, const void *in, const dnas_rt_tensor_r
                             continue;
                         size_t xi = ((size_t)iy * (size_t)d->win + (size_t)ix) * (size_t)d->c +
                                     (size_t)c;
-                        sum += dnas_rti_load(in, xi, d->in_signed);
+                        sum += dnas_rt_priv_load(in, xi, d->in_signed);
                     }
                 }
-                dnas_rti_store(out, yi, d->out_signed,
-                               dnas_rt_requant(sum, rq->m, rq->s, rq->lo, rq->hi));
+                dnas_rt_priv_store(out, yi, d->out_signed,
+                                   dnas_rt_requant(sum, rq->m, rq->s, rq->lo, rq->hi));
             }
     return DNAS_RT_OK;
 }
@@ -45,10 +46,11 @@ dnas_rt_status dnas_rt_avgpool(void *out, const void *in, const dnas_rt_tensor_r
 dnas_rt_status dnas_rt_global_avgpool(void *out, const void *in, const dnas_rt_tensor_requant *rq,
                                       const dnas_rt_gavgpool_dims *d) {
     size_t n;
-    if (!out || !in || !rq || !d || !dnas_rti_dim_ok(d->h, 1) || !dnas_rti_dim_ok(d->w, 1) ||
-        !dnas_rti_dim_ok(d->c, 1) || !dnas_rti_flag_ok(d->in_signed) ||
-        !dnas_rti_out_ok(rq->lo, rq->hi, rq->s, d->out_signed) ||
-        !dnas_rti_count(d->h, d->w, d->c, &n))
+    if (!out || !in || !rq || !d || !dnas_rt_priv_dim_ok(d->h, 1) ||
+        !dnas_rt_priv_dim_ok(d->w, 1) || !dnas_rt_priv_dim_ok(d->c, 1) ||
+        !dnas_rt_priv_flag_ok(d->in_signed) ||
+        !dnas_rt_priv_out_ok(rq->lo, rq->hi, rq->s, d->out_signed) ||
+        !dnas_rt_priv_count(d->h, d->w, d->c, &n))
         return DNAS_RT_ERR_ARG;
     if (!sum_fits(d->h, d->w, d->in_signed))
         return DNAS_RT_ERR_BOUND;
@@ -56,8 +58,9 @@ dnas_rt_status dnas_rt_global_avgpool(void *out, const void *in, const dnas_rt_t
     for (size_t ch = 0; ch < c; ch++) {
         int32_t sum = 0;
         for (size_t p = 0; p < hw; p++)
-            sum += dnas_rti_load(in, p * c + ch, d->in_signed);
-        dnas_rti_store(out, ch, d->out_signed, dnas_rt_requant(sum, rq->m, rq->s, rq->lo, rq->hi));
+            sum += dnas_rt_priv_load(in, p * c + ch, d->in_signed);
+        dnas_rt_priv_store(out, ch, d->out_signed,
+                           dnas_rt_requant(sum, rq->m, rq->s, rq->lo, rq->hi));
     }
     return DNAS_RT_OK;
 }

@@ -16,8 +16,9 @@
 
 int32_t dnas_rt_conv_out_size(int32_t in, int32_t k, int32_t s, int32_t d, int32_t p_before,
                               int32_t p_after) {
-    if (!dnas_rti_dim_ok(in, 1) || !dnas_rti_dim_ok(k, 1) || !dnas_rti_dim_ok(s, 1) ||
-        !dnas_rti_dim_ok(d, 1) || !dnas_rti_dim_ok(p_before, 0) || !dnas_rti_dim_ok(p_after, 0))
+    if (!dnas_rt_priv_dim_ok(in, 1) || !dnas_rt_priv_dim_ok(k, 1) || !dnas_rt_priv_dim_ok(s, 1) ||
+        !dnas_rt_priv_dim_ok(d, 1) || !dnas_rt_priv_dim_ok(p_before, 0) ||
+        !dnas_rt_priv_dim_ok(p_after, 0))
         return 0;
     int64_t span = (int64_t)d * (k - 1) + 1;
     int64_t padded = (int64_t)in + p_before + p_after;
@@ -32,29 +33,30 @@ static dnas_rt_status conv_args(const void *out, const void *in, const dnas_rt_w
                                 const dnas_rt_conv_dims *d, int weights_too) {
     if (!out || !in || !rq || !rq->m || !d)
         return DNAS_RT_ERR_ARG;
-    dnas_rt_status st = dnas_rti_weights_ok(w);
+    dnas_rt_status st = dnas_rt_priv_weights_ok(w);
     if (st != DNAS_RT_OK)
         return st;
     const int32_t pos[] = {d->hin, d->win, d->cin, d->hout, d->wout, d->cout, d->kh,
                            d->kw,  d->sh,  d->sw,  d->dh,   d->dw,   d->groups};
     const int32_t nonneg[] = {d->pt, d->pb, d->pl, d->pr};
     for (size_t i = 0; i < sizeof pos / sizeof pos[0]; i++)
-        if (!dnas_rti_dim_ok(pos[i], 1))
+        if (!dnas_rt_priv_dim_ok(pos[i], 1))
             return DNAS_RT_ERR_ARG;
     for (size_t i = 0; i < sizeof nonneg / sizeof nonneg[0]; i++)
-        if (!dnas_rti_dim_ok(nonneg[i], 0))
+        if (!dnas_rt_priv_dim_ok(nonneg[i], 0))
             return DNAS_RT_ERR_ARG;
-    if (d->cin % d->groups != 0 || d->cout % d->groups != 0 || !dnas_rti_flag_ok(d->in_signed) ||
-        !dnas_rti_out_ok(rq->lo, rq->hi, rq->s, d->out_signed))
+    if (d->cin % d->groups != 0 || d->cout % d->groups != 0 ||
+        !dnas_rt_priv_flag_ok(d->in_signed) ||
+        !dnas_rt_priv_out_ok(rq->lo, rq->hi, rq->s, d->out_signed))
         return DNAS_RT_ERR_ARG;
     if (d->hout != dnas_rt_conv_out_size(d->hin, d->kh, d->sh, d->dh, d->pt, d->pb) ||
         d->wout != dnas_rt_conv_out_size(d->win, d->kw, d->sw, d->dw, d->pl, d->pr))
         return DNAS_RT_ERR_ARG;
     size_t nin, nout, nw;
-    if (!dnas_rti_count(d->hin, d->win, d->cin, &nin) ||
-        !dnas_rti_count(d->hout, d->wout, d->cout, &nout) ||
-        !dnas_rti_count(d->kh, d->kw, d->cin / d->groups, &nw) ||
-        !dnas_rti_mul(nw, (size_t)d->cout, &nw))
+    if (!dnas_rt_priv_count(d->hin, d->win, d->cin, &nin) ||
+        !dnas_rt_priv_count(d->hout, d->wout, d->cout, &nout) ||
+        !dnas_rt_priv_count(d->kh, d->kw, d->cin / d->groups, &nw) ||
+        !dnas_rt_priv_mul(nw, (size_t)d->cout, &nw))
         return DNAS_RT_ERR_ARG;
     if (weights_too && (st = dnas_rt_weights_check(w, nw)) != DNAS_RT_OK)
         return st;
@@ -62,7 +64,7 @@ static dnas_rt_status conv_args(const void *out, const void *in, const dnas_rt_w
     int64_t k = (int64_t)d->kh * d->kw;
     if (k > INT32_MAX || k * (d->cin / d->groups) > INT32_MAX)
         return DNAS_RT_ERR_BOUND;
-    return dnas_rti_acc_check(k * (d->cin / d->groups), d->in_signed, w->bits, bias, d->cout);
+    return dnas_rt_priv_acc_check(k * (d->cin / d->groups), d->in_signed, w->bits, bias, d->cout);
 }
 
 dnas_rt_status dnas_rt_conv2d_check(const dnas_rt_weights *w, const int32_t *bias,
@@ -96,12 +98,12 @@ dnas_rt_status dnas_rt_conv2d_ref(void *out, const void *in, const dnas_rt_weigh
                             size_t wi = (((size_t)co * (size_t)d->kh + (size_t)ky) *
                                              (size_t)d->kw + (size_t)kx) * (size_t)cig +
                                         (size_t)ci;
-                            acc += dnas_rti_load(in, xi, d->in_signed) * wq[wi];
+                            acc += dnas_rt_priv_load(in, xi, d->in_signed) * wq[wi];
                         }
                 size_t yi = ((size_t)oy * (size_t)d->wout + (size_t)ox) * (size_t)d->cout +
                             (size_t)co;
-                dnas_rti_store(out, yi, d->out_signed,
-                               dnas_rt_requant(acc, rq->m[co], rq->s, rq->lo, rq->hi));
+                dnas_rt_priv_store(out, yi, d->out_signed,
+                                   dnas_rt_requant(acc, rq->m[co], rq->s, rq->lo, rq->hi));
             }
     return DNAS_RT_OK;
 }
@@ -160,8 +162,8 @@ dnas_rt_status dnas_rt_conv2d(void *out, const void *in, const dnas_rt_weights *
                                             : dot_u8((const uint8_t *)in + xi, wp, cig);
                     }
                 }
-                dnas_rti_store(out, yi, d->out_signed,
-                               dnas_rt_requant(acc, rq->m[co], rq->s, rq->lo, rq->hi));
+                dnas_rt_priv_store(out, yi, d->out_signed,
+                                   dnas_rt_requant(acc, rq->m[co], rq->s, rq->lo, rq->hi));
             }
         }
     }

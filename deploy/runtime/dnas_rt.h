@@ -110,7 +110,8 @@ dnas_rt_status dnas_rt_weights_check(const dnas_rt_weights *w, size_t count);
  * their range is the caller's promise, checked once by the *_check
  * functions. E.g. uint8 x, 8-bit w: K <= 66311 with no bias. */
 
-/* K·xmax·wmax + bias_absmax, saturated at INT64_MAX; k >= 0, bias_absmax >= 0. */
+/* K·xmax·wmax + bias_absmax: the largest |acc|, saturated at INT64_MAX (also
+ * returned for a negative k or bias_absmax, or bits outside 1..8). */
 int64_t dnas_rt_acc_bound(int64_t k, int in_signed, int bits, int64_t bias_absmax);
 
 /* ---- conv2d (conv1d: hin = hout = kh = 1) ------------------------------- */

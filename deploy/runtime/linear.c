@@ -8,18 +8,18 @@ static dnas_rt_status linear_args(const void *out, const void *in, const dnas_rt
                                   const dnas_rt_linear_dims *d, int weights_too) {
     if (!out || !in || !rq || !rq->m || !d)
         return DNAS_RT_ERR_ARG;
-    dnas_rt_status st = dnas_rti_weights_ok(w);
+    dnas_rt_status st = dnas_rt_priv_weights_ok(w);
     if (st != DNAS_RT_OK)
         return st;
     size_t nw;
-    if (!dnas_rti_dim_ok(d->cin, 1) || !dnas_rti_dim_ok(d->cout, 1) ||
-        !dnas_rti_flag_ok(d->in_signed) ||
-        !dnas_rti_out_ok(rq->lo, rq->hi, rq->s, d->out_signed) ||
-        !dnas_rti_count(d->cout, d->cin, 1, &nw))
+    if (!dnas_rt_priv_dim_ok(d->cin, 1) || !dnas_rt_priv_dim_ok(d->cout, 1) ||
+        !dnas_rt_priv_flag_ok(d->in_signed) ||
+        !dnas_rt_priv_out_ok(rq->lo, rq->hi, rq->s, d->out_signed) ||
+        !dnas_rt_priv_count(d->cout, d->cin, 1, &nw))
         return DNAS_RT_ERR_ARG;
     if (weights_too && (st = dnas_rt_weights_check(w, nw)) != DNAS_RT_OK)
         return st;
-    return dnas_rti_acc_check(d->cin, d->in_signed, w->bits, bias, d->cout);
+    return dnas_rt_priv_acc_check(d->cin, d->in_signed, w->bits, bias, d->cout);
 }
 
 dnas_rt_status dnas_rt_linear_check(const dnas_rt_weights *w, const int32_t *bias,
@@ -49,8 +49,8 @@ dnas_rt_status dnas_rt_linear(void *out, const void *in, const dnas_rt_weights *
             for (size_t i = 0; i < cin; i++)
                 acc += (int32_t)x[i] * wr[i];
         }
-        dnas_rti_store(out, (size_t)co, d->out_signed,
-                       dnas_rt_requant(acc, rq->m[co], rq->s, rq->lo, rq->hi));
+        dnas_rt_priv_store(out, (size_t)co, d->out_signed,
+                           dnas_rt_requant(acc, rq->m[co], rq->s, rq->lo, rq->hi));
     }
     return DNAS_RT_OK;
 }

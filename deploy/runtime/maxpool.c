@@ -1,9 +1,9 @@
 /* Max pool over HWC bytes: the largest real pixel of each window, padding
- * never wins (windows always hold a real pixel: dnas_rti_pool_args). */
+ * never wins (windows always hold a real pixel: dnas_rt_priv_pool_args). */
 #include "rt_internal.h"
 
 dnas_rt_status dnas_rt_maxpool(void *out, const void *in, const dnas_rt_pool_dims *d) {
-    dnas_rt_status st = dnas_rti_pool_args(out, in, d);
+    dnas_rt_status st = dnas_rt_priv_pool_args(out, in, d);
     if (st != DNAS_RT_OK)
         return st;
     if (d->out_signed != d->in_signed)
@@ -24,12 +24,12 @@ dnas_rt_status dnas_rt_maxpool(void *out, const void *in, const dnas_rt_pool_dim
                             continue;
                         size_t xi = ((size_t)iy * (size_t)d->win + (size_t)ix) * (size_t)d->c +
                                     (size_t)c;
-                        int32_t v = dnas_rti_load(in, xi, sgn);
+                        int32_t v = dnas_rt_priv_load(in, xi, sgn);
                         if (v > best)
                             best = v;
                     }
                 }
-                dnas_rti_store(out, yi, sgn, best);
+                dnas_rt_priv_store(out, yi, sgn, best);
             }
     return DNAS_RT_OK;
 }
