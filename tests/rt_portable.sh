@@ -6,7 +6,7 @@
 # freestanding headers only), -m32 -ffreestanding (32-bit size_t) and
 # arm-none-eabi-gcc. Includes are only <stdint.h>, <stddef.h> and the
 # runtime's own headers; linked together, the objects need no symbol from
-# outside (no libc: malloc, stdio, memcpy...).
+# outside (no libc: malloc, stdio, memcpy...) and export only dnas_rt_*.
 # Usage: rt_portable.sh CC SOURCE_DIR
 set -uo pipefail
 cc="$1"
@@ -55,6 +55,13 @@ compile() {
         echo "ok: no external symbols"
       else
         bad "symbols from outside the runtime: $undef"
+      fi
+      local foreign
+      foreign=$(nm -g --defined-only "$tmp/all.o" | awk '{print $3}' | grep -v '^dnas_rt_')
+      if [ -z "$foreign" ]; then
+        echo "ok: every exported symbol starts with dnas_rt_"
+      else
+        bad "exported symbols without the dnas_rt_ prefix: $foreign"
       fi
     else
       bad "ld -r"
