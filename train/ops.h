@@ -175,4 +175,23 @@ float train_rng_uniform(uint64_t *state);
 /* Standard normal (Box-Muller). */
 float train_rng_normal(uint64_t *state);
 
+/* ---- softmax over architecture logits ------------------------------------ *
+ * alpha, theta (rows, P): one softmax per row, 1 <= P <= 64. temp > 0 (assert). */
+
+/* theta = softmax(alpha / temp) per row. */
+void train_softmax_temp_forward(float *theta, const float *alpha, int rows, int p, float temp);
+/* dalpha += (1/temp)·θ ⊙ (dθ - Σ_k θ_k dθ_k) per row; theta is the forward's
+ * output. Also the backward of the Gumbel-softmax (pass its theta). */
+void train_softmax_temp_backward(float *dalpha, const float *dtheta, const float *theta, int rows,
+                                 int p, float temp);
+/* theta = softmax((alpha + G)/temp), G = -log(-log u) per element, u uniform
+ * in (0, 1) from train_rng_uniform(rng_state) + 2^-25 (in double, so G is
+ * finite), drawn row by row. noise (rows, P) receives G, or NULL. */
+void train_gumbel_softmax_forward(float *theta, float *noise, const float *alpha, int rows, int p,
+                                  float temp, uint64_t *rng_state);
+/* Hard straight-through: hard (rows, P) = one-hot of the argmax of soft per
+ * row (first index on ties). Backward: the soft one's, i.e.
+ * train_softmax_temp_backward(dalpha, dhard, soft, ...). */
+void train_softmax_hard_forward(float *hard, const float *soft, int rows, int p);
+
 #endif
