@@ -355,4 +355,68 @@ void train_gumbel_softmax_forward(float *theta, float *noise, const float *alpha
  * train_softmax_temp_backward(dalpha, dhard, soft, ...). */
 void train_softmax_hard_forward(float *hard, const float *soft, int rows, int p);
 
+/* ---- PIT masks --------------------------------------------------------------- *
+ * Mask vectors for one layer (REFERENCE.md, PIT); tiny, no fast paths.
+ * Taps are indexed from the most recent: tap i of a 1-D conv with K taps and
+ * dilation d multiplies weight index kw = K-1-i (weight (Cout, Cin/g, 1, K)).
+ * train's conv is a cross-correlation, out[t] = Σ_kw w[kw]·x[t·s + kw·d - pl],
+ * so tap i reads x[t·s - pl + (K-1-i)·d]:
+ * - causal conv (pl = (K-1)·d): tap i reads x[t - i·d], i time steps back;
+ * - centered conv ("same", pl = (K-1)·d/2, train's models): tap i reads
+ *   x[t + ((K-1)/2 - i)·d]; tap 0 is the latest input of the window.
+ * The mask is applied the same way to both. An export that keeps every
+ * kept tap reading the same sample sets pl' = pl - d·kw0, kw0 the weight
+ * index of the oldest kept tap: a causal conv stays causal, (K'-1)·d'; a
+ * centered one becomes off-centre (pl' < 0 when more than half the window
+ * is pruned: the window starts after t, which needs right padding instead).
+ * Keep-alive elements: the last channel for a (Cout-1), tap 0 (the most
+ * recent) for b, the coarsest dilation term g_{L-1} for g (it covers tap 0;
+ * PLiNIO's choice), L = train_pit_dil_len(K).
+ * Receptive field: tb[i] = Σ_{j >= i} b'_j, the tap's own element and every
+ * older one's, so the oldest tap (tb = b'_{K-1}) goes first and tap 0 (tb >=
+ * b'_0 = 1) never. This is REFERENCE.md's Σ_{j <= i} b'_j with (i+1) terms
+ * read with j counting from the oldest tap (kw order); with i from the most
+ * recent, that literal sum would contain the kept-alive b'_0 at every tap
+ * and could prune nothing. Here tap i has K - i terms.
+ * Dilation: tg[i] = Σ_{p < L : i mod 2^p == 0} g'_p, n_g(i) terms; anchored
+ * at the most recent tap (for K = 2^n + 1 the pattern is symmetric, the same
+ * from either end).
+ * Effective K (cost input, at init all ones: K_eff = K):
+ *   K_eff = Σ_i (tb[i]/(K-i))·(tg[i]/n_g(i)). */
+
+#define TRAIN_PIT_THRESHOLD 0.5f
+
+/* L = max(ceil(log2 K), 1): length of the dilation mask for K taps. */
+int train_pit_dil_len(int k);
+/* n_g(i) = #{p < L : i mod 2^p == 0} (L for i == 0). */
+int train_pit_dil_terms(int i, int l);
+
+/* out (n) = |mask|·(1-ka) + ka with ka = 1 only at index keep (-1: none). */
+void train_pit_keepalive_forward(float *out, const float *mask, int n, int keep);
+/* dmask += dout·sign(mask) except at keep (sign(0) = 0). */
+void train_pit_keepalive_backward(float *dmask, const float *dout, const float *mask, int n,
+                                  int keep);
+/* out = 1[t > 0.5]; backward straight-through: dt += dout. */
+void train_pit_binarize_forward(float *out, const float *t, size_t count);
+void train_pit_binarize_backward(float *dt, const float *dout, size_t count);
+/* tb (K) from b' (K): tb[i] = Σ_{j >= i} b'_j. Backward: db'_j += Σ_{i <= j} dtb[i]. */
+void train_pit_rf_forward(float *tb, const float *b, int k);
+void train_pit_rf_backward(float *db, const float *dtb, int k);
+/* tg (K) from g' (L): tg[i] = Σ_{p : i mod 2^p == 0} g'_p.
+ * Backward: dg'_p += Σ_{i : i mod 2^p == 0} dtg[i]. */
+void train_pit_dil_forward(float *tg, const float *g, int k);
+void train_pit_dil_backward(float *dg, const float *dtg, int k);
+/* K_eff from tb, tg (K). Backward: dtb[i] += dk·tg[i]/((K-i)·n_g(i)),
+ * dtg[i] += dk·tb[i]/((K-i)·n_g(i)). */
+float train_pit_keff(const float *tb, const float *tg, int k);
+void train_pit_keff_backward(float *dtb, float *dtg, float dkeff, const float *tb, const float *tg,
+                             int k);
+/* Time mask m (K, in tap order, e.g. H(tb)·H(tg)) applied to a 1-D conv
+ * weight w (rows = Cout·Cin/g, K) in kw order: out[r][kw] = w[r][kw]·m[K-1-kw].
+ * Backward: dw += dout·m (NULL to skip), dm[K-1-kw] += Σ_r dout·w (NULL to
+ * skip). A masked tap's weight gets no gradient; its mask element does. */
+void train_pit_tap_mask_forward(float *out, const float *w, const float *m, int rows, int k);
+void train_pit_tap_mask_backward(float *dw, float *dm, const float *dout, const float *w,
+                                 const float *m, int rows, int k);
+
 #endif
