@@ -16,6 +16,7 @@
 #ifndef DNAS_TRAIN_OPS_H
 #define DNAS_TRAIN_OPS_H
 
+#include <math.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -174,5 +175,248 @@ uint64_t train_rng_next(uint64_t *state);
 float train_rng_uniform(uint64_t *state);
 /* Standard normal (Box-Muller). */
 float train_rng_normal(uint64_t *state);
+
+/* ---- fake quantizers (mixed-precision search) ---------------------------- *
+ * Plain kernels over float buffers; search/ decides where they apply.
+ *
+ * Weights, symmetric per output channel at p bits (weight (Cout, len),
+ * len = Cin/groups·kh·kw, or a linear's in_features):
+ *   n = 2^p - 1, qmax = 2^(p-1) - 1, s_c = 2·max_i|W_c,i| / n,
+ *   q = clamp(round(W / s_c), -qmax, qmax),  Q_p(W) = q·s_c.
+ *   The largest |W| lands at n/2 = qmax + 1/2, a tie that rounds away and is
+ *   clipped: it maps to ±qmax however W / s_c rounds (-2^(p-1) is unused).
+ * - s_c is computed in float as (max / n)·2 (the same value as 2·max / n
+ *   without overflow) and q from the float quotient W / s_c, by
+ *   train_wq_level below: the fake quantizer and the integer export call
+ *   that one function, so they agree bit for bit.
+ * - round() is round half away from zero (train_fq_round): exact float
+ *   operations only, so it does not depend on the FPU rounding mode (unlike
+ *   rintf / nearbyintf); it equals C's roundf. The integer export and any
+ *   integer re-quantization of weights must use it.
+ * - p == 0: Q_0(W) = 0 (the channel is pruned). A channel whose max|W| is 0
+ *   (or so small that max / n underflows to 0) gives Q = 0, q = 0, s_c = 0:
+ *   no division by zero. p is 0 or 2..16 (p == 1 would have qmax = 0).
+ * - Backward, straight-through: dW += dQ; no gradient through s_c.
+ * Mixed form over P precisions with coefficients theta (P per channel, or P
+ * shared by the layer):
+ *   W~ = Σ_p θ_p·Q_p(W)
+ *   dθ_p += Σ_i dW~_i·Q_p(W_i)          (per channel, or summed over channels)
+ *   dW   += (Σ_p θ_p)·dW~               the sum runs over ALL p, 0 bits included.
+ * The 0-bit term takes part in the straight-through gradient as if Q_0 were
+ * the identity in backward (its true derivative is 0). With θ from a
+ * softmax, a Gumbel-softmax or a hard one-hot, Σ_p θ_p = 1, so dW = dW~
+ * whatever θ_0 is: a channel whose θ sits on 0 bits (pruned, W~ = 0) keeps
+ * receiving the full gradient its effective weight gets, its weights keep
+ * training and it can come back when θ moves off 0 bits. Excluding the
+ * 0-bit term would scale that gradient by (1 - θ_0), freezing pruned
+ * channels. (With raw θ that do not sum to 1 the scale is their sum.) */
+
+#define TRAIN_FQ_MAX_PREC 8  /* most precisions in one mixed quantizer */
+#define TRAIN_FQ_MAX_BITS 16
+
+typedef struct {
+    int nprec;                    /* P, 1..TRAIN_FQ_MAX_PREC */
+    int bits[TRAIN_FQ_MAX_PREC];  /* weights: 0 or 2..16; activations: 1..16 */
+} train_fq_precs;
+
+/* Round half away from zero: trunc, then the exact fractional part decides. */
+static inline float train_fq_round(float v) {
+    float t = truncf(v);
+    float f = v - t;  /* exact for every float */
+    return f >= 0.5f ? t + 1.0f : (f <= -0.5f ? t - 1.0f : t);
+}
+
+/* Scale s_c of one channel at p >= 2 bits from its max|W| (0 for a zero
+ * channel). */
+static inline float train_wq_scale(float maxabs, int bits) {
+    return maxabs / (float)((1 << bits) - 1) * 2.0f;
+}
+
+/* Integer level q of one weight (an integer-valued float); s > 0. */
+static inline float train_wq_level(float w, float s, float qmax) {
+    float q = train_fq_round(w / s);
+    return q > qmax ? qmax : (q < -qmax ? -qmax : q);
+}
+
+/* out (Cout, len) = Q_bits(w (Cout, len)). */
+void train_wq_forward(float *out, const float *w, int cout, int len, int bits);
+/* Straight-through: dw += dout over count values. */
+void train_wq_backward(float *dw, const float *dout, size_t count);
+/* Integer export: q (Cout, len) in [-qmax, qmax] and scale (Cout) s_c, with
+ * q·s_c == train_wq_forward's output exactly. bits == 0 gives q = 0, s = 0.
+ * A NaN weight has no level: a broken invariant here (assert). */
+void train_wq_export(int32_t *q, float *scale, const float *w, int cout, int len, int bits);
+
+typedef struct {
+    int cout, len;          /* weight (Cout, len) */
+    int theta_per_channel;  /* 1: theta (Cout, P); 0: theta (P) for the layer */
+    train_fq_precs prec;    /* bits 0 or 2..16 */
+} train_wq_dims;
+
+/* out (Cout, len) = Σ_p θ_p·Q_p(w); theta as theta_per_channel says. The
+ * fast path works channel by channel (max once, vectorized loops), _ref
+ * precision by precision; both add the terms in p order from 0.0f,
+ * skipping those whose Q_p is 0 (0 bits, zero channel), so out and dw
+ * agree exactly. */
+void train_wq_mix_forward(float *out, const float *w, const float *theta, const train_wq_dims *d);
+/* dw (Cout, len) or NULL; dtheta like theta or NULL: each channel's sums in
+ * double (fast: in interleaved lanes, so they agree with _ref's serial sums
+ * to rounding), added into dtheta channel by channel in channel order. */
+void train_wq_mix_backward(float *dw, float *dtheta, const float *dout, const float *w,
+                           const float *theta, const train_wq_dims *d);
+void train_wq_mix_forward_ref(float *out, const float *w, const float *theta,
+                              const train_wq_dims *d);
+void train_wq_mix_backward_ref(float *dw, float *dtheta, const float *dout, const float *w,
+                               const float *theta, const train_wq_dims *d);
+
+/* PACT activations at p bits (1..16) with a learned clip c (one per layer):
+ *   n = 2^p - 1, y = floor(clamp(x, 0, c)·n/c)·c/n
+ *   backward: dx += dy where 0 <= x < c; dc += Σ dy where x >= c
+ * (the dependence of the levels on c is ignored, as in PACT).
+ * - The level is train_pact_round(clamp(x, 0, c)·(n/c)) with n/c computed
+ *   once in float, clamped to [0, n]; x >= c gives level n and y = c
+ *   exactly; x <= 0 (or NaN x) gives 0. y = level·(c/n) otherwise.
+ * - c is clamped below at TRAIN_PACT_CLIP_MIN (the clip an optimizer step
+ *   pushed to or below 0 acts as that minimum; dc still flows, so c can grow
+ *   back). A NaN c gives NaN outputs, which the trainer's non-finite check
+ *   reports.
+ * - Floor and the integer semantics: the deployed requantization rounds half
+ *   up, y_q = (acc·m + 2^(s-1)) >> s = floor(v + 1/2) for the real value v
+ *   = acc·m/2^s, while PACT here floors v. A network trained with floor is
+ *   deployed exactly only if the export folds -1/2 of an output step into
+ *   the requantization (drop the 2^(s-1) term: (acc·m) >> s is floor) or
+ *   into the bias; left as is, every activation reads half a step (c/2n)
+ *   higher than in training. Switching train_pact_round to floorf(v + 0.5f)
+ *   (round half up, v >= 0 here) makes training match the requantization
+ *   as it stands; that is the one place to change.
+ * Mixed form y = Σ_p θ_p·PACT_p(x) (θ per layer):
+ *   dθ_p += Σ dy·PACT_p(x); dx += (Σθ)·dy where 0 <= x < c;
+ *   dc += (Σθ)·Σ dy where x >= c. */
+#define TRAIN_PACT_CLIP_MIN 1e-3f
+
+static inline float train_pact_round(float v) {
+    return floorf(v);
+}
+
+/* The clip in use for a learned c (see TRAIN_PACT_CLIP_MIN). */
+static inline float train_pact_clip(float c) {
+    return c > TRAIN_PACT_CLIP_MIN || c != c ? c : TRAIN_PACT_CLIP_MIN;
+}
+
+/* Integer level in [0, n] of x for clip c (already through
+ * train_pact_clip), inv_step = n/c. Branch-free, so loops over it vectorize. */
+static inline float train_pact_level(float x, float c, float inv_step, float n) {
+    float l = train_pact_round((x > 0.0f ? x : 0.0f) * inv_step);
+    l = l < n ? l : n;
+    return x >= c ? n : l;
+}
+
+typedef struct {
+    size_t count;           /* elements of the activation tensor */
+    train_fq_precs prec;    /* bits 1..16 */
+} train_pact_dims;
+
+/* out (count) = PACT_bits(inp) with clip c. */
+void train_pact_forward(float *out, const float *inp, size_t count, int bits, float c);
+/* dinp (count) or NULL; dc (1 float) or NULL. Accumulates. */
+void train_pact_backward(float *dinp, float *dc, const float *dout, const float *inp, size_t count,
+                         float c);
+/* out = Σ_p θ_p·PACT_p(inp); theta (P). The fast path splits the elements
+ * over threads; its sums (dc, dtheta) go through 64 fixed chunks added in
+ * chunk order, so they do not depend on the thread count. Outputs and dinp
+ * equal _ref's exactly; dc and dtheta to rounding (_ref sums serially). */
+void train_pact_mix_forward(float *out, const float *inp, const float *theta, float c,
+                            const train_pact_dims *d);
+void train_pact_mix_backward(float *dinp, float *dc, float *dtheta, const float *dout,
+                             const float *inp, const float *theta, float c,
+                             const train_pact_dims *d);
+void train_pact_mix_forward_ref(float *out, const float *inp, const float *theta, float c,
+                                const train_pact_dims *d);
+void train_pact_mix_backward_ref(float *dinp, float *dc, float *dtheta, const float *dout,
+                                 const float *inp, const float *theta, float c,
+                                 const train_pact_dims *d);
+
+/* ---- softmax over architecture logits ------------------------------------ *
+ * alpha, theta (rows, P): one softmax per row, 1 <= P <= 64. temp > 0 (assert). */
+
+/* theta = softmax(alpha / temp) per row. */
+void train_softmax_temp_forward(float *theta, const float *alpha, int rows, int p, float temp);
+/* dalpha += (1/temp)·θ ⊙ (dθ - Σ_k θ_k dθ_k) per row; theta is the forward's
+ * output. Also the backward of the Gumbel-softmax (pass its theta). */
+void train_softmax_temp_backward(float *dalpha, const float *dtheta, const float *theta, int rows,
+                                 int p, float temp);
+/* theta = softmax((alpha + G)/temp), G = -log(-log u) per element, u uniform
+ * in (0, 1) from train_rng_uniform(rng_state) + 2^-25 (in double, so G is
+ * finite), drawn row by row. noise (rows, P) receives G, or NULL. */
+void train_gumbel_softmax_forward(float *theta, float *noise, const float *alpha, int rows, int p,
+                                  float temp, uint64_t *rng_state);
+/* Hard straight-through: hard (rows, P) = one-hot of the argmax of soft per
+ * row (first index on ties). Backward: the soft one's, i.e.
+ * train_softmax_temp_backward(dalpha, dhard, soft, ...). */
+void train_softmax_hard_forward(float *hard, const float *soft, int rows, int p);
+
+/* ---- PIT masks --------------------------------------------------------------- *
+ * Mask vectors for one layer (REFERENCE.md, PIT); tiny, no fast paths.
+ * Taps are indexed from the most recent: tap i of a 1-D conv with K taps and
+ * dilation d multiplies weight index kw = K-1-i (weight (Cout, Cin/g, 1, K)).
+ * train's conv is a cross-correlation, out[t] = Σ_kw w[kw]·x[t·s + kw·d - pl],
+ * so tap i reads x[t·s - pl + (K-1-i)·d]:
+ * - causal conv (pl = (K-1)·d): tap i reads x[t - i·d], i time steps back;
+ * - centered conv ("same", pl = (K-1)·d/2, train's models): tap i reads
+ *   x[t + ((K-1)/2 - i)·d]; tap 0 is the latest input of the window.
+ * The mask is applied the same way to both. An export that keeps every
+ * kept tap reading the same sample sets pl' = pl - d·kw0, kw0 the weight
+ * index of the oldest kept tap: a causal conv stays causal, (K'-1)·d'; a
+ * centered one becomes off-centre (pl' < 0 when more than half the window
+ * is pruned: the window starts after t, which needs right padding instead).
+ * Keep-alive elements: the last channel for a (Cout-1), tap 0 (the most
+ * recent) for b, the coarsest dilation term g_{L-1} for g (it covers tap 0;
+ * PLiNIO's choice), L = train_pit_dil_len(K).
+ * Receptive field: tb[i] = Σ_{j >= i} b'_j, the tap's own element and every
+ * older one's, so the oldest tap (tb = b'_{K-1}) goes first and tap 0 (tb >=
+ * b'_0 = 1) never. This is REFERENCE.md's Σ_{j <= i} b'_j with (i+1) terms
+ * read with j counting from the oldest tap (kw order); with i from the most
+ * recent, that literal sum would contain the kept-alive b'_0 at every tap
+ * and could prune nothing. Here tap i has K - i terms.
+ * Dilation: tg[i] = Σ_{p < L : i mod 2^p == 0} g'_p, n_g(i) terms; anchored
+ * at the most recent tap (for K = 2^n + 1 the pattern is symmetric, the same
+ * from either end).
+ * Effective K (cost input, at init all ones: K_eff = K):
+ *   K_eff = Σ_i (tb[i]/(K-i))·(tg[i]/n_g(i)). */
+
+#define TRAIN_PIT_THRESHOLD 0.5f
+
+/* L = max(ceil(log2 K), 1): length of the dilation mask for K taps. */
+int train_pit_dil_len(int k);
+/* n_g(i) = #{p < L : i mod 2^p == 0} (L for i == 0). */
+int train_pit_dil_terms(int i, int l);
+
+/* out (n) = |mask|·(1-ka) + ka with ka = 1 only at index keep (-1: none). */
+void train_pit_keepalive_forward(float *out, const float *mask, int n, int keep);
+/* dmask += dout·sign(mask) except at keep (sign(0) = 0). */
+void train_pit_keepalive_backward(float *dmask, const float *dout, const float *mask, int n,
+                                  int keep);
+/* out = 1[t > 0.5]; backward straight-through: dt += dout. */
+void train_pit_binarize_forward(float *out, const float *t, size_t count);
+void train_pit_binarize_backward(float *dt, const float *dout, size_t count);
+/* tb (K) from b' (K): tb[i] = Σ_{j >= i} b'_j. Backward: db'_j += Σ_{i <= j} dtb[i]. */
+void train_pit_rf_forward(float *tb, const float *b, int k);
+void train_pit_rf_backward(float *db, const float *dtb, int k);
+/* tg (K) from g' (L): tg[i] = Σ_{p : i mod 2^p == 0} g'_p.
+ * Backward: dg'_p += Σ_{i : i mod 2^p == 0} dtg[i]. */
+void train_pit_dil_forward(float *tg, const float *g, int k);
+void train_pit_dil_backward(float *dg, const float *dtg, int k);
+/* K_eff from tb, tg (K). Backward: dtb[i] += dk·tg[i]/((K-i)·n_g(i)),
+ * dtg[i] += dk·tb[i]/((K-i)·n_g(i)). */
+float train_pit_keff(const float *tb, const float *tg, int k);
+void train_pit_keff_backward(float *dtb, float *dtg, float dkeff, const float *tb, const float *tg,
+                             int k);
+/* Time mask m (K, in tap order, e.g. H(tb)·H(tg)) applied to a 1-D conv
+ * weight w (rows = Cout·Cin/g, K) in kw order: out[r][kw] = w[r][kw]·m[K-1-kw].
+ * Backward: dw += dout·m (NULL to skip), dm[K-1-kw] += Σ_r dout·w (NULL to
+ * skip). A masked tap's weight gets no gradient; its mask element does. */
+void train_pit_tap_mask_forward(float *out, const float *w, const float *m, int rows, int k);
+void train_pit_tap_mask_backward(float *dw, float *dm, const float *dout, const float *w,
+                                 const float *m, int rows, int k);
 
 #endif
