@@ -136,15 +136,17 @@ static dnas_status check_table(ckpt_in *in, const train_net *net, const char *mo
     int rank = space >= 0 ? H5Sget_simple_extent_ndims(space) : -1;
     if (space >= 0) H5Sclose(space);
     dnas_status st = DNAS_OK;
-    if (d < 0 || rank != 1 || !same_type) {
-        st = dnas_fail(in->err, DNAS_ERR_FORMAT,
-                       "%s: /param_table is not a table of rows (name, offset, length) as dnas writes them",
-                       in->path);
+    if (d < 0 || rank != 1) {
+        st = dnas_fail(in->err, DNAS_ERR_FORMAT, "%s: /param_table is not a table (1-D dataset)", in->path);
     } else if (nrows != net->nparam_table) {
         st = dnas_fail(in->err, DNAS_ERR_SHAPE,
                        "%s: checkpoint of model '%s' has %lld parameter tensors, "
                        "model '%s' has %d",
                        in->path, model, (long long)nrows, net->name, net->nparam_table);
+    } else if (!same_type) {
+        st = dnas_fail(in->err, DNAS_ERR_FORMAT,
+                       "%s: /param_table is not a table of rows (name, offset, length) as dnas writes them",
+                       in->path);
     } else {
         train_ckpt_row *rows = dnas_xcalloc(nrows > 0 ? (size_t)nrows : 1, sizeof *rows);
         if (nrows > 0 && H5Dread(d, rowt, H5S_ALL, H5S_ALL, H5P_DEFAULT, rows) < 0)
