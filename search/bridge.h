@@ -113,9 +113,10 @@ typedef struct {
     double value[SEARCH_COST_SLOTS];            /* totals; levels at SEARCH_COST_LEVEL(m) */
     search_layer_grad *grad[SEARCH_COST_SLOTS]; /* each nlayers entries */
     int nmem;                                   /* levels evaluated (target's, else 0) */
-    int peak_layer;                             /* layer at the peak activation step */
-    int nunmapped;                              /* rows with no engine (not in the latency totals) */
-    struct search_cost_scratch *priv;           /* private buffers */
+    int largest[HWCOST_MAX_MEM][2]; /* level m: row with the largest weights [0] / activations [1], -1 none */
+    int peak_layer;                 /* layer at the peak activation step */
+    int nunmapped;                  /* rows with no engine (not in the latency totals) */
+    struct search_cost_scratch *priv; /* private buffers */
 } search_cost_result;
 
 /* Reads the network's graph: conv/linear layers, channel owners (add

@@ -321,6 +321,8 @@ static void levels(const search_bridge *b, const search_layer_state *s, const hw
             }
         }
         res->value[slot] = use;
+        res->largest[m][0] = rw;
+        res->largest[m][1] = ra;
     }
 }
 
