@@ -7,8 +7,9 @@
  * depthwise, BN, ReLU, dropout and pools carry their input's set; an add
  * unites the sets of its inputs (union-find, the smallest layer index is
  * the root, so the network input, layer 0, wins and fixes the set). Concat
- * and flatten outputs are no one layer's count (owner -1); an add reading
- * one unites nothing. */
+ * and flatten outputs are no one layer's count (owner -1) and join no set:
+ * an add whose input 0 has a set unites it with those of its other inputs
+ * that have one; its output has input 0's channels. */
 #include <stdlib.h>
 #include <string.h>
 
