@@ -140,9 +140,10 @@ void search_cost_result_init(search_cost_result *r, const search_bridge *b);
 void search_cost_result_free(search_cost_result *r);
 
 /* Evaluates every cost and its gradient at state s into r (overwritten).
- * Errors (a negative or non-finite quantity, too many precisions, an
- * engine index out of range, ODiMO on a target without parallel engines)
- * name the layer. */
+ * DNAS_ERR_INVALID for a negative or non-finite quantity or 0 or more than
+ * HWCOST_MAX_PREC precisions (naming the layer), or a fixed engine out of
+ * range; DNAS_ERR_UNSUPPORTED for ODiMO on a target without parallel
+ * engines. */
 dnas_status search_bridge_eval(const search_bridge *b, const search_layer_state *s,
                                const search_cost_params *p, search_cost_result *r, dnas_error *err);
 
