@@ -1,9 +1,8 @@
 /* dnas cost MODEL.yaml --target T [--wbits W] [--abits A] [--csv]:
  * every hwcost model per layer on one target, totals, and each memory
- * level's use against its capacity. The bridge between train/ (the
- * network) and hwcost/ (which knows nothing of it): conv/linear layers
- * become hwcost_layer descriptions, every produced tensor an
- * hwcost_tensor with its lifetime over the layer order. */
+ * level's use against its capacity. The numbers come from the cost bridge
+ * (search/bridge.h) at the network as it is and one precision; this file
+ * parses the command line and prints. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +10,7 @@
 
 #include "cli.h"
 #include "hwcost.h"
+#include "search.h"
 #include "train.h"
 
 /* Bits a --wbits / --abits value may ask for. */
@@ -83,29 +83,6 @@ static const char *resolve_target(const char *t, char *buf, size_t len) {
     return NULL;
 }
 
-/* Tensor of a layer's output: BN, ReLU, dropout and flatten reuse their
- * input's (folded or in place at deploy). */
-static int tensor_of(const train_net *net, int i) {
-    while (i > 0) {
-        train_op op = net->layers[i].op;
-        if (op != TRAIN_OP_BN && op != TRAIN_OP_RELU && op != TRAIN_OP_DROPOUT && op != TRAIN_OP_FLATTEN)
-            break;
-        i = net->layers[i].inputs[0];
-    }
-    return i;
-}
-
-typedef struct {
-    int layer; /* index in the net */
-    hwcost_layer d;
-    double v[HWCOST_MODEL_COUNT_];
-    double act_bytes;
-    double cyc[HWCOST_MAX_ENGINES];
-    int ok[HWCOST_MAX_ENGINES];
-    int engine; /* chosen, -1 none */
-    double cycles, seconds, joules;
-} row;
-
 static void fmt_num(char *buf, size_t len, double v, int ok) {
     if (!ok)
         snprintf(buf, len, "-");
@@ -115,8 +92,8 @@ static void fmt_num(char *buf, size_t len, double v, int ok) {
         snprintf(buf, len, "%.6g", v);
 }
 
-static void print_row(int csv, const hwcost_target *t, const char *name, const char *kind, const row *r,
-                      const int *eng_ok) {
+static void print_row(int csv, const hwcost_target *t, const char *name, const char *kind,
+                      const search_cost_row *r, const int *eng_ok) {
     char b[32];
     const char *sep = csv ? "," : " ";
     if (csv)
@@ -182,109 +159,18 @@ static void print_header(int csv, const hwcost_target *t) {
     printf(" %-8s %10s %10s %10s\n", "engine", "cycles", "us", "uJ");
 }
 
-/* Fills rows (conv/linear layers) and tensors (one per produced tensor). */
-static int build(const train_net *net, const hwcost_target *t, int wbits, int abits, row *rows,
-                 hwcost_tensor *tens, int *ntens) {
-    int *tid = malloc((size_t)net->nlayers * sizeof *tid); /* layer -> tensor index */
-    int n = 0, nrows = 0;
-    for (int i = 0; i < net->nlayers; i++) {
-        int src = tensor_of(net, i);
-        if (src != i) {
-            tid[i] = tid[src];
-        } else {
-            const train_layer *L = &net->layers[i];
-            tid[i] = n;
-            tens[n] = (hwcost_tensor){L->c, L->h, L->w, i, i, hwcost_prec_single(abits)};
-            n++;
-        }
-        for (int j = 0; j < net->layers[i].ninputs; j++) {
-            hwcost_tensor *in = &tens[tid[net->layers[i].inputs[j]]];
-            if (in->last < i) in->last = i;
-        }
-    }
-    tens[tid[net->output]].last = net->nlayers - 1;
-    for (int i = 1; i < net->nlayers; i++) {
-        const train_layer *L = &net->layers[i];
-        if (L->op != TRAIN_OP_CONV && L->op != TRAIN_OP_LINEAR) continue;
-        const train_layer *I = &net->layers[L->inputs[0]];
-        row *r = &rows[nrows++];
-        memset(r, 0, sizeof *r);
-        r->layer = i;
-        hwcost_layer *d = &r->d;
-        *d = hwcost_layer_default();
-        if (L->op == TRAIN_OP_LINEAR) {
-            d->kind = HWCOST_LINEAR;
-            d->cin = (double)I->c * I->h * I->w;
-        } else {
-            d->kind =
-                L->groups > 1 && L->groups == L->c && L->groups == I->c ? HWCOST_DEPTHWISE : HWCOST_CONV;
-            d->cin = I->c;
-            d->kh = L->kh, d->kw = L->kw, d->k = L->kh * L->kw;
-            d->oh = L->h, d->ow = L->w;
-            d->groups = L->groups;
-        }
-        d->cout = L->c;
-        d->bias = L->has_bias;
-        d->w = hwcost_prec_single(wbits);
-        d->a = hwcost_prec_single(abits);
-        dnas_error err;
-        hwcost_grad g;
-        for (int m = 0; m < HWCOST_MODEL_COUNT_; m++) {
-            if (hwcost_eval((hwcost_model)m, d, &g, &err)) {
-                fprintf(stderr, "dnas cost: layer '%s': %s\n", L->name, err.msg);
-                free(tid);
-                return -1;
-            }
-            r->v[m] = g.value;
-        }
-        hwcost_tensor_bytes(&tens[tid[L->inputs[0]]], &g);
-        r->act_bytes = g.value;
-        hwcost_tensor_bytes(&tens[tid[i]], &g);
-        r->act_bytes += g.value;
-        r->engine = -1;
-        for (int e = 0; e < t->nengines; e++) {
-            /* not ok: the engine cannot run the kind or grouping, or has
-             * no MAC/cycle figure at this precision */
-            r->ok[e] = hwcost_latency_cycles(t, e, d, &g, &err) == DNAS_OK;
-            if (!r->ok[e]) continue;
-            r->cyc[e] = g.value;
-            if (hwcost_engine_supports(&t->engines[e], d) && (r->engine < 0 || g.value < r->cycles))
-                r->engine = e, r->cycles = g.value;
-        }
-        if (r->engine >= 0) {
-            r->seconds = r->cycles / t->clock_hz;
-            r->joules = r->seconds * t->engines[r->engine].power_w;
-        }
-    }
-    *ntens = n;
-    free(tid);
-    return nrows;
-}
-
-static void print_memory(const hwcost_target *t, const char *tpath, const train_net *net, const row *rows,
-                         int nrows, const hwcost_tensor *tens, int ntens) {
+static void print_memory(const hwcost_target *t, const char *tpath, const train_net *net,
+                         const search_cost_result *res) {
     char a[32], b[32], c[32];
-    int step;
-    double peak = hwcost_peak_activation_bytes(tens, ntens, NULL, NULL, &step);
-    double wsum = 0;
-    for (int r = 0; r < nrows; r++) wsum += rows[r].v[HWCOST_WEIGHT_BYTES];
+    double peak = res->value[SEARCH_COST_PEAK_ACT], wsum = res->value[SEARCH_COST_WEIGHT_BYTES];
     printf("\nmemory: %s B = weights %s B + peak activations %s B (at layer '%s')\n",
-           dnas_fmt_thousands(wsum + peak, a, sizeof a), dnas_fmt_thousands(wsum, b, sizeof b),
-           dnas_fmt_thousands(peak, c, sizeof c), net->layers[step].name);
+           dnas_fmt_thousands(res->value[SEARCH_COST_MEMORY], a, sizeof a),
+           dnas_fmt_thousands(wsum, b, sizeof b), dnas_fmt_thousands(peak, c, sizeof c),
+           net->layers[res->peak_layer].name);
     printf("memory levels of %s (%s):\n", t->name, tpath);
     for (int m = 0; m < t->nmem; m++) {
         const hwcost_memory *M = &t->mem[m];
-        double use = 0, lw = 0, la = 0, nw = 0;
-        for (int r = 0; r < nrows; r++) {
-            if (M->engine >= 0 && rows[r].engine != M->engine) continue;
-            nw += rows[r].v[HWCOST_WEIGHT_BYTES];
-            if (rows[r].v[HWCOST_WEIGHT_BYTES] > lw) lw = rows[r].v[HWCOST_WEIGHT_BYTES];
-            if (rows[r].act_bytes > la) la = rows[r].act_bytes;
-        }
-        if (M->holds & HWCOST_HOLD_NETWORK_WEIGHTS) use += nw;
-        if (M->holds & HWCOST_HOLD_NETWORK_ACTIVATIONS) use += peak;
-        if (M->holds & HWCOST_HOLD_LAYER_WEIGHTS) use += lw;
-        if (M->holds & HWCOST_HOLD_LAYER_ACTIVATIONS) use += la;
+        double use = res->value[SEARCH_COST_LEVEL(m)];
         dnas_fmt_thousands(use, a, sizeof a);
         dnas_fmt_thousands(M->bytes, b, sizeof b);
         const char *what = M->holds == HWCOST_HOLD_NETWORK_WEIGHTS       ? "weights"
@@ -349,30 +235,44 @@ int cli_cost(int argc, char **argv) {
         free(t);
         return CLI_EXIT_FAIL;
     }
-    row *rows = calloc((size_t)net->nlayers, sizeof *rows);
-    hwcost_tensor *tens = calloc((size_t)net->nlayers, sizeof *tens);
-    int ntens = 0, rc = CLI_EXIT_OK;
-    int nrows = build(net, t, (int)wbits, (int)abits, rows, tens, &ntens);
-    if (nrows < 0) {
+    int rc = CLI_EXIT_OK;
+    search_bridge *b = NULL;
+    search_cost_result res = {0};
+    if (search_bridge_init(&b, net, &err)) {
+        fprintf(stderr, "dnas cost: %s\n", err.msg);
         rc = CLI_EXIT_FAIL;
         goto done;
     }
-    row total;
+    search_layer_state *state = dnas_xcalloc((size_t)net->nlayers, sizeof *state);
+    search_bridge_state_default(b, state, (double)wbits, (double)abits);
+    search_cost_params params = search_cost_default_params();
+    params.target = t;
+    search_cost_result_init(&res, b);
+    dnas_status st = search_bridge_eval(b, state, &params, &res, &err);
+    free(state);
+    if (st) {
+        fprintf(stderr, "dnas cost: %s\n", err.msg);
+        rc = CLI_EXIT_FAIL;
+        goto done;
+    }
+    const search_cost_row *rows = res.rows;
+    int nrows = res.nrows;
+    /* the total row: sums of the columns, the largest act_bytes */
+    search_cost_row total;
     memset(&total, 0, sizeof total);
     total.engine = -2;
-    int eng_ok[HWCOST_MAX_ENGINES], nnone = 0;
+    for (int m = 0; m < HWCOST_MODEL_COUNT_; m++) total.v[m] = res.value[m];
+    total.cycles = res.value[SEARCH_COST_CYCLES];
+    total.seconds = res.value[SEARCH_COST_SECONDS];
+    total.joules = res.value[SEARCH_COST_ENERGY];
+    int eng_ok[HWCOST_MAX_ENGINES];
     for (int e = 0; e < t->nengines; e++) eng_ok[e] = 1;
     for (int r = 0; r < nrows; r++) {
-        for (int m = 0; m < HWCOST_MODEL_COUNT_; m++) total.v[m] += rows[r].v[m];
         total.act_bytes = rows[r].act_bytes > total.act_bytes ? rows[r].act_bytes : total.act_bytes;
         for (int e = 0; e < t->nengines; e++) {
             total.cyc[e] += rows[r].cyc[e];
             eng_ok[e] &= rows[r].ok[e];
         }
-        total.cycles += rows[r].cycles;
-        total.seconds += rows[r].seconds;
-        total.joules += rows[r].joules;
-        nnone += rows[r].engine < 0;
     }
     if (!csv)
         printf("model %s (%s) on target %s (%s), %g MHz, w%ld a%ld\n", net->name, model, t->name, tpath,
@@ -388,14 +288,14 @@ int cli_cost(int argc, char **argv) {
     print_row(csv, t, "total", "", &total, eng_ok);
     if (!csv) {
         printf("(total act_bytes: the largest layer's; total cycles/us/uJ: layers with an engine)\n");
-        if (nnone)
-            printf("note: %d layer(s) have no engine on %s at w%ld a%ld (not in the latency total)\n", nnone,
-                   t->name, wbits, abits);
-        print_memory(t, tpath, net, rows, nrows, tens, ntens);
+        if (res.nunmapped)
+            printf("note: %d layer(s) have no engine on %s at w%ld a%ld (not in the latency total)\n",
+                   res.nunmapped, t->name, wbits, abits);
+        print_memory(t, tpath, net, &res);
     }
 done:
-    free(rows);
-    free(tens);
+    search_cost_result_free(&res);
+    search_bridge_free(b);
     train_net_free(net);
     free(t);
     return rc;

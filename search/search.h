@@ -2,6 +2,8 @@
 #ifndef DNAS_SEARCH_H
 #define DNAS_SEARCH_H
 
+#include "bridge.h" /* the cost bridge: network + search state -> costs and gradients */
+
 /* Module version string, for generated files and HDF5 attributes. */
 const char *search_version(void);
 
