@@ -33,6 +33,22 @@ static int write_attr_str(hid_t loc, const char *name, const char *s) {
     return ok;
 }
 
+/* A text as a scalar fixed-length UTF-8 string dataset (h5py reads it as
+ * bytes: `f["config_yaml"][()].decode()`). Attributes are capped at 64 KiB
+ * by HDF5; a generated supernet's model YAML is longer. */
+static int write_text(hid_t loc, const char *name, const char *s) {
+    hid_t type = H5Tcopy(H5T_C_S1);
+    H5Tset_size(type, strlen(s) + 1);
+    H5Tset_cset(type, H5T_CSET_UTF8);
+    hid_t space = H5Screate(H5S_SCALAR);
+    hid_t ds = H5Dcreate2(loc, name, type, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    int ok = ds >= 0 && H5Dwrite(ds, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, s) >= 0;
+    if (ds >= 0) H5Dclose(ds);
+    H5Sclose(space);
+    H5Tclose(type);
+    return ok;
+}
+
 static int write_attr_num(hid_t loc, const char *name, hid_t file_type, hid_t mem_type, const void *v) {
     hid_t space = H5Screate(H5S_SCALAR);
     hid_t a = H5Acreate2(loc, name, file_type, space, H5P_DEFAULT, H5P_DEFAULT);
@@ -95,8 +111,8 @@ static dnas_status save(const char *path, const train_net *net, const train_opti
     ok &= write_attr_num(f, "step", H5T_STD_I64LE, H5T_NATIVE_LONG, &meta->step);
     ok &= write_attr_num(f, "rng", H5T_STD_U64LE, H5T_NATIVE_UINT64, &meta->rng);
     ok &= write_attr_num(f, "test_acc", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, &meta->test_acc);
-    ok &= write_attr_str(f, "config", config_text ? config_text : "");
-    ok &= write_attr_str(f, "model_yaml", net->text ? net->text : "");
+    ok &= write_text(f, "config_yaml", config_text ? config_text : "");
+    ok &= write_text(f, "model_yaml", net->text ? net->text : "");
     ok &= H5Fclose(f) >= 0;
     if (!ok) {
         remove(tmp);
