@@ -190,8 +190,10 @@ dnas_status train_run(const train_config *cfg, const train_run_opts *opts_in, tr
                 char why[DNAS_ERROR_LEN], kept[TRAIN_PATH_LEN + 64] = "";
                 snprintf(why, sizeof why, "%s", err->msg);
                 if (cfg->checkpoint[0] && epoch > 0)
-                    snprintf(kept, sizeof kept, "; the last good checkpoint is %s (epoch %d)", cfg->checkpoint, epoch);
-                st = dnas_fail(err, st, "epoch %d, batch %ld: %s; stopped%s", epoch + 1, b + 1, why, kept);
+                    snprintf(kept, sizeof kept, "; the last good checkpoint is %s (epoch %d)",
+                             cfg->checkpoint, epoch);
+                st = dnas_fail(err, st, "epoch %d, batch %ld: %s; stopped%s", epoch + 1, b + 1,
+                               why, kept);
                 goto done_step;
             }
             loss_sum += (double)bs.loss * bs.n;
