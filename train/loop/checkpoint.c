@@ -1,4 +1,5 @@
-/* Writing checkpoints (layout in checkpoint.h; reading in checkpoint_load.c). */
+/* Writing checkpoints (layout in checkpoint.h; reading in checkpoint_load.c,
+ * extra tensors in checkpoint_extra.c). */
 #include "checkpoint.h"
 
 #include "dnas_build_info.h"
@@ -59,7 +60,8 @@ static int write_attr_num(hid_t loc, const char *name, hid_t file_type, hid_t me
 }
 
 static dnas_status save(const char *path, const train_net *net, const train_optim *opt,
-                        const train_ckpt_meta *meta, const char *config_text, dnas_error *err) {
+                        const train_ckpt_meta *meta, const char *config_text,
+                        const train_ckpt_tensor *extra, int nextra, dnas_error *err) {
     char tmp[4200];
     if (snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp)
         return dnas_fail(err, DNAS_ERR_IO, "%s: checkpoint path longer than %d characters", path,
@@ -103,6 +105,7 @@ static dnas_status save(const char *path, const train_net *net, const train_opti
         ok &= write_attr_num(f, "optim_kind", H5T_STD_I32LE, H5T_NATIVE_INT, &kind);
         ok &= write_attr_str(f, "optimizer", train_optim_kind_name(opt->p.kind));
     }
+    ok &= ckpt_extra_write(f, extra, nextra);
     ok &= write_attr_str(f, "format", TRAIN_CKPT_FORMAT);
     ok &= write_attr_str(f, "version", DNAS_VERSION);
     ok &= write_attr_str(f, "commit", DNAS_GIT_COMMIT);
@@ -123,15 +126,23 @@ static dnas_status save(const char *path, const train_net *net, const train_opti
     return DNAS_OK;
 }
 
-dnas_status train_ckpt_save(const char *path, const train_net *net, const train_optim *opt,
-                             const train_ckpt_meta *meta, const char *config_text, dnas_error *err) {
+dnas_status train_ckpt_save_extra(const char *path, const train_net *net, const train_optim *opt,
+                                  const train_ckpt_meta *meta, const char *config_text,
+                                  const train_ckpt_tensor *extra, int nextra, dnas_error *err) {
+    dnas_status st = ckpt_extra_check_names(extra, nextra, path, err);
+    if (st) return st;
     /* HDF5's own error stack printing off while saving (our message says
      * what failed), then back as it was */
     H5E_auto2_t func;
     void *data;
     H5Eget_auto2(H5E_DEFAULT, &func, &data);
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
-    dnas_status st = save(path, net, opt, meta, config_text, err);
+    st = save(path, net, opt, meta, config_text, extra, nextra, err);
     H5Eset_auto2(H5E_DEFAULT, func, data);
     return st;
+}
+
+dnas_status train_ckpt_save(const char *path, const train_net *net, const train_optim *opt,
+                            const train_ckpt_meta *meta, const char *config_text, dnas_error *err) {
+    return train_ckpt_save_extra(path, net, opt, meta, config_text, NULL, 0, err);
 }

@@ -7,6 +7,7 @@
 #include <hdf5.h>
 #include <stdint.h>
 
+#include "checkpoint.h"
 #include "common.h"
 
 /* The root attribute `format` written; a loader also reads the format
@@ -67,5 +68,18 @@ dnas_status ckpt_read_floats(ckpt_in *in, const char *name, float *dst, size_t n
  * (format 2) or the root attribute attr_name (format 1), fixed or variable
  * length, into *out (malloc'd, NUL-terminated). Missing: DNAS_ERR_FORMAT. */
 dnas_status ckpt_read_text(ckpt_in *in, const char *name, const char *attr_name, char **out);
+
+/* ---- extra tensors (checkpoint_extra.c) ---- */
+
+/* The names of nextra tensors are valid, distinct, and none is the group
+ * of another; else DNAS_ERR_INVALID naming path and the tensor. */
+dnas_status ckpt_extra_check_names(const train_ckpt_tensor *extra, int nextra, const char *path,
+                                   dnas_error *err);
+/* Writes them under /extra; 0 when a write failed. */
+int ckpt_extra_write(hid_t f, const train_ckpt_tensor *extra, int nextra);
+/* Reads and checks them into bufs[i] (extra[i].len floats each, the
+ * caller's), nothing into their data. */
+dnas_status ckpt_extra_read(ckpt_in *in, const train_ckpt_tensor *extra, int nextra,
+                            float **bufs);
 
 #endif

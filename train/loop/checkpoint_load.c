@@ -1,13 +1,16 @@
 /* Reading checkpoints (layout in checkpoint.h). Nothing is written into
- * the network or the optimizer until the whole file has been checked:
- *   1. the path is a non-empty regular file and an HDF5 file;
+ * the network, the optimizer or the extra tensors' data until the whole
+ * file has been checked:
+ *   1. the path is a non-empty regular file and an HDF5 file (and the
+ *      extra tensors' names are valid);
  *   2. the `format` attribute is TRAIN_CKPT_FORMAT or TRAIN_CKPT_FORMAT_1;
  *   3. epoch, step, rng, test_acc are single numbers in range;
  *   4. /param_table matches the model tensor by tensor (its row count is
  *      compared before anything is allocated for it);
  *   5. /params, /state and the optimizer's moments are float datasets of
  *      the model's sizes with finite values (read into buffers of our own),
- *      and the optimizer is the config's;
+ *      and the optimizer is the config's; so are the extra tensors asked
+ *      for, of the caller's sizes (checkpoint_extra.c);
  *   6. only then are the buffers copied in. */
 #include "checkpoint.h"
 
@@ -129,11 +132,13 @@ static dnas_status check_optim(ckpt_in *in, const train_optim *opt, const char *
     return DNAS_OK;
 }
 
-dnas_status train_ckpt_load(const char *path, train_net *net, train_optim *opt,
-                            train_ckpt_meta *meta, dnas_error *err) {
-    ckpt_in in;
-    dnas_status st = ckpt_open(&in, path, err);
+dnas_status train_ckpt_load_extra(const char *path, train_net *net, train_optim *opt,
+                                  train_ckpt_meta *meta, const train_ckpt_tensor *extra,
+                                  int nextra, dnas_error *err) {
+    dnas_status st = ckpt_extra_check_names(extra, nextra, path, err);
     if (st) return st;
+    ckpt_in in;
+    if ((st = ckpt_open(&in, path, err))) return st;
     train_ckpt_meta mt;
     char model[TRAIN_NAME_LEN + 8];
     float *params = dnas_xmalloc((net->nparams ? net->nparams : 1) * sizeof(float));
@@ -141,6 +146,9 @@ dnas_status train_ckpt_load(const char *path, train_net *net, train_optim *opt,
     size_t no = opt ? opt->n : 0;
     float *m = dnas_xmalloc((no ? no : 1) * sizeof(float)),
           *v = dnas_xmalloc((no ? no : 1) * sizeof(float));
+    float **bufs = dnas_xcalloc(nextra ? (size_t)nextra : 1, sizeof *bufs);
+    for (int i = 0; i < nextra; i++)
+        bufs[i] = dnas_xmalloc((extra[i].len ? extra[i].len : 1) * sizeof(float));
     long t = 0;
     st = check_head(&in, &mt);
     if (!st) st = ckpt_attr_str(&in, "model", model, sizeof model);
@@ -149,6 +157,7 @@ dnas_status train_ckpt_load(const char *path, train_net *net, train_optim *opt,
     if (!st) st = ckpt_read_floats(&in, "params", params, net->nparams, model);
     if (!st) st = ckpt_read_floats(&in, "state", state, net->nstate, model);
     if (!st && opt) st = check_optim(&in, opt, model, m, v, &t);
+    if (!st) st = ckpt_extra_read(&in, extra, nextra, bufs);
     if (!st) { /* 6. everything checked: copy in */
         memcpy(net->params, params, net->nparams * sizeof(float));
         memcpy(net->state, state, net->nstate * sizeof(float));
@@ -157,9 +166,17 @@ dnas_status train_ckpt_load(const char *path, train_net *net, train_optim *opt,
             if (opt->v) memcpy(opt->v, v, no * sizeof(float));
             opt->t = t;
         }
+        for (int i = 0; i < nextra; i++)
+            if (extra[i].len) memcpy(extra[i].data, bufs[i], extra[i].len * sizeof(float));
         *meta = mt;
     }
-    free(params), free(state), free(m), free(v);
+    for (int i = 0; i < nextra; i++) free(bufs[i]);
+    free(bufs), free(params), free(state), free(m), free(v);
     ckpt_close(&in);
     return st;
+}
+
+dnas_status train_ckpt_load(const char *path, train_net *net, train_optim *opt,
+                            train_ckpt_meta *meta, dnas_error *err) {
+    return train_ckpt_load_extra(path, net, opt, meta, NULL, 0, err);
 }
