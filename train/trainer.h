@@ -14,20 +14,23 @@
  *
  * Example, one search epoch: weight steps on training batches with a cost
  * gradient added, and architecture steps on validation batches (arch_split:
- * val), the validation order restarting when it runs out:
+ * val), the validation order restarting when it runs out. Every order is a
+ * function of the seed, the epoch and the pass, so a search resumed at an
+ * epoch boundary sees the batches an uninterrupted one would:
  *
  *     train_batches tb, vb;
  *     train_batches_init(&tb, &train, cfg->batch, 1, cfg->seed);
  *     train_batches_init(&vb, &val, cfg->batch, 1, cfg->seed + 1);
+ *     int vpass = 0;
  *     train_batches_epoch(&tb, epoch);
- *     train_batches_epoch(&vb, vpass++);
+ *     train_batches_epoch(&vb, epoch * 1000 + vpass++);
  *     train_step_stats bs;
  *     while (train_batches_next(&tb)) {
  *         if ((st = train_step_grads(&ws, tb.x, tb.y, tb.n, &bs, err))) break;
  *         add_cost_grads(net->grads, mu);            // before the update
  *         train_step_update(&ws);
  *         if (!train_batches_next(&vb)) {
- *             train_batches_epoch(&vb, vpass++);
+ *             train_batches_epoch(&vb, epoch * 1000 + vpass++);
  *             train_batches_next(&vb);
  *         }
  *         if ((st = train_step_grads(&ws, vb.x, vb.y, vb.n, &bs, err))) break;
