@@ -52,6 +52,30 @@ check "NaN message names epoch, batch and the kept checkpoint" \
     sh -c "grep -Eq 'epoch 2, batch [0-9]+: the loss is (NaN|infinite).*last good checkpoint is .*good.h5 \(epoch 1\)' '$tmp/nan.err'"
 check "last good checkpoint kept (epoch 1)" sh -c "h5dump -a epoch '$tmp/good.h5' | grep -q '(0): 1'"
 
+# A model YAML beyond HDF5's 64 KiB attribute limit (a generated supernet's
+# size): its checkpoint is written, holds the text, and resumes
+{ printf 'input: [1, 1, 4]\nlayers:\n'
+  for i in $(seq 0 2999); do printf '  - {name: relu_%04d, op: relu}\n' "$i"; done
+  printf '  - {name: fc, op: linear, out: 3}\n'; } > "$tmp/big.yaml"
+sed 's/model: tiny.yaml/model: big.yaml/' "$tmp/csv.yaml" > "$tmp/csvbig.yaml"
+"$dnas" train "$tmp/csvbig.yaml" --stop-after 1 --checkpoint "$tmp/big.h5" --quiet \
+    > /dev/null 2> "$tmp/big.err"
+check "model text of $(wc -c < "$tmp/big.yaml") bytes: checkpoint written" test $? -eq 0
+check "its checkpoint holds the whole model text" \
+    sh -c "h5dump -d model_yaml '$tmp/big.h5' | grep -q relu_2999"
+"$dnas" train "$tmp/csvbig.yaml" --resume "$tmp/big.h5" --checkpoint "$tmp/big.h5" --quiet > /dev/null 2>&1
+check "and resumes" test $? -eq 0
+
+# A checkpoint of the previous format ('dnas-checkpoint-1', texts in
+# attributes) still resumes, and the next one is written in the current format
+files="$src/tests/bad_inputs/files"
+"$dnas" train "$files/ckpt_config.yaml" --resume "$files/ckpt_adam.h5" --checkpoint "$tmp/v1.h5" \
+    > /dev/null 2> "$tmp/v1.err"
+check "format-1 checkpoint resumes" test $? -eq 0
+check "format-1 resume continues after epoch 1" has "$tmp/v1.err" "resuming from .*ckpt_adam.h5 after epoch 1"
+check "the next checkpoint is dnas-checkpoint-2" \
+    sh -c "h5dump -a format '$tmp/v1.h5' | grep -q dnas-checkpoint-2"
+
 # bad input
 printf 'model: nowhere.yaml\ndata: {format: fashion-mnist}\n' > "$tmp/nomodel.yaml"
 "$dnas" train "$tmp/nomodel.yaml" > /dev/null 2> "$tmp/e1"

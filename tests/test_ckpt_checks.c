@@ -1,7 +1,8 @@
 /* Checkpoints altered one way at a time (attributes out of range or of
  * the wrong kind, another format, tensors of the wrong type, size or
  * values, a table declaring 2·10^9 rows): each is an error naming the file
- * and what was expected, and the network and optimizer stay untouched. */
+ * and what was expected, and the network and optimizer stay untouched. The
+ * stored texts likewise. */
 #include <hdf5.h>
 #include <math.h>
 #include <setjmp.h>
@@ -133,8 +134,9 @@ static void test_checkpoint_validated_before_loading(void **state) {
         "attribute 'epoch' is -3: expected 0..100000",
         "attribute 'epoch' is 2000000000: expected 0..100000",
         "attribute 'epoch' is not a single number",
-        "checkpoint format 'dnas-checkpoint-0', expected 'dnas-checkpoint-1'",
-        "not a dnas checkpoint: no 'format' attribute (expected 'dnas-checkpoint-1')",
+        "checkpoint format 'dnas-checkpoint-0', expected 'dnas-checkpoint-2' "
+        "(or the older 'dnas-checkpoint-1')",
+        "not a dnas checkpoint: no 'format' attribute (expected 'dnas-checkpoint-2')",
         "/params is not a float dataset (expected 51 float32 values)",
         "dataset /params has 5 values in 1 dims, model 'm' needs 51 in 1",
         "dataset /params: value 3 is NaN",
@@ -201,9 +203,81 @@ static void test_checkpoint_validated_before_loading(void **state) {
     train_net_free(a), train_net_free(b);
 }
 
+/* Replaces the text dataset name by a string dataset: variable-length
+ * (as h5py writes a str) holding v, or fixed-length of `size` bytes never
+ * written (v NULL). */
+static void put_text(hid_t f, const char *name, const char *v, size_t size) {
+    H5Ldelete(f, name, H5P_DEFAULT);
+    hid_t t = H5Tcopy(H5T_C_S1), space = H5Screate(H5S_SCALAR);
+    H5Tset_size(t, v ? H5T_VARIABLE : size);
+    hid_t d = H5Dcreate2(f, name, t, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    assert_true(d >= 0);
+    if (v) assert_true(H5Dwrite(d, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, &v) >= 0);
+    H5Dclose(d), H5Sclose(space), H5Tclose(t);
+}
+
+/* train_ckpt_load_texts: a variable-length string is read too; a text
+ * that is missing, not a string or longer than a YAML may be is an error
+ * naming the file and the item, returning nothing. */
+static void test_checkpoint_texts_checked(void **state) {
+    (void)state;
+    train_net *a = small_net();
+    train_ckpt_meta m = {2, 20, 99, 0.5f};
+    char path[256], bad[256], cmd[600];
+    snprintf(path, sizeof path, "%s/texts.h5", dir);
+    snprintf(bad, sizeof bad, "%s/texts_bad.h5", dir);
+    dnas_error err;
+    if (train_ckpt_save(path, a, NULL, &m, "model: m.yaml\n", &err)) fail_msg("%s", err.msg);
+    enum { NCASES = 6 };
+    static const char *const want[NCASES] = {
+        NULL,
+        "texts_bad.h5: no dataset /model_yaml (expected a string)",
+        "texts_bad.h5: dataset /config_yaml is not a string",
+        "texts_bad.h5: dataset /config_yaml holds 67108865 bytes: expected at most 67108864",
+        "texts_bad.h5: no attribute 'config' (expected a string)",
+        "texts_bad.h5: dataset /config_yaml holds 67108865 bytes: expected at most 67108864",
+    };
+    char *huge = malloc(DNAS_YAML_MAX_BYTES + 2);
+    memset(huge, 'y', DNAS_YAML_MAX_BYTES + 1);
+    huge[DNAS_YAML_MAX_BYTES + 1] = 0;
+    for (int how = 0; how < NCASES; how++) {
+        snprintf(cmd, sizeof cmd, "cp %s %s", path, bad);
+        assert_int_equal(system(cmd), 0);
+        hid_t f = H5Fopen(bad, H5F_ACC_RDWR, H5P_DEFAULT);
+        assert_true(f >= 0);
+        const float one = 1;
+        switch (how) {
+        case 0: put_text(f, "config_yaml", "vlen: text\n", 0); break;
+        case 1: H5Ldelete(f, "model_yaml", H5P_DEFAULT); break;
+        case 2: put_data(f, "config_yaml", H5T_NATIVE_FLOAT, 1, &one); break;
+        case 3: put_text(f, "config_yaml", NULL, DNAS_YAML_MAX_BYTES + 1); break;
+        case 4: put_attr_str(f, "format", "dnas-checkpoint-1"); break; /* texts not in attributes */
+        case 5: put_text(f, "config_yaml", huge, 0); break;
+        }
+        H5Fclose(f);
+        char *ct = (char *)"unset", *mt = (char *)"unset";
+        dnas_status st = train_ckpt_load_texts(bad, &ct, &mt, &err);
+        if (!want[how]) {
+            if (st) fail_msg("%s", err.msg);
+            assert_string_equal(ct, "vlen: text\n");
+            assert_non_null(strstr(mt, "name: fc, op: linear"));
+            free(ct), free(mt);
+            continue;
+        }
+        assert_int_equal(st, DNAS_ERR_FORMAT);
+        if (!strstr(err.msg, want[how])) fail_msg("case %d: %s", how, err.msg);
+        assert_string_equal(ct, "unset");
+        assert_string_equal(mt, "unset");
+    }
+    free(huge);
+    remove(bad);
+    train_net_free(a);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_checkpoint_validated_before_loading),
+        cmocka_unit_test(test_checkpoint_texts_checked),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

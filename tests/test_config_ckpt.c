@@ -279,6 +279,75 @@ static void test_checkpoint_bad_files(void **state) {
     train_net_free(net);
 }
 
+/* Texts longer than an HDF5 attribute may be (64 KiB): a generated model of
+ * 3000 layers and a config with a long comment round-trip. */
+static void test_checkpoint_long_texts(void **state) {
+    (void)state;
+    const int nl = 3000;
+    size_t cap = 64 + (size_t)nl * 48;
+    char *model = malloc(cap), *config = malloc(100000);
+    size_t len = (size_t)snprintf(model, cap, "input: [1, 1, 4]\nlayers:\n");
+    for (int i = 0; i < nl; i++)
+        len += (size_t)snprintf(model + len, cap - len, "  - {name: relu_%04d, op: relu}\n", i);
+    snprintf(model + len, cap - len, "  - {name: fc, op: linear, out: 3}\n");
+    int c = snprintf(config, 100000, "model: big.yaml\n# ");
+    memset(config + c, 'x', 70000);
+    strcpy(config + c + 70000, "\ndata: {format: fashion-mnist}\n");
+    assert_true(strlen(model) > 65536 && strlen(config) > 65536);
+    train_net *net, *back;
+    dnas_error err;
+    if (train_net_load_string(&net, model, "big.yaml", &err)) fail_msg("%s", err.msg);
+    if (train_net_load_string(&back, model, "big.yaml", &err)) fail_msg("%s", err.msg);
+    train_net_init(net, 1);
+    train_ckpt_meta m = {1, 10, 5, -1}, m2;
+    char path[256];
+    snprintf(path, sizeof path, "%s/big.h5", dir);
+    if (train_ckpt_save(path, net, NULL, &m, config, &err)) fail_msg("%s", err.msg);
+    char *ct = NULL, *mt = NULL;
+    if (train_ckpt_load_texts(path, &ct, &mt, &err)) fail_msg("%s", err.msg);
+    assert_string_equal(ct, config);
+    assert_string_equal(mt, model);
+    if (train_ckpt_load(path, back, NULL, &m2, &err)) fail_msg("%s", err.msg);
+    assert_memory_equal(net->params, back->params, net->nparams * sizeof(float));
+    /* either pointer may be NULL */
+    free(mt);
+    mt = NULL;
+    if (train_ckpt_load_texts(path, NULL, &mt, &err)) fail_msg("%s", err.msg);
+    assert_string_equal(mt, model);
+    free(ct), free(mt), free(model), free(config);
+    train_net_free(net), train_net_free(back);
+}
+
+/* A 'dnas-checkpoint-1' file (texts in attributes), written by the writer
+ * of that format: it loads, and its texts are read from the attributes. */
+static void test_checkpoint_format_1(void **state) {
+    (void)state;
+    const char *src = getenv("DNAS_SOURCE_DIR");
+    if (!src) fail_msg("DNAS_SOURCE_DIR is not set");
+    char path[1024], mpath[1024];
+    snprintf(path, sizeof path, "%s/tests/bad_inputs/files/ckpt_adam.h5", src);
+    snprintf(mpath, sizeof mpath, "%s/tests/bad_inputs/files/data_model_4.yaml", src);
+    train_net *net;
+    dnas_error err;
+    if (train_net_load(&net, mpath, &err)) fail_msg("%s", err.msg);
+    train_optim_params p = train_optim_default_params();
+    train_optim o;
+    train_optim_init(&o, &p, net->nparams);
+    train_ckpt_meta m;
+    if (train_ckpt_load(path, net, &o, &m, &err)) fail_msg("%s", err.msg);
+    assert_int_equal(m.epoch, 1);
+    assert_true(o.t > 0);
+    char *ct, *mt;
+    if (train_ckpt_load_texts(path, &ct, &mt, &err)) fail_msg("%s", err.msg);
+    assert_string_equal(ct, "model: data_model_4.yaml\ndata: {format: hdf5, train: data_h5_small.h5}\n"
+                            "train: {epochs: 2, batch: 4}\n");
+    if (!strstr(mt, "input: [1, 1, 4]\nlayers:\n  - {name: fc, op: linear, out: 3}\n"))
+        fail_msg("%s", mt);
+    free(ct), free(mt);
+    train_optim_free(&o);
+    train_net_free(net);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_config_values),
@@ -287,6 +356,8 @@ int main(void) {
         cmocka_unit_test(test_hdf5_splits),
         cmocka_unit_test(test_checkpoint_roundtrip),
         cmocka_unit_test(test_checkpoint_bad_files),
+        cmocka_unit_test(test_checkpoint_long_texts),
+        cmocka_unit_test(test_checkpoint_format_1),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

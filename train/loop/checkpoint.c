@@ -1,4 +1,5 @@
-/* Writing checkpoints (layout in checkpoint.h; reading in checkpoint_load.c). */
+/* Writing checkpoints (layout in checkpoint.h; reading in checkpoint_load.c,
+ * extra tensors in checkpoint_extra.c). */
 #include "checkpoint.h"
 
 #include "dnas_build_info.h"
@@ -33,6 +34,22 @@ static int write_attr_str(hid_t loc, const char *name, const char *s) {
     return ok;
 }
 
+/* A text as a scalar fixed-length UTF-8 string dataset (h5py reads it as
+ * bytes: `f["config_yaml"][()].decode()`). Attributes are capped at 64 KiB
+ * by HDF5; a generated supernet's model YAML is longer. */
+static int write_text(hid_t loc, const char *name, const char *s) {
+    hid_t type = H5Tcopy(H5T_C_S1);
+    H5Tset_size(type, strlen(s) + 1);
+    H5Tset_cset(type, H5T_CSET_UTF8);
+    hid_t space = H5Screate(H5S_SCALAR);
+    hid_t ds = H5Dcreate2(loc, name, type, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    int ok = ds >= 0 && H5Dwrite(ds, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, s) >= 0;
+    if (ds >= 0) H5Dclose(ds);
+    H5Sclose(space);
+    H5Tclose(type);
+    return ok;
+}
+
 static int write_attr_num(hid_t loc, const char *name, hid_t file_type, hid_t mem_type, const void *v) {
     hid_t space = H5Screate(H5S_SCALAR);
     hid_t a = H5Acreate2(loc, name, file_type, space, H5P_DEFAULT, H5P_DEFAULT);
@@ -43,7 +60,8 @@ static int write_attr_num(hid_t loc, const char *name, hid_t file_type, hid_t me
 }
 
 static dnas_status save(const char *path, const train_net *net, const train_optim *opt,
-                        const train_ckpt_meta *meta, const char *config_text, dnas_error *err) {
+                        const train_ckpt_meta *meta, const char *config_text,
+                        const train_ckpt_tensor *extra, int nextra, dnas_error *err) {
     char tmp[4200];
     if (snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp)
         return dnas_fail(err, DNAS_ERR_IO, "%s: checkpoint path longer than %d characters", path,
@@ -87,6 +105,7 @@ static dnas_status save(const char *path, const train_net *net, const train_opti
         ok &= write_attr_num(f, "optim_kind", H5T_STD_I32LE, H5T_NATIVE_INT, &kind);
         ok &= write_attr_str(f, "optimizer", train_optim_kind_name(opt->p.kind));
     }
+    ok &= ckpt_extra_write(f, extra, nextra);
     ok &= write_attr_str(f, "format", TRAIN_CKPT_FORMAT);
     ok &= write_attr_str(f, "version", DNAS_VERSION);
     ok &= write_attr_str(f, "commit", DNAS_GIT_COMMIT);
@@ -95,8 +114,8 @@ static dnas_status save(const char *path, const train_net *net, const train_opti
     ok &= write_attr_num(f, "step", H5T_STD_I64LE, H5T_NATIVE_LONG, &meta->step);
     ok &= write_attr_num(f, "rng", H5T_STD_U64LE, H5T_NATIVE_UINT64, &meta->rng);
     ok &= write_attr_num(f, "test_acc", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, &meta->test_acc);
-    ok &= write_attr_str(f, "config", config_text ? config_text : "");
-    ok &= write_attr_str(f, "model_yaml", net->text ? net->text : "");
+    ok &= write_text(f, "config_yaml", config_text ? config_text : "");
+    ok &= write_text(f, "model_yaml", net->text ? net->text : "");
     ok &= H5Fclose(f) >= 0;
     if (!ok) {
         remove(tmp);
@@ -107,15 +126,23 @@ static dnas_status save(const char *path, const train_net *net, const train_opti
     return DNAS_OK;
 }
 
-dnas_status train_ckpt_save(const char *path, const train_net *net, const train_optim *opt,
-                             const train_ckpt_meta *meta, const char *config_text, dnas_error *err) {
+dnas_status train_ckpt_save_extra(const char *path, const train_net *net, const train_optim *opt,
+                                  const train_ckpt_meta *meta, const char *config_text,
+                                  const train_ckpt_tensor *extra, int nextra, dnas_error *err) {
+    dnas_status st = ckpt_extra_check_names(extra, nextra, path, err);
+    if (st) return st;
     /* HDF5's own error stack printing off while saving (our message says
      * what failed), then back as it was */
     H5E_auto2_t func;
     void *data;
     H5Eget_auto2(H5E_DEFAULT, &func, &data);
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
-    dnas_status st = save(path, net, opt, meta, config_text, err);
+    st = save(path, net, opt, meta, config_text, extra, nextra, err);
     H5Eset_auto2(H5E_DEFAULT, func, data);
     return st;
+}
+
+dnas_status train_ckpt_save(const char *path, const train_net *net, const train_optim *opt,
+                            const train_ckpt_meta *meta, const char *config_text, dnas_error *err) {
+    return train_ckpt_save_extra(path, net, opt, meta, config_text, NULL, 0, err);
 }

@@ -99,42 +99,6 @@ fail:
     return st;
 }
 
-/* Loss of one batch; fills dlogits when non-NULL. MSE regresses the input. */
-static float batch_loss(float *dout, int *correct, const float *out, const float *x, const int32_t *y,
-                        int n, int k, train_loss_kind loss) {
-    if (loss == TRAIN_LOSS_MSE) {
-        if (correct) *correct = 0;
-        return train_mse(dout, out, x, (size_t)n * k);
-    }
-    return train_softmax_xent(dout, correct, out, y, n, k);
-}
-
-dnas_status train_evaluate(train_net *net, const train_dataset *ds, int batch, train_loss_kind loss,
-                           float *mean_loss, float *acc, dnas_error *err) {
-    int k = train_net_output_size(net);
-    size_t sample = (size_t)ds->c * ds->h * ds->w;
-    double total = 0;
-    long correct = 0;
-    /* evaluation is not part of the training profile */
-    dnas_status st = train_net_reserve(net, batch, err);
-    if (st) return st;
-    double *pf = net->prof_fwd, *pb = net->prof_bwd;
-    net->prof_fwd = net->prof_bwd = NULL;
-    for (int s = 0; s < ds->count; s += batch) {
-        int n = ds->count - s < batch ? ds->count - s : batch;
-        const float *x = ds->x + (size_t)s * sample;
-        const float *out = train_net_forward(net, x, n, 0);
-        int c = 0;
-        total += (double)batch_loss(NULL, &c, out, x, ds->y ? ds->y + s : NULL, n, k, loss) * n;
-        correct += c;
-    }
-    net->prof_fwd = pf;
-    net->prof_bwd = pb;
-    *mean_loss = ds->count ? (float)(total / ds->count) : 0.0f;
-    *acc = loss == TRAIN_LOSS_MSE ? -1.0f : ds->count ? (float)correct / (float)ds->count : 0.0f;
-    return DNAS_OK;
-}
-
 static void fmt_duration(char *buf, size_t len, double s) {
     if (s < 0 || !isfinite(s)) s = 0;
     long t = (long)(s + 0.5);
@@ -189,67 +153,52 @@ dnas_status train_run(const train_config *cfg, const train_run_opts *opts_in, tr
         (test.count && (st = check_shapes(net, &test, cfg, err))))
         goto done;
     train_net_init(net, cfg->seed);
-    if ((st = train_net_reserve(net, cfg->batch, err))) goto done;
-    if (opts.profile) train_net_profile(net);
-
+    train_batches batches;
+    train_batches_init(&batches, &train, cfg->batch, 1, cfg->seed);
     int epochs = opts.epochs > 0 ? opts.epochs : cfg->epochs;
-    long steps_per_epoch = (train.count + cfg->batch - 1) / cfg->batch;
+    long steps_per_epoch = batches.nbatches;
     train_sched sched = cfg->sched;
     sched.total_steps = steps_per_epoch * epochs;
     sched.warmup_steps = (long)(cfg->warmup_epochs * (float)steps_per_epoch);
     sched.step_size = (long)(cfg->step_epochs * (float)steps_per_epoch);
     train_optim opt;
     train_optim_init(&opt, &cfg->optim, net->nparams);
+    train_stepper ws;
+    if ((st = train_stepper_init(&ws, net, &opt, &sched, cfg->loss, cfg->batch, err))) goto done_opt;
+    if (opts.profile) train_net_profile(net);
     train_ckpt_meta meta = {0, 0, net->rng, -1};
     if (opts.resume) {
-        if ((st = train_ckpt_load(opts.resume, net, &opt, &meta, err))) goto done_opt;
+        if ((st = train_ckpt_load(opts.resume, net, &opt, &meta, err))) goto done_step;
         net->rng = meta.rng;
         if (!opts.quiet)
             fprintf(log, "resuming from %s after epoch %d (step %ld)\n", opts.resume, meta.epoch, meta.step);
     }
+    ws.step = meta.step;
 
-    int k = train_net_output_size(net);
-    size_t sample = (size_t)train.c * train.h * train.w;
-    float *xb = dnas_xmalloc((size_t)cfg->batch * sample * sizeof(float));
-    int32_t *yb = dnas_xmalloc((size_t)cfg->batch * sizeof(int32_t));
-    int32_t *perm = dnas_xmalloc((size_t)train.count * sizeof(int32_t));
-    float *dout = dnas_xmalloc((size_t)cfg->batch * k * sizeof(float));
-    long step = meta.step;
     double t_train = 0;
     long samples_done = 0;
     int log_every = cfg->log_every > 0 ? (int)((steps_per_epoch + cfg->log_every - 1) / cfg->log_every) : 0;
 
     int last = opts.stop_after > 0 && opts.stop_after < epochs ? opts.stop_after : epochs;
     for (int epoch = meta.epoch; epoch < last; epoch++) {
-        /* the shuffle depends only on (seed, epoch), so a resumed run sees the same batches */
-        uint64_t rng = cfg->seed * 0x9E3779B97F4A7C15ull + (uint64_t)epoch * 0xBF58476D1CE4E5B9ull + 1;
-        train_data_permutation(perm, train.count, &rng);
+        train_batches_epoch(&batches, epoch);
         double t0 = now_s(), loss_sum = 0;
         long correct = 0, seen = 0;
-        for (long b = 0; b < steps_per_epoch; b++) {
-            int start = (int)(b * cfg->batch);
-            int n = train.count - start < cfg->batch ? train.count - start : cfg->batch;
-            train_data_gather(xb, train.y ? yb : NULL, &train, perm, start, n);
-            const float *out = train_net_forward(net, xb, n, 1);
-            int c = 0;
-            float loss = batch_loss(dout, &c, out, xb, yb, n, k, cfg->loss);
-            if (!isfinite(loss)) {
-                char kept[TRAIN_PATH_LEN + 64] = "";
+        for (long b = 0; train_batches_next(&batches); b++) {
+            train_step_stats bs;
+            if ((st = train_step(&ws, batches.x, batches.y, batches.n, &bs, err))) {
+                char why[DNAS_ERROR_LEN], kept[TRAIN_PATH_LEN + 64] = "";
+                snprintf(why, sizeof why, "%s", err->msg);
                 if (cfg->checkpoint[0] && epoch > 0)
-                    snprintf(kept, sizeof kept, "; the last good checkpoint is %s (epoch %d)", cfg->checkpoint, epoch);
-                st = dnas_fail(err, DNAS_ERR_NAN,
-                                "epoch %d, batch %ld: the loss is %s (learning rate %g too high, or bad data?); stopped%s",
-                                epoch + 1, b + 1, isnan(loss) ? "NaN" : "infinite",
-                                (double)train_sched_lr(&sched, step), kept);
-                goto done_buf;
+                    snprintf(kept, sizeof kept, "; the last good checkpoint is %s (epoch %d)",
+                             cfg->checkpoint, epoch);
+                st = dnas_fail(err, st, "epoch %d, batch %ld: %s; stopped%s", epoch + 1, b + 1,
+                               why, kept);
+                goto done_step;
             }
-            memset(net->grads, 0, net->nparams * sizeof(float));
-            train_net_backward(net, dout, n);
-            train_optim_step(&opt, net->params, net->grads, train_sched_lr(&sched, step));
-            step++;
-            loss_sum += (double)loss * n;
-            correct += c;
-            seen += n;
+            loss_sum += (double)bs.loss * bs.n;
+            correct += bs.correct;
+            seen += bs.n;
             if (!opts.quiet && log_every && ((b + 1) % log_every == 0) && b + 1 < steps_per_epoch) {
                 double el = now_s() - t0;
                 double rate = seen / el;
@@ -272,7 +221,7 @@ dnas_status train_run(const train_config *cfg, const train_run_opts *opts_in, tr
                                                 &res->val_acc, err))) ||
             (test.count && (st = train_evaluate(net, &test, cfg->batch, cfg->loss, &res->test_loss,
                                                  &res->test_acc, err))))
-            goto done_buf;
+            goto done_step;
         res->epochs_done = epoch + 1;
         if (!opts.quiet) {
             fprintf(log, "epoch %d/%d done in %.1fs: train loss %.4f", epoch + 1, epochs, el, res->train_loss);
@@ -290,10 +239,10 @@ dnas_status train_run(const train_config *cfg, const train_run_opts *opts_in, tr
         }
         if (cfg->checkpoint[0]) {
             meta.epoch = epoch + 1;
-            meta.step = step;
+            meta.step = ws.step;
             meta.rng = net->rng;
             meta.test_acc = res->test_acc;
-            if ((st = train_ckpt_save(cfg->checkpoint, net, &opt, &meta, cfg->text, err))) goto done_buf;
+            if ((st = train_ckpt_save(cfg->checkpoint, net, &opt, &meta, cfg->text, err))) goto done_step;
         }
     }
     if (res->epochs_done == 0) {
@@ -301,18 +250,16 @@ dnas_status train_run(const train_config *cfg, const train_run_opts *opts_in, tr
         res->epochs_done = meta.epoch;
         if (test.count &&
             (st = train_evaluate(net, &test, cfg->batch, cfg->loss, &res->test_loss, &res->test_acc, err)))
-            goto done_buf;
+            goto done_step;
     }
     if (opts.profile) train_net_profile_print(net, log);
     res->seconds = t_train;
     res->samples_per_s = t_train > 0 ? samples_done / t_train : 0;
-done_buf:
-    free(xb);
-    free(yb);
-    free(perm);
-    free(dout);
+done_step:
+    train_stepper_free(&ws);
 done_opt:
     train_optim_free(&opt);
+    train_batches_free(&batches);
 done:
     train_dataset_free(&train);
     train_dataset_free(&val);
