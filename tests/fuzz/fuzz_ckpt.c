@@ -1,8 +1,10 @@
-/* Fuzz target: the checkpoint reader (train_ckpt_load). Input = one HDF5
- * checkpoint, loaded into the fixed small network of ckpt_net.yaml (conv,
- * BN, ReLU, linear: weights, biases, BN state) without optimizer state,
- * with Adam moments and with SGD velocity. The seed checkpoints are of this
- * network (tests/fuzz/make_corpus.sh). libhdf5 is not instrumented. */
+/* Fuzz target: the checkpoint readers. Input = one HDF5 checkpoint, loaded
+ * into the fixed small network of ckpt_net.yaml (conv, BN, ReLU, linear:
+ * weights, biases, BN state) without optimizer state, with Adam moments and
+ * with SGD velocity; then with an extra named tensor (train_ckpt_load_extra)
+ * and its texts read back (train_ckpt_load_texts). The seed checkpoints are
+ * of this network, formats 1 and 2 (tests/fuzz/make_corpus.sh). libhdf5 is
+ * not instrumented. */
 #include "checkpoint.h"
 #include "fuzz_util.h"
 
@@ -37,5 +39,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         fuzz_check(st, &err, "train_ckpt_load");
         if (o) train_optim_free(o);
     }
+    float alpha[4];
+    train_ckpt_tensor extra = {"arch/alpha", alpha, 4};
+    train_ckpt_meta meta;
+    dnas_error err;
+    err.msg[0] = 0;
+    fuzz_check(train_ckpt_load_extra(path, net, NULL, &meta, &extra, 1, &err), &err, "train_ckpt_load_extra");
+    char *config = NULL, *model = NULL;
+    err.msg[0] = 0;
+    fuzz_check(train_ckpt_load_texts(path, &config, &model, &err), &err, "train_ckpt_load_texts");
+    free(config);
+    free(model);
     return 0;
 }

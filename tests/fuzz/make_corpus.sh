@@ -172,7 +172,8 @@ h5make "$out/hdf5/no_y.h5" train/x FP 32 1 24 \;
 h5make "$out/hdf5/count_mismatch.h5" train/x FP 32 2 3 8 \; train/y IN 32 1 4 \;
 
 # ---- checkpoints of ckpt_net.yaml (the network fuzz_ckpt loads), trained
-# one epoch on a tiny CSV with Adam and with SGD
+# one epoch on a tiny CSV with Adam and with SGD (format 2; adam.h5 and
+# sgd.h5, format 1, were made by an earlier dnas and are kept)
 ck=$tmp/ckpt; mkdir -p "$ck"
 cp tests/fuzz/ckpt_net.yaml "$ck/"
 python3 - "$ck" <<'EOF'
@@ -189,6 +190,6 @@ data: {format: csv, train: train.csv, test: test.csv, normalize: false}
 train: {epochs: 1, batch: 4, threads: 1, optimizer: {name: $opt}}
 EOF
   (cd "$ck" && "$dnas" train "$opt.yaml" --quiet --checkpoint "$opt.h5" >/dev/null)
-  cp "$ck/$opt.h5" "$out/ckpt/$opt.h5"
+  cp "$ck/$opt.h5" "$out/ckpt/${opt}_v2.h5"
 done
 echo "seed corpora in $out: $(find "$out" -type f | wc -l) files, $(du -sk "$out" | cut -f1) KiB"
