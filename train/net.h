@@ -1,7 +1,9 @@
-/* A network: a DAG of named layers loaded from a model YAML
- * (configs/models/, format in docs/models.md), with shapes inferred at load,
- * parameters and gradients each in one flat allocation, and forward /
- * backward over a batch.
+/* A network: a DAG of named layers built from a model spec (spec.h) or a
+ * model YAML (configs/models/, format in docs/models.md), with shapes
+ * inferred at build, parameters and gradients each in one flat allocation,
+ * and forward / backward over a batch. Every op is described once, in one
+ * table (train/graph/op_table.c): its YAML names, keys, shape inference,
+ * parameters, forward, backward, counts and how it writes itself back.
  *
  * Memory: net->params and net->grads are single float arrays carved by the
  * parameter table (net->param_table), so one optimizer loop or one
@@ -20,13 +22,14 @@
 
 #include "ops.h"
 #include "common.h"
+#include "spec.h"
 
 typedef enum {
     TRAIN_OP_INPUT = 0,
-    TRAIN_OP_CONV,     /* conv2d, conv1d (H = 1), depthwise (groups = C) */
+    TRAIN_OP_CONV,     /* conv2d, conv1d (H = 1), depthwise (groups = C): variant 0, 1, 2 */
     TRAIN_OP_LINEAR,   /* flattens its input */
     TRAIN_OP_BN,
-    TRAIN_OP_RELU,     /* cap 0 = ReLU, 6 = ReLU6 */
+    TRAIN_OP_RELU,     /* cap 0 = ReLU, 6 = ReLU6: variant 0, 1 */
     TRAIN_OP_MAXPOOL,
     TRAIN_OP_AVGPOOL,
     TRAIN_OP_GAVGPOOL,
@@ -37,6 +40,7 @@ typedef enum {
     TRAIN_OP_COUNT_
 } train_op;
 
+/* The engine op's name ("conv2d" for every convolution, "relu" for ReLU6). */
 const char *train_op_name(train_op op);
 
 #define TRAIN_MAX_INPUTS 8
@@ -45,7 +49,8 @@ const char *train_op_name(train_op op);
 typedef struct {
     char name[TRAIN_NAME_LEN];
     train_op op;
-    int line;                       /* line in the model YAML (1-based) */
+    int variant;                    /* which of the op's YAML names (conv1d, relu6, ...) */
+    int line;                       /* line in the model YAML (1-based; 0: a spec made in C) */
     int ninputs;
     int inputs[TRAIN_MAX_INPUTS];   /* layer indices; layer 0 is the input */
     int c, h, w;                    /* output shape of one sample */
@@ -53,6 +58,7 @@ typedef struct {
     /* conv / pool geometry (conv: kh, kw, stride, dilation, padding, groups) */
     int kh, kw, sh, sw, dh, dw;
     int pt, pb, pl, pr;
+    int pad_same;                   /* padding: same (pt..pr computed from it) */
     int groups;
     int has_bias;
     float cap;                      /* relu cap, 0 = none */
@@ -108,7 +114,7 @@ typedef struct train_net {
     float **act;                    /* act[i]: (max_batch, c, h, w) */
     float **dact;                   /* gradient of act[i] */
     char *dact_ready;               /* backward: dact[i] zeroed / written yet */
-    float **aux;                    /* per-layer saved values (bn mean/invstd, dropout mask, maxpool argmax) */
+    float **aux;                    /* per-layer saved values (bn mean/invstd, dropout mask, argmax) */
     float *scratch;                 /* shared conv scratch */
     size_t scratch_floats;
     int scratch_threads;            /* OpenMP threads it was sized for */
@@ -118,13 +124,30 @@ typedef struct train_net {
     double *prof_fwd, *prof_bwd;
 } train_net;
 
-/* Load and validate a model YAML; infers shapes and lays out parameters.
- * Errors name the file, the line and what was expected. */
+/* Build a network from a spec: checks every layer's op, keys, inputs and
+ * attributes, infers shapes and lays out parameters. Errors name path, the
+ * line (of a spec read from YAML) and what was expected. net->text gets the
+ * spec written as YAML (checkpoints keep it). The spec is not kept. */
+dnas_status train_net_build(train_net **net, const train_spec *spec, const char *path, dnas_error *err);
+/* Load and validate a model YAML (train_spec_load, then train_net_build).
+ * net->text keeps the file's text as it was. */
 dnas_status train_net_load(train_net **net, const char *path, dnas_error *err);
 /* Same from YAML text in memory (path used in messages). */
 dnas_status train_net_load_string(train_net **net, const char *yaml, const char *path,
                                    dnas_error *err);
 void train_net_free(train_net *net);
+
+/* The spec of a built network, each layer written by its op from its
+ * fields (defaults left out, "same" padding kept as such): building it
+ * gives the same shapes, counts and parameter layout. Free with
+ * train_spec_free. */
+train_spec *train_net_spec(const train_net *net);
+/* That spec as a model YAML (what dnas summary / cost / train read); 0, or
+ * -1 when a write failed. */
+int train_net_write_yaml(FILE *f, const train_net *net);
+
+/* The op as written in YAML: "depthwise", "conv1d", "relu6", ... */
+const char *train_layer_op_name(const train_layer *L);
 
 /* Seeded initialization: conv/linear He-uniform (kaiming), bias 0, BN
  * gamma 1, beta 0, running mean 0, var 1. */
