@@ -10,9 +10,18 @@
  * MPI_Allreduce covers every parameter. BatchNorm running statistics live
  * in net->state (saved in checkpoints, never trained).
  *
- * Hooks for the search: a layer's out_mask (NULL by default) multiplies its
- * output channels in forward and backward; masks, fake-quantizers and
- * choice blocks of search/ attach here without changing the engine. */
+ * Hooks for the search (train/ offers them, search/ fills them; nothing
+ * here knows what a mask or a quantizer is):
+ * - Effective-parameter view (train_net_set_param_view): forward and
+ *   backward read every trained value (conv / linear weights and biases,
+ *   BN γ and β) from a caller's array laid out like net->params instead
+ *   of net->params, and backward accumulates into net->grads the gradient
+ *   with respect to the view's values. The search writes masked, mixed or
+ *   fake-quantized weights, and channel masks folded into BN γ / β (which
+ *   keeps the fused BN + ReLU kernel on), into the view before forward,
+ *   and maps net->grads back to raw weights and architecture parameters
+ *   after backward. net->params stays the optimizer's; init, checkpoints
+ *   and the trainer use it. */
 #ifndef DNAS_TRAIN_NET_H
 #define DNAS_TRAIN_NET_H
 
@@ -70,12 +79,9 @@ typedef struct {
     size_t w_off, w_len, b_off, b_len;
     size_t state_off;               /* bn: running mean (C) then var (C) in net->state */
 
-    /* search hook: per-output-channel multiplier (C floats) or NULL */
-    const float *out_mask;
-
     /* BN whose only reader is a ReLU: relu_next is that ReLU's index and
      * the pair runs as one fused kernel (ReLU's bn_prev points back);
-     * 0 = not fused. Set at load; skipped while either has an out_mask. */
+     * 0 = not fused. Set at build. */
     int relu_next, bn_prev;
 } train_layer;
 
@@ -104,6 +110,7 @@ typedef struct train_net {
     size_t nparams;
     float *params;
     float *grads;
+    const float *view;              /* train_net_set_param_view: values read instead of params, or NULL */
     int nparam_table;
     train_param *param_table;
     size_t nstate;
@@ -171,6 +178,12 @@ const float *train_net_forward(train_net *net, const float *x, int n, int traini
 /* Backward from dout (gradient of the output activations, n rows);
  * accumulates parameter gradients into net->grads (caller zeroes). */
 void train_net_backward(train_net *net, const float *dout, int n);
+
+/* Effective-parameter view: view (nparams floats, net->params' layout,
+ * owned by the caller, alive while set) replaces net->params as the values
+ * forward and backward read; NULL reads net->params again. Backward's
+ * gradients are with respect to the view's values. */
+void train_net_set_param_view(train_net *net, const float *view);
 
 /* Start accumulating per-layer forward/backward seconds (zeroed here). */
 void train_net_profile(train_net *net);

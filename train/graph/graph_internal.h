@@ -130,13 +130,5 @@ char *spec_strdup(const char *s);
 /* Net internals shared by the builder and the walk (net.c): marks BN ->
  * ReLU pairs where the ReLU is the BN's only reader (relu_next / bn_prev). */
 void net_fuse(train_net *net);
-/* BN layer L runs fused with its ReLU now (neither carries an out_mask). */
-static inline int op_bn_fused(const train_net *net, const train_layer *L) {
-    return L->relu_next && !L->out_mask && !net->layers[L->relu_next].out_mask;
-}
-/* ReLU layer L is the fused half of a BN + ReLU pair. */
-static inline int op_relu_fused(const train_net *net, const train_layer *L) {
-    return L->bn_prev && op_bn_fused(net, &net->layers[L->bn_prev]);
-}
 
 #endif

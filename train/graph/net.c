@@ -159,15 +159,10 @@ void net_fuse(train_net *net) {
     free(readers);
 }
 
-/* x[n, c, :] *= mask[c] over hw values per channel */
-static void scale_channels(float *x, const float *mask, int n, int c, int hw) {
-    for (int b = 0; b < n; b++)
-        for (int k = 0; k < c; k++) {
-            float m = mask[k];
-            float *p = x + ((size_t)b * c + k) * hw;
-            for (int j = 0; j < hw; j++) p[j] *= m;
-        }
-}
+void train_net_set_param_view(train_net *net, const float *view) { net->view = view; }
+
+/* The values forward and backward read as parameters. */
+static const float *param_values(const train_net *net) { return net->view ? net->view : net->params; }
 
 static double now_s(void) {
     struct timespec ts;
@@ -202,9 +197,8 @@ const float *train_net_forward(train_net *net, const float *x, int n, int traini
     for (int i = 1; i < net->nlayers; i++) {
         double t0 = net->prof_fwd ? now_s() : 0;
         train_layer *L = &net->layers[i];
-        op_run r = {net, L, i, n, training, net->params};
+        op_run r = {net, L, i, n, training, param_values(net)};
         OP_TABLE[L->op]->forward(&r);
-        if (L->out_mask) scale_channels(net->act[i], L->out_mask, n, L->c, L->h * L->w);
         if (net->prof_fwd) net->prof_fwd[i] += now_s() - t0;
     }
     return net->act[net->output];
@@ -228,12 +222,11 @@ void train_net_backward(train_net *net, const float *dout, int n) {
         train_layer *L = &net->layers[i];
         /* a fused BN reads its ReLU's gradient; a fused ReLU leaves its
          * input's (the BN's) untouched */
-        if (!(L->op == TRAIN_OP_BN && op_bn_fused(net, L)))
+        if (!L->relu_next)
             zero_once(net, i, n); /* a layer nothing reads gets a zero gradient */
-        if (!op_relu_fused(net, L))
+        if (!L->bn_prev)
             for (int k = 0; k < L->ninputs; k++) zero_once(net, L->inputs[k], n);
-        if (L->out_mask) scale_channels(net->dact[i], L->out_mask, n, L->c, L->h * L->w);
-        op_run r = {net, L, i, n, 1, net->params};
+        op_run r = {net, L, i, n, 1, param_values(net)};
         OP_TABLE[L->op]->backward(&r);
         if (net->prof_bwd) net->prof_bwd[i] += now_s() - t0;
     }

@@ -43,7 +43,7 @@ static void forward(const op_run *r) {
     float *rm = net->state + L->state_off, *rv = rm + L->c;
     float *mean = net->aux[r->i], *invstd = mean + L->c;
     const float *gamma = r->P + L->w_off, *beta = r->P + L->b_off, *in = op_x(r, 0);
-    if (op_bn_fused(net, L)) {
+    if (L->relu_next) {
         /* writes the ReLU's output; this layer's own act stays unused */
         float cap = net->layers[L->relu_next].cap, *y = net->act[L->relu_next];
         if (r->training)
@@ -63,7 +63,7 @@ static void backward(const op_run *r) {
     train_bn_dims d = {r->n, L->c, L->h * L->w, L->eps, L->momentum};
     const float *gamma = r->P + L->w_off, *mean = net->aux[r->i], *invstd = mean + L->c;
     float *dgamma = net->grads + L->w_off, *dbeta = net->grads + L->b_off;
-    if (op_bn_fused(net, L)) {
+    if (L->relu_next) {
         int k = L->relu_next;
         train_bn_relu_backward(op_dx(r, 0), dgamma, dbeta, net->dact[k], net->act[k], op_x(r, 0), gamma, mean,
                                invstd, net->layers[k].cap, &d);

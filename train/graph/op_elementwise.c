@@ -26,13 +26,13 @@ static dnas_status relu_build(const op_build *b, train_layer *L) {
 /* Fused with its BN (L->bn_prev): the BN wrote this output and reads this
  * gradient itself. */
 static void relu_forward(const op_run *r) {
-    if (!op_relu_fused(r->net, r->L))
+    if (!r->L->bn_prev)
         train_relu_forward(r->net->act[r->i], op_x(r, 0), r->n * op_sample(r->L), r->L->cap);
 }
 
 static void relu_backward(const op_run *r) {
     float *dx = op_dx(r, 0);
-    if (dx && !op_relu_fused(r->net, r->L))
+    if (dx && !r->L->bn_prev)
         train_relu_backward(dx, r->net->dact[r->i], op_x(r, 0), r->n * op_sample(r->L), r->L->cap);
 }
 
