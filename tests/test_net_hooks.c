@@ -1,4 +1,5 @@
-/* The engine's hooks for the search (net.h): the effective-parameter view. */
+/* The engine's hooks for the search (net.h): the effective-parameter view
+ * and the mix op's external coefficients. */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -9,6 +10,7 @@
 
 #include <cmocka.h>
 
+#include "gradcheck.h"
 #include "train.h"
 
 static train_net *load_ok(const char *yaml) {
@@ -184,11 +186,98 @@ static void test_view_masks_bn_channels(void **state) {
     train_net_free(net);
 }
 
+/* A choice block: three branches of equal shapes (one reads the network
+ * input directly), mixed. */
+static const char *MIX_NET = "input: [2, 5, 5]\n"
+                             "layers:\n"
+                             "  - {name: a, op: conv2d, out: 3, kernel: 3, padding: same}\n"
+                             "  - {name: b, op: conv2d, out: 3, kernel: 1, input: input}\n"
+                             "  - {name: c, op: conv2d, out: 3, kernel: 5, padding: 2, input: input}\n"
+                             "  - {name: m, op: mix, inputs: [a, b, c]}\n"
+                             "  - {name: fl, op: flatten}\n"
+                             "  - {name: fc, op: linear, out: 5}\n";
+
+typedef struct {
+    train_net *net;
+    const float *x;
+} mix_case;
+
+static double mix_loss(void *p) {
+    mix_case *c = p;
+    return step(c->net, c->x, NULL, NULL);
+}
+
+/* Unset, the mix averages its inputs; set, its output is Σ θ_k·x_k and
+ * backward gives dθ and the branches' parameter gradients (finite
+ * differences); dθ accumulates; θ without dθ runs. */
+static void test_mix_op(void **state) {
+    (void)state;
+    train_net *net = load_ok(MIX_NET);
+    train_net_init(net, 4);
+    reserve(net, N);
+    int m = train_net_find(net, "m");
+    assert_int_equal(net->layers[m].ncoef, 3);
+    float x[N * 50];
+    uint64_t rng = 21;
+    for (int i = 0; i < N * 50; i++) x[i] = train_rng_normal(&rng);
+    size_t count = (size_t)N * 75;
+    step(net, x, NULL, NULL);
+    for (size_t i = 0; i < count; i++) {
+        float want = (net->act[1][i] + net->act[2][i] + net->act[3][i]) / 3.0f;
+        assert_float_equal(net->act[m][i], want, 1e-6f * (1 + fabsf(want)));
+    }
+    float theta[3] = {0.2f, 0.5f, 0.3f}, dtheta[3] = {0};
+    train_net_set_mix(net, m, theta, dtheta);
+    float *g = dnas_xmalloc(net->nparams * sizeof(float));
+    step(net, x, NULL, g);
+    for (size_t i = 0; i < count; i++) {
+        float want = 0.2f * net->act[1][i] + 0.5f * net->act[2][i] + 0.3f * net->act[3][i];
+        assert_float_equal(net->act[m][i], want, 1e-6f * (1 + fabsf(want)));
+    }
+    float d1[3];
+    memcpy(d1, dtheta, sizeof d1);
+    mix_case c = {net, x};
+    train_net_set_mix(net, m, theta, NULL); /* no dθ while differencing */
+    assert_int_equal(gc_check("theta", mix_loss, &c, theta, d1, 3, 1e-2f, 1e-2, 1e-3, 3, NULL), 0);
+    int bad = gc_check("params", mix_loss, &c, net->params, g, net->nparams, 1e-2f, 1e-2, 1e-3, 60, NULL);
+    assert_int_equal(bad, 0);
+    train_net_set_mix(net, m, theta, dtheta);
+    step(net, x, NULL, NULL); /* adds the same dθ again */
+    for (int k = 0; k < 3; k++) assert_float_equal(dtheta[k], 2 * d1[k], 1e-5f * (1 + fabsf(d1[k])));
+    train_net_set_mix(net, m, NULL, NULL);
+    step(net, x, NULL, NULL);
+    assert_float_equal(net->act[m][0], (net->act[1][0] + net->act[2][0] + net->act[3][0]) / 3.0f, 1e-6f);
+    free(g);
+    train_net_free(net);
+}
+
+static void load_fails(const char *yaml, dnas_status want_status, const char *want) {
+    train_net *net;
+    dnas_error err;
+    assert_int_equal(train_net_load_string(&net, yaml, "bad.yaml", &err), want_status);
+    assert_null(net);
+    if (!strstr(err.msg, want)) fail_msg("message '%s' lacks '%s'", err.msg, want);
+}
+
+static void test_mix_checks(void **state) {
+    (void)state;
+    load_fails("input: [1, 4, 4]\nlayers:\n  - {name: a, op: relu}\n  - {name: m, op: mix, input: a}\n",
+               DNAS_ERR_SHAPE, "bad.yaml:4: layer 'm' (mix): needs at least two inputs");
+    load_fails("input: [1, 4, 4]\nlayers:\n  - {name: a, op: maxpool, kernel: 2}\n"
+               "  - {name: m, op: mix, inputs: [a, input]}\n",
+               DNAS_ERR_SHAPE,
+               "layer 'm' (mix): inputs must have equal shapes: 'a' is (1, 2, 2) but 'input' is");
+    load_fails("input: [1, 4, 4]\nlayers:\n  - {name: m, op: mix, inputs: [input, input], p: 1}\n",
+               DNAS_ERR_CONFIG, "op mix does not take 'p' (it takes: name, op, input, inputs)");
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_view_equal_to_params),
         cmocka_unit_test(test_view_gradients),
         cmocka_unit_test(test_view_masks_bn_channels),
+        cmocka_unit_test(test_mix_op),
+        cmocka_unit_test(test_mix_checks),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -46,7 +46,8 @@ static const char *ALL_OPS =
     "  - {name: fc, op: linear, out: 5, bias: false}\n"
     "  - {name: fl2, op: flatten, input: gp}\n"
     "  - {name: fc2, op: linear, out: 5}\n"
-    "  - {name: out, op: add, inputs: [fc, fc2]}\n";
+    "  - {name: sum2, op: add, inputs: [fc, fc2]}\n"
+    "  - {name: out, op: mix, inputs: [fc, fc2, sum2]}\n";
 
 static const char *SEQ_OPS =
     "input: [3, 1, 40]\n"
@@ -234,7 +235,7 @@ static void test_op_names(void **state) {
     const char *want[] = {"input",   "conv2d",  "batchnorm", "relu",           "depthwise", "batchnorm",
                           "relu6",   "conv2d",  "add",       "maxpool",        "avgpool",   "avgpool",
                           "concat",  "global_avgpool",       "flatten",        "dropout",   "linear",
-                          "flatten", "linear",  "add"};
+                          "flatten", "linear",  "add",       "mix"};
     assert_int_equal(net->nlayers, (int)(sizeof want / sizeof want[0]));
     for (int i = 0; i < net->nlayers; i++) assert_string_equal(train_layer_op_name(&net->layers[i]), want[i]);
     assert_string_equal(train_op_name(net->layers[4].op), "conv2d");

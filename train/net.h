@@ -21,7 +21,10 @@
  *   keeps the fused BN + ReLU kernel on), into the view before forward,
  *   and maps net->grads back to raw weights and architecture parameters
  *   after backward. net->params stays the optimizer's; init, checkpoints
- *   and the trainer use it. */
+ *   and the trainer use it.
+ * - Choice blocks: a `mix` layer outputs Σ_k θ_k·x_k over its inputs, θ
+ *   set per layer by the caller (train_net_set_mix, default 1/N), whose
+ *   gradient backward accumulates into the caller's dθ. */
 #ifndef DNAS_TRAIN_NET_H
 #define DNAS_TRAIN_NET_H
 
@@ -46,6 +49,7 @@ typedef enum {
     TRAIN_OP_CONCAT,
     TRAIN_OP_FLATTEN,
     TRAIN_OP_DROPOUT,
+    TRAIN_OP_MIX,      /* Σ_k θ_k·x_k, θ external (train_net_set_mix) */
     TRAIN_OP_COUNT_
 } train_op;
 
@@ -73,6 +77,13 @@ typedef struct {
     float cap;                      /* relu cap, 0 = none */
     float p;                        /* dropout probability */
     float eps, momentum;            /* batchnorm */
+
+    /* external coefficients (mix: one per input), set by the search; NULL =
+     * the op's default. dcoef (NULL = not wanted) accumulates their
+     * gradient in backward. */
+    int ncoef;
+    const float *coef;
+    float *dcoef;
 
     /* parameters: offsets into net->params (floats); len 0 when absent.
      * conv/linear: w = weight, b = bias. bn: w = gamma, b = beta. */
@@ -184,6 +195,13 @@ void train_net_backward(train_net *net, const float *dout, int n);
  * forward and backward read; NULL reads net->params again. Backward's
  * gradients are with respect to the view's values. */
 void train_net_set_param_view(train_net *net, const float *view);
+
+/* Coefficients of mix layer `layer`: coef (ninputs floats, the caller's,
+ * alive while set; NULL: 1/N each) and dcoef (ninputs floats or NULL),
+ * into which backward accumulates dθ_k += Σ dy·x_k (the caller zeroes it).
+ * A layer that is not a mix, or dcoef without coef, is a caller bug
+ * (assert). */
+void train_net_set_mix(train_net *net, int layer, const float *coef, float *dcoef);
 
 /* Start accumulating per-layer forward/backward seconds (zeroed here). */
 void train_net_profile(train_net *net);

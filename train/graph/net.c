@@ -161,6 +161,13 @@ void net_fuse(train_net *net) {
 
 void train_net_set_param_view(train_net *net, const float *view) { net->view = view; }
 
+void train_net_set_mix(train_net *net, int layer, const float *coef, float *dcoef) {
+    DNAS_ASSERT(layer > 0 && layer < net->nlayers && net->layers[layer].op == TRAIN_OP_MIX);
+    DNAS_ASSERT(coef || !dcoef);
+    net->layers[layer].coef = coef;
+    net->layers[layer].dcoef = dcoef;
+}
+
 /* The values forward and backward read as parameters. */
 static const float *param_values(const train_net *net) { return net->view ? net->view : net->params; }
 
