@@ -20,14 +20,18 @@ static void assert_same_net(const train_net *a, const train_net *b) {
         if (strcmp(x->name, y->name) || x->op != y->op || x->variant != y->variant)
             fail_msg("layer %d: %s (%s) vs %s (%s)", i, x->name, train_layer_op_name(x), y->name,
                      train_layer_op_name(y));
-        int fx[] = {x->ninputs, x->c, x->h, x->w, x->kh, x->kw, x->sh, x->sw, x->dh, x->dw, x->pt,
-                    x->pb, x->pl, x->pr, x->pad_same, x->groups, x->has_bias, x->relu_next, x->bn_prev};
-        int fy[] = {y->ninputs, y->c, y->h, y->w, y->kh, y->kw, y->sh, y->sw, y->dh, y->dw, y->pt,
-                    y->pb, y->pl, y->pr, y->pad_same, y->groups, y->has_bias, y->relu_next, y->bn_prev};
+        int fx[] = {x->ninputs, x->c,  x->h,  x->w,  x->kh,       x->kw,     x->sh,       x->sw,
+                    x->dh,      x->dw, x->pt, x->pb, x->pl,       x->pr,     x->pad_same, x->groups,
+                    x->has_bias, x->relu_next, x->bn_prev, x->ncoef, x->prec.nprec};
+        int fy[] = {y->ninputs, y->c,  y->h,  y->w,  y->kh,       y->kw,     y->sh,       y->sw,
+                    y->dh,      y->dw, y->pt, y->pb, y->pl,       y->pr,     y->pad_same, y->groups,
+                    y->has_bias, y->relu_next, y->bn_prev, y->ncoef, y->prec.nprec};
         for (size_t k = 0; k < sizeof fx / sizeof fx[0]; k++)
             if (fx[k] != fy[k]) fail_msg("layer '%s': field %zu is %d vs %d", x->name, k, fx[k], fy[k]);
         for (int k = 0; k < x->ninputs; k++) assert_int_equal(x->inputs[k], y->inputs[k]);
         assert_true(x->cap == y->cap && x->p == y->p && x->eps == y->eps && x->momentum == y->momentum);
+        assert_true(x->clip_init == y->clip_init);
+        for (int k = 0; k < x->prec.nprec; k++) assert_int_equal(x->prec.bits[k], y->prec.bits[k]);
         assert_true(x->w_off == y->w_off && x->w_len == y->w_len);
         assert_true(x->b_off == y->b_off && x->b_len == y->b_len);
         assert_true(x->state_off == y->state_off);

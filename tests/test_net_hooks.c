@@ -1,5 +1,5 @@
-/* The engine's hooks for the search (net.h): the effective-parameter view
- * and the mix op's external coefficients. */
+/* The engine's hooks for the search (net.h): the effective-parameter view,
+ * the mix op and the pact op with their external coefficients. */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -271,6 +271,136 @@ static void test_mix_checks(void **state) {
                DNAS_ERR_CONFIG, "op mix does not take 'p' (it takes: name, op, input, inputs)");
 }
 
+/* pact over bits [2, 4] with clip 2, behind an identity (dropout p = 0) so
+ * the gradient reaching its input can be read. Hand values, clip
+ * c = 2: PACT_4 has step 2/15, PACT_2 step 2/3, levels floored:
+ *   x      -1   0.3          1.0                 2.5
+ *   PACT_2  0   0            2/3                 2
+ *   PACT_4  0   2·2/15       7·2/15              2 */
+static const char *PACT_NET = "input: [1, 1, 4]\n"
+                              "layers:\n"
+                              "  - {name: d, op: dropout, p: 0}\n"
+                              "  - {name: q, op: pact, bits: [2, 4], clip: 2}\n";
+
+static void test_pact_op(void **state) {
+    (void)state;
+    train_net *net = load_ok(PACT_NET);
+    train_net_init(net, 1);
+    reserve(net, 1);
+    const train_layer *Q = &net->layers[2];
+    assert_int_equal(net->nparam_table, 1);
+    assert_string_equal(net->param_table[0].name, "q.clip");
+    assert_int_equal(Q->w_len, 1);
+    assert_int_equal(Q->ncoef, 2);
+    assert_float_equal(net->params[Q->w_off], 2.0f, 0);
+    train_counts t = train_net_total_counts(net);
+    assert_true(t.weights == 0 && t.biases == 0 && t.bn == 0 && t.macs == 0);
+    const float x[4] = {-1.0f, 0.3f, 1.0f, 2.5f}, dy[4] = {1, 2, 3, 4};
+    /* default: one-hot on the largest width, PACT_4 */
+    const float *y = train_net_forward(net, x, 1, 1);
+    const float p4[4] = {0, 2 * (2.0f / 15), 7 * (2.0f / 15), 2}, p2[4] = {0, 0, 2.0f / 3, 2};
+    for (int i = 0; i < 4; i++) assert_float_equal(y[i], p4[i], 1e-6f);
+    /* θ = (0.25, 0.75) with dθ */
+    float theta[2] = {0.25f, 0.75f}, dtheta[2] = {0, 0};
+    train_net_set_pact_coef(net, 2, theta, dtheta);
+    y = train_net_forward(net, x, 1, 1);
+    for (int i = 0; i < 4; i++) assert_float_equal(y[i], 0.25f * p2[i] + 0.75f * p4[i], 1e-6f);
+    memset(net->grads, 0, net->nparams * sizeof(float));
+    train_net_backward(net, dy, 1);
+    /* dx = Σθ·dy on 0 <= x < c; dc = Σθ·Σ dy on x >= c; dθ_p = Σ dy·PACT_p(x) */
+    const float want_dx[4] = {0, 2, 3, 0};
+    for (int i = 0; i < 4; i++) assert_float_equal(net->dact[1][i], want_dx[i], 1e-6f);
+    assert_float_equal(net->grads[Q->w_off], 4.0f, 1e-6f);
+    assert_float_equal(dtheta[0], 3 * (2.0f / 3) + 4 * 2, 1e-5f);
+    assert_float_equal(dtheta[1], 2 * p4[1] + 3 * p4[2] + 4 * 2, 1e-5f);
+    /* the clip is read through the parameter view like any parameter */
+    float view[1] = {1.0f};
+    train_net_set_param_view(net, view);
+    y = train_net_forward(net, x, 1, 1);
+    /* c = 1: 0.3 -> PACT_2 floor(0.9) = 0, PACT_4 floor(4.5)·1/15; 1.0, 2.5 -> 1 */
+    assert_float_equal(y[1], 0.75f * 4 / 15.0f, 1e-6f);
+    assert_float_equal(y[2], 1.0f, 0), assert_float_equal(y[3], 1.0f, 0);
+    train_net_free(net);
+}
+
+typedef struct {
+    train_net *net;
+    const float *x, *r;
+    size_t count;
+} pact_case;
+
+/* Σ r·y of the pact layer's output (BN on batch statistics). */
+static double pact_loss(void *p) {
+    pact_case *c = p;
+    const float *y = train_net_forward(c->net, c->x, N, 1);
+    return gc_dot(y, c->r, c->count);
+}
+
+/* dθ against finite differences (y is linear in θ) on conv -> BN -> pact;
+ * the default θ follows the largest width wherever it is listed. */
+static void test_pact_theta_gradient(void **state) {
+    (void)state;
+    train_net *net = load_ok("input: [2, 5, 5]\nlayers:\n"
+                             "  - {name: c, op: conv2d, out: 3, kernel: 3, padding: 1}\n"
+                             "  - {name: bn, op: batchnorm}\n"
+                             "  - {name: q, op: pact, bits: [8, 2, 4], clip: 1.5}\n");
+    train_net_init(net, 2);
+    reserve(net, N);
+    float x[N * 50], r[N * 75];
+    uint64_t rng = 8;
+    for (int i = 0; i < N * 50; i++) x[i] = train_rng_normal(&rng);
+    for (int i = 0; i < N * 75; i++) r[i] = train_rng_normal(&rng);
+    int q = train_net_find(net, "q");
+    /* default: one-hot on 8 bits, listed first */
+    const float *y = train_net_forward(net, x, N, 1);
+    float *p8 = dnas_xmalloc(sizeof r);
+    train_pact_forward(p8, net->act[q - 1], (size_t)N * 75, 8, 1.5f);
+    assert_memory_equal(y, p8, sizeof r);
+    float theta[3] = {0.2f, 0.3f, 0.5f}, dtheta[3] = {0};
+    train_net_set_pact_coef(net, q, theta, dtheta);
+    train_net_forward(net, x, N, 1);
+    memset(net->grads, 0, net->nparams * sizeof(float));
+    train_net_backward(net, r, N);
+    pact_case c = {net, x, r, (size_t)N * 75};
+    train_net_set_pact_coef(net, q, theta, NULL);
+    assert_int_equal(gc_check("theta", pact_loss, &c, theta, dtheta, 3, 1e-2f, 1e-3, 1e-3, 3, NULL), 0);
+    free(p8);
+    train_net_free(net);
+}
+
+static void test_pact_checks(void **state) {
+    (void)state;
+    const char *head = "input: [1, 4, 4]\nlayers:\n  - {name: q, op: pact";
+    char yaml[256];
+    static const struct {
+        const char *attrs, *want;
+        dnas_status st;
+    } CASES[] = {
+        {"", "bad.yaml:3: layer 'q': missing 'bits' (candidate bit widths, e.g. [2, 4, 8])", DNAS_ERR_CONFIG},
+        {", bits: 0", "bad.yaml:3: bits: 0 is out of range: expected 1..16", DNAS_ERR_CONFIG},
+        {", bits: [2, 17]", "bits: 17 is out of range: expected 1..16", DNAS_ERR_CONFIG},
+        {", bits: [2, 4, 2]", "bits: 2 is listed twice", DNAS_ERR_CONFIG},
+        {", bits: []", "bits: expected a number or a list of 1..8 bit widths, found a list of 0",
+         DNAS_ERR_CONFIG},
+        {", bits: [1, 2, 3, 4, 5, 6, 7, 8, 9]", "found a list of 9", DNAS_ERR_CONFIG},
+        {", bits: {a: 2}", "bits: expected a single value, found a mapping", DNAS_ERR_CONFIG},
+        {", bits: 8, clip: 0", "clip: 0 is out of range: expected 0 < x <= 1e+06", DNAS_ERR_CONFIG},
+        {", bits: 8, clip: x", "clip: expected a finite number, found 'x'", DNAS_ERR_CONFIG},
+        {", bits: 8, kernel: 3",
+         "op pact does not take 'kernel' (it takes: name, op, input, inputs, bits, clip)", DNAS_ERR_CONFIG},
+    };
+    for (size_t i = 0; i < sizeof CASES / sizeof CASES[0]; i++) {
+        snprintf(yaml, sizeof yaml, "%s%s}\n", head, CASES[i].attrs);
+        load_fails(yaml, CASES[i].st, CASES[i].want);
+    }
+    /* a single width as a number; clip default 6 */
+    train_net *net = load_ok("input: [1, 4, 4]\nlayers:\n  - {name: q, op: pact, bits: 8}\n");
+    assert_int_equal(net->layers[1].prec.nprec, 1);
+    assert_int_equal(net->layers[1].prec.bits[0], 8);
+    assert_float_equal(net->layers[1].clip_init, 6.0f, 0);
+    train_net_free(net);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_view_equal_to_params),
@@ -278,6 +408,9 @@ int main(void) {
         cmocka_unit_test(test_view_masks_bn_channels),
         cmocka_unit_test(test_mix_op),
         cmocka_unit_test(test_mix_checks),
+        cmocka_unit_test(test_pact_op),
+        cmocka_unit_test(test_pact_theta_gradient),
+        cmocka_unit_test(test_pact_checks),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

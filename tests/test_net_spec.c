@@ -47,7 +47,8 @@ static const char *ALL_OPS =
     "  - {name: fl2, op: flatten, input: gp}\n"
     "  - {name: fc2, op: linear, out: 5}\n"
     "  - {name: sum2, op: add, inputs: [fc, fc2]}\n"
-    "  - {name: out, op: mix, inputs: [fc, fc2, sum2]}\n";
+    "  - {name: mx, op: mix, inputs: [fc, fc2, sum2]}\n"
+    "  - {name: out, op: pact, bits: [2, 8], clip: 3.5}\n";
 
 static const char *SEQ_OPS =
     "input: [3, 1, 40]\n"
@@ -56,7 +57,9 @@ static const char *SEQ_OPS =
     "  - {name: b, op: conv1d, out: 4, kernel: 3, stride: 2, padding: 1, groups: 4}\n"
     "  - {name: c, op: conv1d, out: 2, kernel: 2}\n"
     "  - {name: d, op: depthwise, out: 2, kernel: [1, 3], padding: [0, 1]}\n"
-    "  - {name: e, op: maxpool, kernel: [1, 2]}\n";
+    "  - {name: e, op: maxpool, kernel: [1, 2]}\n"
+    "  - {name: f, op: pact, bits: [4, 8], clip: 2.5}\n"
+    "  - {name: g, op: pact, bits: 8, clip: 6}\n";
 
 static void test_every_op_writes_itself_back(void **state) {
     (void)state;
@@ -90,7 +93,9 @@ static void test_written_form(void **state) {
                        "  - {name: b, op: conv1d, out: 4, kernel: 3, stride: 2, padding: 1, groups: 4}\n"
                        "  - {name: c, op: conv1d, out: 2, kernel: 2}\n"
                        "  - {name: d, op: depthwise, kernel: [1, 3], padding: [0, 1]}\n"
-                       "  - {name: e, op: maxpool, kernel: [1, 2]}\n";
+                       "  - {name: e, op: maxpool, kernel: [1, 2]}\n"
+                       "  - {name: f, op: pact, bits: [4, 8], clip: 2.5}\n"
+                       "  - {name: g, op: pact, bits: [8]}\n";
     assert_string_equal(text, want);
     free(text);
     train_spec_free(s);
@@ -235,7 +240,7 @@ static void test_op_names(void **state) {
     const char *want[] = {"input",   "conv2d",  "batchnorm", "relu",           "depthwise", "batchnorm",
                           "relu6",   "conv2d",  "add",       "maxpool",        "avgpool",   "avgpool",
                           "concat",  "global_avgpool",       "flatten",        "dropout",   "linear",
-                          "flatten", "linear",  "add",       "mix"};
+                          "flatten", "linear",  "add",       "mix",            "pact"};
     assert_int_equal(net->nlayers, (int)(sizeof want / sizeof want[0]));
     for (int i = 0; i < net->nlayers; i++) assert_string_equal(train_layer_op_name(&net->layers[i]), want[i]);
     assert_string_equal(train_op_name(net->layers[4].op), "conv2d");

@@ -24,7 +24,12 @@
  *   and the trainer use it.
  * - Choice blocks: a `mix` layer outputs Σ_k θ_k·x_k over its inputs, θ
  *   set per layer by the caller (train_net_set_mix, default 1/N), whose
- *   gradient backward accumulates into the caller's dθ. */
+ *   gradient backward accumulates into the caller's dθ.
+ * - Mixed-precision activations: a `pact` layer is the PACT fake quantizer
+ *   (absorbing the ReLU) over candidate bit widths, Σ_p θ_p·PACT_p(x),
+ *   with a trained clip ("<layer>.clip", in net->params) and θ set by the
+ *   caller (train_net_set_pact_coef, default one-hot on the largest
+ *   width); forward / backward are ops.h's train_pact_mix_* kernels. */
 #ifndef DNAS_TRAIN_NET_H
 #define DNAS_TRAIN_NET_H
 
@@ -50,6 +55,7 @@ typedef enum {
     TRAIN_OP_FLATTEN,
     TRAIN_OP_DROPOUT,
     TRAIN_OP_MIX,      /* Σ_k θ_k·x_k, θ external (train_net_set_mix) */
+    TRAIN_OP_PACT,     /* Σ_p θ_p·PACT_p(x), θ external (train_net_set_pact_coef) */
     TRAIN_OP_COUNT_
 } train_op;
 
@@ -77,16 +83,19 @@ typedef struct {
     float cap;                      /* relu cap, 0 = none */
     float p;                        /* dropout probability */
     float eps, momentum;            /* batchnorm */
+    train_fq_precs prec;            /* pact: candidate bit widths */
+    float clip_init;                /* pact: initial clip */
 
-    /* external coefficients (mix: one per input), set by the search; NULL =
-     * the op's default. dcoef (NULL = not wanted) accumulates their
-     * gradient in backward. */
+    /* external coefficients (mix: one per input; pact: one per bit width),
+     * set by the search; NULL = the op's default. dcoef (NULL = not
+     * wanted) accumulates their gradient in backward. */
     int ncoef;
     const float *coef;
     float *dcoef;
 
     /* parameters: offsets into net->params (floats); len 0 when absent.
-     * conv/linear: w = weight, b = bias. bn: w = gamma, b = beta. */
+     * conv/linear: w = weight, b = bias. bn: w = gamma, b = beta. pact:
+     * w = the clip (1 float). */
     size_t w_off, w_len, b_off, b_len;
     size_t state_off;               /* bn: running mean (C) then var (C) in net->state */
 
@@ -202,6 +211,14 @@ void train_net_set_param_view(train_net *net, const float *view);
  * A layer that is not a mix, or dcoef without coef, is a caller bug
  * (assert). */
 void train_net_set_mix(train_net *net, int layer, const float *coef, float *dcoef);
+
+/* Coefficients of pact layer `layer`: theta (one per bit width, in the
+ * order of its `bits`; the caller's, alive while set; NULL: one-hot on the
+ * largest width) and dtheta (same length or NULL), into which backward
+ * accumulates dθ_p += Σ dy·PACT_p(x). The clip's gradient goes to
+ * net->grads like any parameter's. A layer that is not a pact, or dtheta
+ * without theta, is a caller bug (assert). */
+void train_net_set_pact_coef(train_net *net, int layer, const float *theta, float *dtheta);
 
 /* Start accumulating per-layer forward/backward seconds (zeroed here). */
 void train_net_profile(train_net *net);

@@ -168,6 +168,13 @@ void train_net_set_mix(train_net *net, int layer, const float *coef, float *dcoe
     net->layers[layer].dcoef = dcoef;
 }
 
+void train_net_set_pact_coef(train_net *net, int layer, const float *theta, float *dtheta) {
+    DNAS_ASSERT(layer > 0 && layer < net->nlayers && net->layers[layer].op == TRAIN_OP_PACT);
+    DNAS_ASSERT(theta || !dtheta);
+    net->layers[layer].coef = theta;
+    net->layers[layer].dcoef = dtheta;
+}
+
 /* The values forward and backward read as parameters. */
 static const float *param_values(const train_net *net) { return net->view ? net->view : net->params; }
 

@@ -11,7 +11,7 @@ const op_desc *const OP_TABLE[TRAIN_OP_COUNT_] = {
     [TRAIN_OP_AVGPOOL] = &op_avgpool_desc,   [TRAIN_OP_GAVGPOOL] = &op_gavgpool_desc,
     [TRAIN_OP_ADD] = &op_add_desc,           [TRAIN_OP_CONCAT] = &op_concat_desc,
     [TRAIN_OP_FLATTEN] = &op_flatten_desc,   [TRAIN_OP_DROPOUT] = &op_dropout_desc,
-    [TRAIN_OP_MIX] = &op_mix_desc,
+    [TRAIN_OP_MIX] = &op_mix_desc,           [TRAIN_OP_PACT] = &op_pact_desc,
 };
 
 const char *train_op_name(train_op op) {
