@@ -14,8 +14,8 @@
  * here knows what a mask or a quantizer is):
  * - Effective-parameter view (train_net_set_param_view): forward and
  *   backward read every trained value (conv / linear weights and biases,
- *   BN γ and β) from a caller's array laid out like net->params instead
- *   of net->params, and backward accumulates into net->grads the gradient
+ *   BN γ and β, PACT clips) from a caller's array laid out like
+ *   net->params instead of net->params, and backward accumulates into net->grads the gradient
  *   with respect to the view's values. The search writes masked, mixed or
  *   fake-quantized weights, and channel masks folded into BN γ / β (which
  *   keeps the fused BN + ReLU kernel on), into the view before forward,
@@ -121,8 +121,8 @@ typedef struct {
 
 typedef struct train_net {
     char name[TRAIN_NAME_LEN];
-    char path[4096];                /* the file loaded (PATH_MAX: open() takes no longer) */
-    char *text;                     /* the model YAML it was loaded from (kept for checkpoints) */
+    char path[4096];                /* the file loaded, or the path given to train_net_build */
+    char *text;                     /* the model YAML loaded, or the spec written as YAML (checkpoints) */
     int nlayers;                    /* including layer 0 = input */
     train_layer *layers;
     int output;                     /* index of the output layer (last) */

@@ -11,7 +11,8 @@
  *
  * Ownership: a spec owns all its strings and layers; train_spec_free
  * frees everything. Layer pointers stay valid while the spec lives (layers
- * are allocated one by one). */
+ * are allocated one by one). Names, keys and texts passed in are copied;
+ * NULL for any of them (but a layer's op) is a caller bug (assert). */
 #ifndef DNAS_TRAIN_SPEC_H
 #define DNAS_TRAIN_SPEC_H
 

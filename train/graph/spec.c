@@ -5,6 +5,7 @@
 #include "graph_internal.h"
 
 char *spec_strdup(const char *s) {
+    DNAS_ASSERT(s); /* names, keys and texts are never NULL */
     size_t n = strlen(s) + 1;
     return memcpy(dnas_xmalloc(n), s, n);
 }
