@@ -205,31 +205,6 @@ static void test_net_gradients(void **state) {
     train_net_free(net);
 }
 
-static void test_out_mask_hook(void **state) {
-    (void)state;
-    train_net *net = load_ok("input: [1, 4, 4]\nlayers:\n  - {name: c, op: conv2d, out: 3, kernel: 3, padding: 1}\n");
-    train_net_init(net, 1);
-    reserve(net, 1);
-    float x[16];
-    for (int i = 0; i < 16; i++) x[i] = (float)i / 16.0f;
-    float full[48];
-    memcpy(full, train_net_forward(net, x, 1, 0), sizeof full);
-    float mask[3] = {1.0f, 0.0f, 0.5f};
-    net->layers[1].out_mask = mask;
-    const float *m = train_net_forward(net, x, 1, 0);
-    for (int c = 0; c < 3; c++)
-        for (int j = 0; j < 16; j++) assert_float_equal(m[c * 16 + j], full[c * 16 + j] * mask[c], 1e-6);
-    /* masked channel passes no gradient to its weights */
-    float dout[48];
-    for (int i = 0; i < 48; i++) dout[i] = 1.0f;
-    memset(net->grads, 0, net->nparams * sizeof(float));
-    train_net_backward(net, dout, 1);
-    const train_layer *L = &net->layers[1];
-    for (int k = 0; k < 9; k++) assert_float_equal(net->grads[L->w_off + 9 + k], 0.0f, 0);
-    assert_true(fabsf(net->grads[L->w_off]) > 0);
-    train_net_free(net);
-}
-
 static void test_bn_eval_uses_running_stats(void **state) {
     (void)state;
     train_net *net = load_ok("input: [2, 1, 1]\nlayers:\n  - {name: bn, op: batchnorm, momentum: 1.0}\n");
@@ -249,51 +224,66 @@ static void test_bn_eval_uses_running_stats(void **state) {
     train_net_free(net);
 }
 
-/* BN -> ReLU / ReLU6 pairs run fused; an all-ones mask on the BN turns the
- * fusion off, so both paths must give the same outputs and gradients. */
+/* BN -> ReLU / ReLU6 pairs run fused. A dropout with p = 0 between them
+ * (an identity without parameters) keeps them apart: the same network
+ * unfused, with the same parameter layout, must give the same outputs and
+ * gradients. */
 static void test_fused_bn_relu_matches_unfused(void **state) {
     (void)state;
-    train_net *net = load_ok("input: [3, 5, 5]\nlayers:\n"
-                             "  - {name: c, op: conv2d, out: 4, kernel: 3, padding: 1}\n"
-                             "  - {name: bn, op: batchnorm}\n"
-                             "  - {name: r, op: relu6}\n"
-                             "  - {name: c2, op: conv2d, out: 4, kernel: 3, padding: 1}\n"
-                             "  - {name: bn2, op: batchnorm}\n"
-                             "  - {name: r2, op: relu}\n"
-                             "  - {name: fc, op: linear, out: 3}\n");
-    assert_int_equal(net->layers[2].relu_next, 3);
-    assert_int_equal(net->layers[5].relu_next, 6);
-    train_net_init(net, 5);
+    static const char *const MODEL[2] = {
+        "input: [3, 5, 5]\nlayers:\n"
+        "  - {name: c, op: conv2d, out: 4, kernel: 3, padding: 1}\n"
+        "  - {name: bn, op: batchnorm}\n"
+        "  - {name: r, op: relu6}\n"
+        "  - {name: c2, op: conv2d, out: 4, kernel: 3, padding: 1}\n"
+        "  - {name: bn2, op: batchnorm}\n"
+        "  - {name: r2, op: relu}\n"
+        "  - {name: fc, op: linear, out: 3}\n",
+        "input: [3, 5, 5]\nlayers:\n"
+        "  - {name: c, op: conv2d, out: 4, kernel: 3, padding: 1}\n"
+        "  - {name: bn, op: batchnorm}\n"
+        "  - {name: d, op: dropout, p: 0}\n"
+        "  - {name: r, op: relu6}\n"
+        "  - {name: c2, op: conv2d, out: 4, kernel: 3, padding: 1}\n"
+        "  - {name: bn2, op: batchnorm}\n"
+        "  - {name: d2, op: dropout, p: 0}\n"
+        "  - {name: r2, op: relu}\n"
+        "  - {name: fc, op: linear, out: 3}\n"};
     int n = 4;
-    reserve(net, n);
     float x[4 * 75];
     uint64_t rng = 3;
     /* large inputs so that ReLU6 clips somewhere */
     for (int i = 0; i < n * 75; i++) x[i] = 4.0f * train_rng_normal(&rng);
-    for (int c = 0; c < 4; c++) net->params[net->layers[2].w_off + c] = 4.0f; /* gamma */
     int32_t y[4] = {0, 1, 2, 1};
-    float dout[12], out_f[12], out_u[12];
-    float *g_f = dnas_xmalloc(net->nparams * sizeof(float));
+    float dout[12], out[2][12];
+    float *g[2];
+    int clipped = 0;
     for (int pass = 0; pass < 2; pass++) {
-        float ones[4] = {1, 1, 1, 1};
-        net->layers[2].out_mask = pass ? ones : NULL;
-        net->layers[5].out_mask = pass ? ones : NULL;
-        const float *out = train_net_forward(net, x, n, 1);
-        memcpy(pass ? out_u : out_f, out, sizeof out_f);
-        train_softmax_xent(dout, NULL, out, y, n, 3);
+        train_net *net = load_ok(MODEL[pass]);
+        assert_int_equal(net->layers[2].relu_next, pass ? 0 : 3);
+        assert_int_equal(net->layers[pass ? 6 : 5].relu_next, pass ? 0 : 6);
+        train_net_init(net, 5);
+        reserve(net, n);
+        for (int c = 0; c < 4; c++) net->params[net->layers[2].w_off + c] = 4.0f; /* gamma */
+        memcpy(out[pass], train_net_forward(net, x, n, 1), sizeof out[pass]);
+        train_softmax_xent(dout, NULL, out[pass], y, n, 3);
         memset(net->grads, 0, net->nparams * sizeof(float));
         train_net_backward(net, dout, n);
-        if (!pass) memcpy(g_f, net->grads, net->nparams * sizeof(float));
+        g[pass] = dnas_xmalloc(net->nparams * sizeof(float));
+        memcpy(g[pass], net->grads, net->nparams * sizeof(float));
+        /* the clip at 6 happened: some BN outputs exceed 6 */
+        int r = train_net_find(net, "r");
+        for (int i = 0; i < n * 4 * 25; i++) clipped += net->act[r][i] == 6.0f;
+        if (pass) {
+            for (int i = 0; i < 12; i++) assert_float_equal(out[0][i], out[1][i], 1e-5);
+            for (size_t i = 0; i < net->nparams; i++)
+                assert_float_equal(g[0][i], g[1][i], 1e-5 * (1 + fabsf(g[0][i])));
+        }
+        train_net_free(net);
     }
-    for (int i = 0; i < 12; i++) assert_float_equal(out_f[i], out_u[i], 1e-5);
-    for (size_t i = 0; i < net->nparams; i++)
-        assert_float_equal(g_f[i], net->grads[i], 1e-5 * (1 + fabsf(g_f[i])));
-    /* the clip at 6 happened: some BN outputs exceed 6 */
-    int clipped = 0;
-    for (int i = 0; i < n * 4 * 25; i++) clipped += net->act[3][i] == 6.0f;
     assert_true(clipped > 0);
-    free(g_f);
-    train_net_free(net);
+    free(g[0]);
+    free(g[1]);
 }
 
 /* The conv scratch is sized at reserve for the thread count then; a count
@@ -373,7 +363,6 @@ int main(void) {
         cmocka_unit_test(test_path_too_long),
         cmocka_unit_test(test_net_keeps_text),
         cmocka_unit_test(test_net_gradients),
-        cmocka_unit_test(test_out_mask_hook),
         cmocka_unit_test(test_bn_eval_uses_running_stats),
         cmocka_unit_test(test_fused_bn_relu_matches_unfused),
         cmocka_unit_test(test_threads_raised_after_reserve),

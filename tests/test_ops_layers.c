@@ -1,5 +1,5 @@
 /* Non-convolution kernels: linear, batchnorm, relu/relu6, pooling, add,
- * concat, dropout, losses, rng. Values against hand computations, backward
+ * concat, mix, dropout, losses, rng. Values against hand computations, backward
  * against central finite differences (eps 1e-2, rtol 1e-2, atol 1e-3) of
  * loss = Σ r·out with fixed random r; inputs are placed away from kinks
  * (relu at 0 and 6, max-pool ties). */
@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include <cmocka.h>
+#include <omp.h>
 
 #include "gradcheck.h"
 #include "ops.h"
@@ -266,6 +267,65 @@ static void test_add_concat(void **state) {
     assert_float_equal(dq[0], 10, 0);
 }
 
+/* ---- mix: out = Σ_j c_j·x_j ---- */
+
+typedef struct {
+    size_t count;
+    float *x[3], *coef, *out, *r;
+} mix_ctx;
+
+static double mix_loss(void *p) {
+    mix_ctx *c = p;
+    train_mix_forward(c->out, (const float *const *)c->x, c->coef, 3, c->count);
+    return gc_dot(c->out, c->r, c->count);
+}
+
+static void test_mix(void **state) {
+    (void)state;
+    const float a[2] = {1, 2}, b[2] = {10, 20}, coef[2] = {0.5f, -2.0f};
+    const float *ab[2] = {a, b};
+    float o[2], da[2] = {1, 1}, dc[2] = {100, 0}, g[2] = {1, 3};
+    train_mix_forward(o, ab, coef, 2, 2);
+    assert_float_equal(o[0], -19.5f, 0), assert_float_equal(o[1], -39.0f, 0);
+    float *dab[2] = {da, NULL}; /* NULL gradient skipped */
+    train_mix_backward(dab, dc, g, ab, coef, 2, 2);
+    assert_float_equal(da[0], 1.5f, 0), assert_float_equal(da[1], 2.5f, 0);
+    assert_float_equal(dc[0], 100 + 7, 0), assert_float_equal(dc[1], 70, 0);
+    /* finite differences, on a tensor large enough to be split over threads */
+    uint64_t rng = 17;
+    mix_ctx c = {.count = 40000};
+    float coefs[3] = {0.7f, -0.4f, 1.3f};
+    c.coef = coefs;
+    float *dx[3];
+    for (int j = 0; j < 3; j++) {
+        c.x[j] = gc_alloc(c.count);
+        dx[j] = gc_alloc(c.count);
+        gc_fill(c.x[j], c.count, -2, 2, &rng);
+    }
+    c.out = gc_alloc(c.count);
+    c.r = gc_alloc(c.count);
+    gc_fill(c.r, c.count, -1, 1, &rng);
+    float dcoef[3] = {0}, dcoef1[3] = {0};
+    train_mix_backward(dx, dcoef, c.r, (const float *const *)c.x, coefs, 3, c.count);
+    for (int j = 0; j < 3; j++)
+        assert_int_equal(gc_check("mix x", mix_loss, &c, c.x[j], dx[j], c.count, EPS, RTOL, ATOL, CHECKS, NULL),
+                         0);
+    assert_int_equal(gc_check("mix coef", mix_loss, &c, coefs, dcoef, 3, EPS, RTOL, ATOL, 3, NULL), 0);
+    /* the coefficient sums do not depend on the thread count */
+    int prev = omp_get_max_threads();
+    omp_set_num_threads(prev > 1 ? 1 : 3);
+    train_mix_backward((float *const[3]){NULL, NULL, NULL}, dcoef1, c.r, (const float *const *)c.x, coefs, 3,
+                       c.count);
+    omp_set_num_threads(prev);
+    assert_memory_equal(dcoef, dcoef1, sizeof dcoef);
+    for (int j = 0; j < 3; j++) {
+        free(c.x[j]);
+        free(dx[j]);
+    }
+    free(c.out);
+    free(c.r);
+}
+
 static void test_dropout(void **state) {
     (void)state;
     size_t n = 100000;
@@ -380,6 +440,7 @@ int main(void) {
         cmocka_unit_test(test_linear),       cmocka_unit_test(test_bn),
         cmocka_unit_test(test_relu),         cmocka_unit_test(test_pool_hand),
         cmocka_unit_test(test_pool_grad),    cmocka_unit_test(test_add_concat),
+        cmocka_unit_test(test_mix),
         cmocka_unit_test(test_dropout),      cmocka_unit_test(test_softmax_xent),
         cmocka_unit_test(test_mse),          cmocka_unit_test(test_rng),
     };

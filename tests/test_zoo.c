@@ -3,6 +3,9 @@
  * biases / BN parameters / MACs stated in its header comment (docs/models.md
  * rules: weights exclude biases, MACs = weights x output pixels).
  *
+ * Each is also written back as YAML (train_net_write_yaml) and reloaded:
+ * the same network.
+ *
  * The MLPerf Tiny figures (dscnn, resnet8) and the benchmark variants
  * (resnet8_fmnist, tcn_fmnist) are the published figures; the others were
  * computed by hand from the YAMLs. */
@@ -22,6 +25,7 @@
 
 #include "net.h"
 #include "common.h"
+#include "net_test_util.h"
 
 typedef struct {
     const char *name;          /* file stem under configs/models/ */
@@ -122,6 +126,9 @@ static void test_model(void **state) {
     /* Trainable parameters: weights + biases + BN gamma/beta. */
     assert_int_equal((int64_t)net->nparams, t.weights + t.biases + t.bn);
 
+    /* Written as a model file and loaded back: the same network (layers,
+     * shapes, counts, parameter layout). */
+    train_net_free(write_and_reload(net));
     train_net_free(net);
 }
 

@@ -1,16 +1,35 @@
-/* A network: a DAG of named layers loaded from a model YAML
- * (configs/models/, format in docs/models.md), with shapes inferred at load,
- * parameters and gradients each in one flat allocation, and forward /
- * backward over a batch.
+/* A network: a DAG of named layers built from a model spec (spec.h) or a
+ * model YAML (configs/models/, format in docs/models.md), with shapes
+ * inferred at build, parameters and gradients each in one flat allocation,
+ * and forward / backward over a batch. Every op is described once, in one
+ * table (train/graph/op_table.c): its YAML names, keys, shape inference,
+ * parameters, forward, backward, counts and how it writes itself back.
  *
  * Memory: net->params and net->grads are single float arrays carved by the
  * parameter table (net->param_table), so one optimizer loop or one
  * MPI_Allreduce covers every parameter. BatchNorm running statistics live
  * in net->state (saved in checkpoints, never trained).
  *
- * Hooks for the search: a layer's out_mask (NULL by default) multiplies its
- * output channels in forward and backward; masks, fake-quantizers and
- * choice blocks of search/ attach here without changing the engine. */
+ * Hooks for the search (train/ offers them, search/ fills them; nothing
+ * here knows what a mask or a quantizer is):
+ * - Effective-parameter view (train_net_set_param_view): forward and
+ *   backward read every trained value (conv / linear weights and biases,
+ *   BN γ and β, PACT clips) from a caller's array laid out like
+ *   net->params instead of net->params, and backward accumulates into net->grads the gradient
+ *   with respect to the view's values. The search writes masked, mixed or
+ *   fake-quantized weights, and channel masks folded into BN γ / β (which
+ *   keeps the fused BN + ReLU kernel on), into the view before forward,
+ *   and maps net->grads back to raw weights and architecture parameters
+ *   after backward. net->params stays the optimizer's; init, checkpoints
+ *   and the trainer use it.
+ * - Choice blocks: a `mix` layer outputs Σ_k θ_k·x_k over its inputs, θ
+ *   set per layer by the caller (train_net_set_mix, default 1/N), whose
+ *   gradient backward accumulates into the caller's dθ.
+ * - Mixed-precision activations: a `pact` layer is the PACT fake quantizer
+ *   (absorbing the ReLU) over candidate bit widths, Σ_p θ_p·PACT_p(x),
+ *   with a trained clip ("<layer>.clip", in net->params) and θ set by the
+ *   caller (train_net_set_pact_coef, default one-hot on the largest
+ *   width); forward / backward are ops.h's train_pact_mix_* kernels. */
 #ifndef DNAS_TRAIN_NET_H
 #define DNAS_TRAIN_NET_H
 
@@ -20,13 +39,14 @@
 
 #include "ops.h"
 #include "common.h"
+#include "spec.h"
 
 typedef enum {
     TRAIN_OP_INPUT = 0,
-    TRAIN_OP_CONV,     /* conv2d, conv1d (H = 1), depthwise (groups = C) */
+    TRAIN_OP_CONV,     /* conv2d, conv1d (H = 1), depthwise (groups = C): variant 0, 1, 2 */
     TRAIN_OP_LINEAR,   /* flattens its input */
     TRAIN_OP_BN,
-    TRAIN_OP_RELU,     /* cap 0 = ReLU, 6 = ReLU6 */
+    TRAIN_OP_RELU,     /* cap 0 = ReLU, 6 = ReLU6: variant 0, 1 */
     TRAIN_OP_MAXPOOL,
     TRAIN_OP_AVGPOOL,
     TRAIN_OP_GAVGPOOL,
@@ -34,9 +54,12 @@ typedef enum {
     TRAIN_OP_CONCAT,
     TRAIN_OP_FLATTEN,
     TRAIN_OP_DROPOUT,
+    TRAIN_OP_MIX,      /* Σ_k θ_k·x_k, θ external (train_net_set_mix) */
+    TRAIN_OP_PACT,     /* Σ_p θ_p·PACT_p(x), θ external (train_net_set_pact_coef) */
     TRAIN_OP_COUNT_
 } train_op;
 
+/* The engine op's name ("conv2d" for every convolution, "relu" for ReLU6). */
 const char *train_op_name(train_op op);
 
 #define TRAIN_MAX_INPUTS 8
@@ -45,7 +68,8 @@ const char *train_op_name(train_op op);
 typedef struct {
     char name[TRAIN_NAME_LEN];
     train_op op;
-    int line;                       /* line in the model YAML (1-based) */
+    int variant;                    /* which of the op's YAML names (conv1d, relu6, ...) */
+    int line;                       /* line in the model YAML (1-based; 0: a spec made in C) */
     int ninputs;
     int inputs[TRAIN_MAX_INPUTS];   /* layer indices; layer 0 is the input */
     int c, h, w;                    /* output shape of one sample */
@@ -53,23 +77,31 @@ typedef struct {
     /* conv / pool geometry (conv: kh, kw, stride, dilation, padding, groups) */
     int kh, kw, sh, sw, dh, dw;
     int pt, pb, pl, pr;
+    int pad_same;                   /* padding: same (pt..pr computed from it) */
     int groups;
     int has_bias;
     float cap;                      /* relu cap, 0 = none */
     float p;                        /* dropout probability */
     float eps, momentum;            /* batchnorm */
+    train_fq_precs prec;            /* pact: candidate bit widths */
+    float clip_init;                /* pact: initial clip */
+
+    /* external coefficients (mix: one per input; pact: one per bit width),
+     * set by the search; NULL = the op's default. dcoef (NULL = not
+     * wanted) accumulates their gradient in backward. */
+    int ncoef;
+    const float *coef;
+    float *dcoef;
 
     /* parameters: offsets into net->params (floats); len 0 when absent.
-     * conv/linear: w = weight, b = bias. bn: w = gamma, b = beta. */
+     * conv/linear: w = weight, b = bias. bn: w = gamma, b = beta. pact:
+     * w = the clip (1 float). */
     size_t w_off, w_len, b_off, b_len;
     size_t state_off;               /* bn: running mean (C) then var (C) in net->state */
 
-    /* search hook: per-output-channel multiplier (C floats) or NULL */
-    const float *out_mask;
-
     /* BN whose only reader is a ReLU: relu_next is that ReLU's index and
      * the pair runs as one fused kernel (ReLU's bn_prev points back);
-     * 0 = not fused. Set at load; skipped while either has an out_mask. */
+     * 0 = not fused. Set at build. */
     int relu_next, bn_prev;
 } train_layer;
 
@@ -89,8 +121,8 @@ typedef struct {
 
 typedef struct train_net {
     char name[TRAIN_NAME_LEN];
-    char path[4096];                /* the file loaded (PATH_MAX: open() takes no longer) */
-    char *text;                     /* the model YAML it was loaded from (kept for checkpoints) */
+    char path[4096];                /* the file loaded, or the path given to train_net_build */
+    char *text;                     /* the model YAML loaded, or the spec written as YAML (checkpoints) */
     int nlayers;                    /* including layer 0 = input */
     train_layer *layers;
     int output;                     /* index of the output layer (last) */
@@ -98,6 +130,7 @@ typedef struct train_net {
     size_t nparams;
     float *params;
     float *grads;
+    const float *view;              /* train_net_set_param_view: values read instead of params, or NULL */
     int nparam_table;
     train_param *param_table;
     size_t nstate;
@@ -108,7 +141,7 @@ typedef struct train_net {
     float **act;                    /* act[i]: (max_batch, c, h, w) */
     float **dact;                   /* gradient of act[i] */
     char *dact_ready;               /* backward: dact[i] zeroed / written yet */
-    float **aux;                    /* per-layer saved values (bn mean/invstd, dropout mask, maxpool argmax) */
+    float **aux;                    /* per-layer saved values (bn mean/invstd, dropout mask, argmax) */
     float *scratch;                 /* shared conv scratch */
     size_t scratch_floats;
     int scratch_threads;            /* OpenMP threads it was sized for */
@@ -118,13 +151,30 @@ typedef struct train_net {
     double *prof_fwd, *prof_bwd;
 } train_net;
 
-/* Load and validate a model YAML; infers shapes and lays out parameters.
- * Errors name the file, the line and what was expected. */
+/* Build a network from a spec: checks every layer's op, keys, inputs and
+ * attributes, infers shapes and lays out parameters. Errors name path, the
+ * line (of a spec read from YAML) and what was expected. net->text gets the
+ * spec written as YAML (checkpoints keep it). The spec is not kept. */
+dnas_status train_net_build(train_net **net, const train_spec *spec, const char *path, dnas_error *err);
+/* Load and validate a model YAML (train_spec_load, then train_net_build).
+ * net->text keeps the file's text as it was. */
 dnas_status train_net_load(train_net **net, const char *path, dnas_error *err);
 /* Same from YAML text in memory (path used in messages). */
 dnas_status train_net_load_string(train_net **net, const char *yaml, const char *path,
                                    dnas_error *err);
 void train_net_free(train_net *net);
+
+/* The spec of a built network, each layer written by its op from its
+ * fields (defaults left out, "same" padding kept as such): building it
+ * gives the same shapes, counts and parameter layout. Free with
+ * train_spec_free. */
+train_spec *train_net_spec(const train_net *net);
+/* That spec as a model YAML (what dnas summary / cost / train read); 0, or
+ * -1 when a write failed. */
+int train_net_write_yaml(FILE *f, const train_net *net);
+
+/* The op as written in YAML: "depthwise", "conv1d", "relu6", ... */
+const char *train_layer_op_name(const train_layer *L);
 
 /* Seeded initialization: conv/linear He-uniform (kaiming), bias 0, BN
  * gamma 1, beta 0, running mean 0, var 1. */
@@ -148,6 +198,27 @@ const float *train_net_forward(train_net *net, const float *x, int n, int traini
 /* Backward from dout (gradient of the output activations, n rows);
  * accumulates parameter gradients into net->grads (caller zeroes). */
 void train_net_backward(train_net *net, const float *dout, int n);
+
+/* Effective-parameter view: view (nparams floats, net->params' layout,
+ * owned by the caller, alive while set) replaces net->params as the values
+ * forward and backward read; NULL reads net->params again. Backward's
+ * gradients are with respect to the view's values. */
+void train_net_set_param_view(train_net *net, const float *view);
+
+/* Coefficients of mix layer `layer`: coef (ninputs floats, the caller's,
+ * alive while set; NULL: 1/N each) and dcoef (ninputs floats or NULL),
+ * into which backward accumulates dθ_k += Σ dy·x_k (the caller zeroes it).
+ * A layer that is not a mix, or dcoef without coef, is a caller bug
+ * (assert). */
+void train_net_set_mix(train_net *net, int layer, const float *coef, float *dcoef);
+
+/* Coefficients of pact layer `layer`: theta (one per bit width, in the
+ * order of its `bits`; the caller's, alive while set; NULL: one-hot on the
+ * largest width) and dtheta (same length or NULL), into which backward
+ * accumulates dθ_p += Σ dy·PACT_p(x). The clip's gradient goes to
+ * net->grads like any parameter's. A layer that is not a pact, or dtheta
+ * without theta, is a caller bug (assert). */
+void train_net_set_pact_coef(train_net *net, int layer, const float *theta, float *dtheta);
 
 /* Start accumulating per-layer forward/backward seconds (zeroed here). */
 void train_net_profile(train_net *net);

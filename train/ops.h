@@ -151,6 +151,16 @@ void train_concat_forward(float *out, const float *const *inps, const int *chann
 void train_concat_backward(float *const *dinps, const float *dout, const int *channels, int k,
                            int n, int hw);
 
+/* Weighted sum of k inputs of count values each (a SuperNet choice block):
+ * out = Σ_j coef[j]·inps[j], the terms added in j order from coef[0]·inps[0].
+ * Backward: dinps[j] += coef[j]·dout (a NULL dinps[j] is skipped) and, when
+ * dcoef is non-NULL, dcoef[j] += Σ_i dout_i·inps[j]_i, each sum in double
+ * over 64 chunks fixed by count and added in chunk order, so it does not
+ * depend on the thread count. */
+void train_mix_forward(float *out, const float *const *inps, const float *coef, int k, size_t count);
+void train_mix_backward(float *const *dinps, float *dcoef, const float *dout, const float *const *inps,
+                        const float *coef, int k, size_t count);
+
 /* Inverted dropout: keep with probability 1-p, scale kept by 1/(1-p).
  * mask (count) receives the scale (0 or 1/(1-p)); rng_state is advanced. */
 void train_dropout_forward(float *out, float *mask, const float *inp, size_t count, float p,

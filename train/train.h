@@ -1,7 +1,7 @@
 /* Public header of the training engine: float32 NCHW tensors, layers with
- * forward/backward (ops.h), networks from model YAML (net.h), datasets
- * (data.h), optimizers (optim.h), configs (config.h), checkpoints
- * (checkpoint.h) and the training loop (trainer.h). */
+ * forward/backward (ops.h), networks from model YAML (net.h) through model
+ * specs (spec.h), datasets (data.h), optimizers (optim.h), configs
+ * (config.h), checkpoints (checkpoint.h) and the training loop (trainer.h). */
 #ifndef DNAS_TRAIN_H
 #define DNAS_TRAIN_H
 
@@ -11,6 +11,7 @@
 #include "net.h"
 #include "ops.h"
 #include "optim.h"
+#include "spec.h"
 #include "common.h"
 #include "trainer.h"
 

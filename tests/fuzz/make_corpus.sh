@@ -42,6 +42,18 @@ layers:
   - {name: r, op: relu}
   - {name: l, op: linear, out: 2}
 EOF
+cat > "$out/model/search_ops.yaml" <<'EOF'
+name: search_ops
+input: [2, 6, 6]
+layers:
+  - {name: a, op: conv2d, out: 4, kernel: 3, padding: same}
+  - {name: b, op: conv2d, out: 4, kernel: 1, input: input}
+  - {name: m, op: mix, inputs: [a, b]}
+  - {name: n, op: batchnorm}
+  - {name: q, op: pact, bits: [2, 4, 8], clip: 3}
+  - {name: q1, op: pact, bits: 1, input: a}
+  - {name: s, op: add, inputs: [q, q1]}
+EOF
 
 cp configs/targets/*.yaml "$out/target/"
 
