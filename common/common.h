@@ -107,6 +107,9 @@ void dnas_yaml_free(dnas_yaml *y);
  * naming the file. */
 dnas_status dnas_read_file(const char *path, size_t max_bytes, char **out, size_t *len, dnas_error *err);
 
+/* dnas_read_file for a text file: a NUL byte is an error naming its line. */
+dnas_status dnas_read_text(const char *path, size_t max_bytes, char **out, dnas_error *err);
+
 yaml_node_t *dnas_yaml_root(dnas_yaml *y);
 /* 1-based line of a node (0 for NULL). */
 int dnas_yaml_line(const yaml_node_t *node);

@@ -223,14 +223,22 @@ dnas_status dnas_yaml_load_string(dnas_yaml *y, const char *text, const char *pa
     return st;
 }
 
+dnas_status dnas_read_text(const char *path, size_t max_bytes, char **out, dnas_error *err) {
+    size_t n = 0;
+    dnas_status st = dnas_read_file(path, max_bytes, out, &n, err);
+    if (st || strlen(*out) == n) return st;
+    st = check_bytes(*out, n, path, err);
+    free(*out);
+    *out = NULL;
+    return st;
+}
+
 dnas_status dnas_yaml_load_file(dnas_yaml *y, const char *path, dnas_error *err) {
     memset(y, 0, sizeof *y);
-    size_t n = 0;
     char *text;
-    dnas_status st = dnas_read_file(path, DNAS_YAML_MAX_BYTES, &text, &n, err);
+    dnas_status st = dnas_read_text(path, DNAS_YAML_MAX_BYTES, &text, err);
     if (st) return st;
-    st = strlen(text) == n ? dnas_yaml_load_string(y, text, path, err)
-                                       : check_bytes(text, n, path, err);
+    st = dnas_yaml_load_string(y, text, path, err);
     free(text);
     return st;
 }

@@ -18,34 +18,7 @@
 
 #include "train.h"
 
-static char dir[64];
-
-static int setup(void **state) {
-    (void)state;
-    snprintf(dir, sizeof dir, "/tmp/dnas_ckptXXXXXX");
-    return mkdtemp(dir) ? 0 : -1;
-}
-
-static int teardown(void **state) {
-    (void)state;
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    return system(cmd);
-}
-
-/* The model of test_config_ckpt.c: 51 parameters in 6 tensors. */
-static train_net *small_net(void) {
-    train_net *net;
-    dnas_error err;
-    if (train_net_load_string(&net,
-                              "input: [1, 4, 4]\nlayers:\n"
-                              "  - {name: c, op: conv2d, out: 2, kernel: 3}\n"
-                              "  - {name: bn, op: batchnorm}\n"
-                              "  - {name: fc, op: linear, out: 3}\n",
-                              "m.yaml", &err))
-        fail_msg("%s", err.msg);
-    return net;
-}
+#include "ckpt_test_util.h"
 
 static void put_attr_int(hid_t f, const char *name, hid_t space, const int *v) {
     if (H5Aexists(f, name) > 0) H5Adelete(f, name);

@@ -18,33 +18,7 @@
 
 #include "train.h"
 
-static char dir[64];
-
-static int setup(void **state) {
-    (void)state;
-    snprintf(dir, sizeof dir, "/tmp/dnas_extraXXXXXX");
-    return mkdtemp(dir) ? 0 : -1;
-}
-
-static int teardown(void **state) {
-    (void)state;
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    return system(cmd);
-}
-
-static train_net *small_net(void) {
-    train_net *net;
-    dnas_error err;
-    if (train_net_load_string(&net,
-                              "input: [1, 4, 4]\nlayers:\n"
-                              "  - {name: c, op: conv2d, out: 2, kernel: 3}\n"
-                              "  - {name: bn, op: batchnorm}\n"
-                              "  - {name: fc, op: linear, out: 3}\n",
-                              "m.yaml", &err))
-        fail_msg("%s", err.msg);
-    return net;
-}
+#include "ckpt_test_util.h"
 
 /* The search's state: alpha, its Adam moments, a temperature. */
 enum { NA = 12, NX = 4 };

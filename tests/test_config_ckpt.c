@@ -14,20 +14,7 @@
 
 #include "train.h"
 
-static char dir[64];
-
-static int setup(void **state) {
-    (void)state;
-    snprintf(dir, sizeof dir, "/tmp/dnas_cfgXXXXXX");
-    return mkdtemp(dir) ? 0 : -1;
-}
-
-static int teardown(void **state) {
-    (void)state;
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    return system(cmd);
-}
+#include "ckpt_test_util.h"
 
 static const char *write_file(const char *name, const char *text) {
     static char path[256];
@@ -191,17 +178,6 @@ static void test_hdf5_splits(void **state) {
         if (want_test[i]) assert_true(te.x[4] == 4.0f);
         train_dataset_free(&tr), train_dataset_free(&va), train_dataset_free(&te);
     }
-}
-
-static train_net *small_net(void) {
-    train_net *net;
-    dnas_error err;
-    const char *m = write_file("m.yaml", "input: [1, 4, 4]\nlayers:\n"
-                                         "  - {name: c, op: conv2d, out: 2, kernel: 3}\n"
-                                         "  - {name: bn, op: batchnorm}\n"
-                                         "  - {name: fc, op: linear, out: 3}\n");
-    if (train_net_load(&net, m, &err)) fail_msg("%s", err.msg);
-    return net;
 }
 
 static void test_checkpoint_roundtrip(void **state) {

@@ -277,14 +277,10 @@ dnas_status train_net_build(train_net **net, const train_spec *spec, const char 
 
 dnas_status train_net_load(train_net **net, const char *path, dnas_error *err) {
     char *text;
-    size_t len;
     *net = NULL;
-    dnas_status st = dnas_read_file(path, DNAS_YAML_MAX_BYTES, &text, &len, err);
+    dnas_status st = dnas_read_text(path, DNAS_YAML_MAX_BYTES, &text, err);
     if (st) return st;
-    if (strlen(text) != len) /* a NUL byte: let the loader name its line */
-        st = dnas_yaml_load_file(&(dnas_yaml){0}, path, err);
-    else
-        st = train_net_load_string(net, text, path, err);
+    st = train_net_load_string(net, text, path, err);
     free(text);
     return st;
 }

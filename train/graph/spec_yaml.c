@@ -167,14 +167,10 @@ dnas_status train_spec_load_string(train_spec **out, const char *yaml, const cha
 
 dnas_status train_spec_load(train_spec **out, const char *path, dnas_error *err) {
     char *text;
-    size_t len;
     *out = NULL;
-    dnas_status st = dnas_read_file(path, DNAS_YAML_MAX_BYTES, &text, &len, err);
+    dnas_status st = dnas_read_text(path, DNAS_YAML_MAX_BYTES, &text, err);
     if (st) return st;
-    if (strlen(text) != len) /* a NUL byte: let the loader name its line */
-        st = dnas_yaml_load_file(&(dnas_yaml){0}, path, err);
-    else
-        st = train_spec_load_string(out, text, path, err);
+    st = train_spec_load_string(out, text, path, err);
     free(text);
     return st;
 }

@@ -297,7 +297,7 @@ dnas_status train_config_load(train_config *cfg, const char *path, dnas_error *e
 
     if (strlen(path) >= sizeof cfg->path)
         return dnas_fail(err, DNAS_ERR_IO, "%s: path longer than %d characters", path, (int)sizeof cfg->path - 1);
-    dnas_status st = dnas_read_file(path, DNAS_YAML_MAX_BYTES, &cfg->text, NULL, err);
+    dnas_status st = dnas_read_text(path, DNAS_YAML_MAX_BYTES, &cfg->text, err);
     if (st) return st;
     dnas_yaml y;
     st = dnas_yaml_load_string(&y, cfg->text, path, err);
