@@ -105,9 +105,9 @@ int deploy_qnet_add_tensor(deploy_qnet *q, const deploy_qtensor *t);
  * caller sets (w, bias, m; dnas_xmalloc'd) belong to q from then on. */
 deploy_qop *deploy_qnet_add_op(deploy_qnet *q, deploy_qop_kind kind, const char *name);
 
-/* The dnas_rt dims of a CONV op reading I and writing O. */
-dnas_rt_conv_dims deploy_qop_conv_dims(const deploy_qop *op, const deploy_qtensor *I,
-                                       const deploy_qtensor *O);
+/* The dnas_rt dims of a CONV op reading tensor in and writing out. */
+dnas_rt_conv_dims deploy_qop_conv_dims(const deploy_qop *op, const deploy_qtensor *in,
+                                       const deploy_qtensor *out);
 
 /* Range of a tensor's values: lo, hi as in the header comment. */
 void deploy_qtensor_range(const deploy_qtensor *t, int32_t *lo, int32_t *hi);
