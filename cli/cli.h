@@ -32,6 +32,7 @@ typedef struct {
 int cli_train(int argc, char **argv);
 int cli_summary(int argc, char **argv);
 int cli_cost(int argc, char **argv);
+int cli_quantize(int argc, char **argv);
 
 /* 1 when argv[1..] asks for help. */
 int cli_wants_help(int argc, char **argv);
@@ -49,6 +50,11 @@ int cli_opt_str(int argc, char **argv, int *i, const char *meta, const char **ou
  * any narrowing: "dnas train: --epochs: expected an integer in 1..100000,
  * found '1x'". */
 int cli_opt_long(int argc, char **argv, int *i, const char *meta, long lo, long hi, long *out);
+/* A finite number in lo..hi (lo itself excluded when lo_open), the whole
+ * string parsed: "dnas quantize: --percentile: expected a number in
+ * (0, 100], found 'x'". */
+int cli_opt_double(int argc, char **argv, int *i, const char *meta, double lo, double hi, int lo_open,
+                   double *out);
 /* A path value of at most max_len characters (the size of the buffer it
  * goes to, minus one): a longer one is an error saying so, not truncated. */
 int cli_opt_path(int argc, char **argv, int *i, const char *meta, size_t max_len, const char **out);

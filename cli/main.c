@@ -10,6 +10,7 @@ static const cli_command COMMANDS[] = {
     {"train", "train and evaluate a network from a config", cli_train},
     {"summary", "per-layer shapes, parameters and MACs of a model", cli_summary},
     {"cost", "per-layer hardware costs of a model on a target, and whether it fits", cli_cost},
+    {"quantize", "the integer network of a checkpoint, float vs integer accuracy", cli_quantize},
 };
 #define NCOMMANDS (int)(sizeof COMMANDS / sizeof COMMANDS[0])
 

@@ -42,6 +42,21 @@ int cli_opt_long(int argc, char **argv, int *i, const char *meta, long lo, long 
     return 0;
 }
 
+int cli_opt_double(int argc, char **argv, int *i, const char *meta, double lo, double hi, int lo_open,
+                   double *out) {
+    const char *opt = argv[*i], *s;
+    int rc = cli_opt_str(argc, argv, i, meta, &s);
+    if (rc) return rc;
+    double v;
+    if (dnas_parse_double(s, lo, hi, &v) || (lo_open && v == lo)) {
+        fprintf(stderr, "dnas %s: %s: expected a number in %c%g, %g], found '%s'\n", argv[0], opt,
+                lo_open ? '(' : '[', lo, hi, s);
+        return CLI_EXIT_USAGE;
+    }
+    *out = v;
+    return 0;
+}
+
 int cli_opt_path(int argc, char **argv, int *i, const char *meta, size_t max_len, const char **out) {
     const char *opt = argv[*i], *s;
     int rc = cli_opt_str(argc, argv, i, meta, &s);

@@ -1,6 +1,9 @@
-/* Public header of the deploy module. */
+/* Public header of the deploy module: the integer network (qnet.h: data,
+ * HDF5 form, evaluator over the dnas_rt kernels). */
 #ifndef DNAS_DEPLOY_H
 #define DNAS_DEPLOY_H
+
+#include "qnet.h"
 
 /* Module version string, for generated files and HDF5 attributes. */
 const char *deploy_version(void);

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # valgrind memcheck on dnas: summary and cost of zoo models, the error paths
 # of a bad model and a bad target, a one-batch training run on two threads
-# (per-thread scratch and gradient buffers) and a resume from its
-# checkpoint. Any memory error or leaked block fails the run: every leak
+# (per-thread scratch and gradient buffers), a resume from its checkpoint
+# and its integer export (dnas quantize). Any memory error or leaked block fails the run: every leak
 # kind counts, since a block dnas forgets to free just before exiting is
 # often still reachable (a pointer left in a register), not definitely
 # lost. The blocks libgomp and HDF5 keep for themselves until exit are
@@ -61,4 +61,8 @@ check "train with a bad option" vg train_opt 2 train "$tmp/cfg.yaml" --epochs 1x
 check "train one batch" vg train 0 train "$tmp/cfg.yaml" --stop-after 1 --checkpoint "$tmp/c.h5" --quiet
 check "resume and train a second batch" \
     vg resume 0 train "$tmp/cfg.yaml" --resume "$tmp/c.h5" --checkpoint "$tmp/c.h5" --quiet
+check "quantize its checkpoint (calibration, export, both accuracies, the file)" \
+    vg quantize 0 quantize "$tmp/c.h5" --out "$tmp/q.h5" --calib-batches 1 --quiet
+check "quantize a model the export refuses (error path)" \
+    vg quantize_bad 1 quantize "$src/tests/bad_inputs/files/quant_concat.h5" --out "$tmp/q2.h5"
 finish

@@ -69,6 +69,33 @@ static void config_fails(const char *text, const char *want) {
     if (!strstr(err.msg, want)) fail_msg("message '%s' lacks '%s'", err.msg, want);
 }
 
+/* A config from its text (as a checkpoint stores it): the same values, its
+ * relative paths taken from the current directory (no file to be relative
+ * to), errors naming the name given for it. */
+static void test_config_text(void **state) {
+    (void)state;
+    const char *text = "model: models/m.yaml\n"
+                       "data: {format: csv, train: d/train.csv, test: /abs/test.csv}\n"
+                       "train: {epochs: 3, batch: 16, seed: 4}\n";
+    train_config cfg;
+    dnas_error err;
+    if (train_config_load_text(&cfg, text, "c.h5:/config_yaml", &err)) fail_msg("%s", err.msg);
+    assert_string_equal(cfg.model, "models/m.yaml");
+    assert_string_equal(cfg.data.train_files[0], "d/train.csv");
+    assert_string_equal(cfg.data.test_files[0], "/abs/test.csv");
+    assert_string_equal(cfg.path, "c.h5:/config_yaml");
+    assert_string_equal(cfg.text, text);
+    assert_int_equal(cfg.batch, 16);
+    assert_int_equal(cfg.seed, 4);
+    train_config_free(&cfg);
+    assert_int_equal(train_config_load_text(&cfg, "model: m.yaml\ndata: {format: csv, train: a.csv}\n"
+                                                  "train: {batch: 0}\n",
+                                            "c.h5:/config_yaml", &err),
+                     DNAS_ERR_CONFIG);
+    assert_non_null(strstr(err.msg, "c.h5:/config_yaml:3: batch"));
+    train_config_free(&cfg);
+}
+
 static void test_config_errors(void **state) {
     (void)state;
     config_fails("data: {format: fashion-mnist}\n", "missing 'model'");
@@ -327,6 +354,7 @@ static void test_checkpoint_format_1(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_config_values),
+        cmocka_unit_test(test_config_text),
         cmocka_unit_test(test_config_errors),
         cmocka_unit_test(test_config_data_keys),
         cmocka_unit_test(test_hdf5_splits),

@@ -53,6 +53,11 @@ typedef struct {
 } train_config;
 
 dnas_status train_config_load(train_config *cfg, const char *path, dnas_error *err);
+/* The same from a config's text (e.g. the one a checkpoint stores), name
+ * standing for the file in messages and cfg->path; relative paths in it
+ * are taken from the current directory. */
+dnas_status train_config_load_text(train_config *cfg, const char *text, const char *name,
+                                   dnas_error *err);
 void train_config_free(train_config *cfg);
 
 #endif

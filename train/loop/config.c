@@ -12,12 +12,13 @@ typedef struct {
     dnas_yaml *y;
     train_config *cfg;
     dnas_error *err;
+    const char *base; /* relative paths resolve against its directory ("": the current one) */
 } ctx;
 
 /* dst = path p relative to the config file's directory (absolute kept);
  * a result longer than TRAIN_PATH_LEN is an error at node n. */
 static dnas_status resolve(ctx *c, yaml_node_t *n, char *dst, const char *p) {
-    const char *cfg_path = c->cfg->path, *slash = strrchr(cfg_path, '/');
+    const char *cfg_path = c->base, *slash = strrchr(cfg_path, '/');
     int len;
     if (p[0] == '/' || !slash)
         len = snprintf(dst, TRAIN_PATH_LEN, "%s", p);
@@ -281,7 +282,7 @@ static dnas_status parse_train(ctx *c, yaml_node_t *map) {
     return DNAS_OK;
 }
 
-dnas_status train_config_load(train_config *cfg, const char *path, dnas_error *err) {
+static void defaults(train_config *cfg, const char *path) {
     memset(cfg, 0, sizeof *cfg);
     snprintf(cfg->path, sizeof cfg->path, "%s", path);
     cfg->epochs = 10;
@@ -294,15 +295,15 @@ dnas_status train_config_load(train_config *cfg, const char *path, dnas_error *e
     cfg->sched.gamma = 0.1f;
     cfg->data.format = TRAIN_DATA_IDX;
     cfg->data.normalize = 1;
+}
 
-    if (strlen(path) >= sizeof cfg->path)
-        return dnas_fail(err, DNAS_ERR_IO, "%s: path longer than %d characters", path, (int)sizeof cfg->path - 1);
-    dnas_status st = dnas_read_text(path, DNAS_YAML_MAX_BYTES, &cfg->text, err);
-    if (st) return st;
+/* The YAML text cfg->text (named path in messages) over the defaults, its
+ * relative paths resolved against base's directory. */
+static dnas_status parse(train_config *cfg, const char *path, const char *base, dnas_error *err) {
     dnas_yaml y;
-    st = dnas_yaml_load_string(&y, cfg->text, path, err);
+    dnas_status st = dnas_yaml_load_string(&y, cfg->text, path, err);
     if (st) return st;
-    ctx c = {&y, cfg, err};
+    ctx c = {&y, cfg, err, base};
     yaml_node_t *root = dnas_yaml_root(&y);
     static const char *const KEYS[] = {"model", "data", "train", "checkpoint", "description", NULL};
     if ((st = dnas_yaml_check_keys(&y, root, KEYS, "config", err))) goto done;
@@ -341,6 +342,26 @@ dnas_status train_config_load(train_config *cfg, const char *path, dnas_error *e
 done:
     dnas_yaml_free(&y);
     return st;
+}
+
+dnas_status train_config_load(train_config *cfg, const char *path, dnas_error *err) {
+    defaults(cfg, path);
+    if (strlen(path) >= sizeof cfg->path)
+        return dnas_fail(err, DNAS_ERR_IO, "%s: path longer than %d characters", path, (int)sizeof cfg->path - 1);
+    dnas_status st = dnas_read_text(path, DNAS_YAML_MAX_BYTES, &cfg->text, err);
+    if (st) return st;
+    return parse(cfg, path, path, err);
+}
+
+dnas_status train_config_load_text(train_config *cfg, const char *text, const char *name, dnas_error *err) {
+    defaults(cfg, name);
+    size_t n = strlen(text);
+    if (n > DNAS_YAML_MAX_BYTES)
+        return dnas_fail(err, DNAS_ERR_CONFIG, "%s: %zu bytes: expected at most %u", name, n,
+                         DNAS_YAML_MAX_BYTES);
+    cfg->text = dnas_xmalloc(n + 1);
+    memcpy(cfg->text, text, n + 1);
+    return parse(cfg, name, "", err);
 }
 
 void train_config_free(train_config *cfg) {

@@ -1,0 +1,106 @@
+/* The integer network as data (qnet.h): building, freeing, tensor ranges
+ * and the multipliers of real ratios. */
+#include <math.h>
+#include <string.h>
+
+#include "qnet.h"
+
+static const char *const KIND_NAMES[DEPLOY_QOP_COUNT_] = {
+    [DEPLOY_QOP_CONV] = "conv",       [DEPLOY_QOP_LINEAR] = "linear",
+    [DEPLOY_QOP_ADD] = "add",         [DEPLOY_QOP_MAXPOOL] = "maxpool",
+    [DEPLOY_QOP_AVGPOOL] = "avgpool", [DEPLOY_QOP_GAVGPOOL] = "global_avgpool",
+    [DEPLOY_QOP_FLATTEN] = "flatten",
+};
+
+const char *deploy_qop_kind_name(deploy_qop_kind k) {
+    return (int)k >= 0 && k < DEPLOY_QOP_COUNT_ ? KIND_NAMES[k] : NULL;
+}
+
+void deploy_qnet_init(deploy_qnet *q, const char *name) {
+    memset(q, 0, sizeof *q);
+    snprintf(q->name, sizeof q->name, "%s", name ? name : "");
+}
+
+void deploy_qnet_free(deploy_qnet *q) {
+    for (int i = 0; i < q->nops; i++) {
+        free(q->ops[i].w);
+        free(q->ops[i].bias);
+        free(q->ops[i].m);
+    }
+    free(q->ops);
+    free(q->tensors);
+    char name[DEPLOY_QNET_NAME_LEN];
+    memcpy(name, q->name, sizeof name);
+    deploy_qnet_init(q, name);
+}
+
+int deploy_qnet_add_tensor(deploy_qnet *q, const deploy_qtensor *t) {
+    if (q->ntensors == q->cap_tensors) {
+        q->cap_tensors = q->cap_tensors ? 2 * q->cap_tensors : 16;
+        q->tensors = dnas_xrealloc(q->tensors, (size_t)q->cap_tensors * sizeof *q->tensors);
+    }
+    q->tensors[q->ntensors] = *t;
+    return q->ntensors++;
+}
+
+deploy_qop *deploy_qnet_add_op(deploy_qnet *q, deploy_qop_kind kind, const char *name) {
+    if (q->nops == q->cap_ops) {
+        q->cap_ops = q->cap_ops ? 2 * q->cap_ops : 16;
+        q->ops = dnas_xrealloc(q->ops, (size_t)q->cap_ops * sizeof *q->ops);
+    }
+    deploy_qop *op = &q->ops[q->nops++];
+    memset(op, 0, sizeof *op);
+    op->kind = kind;
+    snprintf(op->name, sizeof op->name, "%s", name ? name : "");
+    op->in[0] = op->in[1] = op->out = -1;
+    op->kh = op->kw = op->sh = op->sw = op->dh = op->dw = op->groups = 1;
+    return op;
+}
+
+void deploy_qtensor_range(const deploy_qtensor *t, int32_t *lo, int32_t *hi) {
+    int b = t->bits < 1 ? 1 : t->bits > 8 ? 8 : t->bits;
+    if (t->is_signed) {
+        *lo = -((int32_t)1 << (b - 1));
+        *hi = ((int32_t)1 << (b - 1)) - 1;
+    } else {
+        *lo = 0;
+        *hi = ((int32_t)1 << b) - 1;
+    }
+}
+
+size_t deploy_qtensor_size(const deploy_qtensor *t) {
+    return (size_t)t->h * t->w * t->c;
+}
+
+/* Why one shift for all channels: the kernels take one s per layer
+ * (dnas_rt_requant_params). Setting it by the largest ratio gives that
+ * channel a 31-bit multiplier and the others as many bits as their ratio
+ * is smaller by powers of two fewer; round(x·2^s) is exact in double for
+ * these magnitudes (ldexp scales exactly, llround rounds once). */
+dnas_status deploy_qnet_multipliers(int32_t *m, int *shift, const double *r, int n,
+                                    const char *what, dnas_error *err) {
+    double rmax = 0;
+    for (int c = 0; c < n; c++) {
+        DNAS_ASSERT(isfinite(r[c]));
+        if (fabs(r[c]) > rmax) rmax = fabs(r[c]);
+    }
+    const double lim = 2147483647.0; /* 2^31 - 1 */
+    if (rmax == 0) {
+        *shift = 0;
+        for (int c = 0; c < n; c++)
+            m[c] = 0;
+        return DNAS_OK;
+    }
+    if (round(rmax) > lim)
+        return dnas_fail(
+            err, DNAS_ERR_UNSUPPORTED,
+            "%s: requantization ratio %g is too large for an int32 multiplier (at most 2^31 - 1)",
+            what, rmax);
+    int s = 0;
+    while (s < DNAS_RT_SHIFT_MAX && round(ldexp(rmax, s + 1)) <= lim)
+        s++;
+    for (int c = 0; c < n; c++)
+        m[c] = (int32_t)llround(ldexp(r[c], s));
+    *shift = s;
+    return DNAS_OK;
+}

@@ -1,0 +1,57 @@
+/* What the qnet HDF5 writer (qnet_h5.c) and reader (qnet_h5_read.c) share:
+ * the rows of the two tables and their compound types (the file stores
+ * exactly these; a reader compares types before reading, so a foreign
+ * compound is refused instead of converted). Not part of the API. */
+#ifndef DNAS_DEPLOY_QNET_H5_INTERNAL_H
+#define DNAS_DEPLOY_QNET_H5_INTERNAL_H
+
+#include <hdf5.h>
+#include <stdint.h>
+
+#include "qnet.h"
+
+#define QNET_KIND_LEN 16
+
+/* One row of <group>/tensors. */
+typedef struct {
+    char name[DEPLOY_QNET_NAME_LEN];
+    int32_t h, w, c, is_signed, bits;
+    float scale;
+} qnet_tensor_row;
+
+/* One row of <group>/ops; offsets index <group>/weights, /bias and
+ * /multipliers, -1 where the op has none. */
+typedef struct {
+    char name[DEPLOY_QNET_NAME_LEN];
+    char kind[QNET_KIND_LEN];
+    int32_t in0, in1, out;
+    int32_t kh, kw, sh, sw, dh, dw, pt, pb, pl, pr, groups;
+    int32_t wbits, shift, lo, hi, ma, mb;
+    int64_t w_off, w_len, b_off, m_off;
+} qnet_op_row;
+
+/* The compound types in memory (and in the file). The caller closes them
+ * with qnet_types_close. */
+typedef struct {
+    hid_t name_t, kind_t, tensor_t, op_t;
+} qnet_types;
+
+void qnet_types_create(qnet_types *t);
+void qnet_types_close(qnet_types *t);
+
+/* HDF5's error printing off (our messages say what failed); restore puts
+ * back what was there. */
+typedef struct {
+    H5E_auto2_t func;
+    void *data;
+} qnet_h5_quiet;
+void qnet_h5_quiet_on(qnet_h5_quiet *q);
+void qnet_h5_quiet_off(const qnet_h5_quiet *q);
+
+/* A scalar string attribute; 0 when writing failed. */
+int qnet_write_attr_str(hid_t loc, const char *name, const char *s);
+/* A scalar string attribute of at most len - 1 bytes into buf; 0 when it
+ * is missing or not a string. */
+int qnet_read_attr_str(hid_t loc, const char *name, char *buf, size_t len);
+
+#endif

@@ -1,0 +1,285 @@
+/* Reading a qnet from HDF5 with checks. Nothing of the file is trusted:
+ *   1. the group exists and its `format` attribute is DEPLOY_QNET_FORMAT;
+ *      `output` is a single integer;
+ *   2. the tables /tensors and /ops are 1-D with at most
+ *      DEPLOY_QNET_MAX_ITEMS rows of exactly the compound type written
+ *      (compared before reading: a foreign compound is refused, not
+ *      converted);
+ *   3. /weights is 1-D int8, /bias and /multipliers 1-D int32 (the stored
+ *      integer size and sign compared, so nothing is clipped by a
+ *      conversion), their bytes checked against the machine's memory before
+ *      anything is allocated;
+ *   4. each op's kind is known and its offsets and lengths lie inside the
+ *      arrays, with the lengths its output channels give;
+ *   5. the network as a whole passes deploy_qnet_check.
+ * Messages name the file (where), the dataset and what was expected. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "qnet_h5_internal.h"
+
+typedef struct {
+    hid_t g;
+    const char *where, *group;
+    dnas_error *err;
+} rd;
+
+#define RFAIL(st, ...) rfail(r, st, __VA_ARGS__)
+__attribute__((format(printf, 3, 4))) static dnas_status rfail(rd *r, dnas_status st,
+                                                               const char *fmt, ...) {
+    char msg[2048];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    return dnas_fail(r->err, st, "%s: %s", r->where, msg);
+}
+
+/* Opens dataset name of the group as a 1-D dataset: *n rows, *type its type. */
+static dnas_status open_1d(rd *r, const char *name, const char *expect, hid_t *d, hid_t *type,
+                           hssize_t *n) {
+    *d = *type = -1;
+    if (H5Lexists(r->g, name, H5P_DEFAULT) <= 0 || (*d = H5Dopen2(r->g, name, H5P_DEFAULT)) < 0)
+        return RFAIL(DNAS_ERR_FORMAT, "no dataset %s/%s (expected %s)", r->group, name, expect);
+    hid_t space = H5Dget_space(*d);
+    int rank = space >= 0 ? H5Sget_simple_extent_ndims(space) : -1;
+    *n = space >= 0 ? H5Sget_simple_extent_npoints(space) : -1;
+    if (space >= 0) H5Sclose(space);
+    *type = H5Dget_type(*d);
+    if (rank != 1 || *n < 0 || *type < 0)
+        return RFAIL(DNAS_ERR_FORMAT, "dataset %s/%s has %d dims: expected 1-D %s", r->group, name,
+                     rank, expect);
+    return DNAS_OK;
+}
+
+static void close_ds(hid_t d, hid_t type) {
+    if (type >= 0) H5Tclose(type);
+    if (d >= 0) H5Dclose(d);
+}
+
+/* A table of rows of exactly type rowt (row bytes), at most max rows. */
+static dnas_status read_table(rd *r, const char *name, const char *expect, hid_t rowt, size_t row,
+                              void **rows, int *n) {
+    hid_t d, type;
+    hssize_t count = 0;
+    dnas_status st = open_1d(r, name, expect, &d, &type, &count);
+    if (!st && H5Tequal(type, rowt) <= 0)
+        st = RFAIL(DNAS_ERR_FORMAT, "dataset %s/%s is not a table of %s as dnas writes them",
+                   r->group, name, expect);
+    if (!st && count > DEPLOY_QNET_MAX_ITEMS)
+        st = RFAIL(DNAS_ERR_FORMAT, "dataset %s/%s has %lld rows: expected at most %d", r->group,
+                   name, (long long)count, DEPLOY_QNET_MAX_ITEMS);
+    if (!st) {
+        *rows = dnas_xcalloc(count ? (size_t)count : 1, row);
+        *n = (int)count;
+        if (count && H5Dread(d, rowt, H5S_ALL, H5S_ALL, H5P_DEFAULT, *rows) < 0)
+            st = RFAIL(DNAS_ERR_FORMAT, "cannot read dataset %s/%s (corrupt?)", r->group, name);
+    }
+    close_ds(d, type);
+    return st;
+}
+
+/* A 1-D signed integer array of exactly `bytes` per value into *out. */
+static dnas_status read_ints(rd *r, const char *name, size_t bytes, hid_t mtype, void **out,
+                             size_t *n) {
+    const char *expect = bytes == 1 ? "1-D int8 values" : "1-D int32 values";
+    hid_t d, type;
+    hssize_t count = 0;
+    dnas_status st = open_1d(r, name, expect, &d, &type, &count);
+    if (!st && (H5Tget_class(type) != H5T_INTEGER || H5Tget_size(type) != bytes ||
+                H5Tget_sign(type) != H5T_SGN_2))
+        st = RFAIL(DNAS_ERR_FORMAT, "dataset %s/%s: expected %s", r->group, name, expect);
+    char what[600];
+    snprintf(what, sizeof what, "%s: dataset %s/%s", r->where, r->group, name);
+    if (!st) st = dnas_check_bytes((uint64_t)count * bytes, what, r->err);
+    if (!st) {
+        *out = dnas_xmalloc(count ? (size_t)count * bytes : 1);
+        *n = (size_t)count;
+        if (count && H5Dread(d, mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, *out) < 0)
+            st = RFAIL(DNAS_ERR_FORMAT, "cannot read dataset %s/%s (corrupt?)", r->group, name);
+    }
+    close_ds(d, type);
+    return st;
+}
+
+static dnas_status read_head(rd *r, deploy_qnet *q) {
+    char fmt[64] = "";
+    if (!qnet_read_attr_str(r->g, "format", fmt, sizeof fmt) || strcmp(fmt, DEPLOY_QNET_FORMAT))
+        return RFAIL(DNAS_ERR_FORMAT, "group %s: attribute 'format' is '%s', expected '%s'",
+                     r->group, fmt, DEPLOY_QNET_FORMAT);
+    if (!qnet_read_attr_str(r->g, "name", q->name, sizeof q->name))
+        return RFAIL(DNAS_ERR_FORMAT, "group %s: no string attribute 'name'", r->group);
+    hid_t a = H5Aexists(r->g, "output") > 0 ? H5Aopen(r->g, "output", H5P_DEFAULT) : -1;
+    hid_t space = a >= 0 ? H5Aget_space(a) : -1, type = a >= 0 ? H5Aget_type(a) : -1;
+    int ok = space >= 0 && H5Sget_simple_extent_npoints(space) == 1 && type >= 0 &&
+             H5Tget_class(type) == H5T_INTEGER && H5Aread(a, H5T_NATIVE_INT, &q->output) >= 0;
+    if (type >= 0) H5Tclose(type);
+    if (space >= 0) H5Sclose(space);
+    if (a >= 0) H5Aclose(a);
+    if (!ok)
+        return RFAIL(DNAS_ERR_FORMAT, "group %s: attribute 'output' is not a single integer",
+                     r->group);
+    return DNAS_OK;
+}
+
+/* The slice [off, off + len) of an array of n values, else an error. */
+static dnas_status slice(rd *r, int k, const char *field, int64_t off, int64_t len, size_t n,
+                         const char *array) {
+    if (off < 0 || len < 0 || (uint64_t)off > n || (uint64_t)len > n - (uint64_t)off)
+        return RFAIL(DNAS_ERR_FORMAT,
+                     "dataset %s/ops row %d: %s %lld, length %lld: expected a slice of "
+                     "%s/%s (%zu values)",
+                     r->group, k, field, (long long)off, (long long)len, r->group, array, n);
+    return DNAS_OK;
+}
+
+static dnas_status build_ops(rd *r, deploy_qnet *q, const qnet_op_row *rows, int nops,
+                             const int8_t *w, size_t nw, const int32_t *b, size_t nb,
+                             const int32_t *m, size_t nm) {
+    dnas_status st;
+    for (int k = 0; k < nops; k++) {
+        qnet_op_row row = rows[k];
+        row.name[DEPLOY_QNET_NAME_LEN - 1] = 0;
+        row.kind[QNET_KIND_LEN - 1] = 0;
+        int kind = -1;
+        for (int j = 0; j < DEPLOY_QOP_COUNT_; j++)
+            if (!strcmp(row.kind, deploy_qop_kind_name((deploy_qop_kind)j))) kind = j;
+        if (kind < 0)
+            return RFAIL(DNAS_ERR_FORMAT,
+                         "dataset %s/ops row %d ('%s'): kind '%s': expected conv, linear, "
+                         "add, maxpool, avgpool, global_avgpool or flatten",
+                         r->group, k, row.name, row.kind);
+        deploy_qop *op = deploy_qnet_add_op(q, (deploy_qop_kind)kind, row.name);
+        op->in[0] = row.in0, op->in[1] = row.in1, op->out = row.out;
+        op->kh = row.kh, op->kw = row.kw, op->sh = row.sh, op->sw = row.sw, op->dh = row.dh,
+        op->dw = row.dw;
+        op->pt = row.pt, op->pb = row.pb, op->pl = row.pl, op->pr = row.pr, op->groups = row.groups;
+        op->wbits = row.wbits, op->shift = row.shift, op->lo = row.lo, op->hi = row.hi;
+        op->ma = row.ma, op->mb = row.mb;
+        int convlike = kind == DEPLOY_QOP_CONV || kind == DEPLOY_QOP_LINEAR;
+        if (!convlike) {
+            if (row.w_off != -1 || row.w_len != 0 || row.b_off != -1 || row.m_off != -1)
+                return RFAIL(DNAS_ERR_FORMAT,
+                             "dataset %s/ops row %d ('%s', %s): w_off, w_len, b_off, m_off "
+                             "are %lld, %lld, %lld, %lld: expected -1, 0, -1, -1 (no weights)",
+                             r->group, k, row.name, row.kind, (long long)row.w_off,
+                             (long long)row.w_len, (long long)row.b_off, (long long)row.m_off);
+            continue;
+        }
+        if (row.out < 0 || row.out >= q->ntensors)
+            return RFAIL(DNAS_ERR_FORMAT,
+                         "dataset %s/ops row %d ('%s'): output tensor %d: expected 0..%d", r->group,
+                         k, row.name, row.out, q->ntensors - 1);
+        int64_t cout = q->tensors[row.out].c;
+        if ((st = slice(r, k, "w_off", row.w_off, row.w_len, nw, "weights")) ||
+            (st = slice(r, k, "m_off", row.m_off, cout, nm, "multipliers")) ||
+            (row.b_off != -1 && (st = slice(r, k, "b_off", row.b_off, cout, nb, "bias"))))
+            return st;
+        op->wlen = (size_t)row.w_len;
+        op->w = dnas_xmalloc(op->wlen ? op->wlen : 1);
+        memcpy(op->w, w + row.w_off, op->wlen);
+        op->m = dnas_xmalloc((size_t)cout * sizeof *op->m);
+        memcpy(op->m, m + row.m_off, (size_t)cout * sizeof *op->m);
+        if (row.b_off != -1) {
+            op->bias = dnas_xmalloc((size_t)cout * sizeof *op->bias);
+            memcpy(op->bias, b + row.b_off, (size_t)cout * sizeof *op->bias);
+        }
+    }
+    return DNAS_OK;
+}
+
+static dnas_status read_all(rd *r, deploy_qnet *q) {
+    dnas_status st = read_head(r, q);
+    if (st) return st;
+    qnet_types ty;
+    qnet_types_create(&ty);
+    qnet_tensor_row *tr = NULL;
+    qnet_op_row *orow = NULL;
+    int8_t *w = NULL;
+    int32_t *b = NULL, *m = NULL;
+    int nt = 0, no = 0;
+    size_t nw = 0, nb = 0, nm = 0;
+    if (!(st = read_table(r, "tensors", "rows (name, h, w, c, signed, bits, scale)", ty.tensor_t,
+                          sizeof *tr, (void **)&tr, &nt)) &&
+        !(st = read_table(r, "ops", "op rows (name, kind, in0, in1, out, ...)", ty.op_t,
+                          sizeof *orow, (void **)&orow, &no)) &&
+        !(st = read_ints(r, "weights", 1, H5T_NATIVE_INT8, (void **)&w, &nw)) &&
+        !(st = read_ints(r, "bias", 4, H5T_NATIVE_INT32, (void **)&b, &nb)) &&
+        !(st = read_ints(r, "multipliers", 4, H5T_NATIVE_INT32, (void **)&m, &nm))) {
+        for (int i = 0; i < nt; i++) {
+            deploy_qtensor t = {.h = tr[i].h,
+                                .w = tr[i].w,
+                                .c = tr[i].c,
+                                .is_signed = tr[i].is_signed,
+                                .bits = tr[i].bits,
+                                .scale = tr[i].scale};
+            memcpy(t.name, tr[i].name, sizeof t.name);
+            t.name[DEPLOY_QNET_NAME_LEN - 1] = 0;
+            deploy_qnet_add_tensor(q, &t);
+        }
+        st = build_ops(r, q, orow, no, w, nw, b, nb, m, nm);
+    }
+    qnet_types_close(&ty);
+    free(tr), free(orow), free(w), free(b), free(m);
+    if (st) return st;
+    char where[4200];
+    snprintf(where, sizeof where, "%s: group %s", r->where, r->group);
+    return deploy_qnet_check(q, where, r->err);
+}
+
+dnas_status deploy_qnet_read(hid_t loc, const char *group, deploy_qnet *q, const char *where,
+                             dnas_error *err) {
+    deploy_qnet_init(q, "");
+    qnet_h5_quiet quiet;
+    qnet_h5_quiet_on(&quiet);
+    rd r = {-1, where, group, err};
+    dnas_status st;
+    if (H5Lexists(loc, group, H5P_DEFAULT) <= 0 || (r.g = H5Gopen2(loc, group, H5P_DEFAULT)) < 0)
+        st = rfail(&r, DNAS_ERR_FORMAT,
+                   "no group %s (expected an integer network, e.g. from dnas quantize)", group);
+    else
+        st = read_all(&r, q);
+    if (r.g >= 0) H5Gclose(r.g);
+    qnet_h5_quiet_off(&quiet);
+    if (st) deploy_qnet_free(q);
+    return st;
+}
+
+dnas_status deploy_qnet_load(const char *path, deploy_qnet *q, dnas_error *err) {
+    deploy_qnet_init(q, "");
+    struct stat sb;
+    if (stat(path, &sb) != 0)
+        return dnas_fail(err, DNAS_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+    if (S_ISDIR(sb.st_mode))
+        return dnas_fail(err, DNAS_ERR_IO, "%s: is a directory, expected an integer network file",
+                         path);
+    if (sb.st_size == 0)
+        return dnas_fail(err, DNAS_ERR_FORMAT, "%s: the file is empty, expected an integer network",
+                         path);
+    qnet_h5_quiet quiet;
+    qnet_h5_quiet_on(&quiet);
+    hid_t f = H5Fis_hdf5(path) > 0 ? H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT) : -1;
+    qnet_h5_quiet_off(&quiet);
+    if (f < 0)
+        return dnas_fail(err, DNAS_ERR_FORMAT, "%s: not an HDF5 file (corrupt or truncated?)",
+                         path);
+    char fmt[64] = "";
+    qnet_h5_quiet_on(&quiet);
+    int has = qnet_read_attr_str(f, "format", fmt, sizeof fmt);
+    qnet_h5_quiet_off(&quiet);
+    dnas_status st = DNAS_OK;
+    if (!has || strcmp(fmt, DEPLOY_QUANT_FORMAT))
+        st = dnas_fail(err, DNAS_ERR_FORMAT,
+                       "%s: attribute 'format' is '%s', expected '%s' (a file of dnas "
+                       "quantize)",
+                       path, fmt, DEPLOY_QUANT_FORMAT);
+    else
+        st = deploy_qnet_read(f, "qnet", q, path, err);
+    qnet_h5_quiet_on(&quiet);
+    H5Fclose(f);
+    qnet_h5_quiet_off(&quiet);
+    return st;
+}
