@@ -10,14 +10,16 @@
 
 typedef struct {
     dnas_yaml *y;
-    train_config *cfg;
+    train_config *cfg;       /* NULL when only a data section is read */
     dnas_error *err;
+    const char *path;        /* the config file */
+    train_data_config *data; /* what the data section fills */
 } ctx;
 
 /* dst = path p relative to the config file's directory (absolute kept);
  * a result longer than TRAIN_PATH_LEN is an error at node n. */
 static dnas_status resolve(ctx *c, yaml_node_t *n, char *dst, const char *p) {
-    const char *cfg_path = c->cfg->path, *slash = strrchr(cfg_path, '/');
+    const char *cfg_path = c->path, *slash = strrchr(cfg_path, '/');
     int len;
     if (p[0] == '/' || !slash)
         len = snprintf(dst, TRAIN_PATH_LEN, "%s", p);
@@ -130,7 +132,7 @@ static dnas_status data_keys(ctx *c, yaml_node_t *map, int f) {
 
 /* The files the format needs, and labels for both splits or for neither. */
 static dnas_status data_files(ctx *c, yaml_node_t *map, int f) {
-    train_data_config *d = &c->cfg->data;
+    train_data_config *d = c->data;
     const char *fmt = DATA_FORMATS[f].name;
     dnas_status st;
     if (DATA_FORMATS[f].files) {
@@ -161,7 +163,7 @@ static dnas_status data_files(ctx *c, yaml_node_t *map, int f) {
 }
 
 static dnas_status parse_data(ctx *c, yaml_node_t *map) {
-    train_data_config *d = &c->cfg->data;
+    train_data_config *d = c->data;
     dnas_status st = dnas_yaml_map(c->y, map, "data", c->err);
     if (st) return st;
     yaml_node_t *fn = dnas_yaml_get(c->y, map, "format");
@@ -281,6 +283,15 @@ static dnas_status parse_train(ctx *c, yaml_node_t *map) {
     return DNAS_OK;
 }
 
+dnas_status train_config_parse_data(dnas_yaml *y, yaml_node_t *map, const char *cfg_path,
+                                    train_data_config *d, dnas_error *err) {
+    memset(d, 0, sizeof *d);
+    d->format = TRAIN_DATA_IDX;
+    d->normalize = 1;
+    ctx c = {y, NULL, err, cfg_path, d};
+    return parse_data(&c, map);
+}
+
 dnas_status train_config_load(train_config *cfg, const char *path, dnas_error *err) {
     memset(cfg, 0, sizeof *cfg);
     snprintf(cfg->path, sizeof cfg->path, "%s", path);
@@ -302,7 +313,7 @@ dnas_status train_config_load(train_config *cfg, const char *path, dnas_error *e
     dnas_yaml y;
     st = dnas_yaml_load_string(&y, cfg->text, path, err);
     if (st) return st;
-    ctx c = {&y, cfg, err};
+    ctx c = {&y, cfg, err, cfg->path, &cfg->data};
     yaml_node_t *root = dnas_yaml_root(&y);
     static const char *const KEYS[] = {"model", "data", "train", "checkpoint", "description", NULL};
     if ((st = dnas_yaml_check_keys(&y, root, KEYS, "config", err))) goto done;
