@@ -3,6 +3,7 @@
 #define DNAS_SEARCH_H
 
 #include "bridge.h" /* the cost bridge: network + search state -> costs and gradients */
+#include "pit.h"    /* PIT masks, their view, gradients, cost state and export */
 
 /* Module version string, for generated files and HDF5 attributes. */
 const char *search_version(void);
