@@ -10,6 +10,7 @@ static const cli_command COMMANDS[] = {
     {"train", "train and evaluate a network from a config", cli_train},
     {"summary", "per-layer shapes, parameters and MACs of a model", cli_summary},
     {"cost", "per-layer hardware costs of a model on a target, and whether it fits", cli_cost},
+    {"search", "one architecture search run (PIT): search, export, fine-tune, HDF5 run file", cli_search},
 };
 #define NCOMMANDS (int)(sizeof COMMANDS / sizeof COMMANDS[0])
 

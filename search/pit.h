@@ -111,8 +111,10 @@ void search_pit_backward(search_pit *p, train_net *net, float *dalpha, int map_w
 
 /* The search state of the masks for the bridge: s (nlayers, filled first
  * by search_bridge_state_default) gets cout = Σ_c H(a'_c) at each prunable
- * group's owner and k = K_eff (train_pit_keff) at each time-masked conv. */
-void search_pit_state(const search_pit *p, search_layer_state *s);
+ * group's owner and, at each time-masked conv, k = K_eff (train_pit_keff:
+ * soft, the regularizer's; it exceeds K when masks grow above 1) or, with
+ * hard, the number of kept taps (what the masks select). */
+void search_pit_state(const search_pit *p, search_layer_state *s, int hard);
 /* dalpha += scale · d(cost)/dalpha from the bridge's per-layer gradients
  * g (nlayers): d_cout at the owners (straight-through: each channel's
  * a'_c gets d_cout) and d_k at the time-masked convs. */

@@ -53,7 +53,7 @@ static inline void pit_fixture_free(pit_fixture *f) {
 static inline search_layer_state *pit_state(pit_fixture *f) {
     search_layer_state *s = calloc((size_t)f->net->nlayers, sizeof *s);
     search_bridge_state_default(f->bridge, s, 8, 8);
-    search_pit_state(f->pit, s);
+    search_pit_state(f->pit, s, 0);
     return s;
 }
 

@@ -144,7 +144,7 @@ void search_pit_backward(search_pit *p, train_net *net, float *dalpha, int map_w
             if (p->masked[i]) walk(p, net, i, MAP_WEIGHTS);
 }
 
-void search_pit_state(const search_pit *p, search_layer_state *s) {
+void search_pit_state(const search_pit *p, search_layer_state *s, int hard) {
     for (int g = 0; g < p->ngroups; g++) {
         const search_pit_group *G = &p->groups[g];
         double n = 0;
@@ -153,7 +153,9 @@ void search_pit_state(const search_pit *p, search_layer_state *s) {
     }
     for (int t = 0; t < p->ntime; t++) {
         const search_pit_time *T = &p->time[t];
-        s[T->layer].k = train_pit_keff(p->tb + T->t_off, p->tg + T->t_off, T->k);
+        double k = 0;
+        for (int i = 0; i < T->k && hard; i++) k += p->tm[T->t_off + i];
+        s[T->layer].k = hard ? k : train_pit_keff(p->tb + T->t_off, p->tg + T->t_off, T->k);
     }
 }
 
