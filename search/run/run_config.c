@@ -179,9 +179,9 @@ static dnas_status parse_schedule(ctx *c, yaml_node_t *map) {
         (st = get_int(c, map, "batch", &cfg->batch, 1, 1 << 16)) ||
         (st = get_int(c, map, "threads", &cfg->threads, 0, TRAIN_MAX_THREADS)) ||
         (st = get_int(c, map, "log_every", &cfg->log_every, 0, 1000)) ||
-        (st = get_float(c, map, "lr", &cfg->lr, 0, 10, 1)) ||
+        (st = get_float(c, map, "lr", &cfg->lr, 0, 3e38, 1)) ||
         (st = get_float(c, map, "weight_decay", &cfg->weight_decay, 0, 1, 0)) ||
-        (st = get_float(c, map, "arch_lr", &cfg->arch_lr, 0, 10, 1)))
+        (st = get_float(c, map, "arch_lr", &cfg->arch_lr, 0, 3e38, 1)))
         return st;
     yaml_node_t *n = dnas_yaml_get(c->y, map, "arch_split");
     if (n) {
