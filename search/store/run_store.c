@@ -191,8 +191,11 @@ static int run_group(hid_t f, const char *id, const search_config *cfg, const se
             for (int h = 0; h < cfg->nconstraints; h++) {
                 size_t at = strlen(desc);
                 const search_constraint *k = &cfg->constraints[h];
-                snprintf(desc + at, sizeof desc - at, "%s%s<=%g", h ? "," : "", search_config_cost_name(k->slot),
-                         k->slot == SEARCH_SLOT_LEVELS ? 0.0 : k->max);
+                if (k->slot == SEARCH_SLOT_LEVELS)
+                    snprintf(desc + at, sizeof desc - at, "%slevels", h ? "," : "");
+                else
+                    snprintf(desc + at, sizeof desc - at, "%s%s<=%g", h ? "," : "", search_config_cost_name(k->slot),
+                             k->max);
             }
             ok &= attr_str(r, "constraints", desc);
             ok &= attr_num(r, "lambda", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, res->lambda, (size_t)cfg->nconstraints);
