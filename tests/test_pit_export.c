@@ -169,11 +169,39 @@ static void test_export_taps(void **state) {
     }
 }
 
+/* Every zoo model: PIT reads it, random masks prune some of its channels
+ * and taps, and the export computes what the masked network computes. */
+static void test_export_zoo(void **state) {
+    (void)state;
+    const char *models[] = {"tcn_fmnist", "tcn", "resnet8_fmnist", "dscnn_fmnist", "mobilenetv1_025_fmnist",
+                            "fc_autoencoder", "resnet8", "dscnn"};
+    const char *src = getenv("DNAS_SOURCE_DIR");
+    for (int m = 0; m < (int)(sizeof models / sizeof *models); m++) {
+        char path[4200], *text;
+        snprintf(path, sizeof path, "%s/configs/models/%s.yaml", src ? src : DNAS_SOURCE_DIR, models[m]);
+        dnas_error err;
+        if (dnas_read_file(path, 1 << 20, &text, NULL, &err)) fail_msg("%s", err.msg);
+        pit_fixture f;
+        pit_fixture_init(&f, text);
+        free(text);
+        assert_true(f.pit->ngroups > 0);
+        uint64_t rng = 100 + (uint64_t)m;
+        for (size_t k = 0; k < f.pit->nalpha; k++) f.pit->alpha[k] = 0.2f + train_rng_uniform(&rng);
+        train_net *e = export_equal(&f);
+        int before = 0, after = 0;
+        for (int i = 0; i < e->nlayers; i++) before += f.net->layers[i].c, after += e->layers[i].c;
+        if (!(after < before)) fail_msg("%s: nothing pruned", models[m]);
+        train_net_free(e);
+        pit_fixture_free(&f);
+    }
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_export_identity),
         cmocka_unit_test(test_export_channels),
         cmocka_unit_test(test_export_taps),
+        cmocka_unit_test(test_export_zoo),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
