@@ -46,6 +46,23 @@ static const char *HELP =
     "fine-tuning; -1 when not reached).\n"
     "\n" CLI_HELP_EXIT ", 3 the run diverged (the loss became NaN or infinite).\n";
 
+/* Whether path can be created (checked before a run of minutes to hours
+ * rather than after it); an existing file is left as it is. */
+static int can_create(const char *path) {
+    FILE *f = fopen(path, "r");
+    if (f) {
+        fclose(f);
+        f = fopen(path, "a");
+        if (!f) return 0;
+        fclose(f);
+        return 1;
+    }
+    if (!(f = fopen(path, "w"))) return 0;
+    fclose(f);
+    remove(path);
+    return 1;
+}
+
 static int write_model(const char *path, const train_net *net) {
     FILE *f = fopen(path, "w");
     if (!f) return -1;
@@ -104,6 +121,14 @@ int cli_search(int argc, char **argv) {
     if (mu_s) cfg->mu = mu;
     if (out) snprintf(cfg->output, sizeof cfg->output, "%s", out); /* fits: cli_opt_path */
     if (threads) cfg->threads = (int)threads;
+    const char *outs[2] = {cfg->output, model_out};
+    for (int k = 0; k < 2; k++)
+        if (outs[k] && !can_create(outs[k])) {
+            fprintf(stderr, "dnas search: %s: cannot create it: %s (checked before the run)\n", outs[k],
+                    strerror(errno));
+            search_config_free(cfg);
+            goto done;
+        }
     if (search_run(cfg, &opts, res, &err)) {
         fprintf(stderr, "dnas search: %s\n", err.msg);
     } else if (search_store_write(cfg->output, "0", cfg, res, &err)) {

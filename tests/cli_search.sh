@@ -100,6 +100,11 @@ check "a method not implemented yet is an error naming the line" has "$tmp/bad2.
 "$dnas" search "$cfg" --mu -1 > /dev/null 2> "$tmp/mu.err"
 rc=$?
 check "--mu -1 is a usage error (got $rc)" sh -c "test $rc -eq 2 && grep -q -- '--mu: expected a number' '$tmp/mu.err'"
+"$dnas" search "$cfg" --out "$tmp/no/such/dir/run.h5" > /dev/null 2> "$tmp/dir.err"
+rc=$?
+check "an output that cannot be created fails before the run (exit $rc)" sh -c \
+    "test $rc -eq 1 && grep -q 'run.h5: cannot create it: .*(checked before the run)' '$tmp/dir.err' && \
+     ! grep -q warmup '$tmp/dir.err'"
 "$dnas" search > /dev/null 2>&1
 check "no config is a usage error" test $? -eq 2
 "$dnas" search --help > "$tmp/help.out"
