@@ -249,6 +249,22 @@ static void gradients_of(const char *yaml) {
             size_t e = p->groups[g].a_off + (size_t)k;
             assert_float_equal(dalpha[e], dhm[e], 1e-6 * (1 + fabsf(dhm[e])));
         }
+    // and each tap mask's: db_j = Σ_{i <= j} dtm[i]·H(tg[i]), dg_p = Σ_{i mod 2^p = 0} dtm[i]·H(tb[i])
+    // (H of the masks' real values: search_pit_forward, alpha all 1, keeps every tap)
+    search_pit_forward(p);
+    for (int t = 0; t < p->ntime; t++) {
+        const search_pit_time *T = &p->time[t];
+        for (int j = 1; j < T->k; j++) {
+            double want = 0;
+            for (int i = 0; i <= j; i++) want += dtm[T->t_off + i];
+            assert_float_equal(dalpha[T->b_off + j], want, 1e-5 * (1 + fabs(want)));
+        }
+        for (int q = 0; q < T->l - 1; q++) {
+            double want = 0;
+            for (int i = 0; i < T->k; i += 1 << q) want += dtm[T->t_off + i];
+            assert_float_equal(dalpha[T->g_off + q], want, 1e-5 * (1 + fabs(want)));
+        }
+    }
     free(c.r);
     free(dalpha);
     free(dhm);
