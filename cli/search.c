@@ -36,15 +36,16 @@ static const char *HELP =
     "  --model-out FOUND.yaml\n"
     "                also write the exported network as a model YAML (what dnas\n"
     "                summary, cost and train read; the run file holds it too)\n"
-    "  --threads T   threads, 1.." CLI_STR(TRAIN_MAX_THREADS) " (overrides the config; default: one per core)\n"
-    "  --quiet       no progress lines\n"
-    "  --help        this text\n"
-    "\n"
-    "The final line is machine-readable:\n"
-    "  result status=S cost=C seed_cost=C search_test_acc=A test_acc=A seconds=S\n"
-    "(cost: the regularized cost of the exported network; test_acc after\n"
-    "fine-tuning; -1 when not reached).\n"
-    "\n" CLI_HELP_EXIT ", 3 the run diverged (the loss became NaN or infinite).\n";
+    "  --threads T   threads, 1.." CLI_STR(
+        TRAIN_MAX_THREADS) " (overrides the config; default: one per core)\n"
+                           "  --quiet       no progress lines\n"
+                           "  --help        this text\n"
+                           "\n"
+                           "The final line is machine-readable:\n"
+                           "  result status=S cost=C seed_cost=C search_test_acc=A test_acc=A seconds=S\n"
+                           "(cost: the regularized cost of the exported network; test_acc after\n"
+                           "fine-tuning; -1 when not reached).\n"
+                           "\n" CLI_HELP_EXIT ", 3 the run diverged (the loss became NaN or infinite).\n";
 
 /* Whether path can be created (checked before a run of minutes to hours
  * rather than after it); an existing file is left as it is. */
@@ -137,15 +138,16 @@ int cli_search(int argc, char **argv) {
         fprintf(stderr, "dnas search: %s: cannot write the model: %s\n", model_out, strerror(errno));
     } else {
         if (res->status != SEARCH_STATUS_OK)
-            fprintf(stderr, "dnas search: run %s in %s: %s (written to %s)\n", search_status_name(res->status),
-                    res->phase, res->error, cfg->output);
+            fprintf(stderr, "dnas search: run %s in %s: %s (written to %s)\n",
+                    search_status_name(res->status), res->phase, res->error, cfg->output);
         else if (!opts.quiet)
             fprintf(stderr, "run written to %s (/runs/0)\n", cfg->output);
         printf("result status=%s cost=%.6g seed_cost=%.6g search_test_acc=%.4f test_acc=%.4f seconds=%.2f\n",
                search_status_name(res->status), res->exported ? res->cost[cfg->cost] : -1.0,
                res->seed_cost[cfg->cost], res->search.test_acc, res->finetune.test_acc, res->seconds);
-        rc = res->status == SEARCH_STATUS_OK ? CLI_EXIT_OK
-             : res->status == SEARCH_STATUS_DIVERGED ? CLI_EXIT_NAN : CLI_EXIT_FAIL;
+        rc = res->status == SEARCH_STATUS_OK         ? CLI_EXIT_OK
+             : res->status == SEARCH_STATUS_DIVERGED ? CLI_EXIT_NAN
+                                                     : CLI_EXIT_FAIL;
     }
     search_config_free(cfg);
     search_result_free(res);

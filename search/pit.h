@@ -61,28 +61,28 @@ typedef struct search_pit {
     const search_bridge *bridge;
     int ngroups;
     search_pit_group *groups;
-    int *group_of;   /* per layer: the group of a conv/linear's output channels, -1 fixed or none */
+    int *group_of; /* per layer: the group of a conv/linear's output channels, -1 fixed or none */
     int ntime;
     search_pit_time *time;
-    int *time_of;    /* per layer: index in time, -1 none */
+    int *time_of; /* per layer: index in time, -1 none */
     /* channel maps: for layer i, chmap[choff[i] + c], c < layers[i].c, is
      * alpha's index of the mask of channel c (a group's a_off + c), or -1
      * for a fixed channel. */
     size_t *choff;
     int *chmap;
-    int *masked;     /* per layer: 1 for a conv/linear whose weights the view masks */
+    int *masked; /* per layer: 1 for a conv/linear whose weights the view masks */
 
     size_t nalpha;
-    float *alpha;    /* architecture parameters (the caller's optimizer updates them) */
+    float *alpha; /* architecture parameters (the caller's optimizer updates them) */
     /* set by search_pit_forward from alpha: */
-    float *prime;    /* (nalpha) a', b', g' after keep-alive */
-    float *hm;       /* (nalpha) H(a') at channel entries (b, g entries unused) */
+    float *prime; /* (nalpha) a', b', g' after keep-alive */
+    float *hm;    /* (nalpha) H(a') at channel entries (b, g entries unused) */
     size_t ntaps;
     float *tb, *tg, *tm; /* (ntaps) per time conv: tb, tg, tm = H(tb)·H(tg) */
-    float *view;     /* (net->nparams) effective parameters */
+    float *view;         /* (net->nparams) effective parameters */
     /* scratch of the backward functions */
-    double *dprime;  /* (nalpha) d/da', d/db', d/dg' */
-    double *dtm;     /* (ntaps) d/dtm */
+    double *dprime;          /* (nalpha) d/da', d/db', d/dg' */
+    double *dtm;             /* (ntaps) d/dtm */
     float *dtb, *dtg, *dbuf; /* (ntaps), (ntaps), (nalpha) */
 } search_pit;
 
@@ -122,10 +122,10 @@ void search_pit_state_backward(search_pit *p, const search_layer_grad *g, double
 
 /* The found architecture of one layer. */
 typedef struct {
-    int cout;          /* output channels kept (c when fixed or not a conv/linear) */
-    int cin;           /* input channels (features of a linear) kept */
-    int k, dilation;   /* conv: taps kept and dilation along w (seed's when not time-masked) */
-    int pad_l, pad_r;  /* conv: padding along w of the exported layer */
+    int cout;         /* output channels kept (c when fixed or not a conv/linear) */
+    int cin;          /* input channels (features of a linear) kept */
+    int k, dilation;  /* conv: taps kept and dilation along w (seed's when not time-masked) */
+    int pad_l, pad_r; /* conv: padding along w of the exported layer */
 } search_pit_layer_arch;
 
 /* Binarized choice of layer i (after search_pit_forward). */
@@ -140,7 +140,6 @@ int search_pit_channel_kept(const search_pit *p, int i, int c);
  * from net (net->params and net->state, not the view). In eval mode it
  * computes what net computes through the view. Errors as train_net_build's
  * (a caller bug when they happen). */
-dnas_status search_pit_export(const search_pit *p, const train_net *net, train_net **out,
-                              dnas_error *err);
+dnas_status search_pit_export(const search_pit *p, const train_net *net, train_net **out, dnas_error *err);
 
 #endif

@@ -30,8 +30,8 @@ typedef struct {
 typedef struct search_result search_result;
 
 typedef struct {
-    int quiet;  /* no progress lines */
-    FILE *log;  /* progress output (default stderr) */
+    int quiet; /* no progress lines */
+    FILE *log; /* progress output (default stderr) */
     /* Called after fine-tuning with the exported network (eval-ready) and
      * the test split, e.g. for the integer evaluation (to come): it may set
      * res->int_test_acc. NULL: none. A failure fails the run. */
@@ -50,22 +50,22 @@ typedef struct {
 
 struct search_result {
     search_status status;
-    char error[DNAS_ERROR_LEN]; /* why, when not ok */
-    char phase[16];             /* the phase it stopped in (when not ok) */
-    double seconds;             /* wall time of the run */
-    double start_time, end_time; /* Unix seconds */
+    char error[DNAS_ERROR_LEN];              /* why, when not ok */
+    char phase[16];                          /* the phase it stopped in (when not ok) */
+    double seconds;                          /* wall time of the run */
+    double start_time, end_time;             /* Unix seconds */
     search_metrics warmup, search, finetune; /* after each phase (search: the exported net) */
-    float int_test_acc;         /* -1: not evaluated */
-    float task_loss_warmup;     /* mean training loss of the last warmup epoch (DUCCIO) */
-    double lambda[SEARCH_MAX_CONSTRAINTS]; /* each constraint's strength at the end */
-    double seed_cost[SEARCH_COST_SLOTS];   /* the seed network's costs (levels after the costs) */
-    double cost[SEARCH_COST_SLOTS];        /* the exported network's */
-    int nmem;                   /* levels in the slots (the target's, else 0) */
-    hwcost_target *target;      /* loaded target, or NULL */
-    train_net *seed;            /* the seed network (its weights after the search) */
-    train_net *exported;        /* the found network, fine-tuned; NULL when not reached */
+    float int_test_acc;                      /* -1: not evaluated */
+    float task_loss_warmup;                  /* mean training loss of the last warmup epoch (DUCCIO) */
+    double lambda[SEARCH_MAX_CONSTRAINTS];   /* each constraint's strength at the end */
+    double seed_cost[SEARCH_COST_SLOTS];     /* the seed network's costs (levels after the costs) */
+    double cost[SEARCH_COST_SLOTS];          /* the exported network's */
+    int nmem;                                /* levels in the slots (the target's, else 0) */
+    hwcost_target *target;                   /* loaded target, or NULL */
+    train_net *seed;                         /* the seed network (its weights after the search) */
+    train_net *exported;                     /* the found network, fine-tuned; NULL when not reached */
     size_t nalpha;
-    float *alpha;               /* architecture parameters at the end of the search */
+    float *alpha; /* architecture parameters at the end of the search */
     int nslices;
     search_arch_slice *slices;
 };

@@ -31,22 +31,22 @@ typedef enum { SEARCH_SPLIT_VAL = 0, SEARCH_SPLIT_TRAIN } search_arch_split;
 #define SEARCH_MAX_CONSTRAINTS 8
 
 typedef struct {
-    int slot;         /* a search_cost, or SEARCH_SLOT_LEVELS */
-    double max;       /* the budget M* (levels: unused) */
-    double strength;  /* λ; < 0: automatic (DUCCIO-style, docs/search.md) */
+    int slot;        /* a search_cost, or SEARCH_SLOT_LEVELS */
+    double max;      /* the budget M* (levels: unused) */
+    double strength; /* λ; < 0: automatic (DUCCIO-style, docs/search.md) */
     int line;
 } search_constraint;
 
 typedef struct {
-    char path[TRAIN_PATH_LEN];    /* the config file */
-    char *text;                   /* its full text (stored in the run file) */
+    char path[TRAIN_PATH_LEN]; /* the config file */
+    char *text;                /* its full text (stored in the run file) */
     char model[TRAIN_PATH_LEN];
     train_data_config data;
     train_loss_kind loss;
     search_method method;
-    int cost;                     /* the regularized search_cost */
-    double mu;                    /* its strength μ */
-    char target[TRAIN_PATH_LEN];  /* target YAML, "" none */
+    int cost;                    /* the regularized search_cost */
+    double mu;                   /* its strength μ */
+    char target[TRAIN_PATH_LEN]; /* target YAML, "" none */
     int nconstraints;
     search_constraint constraints[SEARCH_MAX_CONSTRAINTS];
     int warmup, search, finetune; /* epochs of each phase */
@@ -54,10 +54,10 @@ typedef struct {
     float lr, weight_decay;       /* weights: Adam */
     float arch_lr;                /* architecture: Adam, no weight decay */
     search_arch_split split;
-    float bits;                   /* weight and activation precision the costs assume */
-    int log_every;                /* progress lines per epoch */
+    float bits;    /* weight and activation precision the costs assume */
+    int log_every; /* progress lines per epoch */
     uint64_t seed;
-    char output[TRAIN_PATH_LEN];  /* the run file */
+    char output[TRAIN_PATH_LEN]; /* the run file */
 } search_config;
 
 /* Reads and checks a search config; on failure err names the file, the

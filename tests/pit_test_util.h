@@ -31,7 +31,8 @@ static inline void pit_fixture_init(pit_fixture *f, const char *yaml) {
                 f->net->params[L->b_off + k] = 0.3f * (train_rng_uniform(&rng) - 0.5f);
             }
         else if (L->b_len)
-            for (size_t k = 0; k < L->b_len; k++) f->net->params[L->b_off + k] = 0.2f * (train_rng_uniform(&rng) - 0.5f);
+            for (size_t k = 0; k < L->b_len; k++)
+                f->net->params[L->b_off + k] = 0.2f * (train_rng_uniform(&rng) - 0.5f);
     }
     if (train_net_reserve(f->net, 8, &err)) fail_msg("reserve: %s", err.msg);
     if (search_bridge_init(&f->bridge, f->net, &err)) fail_msg("bridge: %s", err.msg);
@@ -39,7 +40,8 @@ static inline void pit_fixture_init(pit_fixture *f, const char *yaml) {
     const train_layer *in = &f->net->layers[0];
     size_t n = (size_t)PIT_N * in->c * in->h * in->w;
     f->x = malloc(n * sizeof *f->x);
-    for (size_t k = 0; k < n; k++) f->x[k] = 2.0f * train_rng_uniform(&rng) - 1.0f;
+    for (size_t k = 0; k < n; k++)
+        f->x[k] = 2.0f * train_rng_uniform(&rng) - 1.0f;
 }
 
 static inline void pit_fixture_free(pit_fixture *f) {
@@ -63,7 +65,8 @@ static inline float *pit_task_grad(pit_fixture *f) {
     train_net_forward(f->net, f->x, PIT_N, 1);
     size_t n = (size_t)PIT_N * train_net_output_size(f->net);
     float *r = malloc(n * sizeof *r), *dalpha = calloc(f->pit->nalpha + 1, sizeof *dalpha);
-    for (size_t k = 0; k < n; k++) r[k] = sinf((float)k + 1.0f);
+    for (size_t k = 0; k < n; k++)
+        r[k] = sinf((float)k + 1.0f);
     memset(f->net->grads, 0, f->net->nparams * sizeof(float));
     train_net_backward(f->net, r, PIT_N);
     search_pit_backward(f->pit, f->net, dalpha, 0);

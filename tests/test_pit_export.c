@@ -50,7 +50,8 @@ static const char *RES_NET = "input: [3, 6, 6]\n"
 static train_net *export_equal(pit_fixture *f) {
     search_pit_forward(f->pit);
     search_pit_apply(f->pit, f->net);
-    for (int k = 0; k < 3; k++) train_net_forward(f->net, f->x, PIT_N, 1);
+    for (int k = 0; k < 3; k++)
+        train_net_forward(f->net, f->x, PIT_N, 1);
     size_t nout = (size_t)PIT_N * train_net_output_size(f->net);
     float *want = malloc(nout * sizeof *want);
     memcpy(want, train_net_forward(f->net, f->x, PIT_N, 0), nout * sizeof *want);
@@ -60,7 +61,8 @@ static train_net *export_equal(pit_fixture *f) {
     if (train_net_reserve(e, PIT_N, &err)) fail_msg("%s", err.msg);
     const float *got = train_net_forward(e, f->x, PIT_N, 0);
     float scale = 0;
-    for (size_t k = 0; k < nout; k++) scale = fmaxf(scale, fabsf(want[k]));
+    for (size_t k = 0; k < nout; k++)
+        scale = fmaxf(scale, fabsf(want[k]));
     for (size_t k = 0; k < nout; k++)
         if (fabsf(got[k] - want[k]) > 1e-5f * (1 + scale)) fail_msg("out[%zu]: %g vs %g", k, got[k], want[k]);
     free(want);
@@ -95,12 +97,13 @@ static void test_export_channels(void **state) {
     (void)state;
     pit_fixture f;
     pit_fixture_init(&f, RES_NET);
-    f.pit->alpha[0] = 0.1f;  /* group c1/c2: channels 0 and 2 pruned */
+    f.pit->alpha[0] = 0.1f; /* group c1/c2: channels 0 and 2 pruned */
     f.pit->alpha[2] = -0.3f;
     f.pit->alpha[4 + 1] = 0.2f; /* pw: channel 1 */
     train_net *e = export_equal(&f);
     const char *two[] = {"c1", "bn1", "c2", "bn2", "sum", "dw", "bnd"};
-    for (int k = 0; k < 7; k++) assert_int_equal(layer(e, two[k])->c, 2);
+    for (int k = 0; k < 7; k++)
+        assert_int_equal(layer(e, two[k])->c, 2);
     assert_int_equal(layer(e, "pw")->c, 5);
     assert_int_equal(layer(e, "fc")->c, 5);
     assert_int_equal(layer(e, "fc")->w_len, 5 * 5);
@@ -121,8 +124,8 @@ static void test_export_channels(void **state) {
 static void test_export_taps(void **state) {
     (void)state;
     struct {
-        float b[5], g0;  /* a's b (tap order) and g_0 */
-        float bb[3];     /* b's b */
+        float b[5], g0; /* a's b (tap order) and g_0 */
+        float bb[3];    /* b's b */
         int k, dil, pl, pr, kb, plb;
     } cases[] = {
         /* the two oldest taps of a: K 3, window [t-0, t+2] -> padding [0, 2] */
@@ -173,8 +176,9 @@ static void test_export_taps(void **state) {
  * and taps, and the export computes what the masked network computes. */
 static void test_export_zoo(void **state) {
     (void)state;
-    const char *models[] = {"tcn_fmnist", "tcn", "resnet8_fmnist", "dscnn_fmnist", "mobilenetv1_025_fmnist",
-                            "fc_autoencoder", "resnet8", "dscnn"};
+    const char *models[] = {
+        "tcn_fmnist",     "tcn",     "resnet8_fmnist", "dscnn_fmnist", "mobilenetv1_025_fmnist",
+        "fc_autoencoder", "resnet8", "dscnn"};
     const char *src = getenv("DNAS_SOURCE_DIR");
     for (int m = 0; m < (int)(sizeof models / sizeof *models); m++) {
         char path[4200], *text;
@@ -186,10 +190,12 @@ static void test_export_zoo(void **state) {
         free(text);
         assert_true(f.pit->ngroups > 0);
         uint64_t rng = 100 + (uint64_t)m;
-        for (size_t k = 0; k < f.pit->nalpha; k++) f.pit->alpha[k] = 0.2f + train_rng_uniform(&rng);
+        for (size_t k = 0; k < f.pit->nalpha; k++)
+            f.pit->alpha[k] = 0.2f + train_rng_uniform(&rng);
         train_net *e = export_equal(&f);
         int before = 0, after = 0;
-        for (int i = 0; i < e->nlayers; i++) before += f.net->layers[i].c, after += e->layers[i].c;
+        for (int i = 0; i < e->nlayers; i++)
+            before += f.net->layers[i].c, after += e->layers[i].c;
         if (!(after < before)) fail_msg("%s: nothing pruned", models[m]);
         train_net_free(e);
         pit_fixture_free(&f);

@@ -59,19 +59,26 @@ static void test_groups_add_depthwise(void **state) {
     const char *same[] = {"r1", "bn2", "sum", "dw", "rd"};
     for (int k = 0; k < 5; k++) {
         int i = train_net_find(net, same[k]);
-        for (int c = 0; c < 4; c++) assert_int_equal(p->chmap[p->choff[i] + c], c);
+        for (int c = 0; c < 4; c++)
+            assert_int_equal(p->chmap[p->choff[i] + c], c);
     }
-    for (int c = 0; c < 3; c++) assert_int_equal(p->chmap[p->choff[0] + c], -1);
-    for (int c = 0; c < 5; c++) assert_int_equal(p->chmap[p->choff[fc] + c], -1);
-    for (int c = 0; c < 6; c++) assert_int_equal(p->chmap[p->choff[train_net_find(net, "gp")] + c], 4 + c);
+    for (int c = 0; c < 3; c++)
+        assert_int_equal(p->chmap[p->choff[0] + c], -1);
+    for (int c = 0; c < 5; c++)
+        assert_int_equal(p->chmap[p->choff[fc] + c], -1);
+    for (int c = 0; c < 6; c++)
+        assert_int_equal(p->chmap[p->choff[train_net_find(net, "gp")] + c], 4 + c);
     // masked: the readers of group tensors (c2, dw, pw, fc), not c1 (reads the input)
     assert_false(p->masked[c1]);
     assert_true(p->masked[c2] && p->masked[dw] && p->masked[pw] && p->masked[fc]);
     // keep-alive: the last channel of a group stays whatever its alpha
-    for (size_t k = 0; k < p->nalpha; k++) p->alpha[k] = 0.1f;
+    for (size_t k = 0; k < p->nalpha; k++)
+        p->alpha[k] = 0.1f;
     search_pit_forward(p);
-    for (int c = 0; c < 4; c++) assert_float_equal(p->hm[c], (c == 3 ? 1 : 0), 0);
-    for (int c = 0; c < 6; c++) assert_float_equal(p->hm[4 + c], (c == 5 ? 1 : 0), 0);
+    for (int c = 0; c < 4; c++)
+        assert_float_equal(p->hm[c], (c == 3 ? 1 : 0), 0);
+    for (int c = 0; c < 6; c++)
+        assert_float_equal(p->hm[4 + c], (c == 5 ? 1 : 0), 0);
     p->alpha[1] = -0.8f; /* |a| > 0.5: kept */
     search_pit_forward(p);
     assert_float_equal(p->hm[1], 1, 0);
@@ -136,10 +143,12 @@ static void test_time_masks_and_maps(void **state) {
     assert_int_equal(p->time[0].l, 3);
     assert_int_equal(p->time[1].l, 2);
     assert_int_equal(p->nalpha, 11 + 5 + 3 + 3 + 2);
-    for (int k = 0; k < 8; k++) assert_int_equal(p->chmap[p->choff[cat] + k], k);
+    for (int k = 0; k < 8; k++)
+        assert_int_equal(p->chmap[p->choff[cat] + k], k);
     // c's output is 3 x 6: flatten's feature f is channel f / 6
     assert_int_equal(net->layers[fl].c, 18);
-    for (int k = 0; k < 18; k++) assert_int_equal(p->chmap[p->choff[fl] + k], 8 + k / 6);
+    for (int k = 0; k < 18; k++)
+        assert_int_equal(p->chmap[p->choff[fl] + k], 8 + k / 6);
     assert_true(p->masked[a] && p->masked[b] && p->masked[c]);
     assert_true(p->masked[train_net_find(net, "fc")]);
     // K_eff = K at init; the time masks keep every tap
@@ -150,19 +159,24 @@ static void test_time_masks_and_maps(void **state) {
     free(s);
     // b: oldest taps first; keep-alive on tap 0
     const search_pit_time *T = &p->time[0];
-    for (int i = 0; i < 5; i++) p->alpha[T->b_off + i] = 0.1f;
+    for (int i = 0; i < 5; i++)
+        p->alpha[T->b_off + i] = 0.1f;
     search_pit_forward(p);
     // tb[i] = 1[i == 0] + 0.1·(K - i): 1.5, 0.4, 0.3, 0.2, 0.1 -> only tap 0 kept
-    for (int i = 0; i < 5; i++) assert_float_equal(p->tm[T->t_off + i], (i == 0), 0);
+    for (int i = 0; i < 5; i++)
+        assert_float_equal(p->tm[T->t_off + i], (i == 0), 0);
     p->alpha[T->b_off + 2] = 0.3f; /* tb[2] = 0.1 + 0.1 + 0.3 = 0.5: not > 0.5 */
     p->alpha[T->b_off + 1] = 0.2f; /* tb[1] = 0.7 */
     search_pit_forward(p);
-    for (int i = 0; i < 5; i++) assert_float_equal(p->tm[T->t_off + i], (i <= 1), 0);
+    for (int i = 0; i < 5; i++)
+        assert_float_equal(p->tm[T->t_off + i], (i <= 1), 0);
     // dilation: g_0 < 0.5 drops the odd taps
-    for (int i = 0; i < 5; i++) p->alpha[T->b_off + i] = 1;
+    for (int i = 0; i < 5; i++)
+        p->alpha[T->b_off + i] = 1;
     p->alpha[T->g_off] = 0.2f;
     search_pit_forward(p);
-    for (int i = 0; i < 5; i++) assert_float_equal(p->tm[T->t_off + i], (i % 2 == 0), 0);
+    for (int i = 0; i < 5; i++)
+        assert_float_equal(p->tm[T->t_off + i], (i % 2 == 0), 0);
     // taps in the view: tap i is weight index K-1-i
     search_pit_apply(p, f.net);
     const train_layer *L = &net->layers[a];
@@ -229,8 +243,10 @@ static void gradients_of(const char *yaml) {
     float *dalpha = gc_alloc(p->nalpha);
     search_pit_backward(p, net, dalpha, 1);
     float *dhm = gc_alloc(p->nalpha), *dtm = gc_alloc(p->ntaps);
-    for (size_t k = 0; k < p->nalpha; k++) dhm[k] = (float)p->dprime[k];
-    for (size_t k = 0; k < p->ntaps; k++) dtm[k] = (float)p->dtm[k];
+    for (size_t k = 0; k < p->nalpha; k++)
+        dhm[k] = (float)p->dprime[k];
+    for (size_t k = 0; k < p->ntaps; k++)
+        dtm[k] = (float)p->dtm[k];
     int fails = 0;
     for (int g = 0; g < p->ngroups; g++) {
         size_t o = p->groups[g].a_off;
@@ -256,12 +272,14 @@ static void gradients_of(const char *yaml) {
         const search_pit_time *T = &p->time[t];
         for (int j = 1; j < T->k; j++) {
             double want = 0;
-            for (int i = 0; i <= j; i++) want += dtm[T->t_off + i];
+            for (int i = 0; i <= j; i++)
+                want += dtm[T->t_off + i];
             assert_float_equal(dalpha[T->b_off + j], want, 1e-5 * (1 + fabs(want)));
         }
         for (int q = 0; q < T->l - 1; q++) {
             double want = 0;
-            for (int i = 0; i < T->k; i += 1 << q) want += dtm[T->t_off + i];
+            for (int i = 0; i < T->k; i += 1 << q)
+                want += dtm[T->t_off + i];
             assert_float_equal(dalpha[T->g_off + q], want, 1e-5 * (1 + fabs(want)));
         }
     }
@@ -286,9 +304,9 @@ static void test_pruned_masks_get_gradient(void **state) {
     pit_fixture_init(&f, SEQ_NET);
     search_pit *p = f.pit;
     const search_pit_time *T = &p->time[0];
-    p->alpha[1] = 0.2f;                 /* channel 1 of a */
-    p->alpha[T->b_off + 4] = 0.1f;      /* the oldest tap of a */
-    p->alpha[T->g_off + 0] = 0.3f;      /* a's odd taps */
+    p->alpha[1] = 0.2f;            /* channel 1 of a */
+    p->alpha[T->b_off + 4] = 0.1f; /* the oldest tap of a */
+    p->alpha[T->g_off + 0] = 0.3f; /* a's odd taps */
     search_pit_forward(p);
     assert_float_equal(p->hm[1], 0, 0);
     assert_float_equal(p->tm[T->t_off + 4], 0, 0);
@@ -318,7 +336,8 @@ static void test_state_backward(void **state) {
     g[a].d_k = 1.0;
     float *dalpha = gc_alloc(p->nalpha);
     search_pit_state_backward(p, g, 0.5, dalpha);
-    for (int c = 0; c < 3; c++) assert_float_equal(dalpha[c], 1.0f, 0);
+    for (int c = 0; c < 3; c++)
+        assert_float_equal(dalpha[c], 1.0f, 0);
     assert_float_equal(dalpha[3], 0, 0);
     const search_pit_time *T = &p->time[0];
     for (int i = 1; i < T->k; i++) {

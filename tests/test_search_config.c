@@ -109,7 +109,7 @@ static void test_errors(void **state) {
     load_fails("model: m.yaml\ndata: {format: fashion-mnist}\n", "missing 'method' (pit)");
     load_fails("model: m.yaml\ndata: {format: bmp}\nmethod: pit\n",
                "bad.yaml:2: format: expected fashion-mnist, idx, npy, csv, hdf5 or cifar10, found 'bmp'");
-    load_fails(HEAD "method: pot\n", "");  /* a key twice: the YAML loader says so */
+    load_fails(HEAD "method: pot\n", ""); /* a key twice: the YAML loader says so */
     load_fails("model: m.yaml\ndata: {format: fashion-mnist, val_split: 9}\nmethod: odimo\n",
                "bad.yaml:3: method: odimo is not implemented yet (pit is)");
     load_fails("model: m.yaml\ndata: {format: fashion-mnist, val_split: 9}\nmethod: dart\n",
@@ -118,15 +118,18 @@ static void test_errors(void **state) {
     load_fails(HEAD "cost: levels\n", "bad.yaml:4: cost: expected");
     load_fails(HEAD "cost: energy\n", "bad.yaml:4: cost: energy needs a target (target: NAME or PATH)");
     load_fails(HEAD "mu: -1\n", "bad.yaml:4: mu:");
-    load_fails(HEAD "constraints:\n  - {cost: params}\n", "bad.yaml:5: constraint: missing 'max' (the budget)");
+    load_fails(HEAD "constraints:\n  - {cost: params}\n",
+               "bad.yaml:5: constraint: missing 'max' (the budget)");
     load_fails(HEAD "constraints:\n  - {max: 3}\n", "bad.yaml:5: constraint: missing 'cost'");
     load_fails(HEAD "constraints:\n  - {cost: params, max: 0}\n", "bad.yaml:5: max:");
     load_fails(HEAD "constraints:\n  - {cost: params, max: 9, strength: strong}\n", "bad.yaml:5: strength:");
     load_fails(HEAD "constraints:\n  - {cost: params, max: 9, limit: 3}\n", "unknown key 'limit'");
     load_fails(HEAD "target: t.yaml\nconstraints:\n  - {cost: levels, max: 9}\n",
                "bad.yaml:6: max: levels are bounded by the target's own bytes");
-    load_fails(HEAD "constraints:\n  - {cost: latency, max: 0.1}\n", "bad.yaml:5: cost: latency needs a target");
-    load_fails(HEAD "schedule: {arch_split: both}\n", "bad.yaml:4: arch_split: expected val or train, found 'both'");
+    load_fails(HEAD "constraints:\n  - {cost: latency, max: 0.1}\n",
+               "bad.yaml:5: cost: latency needs a target");
+    load_fails(HEAD "schedule: {arch_split: both}\n",
+               "bad.yaml:4: arch_split: expected val or train, found 'both'");
     load_fails(HEAD "schedule: {batch: 0}\n", "bad.yaml:4: batch:");
     load_fails(HEAD "schedule: {epochs: 3}\n", "unknown key 'epochs'");
     load_fails("model: m.yaml\ndata: {format: fashion-mnist}\nmethod: pit\nschedule: {arch_split: val}\n",

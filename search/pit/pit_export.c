@@ -51,7 +51,8 @@ static tgeom time_geom(const search_pit *p, int i) {
     int kw0 = K - 1 - imax;
     if (L->pl - kw0 * d < 0) {
         int q = L->pl / d;
-        while (q >= 0 && (K - 1 - q) % s) q--;
+        while (q >= 0 && (K - 1 - q) % s)
+            q--;
         if (q < 0) s = 1, q = L->pl / d < kw0 ? L->pl / d : kw0;
         kw0 = q;
     }
@@ -70,7 +71,8 @@ int search_pit_channel_kept(const search_pit *p, int i, int c) {
 
 static int kept_count(const search_pit *p, int i) {
     int n = 0;
-    for (int c = 0; c < p->net->layers[i].c; c++) n += search_pit_channel_kept(p, i, c);
+    for (int c = 0; c < p->net->layers[i].c; c++)
+        n += search_pit_channel_kept(p, i, c);
     return n;
 }
 
@@ -132,16 +134,19 @@ static void copy_weights(const search_pit *p, const train_net *net, train_net *o
         size_t F = (size_t)I->c * I->h * I->w, hw = (size_t)I->h * I->w, at = 0;
         for (int r = 0; r < nr; r++)
             for (size_t f = 0; f < F; f++)
-                if (search_pit_channel_kept(p, L->inputs[0], (int)(f / hw))) V[at++] = W[(size_t)rows[r] * F + f];
+                if (search_pit_channel_kept(p, L->inputs[0], (int)(f / hw)))
+                    V[at++] = W[(size_t)rows[r] * F + f];
         DNAS_ASSERT(at == E->w_len);
     } else {
         // W (Cout, Cin/G, kh, kw): groups 1 keep the kept input channels; grouped ones all
         // (grouped groups are fixed; a depthwise row reads its own channel)
         const int cg = I->c / L->groups;
         int nc = cg;
-        if (L->groups == 1) nc = kept_list(p, L->inputs[0], cols);
+        if (L->groups == 1)
+            nc = kept_list(p, L->inputs[0], cols);
         else
-            for (int c = 0; c < cg; c++) cols[c] = c;
+            for (int c = 0; c < cg; c++)
+                cols[c] = c;
         const tgeom g = time_geom(p, i);
         const search_pit_time *T = p->time_of[i] >= 0 ? &p->time[p->time_of[i]] : NULL;
         size_t at = 0;
@@ -149,7 +154,7 @@ static void copy_weights(const search_pit *p, const train_net *net, train_net *o
             for (int c = 0; c < nc; c++)
                 for (int ky = 0; ky < L->kh; ky++)
                     for (int kx = 0; kx < g.k; kx++) {
-                        int kw = g.kw0 + kx * g.s;  // old weight index along w
+                        int kw = g.kw0 + kx * g.s; // old weight index along w
                         float t = T ? p->tm[T->t_off + L->kw - 1 - kw] : 1.0f;
                         V[at++] = W[(((size_t)rows[r] * cg + cols[c]) * L->kh + ky) * L->kw + kw] * t;
                     }
@@ -157,7 +162,8 @@ static void copy_weights(const search_pit *p, const train_net *net, train_net *o
     }
     if (L->b_len) {
         DNAS_ASSERT(E->b_len == (size_t)nr);
-        for (int r = 0; r < nr; r++) out->params[E->b_off + r] = net->params[L->b_off + rows[r]];
+        for (int r = 0; r < nr; r++)
+            out->params[E->b_off + r] = net->params[L->b_off + rows[r]];
     }
 }
 
@@ -173,8 +179,7 @@ static void copy_bn(const search_pit *p, const train_net *net, train_net *out, i
     }
 }
 
-dnas_status search_pit_export(const search_pit *p, const train_net *net, train_net **out,
-                              dnas_error *err) {
+dnas_status search_pit_export(const search_pit *p, const train_net *net, train_net **out, dnas_error *err) {
     DNAS_ASSERT(net == p->net);
     train_spec *s = train_net_spec(net);
     edit_spec(p, s);
@@ -183,7 +188,8 @@ dnas_status search_pit_export(const search_pit *p, const train_net *net, train_n
     if (st) return st;
     train_net *o = *out;
     int maxc = 1;
-    for (int i = 0; i < net->nlayers; i++) maxc = net->layers[i].c > maxc ? net->layers[i].c : maxc;
+    for (int i = 0; i < net->nlayers; i++)
+        maxc = net->layers[i].c > maxc ? net->layers[i].c : maxc;
     int *rows = dnas_xmalloc((size_t)maxc * sizeof *rows), *cols = dnas_xmalloc((size_t)maxc * sizeof *cols);
     for (int i = 1; i < net->nlayers; i++) {
         const train_layer *L = &net->layers[i];

@@ -43,7 +43,8 @@ static dnas_status build_maps(search_pit *p, const long *base, dnas_error *err) 
         int *m = p->chmap + p->choff[i];
         const int *in0 = i > 0 && L->ninputs > 0 ? p->chmap + p->choff[L->inputs[0]] : NULL;
         if (i == 0) {
-            for (int c = 0; c < L->c; c++) m[c] = -1;
+            for (int c = 0; c < L->c; c++)
+                m[c] = -1;
             continue;
         }
         switch (L->op) {
@@ -53,7 +54,8 @@ static dnas_status build_maps(search_pit *p, const long *base, dnas_error *err) 
                 memcpy(m, in0, (size_t)L->c * sizeof *m);
             } else {
                 int g = p->group_of[i];
-                for (int c = 0; c < L->c; c++) m[c] = g >= 0 && base[g] >= 0 ? (int)(base[g] + c) : -1;
+                for (int c = 0; c < L->c; c++)
+                    m[c] = g >= 0 && base[g] >= 0 ? (int)(base[g] + c) : -1;
             }
             break;
         case TRAIN_OP_BN:
@@ -81,7 +83,8 @@ static dnas_status build_maps(search_pit *p, const long *base, dnas_error *err) 
         case TRAIN_OP_FLATTEN: {
             const train_layer *I = &net->layers[L->inputs[0]];
             int hw = I->h * I->w;
-            for (int f = 0; f < L->c; f++) m[f] = in0[f / hw];
+            for (int f = 0; f < L->c; f++)
+                m[f] = in0[f / hw];
             break;
         }
         default:
@@ -127,7 +130,8 @@ static int fix_groups(search_pit *p, const int *gid, char *fixed) {
 static void find_groups(search_pit *p) {
     const train_net *net = p->net;
     int *gof_owner = dnas_xmalloc((size_t)net->nlayers * sizeof *gof_owner);
-    for (int i = 0; i < net->nlayers; i++) gof_owner[i] = -1, p->group_of[i] = -1;
+    for (int i = 0; i < net->nlayers; i++)
+        gof_owner[i] = -1, p->group_of[i] = -1;
     p->groups = dnas_xcalloc((size_t)net->nlayers, sizeof *p->groups);
     for (int i = 1; i < net->nlayers; i++) {
         if (!starts_set(net, i)) continue;
@@ -159,7 +163,8 @@ dnas_status search_pit_init(search_pit **out, const train_net *net, const search
     p->choff = dnas_xmalloc((n + 1) * sizeof *p->choff);
     p->masked = dnas_xcalloc(n, sizeof *p->masked);
     p->choff[0] = 0;
-    for (int i = 0; i < net->nlayers; i++) p->choff[i + 1] = p->choff[i] + (size_t)net->layers[i].c;
+    for (int i = 0; i < net->nlayers; i++)
+        p->choff[i + 1] = p->choff[i] + (size_t)net->layers[i].c;
     p->chmap = dnas_xmalloc(p->choff[n] * sizeof *p->chmap + 1);
     find_groups(p);
 
@@ -167,18 +172,21 @@ dnas_status search_pit_init(search_pit **out, const train_net *net, const search
     long *base = dnas_xmalloc(((size_t)p->ngroups + 1) * sizeof *base);
     char *fixed = dnas_xcalloc((size_t)p->ngroups + 1, 1);
     long total = 0;
-    for (int g = 0; g < p->ngroups; g++) total += p->groups[g].c;
+    for (int g = 0; g < p->ngroups; g++)
+        total += p->groups[g].c;
     int *gid = dnas_xmalloc(((size_t)total + 1) * sizeof *gid);
     total = 0;
     for (int g = 0; g < p->ngroups; g++) {
-        for (int c = 0; c < p->groups[g].c; c++) gid[total + c] = g;
+        for (int c = 0; c < p->groups[g].c; c++)
+            gid[total + c] = g;
         total += p->groups[g].c;
         fixed[g] = p->groups[g].c < 2;
     }
     dnas_status st;
     do {
         long at = 0;
-        for (int g = 0; g < p->ngroups; g++) base[g] = fixed[g] ? -1 : at, at += p->groups[g].c;
+        for (int g = 0; g < p->ngroups; g++)
+            base[g] = fixed[g] ? -1 : at, at += p->groups[g].c;
         if ((st = build_maps(p, base, err))) goto done;
     } while (fix_groups(p, gid, fixed));
 
@@ -219,12 +227,14 @@ dnas_status search_pit_init(search_pit **out, const train_net *net, const search
         const train_layer *L = &net->layers[i];
         if (L->op != TRAIN_OP_CONV && L->op != TRAIN_OP_LINEAR) continue;
         const int *m = p->chmap + p->choff[L->inputs[0]];
-        for (int c = 0; c < net->layers[L->inputs[0]].c && !p->masked[i]; c++) p->masked[i] = m[c] >= 0;
+        for (int c = 0; c < net->layers[L->inputs[0]].c && !p->masked[i]; c++)
+            p->masked[i] = m[c] >= 0;
         p->masked[i] |= p->time_of[i] >= 0;
     }
     p->nalpha = off;
     p->alpha = dnas_xmalloc((off + 1) * sizeof *p->alpha);
-    for (size_t k = 0; k < off; k++) p->alpha[k] = 1.0f;
+    for (size_t k = 0; k < off; k++)
+        p->alpha[k] = 1.0f;
     p->prime = dnas_xcalloc(off + 1, sizeof *p->prime);
     p->hm = dnas_xcalloc(off + 1, sizeof *p->hm);
     p->tb = dnas_xcalloc(p->ntaps + 1, sizeof *p->tb);

@@ -53,9 +53,12 @@ static void walk(search_pit *p, train_net *net, int i, int mode) {
                 int e = mi[f / hw];
                 if (e < 0) continue;
                 size_t at = (size_t)o * F + f;
-                if (mode == APPLY) V[at] = W[at] * p->hm[e];
-                else if (mode == GRAD_ARCH) p->dprime[e] += (double)G[at] * W[at];
-                else G[at] *= p->hm[e];
+                if (mode == APPLY)
+                    V[at] = W[at] * p->hm[e];
+                else if (mode == GRAD_ARCH)
+                    p->dprime[e] += (double)G[at] * W[at];
+                else
+                    G[at] *= p->hm[e];
             }
         return;
     }
@@ -71,7 +74,7 @@ static void walk(search_pit *p, train_net *net, int i, int mode) {
             double dm = 0;
             size_t row = ((size_t)o * cg + ci) * kk;
             for (int k = 0; k < kk; k++) {
-                int tap = L->kw - 1 - k % L->kw;  // kh = 1 when time-masked
+                int tap = L->kw - 1 - k % L->kw; // kh = 1 when time-masked
                 float t = tm ? tm[tap] : 1.0f;
                 size_t at = row + k;
                 if (mode == APPLY) {
@@ -101,7 +104,8 @@ void search_pit_apply(search_pit *p, train_net *net) {
 static void chain(search_pit *p, float *dalpha) {
     for (int g = 0; g < p->ngroups; g++) {
         const search_pit_group *G = &p->groups[g];
-        for (int c = 0; c < G->c; c++) p->dbuf[G->a_off + c] = (float)p->dprime[G->a_off + c];
+        for (int c = 0; c < G->c; c++)
+            p->dbuf[G->a_off + c] = (float)p->dprime[G->a_off + c];
         train_pit_keepalive_backward(dalpha + G->a_off, p->dbuf + G->a_off, p->alpha + G->a_off, G->c,
                                      G->c - 1);
     }
@@ -148,13 +152,15 @@ void search_pit_state(const search_pit *p, search_layer_state *s, int hard) {
     for (int g = 0; g < p->ngroups; g++) {
         const search_pit_group *G = &p->groups[g];
         double n = 0;
-        for (int c = 0; c < G->c; c++) n += p->hm[G->a_off + c];
+        for (int c = 0; c < G->c; c++)
+            n += p->hm[G->a_off + c];
         s[G->owner].cout = n;
     }
     for (int t = 0; t < p->ntime; t++) {
         const search_pit_time *T = &p->time[t];
         double k = 0;
-        for (int i = 0; i < T->k && hard; i++) k += p->tm[T->t_off + i];
+        for (int i = 0; i < T->k && hard; i++)
+            k += p->tm[T->t_off + i];
         s[T->layer].k = hard ? k : train_pit_keff(p->tb + T->t_off, p->tg + T->t_off, T->k);
     }
 }
@@ -165,7 +171,8 @@ void search_pit_state_backward(search_pit *p, const search_layer_grad *g, double
     for (int k = 0; k < p->ngroups; k++) {
         const search_pit_group *G = &p->groups[k];
         // cout = Σ_c H(a'_c), straight-through: ∂cout/∂a'_c = 1
-        for (int c = 0; c < G->c; c++) q->dprime[G->a_off + c] = scale * g[G->owner].d_cout;
+        for (int c = 0; c < G->c; c++)
+            q->dprime[G->a_off + c] = scale * g[G->owner].d_cout;
     }
     for (int t = 0; t < p->ntime; t++) {
         const search_pit_time *T = &p->time[t];

@@ -122,8 +122,7 @@ static dnas_status phases(run_ctx *c, const search_run_opts *opts, dnas_error *e
     float loss = 0, acc;
     snprintf(res->phase, sizeof res->phase, "warmup");
     if ((st = run_plain(c, c->net, "warmup", cfg->warmup, &loss, err))) return st;
-    if (cfg->warmup == 0 &&
-        (st = train_evaluate(c->net, &c->train, cfg->batch, cfg->loss, &loss, &acc, err)))
+    if (cfg->warmup == 0 && (st = train_evaluate(c->net, &c->train, cfg->batch, cfg->loss, &loss, &acc, err)))
         return st;
     res->task_loss_warmup = loss;
     if ((st = run_evaluate(c, c->net, &res->warmup, err)) || (st = run_strengths(c, loss, err))) return st;
@@ -140,7 +139,8 @@ static dnas_status phases(run_ctx *c, const search_run_opts *opts, dnas_error *e
     if (c->log) {
         char a[64], b[64];
         fprintf(c->log, "exported: %s %s (seed %s)", search_config_cost_name(cfg->cost),
-                run_fmt_cost(res->cost[cfg->cost], a, sizeof a), run_fmt_cost(res->seed_cost[cfg->cost], b, sizeof b));
+                run_fmt_cost(res->cost[cfg->cost], a, sizeof a),
+                run_fmt_cost(res->seed_cost[cfg->cost], b, sizeof b));
         run_print_metrics(c->log, &res->search);
         fputc('\n', c->log);
         fflush(c->log);

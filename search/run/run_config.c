@@ -19,18 +19,26 @@ static const struct {
     const char *name;
     int slot;
 } COSTS[] = {
-    {"params", SEARCH_COST_PARAMS},         {"params_no_bias", SEARCH_COST_PARAMS_NO_BIAS},
-    {"macs", SEARCH_COST_MACS},             {"macs_no_bias", SEARCH_COST_MACS_NO_BIAS},
-    {"bit_params", SEARCH_COST_BIT_PARAMS}, {"bitops", SEARCH_COST_BIT_OPS},
-    {"weight_bytes", SEARCH_COST_WEIGHT_BYTES}, {"peak_act_bytes", SEARCH_COST_PEAK_ACT},
-    {"memory", SEARCH_COST_MEMORY},         {"cycles", SEARCH_COST_CYCLES},
-    {"latency", SEARCH_COST_SECONDS},       {"energy", SEARCH_COST_ENERGY},
+    {"params", SEARCH_COST_PARAMS},
+    {"params_no_bias", SEARCH_COST_PARAMS_NO_BIAS},
+    {"macs", SEARCH_COST_MACS},
+    {"macs_no_bias", SEARCH_COST_MACS_NO_BIAS},
+    {"bit_params", SEARCH_COST_BIT_PARAMS},
+    {"bitops", SEARCH_COST_BIT_OPS},
+    {"weight_bytes", SEARCH_COST_WEIGHT_BYTES},
+    {"peak_act_bytes", SEARCH_COST_PEAK_ACT},
+    {"memory", SEARCH_COST_MEMORY},
+    {"cycles", SEARCH_COST_CYCLES},
+    {"latency", SEARCH_COST_SECONDS},
+    {"energy", SEARCH_COST_ENERGY},
     {"levels", SEARCH_SLOT_LEVELS},
-    {"bit_ops", SEARCH_COST_BIT_OPS},       {"seconds", SEARCH_COST_SECONDS},
+    {"bit_ops", SEARCH_COST_BIT_OPS},
+    {"seconds", SEARCH_COST_SECONDS},
 };
 #define NCOSTS (int)(sizeof COSTS / sizeof COSTS[0])
-#define COST_LIST "params, params_no_bias, macs, macs_no_bias, bit_params, bitops, weight_bytes, " \
-                  "peak_act_bytes, memory, cycles, latency or energy"
+#define COST_LIST                                                                                            \
+    "params, params_no_bias, macs, macs_no_bias, bit_params, bitops, weight_bytes, "                         \
+    "peak_act_bytes, memory, cycles, latency or energy"
 
 const char *search_config_cost_name(int slot) {
     for (int i = 0; i < NCOSTS; i++)
@@ -106,9 +114,10 @@ static dnas_status get_target(ctx *c, yaml_node_t *root) {
     const char *s = dnas_yaml_str(c->y, n, "target", c->err);
     if (!s) return DNAS_ERR_CONFIG;
     size_t len = strlen(s);
-    if (!len) return dnas_yaml_fail(c->y, n, c->err, "target: expected a target name or path, found an empty value");
-    if (strchr(s, '/') || (len > 5 && !strcmp(s + len - 5, ".yaml")))
-        return resolve(c, n, c->cfg->target, s);
+    if (!len)
+        return dnas_yaml_fail(c->y, n, c->err,
+                              "target: expected a target name or path, found an empty value");
+    if (strchr(s, '/') || (len > 5 && !strcmp(s + len - 5, ".yaml"))) return resolve(c, n, c->cfg->target, s);
     char rel[TRAIN_PATH_LEN + 32];
     snprintf(rel, sizeof rel, "targets/%.*s.yaml", TRAIN_PATH_LEN - 1, s);
     dnas_status st = resolve(c, n, c->cfg->target, rel);
@@ -149,7 +158,9 @@ static dnas_status parse_constraints(ctx *c, yaml_node_t *list) {
         k->strength = -1;
         yaml_node_t *cn = dnas_yaml_get(c->y, m, "cost"), *mn = dnas_yaml_get(c->y, m, "max");
         yaml_node_t *sn = dnas_yaml_get(c->y, m, "strength");
-        if (!cn) return dnas_yaml_fail(c->y, m, c->err, "constraint: missing 'cost' (e.g. {cost: latency, max: 0.002})");
+        if (!cn)
+            return dnas_yaml_fail(c->y, m, c->err,
+                                  "constraint: missing 'cost' (e.g. {cost: latency, max: 0.002})");
         if ((st = get_cost(c, cn, &k->slot, 1))) return st;
         if (k->slot == SEARCH_SLOT_LEVELS && mn)
             return dnas_yaml_fail(c->y, mn, c->err, "max: levels are bounded by the target's own bytes");
@@ -160,8 +171,7 @@ static dnas_status parse_constraints(ctx *c, yaml_node_t *list) {
         if (sn) {
             const char *s = sn->type == YAML_SCALAR_NODE ? (const char *)sn->data.scalar.value : NULL;
             if (!s || strcmp(s, "auto"))
-                if ((st = dnas_yaml_float(c->y, sn, "strength", 0, 1e30, 0, &k->strength, c->err)))
-                    return st;
+                if ((st = dnas_yaml_float(c->y, sn, "strength", 0, 1e30, 0, &k->strength, c->err))) return st;
         }
     }
     c->cfg->nconstraints = n;
@@ -169,7 +179,7 @@ static dnas_status parse_constraints(ctx *c, yaml_node_t *list) {
 }
 
 static dnas_status parse_schedule(ctx *c, yaml_node_t *map) {
-    static const char *const KEYS[] = {"warmup", "search", "finetune", "batch", "threads", "lr",
+    static const char *const KEYS[] = {"warmup",       "search",  "finetune",   "batch",     "threads", "lr",
                                        "weight_decay", "arch_lr", "arch_split", "log_every", NULL};
     search_config *cfg = c->cfg;
     dnas_status st = dnas_yaml_check_keys(c->y, map, KEYS, "schedule", c->err);
@@ -187,16 +197,20 @@ static dnas_status parse_schedule(ctx *c, yaml_node_t *map) {
     if (n) {
         const char *s = dnas_yaml_str(c->y, n, "arch_split", c->err);
         if (!s) return DNAS_ERR_CONFIG;
-        if (!strcmp(s, "val")) cfg->split = SEARCH_SPLIT_VAL;
-        else if (!strcmp(s, "train")) cfg->split = SEARCH_SPLIT_TRAIN;
-        else return dnas_yaml_fail(c->y, n, c->err, "arch_split: expected val or train, found '%s'", s);
+        if (!strcmp(s, "val"))
+            cfg->split = SEARCH_SPLIT_VAL;
+        else if (!strcmp(s, "train"))
+            cfg->split = SEARCH_SPLIT_TRAIN;
+        else
+            return dnas_yaml_fail(c->y, n, c->err, "arch_split: expected val or train, found '%s'", s);
     }
     return DNAS_OK;
 }
 
 static dnas_status parse(ctx *c, yaml_node_t *root) {
-    static const char *const KEYS[] = {"description", "model", "data", "loss", "method", "cost", "mu", "target",
-                                       "constraints", "schedule", "bits", "seed", "output", NULL};
+    static const char *const KEYS[] = {"description", "model", "data",   "loss",        "method",
+                                       "cost",        "mu",    "target", "constraints", "schedule",
+                                       "bits",        "seed",  "output", NULL};
     search_config *cfg = c->cfg;
     dnas_status st = dnas_yaml_check_keys(c->y, root, KEYS, "search config", c->err);
     if (st || (st = get_path(c, root, "model", cfg->model, 1)) || (st = get_target(c, root))) return st;
@@ -206,7 +220,8 @@ static dnas_status parse(ctx *c, yaml_node_t *root) {
     if ((n = dnas_yaml_get(c->y, root, "loss"))) {
         const char *s = dnas_yaml_str(c->y, n, "loss", c->err);
         if (!s) return DNAS_ERR_CONFIG;
-        if (!strcmp(s, "mse")) cfg->loss = TRAIN_LOSS_MSE;
+        if (!strcmp(s, "mse"))
+            cfg->loss = TRAIN_LOSS_MSE;
         else if (strcmp(s, "cross_entropy"))
             return dnas_yaml_fail(c->y, n, c->err, "loss: expected cross_entropy or mse, found '%s'", s);
     }
@@ -215,21 +230,28 @@ static dnas_status parse(ctx *c, yaml_node_t *root) {
     const char *m = dnas_yaml_str(c->y, n, "method", c->err);
     if (!m) return DNAS_ERR_CONFIG;
     int k = 0;
-    while (k < SEARCH_METHOD_COUNT_ && strcmp(m, METHODS[k])) k++;
+    while (k < SEARCH_METHOD_COUNT_ && strcmp(m, METHODS[k]))
+        k++;
     if (k == SEARCH_METHOD_COUNT_)
-        return dnas_yaml_fail(c->y, n, c->err, "method: expected pit, supernet, mixprec or odimo, found '%s'", m);
+        return dnas_yaml_fail(c->y, n, c->err, "method: expected pit, supernet, mixprec or odimo, found '%s'",
+                              m);
     if (k != SEARCH_METHOD_PIT)
         return dnas_yaml_fail(c->y, n, c->err, "method: %s is not implemented yet (pit is)", m);
     cfg->method = (search_method)k;
     if ((n = dnas_yaml_get(c->y, root, "cost")) && (st = get_cost(c, n, &cfg->cost, 0))) return st;
-    if ((n = dnas_yaml_get(c->y, root, "mu")) && (st = dnas_yaml_float(c->y, n, "mu", 0, 1e30, 0, &cfg->mu, c->err)))
+    if ((n = dnas_yaml_get(c->y, root, "mu")) &&
+        (st = dnas_yaml_float(c->y, n, "mu", 0, 1e30, 0, &cfg->mu, c->err)))
         return st;
     if ((n = dnas_yaml_get(c->y, root, "constraints")) && (st = parse_constraints(c, n))) return st;
     yaml_node_t *sn = dnas_yaml_get(c->y, root, "schedule");
     if (sn && (st = parse_schedule(c, sn))) return st;
     if (cfg->split == SEARCH_SPLIT_VAL && cfg->search > 0 && cfg->data.val_split == 0) {
         yaml_node_t *an = sn ? dnas_yaml_get(c->y, sn, "arch_split") : NULL;
-        return dnas_yaml_fail(c->y, an ? an : sn ? sn : root, c->err,
+        return dnas_yaml_fail(c->y,
+                              an   ? an
+                              : sn ? sn
+                                   : root,
+                              c->err,
                               "arch_split: val needs a validation split (data: val_split: N), or use "
                               "arch_split: train");
     }
@@ -260,7 +282,8 @@ dnas_status search_config_load(search_config *cfg, const char *path, dnas_error 
     cfg->log_every = 10;
     cfg->seed = 1;
     if (strlen(path) >= sizeof cfg->path)
-        return dnas_fail(err, DNAS_ERR_IO, "%s: path longer than %d characters", path, (int)sizeof cfg->path - 1);
+        return dnas_fail(err, DNAS_ERR_IO, "%s: path longer than %d characters", path,
+                         (int)sizeof cfg->path - 1);
     snprintf(cfg->path, sizeof cfg->path, "%s", path);
     // default output: the config's file name with .h5, in the working directory
     const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;

@@ -7,11 +7,11 @@
 
 typedef struct {
     const search_config *cfg;
-    FILE *log;              /* NULL: quiet */
+    FILE *log; /* NULL: quiet */
     search_result *res;
-    train_config tcfg;      /* the data, seed and loss as a training config (train_data_prepare) */
+    train_config tcfg; /* the data, seed and loss as a training config (train_data_prepare) */
     train_dataset train, val, test;
-    train_net *net;         /* the supernet (res->seed) */
+    train_net *net; /* the supernet (res->seed) */
     search_bridge *bridge;
     search_pit *pit;
     search_cost_params cp;
@@ -21,10 +21,10 @@ typedef struct {
     double strength[SEARCH_MAX_CONSTRAINTS]; /* full automatic strengths s (DUCCIO) */
     long arch_steps, ramp_steps;             /* arch steps taken, steps of the ramp */
     /* progress */
-    double t0;              /* start of training */
-    long samples_all;       /* samples of every epoch of every phase */
+    double t0;        /* start of training */
+    long samples_all; /* samples of every epoch of every phase */
     long samples_done;
-    int epochs_all, epoch;  /* global epoch index (batch orders) */
+    int epochs_all, epoch; /* global epoch index (batch orders) */
 } run_ctx;
 
 /* Seconds since an arbitrary start (monotonic). */

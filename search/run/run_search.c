@@ -48,8 +48,10 @@ static dnas_status arch_step(run_ctx *c, search_state *s, double *cost, double *
     c->arch_steps++;
     for (size_t k = 0; k < p->nalpha; k++)
         if (!isfinite(p->alpha[k]))
-            return dnas_fail(err, DNAS_ERR_NAN, "the architecture parameters are not finite (arch_lr %g or mu "
-                             "too high?)", (double)c->cfg->arch_lr);
+            return dnas_fail(err, DNAS_ERR_NAN,
+                             "the architecture parameters are not finite (arch_lr %g or mu "
+                             "too high?)",
+                             (double)c->cfg->arch_lr);
     search_pit_forward(p);
     return DNAS_OK;
 }
@@ -86,8 +88,8 @@ static dnas_status batch_step(run_ctx *c, search_state *s, train_step_stats *bs,
     return arch_step(c, s, cost, reg, err);
 }
 
-static void print_progress(run_ctx *c, int e, long b, long nb, double loss, double task, double cost, long correct,
-                           long seen) {
+static void print_progress(run_ctx *c, int e, long b, long nb, double loss, double task, double cost,
+                           long correct, long seen) {
     char eta[32], cb[64];
     run_fmt_eta(eta, sizeof eta, run_eta(c));
     fprintf(c->log, "search %d/%d [%3d%%] loss %.4f task %.4f %s %s", e + 1, c->cfg->search,
@@ -104,7 +106,8 @@ static dnas_status epochs(run_ctx *c, search_state *s, dnas_error *err) {
     dnas_status st = DNAS_OK;
     for (int e = 0; e < cfg->search; e++, c->epoch++) {
         train_batches_epoch(&s->tb, c->epoch);
-        if (cfg->split == SEARCH_SPLIT_VAL) s->vpass = 0, train_batches_epoch(&s->vb, c->epoch * 1000 + s->vpass++);
+        if (cfg->split == SEARCH_SPLIT_VAL)
+            s->vpass = 0, train_batches_epoch(&s->vb, c->epoch * 1000 + s->vpass++);
         double t0 = run_now(), task = 0, regsum = 0, cost = 0, reg = 0;
         long correct = 0, seen = 0;
         for (long b = 0; train_batches_next(&s->tb); b++) {
@@ -122,7 +125,8 @@ static dnas_status epochs(run_ctx *c, search_state *s, dnas_error *err) {
             if (c->log && log_every && (b + 1) % log_every == 0 && b + 1 < s->tb.nbatches) {
                 double hard;
                 if ((st = run_hard_cost(c, &hard, err))) return st;
-                print_progress(c, e, b, s->tb.nbatches, (task + regsum) / seen, task / seen, hard, correct, seen);
+                print_progress(c, e, b, s->tb.nbatches, (task + regsum) / seen, task / seen, hard, correct,
+                               seen);
             }
         }
         if (!c->log) continue;

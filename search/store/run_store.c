@@ -177,7 +177,8 @@ static int run_group(hid_t f, const char *id, const search_config *cfg, const se
         ok &= attr_str(r, "targets", res->target ? res->target->name : "");
         ok &= attr_i64(r, "seed", (long)cfg->seed);
         ok &= attr_str(r, "status", search_status_name(res->status));
-        if (res->status != SEARCH_STATUS_OK) ok &= attr_str(r, "error", res->error) && attr_str(r, "phase", res->phase);
+        if (res->status != SEARCH_STATUS_OK)
+            ok &= attr_str(r, "error", res->error) && attr_str(r, "phase", res->phase);
         ok &= attr_i64(r, "rank", 0);
         ok &= attr_f64(r, "wall_seconds", res->seconds);
         ok &= attr_str(r, "version", DNAS_VERSION) && attr_str(r, "commit", DNAS_GIT_COMMIT);
@@ -194,11 +195,12 @@ static int run_group(hid_t f, const char *id, const search_config *cfg, const se
                 if (k->slot == SEARCH_SLOT_LEVELS)
                     snprintf(desc + at, sizeof desc - at, "%slevels", h ? "," : "");
                 else
-                    snprintf(desc + at, sizeof desc - at, "%s%s<=%g", h ? "," : "", search_config_cost_name(k->slot),
-                             k->max);
+                    snprintf(desc + at, sizeof desc - at, "%s%s<=%g", h ? "," : "",
+                             search_config_cost_name(k->slot), k->max);
             }
             ok &= attr_str(r, "constraints", desc);
-            ok &= attr_num(r, "lambda", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, res->lambda, (size_t)cfg->nconstraints);
+            ok &= attr_num(r, "lambda", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, res->lambda,
+                           (size_t)cfg->nconstraints);
         }
         hid_t m = H5Gcreate2(r, "metrics", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
         ok &= m >= 0 && metrics(m, "warmup", &res->warmup) && metrics(m, "search", &res->search) &&
@@ -224,11 +226,13 @@ static int run_group(hid_t f, const char *id, const search_config *cfg, const se
 }
 
 static dnas_status store_file(const char *path, const char *tmp, const char *id, const search_config *cfg,
-                         const search_result *res, dnas_error *err) {
+                              const search_result *res, dnas_error *err) {
     hid_t f = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
     if (f < 0)
-        return dnas_fail(err, DNAS_ERR_IO, "%s: cannot create the run file (does the directory exist and is it "
-                         "writable?)", tmp);
+        return dnas_fail(err, DNAS_ERR_IO,
+                         "%s: cannot create the run file (does the directory exist and is it "
+                         "writable?)",
+                         tmp);
     char when[64];
     time_t t0 = (time_t)res->start_time, t1 = (time_t)res->end_time;
     int ok = attr_str(f, "format", STORE_FORMAT) && attr_str(f, "version", DNAS_VERSION) &&

@@ -8,12 +8,12 @@
 typedef struct {
     char name[TRAIN_NAME_LEN];
     char op[16];
-    char input[TRAIN_NAME_LEN];  /* first input ("input": the network's) */
-    int32_t cin, cout;           /* a linear's cin counts features */
+    char input[TRAIN_NAME_LEN]; /* first input ("input": the network's) */
+    int32_t cin, cout;          /* a linear's cin counts features */
     int32_t kernel_h, kernel_w, stride_h, stride_w, dilation_h, dilation_w, groups, pad_l, pad_r;
     int32_t cin_seed, cout_seed, kernel_w_seed, dilation_w_seed;
     int32_t out_h, out_w;
-    int64_t params, macs;        /* weights + biases + BN γ, β; MACs as dnas summary counts them */
+    int64_t params, macs; /* weights + biases + BN γ, β; MACs as dnas summary counts them */
 } arch_row;
 
 static hid_t row_type(hid_t *name_t, hid_t *op_t) {
