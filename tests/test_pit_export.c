@@ -172,6 +172,33 @@ static void test_export_taps(void **state) {
     }
 }
 
+/* The search's own ops: a pact activation carries its input's channels; a
+ * mix of two branches of one group prunes them together, one of a branch
+ * that reaches another group's channels keeps them. */
+static void test_export_mix_pact(void **state) {
+    (void)state;
+    pit_fixture f;
+    pit_fixture_init(&f, "input: [2, 1, 10]\n"
+                         "layers:\n"
+                         "  - {name: a, op: conv1d, out: 4, kernel: 3, padding: [2, 0]}\n"
+                         "  - {name: q, op: pact, bits: [4, 8]}\n"
+                         "  - {name: b, op: conv1d, out: 4, kernel: 1}\n"
+                         "  - {name: s, op: add, inputs: [b, q]}\n"
+                         "  - {name: c, op: conv1d, out: 4, kernel: 3, padding: 1, input: s}\n"
+                         "  - {name: m, op: mix, inputs: [c, s]}\n"
+                         "  - {name: d, op: conv1d, out: 3, kernel: 1}\n"
+                         "  - {name: gp, op: global_avgpool}\n"
+                         "  - {name: fc, op: linear, out: 2}\n");
+    // a and b share a group (the add); c's channels meet theirs in the mix: all fixed; d prunable
+    assert_int_equal(f.pit->ngroups, 1);
+    assert_int_equal(f.pit->groups[0].owner, train_net_find(f.net, "d"));
+    f.pit->alpha[0] = 0.1f;
+    train_net *e = export_equal(&f);
+    assert_int_equal(layer(e, "d")->c, 2);
+    train_net_free(e);
+    pit_fixture_free(&f);
+}
+
 /* Every zoo model: PIT reads it, random masks prune some of its channels
  * and taps, and the export computes what the masked network computes. */
 static void test_export_zoo(void **state) {
@@ -207,6 +234,7 @@ int main(void) {
         cmocka_unit_test(test_export_identity),
         cmocka_unit_test(test_export_channels),
         cmocka_unit_test(test_export_taps),
+        cmocka_unit_test(test_export_mix_pact),
         cmocka_unit_test(test_export_zoo),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
