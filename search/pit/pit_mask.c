@@ -70,22 +70,31 @@ static void walk(search_pit *p, train_net *net, int i, int mode) {
     for (int o = 0; o < L->c; o++)
         for (int ci = 0; ci < cg; ci++) {
             int e = mi[(o / og) * cg + ci];
+            if (e < 0 && !tm) continue; /* factor 1, no mask to differentiate */
             float m = e >= 0 ? p->hm[e] : 1.0f;
-            double dm = 0;
             size_t row = ((size_t)o * cg + ci) * kk;
-            for (int k = 0; k < kk; k++) {
-                int tap = L->kw - 1 - k % L->kw; // kh = 1 when time-masked
-                float t = tm ? tm[tap] : 1.0f;
-                size_t at = row + k;
-                if (mode == APPLY) {
-                    V[at] = W[at] * m * t;
-                } else if (mode == GRAD_ARCH) {
-                    double gw = (double)G[at] * W[at];
-                    dm += gw * t;
-                    if (dtm) dtm[tap] += gw * m;
-                } else {
-                    G[at] *= m * t;
-                }
+            const float *w = W + row;
+            float *v = V + row, *g = G + row;
+            double dm = 0;
+            if (!tm) {
+                if (mode == APPLY)
+                    for (int k = 0; k < kk; k++) v[k] = w[k] * m;
+                else if (mode == GRAD_ARCH)
+                    for (int k = 0; k < kk; k++) dm += (double)g[k] * w[k];
+                else
+                    for (int k = 0; k < kk; k++) g[k] *= m;
+            } else { // kh = 1: weight kw is tap K-1-kw
+                const int K = L->kw;
+                if (mode == APPLY)
+                    for (int kw = 0; kw < K; kw++) v[kw] = w[kw] * m * tm[K - 1 - kw];
+                else if (mode == GRAD_ARCH)
+                    for (int kw = 0; kw < K; kw++) {
+                        double gw = (double)g[kw] * w[kw];
+                        dm += gw * tm[K - 1 - kw];
+                        dtm[K - 1 - kw] += gw * m;
+                    }
+                else
+                    for (int kw = 0; kw < K; kw++) g[kw] *= m * tm[K - 1 - kw];
             }
             if (mode == GRAD_ARCH && e >= 0) p->dprime[e] += dm;
         }
