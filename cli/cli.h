@@ -10,7 +10,7 @@ enum {
     CLI_EXIT_OK = 0,
     CLI_EXIT_FAIL = 1,  /* a file, the output or the run failed: the message says why */
     CLI_EXIT_USAGE = 2, /* bad command line: unknown option, bad or missing value */
-    CLI_EXIT_NAN = 3,   /* train: the loss became NaN or infinite */
+    CLI_EXIT_NAN = 3,   /* train, search: the loss became NaN or infinite */
 };
 /* The --help paragraph on exit codes shared by every subcommand; train
  * adds its code 3. */
@@ -33,6 +33,7 @@ int cli_train(int argc, char **argv);
 int cli_summary(int argc, char **argv);
 int cli_cost(int argc, char **argv);
 int cli_quantize(int argc, char **argv);
+int cli_search(int argc, char **argv);
 
 /* 1 when argv[1..] asks for help. */
 int cli_wants_help(int argc, char **argv);

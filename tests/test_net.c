@@ -64,6 +64,42 @@ static void test_shapes_same_padding(void **state) {
     train_net_free(net);
 }
 
+/* conv1d padding [left, right]: a causal conv (all padding on the left)
+ * keeps the length, reads only the past, and equals the reference kernel. */
+static void test_conv1d_left_right_padding(void **state) {
+    (void)state;
+    train_net *net = load_ok("input: [2, 1, 10]\n"
+                             "layers:\n"
+                             "  - {name: c, op: conv1d, out: 3, kernel: 3, dilation: 2, padding: [4, 0]}\n"
+                             "  - {name: d, op: conv1d, out: 2, kernel: 2, padding: [0, 3]}\n");
+    const train_layer *c = &net->layers[1], *d = &net->layers[2];
+    assert_int_equal(c->w, 10);
+    assert_true(c->pl == 4 && c->pr == 0 && c->pt == 0 && c->pb == 0);
+    assert_int_equal(d->w, 12);
+    assert_true(d->pl == 0 && d->pr == 3);
+    uint64_t rng = 5;
+    for (size_t i = 0; i < net->nparams; i++) net->params[i] = train_rng_uniform(&rng) - 0.5f;
+    float x[20], want[30];
+    for (int i = 0; i < 20; i++) x[i] = train_rng_uniform(&rng) - 0.5f;
+    reserve(net, 1);
+    train_net_forward(net, x, 1, 0);
+    train_conv_dims cd = {.n = 1, .cin = 2, .hin = 1, .win = 10, .cout = 3, .hout = 1, .wout = 10,
+                          .kh = 1, .kw = 3, .sh = 1, .sw = 1, .dh = 1, .dw = 2, .pt = 0, .pl = 4,
+                          .groups = 1};
+    train_conv2d_forward_ref(want, x, net->params + c->w_off, net->params + c->b_off, &cd);
+    for (int i = 0; i < 30; i++) assert_float_equal(net->act[1][i], want[i], 1e-5);
+    /* output 0 reads x[0] only (taps at -4, -2, 0) */
+    float x2[20];
+    memcpy(x2, x, sizeof x2);
+    x2[1] += 1.0f;
+    x2[11] += 1.0f;
+    train_net_forward(net, x2, 1, 0);
+    for (int o = 0; o < 3; o++) assert_float_equal(net->act[1][o * 10], want[o * 10], 0);
+    train_net_free(net);
+    load_fails("input: [2, 1, 4]\nlayers:\n  - {name: c, op: conv1d, out: 3, kernel: 9, padding: [1, 2]}\n",
+               DNAS_ERR_SHAPE, "does not fit input length 4 with padding [1, 2]");
+}
+
 static void test_errors_name_line(void **state) {
     (void)state;
     load_fails("input: [1, 8, 8]\nlayers:\n  - {name: a, op: conv2d, out: 4}\n", DNAS_ERR_CONFIG,
@@ -358,6 +394,7 @@ static void test_reserve_too_big(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_shapes_same_padding),
+        cmocka_unit_test(test_conv1d_left_right_padding),
         cmocka_unit_test(test_errors_name_line),
         cmocka_unit_test(test_missing_file),
         cmocka_unit_test(test_path_too_long),

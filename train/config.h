@@ -58,6 +58,12 @@ dnas_status train_config_load(train_config *cfg, const char *path, dnas_error *e
  * are taken from the current directory. */
 dnas_status train_config_load_text(train_config *cfg, const char *text, const char *name,
                                    dnas_error *err);
+/* The `data:` section alone, parsed and checked as train_config_load does
+ * (for other configs that read data the same way, e.g. the search's): map
+ * is the section's node in y, cfg_path the config file, against whose
+ * directory relative paths resolve. d is reset to the defaults first. */
+dnas_status train_config_parse_data(dnas_yaml *y, yaml_node_t *map, const char *cfg_path,
+                                    train_data_config *d, dnas_error *err);
 void train_config_free(train_config *cfg);
 
 #endif

@@ -75,6 +75,11 @@ typedef struct {
 dnas_status train_data_prepare(const train_config *cfg, train_dataset *train, train_dataset *val,
                                 train_dataset *test, dnas_error *err);
 
+/* The samples of ds fit net's input, and its labels (cross-entropy) or
+ * inputs (mse) its output; errors name cfg->path and net->path. */
+dnas_status train_data_check(const train_net *net, const train_dataset *ds, const train_config *cfg,
+                             dnas_error *err);
+
 /* Mean loss and accuracy of net on ds (eval mode). acc is -1 for MSE.
  * Fails only as train_net_reserve does. */
 dnas_status train_evaluate(train_net *net, const train_dataset *ds, int batch, train_loss_kind loss,

@@ -57,6 +57,8 @@ dnas_status op_padding(const op_build *b, int *ph, int *pw, int *same);
  * window does not fit. TF "same": out = ceil(in / s), *pad_before = half
  * the total padding. */
 int64_t op_out_size(int64_t in, int64_t k, int64_t s, int64_t d, int64_t p);
+/* The same with padding p0 before and p1 after. */
+int64_t op_out_size2(int64_t in, int64_t k, int64_t s, int64_t d, int64_t p0, int64_t p1);
 int64_t op_same_size(int64_t in, int64_t k, int64_t s, int64_t d, int *pad_before);
 
 /* ---- running a layer --------------------------------------------------------- */

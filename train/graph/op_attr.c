@@ -169,16 +169,20 @@ dnas_status op_padding(const op_build *b, int *ph, int *pw, int *same) {
         if (!strcmp(v->text, "valid")) return DNAS_OK;
         long any;
         if (dnas_parse_long(v->text, -(long)(~0ul >> 1), (long)(~0ul >> 1), &any))
-            return op_fail(b, v->line, "padding: expected same, valid, a number or [h, w], found '%s'",
+            return op_fail(b, v->line, "padding: expected same, valid, a number or [h, w] (conv1d: [left, right]), found '%s'",
                            v->text);
     }
     return op_opt_pair(b, "padding", ph, pw, 0, 0, GEOM_MAX);
 }
 
 int64_t op_out_size(int64_t in, int64_t k, int64_t s, int64_t d, int64_t p) {
+    return op_out_size2(in, k, s, d, p, p);
+}
+
+int64_t op_out_size2(int64_t in, int64_t k, int64_t s, int64_t d, int64_t p0, int64_t p1) {
     int64_t span = d * (k - 1) + 1;
-    if (in + 2 * p < span) return 0;
-    return (in + 2 * p - span) / s + 1;
+    if (in + p0 + p1 < span) return 0;
+    return (in + p0 + p1 - span) / s + 1;
 }
 
 int64_t op_same_size(int64_t in, int64_t k, int64_t s, int64_t d, int *pad_before) {

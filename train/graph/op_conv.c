@@ -62,11 +62,11 @@ static dnas_status build(const op_build *b, train_layer *L) {
         if (in->h != 1)
             return op_shape_fail(b, L, "conv1d expects an input of height 1 (C, 1, T), got (%d, %d, %d)",
                                  in->c, in->h, in->w);
-        if (L->kh != L->kw || L->sh != L->sw || L->dh != L->dw || ph != pw)
+        if (L->kh != L->kw || L->sh != L->sw || L->dh != L->dw)
             return op_fail(b, b->s->line,
-                           "layer '%s': conv1d takes scalar kernel, stride, dilation and padding", L->name);
+                           "layer '%s': conv1d takes scalar kernel, stride and dilation (padding: N or "
+                           "[left, right])", L->name);
         L->kh = L->sh = L->dh = 1;
-        ph = 0;
     }
     if (in->c % groups || cout % groups)
         return op_shape_fail(b, L, "groups %ld must divide input channels %d and output channels %ld", groups,
@@ -76,12 +76,20 @@ static dnas_status build(const op_build *b, train_layer *L) {
     int64_t h, w;
     if (L->pad_same) {
         same_padding(L, in, kind == CONV1D, &h, &w);
+    } else if (kind == CONV1D) { /* [left, right]: (ph, pw) as read */
+        L->pt = L->pb = 0;
+        L->pl = ph, L->pr = pw;
+        h = 1;
+        w = op_out_size2(in->w, L->kw, L->sw, L->dw, ph, pw);
     } else {
         L->pt = L->pb = ph;
         L->pl = L->pr = pw;
         h = op_out_size(in->h, L->kh, L->sh, L->dh, ph);
         w = op_out_size(in->w, L->kw, L->sw, L->dw, pw);
     }
+    if ((h < 1 || w < 1) && kind == CONV1D)
+        return op_shape_fail(b, L, "kernel %d (dilation %d) does not fit input length %d with padding "
+                             "[%d, %d]", L->kw, L->dw, in->w, ph, pw);
     if (h < 1 || w < 1)
         return op_shape_fail(b, L, "kernel %dx%d (dilation %dx%d) does not fit input %dx%d with padding "
                              "%d,%d", L->kh, L->kw, L->dh, L->dw, in->h, in->w, ph, pw);
@@ -113,6 +121,8 @@ static void to_spec(const train_net *net, const train_layer *L, train_spec_layer
     put_geom(s, "dilation", L->dh, L->dw, c1, 1);
     if (L->pad_same)
         train_spec_set(s, "padding", "same");
+    else if (c1 && L->pl != L->pr)
+        train_spec_set_pair(s, "padding", L->pl, L->pr);
     else
         put_geom(s, "padding", L->pt, L->pl, c1, 0);
     if (L->variant != DEPTHWISE && L->groups != 1) train_spec_set_int(s, "groups", L->groups);

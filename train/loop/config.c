@@ -10,9 +10,10 @@
 
 typedef struct {
     dnas_yaml *y;
-    train_config *cfg;
+    train_config *cfg;       /* NULL when only a data section is read */
     dnas_error *err;
-    const char *base; /* relative paths resolve against its directory ("": the current one) */
+    const char *base;        /* relative paths resolve against its directory ("": the current one) */
+    train_data_config *data; /* what the data section fills */
 } ctx;
 
 /* dst = path p relative to the config file's directory (absolute kept);
@@ -131,7 +132,7 @@ static dnas_status data_keys(ctx *c, yaml_node_t *map, int f) {
 
 /* The files the format needs, and labels for both splits or for neither. */
 static dnas_status data_files(ctx *c, yaml_node_t *map, int f) {
-    train_data_config *d = &c->cfg->data;
+    train_data_config *d = c->data;
     const char *fmt = DATA_FORMATS[f].name;
     dnas_status st;
     if (DATA_FORMATS[f].files) {
@@ -162,7 +163,7 @@ static dnas_status data_files(ctx *c, yaml_node_t *map, int f) {
 }
 
 static dnas_status parse_data(ctx *c, yaml_node_t *map) {
-    train_data_config *d = &c->cfg->data;
+    train_data_config *d = c->data;
     dnas_status st = dnas_yaml_map(c->y, map, "data", c->err);
     if (st) return st;
     yaml_node_t *fn = dnas_yaml_get(c->y, map, "format");
@@ -282,6 +283,15 @@ static dnas_status parse_train(ctx *c, yaml_node_t *map) {
     return DNAS_OK;
 }
 
+dnas_status train_config_parse_data(dnas_yaml *y, yaml_node_t *map, const char *cfg_path,
+                                    train_data_config *d, dnas_error *err) {
+    memset(d, 0, sizeof *d);
+    d->format = TRAIN_DATA_IDX;
+    d->normalize = 1;
+    ctx c = {y, NULL, err, cfg_path, d};
+    return parse_data(&c, map);
+}
+
 static void defaults(train_config *cfg, const char *path) {
     memset(cfg, 0, sizeof *cfg);
     snprintf(cfg->path, sizeof cfg->path, "%s", path);
@@ -303,7 +313,7 @@ static dnas_status parse(train_config *cfg, const char *path, const char *base, 
     dnas_yaml y;
     dnas_status st = dnas_yaml_load_string(&y, cfg->text, path, err);
     if (st) return st;
-    ctx c = {&y, cfg, err, base};
+    ctx c = {&y, cfg, err, base, &cfg->data};
     yaml_node_t *root = dnas_yaml_root(&y);
     static const char *const KEYS[] = {"model", "data", "train", "checkpoint", "description", NULL};
     if ((st = dnas_yaml_check_keys(&y, root, KEYS, "config", err))) goto done;

@@ -108,8 +108,8 @@ static void fmt_duration(char *buf, size_t len, double s) {
         snprintf(buf, len, "%ldm%02lds", t / 60, t % 60);
 }
 
-static dnas_status check_shapes(const train_net *net, const train_dataset *ds, const train_config *cfg,
-                                 dnas_error *err) {
+dnas_status train_data_check(const train_net *net, const train_dataset *ds, const train_config *cfg,
+                             dnas_error *err) {
     const train_layer *in = &net->layers[0];
     if (ds->c != in->c || ds->h != in->h || ds->w != in->w)
         return dnas_fail(err, DNAS_ERR_SHAPE,
@@ -149,8 +149,9 @@ dnas_status train_run(const train_config *cfg, const train_run_opts *opts_in, tr
         train_net_free(net);
         return st;
     }
-    if ((st = check_shapes(net, &train, cfg, err)) || (val.count && (st = check_shapes(net, &val, cfg, err))) ||
-        (test.count && (st = check_shapes(net, &test, cfg, err))))
+    if ((st = train_data_check(net, &train, cfg, err)) ||
+        (val.count && (st = train_data_check(net, &val, cfg, err))) ||
+        (test.count && (st = train_data_check(net, &test, cfg, err))))
         goto done;
     train_net_init(net, cfg->seed);
     train_batches batches;

@@ -1,0 +1,198 @@
+/* One search run: setup and checks, then warmup -> search -> export ->
+ * fine-tune -> evaluate (search/run.h). The search phase is in
+ * run_search.c, plain training and evaluation in run_train.c, the
+ * regularizer in run_loss.c. */
+#include <cblas.h>
+#include <math.h>
+#include <omp.h>
+#include <string.h>
+#include <time.h>
+
+#include "run_internal.h"
+
+search_run_opts search_run_default_opts(void) {
+    search_run_opts o = {0, NULL, NULL, NULL};
+    return o;
+}
+
+const char *search_status_name(search_status s) {
+    static const char *NAMES[] = {"ok", "diverged", "failed"};
+    return (unsigned)s <= SEARCH_STATUS_FAILED ? NAMES[s] : "?";
+}
+
+void search_result_free(search_result *res) {
+    train_net_free(res->seed);
+    train_net_free(res->exported);
+    free(res->target);
+    free(res->alpha);
+    free(res->slices);
+    memset(res, 0, sizeof *res);
+}
+
+static void metrics_none(search_metrics *m) {
+    m->val_loss = m->val_acc = m->test_loss = m->test_acc = -1;
+}
+
+/* Every cost of net (plain, at the config's bits) into v (SEARCH_COST_SLOTS). */
+static dnas_status costs_of(const train_net *net, const search_config *cfg, const hwcost_target *t, double *v,
+                            int *nmem, dnas_error *err) {
+    search_bridge *b;
+    dnas_status st = search_bridge_init(&b, net, err);
+    if (st) return st;
+    search_layer_state *s = dnas_xcalloc((size_t)net->nlayers, sizeof *s);
+    search_bridge_state_default(b, s, cfg->bits, cfg->bits);
+    search_cost_result r;
+    search_cost_result_init(&r, b);
+    search_cost_params p = search_cost_default_params();
+    p.target = t;
+    if (!(st = search_bridge_eval(b, s, &p, &r, err))) {
+        memcpy(v, r.value, sizeof r.value);
+        *nmem = r.nmem;
+    }
+    search_cost_result_free(&r);
+    free(s);
+    search_bridge_free(b);
+    return st;
+}
+
+static void name_slices(run_ctx *c) {
+    const search_pit *p = c->pit;
+    search_result *res = c->res;
+    res->slices = dnas_xcalloc((size_t)(p->ngroups + 2 * p->ntime) + 1, sizeof *res->slices);
+    for (int g = 0; g < p->ngroups; g++) {
+        search_arch_slice *s = &res->slices[res->nslices++];
+        snprintf(s->name, sizeof s->name, "%s.a", c->net->layers[p->groups[g].owner].name);
+        s->off = p->groups[g].a_off, s->len = (size_t)p->groups[g].c;
+    }
+    for (int t = 0; t < p->ntime; t++) {
+        const search_pit_time *T = &p->time[t];
+        search_arch_slice *s = &res->slices[res->nslices++];
+        snprintf(s->name, sizeof s->name, "%s.b", c->net->layers[T->layer].name);
+        s->off = T->b_off, s->len = (size_t)T->k;
+        s = &res->slices[res->nslices++];
+        snprintf(s->name, sizeof s->name, "%s.g", c->net->layers[T->layer].name);
+        s->off = T->g_off, s->len = (size_t)T->l;
+    }
+}
+
+/* Everything that can be checked before training: target, model, data, PIT's
+ * view of the model, the seed's costs. */
+static dnas_status setup(run_ctx *c, dnas_error *err) {
+    const search_config *cfg = c->cfg;
+    search_result *res = c->res;
+    dnas_status st;
+    if (cfg->target[0]) {
+        res->target = dnas_xmalloc(sizeof *res->target);
+        if ((st = hwcost_target_load(res->target, cfg->target, err))) return st;
+    }
+    if ((st = train_net_load(&res->seed, cfg->model, err))) return st;
+    c->net = res->seed;
+    train_config *t = &c->tcfg;
+    snprintf(t->path, sizeof t->path, "%s", cfg->path);
+    snprintf(t->model, sizeof t->model, "%s", cfg->model);
+    t->data = cfg->data;
+    t->seed = cfg->seed;
+    t->loss = cfg->loss;
+    t->batch = cfg->batch;
+    if ((st = train_data_prepare(t, &c->train, &c->val, &c->test, err))) return st;
+    if ((st = train_data_check(c->net, &c->train, t, err)) ||
+        (c->val.count && (st = train_data_check(c->net, &c->val, t, err))) ||
+        (c->test.count && (st = train_data_check(c->net, &c->test, t, err))))
+        return st;
+    if ((st = search_bridge_init(&c->bridge, c->net, err)) ||
+        (st = search_pit_init(&c->pit, c->net, c->bridge, err)))
+        return st;
+    c->cp = search_cost_default_params();
+    c->cp.target = res->target;
+    search_cost_result_init(&c->cr, c->bridge);
+    c->state = dnas_xcalloc((size_t)c->net->nlayers, sizeof *c->state);
+    c->acc = dnas_xcalloc((size_t)c->net->nlayers, sizeof *c->acc);
+    if ((st = costs_of(c->net, cfg, res->target, res->seed_cost, &res->nmem, err))) return st;
+    name_slices(c);
+    res->nalpha = c->pit->nalpha;
+    res->alpha = dnas_xcalloc(c->pit->nalpha + 1, sizeof *res->alpha);
+    return DNAS_OK;
+}
+
+/* The phases; a failure returns its status and sets res->phase. */
+static dnas_status phases(run_ctx *c, const search_run_opts *opts, dnas_error *err) {
+    const search_config *cfg = c->cfg;
+    search_result *res = c->res;
+    dnas_status st;
+    float loss = 0, acc;
+    snprintf(res->phase, sizeof res->phase, "warmup");
+    if ((st = run_plain(c, c->net, "warmup", cfg->warmup, &loss, err))) return st;
+    if (cfg->warmup == 0 && (st = train_evaluate(c->net, &c->train, cfg->batch, cfg->loss, &loss, &acc, err)))
+        return st;
+    res->task_loss_warmup = loss;
+    if ((st = run_evaluate(c, c->net, &res->warmup, err)) || (st = run_strengths(c, loss, err))) return st;
+    snprintf(res->phase, sizeof res->phase, "search");
+    st = run_search_phase(c, err);
+    memcpy(res->alpha, c->pit->alpha, c->pit->nalpha * sizeof *res->alpha);
+    if (st) return st;
+    snprintf(res->phase, sizeof res->phase, "export");
+    st = search_pit_export(c->pit, c->net, &res->exported, err);
+    train_net_set_param_view(c->net, NULL);
+    if (st || (st = run_evaluate(c, res->exported, &res->search, err))) return st;
+    int nmem;
+    if ((st = costs_of(res->exported, cfg, res->target, res->cost, &nmem, err))) return st;
+    if (c->log) {
+        char a[64], b[64];
+        fprintf(c->log, "exported: %s %s (seed %s)", search_config_cost_name(cfg->cost),
+                run_fmt_cost(res->cost[cfg->cost], a, sizeof a),
+                run_fmt_cost(res->seed_cost[cfg->cost], b, sizeof b));
+        run_print_metrics(c->log, &res->search);
+        fputc('\n', c->log);
+        fflush(c->log);
+    }
+    snprintf(res->phase, sizeof res->phase, "finetune");
+    if ((st = run_plain(c, res->exported, "finetune", cfg->finetune, &loss, err)) ||
+        (st = run_evaluate(c, res->exported, &res->finetune, err)))
+        return st;
+    snprintf(res->phase, sizeof res->phase, "evaluate");
+    if (opts->after_finetune && (st = opts->after_finetune(opts->ctx, res->exported, &c->test, res, err)))
+        return st;
+    res->phase[0] = 0;
+    return DNAS_OK;
+}
+
+dnas_status search_run(const search_config *cfg, const search_run_opts *opts_in, search_result *res,
+                       dnas_error *err) {
+    search_run_opts opts = opts_in ? *opts_in : search_run_default_opts();
+    memset(res, 0, sizeof *res);
+    res->int_test_acc = -1;
+    metrics_none(&res->warmup), metrics_none(&res->search), metrics_none(&res->finetune);
+    res->start_time = (double)time(NULL);
+    double t0 = run_now();
+    omp_set_num_threads(cfg->threads > 0 ? cfg->threads : omp_get_num_procs());
+    openblas_set_num_threads(1);
+    run_ctx c;
+    memset(&c, 0, sizeof c);
+    c.cfg = cfg;
+    c.res = res;
+    c.log = opts.quiet ? NULL : opts.log ? opts.log : stderr;
+    dnas_status st = setup(&c, err);
+    if (!st) {
+        train_net_init(c.net, cfg->seed);
+        c.t0 = run_now();
+        c.samples_all = (long)c.train.count * (cfg->warmup + cfg->search + cfg->finetune);
+        st = phases(&c, &opts, err);
+        if (st) {
+            res->status = st == DNAS_ERR_NAN ? SEARCH_STATUS_DIVERGED : SEARCH_STATUS_FAILED;
+            snprintf(res->error, sizeof res->error, "%s", err->msg);
+            st = DNAS_OK;
+        }
+    }
+    if (c.net) train_net_set_param_view(c.net, NULL);
+    search_cost_result_free(&c.cr);
+    free(c.state);
+    free(c.acc);
+    search_pit_free(c.pit);
+    search_bridge_free(c.bridge);
+    train_dataset_free(&c.train);
+    train_dataset_free(&c.val);
+    train_dataset_free(&c.test);
+    res->seconds = run_now() - t0;
+    res->end_time = (double)time(NULL);
+    return st;
+}

@@ -1,0 +1,268 @@
+/* The run file: root attributes and one run group (layout in
+ * docs/search.md "The run file"; DESIGN.md "The HDF5 results store").
+ * Written to PATH.tmp and renamed, so a killed writer leaves no half
+ * file. HDF5's own error printing is off while writing (the message says
+ * what failed). */
+#include <errno.h>
+#include <hdf5.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "dnas_build_info.h"
+#include "run.h"
+
+#define STORE_FORMAT "dnas-results-1"
+#define NAME_FIELD 72
+
+static int attr_str(hid_t loc, const char *name, const char *s) {
+    hid_t type = H5Tcopy(H5T_C_S1);
+    H5Tset_size(type, strlen(s) + 1);
+    H5Tset_cset(type, H5T_CSET_UTF8);
+    hid_t space = H5Screate(H5S_SCALAR);
+    hid_t a = H5Acreate2(loc, name, type, space, H5P_DEFAULT, H5P_DEFAULT);
+    int ok = a >= 0 && H5Awrite(a, type, s) >= 0;
+    if (a >= 0) H5Aclose(a);
+    H5Sclose(space);
+    H5Tclose(type);
+    return ok;
+}
+
+static int attr_num(hid_t loc, const char *name, hid_t ftype, hid_t mtype, const void *v, size_t n) {
+    hsize_t dims[1] = {n};
+    hid_t space = n == 1 ? H5Screate(H5S_SCALAR) : H5Screate_simple(1, dims, NULL);
+    hid_t a = H5Acreate2(loc, name, ftype, space, H5P_DEFAULT, H5P_DEFAULT);
+    int ok = a >= 0 && H5Awrite(a, mtype, v) >= 0;
+    if (a >= 0) H5Aclose(a);
+    H5Sclose(space);
+    return ok;
+}
+
+static int attr_f64(hid_t loc, const char *name, double v) {
+    return attr_num(loc, name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, &v, 1);
+}
+
+static int attr_i64(hid_t loc, const char *name, long v) {
+    return attr_num(loc, name, H5T_STD_I64LE, H5T_NATIVE_LONG, &v, 1);
+}
+
+/* A scalar UTF-8 string dataset (texts may pass HDF5's 64 KiB attribute cap). */
+static int text(hid_t loc, const char *name, const char *s) {
+    hid_t type = H5Tcopy(H5T_C_S1);
+    H5Tset_size(type, strlen(s) + 1);
+    H5Tset_cset(type, H5T_CSET_UTF8);
+    hid_t space = H5Screate(H5S_SCALAR);
+    hid_t ds = H5Dcreate2(loc, name, type, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    int ok = ds >= 0 && H5Dwrite(ds, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, s) >= 0;
+    if (ds >= 0) H5Dclose(ds);
+    H5Sclose(space);
+    H5Tclose(type);
+    return ok;
+}
+
+static int floats(hid_t loc, const char *name, const float *v, size_t n) {
+    hsize_t dims[1] = {n};
+    hid_t space = H5Screate_simple(1, dims, NULL);
+    hid_t ds = H5Dcreate2(loc, name, H5T_IEEE_F32LE, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    int ok = ds >= 0 && (n == 0 || H5Dwrite(ds, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, v) >= 0);
+    if (ds >= 0) H5Dclose(ds);
+    H5Sclose(space);
+    return ok;
+}
+
+/* A compound table of n rows of size `size` described by `type`. */
+static int table(hid_t loc, const char *name, hid_t type, const void *rows, size_t n) {
+    hsize_t dims[1] = {n};
+    hid_t space = H5Screate_simple(1, dims, NULL);
+    hid_t ds = H5Dcreate2(loc, name, type, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    int ok = ds >= 0 && (n == 0 || H5Dwrite(ds, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, rows) >= 0);
+    if (ds >= 0) H5Dclose(ds);
+    H5Sclose(space);
+    return ok;
+}
+
+/* {name, offset, length} rows: a parameter table or the arch slices. */
+typedef struct {
+    char name[NAME_FIELD];
+    uint64_t offset, length;
+} slice_row;
+
+static int slices(hid_t loc, const char *name, const slice_row *rows, size_t n) {
+    hid_t s = H5Tcopy(H5T_C_S1);
+    H5Tset_size(s, NAME_FIELD);
+    hid_t t = H5Tcreate(H5T_COMPOUND, sizeof(slice_row));
+    H5Tinsert(t, "name", HOFFSET(slice_row, name), s);
+    H5Tinsert(t, "offset", HOFFSET(slice_row, offset), H5T_NATIVE_UINT64);
+    H5Tinsert(t, "length", HOFFSET(slice_row, length), H5T_NATIVE_UINT64);
+    int ok = table(loc, name, t, rows, n);
+    H5Tclose(t);
+    H5Tclose(s);
+    return ok;
+}
+
+static int metrics(hid_t g, const char *phase, const search_metrics *m) {
+    char key[64];
+    int ok = 1;
+    const float v[4] = {m->val_loss, m->val_acc, m->test_loss, m->test_acc};
+    const char *names[4] = {"val_loss", "val_acc", "test_loss", "test_acc"};
+    for (int k = 0; k < 4; k++)
+        if (v[k] >= 0) {
+            snprintf(key, sizeof key, "%s_%s", phase, names[k]);
+            ok &= attr_f64(g, key, v[k]);
+        }
+    return ok;
+}
+
+/* One attribute per cost (latency, energy and levels only with a target). */
+static int costs(hid_t loc, const char *name, const double *v, const search_result *res) {
+    hid_t g = H5Gcreate2(loc, name, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    if (g < 0) return 0;
+    int ok = 1;
+    for (int k = 0; k < SEARCH_COST_COUNT_; k++)
+        if (res->target || k < SEARCH_COST_CYCLES) ok &= attr_f64(g, search_cost_name((search_cost)k), v[k]);
+    for (int m = 0; m < res->nmem && res->target; m++) {
+        char key[64];
+        snprintf(key, sizeof key, "level_%s", res->target->mem[m].name);
+        ok &= attr_f64(g, key, v[SEARCH_COST_LEVEL(m)]);
+    }
+    H5Gclose(g);
+    return ok;
+}
+
+#include "store_internal.h"
+
+static int weights(hid_t run, const train_net *net) {
+    hid_t g = H5Gcreate2(run, "weights", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    if (g < 0) return 0;
+    int ok = floats(g, "params", net->params, net->nparams) && floats(g, "state", net->state, net->nstate);
+    slice_row *rows = dnas_xcalloc((size_t)net->nparam_table + 1, sizeof *rows);
+    for (int i = 0; i < net->nparam_table; i++) {
+        snprintf(rows[i].name, NAME_FIELD, "%s", net->param_table[i].name);
+        rows[i].offset = net->param_table[i].off;
+        rows[i].length = net->param_table[i].len;
+    }
+    ok &= slices(g, "param_table", rows, (size_t)net->nparam_table);
+    ok &= attr_str(g, "model", net->name);
+    free(rows);
+    H5Gclose(g);
+    return ok;
+}
+
+static int arch_params(hid_t run, const search_result *res) {
+    hid_t g = H5Gcreate2(run, "arch_params", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    if (g < 0) return 0;
+    int ok = floats(g, "alpha", res->alpha, res->nalpha);
+    slice_row *rows = dnas_xcalloc((size_t)res->nslices + 1, sizeof *rows);
+    for (int i = 0; i < res->nslices; i++) {
+        snprintf(rows[i].name, NAME_FIELD, "%s", res->slices[i].name);
+        rows[i].offset = res->slices[i].off;
+        rows[i].length = res->slices[i].len;
+    }
+    ok &= slices(g, "table", rows, (size_t)res->nslices);
+    free(rows);
+    H5Gclose(g);
+    return ok;
+}
+
+static int run_group(hid_t f, const char *id, const search_config *cfg, const search_result *res) {
+    hid_t runs = H5Gcreate2(f, "runs", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    if (runs < 0) return 0;
+    hid_t r = H5Gcreate2(runs, id, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    int ok = r >= 0;
+    if (ok) {
+        ok &= attr_str(r, "method", search_method_name(cfg->method));
+        ok &= attr_f64(r, "mu", cfg->mu);
+        ok &= attr_str(r, "cost", search_config_cost_name(cfg->cost));
+        ok &= attr_str(r, "targets", res->target ? res->target->name : "");
+        ok &= attr_i64(r, "seed", (long)cfg->seed);
+        ok &= attr_str(r, "status", search_status_name(res->status));
+        if (res->status != SEARCH_STATUS_OK)
+            ok &= attr_str(r, "error", res->error) && attr_str(r, "phase", res->phase);
+        ok &= attr_i64(r, "rank", 0);
+        ok &= attr_f64(r, "wall_seconds", res->seconds);
+        ok &= attr_str(r, "version", DNAS_VERSION) && attr_str(r, "commit", DNAS_GIT_COMMIT);
+        ok &= attr_str(r, "model", cfg->model);
+        ok &= attr_str(r, "arch_split", cfg->split == SEARCH_SPLIT_VAL ? "val" : "train");
+        const long ep[3] = {cfg->warmup, cfg->search, cfg->finetune};
+        ok &= attr_num(r, "epochs", H5T_STD_I64LE, H5T_NATIVE_LONG, ep, 3);
+        ok &= attr_f64(r, "task_loss_warmup", res->task_loss_warmup);
+        if (cfg->nconstraints) {
+            char desc[1024] = "";
+            for (int h = 0; h < cfg->nconstraints; h++) {
+                size_t at = strlen(desc);
+                const search_constraint *k = &cfg->constraints[h];
+                if (k->slot == SEARCH_SLOT_LEVELS)
+                    snprintf(desc + at, sizeof desc - at, "%slevels", h ? "," : "");
+                else
+                    snprintf(desc + at, sizeof desc - at, "%s%s<=%g", h ? "," : "",
+                             search_config_cost_name(k->slot), k->max);
+            }
+            ok &= attr_str(r, "constraints", desc);
+            ok &= attr_num(r, "lambda", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, res->lambda,
+                           (size_t)cfg->nconstraints);
+        }
+        hid_t m = H5Gcreate2(r, "metrics", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+        ok &= m >= 0 && metrics(m, "warmup", &res->warmup) && metrics(m, "search", &res->search) &&
+              metrics(m, "finetune", &res->finetune);
+        if (m >= 0 && res->int_test_acc >= 0) ok &= attr_f64(m, "int_test_acc", res->int_test_acc);
+        if (m >= 0) H5Gclose(m);
+        if (res->seed) ok &= costs(r, "cost_seed", res->seed_cost, res);
+        if (res->alpha) ok &= arch_params(r, res);
+        if (res->exported) {
+            ok &= costs(r, "cost", res->cost, res);
+            ok &= store_arch_table(r, res);
+            train_spec *spec = train_net_spec(res->exported);
+            char *yaml = train_spec_to_yaml(spec);
+            ok &= yaml && text(r, "model_yaml", yaml);
+            free(yaml);
+            train_spec_free(spec);
+            ok &= weights(r, res->exported);
+        }
+        H5Gclose(r);
+    }
+    H5Gclose(runs);
+    return ok;
+}
+
+static dnas_status store_file(const char *path, const char *tmp, const char *id, const search_config *cfg,
+                              const search_result *res, dnas_error *err) {
+    hid_t f = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+    if (f < 0)
+        return dnas_fail(err, DNAS_ERR_IO,
+                         "%s: cannot create the run file (does the directory exist and is it "
+                         "writable?)",
+                         tmp);
+    char when[64];
+    time_t t0 = (time_t)res->start_time, t1 = (time_t)res->end_time;
+    int ok = attr_str(f, "format", STORE_FORMAT) && attr_str(f, "version", DNAS_VERSION) &&
+             attr_str(f, "commit", DNAS_GIT_COMMIT) && attr_i64(f, "ranks", 1) &&
+             text(f, "config_yaml", cfg->text ? cfg->text : "");
+    strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", gmtime(&t0));
+    ok &= attr_str(f, "start_time", when);
+    strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", gmtime(&t1));
+    ok &= attr_str(f, "end_time", when);
+    ok &= run_group(f, id, cfg, res);
+    ok &= H5Fclose(f) >= 0;
+    if (!ok) {
+        remove(tmp);
+        return dnas_fail(err, DNAS_ERR_IO, "%s: writing the run file failed (disk full?)", tmp);
+    }
+    if (rename(tmp, path))
+        return dnas_fail(err, DNAS_ERR_IO, "%s: cannot rename %s into place: %s", path, tmp, strerror(errno));
+    return DNAS_OK;
+}
+
+dnas_status search_store_write(const char *path, const char *id, const search_config *cfg,
+                               const search_result *res, dnas_error *err) {
+    char tmp[TRAIN_PATH_LEN + 8];
+    if (snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp)
+        return dnas_fail(err, DNAS_ERR_IO, "%s: path too long", path);
+    H5E_auto2_t func;
+    void *data;
+    H5Eget_auto2(H5E_DEFAULT, &func, &data);
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    dnas_status st = store_file(path, tmp, id, cfg, res, err);
+    H5Eset_auto2(H5E_DEFAULT, func, data);
+    return st;
+}

@@ -1,0 +1,79 @@
+/* The exported architecture as a compound table, one row per layer (the
+ * input excluded), beside the seed's geometry: what a user loads with
+ * pandas.DataFrame(f["runs/0/arch"][()]). */
+#include <string.h>
+
+#include "store_internal.h"
+
+typedef struct {
+    char name[TRAIN_NAME_LEN];
+    char op[16];
+    char input[TRAIN_NAME_LEN]; /* first input ("input": the network's) */
+    int32_t cin, cout;          /* a linear's cin counts features */
+    int32_t kernel_h, kernel_w, stride_h, stride_w, dilation_h, dilation_w, groups, pad_l, pad_r;
+    int32_t cin_seed, cout_seed, kernel_w_seed, dilation_w_seed;
+    int32_t out_h, out_w;
+    int64_t params, macs; /* weights + biases + BN γ, β; MACs as dnas summary counts them */
+} arch_row;
+
+static hid_t row_type(hid_t *name_t, hid_t *op_t) {
+    *name_t = H5Tcopy(H5T_C_S1);
+    H5Tset_size(*name_t, TRAIN_NAME_LEN);
+    *op_t = H5Tcopy(H5T_C_S1);
+    H5Tset_size(*op_t, 16);
+    hid_t t = H5Tcreate(H5T_COMPOUND, sizeof(arch_row));
+    H5Tinsert(t, "name", HOFFSET(arch_row, name), *name_t);
+    H5Tinsert(t, "op", HOFFSET(arch_row, op), *op_t);
+    H5Tinsert(t, "input", HOFFSET(arch_row, input), *name_t);
+#define I32(f) H5Tinsert(t, #f, HOFFSET(arch_row, f), H5T_NATIVE_INT32)
+    I32(cin), I32(cout), I32(kernel_h), I32(kernel_w), I32(stride_h), I32(stride_w), I32(dilation_h);
+    I32(dilation_w), I32(groups), I32(pad_l), I32(pad_r), I32(cin_seed), I32(cout_seed);
+    I32(kernel_w_seed), I32(dilation_w_seed), I32(out_h), I32(out_w);
+#undef I32
+    H5Tinsert(t, "params", HOFFSET(arch_row, params), H5T_NATIVE_INT64);
+    H5Tinsert(t, "macs", HOFFSET(arch_row, macs), H5T_NATIVE_INT64);
+    return t;
+}
+
+static int32_t cin_of(const train_net *n, const train_layer *L) {
+    if (!L->ninputs) return 0;
+    const train_layer *I = &n->layers[L->inputs[0]];
+    return L->op == TRAIN_OP_LINEAR ? I->c * I->h * I->w : I->c;
+}
+
+int store_arch_table(hid_t run, const search_result *res) {
+    const train_net *e = res->exported, *s = res->seed;
+    DNAS_ASSERT(e && s && e->nlayers == s->nlayers);
+    int n = e->nlayers - 1;
+    arch_row *rows = dnas_xcalloc((size_t)n + 1, sizeof *rows);
+    for (int i = 1; i < e->nlayers; i++) {
+        const train_layer *L = &e->layers[i], *S = &s->layers[i];
+        arch_row *r = &rows[i - 1];
+        snprintf(r->name, sizeof r->name, "%s", L->name);
+        snprintf(r->op, sizeof r->op, "%s", train_layer_op_name(L));
+        snprintf(r->input, sizeof r->input, "%s", L->ninputs ? e->layers[L->inputs[0]].name : "");
+        if (L->ninputs && L->inputs[0] == 0) snprintf(r->input, sizeof r->input, "input");
+        r->cin = cin_of(e, L), r->cout = L->c;
+        r->cin_seed = cin_of(s, S), r->cout_seed = S->c;
+        r->kernel_h = L->kh, r->kernel_w = L->kw, r->stride_h = L->sh, r->stride_w = L->sw;
+        r->dilation_h = L->dh, r->dilation_w = L->dw, r->groups = L->groups;
+        r->pad_l = L->pl, r->pad_r = L->pr;
+        r->kernel_w_seed = S->kw, r->dilation_w_seed = S->dw;
+        r->out_h = L->h, r->out_w = L->w;
+        train_counts c = train_net_layer_counts(e, i);
+        r->params = c.weights + c.biases + c.bn;
+        r->macs = c.macs;
+    }
+    hid_t nt, ot, t = row_type(&nt, &ot);
+    hsize_t dims[1] = {(hsize_t)n};
+    hid_t space = H5Screate_simple(1, dims, NULL);
+    hid_t ds = H5Dcreate2(run, "arch", t, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    int ok = ds >= 0 && (n == 0 || H5Dwrite(ds, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, rows) >= 0);
+    if (ds >= 0) H5Dclose(ds);
+    H5Sclose(space);
+    H5Tclose(t);
+    H5Tclose(nt);
+    H5Tclose(ot);
+    free(rows);
+    return ok;
+}

@@ -1,0 +1,13 @@
+/* Private to the run file writer (search/store/). */
+#ifndef DNAS_SEARCH_STORE_INTERNAL_H
+#define DNAS_SEARCH_STORE_INTERNAL_H
+
+#include <hdf5.h>
+
+#include "run.h"
+
+/* /runs/<id>/arch: the exported network, one compound row per layer
+ * (run_store_arch.c). 1 on success. */
+int store_arch_table(hid_t run, const search_result *res);
+
+#endif
