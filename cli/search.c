@@ -26,7 +26,10 @@ static const char *HELP =
     "attributes (method, mu, targets, seed, status ok|diverged|failed, wall\n"
     "seconds), the exported architecture per layer, metrics after search and\n"
     "after fine-tuning, every cost of the exported network and of the seed,\n"
-    "the exported model YAML and weights, and the architecture parameters.\n"
+    "the exported model YAML and weights, the integer network (/runs/0/qnet,\n"
+    "int_bits of the config, default 8; docs/deploy.md) and its test accuracy\n"
+    "(metrics int_test_acc), and the architecture parameters. A network the\n"
+    "integer export refuses gives a warning line and no qnet, not a failure.\n"
     "A run whose loss becomes NaN or infinite is written with status diverged\n"
     "(exit code 3).\n"
     "\n"
@@ -42,9 +45,9 @@ static const char *HELP =
                            "  --help        this text\n"
                            "\n"
                            "The final line is machine-readable:\n"
-                           "  result status=S cost=C seed_cost=C search_test_acc=A test_acc=A seconds=S\n"
+                           "  result status=S cost=C seed_cost=C search_test_acc=A test_acc=A int_test_acc=A seconds=S\n"
                            "(cost: the regularized cost of the exported network; test_acc after\n"
-                           "fine-tuning; -1 when not reached).\n"
+                           "fine-tuning, int_test_acc of its integer network; -1 when not reached).\n"
                            "\n" CLI_HELP_EXIT ", 3 the run diverged (the loss became NaN or infinite).\n";
 
 /* Whether path can be created (checked before a run of minutes to hours
@@ -142,9 +145,11 @@ int cli_search(int argc, char **argv) {
                     search_status_name(res->status), res->phase, res->error, cfg->output);
         else if (!opts.quiet)
             fprintf(stderr, "run written to %s (/runs/0)\n", cfg->output);
-        printf("result status=%s cost=%.6g seed_cost=%.6g search_test_acc=%.4f test_acc=%.4f seconds=%.2f\n",
+        printf("result status=%s cost=%.6g seed_cost=%.6g search_test_acc=%.4f test_acc=%.4f "
+               "int_test_acc=%.4f seconds=%.2f\n",
                search_status_name(res->status), res->exported ? res->cost[cfg->cost] : -1.0,
-               res->seed_cost[cfg->cost], res->search.test_acc, res->finetune.test_acc, res->seconds);
+               res->seed_cost[cfg->cost], res->search.test_acc, res->finetune.test_acc, res->int_test_acc,
+               res->seconds);
         rc = res->status == SEARCH_STATUS_OK         ? CLI_EXIT_OK
              : res->status == SEARCH_STATUS_DIVERGED ? CLI_EXIT_NAN
                                                      : CLI_EXIT_FAIL;

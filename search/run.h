@@ -14,6 +14,7 @@
 
 #include "bridge.h"
 #include "data.h"
+#include "deploy.h"
 #include "net.h"
 #include "pit.h"
 #include "run_config.h"
@@ -32,8 +33,8 @@ typedef struct search_result search_result;
 typedef struct {
     int quiet; /* no progress lines */
     FILE *log; /* progress output (default stderr) */
-    /* Called after fine-tuning with the exported network (eval-ready) and
-     * the test split, e.g. for the integer evaluation (to come): it may set
+    /* Called after fine-tuning and the integer evaluation with the
+     * exported network (eval-ready) and the test split; it may set
      * res->int_test_acc. NULL: none. A failure fails the run. */
     dnas_status (*after_finetune)(void *ctx, train_net *exported, const train_dataset *test,
                                   search_result *res, dnas_error *err);
@@ -55,7 +56,8 @@ struct search_result {
     double seconds;                          /* wall time of the run */
     double start_time, end_time;             /* Unix seconds */
     search_metrics warmup, search, finetune; /* after each phase (search: the exported net) */
-    float int_test_acc;                      /* -1: not evaluated */
+    float int_test_acc;                      /* integer network's test accuracy; -1: not evaluated */
+    deploy_qnet *qnet;                       /* the integer network (int_bits); NULL: none */
     float task_loss_warmup;                  /* mean training loss of the last warmup epoch (DUCCIO) */
     double lambda[SEARCH_MAX_CONSTRAINTS];   /* each constraint's strength at the end */
     double seed_cost[SEARCH_COST_SLOTS];     /* the seed network's costs (levels after the costs) */

@@ -55,6 +55,7 @@ typedef struct {
     float arch_lr;                /* architecture: Adam, no weight decay */
     search_arch_split split;
     float bits;    /* weight and activation precision the costs assume */
+    int int_bits;  /* bits of the integer export after fine-tuning, 2..8; 0: none */
     int log_every; /* progress lines per epoch */
     uint64_t seed;
     char output[TRAIN_PATH_LEN]; /* the run file */

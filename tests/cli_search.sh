@@ -2,9 +2,10 @@
 # End-to-end `dnas search` (PIT) on a slice of Fashion-MNIST with the tiny
 # config (configs/search_pit_tcn_fmnist_tiny.yaml, about a second a run):
 # nothing is pruned at mu = 0 and something is at a large mu, a run is
-# reproducible, the run file holds the run group, the exported model is
-# one dnas summary and dnas train read, a diverging run is recorded as
-# such, and bad input gives clear errors.
+# reproducible, the run file holds the run group and the integer network
+# with its accuracy, the exported model is one dnas summary and dnas train
+# read, a network the integer export refuses is a warning, a diverging run
+# is recorded as such, and bad input gives clear errors.
 # Usage: cli_search.sh DNAS_BINARY SOURCE_DIR
 set -u
 dnas="$1"; src="$2"
@@ -26,6 +27,14 @@ c0=$(field "$tmp/mu0.out" cost); s0=$(field "$tmp/mu0.out" seed_cost)
 check "mu 0 prunes nothing: params $c0 = seed $s0" test "$c0" = "$s0"
 acc=$(field "$tmp/mu0.out" test_acc)
 check "the fine-tuned network learned: test accuracy $acc > 0.6" awk -v a="${acc:-0}" 'BEGIN { exit !(a > 0.6) }'
+check "progress prints float vs integer accuracy" sh -c \
+    "grep -Eq '^integer: 8-bit, [0-9]+ ops.* \| test acc float [0-9.]+% integer [0-9.]+%' '$tmp/mu0.err'"
+iacc=$(h5dump -a /runs/0/metrics/int_test_acc "$tmp/mu0.h5" | sed -n 's/.*(0): \([0-9.e-]*\).*/\1/p')
+facc=$(h5dump -a /runs/0/metrics/finetune_test_acc "$tmp/mu0.h5" | sed -n 's/.*(0): \([0-9.e-]*\).*/\1/p')
+check "the run file's integer accuracy $iacc is within 3 points of the float $facc" \
+    awk -v i="${iacc:-0}" -v f="${facc:-1}" 'BEGIN { d = i - f; exit !(i > 0 && d < 0.03 && d > -0.03) }'
+check "and the result line's ($(field "$tmp/mu0.out" int_test_acc))" sh -c \
+    "test -n '$iacc' && awk -v a='$(field "$tmp/mu0.out" int_test_acc)' -v b='$iacc' 'BEGIN { d = a - b; exit !(d < 1e-4 && d > -1e-4) }'"
 
 # a large mu prunes
 "$dnas" search "$cfg" --mu 1e-4 --out "$tmp/mu4.h5" --model-out "$tmp/mu4.yaml" --quiet > "$tmp/mu4.out" 2> "$tmp/mu4.err"
@@ -48,7 +57,8 @@ check "and the same architecture and weights" sh -c \
 check "the run file has the run group" sh -c "h5dump -n '$tmp/mu4.h5' > '$tmp/n' && \
     for p in /config_yaml /runs/0/arch /runs/0/metrics /runs/0/cost /runs/0/cost_seed /runs/0/model_yaml \
              /runs/0/weights/params /runs/0/weights/param_table /runs/0/weights/state \
-             /runs/0/arch_params/alpha /runs/0/arch_params/table; do grep -q \" \$p\$\" '$tmp/n' || exit 1; done"
+             /runs/0/arch_params/alpha /runs/0/arch_params/table /runs/0/qnet /runs/0/qnet/ops \
+             /runs/0/qnet/tensors /runs/0/qnet/weights; do grep -q \" \$p\$\" '$tmp/n' || exit 1; done"
 check "status ok, method pit, mu 1e-4, seed 1" sh -c \
     "test \"\$(h5dump -a /runs/0/status '$tmp/mu4.h5' | grep -c '\"ok\"')\" = 1 && \
      h5dump -a /runs/0/method '$tmp/mu4.h5' | grep -q '\"pit\"' && \
@@ -87,6 +97,25 @@ rc=$?
 check "a NaN run exits 3 (got $rc)" test $rc -eq 3
 check "and says it diverged, where and why" sh -c "grep -Eq 'run diverged in warmup: warmup epoch 1, batch [0-9]+: the loss is (NaN|infinite)' '$tmp/nan.err'"
 check "its run file says status diverged" sh -c "h5dump -a /runs/0/status '$tmp/nan.h5' | grep -q '\"diverged\"'"
+
+# a network with an op the integer export refuses (concat): a warning, no qnet, no int_test_acc
+printf 'input: [1, 1, 4]\nlayers:\n  - {name: fa, op: linear, out: 4, input: input}\n  - {name: fb, op: linear, out: 4, input: input}\n  - {name: cat, op: concat, inputs: [fa, fb]}\n  - {name: r, op: relu}\n  - {name: fc2, op: linear, out: 3}\n' > "$tmp/cat.yaml"
+cat > "$tmp/cat_search.yaml" <<YAML
+model: cat.yaml
+data: {format: csv, train: good.csv, header: true, normalize: false, val_split: 60, test: good.csv}
+method: pit
+schedule: {warmup: 1, search: 1, finetune: 1, batch: 32}
+output: cat.h5
+YAML
+(cd "$tmp" && "$dnas" search cat_search.yaml > cat.out 2> cat.err)
+rc=$?
+check "an exported network with a concat still exits 0 (got $rc)" test $rc -eq 0
+check "with a warning naming the integer export" sh -c "grep -q '^warning: no integer network: .*cat' '$tmp/cat.err'"
+check "status ok, int_test_acc=-1 on the result line" sh -c \
+    "grep -q 'status=ok .*int_test_acc=-1' '$tmp/cat.out'"
+check "and no qnet nor int_test_acc in the run file" sh -c \
+    "h5dump -n '$tmp/cat.h5' > '$tmp/cn' && grep -q ' /runs/0/model_yaml\$' '$tmp/cn' && ! grep -q qnet '$tmp/cn' && \
+     ! h5dump -A -g /runs/0/metrics '$tmp/cat.h5' | grep -q int_test_acc"
 
 # bad input
 printf 'model: tiny.yaml\ndata: {format: csv, train: good.csv, header: true}\nmethod: pit\ncost: latency\n' > "$tmp/bad.yaml"

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "quant.h"
 #include "run_internal.h"
 
 search_run_opts search_run_default_opts(void) {
@@ -23,6 +24,8 @@ const char *search_status_name(search_status s) {
 void search_result_free(search_result *res) {
     train_net_free(res->seed);
     train_net_free(res->exported);
+    if (res->qnet) deploy_qnet_free(res->qnet);
+    free(res->qnet);
     free(res->target);
     free(res->alpha);
     free(res->slices);
@@ -114,6 +117,52 @@ static dnas_status setup(run_ctx *c, dnas_error *err) {
     return DNAS_OK;
 }
 
+/* The integer network of the fine-tuned exported network at cfg->int_bits
+ * (activation ranges from training batches) and its test accuracy. An
+ * export the integer path refuses (DNAS_ERR_UNSUPPORTED: an op it has no
+ * kernel for) is a warning: no qnet, int_test_acc stays -1; so is an
+ * output accuracy cannot be read from (the qnet is kept). Other errors
+ * fail the run. */
+static dnas_status run_integer(run_ctx *c, FILE *warn, dnas_error *err) {
+    const search_config *cfg = c->cfg;
+    search_result *res = c->res;
+    search_quant_params p = search_quant_default_params();
+    p.wbits = p.abits = cfg->int_bits;
+    p.batch = cfg->batch;
+    p.seed = cfg->seed;
+    int per_epoch = (c->train.count + cfg->batch - 1) / cfg->batch;
+    if (p.calib_batches > per_epoch) p.calib_batches = per_epoch > 0 ? per_epoch : 1;
+    deploy_qnet *q = dnas_xcalloc(1, sizeof *q);
+    dnas_status st = search_quant_export(q, res->exported, &c->train, &p, err);
+    if (st) {
+        deploy_qnet_free(q);
+        free(q);
+        if (st != DNAS_ERR_UNSUPPORTED) return st;
+        fprintf(warn, "warning: no integer network: %s\n", err->msg);
+        fflush(warn);
+        return DNAS_OK;
+    }
+    res->qnet = q;
+    float acc = -1;
+    if (cfg->loss == TRAIN_LOSS_XENT && c->test.count && (st = search_quant_accuracy(q, &c->test, &acc, err))) {
+        if (st != DNAS_ERR_INVALID) return st;
+        fprintf(warn, "warning: no integer accuracy: %s\n", err->msg); /* e.g. output not [1][1][K] */
+        fflush(warn);
+        acc = -1;
+    }
+    res->int_test_acc = acc;
+    if (c->log) {
+        fprintf(c->log, "integer: %d-bit, %d ops, scales from %d batches", cfg->int_bits, q->nops,
+                p.calib_batches);
+        if (acc >= 0)
+            fprintf(c->log, " | test acc float %.2f%% integer %.2f%%", 100.0 * res->finetune.test_acc,
+                    100.0 * acc);
+        fputc('\n', c->log);
+        fflush(c->log);
+    }
+    return DNAS_OK;
+}
+
 /* The phases; a failure returns its status and sets res->phase. */
 static dnas_status phases(run_ctx *c, const search_run_opts *opts, dnas_error *err) {
     const search_config *cfg = c->cfg;
@@ -149,6 +198,8 @@ static dnas_status phases(run_ctx *c, const search_run_opts *opts, dnas_error *e
     if ((st = run_plain(c, res->exported, "finetune", cfg->finetune, &loss, err)) ||
         (st = run_evaluate(c, res->exported, &res->finetune, err)))
         return st;
+    snprintf(res->phase, sizeof res->phase, "quantize");
+    if (cfg->int_bits && (st = run_integer(c, c->log ? c->log : stderr, err))) return st;
     snprintf(res->phase, sizeof res->phase, "evaluate");
     if (opts->after_finetune && (st = opts->after_finetune(opts->ctx, res->exported, &c->test, res, err)))
         return st;

@@ -210,7 +210,7 @@ static dnas_status parse_schedule(ctx *c, yaml_node_t *map) {
 static dnas_status parse(ctx *c, yaml_node_t *root) {
     static const char *const KEYS[] = {"description", "model", "data",   "loss",        "method",
                                        "cost",        "mu",    "target", "constraints", "schedule",
-                                       "bits",        "seed",  "output", NULL};
+                                       "bits",        "seed",  "output", "int_bits", NULL};
     search_config *cfg = c->cfg;
     dnas_status st = dnas_yaml_check_keys(c->y, root, KEYS, "search config", c->err);
     if (st || (st = get_path(c, root, "model", cfg->model, 1)) || (st = get_target(c, root))) return st;
@@ -256,6 +256,10 @@ static dnas_status parse(ctx *c, yaml_node_t *root) {
                               "arch_split: train");
     }
     if ((st = get_float(c, root, "bits", &cfg->bits, 1, 32, 0))) return st;
+    if ((st = get_int(c, root, "int_bits", &cfg->int_bits, 0, 8))) return st;
+    if (cfg->int_bits == 1)
+        return dnas_yaml_fail(c->y, dnas_yaml_get(c->y, root, "int_bits"), c->err,
+                              "int_bits: expected 2..8 (0: no integer export), found 1");
     int seed = (int)cfg->seed;
     if ((st = get_int(c, root, "seed", &seed, 0, 0x7fffffff))) return st;
     cfg->seed = (uint64_t)seed;
@@ -279,6 +283,7 @@ dnas_status search_config_load(search_config *cfg, const char *path, dnas_error 
     cfg->lr = 1e-3f, cfg->weight_decay = 1e-4f, cfg->arch_lr = 5e-4f;
     cfg->split = SEARCH_SPLIT_VAL;
     cfg->bits = 8;
+    cfg->int_bits = 8;
     cfg->log_every = 10;
     cfg->seed = 1;
     if (strlen(path) >= sizeof cfg->path)

@@ -219,6 +219,10 @@ static int run_group(hid_t f, const char *id, const search_config *cfg, const se
             train_spec_free(spec);
             ok &= weights(r, res->exported);
         }
+        if (res->qnet) {
+            dnas_error qerr;
+            ok &= deploy_qnet_write(r, "qnet", res->qnet, "run file", &qerr) == DNAS_OK;
+        }
         H5Gclose(r);
     }
     H5Gclose(runs);
