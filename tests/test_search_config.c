@@ -118,6 +118,8 @@ static void test_errors(void **state) {
     load_fails(HEAD "cost: levels\n", "bad.yaml:4: cost: expected");
     load_fails(HEAD "cost: energy\n", "bad.yaml:4: cost: energy needs a target (target: NAME or PATH)");
     load_fails(HEAD "mu: -1\n", "bad.yaml:4: mu:");
+    load_fails(HEAD "int_bits: 9\n", "bad.yaml:4: int_bits:");
+    load_fails(HEAD "int_bits: 1\n", "bad.yaml:4: int_bits:");
     load_fails(HEAD "constraints:\n  - {cost: params}\n",
                "bad.yaml:5: constraint: missing 'max' (the budget)");
     load_fails(HEAD "constraints:\n  - {max: 3}\n", "bad.yaml:5: constraint: missing 'cost'");
