@@ -373,7 +373,7 @@ static void test_read_errors(void **state) {
     expect_load_error(path, DNAS_ERR_FORMAT, "dataset qnet/ops is not a table of op rows");
     /* a row rewritten: kind unknown, then an output tensor read before written */
     qnet_types ty;
-    qnet_types_create(&ty);
+    deploy_qnet_types_create(&ty);
     for (int c = 0; c < 2; c++) {
         assert_int_equal(deploy_qnet_save(path, &q, NULL, &err), DNAS_OK);
         f = H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT);
@@ -390,7 +390,7 @@ static void test_read_errors(void **state) {
             c == 0 ? "row 2 ('c2'): kind 'conv3d': expected conv, linear"
                    : "group qnet: op 0 'c1' (conv): reads tensor 4 'res' before any op writes it");
     }
-    qnet_types_close(&ty);
+    deploy_qnet_types_close(&ty);
     free(w);
     deploy_qnet_free(&q);
 }

@@ -9,7 +9,7 @@
 #include "dnas_build_info.h"
 #include "qnet_h5_internal.h"
 
-void qnet_types_create(qnet_types *t) {
+void deploy_qnet_types_create(qnet_types *t) {
     t->name_t = H5Tcopy(H5T_C_S1);
     H5Tset_size(t->name_t, DEPLOY_QNET_NAME_LEN);
     t->kind_t = H5Tcopy(H5T_C_S1);
@@ -55,23 +55,23 @@ void qnet_types_create(qnet_types *t) {
 #undef OF
 }
 
-void qnet_types_close(qnet_types *t) {
+void deploy_qnet_types_close(qnet_types *t) {
     H5Tclose(t->op_t);
     H5Tclose(t->tensor_t);
     H5Tclose(t->kind_t);
     H5Tclose(t->name_t);
 }
 
-void qnet_h5_quiet_on(qnet_h5_quiet *q) {
+void deploy_qnet_h5_quiet_on(qnet_h5_quiet *q) {
     H5Eget_auto2(H5E_DEFAULT, &q->func, &q->data);
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
 }
 
-void qnet_h5_quiet_off(const qnet_h5_quiet *q) {
+void deploy_qnet_h5_quiet_off(const qnet_h5_quiet *q) {
     H5Eset_auto2(H5E_DEFAULT, q->func, q->data);
 }
 
-int qnet_write_attr_str(hid_t loc, const char *name, const char *s) {
+int deploy_qnet_write_attr_str(hid_t loc, const char *name, const char *s) {
     hid_t type = H5Tcopy(H5T_C_S1);
     H5Tset_size(type, strlen(s) + 1);
     H5Tset_cset(type, H5T_CSET_UTF8);
@@ -84,7 +84,7 @@ int qnet_write_attr_str(hid_t loc, const char *name, const char *s) {
     return ok;
 }
 
-int qnet_read_attr_str(hid_t loc, const char *name, char *buf, size_t len) {
+int deploy_qnet_read_attr_str(hid_t loc, const char *name, char *buf, size_t len) {
     buf[0] = 0;
     if (H5Aexists(loc, name) <= 0) return 0;
     hid_t a = H5Aopen(loc, name, H5P_DEFAULT);
@@ -187,17 +187,17 @@ static int write_group(hid_t g, const deploy_qnet *q) {
         }
     }
     qnet_types ty;
-    qnet_types_create(&ty);
+    deploy_qnet_types_create(&ty);
     int ok = write_array(g, "tensors", ty.tensor_t, ty.tensor_t, tr, (size_t)q->ntensors);
     ok &= write_array(g, "ops", ty.op_t, ty.op_t, orow, (size_t)q->nops);
     ok &= write_array(g, "weights", H5T_STD_I8LE, H5T_NATIVE_INT8, w, nw);
     ok &= write_array(g, "bias", H5T_STD_I32LE, H5T_NATIVE_INT32, b, nb);
     ok &= write_array(g, "multipliers", H5T_STD_I32LE, H5T_NATIVE_INT32, m, nm);
     int32_t out = q->output;
-    ok &= qnet_write_attr_str(g, "format", DEPLOY_QNET_FORMAT);
-    ok &= qnet_write_attr_str(g, "name", q->name);
+    ok &= deploy_qnet_write_attr_str(g, "format", DEPLOY_QNET_FORMAT);
+    ok &= deploy_qnet_write_attr_str(g, "name", q->name);
     ok &= write_attr_num(g, "output", H5T_STD_I32LE, H5T_NATIVE_INT32, &out);
-    qnet_types_close(&ty);
+    deploy_qnet_types_close(&ty);
     free(tr), free(orow), free(w), free(b), free(m);
     return ok;
 }
@@ -215,11 +215,11 @@ dnas_status deploy_qnet_write(hid_t loc, const char *group, const deploy_qnet *q
     dnas_status st = deploy_qnet_check(q, where, err);
     if (st) return not_written(err);
     qnet_h5_quiet quiet;
-    qnet_h5_quiet_on(&quiet);
+    deploy_qnet_h5_quiet_on(&quiet);
     hid_t g = H5Gcreate2(loc, group, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
     int ok = g >= 0 && write_group(g, q);
     if (g >= 0) ok &= H5Gclose(g) >= 0;
-    qnet_h5_quiet_off(&quiet);
+    deploy_qnet_h5_quiet_off(&quiet);
     if (!ok)
         return dnas_fail(err, DNAS_ERR_IO, "%s: writing the integer network to group %s failed%s",
                          where, group, g < 0 ? " (does it exist already?)" : " (disk full?)");
@@ -235,26 +235,26 @@ dnas_status deploy_qnet_save(const char *path, const deploy_qnet *q, const deplo
     dnas_status st = deploy_qnet_check(q, path, err);
     if (st) return not_written(err);
     qnet_h5_quiet quiet;
-    qnet_h5_quiet_on(&quiet);
+    deploy_qnet_h5_quiet_on(&quiet);
     hid_t f = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
-    qnet_h5_quiet_off(&quiet);
+    deploy_qnet_h5_quiet_off(&quiet);
     if (f < 0)
         return dnas_fail(err, DNAS_ERR_IO,
                          "%s: cannot create the file (does the directory exist and is it "
                          "writable?)",
                          tmp);
     st = deploy_qnet_write(f, "qnet", q, tmp, err);
-    qnet_h5_quiet_on(&quiet);
+    deploy_qnet_h5_quiet_on(&quiet);
     int ok = !st;
     double fa = info ? info->float_acc : -1, ia = info ? info->int_acc : -1;
-    ok = ok && qnet_write_attr_str(f, "format", DEPLOY_QUANT_FORMAT) &&
-         qnet_write_attr_str(f, "version", DNAS_VERSION) &&
-         qnet_write_attr_str(f, "commit", DNAS_GIT_COMMIT) &&
-         qnet_write_attr_str(f, "source", info && info->source ? info->source : "") &&
+    ok = ok && deploy_qnet_write_attr_str(f, "format", DEPLOY_QUANT_FORMAT) &&
+         deploy_qnet_write_attr_str(f, "version", DNAS_VERSION) &&
+         deploy_qnet_write_attr_str(f, "commit", DNAS_GIT_COMMIT) &&
+         deploy_qnet_write_attr_str(f, "source", info && info->source ? info->source : "") &&
          write_attr_num(f, "float_acc", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, &fa) &&
          write_attr_num(f, "int_acc", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, &ia);
     ok &= H5Fclose(f) >= 0;
-    qnet_h5_quiet_off(&quiet);
+    deploy_qnet_h5_quiet_off(&quiet);
     if (!ok) {
         remove(tmp);
         return st ? st

@@ -31,13 +31,13 @@ typedef struct {
 } qnet_op_row;
 
 /* The compound types in memory (and in the file). The caller closes them
- * with qnet_types_close. */
+ * with deploy_qnet_types_close. */
 typedef struct {
     hid_t name_t, kind_t, tensor_t, op_t;
 } qnet_types;
 
-void qnet_types_create(qnet_types *t);
-void qnet_types_close(qnet_types *t);
+void deploy_qnet_types_create(qnet_types *t);
+void deploy_qnet_types_close(qnet_types *t);
 
 /* HDF5's error printing off (our messages say what failed); restore puts
  * back what was there. */
@@ -45,13 +45,13 @@ typedef struct {
     H5E_auto2_t func;
     void *data;
 } qnet_h5_quiet;
-void qnet_h5_quiet_on(qnet_h5_quiet *q);
-void qnet_h5_quiet_off(const qnet_h5_quiet *q);
+void deploy_qnet_h5_quiet_on(qnet_h5_quiet *q);
+void deploy_qnet_h5_quiet_off(const qnet_h5_quiet *q);
 
 /* A scalar string attribute; 0 when writing failed. */
-int qnet_write_attr_str(hid_t loc, const char *name, const char *s);
+int deploy_qnet_write_attr_str(hid_t loc, const char *name, const char *s);
 /* A scalar string attribute of at most len - 1 bytes into buf; 0 when it
  * is missing or not a string. */
-int qnet_read_attr_str(hid_t loc, const char *name, char *buf, size_t len);
+int deploy_qnet_read_attr_str(hid_t loc, const char *name, char *buf, size_t len);
 
 #endif

@@ -201,9 +201,9 @@ static dnas_status models(const search_bridge *b, const search_layer_state *s, c
             dnas_status st = hwcost_eval((hwcost_model)m, row->split ? &row->part[q] : &row->d, &g, &e);
             if (st) return layer_fail(&b->net->layers[row->layer], st, &e, err);
             row->v[m] += g.value;
-            bridge_route_row(b, s, res, m, r, part, &g, 1);
+            search_bridge_route_row(b, s, res, m, r, part, &g, 1);
             if (m != HWCOST_WEIGHT_BYTES) continue;
-            bridge_route_row(b, s, res, SEARCH_COST_MEMORY, r, part, &g, 1);
+            search_bridge_route_row(b, s, res, SEARCH_COST_MEMORY, r, part, &g, 1);
             rg->gw[part + 1] = g;
             int eng = row->split ? t->parallel[q] : row->engine;
             if (eng >= 0) row->wbytes[eng] += g.value;
@@ -225,17 +225,17 @@ static dnas_status latency(const search_bridge *b, const search_layer_state *s, 
         if (st) return layer_fail(&b->net->layers[row->layer], st, &e, err);
         row->seconds = row->cycles / t->clock_hz;
         for (int q = 0; q < t->nparallel; q++) {
-            bridge_route_row(b, s, res, SEARCH_COST_CYCLES, r, q, &gp[q], 1);
-            bridge_route_row(b, s, res, SEARCH_COST_SECONDS, r, q, &gp[q], 1 / t->clock_hz);
-            bridge_route_row(b, s, res, SEARCH_COST_ENERGY, r, q, &gj[q], 1);
+            search_bridge_route_row(b, s, res, SEARCH_COST_CYCLES, r, q, &gp[q], 1);
+            search_bridge_route_row(b, s, res, SEARCH_COST_SECONDS, r, q, &gp[q], 1 / t->clock_hz);
+            search_bridge_route_row(b, s, res, SEARCH_COST_ENERGY, r, q, &gj[q], 1);
         }
     } else if (row->engine >= 0) {
         double pw = t->engines[row->engine].power_w;
         row->seconds = row->cycles / t->clock_hz;
         row->joules = row->seconds * pw;
-        bridge_route_row(b, s, res, SEARCH_COST_CYCLES, r, -1, &ge[row->engine], 1);
-        bridge_route_row(b, s, res, SEARCH_COST_SECONDS, r, -1, &ge[row->engine], 1 / t->clock_hz);
-        bridge_route_row(b, s, res, SEARCH_COST_ENERGY, r, -1, &ge[row->engine], pw / t->clock_hz);
+        search_bridge_route_row(b, s, res, SEARCH_COST_CYCLES, r, -1, &ge[row->engine], 1);
+        search_bridge_route_row(b, s, res, SEARCH_COST_SECONDS, r, -1, &ge[row->engine], 1 / t->clock_hz);
+        search_bridge_route_row(b, s, res, SEARCH_COST_ENERGY, r, -1, &ge[row->engine], pw / t->clock_hz);
     } else {
         res->nunmapped++;
     }
@@ -260,8 +260,8 @@ static void peak(const search_bridge *b, search_cost_result *res) {
     res->value[SEARCH_COST_PEAK_ACT] = v;
     res->value[SEARCH_COST_MEMORY] = res->value[SEARCH_COST_WEIGHT_BYTES] + v;
     for (int k = 0; k < b->ntens; k++) {
-        bridge_route_tensor(b, res, SEARCH_COST_PEAK_ACT, k, P->dtens[k], P->dprob[k], 1);
-        bridge_route_tensor(b, res, SEARCH_COST_MEMORY, k, P->dtens[k], P->dprob[k], 1);
+        search_bridge_route_tensor(b, res, SEARCH_COST_PEAK_ACT, k, P->dtens[k], P->dprob[k], 1);
+        search_bridge_route_tensor(b, res, SEARCH_COST_MEMORY, k, P->dtens[k], P->dprob[k], 1);
     }
 }
 
@@ -270,11 +270,11 @@ static void route_wbytes(const search_bridge *b, const search_layer_state *s, co
                          search_cost_result *res, int slot, int r, int eng) {
     bridge_row_grads *rg = &res->priv->rg[r];
     if (!res->rows[r].split) {
-        bridge_route_row(b, s, res, slot, r, -1, &rg->gw[0], 1);
+        search_bridge_route_row(b, s, res, slot, r, -1, &rg->gw[0], 1);
         return;
     }
     for (int q = 0; q < t->nparallel; q++)
-        if (eng < 0 || t->parallel[q] == eng) bridge_route_row(b, s, res, slot, r, q, &rg->gw[q + 1], 1);
+        if (eng < 0 || t->parallel[q] == eng) search_bridge_route_row(b, s, res, slot, r, q, &rg->gw[q + 1], 1);
 }
 
 static int runs_on(const hwcost_target *t, const search_cost_row *row, int eng) {
@@ -306,7 +306,7 @@ static void levels(const search_bridge *b, const search_layer_state *s, const hw
         if (M->holds & HWCOST_HOLD_NETWORK_ACTIVATIONS) {
             use += res->value[SEARCH_COST_PEAK_ACT];
             for (int k = 0; k < b->ntens; k++)
-                bridge_route_tensor(b, res, slot, k, P->dtens[k], P->dprob[k], 1);
+                search_bridge_route_tensor(b, res, slot, k, P->dtens[k], P->dprob[k], 1);
         }
         if (M->holds & HWCOST_HOLD_LAYER_WEIGHTS) {
             use += lw;
@@ -316,8 +316,8 @@ static void levels(const search_bridge *b, const search_layer_state *s, const hw
             use += la;
             if (ra >= 0) {
                 const bridge_row_grads *rg = &P->rg[ra];
-                bridge_route_tensor(b, res, slot, b->rows[ra].tin, rg->gin.d_cin, rg->gin.d_a, 1);
-                bridge_route_tensor(b, res, slot, b->rows[ra].tout, rg->gout.d_cin, rg->gout.d_a, 1);
+                search_bridge_route_tensor(b, res, slot, b->rows[ra].tin, rg->gin.d_cin, rg->gin.d_a, 1);
+                search_bridge_route_tensor(b, res, slot, b->rows[ra].tout, rg->gout.d_cin, rg->gout.d_a, 1);
             }
         }
         res->value[slot] = use;
@@ -357,6 +357,6 @@ dnas_status search_bridge_eval(const search_bridge *b, const search_layer_state 
     }
     peak(b, res);
     if (t) levels(b, s, t, res);
-    bridge_sweep(b, res);
+    search_bridge_sweep(b, res);
     return DNAS_OK;
 }

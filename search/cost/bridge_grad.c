@@ -17,7 +17,7 @@
 
 #include "bridge_internal.h"
 
-void bridge_route_row(const search_bridge *b, const search_layer_state *s, search_cost_result *res, int slot,
+void search_bridge_route_row(const search_bridge *b, const search_layer_state *s, search_cost_result *res, int slot,
                       int r, int p, const hwcost_grad *g, double scale) {
     const bridge_row *br = &b->rows[r];
     double *dch = res->priv->dch + (size_t)slot * b->nlayers;
@@ -38,7 +38,7 @@ void bridge_route_row(const search_bridge *b, const search_layer_state *s, searc
     for (int i = 0; i < s[b->tens[br->tin].producer].a.n; i++) ga->d_a[i] += scale * g->d_a[i];
 }
 
-void bridge_route_tensor(const search_bridge *b, search_cost_result *res, int slot, int t, double d_channels,
+void search_bridge_route_tensor(const search_bridge *b, search_cost_result *res, int slot, int t, double d_channels,
                          const double *d_prob, double scale) {
     int prod = b->tens[t].producer;
     res->priv->dch[(size_t)slot * b->nlayers + prod] += scale * d_channels;
@@ -46,7 +46,7 @@ void bridge_route_tensor(const search_bridge *b, search_cost_result *res, int sl
     for (int i = 0; i < HWCOST_MAX_PREC; i++) ga->d_a[i] += scale * d_prob[i];
 }
 
-void bridge_sweep(const search_bridge *b, search_cost_result *res) {
+void search_bridge_sweep(const search_bridge *b, search_cost_result *res) {
     const train_net *net = b->net;
     for (int slot = 0; slot < SEARCH_COST_COUNT_ + res->nmem; slot++) {
         double *dch = res->priv->dch + (size_t)slot * b->nlayers;

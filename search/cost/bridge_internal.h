@@ -64,10 +64,10 @@ struct search_cost_scratch {
 /* Gradient routing (bridge_grad.c): `scale`·g's partials of row r (part
  * p, or -1 for the whole layer) into slot; a tensor's bytes partials into
  * slot; the reverse channel sweep of every slot. */
-void bridge_route_row(const search_bridge *b, const search_layer_state *s, search_cost_result *res, int slot,
+void search_bridge_route_row(const search_bridge *b, const search_layer_state *s, search_cost_result *res, int slot,
                       int r, int p, const hwcost_grad *g, double scale);
-void bridge_route_tensor(const search_bridge *b, search_cost_result *res, int slot, int t, double d_channels,
+void search_bridge_route_tensor(const search_bridge *b, search_cost_result *res, int slot, int t, double d_channels,
                          const double *d_prob, double scale);
-void bridge_sweep(const search_bridge *b, search_cost_result *res);
+void search_bridge_sweep(const search_bridge *b, search_cost_result *res);
 
 #endif

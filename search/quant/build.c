@@ -66,8 +66,8 @@ static void window(deploy_qop *qop, const train_layer *L, const deploy_qtensor *
     qop->kh = L->kh, qop->kw = L->kw, qop->sh = L->sh, qop->sw = L->sw;
     qop->dh = conv ? L->dh : 1, qop->dw = conv ? L->dw : 1;
     qop->pt = L->pt, qop->pl = L->pl;
-    qop->pb = qp_pad_after(I->h, L->h, L->kh, L->sh, qop->dh, L->pt);
-    qop->pr = qp_pad_after(I->w, L->w, L->kw, L->sw, qop->dw, L->pl);
+    qop->pb = search_qp_pad_after(I->h, L->h, L->kh, L->sh, qop->dh, L->pt);
+    qop->pr = search_qp_pad_after(I->w, L->w, L->kw, L->sw, qop->dw, L->pl);
     qop->groups = conv ? L->groups : 1;
 }
 
@@ -95,8 +95,8 @@ static dnas_status add_op(deploy_qnet *q, const qp_plan *plan, const train_net *
     switch (op->kind) {
     case DEPLOY_QOP_CONV:
         window(qop, L, I, 1);
-        return qb_weighted(qop, q, net, plan, op, p->wbits, err);
-    case DEPLOY_QOP_LINEAR: return qb_weighted(qop, q, net, plan, op, p->wbits, err);
+        return search_qb_weighted(qop, q, net, plan, op, p->wbits, err);
+    case DEPLOY_QOP_LINEAR: return search_qb_weighted(qop, q, net, plan, op, p->wbits, err);
     case DEPLOY_QOP_ADD:
         return tensor_mult(qop, net, L, sx / sy, q->tensors[op->in[1]].scale / sy, err);
     case DEPLOY_QOP_MAXPOOL: window(qop, L, I, 0); return DNAS_OK;
@@ -110,7 +110,7 @@ static dnas_status add_op(deploy_qnet *q, const qp_plan *plan, const train_net *
     return DNAS_OK;
 }
 
-dnas_status qp_check_params(const search_quant_params *p, dnas_error *err) {
+dnas_status search_qp_check_params(const search_quant_params *p, dnas_error *err) {
     if (p->wbits < 2 || p->wbits > 8 || p->abits < 2 || p->abits > 8)
         return dnas_fail(err, DNAS_ERR_INVALID,
                          "weight bits %d, activation bits %d: expected 2..8 each", p->wbits,
@@ -129,15 +129,15 @@ dnas_status search_quant_export_ranges(deploy_qnet *q, const train_net *net,
                                        dnas_error *err) {
     deploy_qnet_init(q, net->name);
     qp_plan plan;
-    dnas_status st = qp_check_params(p, err);
+    dnas_status st = search_qp_check_params(p, err);
     if (st) return st;
-    st = qp_plan_make(&plan, net, err);
+    st = search_qp_plan_make(&plan, net, err);
     if (st) return st;
     st = add_tensors(q, &plan, net, r, p->abits, err);
     for (int k = 0; k < plan.nops && !st; k++)
         st = add_op(q, &plan, net, &plan.ops[k], p, err);
     q->output = plan.tensor_of[net->output];
-    qp_plan_free(&plan);
+    search_qp_plan_free(&plan);
     if (!st) st = deploy_qnet_check(q, net->name, err);
     if (st) deploy_qnet_free(q);
     return st;
@@ -145,15 +145,15 @@ dnas_status search_quant_export_ranges(deploy_qnet *q, const train_net *net,
 
 dnas_status search_quant_check(const train_net *net, dnas_error *err) {
     qp_plan plan;
-    dnas_status st = qp_plan_make(&plan, net, err);
-    if (!st) qp_plan_free(&plan);
+    dnas_status st = search_qp_plan_make(&plan, net, err);
+    if (!st) search_qp_plan_free(&plan);
     return st;
 }
 
 dnas_status search_quant_export(deploy_qnet *q, train_net *net, const train_dataset *ds,
                                 const search_quant_params *p, dnas_error *err) {
     deploy_qnet_init(q, net->name);
-    dnas_status st = qp_check_params(p, err);
+    dnas_status st = search_qp_check_params(p, err);
     if (!st) st = search_quant_check(net, err); /* refuse before running any batch */
     if (st) return st;
     search_quant_range *r = dnas_xmalloc((size_t)net->nlayers * sizeof *r);

@@ -81,7 +81,7 @@ dnas_status search_quant_calibrate(train_net *net, const train_dataset *ds,
                          "[%d, %d, %d]",
                          ds->c, ds->h, ds->w, net->name, in->c, in->h, in->w);
     if (ds->count < 1) return dnas_fail(err, DNAS_ERR_INVALID, "no calibration samples");
-    dnas_status st = qp_check_params(p, err);
+    dnas_status st = search_qp_check_params(p, err);
     if (!st) st = train_net_reserve(net, p->batch, err);
     if (st) return st;
     for (int i = 0; i < net->nlayers; i++)

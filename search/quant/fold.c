@@ -61,7 +61,7 @@ static void to_hwc(int8_t *dst, const int32_t *q, const train_layer *L, const qp
     }
 }
 
-dnas_status qb_weighted(deploy_qop *qop, const deploy_qnet *q, const train_net *net,
+dnas_status search_qb_weighted(deploy_qop *qop, const deploy_qnet *q, const train_net *net,
                         const qp_plan *plan, const qp_op *op, int wbits, dnas_error *err) {
     const train_layer *L = &net->layers[op->layer];
     int cout = L->c;

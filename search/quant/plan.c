@@ -22,7 +22,7 @@
 
 #include "quant_internal.h"
 
-int qp_pad_after(int in, int out, int k, int s, int d, int before) {
+int search_qp_pad_after(int in, int out, int k, int s, int d, int before) {
     int64_t p = (int64_t)(out - 1) * s + (int64_t)d * (k - 1) + 1 - in - before;
     return p > 0 ? (int)p : 0;
 }
@@ -134,8 +134,8 @@ static dnas_status visit(ctx *c, int i, char *absorbed) {
     }
     case TRAIN_OP_AVGPOOL: {
         const train_layer *X = &net->layers[L->inputs[0]];
-        if (L->pt || L->pl || qp_pad_after(X->h, L->h, L->kh, L->sh, 1, L->pt) ||
-            qp_pad_after(X->w, L->w, L->kw, L->sw, 1, L->pl))
+        if (L->pt || L->pl || search_qp_pad_after(X->h, L->h, L->kh, L->sh, 1, L->pt) ||
+            search_qp_pad_after(X->w, L->w, L->kw, L->sw, 1, L->pl))
             return LFAIL(i,
                          "its windows reach into padding, where the float pool averages the real "
                          "cells only and the integer one divides by kh·kw (use padding: valid)");
@@ -200,7 +200,7 @@ static dnas_status visit(ctx *c, int i, char *absorbed) {
     return DNAS_OK;
 }
 
-dnas_status qp_plan_make(qp_plan *plan, const train_net *net, dnas_error *err) {
+dnas_status search_qp_plan_make(qp_plan *plan, const train_net *net, dnas_error *err) {
     memset(plan, 0, sizeof *plan);
     plan->nlayers = net->nlayers;
     plan->tensor_of = dnas_xmalloc((size_t)net->nlayers * sizeof(int));
@@ -231,11 +231,11 @@ dnas_status qp_plan_make(qp_plan *plan, const train_net *net, dnas_error *err) {
     free(absorbed);
     free(c.nread);
     free(c.reader);
-    if (st) qp_plan_free(plan);
+    if (st) search_qp_plan_free(plan);
     return st;
 }
 
-void qp_plan_free(qp_plan *plan) {
+void search_qp_plan_free(qp_plan *plan) {
     free(plan->tensor_of);
     free(plan->tensors);
     free(plan->ops);

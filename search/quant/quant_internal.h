@@ -34,20 +34,20 @@ typedef struct {
 
 /* DNAS_ERR_INVALID naming the parameter out of range (bits 2..8,
  * percentile in (0, 100], calibration batches, batch size). */
-dnas_status qp_check_params(const search_quant_params *p, dnas_error *err);
+dnas_status search_qp_check_params(const search_quant_params *p, dnas_error *err);
 
 /* Step 1 of quant.h. Errors name the model and the layer. */
-dnas_status qp_plan_make(qp_plan *plan, const train_net *net, dnas_error *err);
-void qp_plan_free(qp_plan *plan);
+dnas_status search_qp_plan_make(qp_plan *plan, const train_net *net, dnas_error *err);
+void search_qp_plan_free(qp_plan *plan);
 
 /* Padding after (bottom / right) a window op needs for `out` outputs:
  * max(0, (out - 1)·s + d·(k - 1) + 1 - in - before). */
-int qp_pad_after(int in, int out, int k, int s, int d, int before);
+int search_qp_pad_after(int in, int out, int k, int s, int d, int before);
 
 /* The weights, bias, multipliers, shift and clamp of conv / linear op
  * (fold.c) into qop, whose in / out tensors of q already have their
  * scales. */
-dnas_status qb_weighted(deploy_qop *qop, const deploy_qnet *q, const train_net *net,
+dnas_status search_qb_weighted(deploy_qop *qop, const deploy_qnet *q, const train_net *net,
                         const qp_plan *plan, const qp_op *op, int wbits, dnas_error *err);
 
 #endif

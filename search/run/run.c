@@ -170,33 +170,33 @@ static dnas_status phases(run_ctx *c, const search_run_opts *opts, dnas_error *e
     dnas_status st;
     float loss = 0, acc;
     snprintf(res->phase, sizeof res->phase, "warmup");
-    if ((st = run_plain(c, c->net, "warmup", cfg->warmup, &loss, err))) return st;
+    if ((st = search_run_plain(c, c->net, "warmup", cfg->warmup, &loss, err))) return st;
     if (cfg->warmup == 0 && (st = train_evaluate(c->net, &c->train, cfg->batch, cfg->loss, &loss, &acc, err)))
         return st;
     res->task_loss_warmup = loss;
-    if ((st = run_evaluate(c, c->net, &res->warmup, err)) || (st = run_strengths(c, loss, err))) return st;
+    if ((st = search_run_evaluate(c, c->net, &res->warmup, err)) || (st = search_run_strengths(c, loss, err))) return st;
     snprintf(res->phase, sizeof res->phase, "search");
-    st = run_search_phase(c, err);
+    st = search_run_search_phase(c, err);
     memcpy(res->alpha, c->pit->alpha, c->pit->nalpha * sizeof *res->alpha);
     if (st) return st;
     snprintf(res->phase, sizeof res->phase, "export");
     st = search_pit_export(c->pit, c->net, &res->exported, err);
     train_net_set_param_view(c->net, NULL);
-    if (st || (st = run_evaluate(c, res->exported, &res->search, err))) return st;
+    if (st || (st = search_run_evaluate(c, res->exported, &res->search, err))) return st;
     int nmem;
     if ((st = costs_of(res->exported, cfg, res->target, res->cost, &nmem, err))) return st;
     if (c->log) {
         char a[64], b[64];
         fprintf(c->log, "exported: %s %s (seed %s)", search_config_cost_name(cfg->cost),
-                run_fmt_cost(res->cost[cfg->cost], a, sizeof a),
-                run_fmt_cost(res->seed_cost[cfg->cost], b, sizeof b));
-        run_print_metrics(c->log, &res->search);
+                search_run_fmt_cost(res->cost[cfg->cost], a, sizeof a),
+                search_run_fmt_cost(res->seed_cost[cfg->cost], b, sizeof b));
+        search_run_print_metrics(c->log, &res->search);
         fputc('\n', c->log);
         fflush(c->log);
     }
     snprintf(res->phase, sizeof res->phase, "finetune");
-    if ((st = run_plain(c, res->exported, "finetune", cfg->finetune, &loss, err)) ||
-        (st = run_evaluate(c, res->exported, &res->finetune, err)))
+    if ((st = search_run_plain(c, res->exported, "finetune", cfg->finetune, &loss, err)) ||
+        (st = search_run_evaluate(c, res->exported, &res->finetune, err)))
         return st;
     snprintf(res->phase, sizeof res->phase, "quantize");
     if (cfg->int_bits && (st = run_integer(c, c->log ? c->log : stderr, err))) return st;
@@ -214,7 +214,7 @@ dnas_status search_run(const search_config *cfg, const search_run_opts *opts_in,
     res->int_test_acc = -1;
     metrics_none(&res->warmup), metrics_none(&res->search), metrics_none(&res->finetune);
     res->start_time = (double)time(NULL);
-    double t0 = run_now();
+    double t0 = search_run_now();
     omp_set_num_threads(cfg->threads > 0 ? cfg->threads : omp_get_num_procs());
     openblas_set_num_threads(1);
     run_ctx c;
@@ -225,7 +225,7 @@ dnas_status search_run(const search_config *cfg, const search_run_opts *opts_in,
     dnas_status st = setup(&c, err);
     if (!st) {
         train_net_init(c.net, cfg->seed);
-        c.t0 = run_now();
+        c.t0 = search_run_now();
         c.samples_all = (long)c.train.count * (cfg->warmup + cfg->search + cfg->finetune);
         st = phases(&c, &opts, err);
         if (st) {
@@ -243,7 +243,7 @@ dnas_status search_run(const search_config *cfg, const search_run_opts *opts_in,
     train_dataset_free(&c.train);
     train_dataset_free(&c.val);
     train_dataset_free(&c.test);
-    res->seconds = run_now() - t0;
+    res->seconds = search_run_now() - t0;
     res->end_time = (double)time(NULL);
     return st;
 }

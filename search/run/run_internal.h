@@ -28,36 +28,36 @@ typedef struct {
 } run_ctx;
 
 /* Seconds since an arbitrary start (monotonic). */
-double run_now(void);
+double search_run_now(void);
 /* "1m20s" / "1h05m" into buf. */
-void run_fmt_eta(char *buf, size_t len, double seconds);
+void search_run_fmt_eta(char *buf, size_t len, double seconds);
 /* ETA of the whole run from its progress. */
-double run_eta(const run_ctx *c);
+double search_run_eta(const run_ctx *c);
 
 /* " | val loss L acc A | test loss L acc A" for what m has. */
-void run_print_metrics(FILE *f, const search_metrics *m);
+void search_run_print_metrics(FILE *f, const search_metrics *m);
 /* A cost's value as printed: thousands separated when >= 1000, else %.4g. */
-const char *run_fmt_cost(double v, char *buf, size_t len);
+const char *search_run_fmt_cost(double v, char *buf, size_t len);
 
 /* Evaluates net on the validation and test splits into m. */
-dnas_status run_evaluate(run_ctx *c, train_net *net, search_metrics *m, dnas_error *err);
+dnas_status search_run_evaluate(run_ctx *c, train_net *net, search_metrics *m, dnas_error *err);
 
 /* Plain training for `epochs` epochs of net (warmup, fine-tune): a fresh
  * Adam at the config's lr and weight decay; *last_loss gets the mean loss
  * of the last epoch. DNAS_ERR_NAN when the loss is not finite. */
-dnas_status run_plain(run_ctx *c, train_net *net, const char *phase, int epochs, float *last_loss,
+dnas_status search_run_plain(run_ctx *c, train_net *net, const char *phase, int epochs, float *last_loss,
                       dnas_error *err);
 
 /* The regularizer at the masks' current state: costs through the bridge,
  * reg = μ·C + Σ_h λ_h·hinge_h; dalpha (or NULL) += its gradient. *cost
  * gets C. */
-dnas_status run_regularizer(run_ctx *c, float *dalpha, double *cost, double *reg, dnas_error *err);
+dnas_status search_run_regularizer(run_ctx *c, float *dalpha, double *cost, double *reg, dnas_error *err);
 /* The config's cost of what the masks select now (kept channels and taps). */
-dnas_status run_hard_cost(run_ctx *c, double *cost, dnas_error *err);
+dnas_status search_run_hard_cost(run_ctx *c, double *cost, dnas_error *err);
 /* The automatic strengths from the task loss after warmup (run_loss.c). */
-dnas_status run_strengths(run_ctx *c, float task_loss, dnas_error *err);
+dnas_status search_run_strengths(run_ctx *c, float task_loss, dnas_error *err);
 
 /* The search phase: cfg->search epochs of weight and architecture steps. */
-dnas_status run_search_phase(run_ctx *c, dnas_error *err);
+dnas_status search_run_search_phase(run_ctx *c, dnas_error *err);
 
 #endif

@@ -30,7 +30,7 @@ static dnas_status eval_costs(run_ctx *c, int hard, dnas_error *err) {
     return search_bridge_eval(c->bridge, c->state, &c->cp, &c->cr, err);
 }
 
-dnas_status run_regularizer(run_ctx *c, float *dalpha, double *cost, double *reg, dnas_error *err) {
+dnas_status search_run_regularizer(run_ctx *c, float *dalpha, double *cost, double *reg, dnas_error *err) {
     const search_config *cfg = c->cfg;
     dnas_status st = eval_costs(c, 0, err);
     if (st) return st;
@@ -54,7 +54,7 @@ dnas_status run_regularizer(run_ctx *c, float *dalpha, double *cost, double *reg
     return DNAS_OK;
 }
 
-dnas_status run_strengths(run_ctx *c, float task_loss, dnas_error *err) {
+dnas_status search_run_strengths(run_ctx *c, float task_loss, dnas_error *err) {
     const search_config *cfg = c->cfg;
     dnas_status st = eval_costs(c, 0, err);
     if (st) return st;
@@ -77,7 +77,7 @@ dnas_status run_strengths(run_ctx *c, float task_loss, dnas_error *err) {
     return DNAS_OK;
 }
 
-dnas_status run_hard_cost(run_ctx *c, double *cost, dnas_error *err) {
+dnas_status search_run_hard_cost(run_ctx *c, double *cost, dnas_error *err) {
     dnas_status st = eval_costs(c, 1, err);
     if (!st) *cost = c->cr.value[c->cfg->cost];
     return st;

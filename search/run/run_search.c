@@ -22,7 +22,7 @@
 
 #include "run_internal.h"
 
-const char *run_fmt_cost(double v, char *buf, size_t len) {
+const char *search_run_fmt_cost(double v, char *buf, size_t len) {
     if (fabs(v) >= 1000) return dnas_fmt_thousands(v, buf, len);
     snprintf(buf, len, "%.4g", v);
     return buf;
@@ -42,7 +42,7 @@ static dnas_status arch_step(run_ctx *c, search_state *s, double *cost, double *
     search_pit *p = c->pit;
     memset(s->dalpha, 0, p->nalpha * sizeof *s->dalpha);
     search_pit_backward(p, c->net, s->dalpha, 0);
-    dnas_status st = run_regularizer(c, s->dalpha, cost, reg, err);
+    dnas_status st = search_run_regularizer(c, s->dalpha, cost, reg, err);
     if (st) return st;
     train_optim_step(&s->aopt, p->alpha, s->dalpha, c->cfg->arch_lr);
     c->arch_steps++;
@@ -70,7 +70,7 @@ static dnas_status batch_step(run_ctx *c, search_state *s, train_step_stats *bs,
         search_pit_backward(p, net, NULL, 1);
         train_step_update(&s->ws);
         // the task gradient is in dalpha: arch_step adds the regularizer's and updates
-        if ((st = run_regularizer(c, s->dalpha, cost, reg, err))) return st;
+        if ((st = search_run_regularizer(c, s->dalpha, cost, reg, err))) return st;
         train_optim_step(&s->aopt, p->alpha, s->dalpha, c->cfg->arch_lr);
         c->arch_steps++;
         search_pit_forward(p);
@@ -91,10 +91,10 @@ static dnas_status batch_step(run_ctx *c, search_state *s, train_step_stats *bs,
 static void print_progress(run_ctx *c, int e, long b, long nb, double loss, double task, double cost,
                            long correct, long seen) {
     char eta[32], cb[64];
-    run_fmt_eta(eta, sizeof eta, run_eta(c));
+    search_run_fmt_eta(eta, sizeof eta, search_run_eta(c));
     fprintf(c->log, "search %d/%d [%3d%%] loss %.4f task %.4f %s %s", e + 1, c->cfg->search,
             (int)(100 * (b + 1) / nb), loss, task, search_config_cost_name(c->cfg->cost),
-            run_fmt_cost(cost, cb, sizeof cb));
+            search_run_fmt_cost(cost, cb, sizeof cb));
     if (c->cfg->loss == TRAIN_LOSS_XENT) fprintf(c->log, " acc %.2f%%", 100.0 * correct / seen);
     fprintf(c->log, " ETA %s\n", eta);
     fflush(c->log);
@@ -108,7 +108,7 @@ static dnas_status epochs(run_ctx *c, search_state *s, dnas_error *err) {
         train_batches_epoch(&s->tb, c->epoch);
         if (cfg->split == SEARCH_SPLIT_VAL)
             s->vpass = 0, train_batches_epoch(&s->vb, c->epoch * 1000 + s->vpass++);
-        double t0 = run_now(), task = 0, regsum = 0, cost = 0, reg = 0;
+        double t0 = search_run_now(), task = 0, regsum = 0, cost = 0, reg = 0;
         long correct = 0, seen = 0;
         for (long b = 0; train_batches_next(&s->tb); b++) {
             train_step_stats bs;
@@ -124,7 +124,7 @@ static dnas_status epochs(run_ctx *c, search_state *s, dnas_error *err) {
             c->samples_done += bs.n;
             if (c->log && log_every && (b + 1) % log_every == 0 && b + 1 < s->tb.nbatches) {
                 double hard;
-                if ((st = run_hard_cost(c, &hard, err))) return st;
+                if ((st = search_run_hard_cost(c, &hard, err))) return st;
                 print_progress(c, e, b, s->tb.nbatches, (task + regsum) / seen, task / seen, hard, correct,
                                seen);
             }
@@ -132,21 +132,21 @@ static dnas_status epochs(run_ctx *c, search_state *s, dnas_error *err) {
         if (!c->log) continue;
         search_metrics m;
         search_pit_apply(c->pit, c->net);
-        if ((st = run_evaluate(c, c->net, &m, err)) || (st = run_hard_cost(c, &cost, err))) return st;
+        if ((st = search_run_evaluate(c, c->net, &m, err)) || (st = search_run_hard_cost(c, &cost, err))) return st;
         char eta[32], cb[64], sb[64];
-        run_fmt_eta(eta, sizeof eta, run_eta(c));
+        search_run_fmt_eta(eta, sizeof eta, search_run_eta(c));
         fprintf(c->log, "search %d/%d done in %.1fs: loss %.4f task %.4f %s %s (seed %s)", e + 1, cfg->search,
-                run_now() - t0, (task + regsum) / seen, task / seen, search_config_cost_name(cfg->cost),
-                run_fmt_cost(cost, cb, sizeof cb), run_fmt_cost(c->res->seed_cost[cfg->cost], sb, sizeof sb));
+                search_run_now() - t0, (task + regsum) / seen, task / seen, search_config_cost_name(cfg->cost),
+                search_run_fmt_cost(cost, cb, sizeof cb), search_run_fmt_cost(c->res->seed_cost[cfg->cost], sb, sizeof sb));
         if (cfg->loss == TRAIN_LOSS_XENT) fprintf(c->log, " acc %.2f%%", 100.0 * correct / seen);
-        run_print_metrics(c->log, &m);
+        search_run_print_metrics(c->log, &m);
         fprintf(c->log, " | ETA %s\n", eta);
         fflush(c->log);
     }
     return st;
 }
 
-dnas_status run_search_phase(run_ctx *c, dnas_error *err) {
+dnas_status search_run_search_phase(run_ctx *c, dnas_error *err) {
     const search_config *cfg = c->cfg;
     search_state s;
     memset(&s, 0, sizeof s);

@@ -6,13 +6,13 @@
 
 #include "run_internal.h"
 
-double run_now(void) {
+double search_run_now(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-void run_fmt_eta(char *buf, size_t len, double s) {
+void search_run_fmt_eta(char *buf, size_t len, double s) {
     if (!(s >= 0) || !isfinite(s)) s = 0;
     long t = (long)(s + 0.5);
     if (t >= 3600)
@@ -21,13 +21,13 @@ void run_fmt_eta(char *buf, size_t len, double s) {
         snprintf(buf, len, "%ldm%02lds", t / 60, t % 60);
 }
 
-double run_eta(const run_ctx *c) {
-    double el = run_now() - c->t0;
+double search_run_eta(const run_ctx *c) {
+    double el = search_run_now() - c->t0;
     if (c->samples_done <= 0) return 0;
     return el / (double)c->samples_done * (double)(c->samples_all - c->samples_done);
 }
 
-dnas_status run_evaluate(run_ctx *c, train_net *net, search_metrics *m, dnas_error *err) {
+dnas_status search_run_evaluate(run_ctx *c, train_net *net, search_metrics *m, dnas_error *err) {
     dnas_status st;
     m->val_loss = m->val_acc = m->test_loss = m->test_acc = -1;
     if (c->val.count &&
@@ -39,7 +39,7 @@ dnas_status run_evaluate(run_ctx *c, train_net *net, search_metrics *m, dnas_err
     return DNAS_OK;
 }
 
-void run_print_metrics(FILE *f, const search_metrics *m) {
+void search_run_print_metrics(FILE *f, const search_metrics *m) {
     if (m->val_loss >= 0) {
         fprintf(f, " | val loss %.4f", m->val_loss);
         if (m->val_acc >= 0) fprintf(f, " acc %.2f%%", 100.0 * m->val_acc);
@@ -50,7 +50,7 @@ void run_print_metrics(FILE *f, const search_metrics *m) {
     }
 }
 
-dnas_status run_plain(run_ctx *c, train_net *net, const char *phase, int epochs, float *last_loss,
+dnas_status search_run_plain(run_ctx *c, train_net *net, const char *phase, int epochs, float *last_loss,
                       dnas_error *err) {
     const search_config *cfg = c->cfg;
     train_optim_params op = train_optim_default_params();
@@ -71,7 +71,7 @@ dnas_status run_plain(run_ctx *c, train_net *net, const char *phase, int epochs,
     int log_every = cfg->log_every > 0 ? (int)((tb.nbatches + cfg->log_every - 1) / cfg->log_every) : 0;
     for (int e = 0; e < epochs; e++, c->epoch++) {
         train_batches_epoch(&tb, c->epoch);
-        double t0 = run_now(), sum = 0;
+        double t0 = search_run_now(), sum = 0;
         long correct = 0, seen = 0;
         for (long b = 0; train_batches_next(&tb); b++) {
             train_step_stats bs;
@@ -87,7 +87,7 @@ dnas_status run_plain(run_ctx *c, train_net *net, const char *phase, int epochs,
             c->samples_done += bs.n;
             if (c->log && log_every && (b + 1) % log_every == 0 && b + 1 < tb.nbatches) {
                 char eta[32];
-                run_fmt_eta(eta, sizeof eta, run_eta(c));
+                search_run_fmt_eta(eta, sizeof eta, search_run_eta(c));
                 fprintf(c->log, "%s %d/%d [%3d%%] loss %.4f", phase, e + 1, epochs,
                         (int)(100 * (b + 1) / tb.nbatches), sum / seen);
                 if (cfg->loss == TRAIN_LOSS_XENT) fprintf(c->log, " acc %.2f%%", 100.0 * correct / seen);
@@ -98,13 +98,13 @@ dnas_status run_plain(run_ctx *c, train_net *net, const char *phase, int epochs,
         *last_loss = (float)(sum / seen);
         if (c->log) {
             search_metrics m;
-            if ((st = run_evaluate(c, net, &m, err))) goto done;
+            if ((st = search_run_evaluate(c, net, &m, err))) goto done;
             char eta[32];
-            run_fmt_eta(eta, sizeof eta, run_eta(c));
-            fprintf(c->log, "%s %d/%d done in %.1fs: loss %.4f", phase, e + 1, epochs, run_now() - t0,
+            search_run_fmt_eta(eta, sizeof eta, search_run_eta(c));
+            fprintf(c->log, "%s %d/%d done in %.1fs: loss %.4f", phase, e + 1, epochs, search_run_now() - t0,
                     *last_loss);
             if (cfg->loss == TRAIN_LOSS_XENT) fprintf(c->log, " acc %.2f%%", 100.0 * correct / seen);
-            run_print_metrics(c->log, &m);
+            search_run_print_metrics(c->log, &m);
             fprintf(c->log, " | ETA %s\n", eta);
             fflush(c->log);
         }

@@ -211,7 +211,7 @@ static int run_group(hid_t f, const char *id, const search_config *cfg, const se
         if (res->alpha) ok &= arch_params(r, res);
         if (res->exported) {
             ok &= costs(r, "cost", res->cost, res);
-            ok &= store_arch_table(r, res);
+            ok &= search_store_arch_table(r, res);
             train_spec *spec = train_net_spec(res->exported);
             char *yaml = train_spec_to_yaml(spec);
             ok &= yaml && text(r, "model_yaml", yaml);

@@ -41,7 +41,7 @@ static int32_t cin_of(const train_net *n, const train_layer *L) {
     return L->op == TRAIN_OP_LINEAR ? I->c * I->h * I->w : I->c;
 }
 
-int store_arch_table(hid_t run, const search_result *res) {
+int search_store_arch_table(hid_t run, const search_result *res) {
     const train_net *e = res->exported, *s = res->seed;
     DNAS_ASSERT(e && s && e->nlayers == s->nlayers);
     int n = e->nlayers - 1;

@@ -8,6 +8,6 @@
 
 /* /runs/<id>/arch: the exported network, one compound row per layer
  * (run_store_arch.c). 1 on success. */
-int store_arch_table(hid_t run, const search_result *res);
+int search_store_arch_table(hid_t run, const search_result *res);
 
 #endif

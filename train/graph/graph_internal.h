@@ -27,39 +27,39 @@ typedef struct {
 } op_build;
 
 /* "<path>:<line>: <msg>" (DNAS_ERR_CONFIG); "<path>: <msg>" when line is 0. */
-dnas_status op_fail(const op_build *b, int line, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+dnas_status train_op_fail(const op_build *b, int line, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* "<path>:<line>: layer '<name>' (<op>): <msg>" (DNAS_ERR_SHAPE) at L->line. */
-dnas_status op_shape_fail(const op_build *b, const train_layer *L, const char *fmt, ...)
+dnas_status train_op_shape_fail(const op_build *b, const train_layer *L, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* Checks an inferred output shape against DIM_MAX / SAMPLE_MAX, then sets it. */
-dnas_status op_set_shape(const op_build *b, train_layer *L, int64_t c, int64_t h, int64_t w);
+dnas_status train_op_set_shape(const op_build *b, train_layer *L, int64_t c, int64_t h, int64_t w);
 
 /* Attribute readers, with common's YAML messages ("<what>: expected ...,
  * found ..." at the value's line). */
-const train_spec_value *op_attr(const op_build *b, const char *key);
-const char *op_str(const op_build *b, const train_spec_value *v, const char *what);
-dnas_status op_int(const op_build *b, const train_spec_value *v, const char *what, long lo, long hi,
+const train_spec_value *train_op_attr(const op_build *b, const char *key);
+const char *train_op_str(const op_build *b, const train_spec_value *v, const char *what);
+dnas_status train_op_int(const op_build *b, const train_spec_value *v, const char *what, long lo, long hi,
                    long *out);
-dnas_status op_float(const op_build *b, const train_spec_value *v, const char *what, double lo,
+dnas_status train_op_float(const op_build *b, const train_spec_value *v, const char *what, double lo,
                      double hi, int lo_open, double *out);
-dnas_status op_bool(const op_build *b, const train_spec_value *v, const char *what, int *out);
-dnas_status op_pair(const op_build *b, const train_spec_value *v, const char *what, long lo, long hi,
+dnas_status train_op_bool(const op_build *b, const train_spec_value *v, const char *what, int *out);
+dnas_status train_op_pair(const op_build *b, const train_spec_value *v, const char *what, long lo, long hi,
                     long *a, long *c);
 /* Optional key: int-or-pair in [lo, hi] (dflt when absent), float, bool. */
-dnas_status op_opt_pair(const op_build *b, const char *key, int *x, int *y, int dflt, long lo, long hi);
-dnas_status op_opt_float(const op_build *b, const char *key, float *out, float dflt, double lo, double hi,
+dnas_status train_op_opt_pair(const op_build *b, const char *key, int *x, int *y, int dflt, long lo, long hi);
+dnas_status train_op_opt_float(const op_build *b, const char *key, float *out, float dflt, double lo, double hi,
                          int lo_open);
-dnas_status op_opt_bool(const op_build *b, const char *key, int *out, int dflt);
+dnas_status train_op_opt_bool(const op_build *b, const char *key, int *out, int dflt);
 /* padding: same | valid | N | [h, w]; *same = 1 for TF same. */
-dnas_status op_padding(const op_build *b, int *ph, int *pw, int *same);
+dnas_status train_op_padding(const op_build *b, int *ph, int *pw, int *same);
 
 /* Output size of a conv or pool along one axis, in 64 bits; 0 when the
  * window does not fit. TF "same": out = ceil(in / s), *pad_before = half
  * the total padding. */
-int64_t op_out_size(int64_t in, int64_t k, int64_t s, int64_t d, int64_t p);
+int64_t train_op_out_size(int64_t in, int64_t k, int64_t s, int64_t d, int64_t p);
 /* The same with padding p0 before and p1 after. */
-int64_t op_out_size2(int64_t in, int64_t k, int64_t s, int64_t d, int64_t p0, int64_t p1);
-int64_t op_same_size(int64_t in, int64_t k, int64_t s, int64_t d, int *pad_before);
+int64_t train_op_out_size2(int64_t in, int64_t k, int64_t s, int64_t d, int64_t p0, int64_t p1);
+int64_t train_op_same_size(int64_t in, int64_t k, int64_t s, int64_t d, int *pad_before);
 
 /* ---- running a layer --------------------------------------------------------- */
 
@@ -94,7 +94,7 @@ typedef struct {
     op_variant variants[3];
     int min_inputs, max_inputs;
     const char *param_names[2];     /* the w and b tensors' suffixes in the parameter table */
-    /* Attributes -> geometry, output shape (op_set_shape), w_len / b_len. */
+    /* Attributes -> geometry, output shape (train_op_set_shape), w_len / b_len. */
     dnas_status (*build)(const op_build *b, train_layer *L);
     /* The attributes that rebuild this layer (name, op, inputs already set). */
     void (*to_spec)(const train_net *net, const train_layer *L, train_spec_layer *s);
@@ -107,30 +107,30 @@ typedef struct {
     train_counts (*counts)(const train_net *net, const train_layer *L);         /* NULL: zeros */
 } op_desc;
 
-extern const op_desc *const OP_TABLE[TRAIN_OP_COUNT_];
+extern const op_desc *const TRAIN_OP_TABLE[TRAIN_OP_COUNT_];
 
-extern const op_desc op_input_desc, op_conv_desc, op_linear_desc, op_bn_desc, op_relu_desc, op_maxpool_desc,
-    op_avgpool_desc, op_gavgpool_desc, op_add_desc, op_concat_desc, op_flatten_desc, op_dropout_desc,
-    op_mix_desc, op_pact_desc;
+extern const op_desc train_op_input_desc, train_op_conv_desc, train_op_linear_desc, train_op_bn_desc, train_op_relu_desc, train_op_maxpool_desc,
+    train_op_avgpool_desc, train_op_gavgpool_desc, train_op_add_desc, train_op_concat_desc, train_op_flatten_desc, train_op_dropout_desc,
+    train_op_mix_desc, train_op_pact_desc;
 
 /* Inputs of equal shapes, output of that shape (add, mix). */
-dnas_status op_equal_shapes(const op_build *b, train_layer *L);
+dnas_status train_op_equal_shapes(const op_build *b, train_layer *L);
 
 /* Key list of ops without attributes. */
-extern const char *const OP_NO_KEYS[];
+extern const char *const TRAIN_OP_NO_KEYS[];
 
 /* conv and linear: He-uniform weights (Var(w) = 2 / fan_in keeps ReLU
  * activations at unit scale), bias 0; counts weights, biases and MACs =
  * weights × output pixels. */
-void op_weights_init(train_net *net, const train_layer *L, uint64_t *rng);
-train_counts op_weights_counts(const train_net *net, const train_layer *L);
+void train_op_weights_init(train_net *net, const train_layer *L, uint64_t *rng);
+train_counts train_op_weights_counts(const train_net *net, const train_layer *L);
 
 /* ---- specs ------------------------------------------------------------------- */
 
-char *spec_strdup(const char *s);
+char *train_spec_strdup(const char *s);
 
 /* Net internals shared by the builder and the walk (net.c): marks BN ->
  * ReLU pairs where the ReLU is the BN's only reader (relu_next / bn_prev). */
-void net_fuse(train_net *net);
+void train_net_fuse(train_net *net);
 
 #endif

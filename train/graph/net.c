@@ -1,7 +1,7 @@
 /* Network forward / backward over the layer DAG, initialization, buffers,
  * BN + ReLU fusion and counts. Layers are stored in a topological order
  * (each reads only earlier layers), so forward walks them up and backward
- * walks them down; what each layer does is its op's (OP_TABLE). */
+ * walks them down; what each layer does is its op's (TRAIN_OP_TABLE). */
 #include <math.h>
 #include <string.h>
 #include <time.h>
@@ -60,7 +60,7 @@ void train_net_init(train_net *net, uint64_t seed) {
     uint64_t rng = seed * 0x9E3779B97F4A7C15ull + 0x2545F4914F6CDD1Dull;
     for (int i = 1; i < net->nlayers; i++) {
         const train_layer *L = &net->layers[i];
-        if (OP_TABLE[L->op]->init) OP_TABLE[L->op]->init(net, L, &rng);
+        if (TRAIN_OP_TABLE[L->op]->init) TRAIN_OP_TABLE[L->op]->init(net, L, &rng);
     }
     net->rng = rng;
 }
@@ -70,7 +70,7 @@ void train_net_init(train_net *net, uint64_t seed) {
 static int64_t layer_floats(const train_layer *L, int64_t n, int64_t *act) {
     /* n x sample: below 2^31 x 2^24 (int batch, loader limits), no overflow */
     *act = n * (int64_t)sample_size(L);
-    const op_desc *d = OP_TABLE[L->op];
+    const op_desc *d = TRAIN_OP_TABLE[L->op];
     return 2 * *act + (d->aux_floats ? d->aux_floats(L, *act) : 0);
 }
 
@@ -78,7 +78,7 @@ static int64_t layer_floats(const train_layer *L, int64_t n, int64_t *act) {
 static size_t scratch_floats(const train_net *net, int n) {
     size_t most = 0;
     for (int i = 0; i < net->nlayers; i++) {
-        const op_desc *d = OP_TABLE[net->layers[i].op];
+        const op_desc *d = TRAIN_OP_TABLE[net->layers[i].op];
         size_t s = d->scratch_floats ? d->scratch_floats(net, &net->layers[i], n) : 0;
         if (s > most) most = s;
     }
@@ -142,7 +142,7 @@ dnas_status train_net_reserve(train_net *net, int max_batch, dnas_error *err) {
     return DNAS_OK;
 }
 
-void net_fuse(train_net *net) {
+void train_net_fuse(train_net *net) {
     int n = net->nlayers;
     int *readers = dnas_xcalloc((size_t)n, sizeof *readers);
     for (int j = 1; j < n; j++)
@@ -212,7 +212,7 @@ const float *train_net_forward(train_net *net, const float *x, int n, int traini
         double t0 = net->prof_fwd ? now_s() : 0;
         train_layer *L = &net->layers[i];
         op_run r = {net, L, i, n, training, param_values(net)};
-        OP_TABLE[L->op]->forward(&r);
+        TRAIN_OP_TABLE[L->op]->forward(&r);
         if (net->prof_fwd) net->prof_fwd[i] += now_s() - t0;
     }
     return net->act[net->output];
@@ -241,7 +241,7 @@ void train_net_backward(train_net *net, const float *dout, int n) {
         if (!L->bn_prev)
             for (int k = 0; k < L->ninputs; k++) zero_once(net, L->inputs[k], n);
         op_run r = {net, L, i, n, 1, param_values(net)};
-        OP_TABLE[L->op]->backward(&r);
+        TRAIN_OP_TABLE[L->op]->backward(&r);
         if (net->prof_bwd) net->prof_bwd[i] += now_s() - t0;
     }
 }
@@ -249,7 +249,7 @@ void train_net_backward(train_net *net, const float *dout, int n) {
 train_counts train_net_layer_counts(const train_net *net, int layer) {
     const train_layer *L = &net->layers[layer];
     train_counts c = {0, 0, 0, 0};
-    return OP_TABLE[L->op]->counts ? OP_TABLE[L->op]->counts(net, L) : c;
+    return TRAIN_OP_TABLE[L->op]->counts ? TRAIN_OP_TABLE[L->op]->counts(net, L) : c;
 }
 
 train_counts train_net_total_counts(const train_net *net) {

@@ -10,7 +10,7 @@
  *    lookup is O(log n);
  * 3. per layer in order: op and variant, keys, inputs (earlier layers
  *    only), input count, then the op's build (attributes, shape, weights);
- * 4. BN -> ReLU fusion (net_fuse) and the parameter layout, after a memory
+ * 4. BN -> ReLU fusion (train_net_fuse) and the parameter layout, after a memory
  *    check of parameters and gradients. */
 #include <stdarg.h>
 #include <string.h>
@@ -97,11 +97,11 @@ static dnas_status names(builder *bd) {
 static dnas_status find_op(builder *bd, const train_spec_layer *s, train_layer *L, int *variant) {
     if (!s->op) return fail(bd, s->line, "layer '%s': missing 'op'", L->name);
     for (int op = 1; op < TRAIN_OP_COUNT_; op++)
-        for (int v = 0; v < OP_TABLE[op]->nvariants; v++)
-            if (!strcmp(OP_TABLE[op]->variants[v].name, s->op)) {
+        for (int v = 0; v < TRAIN_OP_TABLE[op]->nvariants; v++)
+            if (!strcmp(TRAIN_OP_TABLE[op]->variants[v].name, s->op)) {
                 L->op = (train_op)op;
                 L->variant = *variant = v;
-                const char *const *keys = OP_TABLE[op]->variants[v].keys;
+                const char *const *keys = TRAIN_OP_TABLE[op]->variants[v].keys;
                 for (int a = 0; a < s->nattrs; a++) {
                     int ok = 0;
                     for (int k = 0; keys[k] && !ok; k++) ok = !strcmp(keys[k], s->attrs[a].key);
@@ -116,9 +116,9 @@ static dnas_status find_op(builder *bd, const train_spec_layer *s, train_layer *
             }
     char list[512] = "";
     for (int op = 1; op < TRAIN_OP_COUNT_; op++)
-        for (int v = 0; v < OP_TABLE[op]->nvariants; v++) {
-            int last = op == TRAIN_OP_COUNT_ - 1 && v == OP_TABLE[op]->nvariants - 1;
-            const char *sep = list[0] ? (last ? " or " : ", ") : "", *name = OP_TABLE[op]->variants[v].name;
+        for (int v = 0; v < TRAIN_OP_TABLE[op]->nvariants; v++) {
+            int last = op == TRAIN_OP_COUNT_ - 1 && v == TRAIN_OP_TABLE[op]->nvariants - 1;
+            const char *sep = list[0] ? (last ? " or " : ", ") : "", *name = TRAIN_OP_TABLE[op]->variants[v].name;
             snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", sep, name);
         }
     return fail(bd, s->op_line, "layer '%s': unknown op '%s' (expected %s)", L->name, s->op, list);
@@ -157,10 +157,10 @@ static dnas_status build_layer(builder *bd, int idx) {
     op_build b = {bd->path, bd->err, bd->net, s, 0};
     dnas_status st;
     if ((st = find_op(bd, s, L, &b.variant)) || (st = resolve_inputs(bd, s, idx))) return st;
-    const op_desc *d = OP_TABLE[L->op];
+    const op_desc *d = TRAIN_OP_TABLE[L->op];
     if (d->max_inputs == 1 && L->ninputs != 1)
-        return op_shape_fail(&b, L, "takes one input, %d given", L->ninputs);
-    if (L->ninputs < d->min_inputs) return op_shape_fail(&b, L, "needs at least two inputs");
+        return train_op_shape_fail(&b, L, "takes one input, %d given", L->ninputs);
+    if (L->ninputs < d->min_inputs) return train_op_shape_fail(&b, L, "needs at least two inputs");
     L->kh = L->kw = L->sh = L->sw = L->dh = L->dw = 1;
     L->groups = 1;
     return d->build(&b, L);
@@ -194,7 +194,7 @@ static dnas_status layout(builder *bd) {
     net->param_table = dnas_xcalloc((size_t)net->nlayers * 2, sizeof *net->param_table);
     for (int i = 0; i < net->nlayers; i++) {
         train_layer *L = &net->layers[i];
-        const op_desc *d = OP_TABLE[L->op];
+        const op_desc *d = TRAIN_OP_TABLE[L->op];
         if (L->w_len) {
             L->w_off = off;
             add_param(net, i, d->param_names[0], off, L->w_len);
@@ -247,7 +247,7 @@ static dnas_status network(builder *bd) {
     in->op = TRAIN_OP_INPUT;
     in->line = s->input_line;
     op_build b = {bd->path, bd->err, net, NULL, 0};
-    return op_set_shape(&b, in, s->c, s->h, s->w);
+    return train_op_set_shape(&b, in, s->c, s->h, s->w);
 }
 
 static dnas_status build(train_net **out, const train_spec *spec, const char *path, dnas_error *err) {
@@ -257,7 +257,7 @@ static dnas_status build(train_net **out, const train_spec *spec, const char *pa
     for (int i = 1; !st && i < bd.net->nlayers; i++) st = build_layer(&bd, i);
     if (!st) {
         bd.net->output = bd.net->nlayers - 1;
-        net_fuse(bd.net);
+        train_net_fuse(bd.net);
         st = layout(&bd);
     }
     free(bd.by_name);

@@ -11,7 +11,7 @@ train_spec *train_net_spec(const train_net *net) {
         train_spec_layer *l = train_spec_add(s, L->name, train_layer_op_name(L));
         if (L->ninputs != 1 || L->inputs[0] != i - 1)
             for (int k = 0; k < L->ninputs; k++) train_spec_add_input(l, net->layers[L->inputs[k]].name);
-        if (OP_TABLE[L->op]->to_spec) OP_TABLE[L->op]->to_spec(net, L, l);
+        if (TRAIN_OP_TABLE[L->op]->to_spec) TRAIN_OP_TABLE[L->op]->to_spec(net, L, l);
     }
     return s;
 }

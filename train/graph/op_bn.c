@@ -1,18 +1,18 @@
 /* BatchNorm over (N, H, W) per channel: γ and β trained (read from the
  * parameter view when one is set), running mean and variance in
  * net->state. A BN whose only reader is a ReLU (L->relu_next, set by
- * net_fuse) runs the fused kernel and writes the ReLU's output; the ReLU
+ * train_net_fuse) runs the fused kernel and writes the ReLU's output; the ReLU
  * then does nothing (op_elementwise.c). */
 #include "graph_internal.h"
 
 static dnas_status build(const op_build *b, train_layer *L) {
     dnas_status st;
-    if ((st = op_opt_float(b, "eps", &L->eps, 1e-5f, 0, 1, 1)) ||
-        (st = op_opt_float(b, "momentum", &L->momentum, 0.1f, 0, 1, 0)))
+    if ((st = train_op_opt_float(b, "eps", &L->eps, 1e-5f, 0, 1, 1)) ||
+        (st = train_op_opt_float(b, "momentum", &L->momentum, 0.1f, 0, 1, 0)))
         return st;
     const train_layer *in = &b->net->layers[L->inputs[0]];
     L->w_len = L->b_len = (size_t)in->c;
-    return op_set_shape(b, L, in->c, in->h, in->w);
+    return train_op_set_shape(b, L, in->c, in->h, in->w);
 }
 
 static void to_spec(const train_net *net, const train_layer *L, train_spec_layer *s) {
@@ -79,7 +79,7 @@ static train_counts counts(const train_net *net, const train_layer *L) {
 
 static const char *const BN_KEYS[] = {"eps", "momentum", NULL};
 
-const op_desc op_bn_desc = {
+const op_desc train_op_bn_desc = {
     .name = "batchnorm",
     .nvariants = 1,
     .variants = {{"batchnorm", BN_KEYS}},

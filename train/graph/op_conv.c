@@ -21,8 +21,8 @@ static train_conv_dims conv_dims(const train_net *net, const train_layer *L, int
 
 /* Output size with TF same padding on both axes; pb / pr take the odd pixel. */
 static void same_padding(train_layer *L, const train_layer *in, int conv1d, int64_t *h, int64_t *w) {
-    *h = op_same_size(in->h, L->kh, L->sh, L->dh, &L->pt);
-    *w = op_same_size(in->w, L->kw, L->sw, L->dw, &L->pl);
+    *h = train_op_same_size(in->h, L->kh, L->sh, L->dh, &L->pt);
+    *w = train_op_same_size(in->w, L->kw, L->sw, L->dw, &L->pl);
     if (conv1d) L->pt = 0, *h = 1;
     /* total padding minus the leading part */
     int64_t pb = (*h - 1) * L->sh + (int64_t)L->dh * (L->kh - 1) + 1 - in->h - L->pt;
@@ -35,44 +35,44 @@ static dnas_status build(const op_build *b, train_layer *L) {
     const train_layer *in = &b->net->layers[L->inputs[0]];
     dnas_status st;
     int kind = b->variant;
-    const train_spec_value *outv = op_attr(b, "out");
+    const train_spec_value *outv = train_op_attr(b, "out");
     long cout = in->c;
     if (outv) {
-        if ((st = op_int(b, outv, "out", 1, DIM_MAX, &cout))) return st;
+        if ((st = train_op_int(b, outv, "out", 1, DIM_MAX, &cout))) return st;
     } else if (kind != DEPTHWISE) {
-        return op_fail(b, b->s->line, "layer '%s': missing 'out' (output channels)", L->name);
+        return train_op_fail(b, b->s->line, "layer '%s': missing 'out' (output channels)", L->name);
     }
-    if (!op_attr(b, "kernel")) return op_fail(b, b->s->line, "layer '%s': missing 'kernel'", L->name);
-    if ((st = op_opt_pair(b, "kernel", &L->kh, &L->kw, 1, 1, GEOM_MAX)) ||
-        (st = op_opt_pair(b, "stride", &L->sh, &L->sw, 1, 1, GEOM_MAX)) ||
-        (st = op_opt_pair(b, "dilation", &L->dh, &L->dw, 1, 1, GEOM_MAX)))
+    if (!train_op_attr(b, "kernel")) return train_op_fail(b, b->s->line, "layer '%s': missing 'kernel'", L->name);
+    if ((st = train_op_opt_pair(b, "kernel", &L->kh, &L->kw, 1, 1, GEOM_MAX)) ||
+        (st = train_op_opt_pair(b, "stride", &L->sh, &L->sw, 1, 1, GEOM_MAX)) ||
+        (st = train_op_opt_pair(b, "dilation", &L->dh, &L->dw, 1, 1, GEOM_MAX)))
         return st;
     int ph, pw;
-    if ((st = op_padding(b, &ph, &pw, &L->pad_same))) return st;
+    if ((st = train_op_padding(b, &ph, &pw, &L->pad_same))) return st;
     long groups = 1;
-    const train_spec_value *gv = op_attr(b, "groups");
-    if (gv && (st = op_int(b, gv, "groups", 1, DIM_MAX, &groups))) return st;
+    const train_spec_value *gv = train_op_attr(b, "groups");
+    if (gv && (st = train_op_int(b, gv, "groups", 1, DIM_MAX, &groups))) return st;
     if (kind == DEPTHWISE) {
         if (cout != in->c)
-            return op_shape_fail(b, L, "depthwise: out must equal the input channels (%d), got %ld", in->c,
+            return train_op_shape_fail(b, L, "depthwise: out must equal the input channels (%d), got %ld", in->c,
                                  cout);
         groups = in->c;
     }
     if (kind == CONV1D) {
         if (in->h != 1)
-            return op_shape_fail(b, L, "conv1d expects an input of height 1 (C, 1, T), got (%d, %d, %d)",
+            return train_op_shape_fail(b, L, "conv1d expects an input of height 1 (C, 1, T), got (%d, %d, %d)",
                                  in->c, in->h, in->w);
         if (L->kh != L->kw || L->sh != L->sw || L->dh != L->dw)
-            return op_fail(b, b->s->line,
+            return train_op_fail(b, b->s->line,
                            "layer '%s': conv1d takes scalar kernel, stride and dilation (padding: N or "
                            "[left, right])", L->name);
         L->kh = L->sh = L->dh = 1;
     }
     if (in->c % groups || cout % groups)
-        return op_shape_fail(b, L, "groups %ld must divide input channels %d and output channels %ld", groups,
+        return train_op_shape_fail(b, L, "groups %ld must divide input channels %d and output channels %ld", groups,
                              in->c, cout);
     L->groups = (int)groups;
-    if ((st = op_opt_bool(b, "bias", &L->has_bias, 1))) return st;
+    if ((st = train_op_opt_bool(b, "bias", &L->has_bias, 1))) return st;
     int64_t h, w;
     if (L->pad_same) {
         same_padding(L, in, kind == CONV1D, &h, &w);
@@ -80,23 +80,23 @@ static dnas_status build(const op_build *b, train_layer *L) {
         L->pt = L->pb = 0;
         L->pl = ph, L->pr = pw;
         h = 1;
-        w = op_out_size2(in->w, L->kw, L->sw, L->dw, ph, pw);
+        w = train_op_out_size2(in->w, L->kw, L->sw, L->dw, ph, pw);
     } else {
         L->pt = L->pb = ph;
         L->pl = L->pr = pw;
-        h = op_out_size(in->h, L->kh, L->sh, L->dh, ph);
-        w = op_out_size(in->w, L->kw, L->sw, L->dw, pw);
+        h = train_op_out_size(in->h, L->kh, L->sh, L->dh, ph);
+        w = train_op_out_size(in->w, L->kw, L->sw, L->dw, pw);
     }
     if ((h < 1 || w < 1) && kind == CONV1D)
-        return op_shape_fail(b, L, "kernel %d (dilation %d) does not fit input length %d with padding "
+        return train_op_shape_fail(b, L, "kernel %d (dilation %d) does not fit input length %d with padding "
                              "[%d, %d]", L->kw, L->dw, in->w, ph, pw);
     if (h < 1 || w < 1)
-        return op_shape_fail(b, L, "kernel %dx%d (dilation %dx%d) does not fit input %dx%d with padding "
+        return train_op_shape_fail(b, L, "kernel %dx%d (dilation %dx%d) does not fit input %dx%d with padding "
                              "%d,%d", L->kh, L->kw, L->dh, L->dw, in->h, in->w, ph, pw);
-    if ((st = op_set_shape(b, L, cout, h, w))) return st;
+    if ((st = train_op_set_shape(b, L, cout, h, w))) return st;
     int64_t wl;
     if (dnas_mul64((int64_t)L->c * (in->c / L->groups), (int64_t)L->kh * L->kw, &wl) || wl > SAMPLE_MAX)
-        return op_shape_fail(b, L, "%d x %d x %dx%d weights: more than %ld", L->c, in->c / L->groups, L->kh,
+        return train_op_shape_fail(b, L, "%d x %d x %dx%d weights: more than %ld", L->c, in->c / L->groups, L->kh,
                              L->kw, SAMPLE_MAX);
     L->w_len = (size_t)wl;
     L->b_len = L->has_bias ? (size_t)L->c : 0;
@@ -134,7 +134,7 @@ static size_t scratch_floats(const train_net *net, const train_layer *L, int n) 
     return train_conv2d_scratch_floats(&d);
 }
 
-void op_weights_init(train_net *net, const train_layer *L, uint64_t *rng) {
+void train_op_weights_init(train_net *net, const train_layer *L, uint64_t *rng) {
     float *w = net->params + L->w_off, *b = net->params + L->b_off;
     size_t fan_in = L->w_len / (size_t)L->c;
     float bound = sqrtf(6.0f / (float)fan_in);
@@ -159,7 +159,7 @@ static void backward(const op_run *r) {
                           r->P + L->w_off, &d, net->scratch, net->scratch_floats);
 }
 
-train_counts op_weights_counts(const train_net *net, const train_layer *L) {
+train_counts train_op_weights_counts(const train_net *net, const train_layer *L) {
     train_counts c = {(int64_t)L->w_len, (int64_t)L->b_len, 0, (int64_t)L->w_len * L->h * L->w};
     return c;
 }
@@ -168,12 +168,12 @@ static const char *const CONV_KEYS[] = {"out",     "kernel", "stride", "dilation
                                         "padding", "groups", "bias",   NULL};
 static const char *const DW_KEYS[] = {"out", "kernel", "stride", "dilation", "padding", "bias", NULL};
 
-const op_desc op_conv_desc = {
+const op_desc train_op_conv_desc = {
     .name = "conv2d",
     .nvariants = 3,
     .variants = {{"conv2d", CONV_KEYS}, {"conv1d", CONV_KEYS}, {"depthwise", DW_KEYS}},
     .min_inputs = 1, .max_inputs = 1,
     .param_names = {"weight", "bias"},
-    .build = build, .to_spec = to_spec, .scratch_floats = scratch_floats, .init = op_weights_init,
-    .forward = forward, .backward = backward, .counts = op_weights_counts,
+    .build = build, .to_spec = to_spec, .scratch_floats = scratch_floats, .init = train_op_weights_init,
+    .forward = forward, .backward = backward, .counts = train_op_weights_counts,
 };

@@ -4,16 +4,16 @@
 
 #include "graph_internal.h"
 
-const char *const OP_NO_KEYS[] = {NULL};
+const char *const TRAIN_OP_NO_KEYS[] = {NULL};
 
 /* Layer 0: the network input, shaped by the spec; never built, run or
  * written as a layer. */
-const op_desc op_input_desc = {.name = "input", .nvariants = 0};
+const op_desc train_op_input_desc = {.name = "input", .nvariants = 0};
 
 /* Same shape as the (first) input. */
 static dnas_status same_shape(const op_build *b, train_layer *L) {
     const train_layer *in = &b->net->layers[L->inputs[0]];
-    return op_set_shape(b, L, in->c, in->h, in->w);
+    return train_op_set_shape(b, L, in->c, in->h, in->w);
 }
 
 /* ---- relu: y = clamp(x, 0, cap), cap 0 = none (relu), 6 (relu6) ------------- */
@@ -36,10 +36,10 @@ static void relu_backward(const op_run *r) {
         train_relu_backward(dx, r->net->dact[r->i], op_x(r, 0), r->n * op_sample(r->L), r->L->cap);
 }
 
-const op_desc op_relu_desc = {
+const op_desc train_op_relu_desc = {
     .name = "relu",
     .nvariants = 2,
-    .variants = {{"relu", OP_NO_KEYS}, {"relu6", OP_NO_KEYS}},
+    .variants = {{"relu", TRAIN_OP_NO_KEYS}, {"relu6", TRAIN_OP_NO_KEYS}},
     .min_inputs = 1, .max_inputs = 1,
     .build = relu_build, .forward = relu_forward, .backward = relu_backward,
 };
@@ -47,12 +47,12 @@ const op_desc op_relu_desc = {
 /* ---- add: y = Σ_k x_k over inputs of equal shapes ----------------------------- */
 
 /* Inputs of equal shapes (add, mix). */
-dnas_status op_equal_shapes(const op_build *b, train_layer *L) {
+dnas_status train_op_equal_shapes(const op_build *b, train_layer *L) {
     const train_layer *in = &b->net->layers[L->inputs[0]];
     for (int i = 1; i < L->ninputs; i++) {
         const train_layer *o = &b->net->layers[L->inputs[i]];
         if (o->c != in->c || o->h != in->h || o->w != in->w)
-            return op_shape_fail(b, L, "inputs must have equal shapes: '%s' is (%d, %d, %d) but '%s' is "
+            return train_op_shape_fail(b, L, "inputs must have equal shapes: '%s' is (%d, %d, %d) but '%s' is "
                                        "(%d, %d, %d)",
                                  in->name, in->c, in->h, in->w, o->name, o->c, o->h, o->w);
     }
@@ -74,12 +74,12 @@ static void add_backward(const op_run *r) {
     }
 }
 
-const op_desc op_add_desc = {
+const op_desc train_op_add_desc = {
     .name = "add",
     .nvariants = 1,
-    .variants = {{"add", OP_NO_KEYS}},
+    .variants = {{"add", TRAIN_OP_NO_KEYS}},
     .min_inputs = 2, .max_inputs = TRAIN_MAX_INPUTS,
-    .build = op_equal_shapes, .forward = add_forward, .backward = add_backward,
+    .build = train_op_equal_shapes, .forward = add_forward, .backward = add_backward,
 };
 
 /* ---- concat: channels of inputs of equal H, W, in input order ------------------ */
@@ -90,12 +90,12 @@ static dnas_status concat_build(const op_build *b, train_layer *L) {
     for (int i = 1; i < L->ninputs; i++) {
         const train_layer *o = &b->net->layers[L->inputs[i]];
         if (o->h != in->h || o->w != in->w)
-            return op_shape_fail(b, L,
+            return train_op_shape_fail(b, L,
                                  "inputs must have equal height and width: '%s' is %dx%d but '%s' is %dx%d",
                                  in->name, in->h, in->w, o->name, o->h, o->w);
         c += o->c;
     }
-    return op_set_shape(b, L, c, in->h, in->w);
+    return train_op_set_shape(b, L, c, in->h, in->w);
 }
 
 static void concat_forward(const op_run *r) {
@@ -119,10 +119,10 @@ static void concat_backward(const op_run *r) {
     train_concat_backward(dxs, r->net->dact[r->i], ch, r->L->ninputs, r->n, r->L->h * r->L->w);
 }
 
-const op_desc op_concat_desc = {
+const op_desc train_op_concat_desc = {
     .name = "concat",
     .nvariants = 1,
-    .variants = {{"concat", OP_NO_KEYS}},
+    .variants = {{"concat", TRAIN_OP_NO_KEYS}},
     .min_inputs = 2, .max_inputs = TRAIN_MAX_INPUTS,
     .build = concat_build, .forward = concat_forward, .backward = concat_backward,
 };
@@ -131,7 +131,7 @@ const op_desc op_concat_desc = {
 
 static dnas_status flatten_build(const op_build *b, train_layer *L) {
     const train_layer *in = &b->net->layers[L->inputs[0]];
-    return op_set_shape(b, L, (int64_t)in->c * in->h * in->w, 1, 1);
+    return train_op_set_shape(b, L, (int64_t)in->c * in->h * in->w, 1, 1);
 }
 
 static void copy_forward(const op_run *r) {
@@ -143,10 +143,10 @@ static void copy_backward(const op_run *r) {
     if (dx) train_accumulate(dx, r->net->dact[r->i], r->n * op_sample(r->L));
 }
 
-const op_desc op_flatten_desc = {
+const op_desc train_op_flatten_desc = {
     .name = "flatten",
     .nvariants = 1,
-    .variants = {{"flatten", OP_NO_KEYS}},
+    .variants = {{"flatten", TRAIN_OP_NO_KEYS}},
     .min_inputs = 1, .max_inputs = 1,
     .build = flatten_build, .forward = copy_forward, .backward = copy_backward,
 };
@@ -155,8 +155,8 @@ const op_desc op_flatten_desc = {
 
 static dnas_status dropout_build(const op_build *b, train_layer *L) {
     dnas_status st;
-    if ((st = op_opt_float(b, "p", &L->p, 0.5f, 0, 1, 0))) return st;
-    if (L->p >= 1) return op_fail(b, op_attr(b, "p")->line, "p: expected 0 <= p < 1");
+    if ((st = train_op_opt_float(b, "p", &L->p, 0.5f, 0, 1, 0))) return st;
+    if (L->p >= 1) return train_op_fail(b, train_op_attr(b, "p")->line, "p: expected 0 <= p < 1");
     return same_shape(b, L);
 }
 
@@ -187,7 +187,7 @@ static void dropout_backward(const op_run *r) {
 
 static const char *const DROPOUT_KEYS[] = {"p", NULL};
 
-const op_desc op_dropout_desc = {
+const op_desc train_op_dropout_desc = {
     .name = "dropout",
     .nvariants = 1,
     .variants = {{"dropout", DROPOUT_KEYS}},

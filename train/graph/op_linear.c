@@ -4,18 +4,18 @@
 static dnas_status linear_build(const op_build *b, train_layer *L) {
     const train_layer *in = &b->net->layers[L->inputs[0]];
     dnas_status st;
-    const train_spec_value *outv = op_attr(b, "out");
-    if (!outv) return op_fail(b, b->s->line, "layer '%s': missing 'out' (output features)", L->name);
+    const train_spec_value *outv = train_op_attr(b, "out");
+    if (!outv) return train_op_fail(b, b->s->line, "layer '%s': missing 'out' (output features)", L->name);
     long cout;
-    if ((st = op_int(b, outv, "out", 1, DIM_MAX, &cout))) return st;
-    if ((st = op_opt_bool(b, "bias", &L->has_bias, 1))) return st;
+    if ((st = train_op_int(b, outv, "out", 1, DIM_MAX, &cout))) return st;
+    if ((st = train_op_opt_bool(b, "bias", &L->has_bias, 1))) return st;
     int64_t wl = (int64_t)cout * in->c * in->h * in->w; /* < 2^24 * 2^31 */
     if (wl > SAMPLE_MAX)
-        return op_shape_fail(b, L, "%ld x %d inputs = %lld weights: more than %ld", cout,
+        return train_op_shape_fail(b, L, "%ld x %d inputs = %lld weights: more than %ld", cout,
                              in->c * in->h * in->w, (long long)wl, SAMPLE_MAX);
     L->w_len = (size_t)wl;
     L->b_len = L->has_bias ? (size_t)cout : 0;
-    return op_set_shape(b, L, cout, 1, 1);
+    return train_op_set_shape(b, L, cout, 1, 1);
 }
 
 static void linear_to_spec(const train_net *net, const train_layer *L, train_spec_layer *s) {
@@ -40,12 +40,12 @@ static void linear_backward(const op_run *r) {
 
 static const char *const LINEAR_KEYS[] = {"out", "bias", NULL};
 
-const op_desc op_linear_desc = {
+const op_desc train_op_linear_desc = {
     .name = "linear",
     .nvariants = 1,
     .variants = {{"linear", LINEAR_KEYS}},
     .min_inputs = 1, .max_inputs = 1,
     .param_names = {"weight", "bias"},
-    .build = linear_build, .to_spec = linear_to_spec, .init = op_weights_init,
-    .forward = linear_forward, .backward = linear_backward, .counts = op_weights_counts,
+    .build = linear_build, .to_spec = linear_to_spec, .init = train_op_weights_init,
+    .forward = linear_forward, .backward = linear_backward, .counts = train_op_weights_counts,
 };

@@ -32,13 +32,13 @@ static void backward(const op_run *r) {
 
 static dnas_status build(const op_build *b, train_layer *L) {
     L->ncoef = L->ninputs;
-    return op_equal_shapes(b, L);
+    return train_op_equal_shapes(b, L);
 }
 
-const op_desc op_mix_desc = {
+const op_desc train_op_mix_desc = {
     .name = "mix",
     .nvariants = 1,
-    .variants = {{"mix", OP_NO_KEYS}},
+    .variants = {{"mix", TRAIN_OP_NO_KEYS}},
     .min_inputs = 2, .max_inputs = TRAIN_MAX_INPUTS,
     .build = build, .forward = forward, .backward = backward,
 };

@@ -11,27 +11,27 @@
 static dnas_status build(const op_build *b, train_layer *L) {
     const train_layer *in = &b->net->layers[L->inputs[0]];
     dnas_status st;
-    const train_spec_value *v = op_attr(b, "bits");
+    const train_spec_value *v = train_op_attr(b, "bits");
     if (!v)
-        return op_fail(b, b->s->line, "layer '%s': missing 'bits' (candidate bit widths, e.g. [2, 4, 8])",
+        return train_op_fail(b, b->s->line, "layer '%s': missing 'bits' (candidate bit widths, e.g. [2, 4, 8])",
                        L->name);
     int n = v->kind == TRAIN_SPEC_LIST ? v->nitems : 1;
     if (v->kind == TRAIN_SPEC_LIST && (n < 1 || n > TRAIN_FQ_MAX_PREC))
-        return op_fail(b, v->line, "bits: expected a number or a list of 1..%d bit widths, found a list of "
+        return train_op_fail(b, v->line, "bits: expected a number or a list of 1..%d bit widths, found a list of "
                        "%d", TRAIN_FQ_MAX_PREC, n);
     L->prec.nprec = n;
     for (int k = 0; k < n; k++) {
         const train_spec_value *item = v->kind == TRAIN_SPEC_LIST ? &v->items[k] : v;
         long bits;
-        if ((st = op_int(b, item, "bits", 1, TRAIN_FQ_MAX_BITS, &bits))) return st;
+        if ((st = train_op_int(b, item, "bits", 1, TRAIN_FQ_MAX_BITS, &bits))) return st;
         for (int j = 0; j < k; j++)
-            if (L->prec.bits[j] == bits) return op_fail(b, item->line, "bits: %ld is listed twice", bits);
+            if (L->prec.bits[j] == bits) return train_op_fail(b, item->line, "bits: %ld is listed twice", bits);
         L->prec.bits[k] = (int)bits;
     }
-    if ((st = op_opt_float(b, "clip", &L->clip_init, 6.0f, 0, 1e6, 1))) return st;
+    if ((st = train_op_opt_float(b, "clip", &L->clip_init, 6.0f, 0, 1e6, 1))) return st;
     L->ncoef = n;
     L->w_len = 1;
-    return op_set_shape(b, L, in->c, in->h, in->w);
+    return train_op_set_shape(b, L, in->c, in->h, in->w);
 }
 
 static void to_spec(const train_net *net, const train_layer *L, train_spec_layer *s) {
@@ -74,7 +74,7 @@ static void backward(const op_run *r) {
 
 static const char *const PACT_KEYS[] = {"bits", "clip", NULL};
 
-const op_desc op_pact_desc = {
+const op_desc train_op_pact_desc = {
     .name = "pact",
     .nvariants = 1,
     .variants = {{"pact", PACT_KEYS}},

@@ -17,25 +17,25 @@ static train_pool_dims pool_dims(const op_run *r) {
 static dnas_status build(const op_build *b, train_layer *L) {
     const train_layer *in = &b->net->layers[L->inputs[0]];
     dnas_status st;
-    if (!op_attr(b, "kernel")) return op_fail(b, b->s->line, "layer '%s': missing 'kernel'", L->name);
-    if ((st = op_opt_pair(b, "kernel", &L->kh, &L->kw, 1, 1, GEOM_MAX))) return st;
-    if ((st = op_opt_pair(b, "stride", &L->sh, &L->sw, 0, 1, GEOM_MAX))) return st;
-    if (!op_attr(b, "stride")) L->sh = L->kh, L->sw = L->kw;
+    if (!train_op_attr(b, "kernel")) return train_op_fail(b, b->s->line, "layer '%s': missing 'kernel'", L->name);
+    if ((st = train_op_opt_pair(b, "kernel", &L->kh, &L->kw, 1, 1, GEOM_MAX))) return st;
+    if ((st = train_op_opt_pair(b, "stride", &L->sh, &L->sw, 0, 1, GEOM_MAX))) return st;
+    if (!train_op_attr(b, "stride")) L->sh = L->kh, L->sw = L->kw;
     int ph, pw;
     int64_t h, w;
-    if ((st = op_padding(b, &ph, &pw, &L->pad_same))) return st;
+    if ((st = train_op_padding(b, &ph, &pw, &L->pad_same))) return st;
     if (L->pad_same) {
-        h = op_same_size(in->h, L->kh, L->sh, 1, &L->pt);
-        w = op_same_size(in->w, L->kw, L->sw, 1, &L->pl);
+        h = train_op_same_size(in->h, L->kh, L->sh, 1, &L->pt);
+        w = train_op_same_size(in->w, L->kw, L->sw, 1, &L->pl);
     } else {
         L->pt = ph;
         L->pl = pw;
-        h = op_out_size(in->h, L->kh, L->sh, 1, ph);
-        w = op_out_size(in->w, L->kw, L->sw, 1, pw);
+        h = train_op_out_size(in->h, L->kh, L->sh, 1, ph);
+        w = train_op_out_size(in->w, L->kw, L->sw, 1, pw);
     }
     if (h < 1 || w < 1)
-        return op_shape_fail(b, L, "pool %dx%d does not fit input %dx%d", L->kh, L->kw, in->h, in->w);
-    return op_set_shape(b, L, in->c, h, w);
+        return train_op_shape_fail(b, L, "pool %dx%d does not fit input %dx%d", L->kh, L->kw, in->h, in->w);
+    return train_op_set_shape(b, L, in->c, h, w);
 }
 
 static void put_pair(train_spec_layer *s, const char *key, int a, int b) {
@@ -82,7 +82,7 @@ static void avg_backward(const op_run *r) {
 
 static const char *const POOL_KEYS[] = {"kernel", "stride", "padding", NULL};
 
-const op_desc op_maxpool_desc = {
+const op_desc train_op_maxpool_desc = {
     .name = "maxpool",
     .nvariants = 1,
     .variants = {{"maxpool", POOL_KEYS}},
@@ -91,7 +91,7 @@ const op_desc op_maxpool_desc = {
     .forward = max_forward, .backward = max_backward,
 };
 
-const op_desc op_avgpool_desc = {
+const op_desc train_op_avgpool_desc = {
     .name = "avgpool",
     .nvariants = 1,
     .variants = {{"avgpool", POOL_KEYS}},
@@ -104,7 +104,7 @@ const op_desc op_avgpool_desc = {
 
 static dnas_status gavg_build(const op_build *b, train_layer *L) {
     const train_layer *in = &b->net->layers[L->inputs[0]];
-    return op_set_shape(b, L, in->c, 1, 1);
+    return train_op_set_shape(b, L, in->c, 1, 1);
 }
 
 static void gavg_forward(const op_run *r) {
@@ -118,10 +118,10 @@ static void gavg_backward(const op_run *r) {
     if (dx) train_gavgpool_backward(dx, r->net->dact[r->i], r->n, r->L->c, in->h * in->w);
 }
 
-const op_desc op_gavgpool_desc = {
+const op_desc train_op_gavgpool_desc = {
     .name = "global_avgpool",
     .nvariants = 1,
-    .variants = {{"global_avgpool", OP_NO_KEYS}},
+    .variants = {{"global_avgpool", TRAIN_OP_NO_KEYS}},
     .min_inputs = 1, .max_inputs = 1,
     .build = gavg_build,
     .forward = gavg_forward, .backward = gavg_backward,

@@ -4,7 +4,7 @@
 
 #include "graph_internal.h"
 
-char *spec_strdup(const char *s) {
+char *train_spec_strdup(const char *s) {
     DNAS_ASSERT(s); /* names, keys and texts are never NULL */
     size_t n = strlen(s) + 1;
     return memcpy(dnas_xmalloc(n), s, n);
@@ -12,7 +12,7 @@ char *spec_strdup(const char *s) {
 
 train_spec *train_spec_new(const char *name, long c, long h, long w) {
     train_spec *s = dnas_xcalloc(1, sizeof *s);
-    s->name = name ? spec_strdup(name) : NULL;
+    s->name = name ? train_spec_strdup(name) : NULL;
     s->c = c;
     s->h = h;
     s->w = w;
@@ -55,8 +55,8 @@ train_spec_layer *train_spec_add(train_spec *s, const char *name, const char *op
         s->layers = dnas_xrealloc(s->layers, (size_t)s->layers_cap * sizeof *s->layers);
     }
     train_spec_layer *l = dnas_xcalloc(1, sizeof *l);
-    l->name = spec_strdup(name);
-    l->op = op ? spec_strdup(op) : NULL;
+    l->name = train_spec_strdup(name);
+    l->op = op ? train_spec_strdup(op) : NULL;
     s->layers[s->nlayers++] = l;
     return l;
 }
@@ -64,7 +64,7 @@ train_spec_layer *train_spec_add(train_spec *s, const char *name, const char *op
 void train_spec_add_input(train_spec_layer *l, const char *name) {
     l->inputs = dnas_xrealloc(l->inputs, (size_t)(l->ninputs + 1) * sizeof *l->inputs);
     l->input_lines = dnas_xrealloc(l->input_lines, (size_t)(l->ninputs + 1) * sizeof *l->input_lines);
-    l->inputs[l->ninputs] = spec_strdup(name);
+    l->inputs[l->ninputs] = train_spec_strdup(name);
     l->input_lines[l->ninputs++] = 0;
 }
 
@@ -78,14 +78,14 @@ static train_spec_value *slot(train_spec_layer *l, const char *key) {
     l->attrs = dnas_xrealloc(l->attrs, (size_t)(l->nattrs + 1) * sizeof *l->attrs);
     train_spec_attr *a = &l->attrs[l->nattrs++];
     memset(a, 0, sizeof *a);
-    a->key = spec_strdup(key);
+    a->key = train_spec_strdup(key);
     return &a->value;
 }
 
 void train_spec_set(train_spec_layer *l, const char *key, const char *text) {
     train_spec_value *v = slot(l, key);
     v->kind = TRAIN_SPEC_SCALAR;
-    v->text = spec_strdup(text);
+    v->text = train_spec_strdup(text);
 }
 
 void train_spec_set_int(train_spec_layer *l, const char *key, long v) {
@@ -102,7 +102,7 @@ void train_spec_set_ints(train_spec_layer *l, const char *key, const long *v, in
     for (int i = 0; i < n; i++) {
         char buf[32];
         snprintf(buf, sizeof buf, "%ld", v[i]);
-        out->items[i].text = spec_strdup(buf);
+        out->items[i].text = train_spec_strdup(buf);
     }
 }
 

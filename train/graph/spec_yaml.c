@@ -38,7 +38,7 @@ static dnas_status copy_value(reader *rd, yaml_node_t *n, train_spec_value *v, i
         return FAIL(n, "nested deeper than %d levels (an alias inside its own anchor?)", DNAS_YAML_MAX_DEPTH);
     if (n->type == YAML_SCALAR_NODE) {
         v->kind = TRAIN_SPEC_SCALAR;
-        v->text = spec_strdup((const char *)n->data.scalar.value);
+        v->text = train_spec_strdup((const char *)n->data.scalar.value);
     } else if (n->type == YAML_SEQUENCE_NODE) {
         int k = dnas_yaml_len(n);
         v->kind = TRAIN_SPEC_LIST;
@@ -103,7 +103,7 @@ static dnas_status read_layer(reader *rd, yaml_node_t *map, int i) {
         l->attrs = dnas_xrealloc(l->attrs, (size_t)(l->nattrs + 1) * sizeof *l->attrs);
         train_spec_attr *a = &l->attrs[l->nattrs++];
         memset(a, 0, sizeof *a);
-        a->key = spec_strdup(key);
+        a->key = train_spec_strdup(key);
         a->line = dnas_yaml_line(yaml_document_get_node(&y->doc, p->key));
         if ((st = copy_value(rd, yaml_document_get_node(&y->doc, p->value), &a->value, 1))) return st;
     }
@@ -123,11 +123,11 @@ static dnas_status read_doc(reader *rd) {
         if (!name) return DNAS_ERR_CONFIG;
         if (strlen(name) >= TRAIN_NAME_LEN)
             return FAIL(nn, "name: expected at most %d characters", TRAIN_NAME_LEN - 1);
-        s->name = spec_strdup(name);
+        s->name = train_spec_strdup(name);
         s->name_line = dnas_yaml_line(nn);
     }
     yaml_node_t *dn = dnas_yaml_get(y, root, "description");
-    if (dn && dn->type == YAML_SCALAR_NODE) s->description = spec_strdup((const char *)dn->data.scalar.value);
+    if (dn && dn->type == YAML_SCALAR_NODE) s->description = train_spec_strdup((const char *)dn->data.scalar.value);
 
     yaml_node_t *inn = dnas_yaml_get(y, root, "input");
     if (!inn) return FAIL(root, "missing 'input' (the sample shape [C, H, W])");

@@ -105,7 +105,7 @@ static dnas_status save(const char *path, const train_net *net, const train_opti
         ok &= write_attr_num(f, "optim_kind", H5T_STD_I32LE, H5T_NATIVE_INT, &kind);
         ok &= write_attr_str(f, "optimizer", train_optim_kind_name(opt->p.kind));
     }
-    ok &= ckpt_extra_write(f, extra, nextra);
+    ok &= train_ckpt_extra_write(f, extra, nextra);
     ok &= write_attr_str(f, "format", TRAIN_CKPT_FORMAT);
     ok &= write_attr_str(f, "version", DNAS_VERSION);
     ok &= write_attr_str(f, "commit", DNAS_GIT_COMMIT);
@@ -129,7 +129,7 @@ static dnas_status save(const char *path, const train_net *net, const train_opti
 dnas_status train_ckpt_save_extra(const char *path, const train_net *net, const train_optim *opt,
                                   const train_ckpt_meta *meta, const char *config_text,
                                   const train_ckpt_tensor *extra, int nextra, dnas_error *err) {
-    dnas_status st = ckpt_extra_check_names(extra, nextra, path, err);
+    dnas_status st = train_ckpt_extra_check_names(extra, nextra, path, err);
     if (st) return st;
     /* HDF5's own error stack printing off while saving (our message says
      * what failed), then back as it was */

@@ -32,7 +32,7 @@ static int is_group_of(const char *a, const char *b) {
     return !strncmp(a, b, n) && b[n] == '/';
 }
 
-dnas_status ckpt_extra_check_names(const train_ckpt_tensor *extra, int nextra, const char *path,
+dnas_status train_ckpt_extra_check_names(const train_ckpt_tensor *extra, int nextra, const char *path,
                                    dnas_error *err) {
     DNAS_ASSERT(nextra >= 0 && (extra || nextra == 0));
     for (int i = 0; i < nextra; i++) {
@@ -58,7 +58,7 @@ dnas_status ckpt_extra_check_names(const train_ckpt_tensor *extra, int nextra, c
     return DNAS_OK;
 }
 
-int ckpt_extra_write(hid_t f, const train_ckpt_tensor *extra, int nextra) {
+int train_ckpt_extra_write(hid_t f, const train_ckpt_tensor *extra, int nextra) {
     if (nextra == 0) return 1;
     int ok = 1;
     hid_t lcpl = H5Pcreate(H5P_LINK_CREATE); /* extra/arch/alpha makes extra/arch */
@@ -91,7 +91,7 @@ static int path_exists(hid_t f, const char *name) {
     }
 }
 
-dnas_status ckpt_extra_read(ckpt_in *in, const train_ckpt_tensor *extra, int nextra,
+dnas_status train_ckpt_extra_read(ckpt_in *in, const train_ckpt_tensor *extra, int nextra,
                             float **bufs) {
     for (int i = 0; i < nextra; i++) {
         char name[TRAIN_CKPT_EXTRA_NAME_LEN + 8];
@@ -101,7 +101,7 @@ dnas_status ckpt_extra_read(ckpt_in *in, const train_ckpt_tensor *extra, int nex
                              "%s: no dataset /%s (expected %zu float32 values)%s", in->path, name,
                              extra[i].len,
                              in->version < 2 ? "; a " TRAIN_CKPT_FORMAT_1 " file holds none" : "");
-        dnas_status st = ckpt_read_floats(in, name, bufs[i], extra[i].len, NULL);
+        dnas_status st = train_ckpt_read_floats(in, name, bufs[i], extra[i].len, NULL);
         if (st) return st;
     }
     return DNAS_OK;
@@ -110,14 +110,14 @@ dnas_status ckpt_extra_read(ckpt_in *in, const train_ckpt_tensor *extra, int nex
 dnas_status train_ckpt_extra_len(const char *path, const char *name, long *len,
                                  dnas_error *err) {
     train_ckpt_tensor t = {name, NULL, 0};
-    dnas_status st = ckpt_extra_check_names(&t, 1, path, err);
+    dnas_status st = train_ckpt_extra_check_names(&t, 1, path, err);
     if (st) return st;
     ckpt_in in;
-    if ((st = ckpt_open(&in, path, err))) return st;
+    if ((st = train_ckpt_open(&in, path, err))) return st;
     char full[TRAIN_CKPT_EXTRA_NAME_LEN + 8];
     snprintf(full, sizeof full, "extra/%s", name);
     long n = -1;
-    st = ckpt_check_format(&in);
+    st = train_ckpt_check_format(&in);
     if (!st && in.version >= 2 && path_exists(in.f, full)) {
         hid_t d = H5Dopen2(in.f, full, H5P_DEFAULT);
         hid_t space = d >= 0 ? H5Dget_space(d) : -1, type = d >= 0 ? H5Dget_type(d) : -1;
@@ -131,7 +131,7 @@ dnas_status train_ckpt_extra_len(const char *path, const char *name, long *len,
         if (space >= 0) H5Sclose(space);
         if (d >= 0) H5Dclose(d);
     }
-    ckpt_close(&in);
+    train_ckpt_close(&in);
     if (!st) *len = n;
     return st;
 }

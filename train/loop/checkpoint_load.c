@@ -76,14 +76,14 @@ static dnas_status check_table(ckpt_in *in, const train_net *net, const char *mo
 
 /* Steps 2-3: the format and the counters. */
 static dnas_status check_head(ckpt_in *in, train_ckpt_meta *meta) {
-    dnas_status st = ckpt_check_format(in);
+    dnas_status st = train_ckpt_check_format(in);
     if (st) return st;
     int64_t epoch, step;
     int has_acc;
-    if ((st = ckpt_attr_num(in, "epoch", H5T_NATIVE_INT64, &epoch, 1, NULL)) ||
-        (st = ckpt_attr_num(in, "step", H5T_NATIVE_INT64, &step, 1, NULL)) ||
-        (st = ckpt_attr_num(in, "rng", H5T_NATIVE_UINT64, &meta->rng, 1, NULL)) ||
-        (st = ckpt_attr_num(in, "test_acc", H5T_NATIVE_FLOAT, &meta->test_acc, 0, &has_acc)))
+    if ((st = train_ckpt_attr_num(in, "epoch", H5T_NATIVE_INT64, &epoch, 1, NULL)) ||
+        (st = train_ckpt_attr_num(in, "step", H5T_NATIVE_INT64, &step, 1, NULL)) ||
+        (st = train_ckpt_attr_num(in, "rng", H5T_NATIVE_UINT64, &meta->rng, 1, NULL)) ||
+        (st = train_ckpt_attr_num(in, "test_acc", H5T_NATIVE_FLOAT, &meta->test_acc, 0, &has_acc)))
         return st;
     if (epoch < 0 || epoch > TRAIN_MAX_EPOCHS)
         return dnas_fail(in->err, DNAS_ERR_FORMAT,
@@ -108,7 +108,7 @@ static dnas_status check_optim(ckpt_in *in, const train_optim *opt, const char *
                                float *v, long *t) {
     int64_t kind = -1, steps = 0;
     int found;
-    dnas_status st = ckpt_attr_num(in, "optim_kind", H5T_NATIVE_INT64, &kind, 0, &found);
+    dnas_status st = train_ckpt_attr_num(in, "optim_kind", H5T_NATIVE_INT64, &kind, 0, &found);
     if (st) return st;
     if (!found || kind != (int64_t)opt->p.kind) {
         int known = found && kind >= TRAIN_OPTIM_SGD && kind <= TRAIN_OPTIM_ADAMW;
@@ -121,24 +121,24 @@ static dnas_status check_optim(ckpt_in *in, const train_optim *opt, const char *
                                  : "no",
                          train_optim_kind_name(opt->p.kind));
     }
-    if ((st = ckpt_attr_num(in, "optim_t", H5T_NATIVE_INT64, &steps, 1, NULL))) return st;
+    if ((st = train_ckpt_attr_num(in, "optim_t", H5T_NATIVE_INT64, &steps, 1, NULL))) return st;
     if (steps < 0 || steps > LONG_MAX)
         return dnas_fail(in->err, DNAS_ERR_FORMAT,
                          "%s: attribute 'optim_t' is %lld: expected a step count >= 0", in->path,
                          (long long)steps);
     *t = (long)steps;
-    if ((st = ckpt_read_floats(in, "optim/m", m, opt->n, model))) return st;
-    if (opt->v && (st = ckpt_read_floats(in, "optim/v", v, opt->n, model))) return st;
+    if ((st = train_ckpt_read_floats(in, "optim/m", m, opt->n, model))) return st;
+    if (opt->v && (st = train_ckpt_read_floats(in, "optim/v", v, opt->n, model))) return st;
     return DNAS_OK;
 }
 
 dnas_status train_ckpt_load_extra(const char *path, train_net *net, train_optim *opt,
                                   train_ckpt_meta *meta, const train_ckpt_tensor *extra,
                                   int nextra, dnas_error *err) {
-    dnas_status st = ckpt_extra_check_names(extra, nextra, path, err);
+    dnas_status st = train_ckpt_extra_check_names(extra, nextra, path, err);
     if (st) return st;
     ckpt_in in;
-    if ((st = ckpt_open(&in, path, err))) return st;
+    if ((st = train_ckpt_open(&in, path, err))) return st;
     train_ckpt_meta mt;
     char model[TRAIN_NAME_LEN + 8];
     float *params = dnas_xmalloc((net->nparams ? net->nparams : 1) * sizeof(float));
@@ -151,13 +151,13 @@ dnas_status train_ckpt_load_extra(const char *path, train_net *net, train_optim 
         bufs[i] = dnas_xmalloc((extra[i].len ? extra[i].len : 1) * sizeof(float));
     long t = 0;
     st = check_head(&in, &mt);
-    if (!st) st = ckpt_attr_str(&in, "model", model, sizeof model);
+    if (!st) st = train_ckpt_attr_str(&in, "model", model, sizeof model);
     if (!st && !model[0]) snprintf(model, sizeof model, "?");
     if (!st) st = check_table(&in, net, model);
-    if (!st) st = ckpt_read_floats(&in, "params", params, net->nparams, model);
-    if (!st) st = ckpt_read_floats(&in, "state", state, net->nstate, model);
+    if (!st) st = train_ckpt_read_floats(&in, "params", params, net->nparams, model);
+    if (!st) st = train_ckpt_read_floats(&in, "state", state, net->nstate, model);
     if (!st && opt) st = check_optim(&in, opt, model, m, v, &t);
-    if (!st) st = ckpt_extra_read(&in, extra, nextra, bufs);
+    if (!st) st = train_ckpt_extra_read(&in, extra, nextra, bufs);
     if (!st) { /* 6. everything checked: copy in */
         memcpy(net->params, params, net->nparams * sizeof(float));
         memcpy(net->state, state, net->nstate * sizeof(float));
@@ -172,7 +172,7 @@ dnas_status train_ckpt_load_extra(const char *path, train_net *net, train_optim 
     }
     for (int i = 0; i < nextra; i++) free(bufs[i]);
     free(bufs), free(params), free(state), free(m), free(v);
-    ckpt_close(&in);
+    train_ckpt_close(&in);
     return st;
 }
 

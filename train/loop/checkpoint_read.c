@@ -11,7 +11,7 @@
 
 #include "checkpoint_internal.h"
 
-dnas_status ckpt_open(ckpt_in *in, const char *path, dnas_error *err) {
+dnas_status train_ckpt_open(ckpt_in *in, const char *path, dnas_error *err) {
     memset(in, 0, sizeof *in);
     in->f = -1;
     in->path = path;
@@ -35,16 +35,16 @@ dnas_status ckpt_open(ckpt_in *in, const char *path, dnas_error *err) {
     return DNAS_OK;
 }
 
-void ckpt_close(ckpt_in *in) {
+void train_ckpt_close(ckpt_in *in) {
     if (in->f < 0) return;
     H5Fclose(in->f);
     in->f = -1;
     H5Eset_auto2(H5E_DEFAULT, in->old_func, in->old_data);
 }
 
-dnas_status ckpt_check_format(ckpt_in *in) {
+dnas_status train_ckpt_check_format(ckpt_in *in) {
     char fmt[256];
-    dnas_status st = ckpt_attr_str(in, "format", fmt, sizeof fmt);
+    dnas_status st = train_ckpt_attr_str(in, "format", fmt, sizeof fmt);
     if (st) return st;
     if (!fmt[0])
         return dnas_fail(in->err, DNAS_ERR_FORMAT,
@@ -61,7 +61,7 @@ dnas_status ckpt_check_format(ckpt_in *in) {
     return DNAS_OK;
 }
 
-dnas_status ckpt_attr_num(ckpt_in *in, const char *name, hid_t mem_type, void *v, int required,
+dnas_status train_ckpt_attr_num(ckpt_in *in, const char *name, hid_t mem_type, void *v, int required,
                           int *found) {
     if (found) *found = 0;
     if (H5Aexists(in->f, name) <= 0) {
@@ -84,7 +84,7 @@ dnas_status ckpt_attr_num(ckpt_in *in, const char *name, hid_t mem_type, void *v
     return DNAS_OK;
 }
 
-dnas_status ckpt_attr_str(ckpt_in *in, const char *name, char *buf, size_t len) {
+dnas_status train_ckpt_attr_str(ckpt_in *in, const char *name, char *buf, size_t len) {
     buf[0] = 0;
     if (H5Aexists(in->f, name) <= 0) return DNAS_OK;
     hid_t a = H5Aopen(in->f, name, H5P_DEFAULT);
@@ -115,7 +115,7 @@ dnas_status ckpt_attr_str(ckpt_in *in, const char *name, char *buf, size_t len) 
     return DNAS_OK;
 }
 
-dnas_status ckpt_read_floats(ckpt_in *in, const char *name, float *dst, size_t n,
+dnas_status train_ckpt_read_floats(ckpt_in *in, const char *name, float *dst, size_t n,
                              const char *model) {
     if (H5Lexists(in->f, name, H5P_DEFAULT) <= 0)
         return dnas_fail(in->err, DNAS_ERR_FORMAT,
@@ -231,7 +231,7 @@ static dnas_status read_string(ckpt_in *in, hid_t obj, int is_attr, const char *
     return DNAS_OK;
 }
 
-dnas_status ckpt_read_text(ckpt_in *in, const char *name, const char *attr_name, char **out) {
+dnas_status train_ckpt_read_text(ckpt_in *in, const char *name, const char *attr_name, char **out) {
     char what[128];
     dnas_status st;
     if (in->version >= 2) {

@@ -10,12 +10,12 @@ dnas_status train_ckpt_load_texts(const char *path, char **config_text, char **m
                                   dnas_error *err) {
     ckpt_in in;
     char *c = NULL, *m = NULL;
-    dnas_status st = ckpt_open(&in, path, err);
+    dnas_status st = train_ckpt_open(&in, path, err);
     if (st) return st;
-    st = ckpt_check_format(&in);
-    if (!st && config_text) st = ckpt_read_text(&in, "config_yaml", "config", &c);
-    if (!st && model_text) st = ckpt_read_text(&in, "model_yaml", "model_yaml", &m);
-    ckpt_close(&in);
+    st = train_ckpt_check_format(&in);
+    if (!st && config_text) st = train_ckpt_read_text(&in, "config_yaml", "config", &c);
+    if (!st && model_text) st = train_ckpt_read_text(&in, "model_yaml", "model_yaml", &m);
+    train_ckpt_close(&in);
     if (st) {
         free(c), free(m);
         return st;
