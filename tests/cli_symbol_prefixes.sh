@@ -9,9 +9,10 @@ build="$(dirname "$(realpath "$1")")"
 . "$(dirname "$0")/lib_cli.sh"
 command -v nm > /dev/null || skip "nm (binutils) is not installed"
 
-unprefixed() { # LIB PREFIX: exported symbols of LIB without PREFIX
+unprefixed() { # LIB PREFIX: exported symbols of LIB without PREFIX (the
+    # compiler's and sanitizers' own, __odr_asan.* and the like, excepted)
     nm -g --defined-only "$1" 2>/dev/null | awk 'NF == 3 && $2 ~ /^[TDBR]$/ { print $3 }' |
-        grep -v -i "^$2" | tr '\n' ' '
+        grep -v '^__' | grep -v -i "^$2" | tr '\n' ' '
 }
 for spec in common/libdnas_common.a:dnas_ train/libdnas_train.a:train_ hwcost/libdnas_hwcost.a:hwcost_ \
             search/libdnas_search.a:search_ deploy/libdnas_deploy.a:deploy_ \
