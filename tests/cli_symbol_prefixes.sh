@@ -16,7 +16,7 @@ unprefixed() { # LIB PREFIX: exported symbols of LIB without PREFIX (the
 }
 for spec in common/libdnas_common.a:dnas_ train/libdnas_train.a:train_ hwcost/libdnas_hwcost.a:hwcost_ \
             search/libdnas_search.a:search_ deploy/libdnas_deploy.a:deploy_ \
-            deploy/runtime/libdnas_rt.a:dnas_rt_; do
+            deploy/runtime/libdnas_rt.a:dnas_rt_ common/libdnas_h5.a:dnas_h5_; do
     lib="$build/${spec%%:*}" prefix="${spec##*:}"
     check "$lib exists" test -f "$lib"
     bad=$(unprefixed "$lib" "$prefix")

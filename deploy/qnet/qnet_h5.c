@@ -62,56 +62,6 @@ void deploy_qnet_types_close(qnet_types *t) {
     H5Tclose(t->name_t);
 }
 
-void deploy_qnet_h5_quiet_on(qnet_h5_quiet *q) {
-    H5Eget_auto2(H5E_DEFAULT, &q->func, &q->data);
-    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
-}
-
-void deploy_qnet_h5_quiet_off(const qnet_h5_quiet *q) {
-    H5Eset_auto2(H5E_DEFAULT, q->func, q->data);
-}
-
-int deploy_qnet_write_attr_str(hid_t loc, const char *name, const char *s) {
-    hid_t type = H5Tcopy(H5T_C_S1);
-    H5Tset_size(type, strlen(s) + 1);
-    H5Tset_cset(type, H5T_CSET_UTF8);
-    hid_t space = H5Screate(H5S_SCALAR);
-    hid_t a = H5Acreate2(loc, name, type, space, H5P_DEFAULT, H5P_DEFAULT);
-    int ok = a >= 0 && H5Awrite(a, type, s) >= 0;
-    if (a >= 0) H5Aclose(a);
-    H5Sclose(space);
-    H5Tclose(type);
-    return ok;
-}
-
-int deploy_qnet_read_attr_str(hid_t loc, const char *name, char *buf, size_t len) {
-    buf[0] = 0;
-    if (H5Aexists(loc, name) <= 0) return 0;
-    hid_t a = H5Aopen(loc, name, H5P_DEFAULT);
-    hid_t space = a >= 0 ? H5Aget_space(a) : -1, type = a >= 0 ? H5Aget_type(a) : -1;
-    int ok = space >= 0 && H5Sget_simple_extent_npoints(space) == 1 && type >= 0 &&
-             H5Tget_class(type) == H5T_STRING;
-    if (ok && H5Tis_variable_str(type) > 0) {
-        hid_t mt = H5Tcopy(H5T_C_S1);
-        H5Tset_size(mt, H5T_VARIABLE);
-        char *s = NULL;
-        ok = H5Aread(a, mt, &s) >= 0 && s;
-        if (ok) snprintf(buf, len, "%s", s);
-        H5free_memory(s);
-        H5Tclose(mt);
-    } else if (ok) {
-        size_t n = H5Tget_size(type);
-        char *s = dnas_xcalloc(n + 1, 1);
-        ok = n > 0 && H5Aread(a, type, s) >= 0;
-        if (ok) snprintf(buf, len, "%s", s);
-        free(s);
-    }
-    if (type >= 0) H5Tclose(type);
-    if (space >= 0) H5Sclose(space);
-    if (a >= 0) H5Aclose(a);
-    return ok;
-}
-
 static int write_attr_num(hid_t loc, const char *name, hid_t ftype, hid_t mtype, const void *v) {
     hid_t space = H5Screate(H5S_SCALAR);
     hid_t a = H5Acreate2(loc, name, ftype, space, H5P_DEFAULT, H5P_DEFAULT);
@@ -194,8 +144,8 @@ static int write_group(hid_t g, const deploy_qnet *q) {
     ok &= write_array(g, "bias", H5T_STD_I32LE, H5T_NATIVE_INT32, b, nb);
     ok &= write_array(g, "multipliers", H5T_STD_I32LE, H5T_NATIVE_INT32, m, nm);
     int32_t out = q->output;
-    ok &= deploy_qnet_write_attr_str(g, "format", DEPLOY_QNET_FORMAT);
-    ok &= deploy_qnet_write_attr_str(g, "name", q->name);
+    ok &= dnas_h5_write_attr_str(g, "format", DEPLOY_QNET_FORMAT);
+    ok &= dnas_h5_write_attr_str(g, "name", q->name);
     ok &= write_attr_num(g, "output", H5T_STD_I32LE, H5T_NATIVE_INT32, &out);
     deploy_qnet_types_close(&ty);
     free(tr), free(orow), free(w), free(b), free(m);
@@ -214,12 +164,12 @@ dnas_status deploy_qnet_write(hid_t loc, const char *group, const deploy_qnet *q
                               dnas_error *err) {
     dnas_status st = deploy_qnet_check(q, where, err);
     if (st) return not_written(err);
-    qnet_h5_quiet quiet;
-    deploy_qnet_h5_quiet_on(&quiet);
+    dnas_h5_quiet quiet;
+    dnas_h5_quiet_on(&quiet);
     hid_t g = H5Gcreate2(loc, group, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
     int ok = g >= 0 && write_group(g, q);
     if (g >= 0) ok &= H5Gclose(g) >= 0;
-    deploy_qnet_h5_quiet_off(&quiet);
+    dnas_h5_quiet_off(&quiet);
     if (!ok)
         return dnas_fail(err, DNAS_ERR_IO, "%s: writing the integer network to group %s failed%s",
                          where, group, g < 0 ? " (does it exist already?)" : " (disk full?)");
@@ -234,27 +184,27 @@ dnas_status deploy_qnet_save(const char *path, const deploy_qnet *q, const deplo
                          (int)sizeof tmp - 5);
     dnas_status st = deploy_qnet_check(q, path, err);
     if (st) return not_written(err);
-    qnet_h5_quiet quiet;
-    deploy_qnet_h5_quiet_on(&quiet);
+    dnas_h5_quiet quiet;
+    dnas_h5_quiet_on(&quiet);
     hid_t f = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
-    deploy_qnet_h5_quiet_off(&quiet);
+    dnas_h5_quiet_off(&quiet);
     if (f < 0)
         return dnas_fail(err, DNAS_ERR_IO,
                          "%s: cannot create the file (does the directory exist and is it "
                          "writable?)",
                          tmp);
     st = deploy_qnet_write(f, "qnet", q, tmp, err);
-    deploy_qnet_h5_quiet_on(&quiet);
+    dnas_h5_quiet_on(&quiet);
     int ok = !st;
     double fa = info ? info->float_acc : -1, ia = info ? info->int_acc : -1;
-    ok = ok && deploy_qnet_write_attr_str(f, "format", DEPLOY_QUANT_FORMAT) &&
-         deploy_qnet_write_attr_str(f, "version", DNAS_VERSION) &&
-         deploy_qnet_write_attr_str(f, "commit", DNAS_GIT_COMMIT) &&
-         deploy_qnet_write_attr_str(f, "source", info && info->source ? info->source : "") &&
+    ok = ok && dnas_h5_write_attr_str(f, "format", DEPLOY_QUANT_FORMAT) &&
+         dnas_h5_write_attr_str(f, "version", DNAS_VERSION) &&
+         dnas_h5_write_attr_str(f, "commit", DNAS_GIT_COMMIT) &&
+         dnas_h5_write_attr_str(f, "source", info && info->source ? info->source : "") &&
          write_attr_num(f, "float_acc", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, &fa) &&
          write_attr_num(f, "int_acc", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, &ia);
     ok &= H5Fclose(f) >= 0;
-    deploy_qnet_h5_quiet_off(&quiet);
+    dnas_h5_quiet_off(&quiet);
     if (!ok) {
         remove(tmp);
         return st ? st

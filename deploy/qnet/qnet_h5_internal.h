@@ -8,6 +8,8 @@
 #include <hdf5.h>
 #include <stdint.h>
 
+#include "dnas_h5.h"
+
 #include "qnet.h"
 
 #define QNET_KIND_LEN 16
@@ -38,20 +40,5 @@ typedef struct {
 
 void deploy_qnet_types_create(qnet_types *t);
 void deploy_qnet_types_close(qnet_types *t);
-
-/* HDF5's error printing off (our messages say what failed); restore puts
- * back what was there. */
-typedef struct {
-    H5E_auto2_t func;
-    void *data;
-} qnet_h5_quiet;
-void deploy_qnet_h5_quiet_on(qnet_h5_quiet *q);
-void deploy_qnet_h5_quiet_off(const qnet_h5_quiet *q);
-
-/* A scalar string attribute; 0 when writing failed. */
-int deploy_qnet_write_attr_str(hid_t loc, const char *name, const char *s);
-/* A scalar string attribute of at most len - 1 bytes into buf; 0 when it
- * is missing or not a string. */
-int deploy_qnet_read_attr_str(hid_t loc, const char *name, char *buf, size_t len);
 
 #endif

@@ -107,10 +107,10 @@ static dnas_status read_ints(rd *r, const char *name, size_t bytes, hid_t mtype,
 
 static dnas_status read_head(rd *r, deploy_qnet *q) {
     char fmt[64] = "";
-    if (!deploy_qnet_read_attr_str(r->g, "format", fmt, sizeof fmt) || strcmp(fmt, DEPLOY_QNET_FORMAT))
+    if (dnas_h5_read_attr_str(r->g, "format", fmt, sizeof fmt) <= 0 || strcmp(fmt, DEPLOY_QNET_FORMAT))
         return RFAIL(DNAS_ERR_FORMAT, "group %s: attribute 'format' is '%s', expected '%s'",
                      r->group, fmt, DEPLOY_QNET_FORMAT);
-    if (!deploy_qnet_read_attr_str(r->g, "name", q->name, sizeof q->name))
+    if (dnas_h5_read_attr_str(r->g, "name", q->name, sizeof q->name) <= 0)
         return RFAIL(DNAS_ERR_FORMAT, "group %s: no string attribute 'name'", r->group);
     hid_t a = H5Aexists(r->g, "output") > 0 ? H5Aopen(r->g, "output", H5P_DEFAULT) : -1;
     hid_t space = a >= 0 ? H5Aget_space(a) : -1, type = a >= 0 ? H5Aget_type(a) : -1;
@@ -233,8 +233,8 @@ static dnas_status read_all(rd *r, deploy_qnet *q) {
 dnas_status deploy_qnet_read(hid_t loc, const char *group, deploy_qnet *q, const char *where,
                              dnas_error *err) {
     deploy_qnet_init(q, "");
-    qnet_h5_quiet quiet;
-    deploy_qnet_h5_quiet_on(&quiet);
+    dnas_h5_quiet quiet;
+    dnas_h5_quiet_on(&quiet);
     rd r = {-1, where, group, err};
     dnas_status st;
     if (H5Lexists(loc, group, H5P_DEFAULT) <= 0 || (r.g = H5Gopen2(loc, group, H5P_DEFAULT)) < 0)
@@ -243,7 +243,7 @@ dnas_status deploy_qnet_read(hid_t loc, const char *group, deploy_qnet *q, const
     else
         st = read_all(&r, q);
     if (r.g >= 0) H5Gclose(r.g);
-    deploy_qnet_h5_quiet_off(&quiet);
+    dnas_h5_quiet_off(&quiet);
     if (st) deploy_qnet_free(q);
     return st;
 }
@@ -259,17 +259,17 @@ dnas_status deploy_qnet_load(const char *path, deploy_qnet *q, dnas_error *err) 
     if (sb.st_size == 0)
         return dnas_fail(err, DNAS_ERR_FORMAT, "%s: the file is empty, expected an integer network",
                          path);
-    qnet_h5_quiet quiet;
-    deploy_qnet_h5_quiet_on(&quiet);
+    dnas_h5_quiet quiet;
+    dnas_h5_quiet_on(&quiet);
     hid_t f = H5Fis_hdf5(path) > 0 ? H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT) : -1;
-    deploy_qnet_h5_quiet_off(&quiet);
+    dnas_h5_quiet_off(&quiet);
     if (f < 0)
         return dnas_fail(err, DNAS_ERR_FORMAT, "%s: not an HDF5 file (corrupt or truncated?)",
                          path);
     char fmt[64] = "";
-    deploy_qnet_h5_quiet_on(&quiet);
-    int has = deploy_qnet_read_attr_str(f, "format", fmt, sizeof fmt);
-    deploy_qnet_h5_quiet_off(&quiet);
+    dnas_h5_quiet_on(&quiet);
+    int has = dnas_h5_read_attr_str(f, "format", fmt, sizeof fmt) > 0;
+    dnas_h5_quiet_off(&quiet);
     dnas_status st = DNAS_OK;
     if (!has || strcmp(fmt, DEPLOY_QUANT_FORMAT))
         st = dnas_fail(err, DNAS_ERR_FORMAT,
@@ -278,8 +278,8 @@ dnas_status deploy_qnet_load(const char *path, deploy_qnet *q, dnas_error *err) 
                        path, fmt, DEPLOY_QUANT_FORMAT);
     else
         st = deploy_qnet_read(f, "qnet", q, path, err);
-    deploy_qnet_h5_quiet_on(&quiet);
+    dnas_h5_quiet_on(&quiet);
     H5Fclose(f);
-    deploy_qnet_h5_quiet_off(&quiet);
+    dnas_h5_quiet_off(&quiet);
     return st;
 }

@@ -11,23 +11,12 @@
 #include <time.h>
 
 #include "dnas_build_info.h"
+#include "dnas_h5.h"
 #include "run.h"
 
 #define STORE_FORMAT "dnas-results-1"
 #define NAME_FIELD 72
 
-static int attr_str(hid_t loc, const char *name, const char *s) {
-    hid_t type = H5Tcopy(H5T_C_S1);
-    H5Tset_size(type, strlen(s) + 1);
-    H5Tset_cset(type, H5T_CSET_UTF8);
-    hid_t space = H5Screate(H5S_SCALAR);
-    hid_t a = H5Acreate2(loc, name, type, space, H5P_DEFAULT, H5P_DEFAULT);
-    int ok = a >= 0 && H5Awrite(a, type, s) >= 0;
-    if (a >= 0) H5Aclose(a);
-    H5Sclose(space);
-    H5Tclose(type);
-    return ok;
-}
 
 static int attr_num(hid_t loc, const char *name, hid_t ftype, hid_t mtype, const void *v, size_t n) {
     hsize_t dims[1] = {n};
@@ -47,19 +36,6 @@ static int attr_i64(hid_t loc, const char *name, long v) {
     return attr_num(loc, name, H5T_STD_I64LE, H5T_NATIVE_LONG, &v, 1);
 }
 
-/* A scalar UTF-8 string dataset (texts may pass HDF5's 64 KiB attribute cap). */
-static int text(hid_t loc, const char *name, const char *s) {
-    hid_t type = H5Tcopy(H5T_C_S1);
-    H5Tset_size(type, strlen(s) + 1);
-    H5Tset_cset(type, H5T_CSET_UTF8);
-    hid_t space = H5Screate(H5S_SCALAR);
-    hid_t ds = H5Dcreate2(loc, name, type, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-    int ok = ds >= 0 && H5Dwrite(ds, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, s) >= 0;
-    if (ds >= 0) H5Dclose(ds);
-    H5Sclose(space);
-    H5Tclose(type);
-    return ok;
-}
 
 static int floats(hid_t loc, const char *name, const float *v, size_t n) {
     hsize_t dims[1] = {n};
@@ -143,7 +119,7 @@ static int weights(hid_t run, const train_net *net) {
         rows[i].length = net->param_table[i].len;
     }
     ok &= slices(g, "param_table", rows, (size_t)net->nparam_table);
-    ok &= attr_str(g, "model", net->name);
+    ok &= dnas_h5_write_attr_str(g, "model", net->name);
     free(rows);
     H5Gclose(g);
     return ok;
@@ -171,19 +147,19 @@ static int run_group(hid_t f, const char *id, const search_config *cfg, const se
     hid_t r = H5Gcreate2(runs, id, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
     int ok = r >= 0;
     if (ok) {
-        ok &= attr_str(r, "method", search_method_name(cfg->method));
+        ok &= dnas_h5_write_attr_str(r, "method", search_method_name(cfg->method));
         ok &= attr_f64(r, "mu", cfg->mu);
-        ok &= attr_str(r, "cost", search_config_cost_name(cfg->cost));
-        ok &= attr_str(r, "targets", res->target ? res->target->name : "");
+        ok &= dnas_h5_write_attr_str(r, "cost", search_config_cost_name(cfg->cost));
+        ok &= dnas_h5_write_attr_str(r, "targets", res->target ? res->target->name : "");
         ok &= attr_i64(r, "seed", (long)cfg->seed);
-        ok &= attr_str(r, "status", search_status_name(res->status));
+        ok &= dnas_h5_write_attr_str(r, "status", search_status_name(res->status));
         if (res->status != SEARCH_STATUS_OK)
-            ok &= attr_str(r, "error", res->error) && attr_str(r, "phase", res->phase);
+            ok &= dnas_h5_write_attr_str(r, "error", res->error) && dnas_h5_write_attr_str(r, "phase", res->phase);
         ok &= attr_i64(r, "rank", 0);
         ok &= attr_f64(r, "wall_seconds", res->seconds);
-        ok &= attr_str(r, "version", DNAS_VERSION) && attr_str(r, "commit", DNAS_GIT_COMMIT);
-        ok &= attr_str(r, "model", cfg->model);
-        ok &= attr_str(r, "arch_split", cfg->split == SEARCH_SPLIT_VAL ? "val" : "train");
+        ok &= dnas_h5_write_attr_str(r, "version", DNAS_VERSION) && dnas_h5_write_attr_str(r, "commit", DNAS_GIT_COMMIT);
+        ok &= dnas_h5_write_attr_str(r, "model", cfg->model);
+        ok &= dnas_h5_write_attr_str(r, "arch_split", cfg->split == SEARCH_SPLIT_VAL ? "val" : "train");
         const long ep[3] = {cfg->warmup, cfg->search, cfg->finetune};
         ok &= attr_num(r, "epochs", H5T_STD_I64LE, H5T_NATIVE_LONG, ep, 3);
         ok &= attr_f64(r, "task_loss_warmup", res->task_loss_warmup);
@@ -198,7 +174,7 @@ static int run_group(hid_t f, const char *id, const search_config *cfg, const se
                     snprintf(desc + at, sizeof desc - at, "%s%s<=%g", h ? "," : "",
                              search_config_cost_name(k->slot), k->max);
             }
-            ok &= attr_str(r, "constraints", desc);
+            ok &= dnas_h5_write_attr_str(r, "constraints", desc);
             ok &= attr_num(r, "lambda", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, res->lambda,
                            (size_t)cfg->nconstraints);
         }
@@ -214,7 +190,7 @@ static int run_group(hid_t f, const char *id, const search_config *cfg, const se
             ok &= search_store_arch_table(r, res);
             train_spec *spec = train_net_spec(res->exported);
             char *yaml = train_spec_to_yaml(spec);
-            ok &= yaml && text(r, "model_yaml", yaml);
+            ok &= yaml && dnas_h5_write_text(r, "model_yaml", yaml);
             free(yaml);
             train_spec_free(spec);
             ok &= weights(r, res->exported);
@@ -239,13 +215,13 @@ static dnas_status store_file(const char *path, const char *tmp, const char *id,
                          tmp);
     char when[64];
     time_t t0 = (time_t)res->start_time, t1 = (time_t)res->end_time;
-    int ok = attr_str(f, "format", STORE_FORMAT) && attr_str(f, "version", DNAS_VERSION) &&
-             attr_str(f, "commit", DNAS_GIT_COMMIT) && attr_i64(f, "ranks", 1) &&
-             text(f, "config_yaml", cfg->text ? cfg->text : "");
+    int ok = dnas_h5_write_attr_str(f, "format", STORE_FORMAT) && dnas_h5_write_attr_str(f, "version", DNAS_VERSION) &&
+             dnas_h5_write_attr_str(f, "commit", DNAS_GIT_COMMIT) && attr_i64(f, "ranks", 1) &&
+             dnas_h5_write_text(f, "config_yaml", cfg->text ? cfg->text : "");
     strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", gmtime(&t0));
-    ok &= attr_str(f, "start_time", when);
+    ok &= dnas_h5_write_attr_str(f, "start_time", when);
     strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", gmtime(&t1));
-    ok &= attr_str(f, "end_time", when);
+    ok &= dnas_h5_write_attr_str(f, "end_time", when);
     ok &= run_group(f, id, cfg, res);
     ok &= H5Fclose(f) >= 0;
     if (!ok) {
@@ -262,11 +238,9 @@ dnas_status search_store_write(const char *path, const char *id, const search_co
     char tmp[TRAIN_PATH_LEN + 8];
     if (snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp)
         return dnas_fail(err, DNAS_ERR_IO, "%s: path too long", path);
-    H5E_auto2_t func;
-    void *data;
-    H5Eget_auto2(H5E_DEFAULT, &func, &data);
-    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    dnas_h5_quiet q;
+    dnas_h5_quiet_on(&q);
     dnas_status st = store_file(path, tmp, id, cfg, res, err);
-    H5Eset_auto2(H5E_DEFAULT, func, data);
+    dnas_h5_quiet_off(&q);
     return st;
 }

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "dnas_h5.h"
 #include "data_internal.h"
 
 /* Opens path/name as a dataset, checking each link on the way so a missing
@@ -121,18 +122,13 @@ static dnas_status h5_read(train_dataset *ds, hid_t file, const char *path, cons
 }
 
 /* HDF5's error printing, switched off while a file is open. */
-typedef struct {
-    H5E_auto2_t func;
-    void *data;
-} h5_quiet;
 
 /* Opens path read-only with HDF5's error printing off (h5_close_file
  * restores it); *file < 0 on failure, err filled. */
-static dnas_status h5_open_file(const char *path, const char *split, hid_t *file, h5_quiet *q,
+static dnas_status h5_open_file(const char *path, const char *split, hid_t *file, dnas_h5_quiet *q,
                                 dnas_error *err) {
     *file = -1;
-    H5Eget_auto2(H5E_DEFAULT, &q->func, &q->data);
-    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    dnas_h5_quiet_on(q);
     dnas_status st = train_data_check_path(path, "an HDF5 file", NULL, err);
     if (st) return st;
     if (strlen(split) > 200 || strchr(split, '/'))
@@ -144,16 +140,16 @@ static dnas_status h5_open_file(const char *path, const char *split, hid_t *file
     return DNAS_OK;
 }
 
-static void h5_close_file(hid_t file, const h5_quiet *q) {
+static void h5_close_file(hid_t file, const dnas_h5_quiet *q) {
     if (file >= 0) H5Fclose(file);
-    H5Eset_auto2(H5E_DEFAULT, q->func, q->data);
+    dnas_h5_quiet_off(q);
 }
 
 dnas_status train_data_load_hdf5(train_dataset *ds, const char *path, const char *split,
                                   dnas_error *err) {
     memset(ds, 0, sizeof *ds);
     hid_t file;
-    h5_quiet q;
+    dnas_h5_quiet q;
     dnas_status st = h5_open_file(path, split, &file, &q, err);
     if (st == DNAS_OK) st = h5_read(ds, file, path, split, err);
     h5_close_file(file, &q);
@@ -164,7 +160,7 @@ dnas_status train_data_load_hdf5(train_dataset *ds, const char *path, const char
 dnas_status train_data_hdf5_has_split(const char *path, const char *split, int *has, dnas_error *err) {
     *has = 0;
     hid_t file;
-    h5_quiet q;
+    dnas_h5_quiet q;
     dnas_status st = h5_open_file(path, split, &file, &q, err);
     if (st == DNAS_OK) *has = H5Lexists(file, split, H5P_DEFAULT) > 0;
     h5_close_file(file, &q);

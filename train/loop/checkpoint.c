@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "checkpoint_internal.h"
+#include "dnas_h5.h"
 
 
 static int write_floats(hid_t loc, const char *name, const float *data, size_t n) {
@@ -22,33 +23,7 @@ static int write_floats(hid_t loc, const char *name, const float *data, size_t n
     return ok;
 }
 
-static int write_attr_str(hid_t loc, const char *name, const char *s) {
-    hid_t type = H5Tcopy(H5T_C_S1);
-    H5Tset_size(type, strlen(s) + 1);
-    hid_t space = H5Screate(H5S_SCALAR);
-    hid_t a = H5Acreate2(loc, name, type, space, H5P_DEFAULT, H5P_DEFAULT);
-    int ok = a >= 0 && H5Awrite(a, type, s) >= 0;
-    if (a >= 0) H5Aclose(a);
-    H5Sclose(space);
-    H5Tclose(type);
-    return ok;
-}
 
-/* A text as a scalar fixed-length UTF-8 string dataset (h5py reads it as
- * bytes: `f["config_yaml"][()].decode()`). Attributes are capped at 64 KiB
- * by HDF5; a generated supernet's model YAML is longer. */
-static int write_text(hid_t loc, const char *name, const char *s) {
-    hid_t type = H5Tcopy(H5T_C_S1);
-    H5Tset_size(type, strlen(s) + 1);
-    H5Tset_cset(type, H5T_CSET_UTF8);
-    hid_t space = H5Screate(H5S_SCALAR);
-    hid_t ds = H5Dcreate2(loc, name, type, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-    int ok = ds >= 0 && H5Dwrite(ds, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, s) >= 0;
-    if (ds >= 0) H5Dclose(ds);
-    H5Sclose(space);
-    H5Tclose(type);
-    return ok;
-}
 
 static int write_attr_num(hid_t loc, const char *name, hid_t file_type, hid_t mem_type, const void *v) {
     hid_t space = H5Screate(H5S_SCALAR);
@@ -103,19 +78,19 @@ static dnas_status save(const char *path, const train_net *net, const train_opti
         ok &= write_attr_num(f, "optim_t", H5T_STD_I64LE, H5T_NATIVE_LONG, &t);
         int kind = (int)opt->p.kind;
         ok &= write_attr_num(f, "optim_kind", H5T_STD_I32LE, H5T_NATIVE_INT, &kind);
-        ok &= write_attr_str(f, "optimizer", train_optim_kind_name(opt->p.kind));
+        ok &= dnas_h5_write_attr_str(f, "optimizer", train_optim_kind_name(opt->p.kind));
     }
     ok &= train_ckpt_extra_write(f, extra, nextra);
-    ok &= write_attr_str(f, "format", TRAIN_CKPT_FORMAT);
-    ok &= write_attr_str(f, "version", DNAS_VERSION);
-    ok &= write_attr_str(f, "commit", DNAS_GIT_COMMIT);
-    ok &= write_attr_str(f, "model", net->name);
+    ok &= dnas_h5_write_attr_str(f, "format", TRAIN_CKPT_FORMAT);
+    ok &= dnas_h5_write_attr_str(f, "version", DNAS_VERSION);
+    ok &= dnas_h5_write_attr_str(f, "commit", DNAS_GIT_COMMIT);
+    ok &= dnas_h5_write_attr_str(f, "model", net->name);
     ok &= write_attr_num(f, "epoch", H5T_STD_I32LE, H5T_NATIVE_INT, &meta->epoch);
     ok &= write_attr_num(f, "step", H5T_STD_I64LE, H5T_NATIVE_LONG, &meta->step);
     ok &= write_attr_num(f, "rng", H5T_STD_U64LE, H5T_NATIVE_UINT64, &meta->rng);
     ok &= write_attr_num(f, "test_acc", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, &meta->test_acc);
-    ok &= write_text(f, "config_yaml", config_text ? config_text : "");
-    ok &= write_text(f, "model_yaml", net->text ? net->text : "");
+    ok &= dnas_h5_write_text(f, "config_yaml", config_text ? config_text : "");
+    ok &= dnas_h5_write_text(f, "model_yaml", net->text ? net->text : "");
     ok &= H5Fclose(f) >= 0;
     if (!ok) {
         remove(tmp);
@@ -133,12 +108,10 @@ dnas_status train_ckpt_save_extra(const char *path, const train_net *net, const 
     if (st) return st;
     /* HDF5's own error stack printing off while saving (our message says
      * what failed), then back as it was */
-    H5E_auto2_t func;
-    void *data;
-    H5Eget_auto2(H5E_DEFAULT, &func, &data);
-    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    dnas_h5_quiet q;
+    dnas_h5_quiet_on(&q);
     st = save(path, net, opt, meta, config_text, extra, nextra, err);
-    H5Eset_auto2(H5E_DEFAULT, func, data);
+    dnas_h5_quiet_off(&q);
     return st;
 }
 

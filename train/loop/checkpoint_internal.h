@@ -9,6 +9,7 @@
 
 #include "checkpoint.h"
 #include "common.h"
+#include "dnas_h5.h"
 
 /* The root attribute `format` written; a loader also reads the format
  * before it (config and model text in attributes, no /extra) and refuses
@@ -42,8 +43,7 @@ typedef struct {
     const char *path;
     dnas_error *err;
     int version;             /* 1 or 2, once train_ckpt_check_format succeeded */
-    H5E_auto2_t old_func;
-    void *old_data;
+    dnas_h5_quiet quiet;
 } ckpt_in;
 
 /* A non-empty regular HDF5 file opened read-only, else DNAS_ERR_IO or

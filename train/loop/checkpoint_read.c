@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 
 #include "checkpoint_internal.h"
+#include "dnas_h5.h"
 
 dnas_status train_ckpt_open(ckpt_in *in, const char *path, dnas_error *err) {
     memset(in, 0, sizeof *in);
@@ -24,11 +25,10 @@ dnas_status train_ckpt_open(ckpt_in *in, const char *path, dnas_error *err) {
     if (sb.st_size == 0)
         return dnas_fail(err, DNAS_ERR_FORMAT, "%s: the file is empty, expected a checkpoint",
                          path);
-    H5Eget_auto2(H5E_DEFAULT, &in->old_func, &in->old_data);
-    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    dnas_h5_quiet_on(&in->quiet);
     in->f = H5Fis_hdf5(path) > 0 ? H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT) : -1;
     if (in->f < 0) {
-        H5Eset_auto2(H5E_DEFAULT, in->old_func, in->old_data);
+        dnas_h5_quiet_off(&in->quiet);
         return dnas_fail(err, DNAS_ERR_FORMAT,
                          "%s: not an HDF5 file (corrupt or truncated checkpoint?)", path);
     }
@@ -39,7 +39,7 @@ void train_ckpt_close(ckpt_in *in) {
     if (in->f < 0) return;
     H5Fclose(in->f);
     in->f = -1;
-    H5Eset_auto2(H5E_DEFAULT, in->old_func, in->old_data);
+    dnas_h5_quiet_off(&in->quiet);
 }
 
 dnas_status train_ckpt_check_format(ckpt_in *in) {
@@ -85,31 +85,7 @@ dnas_status train_ckpt_attr_num(ckpt_in *in, const char *name, hid_t mem_type, v
 }
 
 dnas_status train_ckpt_attr_str(ckpt_in *in, const char *name, char *buf, size_t len) {
-    buf[0] = 0;
-    if (H5Aexists(in->f, name) <= 0) return DNAS_OK;
-    hid_t a = H5Aopen(in->f, name, H5P_DEFAULT);
-    hid_t space = a >= 0 ? H5Aget_space(a) : -1, type = a >= 0 ? H5Aget_type(a) : -1;
-    int ok = space >= 0 && H5Sget_simple_extent_npoints(space) == 1 && type >= 0 &&
-             H5Tget_class(type) == H5T_STRING;
-    if (ok && H5Tis_variable_str(type) > 0) {
-        hid_t mt = H5Tcopy(H5T_C_S1);
-        H5Tset_size(mt, H5T_VARIABLE);
-        char *s = NULL;
-        ok = H5Aread(a, mt, &s) >= 0 && s;
-        if (ok) snprintf(buf, len, "%s", s);
-        H5free_memory(s);
-        H5Tclose(mt);
-    } else if (ok) {
-        size_t n = H5Tget_size(type);
-        char *s = dnas_xcalloc(n + 1, 1);
-        ok = n > 0 && H5Aread(a, type, s) >= 0;
-        if (ok) snprintf(buf, len, "%s", s);
-        free(s);
-    }
-    if (type >= 0) H5Tclose(type);
-    if (space >= 0) H5Sclose(space);
-    if (a >= 0) H5Aclose(a);
-    if (!ok)
+    if (dnas_h5_read_attr_str(in->f, name, buf, len) < 0)
         return dnas_fail(in->err, DNAS_ERR_FORMAT, "%s: attribute '%s' is not a string", in->path,
                          name);
     return DNAS_OK;
