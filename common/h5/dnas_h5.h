@@ -22,6 +22,8 @@ int dnas_h5_write_attr_str(hid_t loc, const char *name, const char *s);
 /* A scalar UTF-8 string dataset (texts may pass HDF5's 64 KiB attribute
  * cap; h5py reads it as bytes). 1 written, 0 failed. */
 int dnas_h5_write_text(hid_t loc, const char *name, const char *s);
+/* A 1-D float32 dataset of n values. 1 written, 0 failed. */
+int dnas_h5_write_floats(hid_t loc, const char *name, const float *v, size_t n);
 /* A single fixed- or variable-length string attribute into buf (cut at
  * len − 1). 1 read, 0 absent (buf ""), −1 present but not one string. */
 int dnas_h5_read_attr_str(hid_t loc, const char *name, char *buf, size_t len);

@@ -40,6 +40,16 @@ int dnas_h5_write_text(hid_t loc, const char *name, const char *s) {
     return ok;
 }
 
+int dnas_h5_write_floats(hid_t loc, const char *name, const float *v, size_t n) {
+    hsize_t dims[1] = {n};
+    hid_t space = H5Screate_simple(1, dims, NULL);
+    hid_t ds = H5Dcreate2(loc, name, H5T_IEEE_F32LE, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    int ok = ds >= 0 && (n == 0 || H5Dwrite(ds, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, v) >= 0);
+    if (ds >= 0) H5Dclose(ds);
+    H5Sclose(space);
+    return ok;
+}
+
 int dnas_h5_read_attr_str(hid_t loc, const char *name, char *buf, size_t len) {
     buf[0] = 0;
     if (H5Aexists(loc, name) <= 0) return 0;

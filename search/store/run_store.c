@@ -37,16 +37,6 @@ static int attr_i64(hid_t loc, const char *name, long v) {
 }
 
 
-static int floats(hid_t loc, const char *name, const float *v, size_t n) {
-    hsize_t dims[1] = {n};
-    hid_t space = H5Screate_simple(1, dims, NULL);
-    hid_t ds = H5Dcreate2(loc, name, H5T_IEEE_F32LE, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-    int ok = ds >= 0 && (n == 0 || H5Dwrite(ds, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, v) >= 0);
-    if (ds >= 0) H5Dclose(ds);
-    H5Sclose(space);
-    return ok;
-}
-
 /* A compound table of n rows of size `size` described by `type`. */
 static int table(hid_t loc, const char *name, hid_t type, const void *rows, size_t n) {
     hsize_t dims[1] = {n};
@@ -111,7 +101,7 @@ static int costs(hid_t loc, const char *name, const double *v, const search_resu
 static int weights(hid_t run, const train_net *net) {
     hid_t g = H5Gcreate2(run, "weights", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
     if (g < 0) return 0;
-    int ok = floats(g, "params", net->params, net->nparams) && floats(g, "state", net->state, net->nstate);
+    int ok = dnas_h5_write_floats(g, "params", net->params, net->nparams) && dnas_h5_write_floats(g, "state", net->state, net->nstate);
     slice_row *rows = dnas_xcalloc((size_t)net->nparam_table + 1, sizeof *rows);
     for (int i = 0; i < net->nparam_table; i++) {
         snprintf(rows[i].name, NAME_FIELD, "%s", net->param_table[i].name);
@@ -128,7 +118,7 @@ static int weights(hid_t run, const train_net *net) {
 static int arch_params(hid_t run, const search_result *res) {
     hid_t g = H5Gcreate2(run, "arch_params", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
     if (g < 0) return 0;
-    int ok = floats(g, "alpha", res->alpha, res->nalpha);
+    int ok = dnas_h5_write_floats(g, "alpha", res->alpha, res->nalpha);
     slice_row *rows = dnas_xcalloc((size_t)res->nslices + 1, sizeof *rows);
     for (int i = 0; i < res->nslices; i++) {
         snprintf(rows[i].name, NAME_FIELD, "%s", res->slices[i].name);

@@ -13,18 +13,6 @@
 #include "dnas_h5.h"
 
 
-static int write_floats(hid_t loc, const char *name, const float *data, size_t n) {
-    hsize_t dims[1] = {n};
-    hid_t space = H5Screate_simple(1, dims, NULL);
-    hid_t ds = H5Dcreate2(loc, name, H5T_IEEE_F32LE, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-    int ok = ds >= 0 && (n == 0 || H5Dwrite(ds, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) >= 0);
-    if (ds >= 0) H5Dclose(ds);
-    H5Sclose(space);
-    return ok;
-}
-
-
-
 static int write_attr_num(hid_t loc, const char *name, hid_t file_type, hid_t mem_type, const void *v) {
     hid_t space = H5Screate(H5S_SCALAR);
     hid_t a = H5Acreate2(loc, name, file_type, space, H5P_DEFAULT, H5P_DEFAULT);
@@ -46,8 +34,8 @@ static dnas_status save(const char *path, const train_net *net, const train_opti
         return dnas_fail(err, DNAS_ERR_IO,
                          "%s: cannot create checkpoint (does the directory exist and is it writable?)", tmp);
     int ok = 1;
-    ok &= write_floats(f, "params", net->params, net->nparams);
-    ok &= write_floats(f, "state", net->state, net->nstate);
+    ok &= dnas_h5_write_floats(f, "params", net->params, net->nparams);
+    ok &= dnas_h5_write_floats(f, "state", net->state, net->nstate);
 
     hid_t strt, rowt = train_ckpt_row_type(&strt);
     train_ckpt_row *rows = dnas_xcalloc((size_t)net->nparam_table, sizeof *rows);
@@ -70,8 +58,8 @@ static dnas_status save(const char *path, const train_net *net, const train_opti
         hid_t g = H5Gcreate2(f, "optim", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
         ok &= g >= 0;
         if (g >= 0) {
-            ok &= write_floats(g, "m", opt->m, opt->n);
-            if (opt->v) ok &= write_floats(g, "v", opt->v, opt->n);
+            ok &= dnas_h5_write_floats(g, "m", opt->m, opt->n);
+            if (opt->v) ok &= dnas_h5_write_floats(g, "v", opt->v, opt->n);
             H5Gclose(g);
         }
         long t = opt->t;
