@@ -15,6 +15,7 @@
 #include "bridge.h"
 #include "data.h"
 #include "deploy.h"
+#include "method.h"
 #include "net.h"
 #include "pit.h"
 #include "run_config.h"
@@ -42,12 +43,6 @@ typedef struct {
 } search_run_opts;
 
 search_run_opts search_run_default_opts(void);
-
-/* A named slice of the architecture parameters ("conv1.a", "conv1.b", ...). */
-typedef struct {
-    char name[TRAIN_NAME_LEN + 8];
-    size_t off, len;
-} search_arch_slice;
 
 struct search_result {
     search_status status;

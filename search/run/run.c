@@ -58,28 +58,8 @@ static dnas_status costs_of(const train_net *net, const search_config *cfg, cons
     return st;
 }
 
-static void name_slices(run_ctx *c) {
-    const search_pit *p = c->pit;
-    search_result *res = c->res;
-    res->slices = dnas_xcalloc((size_t)(p->ngroups + 2 * p->ntime) + 1, sizeof *res->slices);
-    for (int g = 0; g < p->ngroups; g++) {
-        search_arch_slice *s = &res->slices[res->nslices++];
-        snprintf(s->name, sizeof s->name, "%s.a", c->net->layers[p->groups[g].owner].name);
-        s->off = p->groups[g].a_off, s->len = (size_t)p->groups[g].c;
-    }
-    for (int t = 0; t < p->ntime; t++) {
-        const search_pit_time *T = &p->time[t];
-        search_arch_slice *s = &res->slices[res->nslices++];
-        snprintf(s->name, sizeof s->name, "%s.b", c->net->layers[T->layer].name);
-        s->off = T->b_off, s->len = (size_t)T->k;
-        s = &res->slices[res->nslices++];
-        snprintf(s->name, sizeof s->name, "%s.g", c->net->layers[T->layer].name);
-        s->off = T->g_off, s->len = (size_t)T->l;
-    }
-}
-
-/* Everything that can be checked before training: target, model, data, PIT's
- * view of the model, the seed's costs. */
+/* Everything that can be checked before training: target, model, data, the
+ * method's view of the model, the seed's costs. */
 static dnas_status setup(run_ctx *c, dnas_error *err) {
     const search_config *cfg = c->cfg;
     search_result *res = c->res;
@@ -103,17 +83,20 @@ static dnas_status setup(run_ctx *c, dnas_error *err) {
         (c->test.count && (st = train_data_check(c->net, &c->test, t, err))))
         return st;
     if ((st = search_bridge_init(&c->bridge, c->net, err)) ||
-        (st = search_pit_init(&c->pit, c->net, c->bridge, err)))
+        (st = search_arch_create(&c->arch, cfg, c->net, c->bridge, err)))
         return st;
     c->cp = search_cost_default_params();
     c->cp.target = res->target;
+    c->cp.mode = c->arch->engine_mode;
     search_cost_result_init(&c->cr, c->bridge);
     c->state = dnas_xcalloc((size_t)c->net->nlayers, sizeof *c->state);
     c->acc = dnas_xcalloc((size_t)c->net->nlayers, sizeof *c->acc);
     if ((st = costs_of(c->net, cfg, res->target, res->seed_cost, &res->nmem, err))) return st;
-    name_slices(c);
-    res->nalpha = c->pit->nalpha;
-    res->alpha = dnas_xcalloc(c->pit->nalpha + 1, sizeof *res->alpha);
+    res->nslices = c->arch->nslices;
+    res->slices = dnas_xcalloc((size_t)res->nslices + 1, sizeof *res->slices);
+    memcpy(res->slices, c->arch->slices, (size_t)res->nslices * sizeof *res->slices);
+    res->nalpha = c->arch->nalpha;
+    res->alpha = dnas_xcalloc(c->arch->nalpha + 1, sizeof *res->alpha);
     return DNAS_OK;
 }
 
@@ -177,11 +160,11 @@ static dnas_status phases(run_ctx *c, const search_run_opts *opts, dnas_error *e
     if ((st = search_run_evaluate(c, c->net, &res->warmup, err)) || (st = search_run_strengths(c, loss, err))) return st;
     snprintf(res->phase, sizeof res->phase, "search");
     st = search_run_search_phase(c, err);
-    memcpy(res->alpha, c->pit->alpha, c->pit->nalpha * sizeof *res->alpha);
+    memcpy(res->alpha, c->arch->alpha, c->arch->nalpha * sizeof *res->alpha);
     if (st) return st;
     snprintf(res->phase, sizeof res->phase, "export");
-    st = search_pit_export(c->pit, c->net, &res->exported, err);
-    train_net_set_param_view(c->net, NULL);
+    st = c->arch->export_net(c->arch, c->net, &res->exported, err);
+    c->arch->detach(c->arch, c->net);
     if (st || (st = search_run_evaluate(c, res->exported, &res->search, err))) return st;
     int nmem;
     if ((st = costs_of(res->exported, cfg, res->target, res->cost, &nmem, err))) return st;
@@ -234,11 +217,11 @@ dnas_status search_run(const search_config *cfg, const search_run_opts *opts_in,
             st = DNAS_OK;
         }
     }
-    if (c.net) train_net_set_param_view(c.net, NULL);
+    if (c.net && c.arch) c.arch->detach(c.arch, c.net);
     search_cost_result_free(&c.cr);
     free(c.state);
     free(c.acc);
-    search_pit_free(c.pit);
+    search_arch_free(c.arch);
     search_bridge_free(c.bridge);
     train_dataset_free(&c.train);
     train_dataset_free(&c.val);

@@ -13,7 +13,7 @@ typedef struct {
     train_dataset train, val, test;
     train_net *net; /* the supernet (res->seed) */
     search_bridge *bridge;
-    search_pit *pit;
+    search_arch *arch; /* the method */
     search_cost_params cp;
     search_cost_result cr;
     search_layer_state *state;

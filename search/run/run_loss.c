@@ -26,7 +26,7 @@ static double lambda_now(const run_ctx *c, int h) {
 
 static dnas_status eval_costs(run_ctx *c, int hard, dnas_error *err) {
     search_bridge_state_default(c->bridge, c->state, c->cfg->bits, c->cfg->bits);
-    search_pit_state(c->pit, c->state, hard);
+    c->arch->state(c->arch, c->state, hard);
     return search_bridge_eval(c->bridge, c->state, &c->cp, &c->cr, err);
 }
 
@@ -50,7 +50,7 @@ dnas_status search_run_regularizer(run_ctx *c, float *dalpha, double *cost, doub
         r += lam * hinge;
     }
     *reg = r;
-    if (dalpha) search_pit_state_backward(c->pit, c->acc, 1.0, dalpha);
+    if (dalpha) c->arch->state_backward(c->arch, c->acc, 1.0, dalpha);
     return DNAS_OK;
 }
 

@@ -1,7 +1,8 @@
-/* The search phase: weights and PIT masks trained together.
+/* The search phase: weights and architecture parameters trained together
+ * (the method's hooks: search/method.h).
  *
  * Per training batch (arch_split: val):
- *   1. masks and current weights into the view (search_pit_apply);
+ *   1. architecture and current weights onto the network (apply);
  *   2. weight step: forward / backward on the training batch, gradients
  *      mapped back to the raw weights (dW = dW_eff·masks), Adam update of
  *      the weights (the regularizer does not depend on them);
@@ -39,9 +40,9 @@ typedef struct {
 /* The architecture gradient of the batch now in net->grads, plus the
  * regularizer's, and one update of alpha. */
 static dnas_status arch_step(run_ctx *c, search_state *s, double *cost, double *reg, dnas_error *err) {
-    search_pit *p = c->pit;
+    search_arch *p = c->arch;
     memset(s->dalpha, 0, p->nalpha * sizeof *s->dalpha);
-    search_pit_backward(p, c->net, s->dalpha, 0);
+    p->backward(p, c->net, s->dalpha, 0);
     dnas_status st = search_run_regularizer(c, s->dalpha, cost, reg, err);
     if (st) return st;
     train_optim_step(&s->aopt, p->alpha, s->dalpha, c->cfg->arch_lr);
@@ -52,37 +53,37 @@ static dnas_status arch_step(run_ctx *c, search_state *s, double *cost, double *
                              "the architecture parameters are not finite (arch_lr %g or mu "
                              "too high?)",
                              (double)c->cfg->arch_lr);
-    search_pit_forward(p);
+    p->forward(p);
     return DNAS_OK;
 }
 
 /* Weight (and, arch_split train, architecture) step on training batch b. */
 static dnas_status batch_step(run_ctx *c, search_state *s, train_step_stats *bs, double *cost, double *reg,
                               dnas_error *err) {
-    search_pit *p = c->pit;
+    search_arch *p = c->arch;
     train_net *net = c->net;
-    search_pit_apply(p, net);
+    p->apply(p, net);
     dnas_status st = train_step_grads(&s->ws, s->tb.x, s->tb.y, s->tb.n, bs, err);
     if (st) return st;
     if (c->cfg->split == SEARCH_SPLIT_TRAIN) {
         memset(s->dalpha, 0, p->nalpha * sizeof *s->dalpha);
-        search_pit_backward(p, net, s->dalpha, 0);
-        search_pit_backward(p, net, NULL, 1);
+        p->backward(p, net, s->dalpha, 0);
+        p->backward(p, net, NULL, 1);
         train_step_update(&s->ws);
         // the task gradient is in dalpha: arch_step adds the regularizer's and updates
         if ((st = search_run_regularizer(c, s->dalpha, cost, reg, err))) return st;
         train_optim_step(&s->aopt, p->alpha, s->dalpha, c->cfg->arch_lr);
         c->arch_steps++;
-        search_pit_forward(p);
+        p->forward(p);
         return DNAS_OK;
     }
-    search_pit_backward(p, net, NULL, 1);
+    p->backward(p, net, NULL, 1);
     train_step_update(&s->ws);
     if (!train_batches_next(&s->vb)) {
         train_batches_epoch(&s->vb, c->epoch * 1000 + s->vpass++);
         train_batches_next(&s->vb);
     }
-    search_pit_apply(p, net);
+    p->apply(p, net);
     train_step_stats vs;
     if ((st = train_step_grads(&s->ws, s->vb.x, s->vb.y, s->vb.n, &vs, err))) return st;
     return arch_step(c, s, cost, reg, err);
@@ -105,6 +106,7 @@ static dnas_status epochs(run_ctx *c, search_state *s, dnas_error *err) {
     int log_every = cfg->log_every > 0 ? (int)((s->tb.nbatches + cfg->log_every - 1) / cfg->log_every) : 0;
     dnas_status st = DNAS_OK;
     for (int e = 0; e < cfg->search; e++, c->epoch++) {
+        if (c->arch->epoch) c->arch->epoch(c->arch, e, cfg->search);
         train_batches_epoch(&s->tb, c->epoch);
         if (cfg->split == SEARCH_SPLIT_VAL)
             s->vpass = 0, train_batches_epoch(&s->vb, c->epoch * 1000 + s->vpass++);
@@ -131,7 +133,7 @@ static dnas_status epochs(run_ctx *c, search_state *s, dnas_error *err) {
         }
         if (!c->log) continue;
         search_metrics m;
-        search_pit_apply(c->pit, c->net);
+        c->arch->apply(c->arch, c->net);
         if ((st = search_run_evaluate(c, c->net, &m, err)) || (st = search_run_hard_cost(c, &cost, err))) return st;
         char eta[32], cb[64], sb[64];
         search_run_fmt_eta(eta, sizeof eta, search_run_eta(c));
@@ -157,11 +159,11 @@ dnas_status search_run_search_phase(run_ctx *c, dnas_error *err) {
     ap.lr = cfg->arch_lr;
     ap.weight_decay = 0;
     train_optim_init(&s.wopt, &wp, c->net->nparams);
-    train_optim_init(&s.aopt, &ap, c->pit->nalpha);
+    train_optim_init(&s.aopt, &ap, c->arch->nalpha);
     train_sched sched = {.kind = TRAIN_SCHED_CONSTANT, .base_lr = cfg->lr, .gamma = 1};
     dnas_status st = train_stepper_init(&s.ws, c->net, &s.wopt, &sched, cfg->loss, cfg->batch, err);
     if (!st) {
-        s.dalpha = dnas_xcalloc(c->pit->nalpha + 1, sizeof *s.dalpha);
+        s.dalpha = dnas_xcalloc(c->arch->nalpha + 1, sizeof *s.dalpha);
         train_batches_init(&s.tb, &c->train, cfg->batch, 1, cfg->seed);
         if (cfg->split == SEARCH_SPLIT_VAL) train_batches_init(&s.vb, &c->val, cfg->batch, 1, cfg->seed + 1);
         long steps = (long)cfg->search * s.tb.nbatches;
