@@ -6,7 +6,7 @@
 #include "sweep.h"
 
 static const char *HELP =
-    "usage: dnas report CAMPAIGN.h5 [MORE.h5 ...] [--fronts COST,COST...] [--no-plot]\n"
+    "usage: dnas report CAMPAIGN.h5 [MORE.h5 ...] [--fronts COST,COST...] [--tables N] [--no-plot]\n"
     "\n"
     "Prints a Markdown table per Pareto front of one or more campaigns (dnas\n"
     "sweep): for each cost against test accuracy (and integer accuracy where\n"
@@ -25,6 +25,7 @@ static const char *HELP =
     "options:\n"
     "  --fronts LIST  the costs of the fronts, comma-separated (default: params,\n"
     "                 macs, memory and, when the runs have them, latency, energy)\n"
+    "  --tables N     print only the first N fronts' tables (the files get all)\n"
     "  --no-plot      no PNGs\n"
     "  --help         this text\n"
     "\n" CLI_HELP_EXIT ".\n";
@@ -41,8 +42,13 @@ int cli_report(int argc, char **argv) {
     int n = 0, rc = CLI_EXIT_OK;
     for (int i = 1; i < argc && !rc; i++) {
         const char *a = argv[i], *list;
+        long nt;
         if (!strcmp(a, "--no-plot"))
             o.plot = 0;
+        else if (!strcmp(a, "--tables")) {
+            if ((rc = cli_opt_long(argc, argv, &i, "N", 1, 1000, &nt))) break;
+            o.ntables = (int)nt;
+        }
         else if (!strcmp(a, "--fronts")) {
             if ((rc = cli_opt_str(argc, argv, &i, "COST,COST...", &list))) break;
             char buf[512];

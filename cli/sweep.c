@@ -20,7 +20,8 @@ static const char *HELP =
     "runs/<id>.h5), so a killed campaign resumes with only the missing runs.\n"
     "At the end rank 0 merges them into campaign.h5 (/runs/<id>, /summary,\n"
     "/pareto/<cost>_vs_<accuracy> with hypervolumes) and writes the report\n"
-    "(pareto.md, pareto.csv, plots; see dnas report). Config format, outputs\n"
+    "(pareto.md, pareto.csv, plots; see dnas report) and prints the first\n"
+    "front's table. Config format, outputs\n"
     "and resume: docs/sweep.md; example: configs/quickstart.yaml.\n"
     "\n"
     "Rank 0 prints progress (runs done/total, each rank's run, the best point\n"
@@ -131,6 +132,7 @@ int cli_sweep(int argc, char **argv) {
     if (rc == CLI_EXIT_OK && rank == 0 && report && h5[0]) {
         search_report_opts ro = search_report_default_opts();
         ro.out = stdout;
+        ro.ntables = 1; /* the first front; pareto.md has them all */
         ro.warn = stderr;
         const char *paths[1] = {h5};
         dnas_error err;

@@ -182,6 +182,7 @@ typedef struct {
     int fronts[SEARCH_SWEEP_MAX_FRONTS]; /* cost slots */
     int plot;                            /* PNGs through gnuplot when it is on PATH */
     FILE *out;                           /* the tables (NULL: none) */
+    int ntables;                         /* > 0: only the first ntables fronts to out (the files get all) */
     FILE *warn;                          /* notes and warnings */
 } search_report_opts;
 

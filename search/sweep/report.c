@@ -343,6 +343,14 @@ dnas_status search_report(const char *const *paths, int npaths, const search_rep
     dnas_h5_quiet_on(&q);
     for (int i = 0; i < npaths && !st; i++) st = load(&cs[i], paths[i], opts->warn, err);
     dnas_h5_quiet_off(&q);
+    for (int i = 1; i < npaths && !st; i++) /* two of one name: told apart by their folders */
+        for (int j = 0; j < i; j++)
+            if (!strcmp(cs[i].name, cs[j].name)) {
+                const char *b = strrchr(cs[i].dir, '/') ? strrchr(cs[i].dir, '/') + 1 : cs[i].dir;
+                char n[SEARCH_SWEEP_NAME_LEN];
+                snprintf(n, sizeof n, "%.40s@%.20s", cs[i].name, b);
+                snprintf(cs[i].name, sizeof cs[i].name, "%s", n);
+            }
     front_kind ks[2 * SEARCH_SWEEP_MAX_FRONTS];
     int nk = 0;
     int def[] = {SEARCH_COST_PARAMS, SEARCH_COST_MACS, SEARCH_COST_MEMORY, SEARCH_COST_SECONDS, SEARCH_COST_ENERGY};
@@ -377,7 +385,7 @@ dnas_status search_report(const char *const *paths, int npaths, const search_rep
         if (!nk && opts->warn) fprintf(opts->warn, "report: no finished run with an accuracy yet\n");
         for (int k = 0; k < nk; k++) {
             md_front(md, cs, npaths, ks[k], ncols);
-            if (opts->out) md_front(opts->out, cs, npaths, ks[k], ncols);
+            if (opts->out && (opts->ntables <= 0 || k < opts->ntables)) md_front(opts->out, cs, npaths, ks[k], ncols);
             csv_front(csv, cs, npaths, ks[k], ncols);
         }
         int ok = !ferror(md) && !ferror(csv);
