@@ -62,6 +62,10 @@ typedef struct {
 dnas_status search_sweep_config_load(search_sweep_config *sc, const char *path, dnas_error *err);
 void search_sweep_config_free(search_sweep_config *sc);
 
+/* The default fronts' costs into slots: params, macs, memory and, with a
+ * target, latency and energy; returns their number. */
+int search_sweep_default_fronts(int with_target, int *slots);
+
 /* One job: index in 0..njobs-1, seed-major, then constraint set, then μ. */
 typedef struct {
     int index;

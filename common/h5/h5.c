@@ -108,3 +108,13 @@ int dnas_h5_read_attr_f64(hid_t loc, const char *name, double *v) {
     if (a >= 0) H5Aclose(a);
     return ok ? 1 : -1;
 }
+
+int dnas_h5_write_table(hid_t loc, const char *name, hid_t type, const void *rows, size_t n) {
+    hsize_t dims[1] = {n};
+    hid_t space = H5Screate_simple(1, dims, NULL);
+    hid_t ds = H5Dcreate2(loc, name, type, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    int ok = ds >= 0 && (n == 0 || H5Dwrite(ds, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, rows) >= 0);
+    if (ds >= 0) H5Dclose(ds);
+    H5Sclose(space);
+    return ok;
+}

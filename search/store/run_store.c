@@ -17,17 +17,6 @@
 #define STORE_FORMAT "dnas-results-1"
 #define NAME_FIELD 72
 
-/* A compound table of n rows of size `size` described by `type`. */
-static int table(hid_t loc, const char *name, hid_t type, const void *rows, size_t n) {
-    hsize_t dims[1] = {n};
-    hid_t space = H5Screate_simple(1, dims, NULL);
-    hid_t ds = H5Dcreate2(loc, name, type, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-    int ok = ds >= 0 && (n == 0 || H5Dwrite(ds, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, rows) >= 0);
-    if (ds >= 0) H5Dclose(ds);
-    H5Sclose(space);
-    return ok;
-}
-
 /* {name, offset, length} rows: a parameter table or the arch slices. */
 typedef struct {
     char name[NAME_FIELD];
@@ -41,7 +30,7 @@ static int slices(hid_t loc, const char *name, const slice_row *rows, size_t n) 
     H5Tinsert(t, "name", HOFFSET(slice_row, name), s);
     H5Tinsert(t, "offset", HOFFSET(slice_row, offset), H5T_NATIVE_UINT64);
     H5Tinsert(t, "length", HOFFSET(slice_row, length), H5T_NATIVE_UINT64);
-    int ok = table(loc, name, t, rows, n);
+    int ok = dnas_h5_write_table(loc, name, t, rows, n);
     H5Tclose(t);
     H5Tclose(s);
     return ok;

@@ -353,10 +353,9 @@ dnas_status search_report(const char *const *paths, int npaths, const search_rep
             }
     front_kind ks[2 * SEARCH_SWEEP_MAX_FRONTS];
     int nk = 0;
-    int def[] = {SEARCH_COST_PARAMS, SEARCH_COST_MACS, SEARCH_COST_MEMORY, SEARCH_COST_SECONDS, SEARCH_COST_ENERGY};
+    int target = any_finite(cs, npaths, SEARCH_COST_SECONDS, SEARCH_ACC_TEST), def[SEARCH_SWEEP_MAX_FRONTS];
     const int *costs = opts->nfronts ? opts->fronts : def;
-    int ncost = opts->nfronts ? opts->nfronts : 5;
-    int target = any_finite(cs, npaths, SEARCH_COST_SECONDS, SEARCH_ACC_TEST);
+    int ncost = opts->nfronts ? opts->nfronts : search_sweep_default_fronts(target, def);
     int ncols = target ? 5 : 3;
     for (int a = 0; a < SEARCH_ACC_COUNT_ && !st; a++) {
         if (!any_finite(cs, npaths, -1, (search_acc_kind)a)) continue;

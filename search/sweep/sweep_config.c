@@ -156,10 +156,7 @@ static dnas_status parse_fronts(ctx *c, yaml_node_t *root) {
     yaml_node_t *n = dnas_yaml_get(c->y, root, "fronts");
     dnas_status st;
     if (!n) {
-        int def[] = {SEARCH_COST_PARAMS, SEARCH_COST_MACS, SEARCH_COST_MEMORY, SEARCH_COST_SECONDS,
-                     SEARCH_COST_ENERGY};
-        sc->nfronts = sc->search.target[0] ? 5 : 3;
-        memcpy(sc->fronts, def, (size_t)sc->nfronts * sizeof *def);
+        sc->nfronts = search_sweep_default_fronts(sc->search.target[0] != 0, sc->fronts);
         return DNAS_OK;
     }
     if ((st = dnas_yaml_seq(c->y, n, "fronts", 1, SEARCH_SWEEP_MAX_FRONTS, &sc->nfronts, c->err))) return st;
@@ -244,6 +241,14 @@ void search_sweep_config_free(search_sweep_config *sc) {
     free(sc->text);
     sc->text = NULL;
     search_config_free(&sc->search);
+}
+
+int search_sweep_default_fronts(int with_target, int *slots) {
+    static const int DEF[] = {SEARCH_COST_PARAMS, SEARCH_COST_MACS, SEARCH_COST_MEMORY, SEARCH_COST_SECONDS,
+                              SEARCH_COST_ENERGY};
+    int n = with_target ? 5 : 3;
+    memcpy(slots, DEF, (size_t)n * sizeof *DEF);
+    return n;
 }
 
 int search_sweep_njobs(const search_sweep_config *sc) {

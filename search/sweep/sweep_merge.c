@@ -60,10 +60,8 @@ static int write_front(hid_t g, const front *fr) {
     H5Tinsert(t, "id", HOFFSET(search_front_point, id), idt);
     H5Tinsert(t, "cost", HOFFSET(search_front_point, cost), H5T_NATIVE_DOUBLE);
     H5Tinsert(t, "accuracy", HOFFSET(search_front_point, acc), H5T_NATIVE_DOUBLE);
-    hsize_t dims[1] = {(hsize_t)fr->f.n};
-    hid_t space = H5Screate_simple(1, dims, NULL);
-    hid_t ds = H5Dcreate2(g, name, t, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-    int ok = ds >= 0 && (fr->f.n == 0 || H5Dwrite(ds, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, fr->f.p) >= 0);
+    int ok = dnas_h5_write_table(g, name, t, fr->f.p, (size_t)fr->f.n);
+    hid_t ds = ok ? H5Dopen2(g, name, H5P_DEFAULT) : -1;
     if (ds >= 0) {
         double hv = search_front_hypervolume(&fr->f, fr->ref, 0), refp[2] = {fr->ref, 0};
         ok &= dnas_h5_write_attr_str(ds, "cost", search_config_cost_name(fr->slot)) &&
@@ -73,7 +71,6 @@ static int write_front(hid_t g, const front *fr) {
               dnas_h5_write_attr_f64(ds, "hypervolume_normalized", fr->ref > 0 ? hv / fr->ref : NAN);
         H5Dclose(ds);
     }
-    H5Sclose(space);
     H5Tclose(t);
     H5Tclose(idt);
     return ok;

@@ -66,6 +66,20 @@ static void warmup_path(const search_sweep_config *sc, uint64_t seed, char *buf,
     search_sweep_path(sc, rel, buf, len);
 }
 
+/* The search config and run options of job `index`: its μ, constraints and
+ * seed, the rank's threads and log, its seed's warmup checkpoint (ckpt,
+ * TRAIN_PATH_LEN + 64). */
+static void job_setup(const search_sweep_config *sc, int index, int threads, FILE *log, search_sweep_job *job,
+                      search_config *cfg, char *ckpt, search_run_opts *o) {
+    search_sweep_job_get(sc, index, job);
+    search_sweep_job_config(sc, job, cfg);
+    cfg->threads = threads;
+    warmup_path(sc, job->seed, ckpt, TRAIN_PATH_LEN + 64);
+    *o = search_run_default_opts();
+    o->log = log;
+    o->warmup_ckpt = ckpt;
+}
+
 /* Step 2: the warmups of this rank's seeds (those with jobs to do). */
 static dnas_status warmups(const search_sweep_config *sc, const int *todo, int ntodo, int threads, FILE *log,
                            dnas_error *err) {
@@ -78,15 +92,10 @@ static dnas_status warmups(const search_sweep_config *sc, const int *todo, int n
             if (job.seed == sc->seeds[s]) first = todo[i];
         }
         if (first < 0 || k++ % ranks != rank) continue;
-        search_sweep_job_get(sc, first, &job);
         search_config cfg;
-        search_sweep_job_config(sc, &job, &cfg);
-        cfg.threads = threads;
+        search_run_opts o;
         char ckpt[TRAIN_PATH_LEN + 64];
-        warmup_path(sc, job.seed, ckpt, sizeof ckpt);
-        search_run_opts o = search_run_default_opts();
-        o.log = log;
-        o.warmup_ckpt = ckpt;
+        job_setup(sc, first, threads, log, &job, &cfg, ckpt, &o);
         o.warmup_only = 1;
         fprintf(log, "== warmup of seed %llu -> %s\n", (unsigned long long)job.seed, ckpt);
         fflush(log);
@@ -106,15 +115,10 @@ static dnas_status warmups(const search_sweep_config *sc, const int *todo, int n
 static void run_job(const search_sweep_config *sc, int index, int threads, FILE *log, search_sweep_outcome *out) {
     int rank = search_sweep_rank();
     search_sweep_job job;
-    search_sweep_job_get(sc, index, &job);
     search_config cfg;
-    search_sweep_job_config(sc, &job, &cfg);
-    cfg.threads = threads;
+    search_run_opts o;
     char ckpt[TRAIN_PATH_LEN + 64];
-    warmup_path(sc, job.seed, ckpt, sizeof ckpt);
-    search_run_opts o = search_run_default_opts();
-    o.log = log;
-    o.warmup_ckpt = ckpt;
+    job_setup(sc, index, threads, log, &job, &cfg, ckpt, &o);
     fprintf(log, "== run %s: mu %g, constraints %s, seed %llu\n", job.id, job.mu, sc->sets[job.set].desc,
             (unsigned long long)job.seed);
     fflush(log);
