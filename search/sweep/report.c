@@ -120,7 +120,7 @@ static dnas_status load(campaign *c, const char *path, FILE *warn, dnas_error *e
     }
     snprintf(runs, sizeof runs, "%s/runs", c->dir);
     const char *base = strrchr(c->dir, '/') ? strrchr(c->dir, '/') + 1 : c->dir;
-    snprintf(c->name, sizeof c->name, "%s", base);
+    snprintf(c->name, sizeof c->name, "%.*s", (int)sizeof c->name - 1, base);
     struct stat hs;
     int have_h5 = stat(h5, &hs) == 0;
     /* the newest run file: campaign.h5 older than it is stale */
@@ -312,7 +312,7 @@ static int plot(const char *dir, const campaign *cs, int nc, front_kind k, FILE 
         search_front_free(&f);
     }
     fclose(d);
-    fprintf(g, "set terminal pngcairo size 900,600\nset output '%s'\n", png);
+    fprintf(g, "set terminal pngcairo noenhanced size 900,600\nset output '%s'\n", png);
     fprintf(g, "set title '%s vs %s'\nset xlabel '%s'\nset ylabel '%s (%%)'\nset grid\nset key bottom right\n",
             search_config_cost_name(k.slot), search_acc_name(k.acc), search_config_cost_name(k.slot),
             search_acc_name(k.acc));

@@ -93,6 +93,7 @@ dnas_status search_sweep_folder_prepare(const search_sweep_config *sc, int resum
     int nruns = clean(p);
     search_sweep_path(sc, "warmup", p, sizeof p);
     clean(p);
+    clean(sc->out); /* a merge or a config copy cut short */
     search_sweep_path(sc, "campaign.h5", p, sizeof p);
     struct stat sb;
     int merged = stat(p, &sb) == 0;

@@ -34,6 +34,9 @@ dnas_status search_sweep_claim(const search_sweep_config *sc, int *next, dnas_er
 /* One line appended to logs/events.log: "<time> <rank> start|done <id> [<status>]". */
 void search_sweep_event(const search_sweep_config *sc, int rank, const char *what, const char *id,
                         const char *status);
+/* Rank 0, before a resumed job: one line per run the journal saw start and
+ * not finish (done[j] 0), naming the run and the rank it ran on. */
+void search_sweep_interrupted(const search_sweep_config *sc, const unsigned char *done, FILE *out);
 typedef struct search_sweep_progress search_sweep_progress;
 /* Rank 0: a thread that prints runs done/total, each rank's run, the best
  * front point and an ETA, from the journal and the run files. */

@@ -190,3 +190,33 @@ void search_sweep_progress_stop(search_sweep_progress *p) {
     search_front_free(&p->front);
     free(p->running), free(p->since), free(p);
 }
+
+void search_sweep_interrupted(const search_sweep_config *sc, const unsigned char *done, FILE *out) {
+    char path[TRAIN_PATH_LEN + 64], line[256];
+    search_sweep_path(sc, "logs/events.log", path, sizeof path);
+    FILE *f = fopen(path, "r");
+    if (!f) return;
+    int njobs = search_sweep_njobs(sc);
+    int *rank = dnas_xmalloc((size_t)njobs * sizeof *rank);
+    double *since = dnas_xcalloc((size_t)njobs, sizeof *since);
+    for (int j = 0; j < njobs; j++) rank[j] = -1;
+    while (fgets(line, sizeof line, f)) {
+        double t;
+        int r, id;
+        char what[16];
+        if (sscanf(line, "%lf %d %15s %d", &t, &r, what, &id) != 4 || id < 0 || id >= njobs) continue;
+        rank[id] = !strcmp(what, "start") ? r : -1;
+        since[id] = t;
+    }
+    fclose(f);
+    for (int j = 0; j < njobs; j++)
+        if (rank[j] >= 0 && !done[j]) {
+            char when[32];
+            time_t t = (time_t)since[j];
+            strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S", gmtime(&t));
+            fprintf(out, "sweep %s: run %d (rank %d, started %s UTC) was interrupted; it runs again\n", sc->name, j,
+                    rank[j], when);
+        }
+    free(rank);
+    free(since);
+}

@@ -172,6 +172,7 @@ dnas_status search_sweep_run(const search_sweep_config *sc, const search_sweep_o
     FILE *log = NULL;
     dnas_status st = rank == 0 ? search_sweep_folder_prepare(sc, opts.resume, done, &start, err) : DNAS_OK;
     if ((st = search_sweep_agree(st, err))) goto end;
+    if (rank == 0 && opts.resume && !opts.quiet) search_sweep_interrupted(sc, done, opts.progress ? opts.progress : stderr);
     search_sweep_bcast_doubles(&start, 1, 0);
     for (int j = 0; j < njobs; j++) todo[j] = done[j];
     search_sweep_bcast_ints(todo, njobs, 0);
