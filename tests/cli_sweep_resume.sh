@@ -63,6 +63,8 @@ else
     job=$!
     wait_runs 1
 fi
+"$dnas" sweep r.yaml --resume --no-report > twice.out 2> twice.err
+check "a second job on a running campaign is refused" grep -q 'out/r: another dnas sweep is running this campaign' twice.err
 # the whole job killed
 kill -9 -- -"$job" 2> /dev/null
 wait "$job" 2> /dev/null

@@ -1,6 +1,7 @@
 /* The campaign folder (docs/sweep.md "The campaign folder"):
  *   config.yaml, search.yaml  the texts the campaign runs (a resume checks them)
  *   started                   the campaign's first start (Unix seconds)
+ *   lock                      held (flock) by rank 0 of the job running the campaign
  *   jobs.counter              the next job to hand out (flock'd)
  *   warmup/seed<S>.h5         each seed's warmup checkpoint
  *   runs/<id>.h5              one run file per finished run
@@ -88,6 +89,18 @@ dnas_status search_sweep_folder_prepare(const search_sweep_config *sc, int resum
     for (int i = 0; i < 3; i++) {
         search_sweep_path(sc, subs[i], p, sizeof p);
         if ((st = mkdirs(p, err))) return st;
+    }
+    /* one job per campaign at a time: rank 0 holds this lock until it
+     * exits (the kernel drops it when the process dies, even by kill -9) */
+    search_sweep_path(sc, "lock", p, sizeof p);
+    int fd = open(p, O_RDWR | O_CREAT, 0666);
+    if (fd < 0) return dnas_fail(err, DNAS_ERR_IO, "%s: cannot create it: %s", p, strerror(errno));
+    if (flock(fd, LOCK_EX | LOCK_NB)) {
+        int e = errno;
+        close(fd);
+        return dnas_fail(err, DNAS_ERR_IO, e == EWOULDBLOCK ? "%s: another dnas sweep is running this campaign (%s)"
+                                                            : "%s: cannot lock the campaign folder (%s)",
+                         sc->out, e == EWOULDBLOCK ? "it holds the lock file 'lock'" : strerror(e));
     }
     search_sweep_path(sc, "runs", p, sizeof p);
     int nruns = clean(p);
