@@ -17,6 +17,7 @@
 set -u
 dnas="$(realpath "$1")"; src="$(realpath "$2")"
 . "$(dirname "$0")/lib_cli.sh"
+SRC="$src" . "$(dirname "$0")/lib_mpi.sh" # dnas sweep rows
 dir="$src/tests/bad_inputs"
 
 run_row() { # file lineno exit fragment args

@@ -12,13 +12,7 @@
 set -u
 dnas="$(realpath "$1")"; src="$(realpath "$2")"
 . "$(dirname "$0")/lib_cli.sh"
-. "$src/scripts/env.sh"
-# Under the ASan build: Open MPI's own allocations kept until exit are not
-# ours (tests/lsan_mpi.supp); its plugins stay loaded so that their frames
-# have names, and full stacks reach libmpi.
-export LSAN_OPTIONS="suppressions=$src/tests/lsan_mpi.supp:fast_unwind_on_malloc=0${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
-export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}fast_unwind_on_malloc=0"
-export OMPI_MCA_mca_base_component_disable_dlclose=1
+SRC="$src" . "$(dirname "$0")/lib_mpi.sh"
 cd "$tmp"
 if command -v mpirun > /dev/null; then np=2; launch=(mpirun -np 2); else np=1; launch=(); fi
 h5get() { h5dump -a "$2" "$1" 2>/dev/null | sed -n 's/.*(0): *"\{0,1\}\([^"]*\)"\{0,1\}$/\1/p' | head -1; }

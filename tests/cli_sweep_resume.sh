@@ -13,13 +13,7 @@
 set -u
 dnas="$(realpath "$1")"; src="$(realpath "$2")"
 . "$(dirname "$0")/lib_cli.sh"
-. "$src/scripts/env.sh"
-# Under the ASan build: Open MPI's own allocations kept until exit are not
-# ours (tests/lsan_mpi.supp); its plugins stay loaded so that their frames
-# have names, and full stacks reach libmpi.
-export LSAN_OPTIONS="suppressions=$src/tests/lsan_mpi.supp:fast_unwind_on_malloc=0${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
-export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}fast_unwind_on_malloc=0"
-export OMPI_MCA_mca_base_component_disable_dlclose=1
+SRC="$src" . "$(dirname "$0")/lib_mpi.sh"
 command -v setsid > /dev/null || skip "setsid (util-linux) is not installed"
 cd "$tmp"
 if command -v mpirun > /dev/null; then launch=(mpirun -np 2); else launch=(); fi

@@ -6,8 +6,10 @@
  *   0m12s | front params: 2 points, best 88.96% at 13,130 (run 2) | ETA 2m10s
  * The front is the campaign's first (its first cost against test
  * accuracy) over the runs finished by this job; the ETA is the mean run
- * time so far times the runs left, over the ranks. The thread calls no
- * MPI; it reads run files through HDF5 (built thread-safe on Debian). */
+ * time so far (from the journal) times the runs left, over the ranks. The
+ * thread calls no MPI; it reads the finished runs' files for the front
+ * only when HDF5 is built thread-safe (Debian's is), as rank 0's main
+ * thread uses HDF5 meanwhile. */
 #include <fcntl.h>
 #include <math.h>
 #include <pthread.h>
@@ -23,7 +25,10 @@ void search_sweep_event(const search_sweep_config *sc, int rank, const char *wha
                         const char *status) {
     char path[TRAIN_PATH_LEN + 64], line[256];
     search_sweep_path(sc, "logs/events.log", path, sizeof path);
-    int n = snprintf(line, sizeof line, "%.0f %d %s %s %s\n", (double)time(NULL), rank, what, id, status);
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    int n = snprintf(line, sizeof line, "%.3f %d %s %s %s\n", (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec, rank,
+                     what, id, status);
     int fd = open(path, O_WRONLY | O_CREAT | O_APPEND, 0666);
     if (fd < 0) return; /* progress only */
     if (write(fd, line, (size_t)n) != n) { /* progress only */ }
@@ -40,6 +45,7 @@ struct search_sweep_progress {
     char (*running)[SEARCH_SWEEP_ID_LEN];
     double *since;
     search_front front;
+    int h5_threads; /* HDF5 is thread-safe: read run files for the front */
     pthread_t th;
     pthread_mutex_t mu;
     pthread_cond_t cv;
@@ -56,10 +62,8 @@ static void add_result(search_sweep_progress *p, const char *id) {
     snprintf(g, sizeof g, "runs/%s", id);
     hid_t r = f >= 0 ? H5Gopen2(f, g, H5P_DEFAULT) : -1;
     search_sweep_row row;
-    if (r >= 0 && search_sweep_row_read(r, id, &row)) {
-        if (isfinite(row.wall_seconds)) p->secs += row.wall_seconds, p->nsecs++;
-        if (!strcmp(row.status, "ok")) search_front_add(&p->front, id, row.cost[p->sc->fronts[0]], row.test_acc);
-    }
+    if (r >= 0 && search_sweep_row_read(r, id, &row) && !strcmp(row.status, "ok"))
+        search_front_add(&p->front, id, row.cost[p->sc->fronts[0]], row.test_acc);
     if (r >= 0) H5Gclose(r);
     if (f >= 0) H5Fclose(f);
     dnas_h5_quiet_off(&q);
@@ -88,11 +92,12 @@ static int read_events(search_sweep_progress *p) {
             snprintf(p->running[rank], SEARCH_SWEEP_ID_LEN, "%s", id);
             p->since[rank] = t;
         } else if (!strcmp(what, "done")) {
+            if (p->running[rank][0] && !strcmp(p->running[rank], id)) p->secs += t - p->since[rank], p->nsecs++;
             p->running[rank][0] = 0;
             p->done++;
             p->diverged += !strcmp(status, "diverged");
             p->failed += !strcmp(status, "failed");
-            add_result(p, id);
+            if (p->h5_threads) add_result(p, id);
         }
     }
     fclose(f);
@@ -157,6 +162,8 @@ search_sweep_progress *search_sweep_progress_start(const search_sweep_config *sc
     p->since = dnas_xcalloc((size_t)ranks, sizeof *p->since);
     p->t0 = p->last = (double)time(NULL);
     search_front_init(&p->front);
+    hbool_t ts = 0;
+    p->h5_threads = H5is_library_threadsafe(&ts) >= 0 && ts;
     char path[TRAIN_PATH_LEN + 64];
     search_sweep_path(sc, "logs/events.log", path, sizeof path);
     FILE *f = fopen(path, "r");
