@@ -12,7 +12,7 @@
 set -u
 dnas="$(realpath "$1")"; src="$(realpath "$2")"
 . "$(dirname "$0")/lib_cli.sh"
-SRC="$src" . "$(dirname "$0")/lib_mpi.sh"
+SRC="$src" . "$(dirname "$0")/lib_mpi.sh"; mpi_env
 cd "$tmp"
 if command -v mpirun > /dev/null; then np=2; launch=(mpirun -np 2); else np=1; launch=(); fi
 h5get() { h5dump -a "$2" "$1" 2>/dev/null | sed -n 's/.*(0): *"\{0,1\}\([^"]*\)"\{0,1\}$/\1/p' | head -1; }

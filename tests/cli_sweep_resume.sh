@@ -13,7 +13,7 @@
 set -u
 dnas="$(realpath "$1")"; src="$(realpath "$2")"
 . "$(dirname "$0")/lib_cli.sh"
-SRC="$src" . "$(dirname "$0")/lib_mpi.sh"
+SRC="$src" . "$(dirname "$0")/lib_mpi.sh"; mpi_env_no_leaks
 command -v setsid > /dev/null || skip "setsid (util-linux) is not installed"
 cd "$tmp"
 if command -v mpirun > /dev/null; then launch=(mpirun -np 2); else launch=(); fi
