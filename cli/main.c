@@ -12,6 +12,8 @@ static const cli_command COMMANDS[] = {
     {"cost", "per-layer hardware costs of a model on a target, and whether it fits", cli_cost},
     {"quantize", "the integer network of a checkpoint, float vs integer accuracy", cli_quantize},
     {"search", "one architecture search run (PIT): search, export, fine-tune, HDF5 run file", cli_search},
+    {"sweep", "a campaign of search runs (mu x constraints x seeds) under MPI: campaign.h5, Pareto fronts", cli_sweep},
+    {"report", "Pareto tables, CSV and plots of one or more campaigns", cli_report},
 };
 #define NCOMMANDS (int)(sizeof COMMANDS / sizeof COMMANDS[0])
 

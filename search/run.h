@@ -40,6 +40,13 @@ typedef struct {
     dnas_status (*after_finetune)(void *ctx, train_net *exported, const train_dataset *test,
                                   search_result *res, dnas_error *err);
     void *ctx;
+    /* A campaign's shared warmup (docs/sweep.md): when this checkpoint
+     * exists, the seed's weights and BN state after the warmup, its
+     * metrics and last task loss are loaded from it and the warmup epochs
+     * skipped (the run is then the same as one that trains them); when it
+     * does not, the warmup is trained and saved there. NULL: none. */
+    const char *warmup_ckpt;
+    int warmup_only; /* stop after the warmup (and its checkpoint): status ok */
 } search_run_opts;
 
 search_run_opts search_run_default_opts(void);

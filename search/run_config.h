@@ -67,6 +67,18 @@ typedef struct {
 dnas_status search_config_load(search_config *cfg, const char *path, dnas_error *err);
 void search_config_free(search_config *cfg);
 
+/* The keys of a search config from a mapping inside another YAML document
+ * (a sweep's inline `search:` section): checked as search_config_load
+ * checks a file, errors naming y's file and line, paths relative to
+ * `path` (that file). cfg->text stays NULL. */
+dnas_status search_config_parse_node(search_config *cfg, dnas_yaml *y, yaml_node_t *map, const char *path,
+                                     dnas_error *err);
+/* A list of constraints as the search config writes them (`constraints:`)
+ * into cfg->constraints and cfg->nconstraints (a target needed by one is
+ * cfg->target's). */
+dnas_status search_config_parse_constraints(search_config *cfg, dnas_yaml *y, yaml_node_t *list,
+                                            dnas_error *err);
+
 /* A cost's config name (params, macs, bitops, memory, latency, ...) and
  * back (-1 unknown); whether it needs a target. */
 const char *search_config_cost_name(int slot);

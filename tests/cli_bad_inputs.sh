@@ -17,6 +17,7 @@
 set -u
 dnas="$(realpath "$1")"; src="$(realpath "$2")"
 . "$(dirname "$0")/lib_cli.sh"
+SRC="$src" . "$(dirname "$0")/lib_mpi.sh" # MPI_ENV for the dnas sweep rows
 dir="$src/tests/bad_inputs"
 
 run_row() { # file lineno exit fragment args
@@ -32,7 +33,9 @@ run_row() { # file lineno exit fragment args
         args="${args//\{GEN:$name\}/$t/$name}"
     done
     local -a argv; read -r -a argv <<< "$args"
-    (cd "$t" && timeout 30 "$dnas" "${argv[@]}") > "$t/out" 2>&1
+    local -a envs=()
+    [ "${argv[0]:-}" = sweep ] && envs=("${MPI_ENV[@]}")
+    (cd "$t" && env "${envs[@]}" timeout 30 "$dnas" "${argv[@]}") > "$t/out" 2>&1
     local got=$?
     if [ $got -ne "$want" ]; then
         echo "    dnas $args: exit $got, expected $want"; sed 's/^/    /' "$t/out" | head -20; return 1

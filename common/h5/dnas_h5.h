@@ -28,4 +28,16 @@ int dnas_h5_write_floats(hid_t loc, const char *name, const float *v, size_t n);
  * len − 1). 1 read, 0 absent (buf ""), −1 present but not one string. */
 int dnas_h5_read_attr_str(hid_t loc, const char *name, char *buf, size_t len);
 
+/* A 1-D dataset of n rows of the (e.g. compound) type `type`, in memory
+ * as that type. 1 written, 0 failed. */
+int dnas_h5_write_table(hid_t loc, const char *name, hid_t type, const void *rows, size_t n);
+/* A numeric attribute of n values (a scalar when n is 1): file type ftype,
+ * memory type mtype. 1 written, 0 failed. */
+int dnas_h5_write_attr_nums(hid_t loc, const char *name, hid_t ftype, hid_t mtype, const void *v, size_t n);
+int dnas_h5_write_attr_f64(hid_t loc, const char *name, double v);
+int dnas_h5_write_attr_i64(hid_t loc, const char *name, long v);
+/* A single numeric attribute (integer or float) as a double. 1 read, 0
+ * absent, −1 present but not one number. */
+int dnas_h5_read_attr_f64(hid_t loc, const char *name, double *v);
+
 #endif

@@ -12,7 +12,7 @@
 #include "run_internal.h"
 
 search_run_opts search_run_default_opts(void) {
-    search_run_opts o = {0, NULL, NULL, NULL};
+    search_run_opts o = {0, NULL, NULL, NULL, NULL, 0};
     return o;
 }
 
@@ -151,13 +151,14 @@ static dnas_status phases(run_ctx *c, const search_run_opts *opts, dnas_error *e
     const search_config *cfg = c->cfg;
     search_result *res = c->res;
     dnas_status st;
-    float loss = 0, acc;
+    float loss = 0;
     snprintf(res->phase, sizeof res->phase, "warmup");
-    if ((st = search_run_plain(c, c->net, "warmup", cfg->warmup, &loss, err))) return st;
-    if (cfg->warmup == 0 && (st = train_evaluate(c->net, &c->train, cfg->batch, cfg->loss, &loss, &acc, err)))
-        return st;
-    res->task_loss_warmup = loss;
-    if ((st = search_run_evaluate(c, c->net, &res->warmup, err)) || (st = search_run_strengths(c, loss, err))) return st;
+    if ((st = search_run_warmup(c, opts->warmup_ckpt, &loss, err))) return st;
+    if (opts->warmup_only) {
+        res->phase[0] = 0;
+        return DNAS_OK;
+    }
+    if ((st = search_run_strengths(c, loss, err))) return st;
     snprintf(res->phase, sizeof res->phase, "search");
     st = search_run_search_phase(c, err);
     memcpy(res->alpha, c->arch->alpha, c->arch->nalpha * sizeof *res->alpha);

@@ -274,7 +274,7 @@ static dnas_status parse(ctx *c, yaml_node_t *root) {
     return DNAS_OK;
 }
 
-dnas_status search_config_load(search_config *cfg, const char *path, dnas_error *err) {
+static void defaults(search_config *cfg) {
     memset(cfg, 0, sizeof *cfg);
     cfg->loss = TRAIN_LOSS_XENT;
     cfg->cost = SEARCH_COST_PARAMS;
@@ -286,6 +286,9 @@ dnas_status search_config_load(search_config *cfg, const char *path, dnas_error 
     cfg->int_bits = 8;
     cfg->log_every = 10;
     cfg->seed = 1;
+}
+
+static dnas_status set_path(search_config *cfg, const char *path, dnas_error *err) {
     if (strlen(path) >= sizeof cfg->path)
         return dnas_fail(err, DNAS_ERR_IO, "%s: path longer than %d characters", path,
                          (int)sizeof cfg->path - 1);
@@ -294,14 +297,34 @@ dnas_status search_config_load(search_config *cfg, const char *path, dnas_error 
     const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
     int stem = (int)strcspn(base, ".");
     snprintf(cfg->output, sizeof cfg->output, "%.*s.h5", stem ? stem : 6, stem ? base : "search");
-    dnas_status st = dnas_read_file(path, DNAS_YAML_MAX_BYTES, &cfg->text, NULL, err);
-    if (st) return st;
+    return DNAS_OK;
+}
+
+dnas_status search_config_load(search_config *cfg, const char *path, dnas_error *err) {
+    defaults(cfg);
+    dnas_status st = set_path(cfg, path, err);
+    if (st || (st = dnas_read_file(path, DNAS_YAML_MAX_BYTES, &cfg->text, NULL, err))) return st;
     dnas_yaml y;
     if ((st = dnas_yaml_load_string(&y, cfg->text, path, err))) return st;
     ctx c = {&y, cfg, err};
     st = parse(&c, dnas_yaml_root(&y));
     dnas_yaml_free(&y);
     return st;
+}
+
+dnas_status search_config_parse_node(search_config *cfg, dnas_yaml *y, yaml_node_t *map, const char *path,
+                                     dnas_error *err) {
+    defaults(cfg);
+    dnas_status st = set_path(cfg, path, err);
+    if (st || (st = dnas_yaml_map(y, map, "search", err))) return st;
+    ctx c = {y, cfg, err};
+    return parse(&c, map);
+}
+
+dnas_status search_config_parse_constraints(search_config *cfg, dnas_yaml *y, yaml_node_t *list,
+                                            dnas_error *err) {
+    ctx c = {y, cfg, err};
+    return parse_constraints(&c, list);
 }
 
 void search_config_free(search_config *cfg) {

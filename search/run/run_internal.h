@@ -57,6 +57,11 @@ dnas_status search_run_hard_cost(run_ctx *c, double *cost, dnas_error *err);
 /* The automatic strengths from the task loss after warmup (run_loss.c). */
 dnas_status search_run_strengths(run_ctx *c, float task_loss, dnas_error *err);
 
+/* The warmup phase: cfg->warmup epochs of plain training of the seed, or
+ * its checkpoint when ckpt names one that exists (saved there when not;
+ * run_warmup.c). Fills res->warmup, res->task_loss_warmup and *loss. */
+dnas_status search_run_warmup(run_ctx *c, const char *ckpt, float *loss, dnas_error *err);
+
 /* The search phase: cfg->search epochs of weight and architecture steps. */
 dnas_status search_run_search_phase(run_ctx *c, dnas_error *err);
 

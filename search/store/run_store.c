@@ -12,41 +12,10 @@
 
 #include "dnas_build_info.h"
 #include "dnas_h5.h"
-#include "run.h"
+#include "store.h"
 
 #define STORE_FORMAT "dnas-results-1"
 #define NAME_FIELD 72
-
-
-static int attr_num(hid_t loc, const char *name, hid_t ftype, hid_t mtype, const void *v, size_t n) {
-    hsize_t dims[1] = {n};
-    hid_t space = n == 1 ? H5Screate(H5S_SCALAR) : H5Screate_simple(1, dims, NULL);
-    hid_t a = H5Acreate2(loc, name, ftype, space, H5P_DEFAULT, H5P_DEFAULT);
-    int ok = a >= 0 && H5Awrite(a, mtype, v) >= 0;
-    if (a >= 0) H5Aclose(a);
-    H5Sclose(space);
-    return ok;
-}
-
-static int attr_f64(hid_t loc, const char *name, double v) {
-    return attr_num(loc, name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, &v, 1);
-}
-
-static int attr_i64(hid_t loc, const char *name, long v) {
-    return attr_num(loc, name, H5T_STD_I64LE, H5T_NATIVE_LONG, &v, 1);
-}
-
-
-/* A compound table of n rows of size `size` described by `type`. */
-static int table(hid_t loc, const char *name, hid_t type, const void *rows, size_t n) {
-    hsize_t dims[1] = {n};
-    hid_t space = H5Screate_simple(1, dims, NULL);
-    hid_t ds = H5Dcreate2(loc, name, type, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-    int ok = ds >= 0 && (n == 0 || H5Dwrite(ds, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, rows) >= 0);
-    if (ds >= 0) H5Dclose(ds);
-    H5Sclose(space);
-    return ok;
-}
 
 /* {name, offset, length} rows: a parameter table or the arch slices. */
 typedef struct {
@@ -61,7 +30,7 @@ static int slices(hid_t loc, const char *name, const slice_row *rows, size_t n) 
     H5Tinsert(t, "name", HOFFSET(slice_row, name), s);
     H5Tinsert(t, "offset", HOFFSET(slice_row, offset), H5T_NATIVE_UINT64);
     H5Tinsert(t, "length", HOFFSET(slice_row, length), H5T_NATIVE_UINT64);
-    int ok = table(loc, name, t, rows, n);
+    int ok = dnas_h5_write_table(loc, name, t, rows, n);
     H5Tclose(t);
     H5Tclose(s);
     return ok;
@@ -75,7 +44,7 @@ static int metrics(hid_t g, const char *phase, const search_metrics *m) {
     for (int k = 0; k < 4; k++)
         if (v[k] >= 0) {
             snprintf(key, sizeof key, "%s_%s", phase, names[k]);
-            ok &= attr_f64(g, key, v[k]);
+            ok &= dnas_h5_write_attr_f64(g, key, v[k]);
         }
     return ok;
 }
@@ -86,11 +55,11 @@ static int costs(hid_t loc, const char *name, const double *v, const search_resu
     if (g < 0) return 0;
     int ok = 1;
     for (int k = 0; k < SEARCH_COST_COUNT_; k++)
-        if (res->target || k < SEARCH_COST_CYCLES) ok &= attr_f64(g, search_cost_name((search_cost)k), v[k]);
+        if (res->target || k < SEARCH_COST_CYCLES) ok &= dnas_h5_write_attr_f64(g, search_cost_name((search_cost)k), v[k]);
     for (int m = 0; m < res->nmem && res->target; m++) {
         char key[64];
         snprintf(key, sizeof key, "level_%s", res->target->mem[m].name);
-        ok &= attr_f64(g, key, v[SEARCH_COST_LEVEL(m)]);
+        ok &= dnas_h5_write_attr_f64(g, key, v[SEARCH_COST_LEVEL(m)]);
     }
     H5Gclose(g);
     return ok;
@@ -131,28 +100,29 @@ static int arch_params(hid_t run, const search_result *res) {
     return ok;
 }
 
-static int run_group(hid_t f, const char *id, const search_config *cfg, const search_result *res) {
-    hid_t runs = H5Gcreate2(f, "runs", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+int search_store_run_group(hid_t f, const char *id, const search_config *cfg, const search_result *res, int rank) {
+    hid_t runs = H5Lexists(f, "runs", H5P_DEFAULT) > 0 ? H5Gopen2(f, "runs", H5P_DEFAULT)
+                                                      : H5Gcreate2(f, "runs", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
     if (runs < 0) return 0;
     hid_t r = H5Gcreate2(runs, id, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
     int ok = r >= 0;
     if (ok) {
         ok &= dnas_h5_write_attr_str(r, "method", search_method_name(cfg->method));
-        ok &= attr_f64(r, "mu", cfg->mu);
+        ok &= dnas_h5_write_attr_f64(r, "mu", cfg->mu);
         ok &= dnas_h5_write_attr_str(r, "cost", search_config_cost_name(cfg->cost));
         ok &= dnas_h5_write_attr_str(r, "targets", res->target ? res->target->name : "");
-        ok &= attr_i64(r, "seed", (long)cfg->seed);
+        ok &= dnas_h5_write_attr_i64(r, "seed", (long)cfg->seed);
         ok &= dnas_h5_write_attr_str(r, "status", search_status_name(res->status));
         if (res->status != SEARCH_STATUS_OK)
             ok &= dnas_h5_write_attr_str(r, "error", res->error) && dnas_h5_write_attr_str(r, "phase", res->phase);
-        ok &= attr_i64(r, "rank", 0);
-        ok &= attr_f64(r, "wall_seconds", res->seconds);
+        ok &= dnas_h5_write_attr_i64(r, "rank", rank);
+        ok &= dnas_h5_write_attr_f64(r, "wall_seconds", res->seconds);
         ok &= dnas_h5_write_attr_str(r, "version", DNAS_VERSION) && dnas_h5_write_attr_str(r, "commit", DNAS_GIT_COMMIT);
         ok &= dnas_h5_write_attr_str(r, "model", cfg->model);
         ok &= dnas_h5_write_attr_str(r, "arch_split", cfg->split == SEARCH_SPLIT_VAL ? "val" : "train");
         const long ep[3] = {cfg->warmup, cfg->search, cfg->finetune};
-        ok &= attr_num(r, "epochs", H5T_STD_I64LE, H5T_NATIVE_LONG, ep, 3);
-        ok &= attr_f64(r, "task_loss_warmup", res->task_loss_warmup);
+        ok &= dnas_h5_write_attr_nums(r, "epochs", H5T_STD_I64LE, H5T_NATIVE_LONG, ep, 3);
+        ok &= dnas_h5_write_attr_f64(r, "task_loss_warmup", res->task_loss_warmup);
         if (cfg->nconstraints) {
             char desc[1024] = "";
             for (int h = 0; h < cfg->nconstraints; h++) {
@@ -165,13 +135,13 @@ static int run_group(hid_t f, const char *id, const search_config *cfg, const se
                              search_config_cost_name(k->slot), k->max);
             }
             ok &= dnas_h5_write_attr_str(r, "constraints", desc);
-            ok &= attr_num(r, "lambda", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, res->lambda,
+            ok &= dnas_h5_write_attr_nums(r, "lambda", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, res->lambda,
                            (size_t)cfg->nconstraints);
         }
         hid_t m = H5Gcreate2(r, "metrics", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
         ok &= m >= 0 && metrics(m, "warmup", &res->warmup) && metrics(m, "search", &res->search) &&
               metrics(m, "finetune", &res->finetune);
-        if (m >= 0 && res->int_test_acc >= 0) ok &= attr_f64(m, "int_test_acc", res->int_test_acc);
+        if (m >= 0 && res->int_test_acc >= 0) ok &= dnas_h5_write_attr_f64(m, "int_test_acc", res->int_test_acc);
         if (m >= 0) H5Gclose(m);
         if (res->seed) ok &= costs(r, "cost_seed", res->seed_cost, res);
         if (res->alpha) ok &= arch_params(r, res);
@@ -195,28 +165,34 @@ static int run_group(hid_t f, const char *id, const search_config *cfg, const se
     return ok;
 }
 
-static dnas_status store_file(const char *path, const char *tmp, const char *id, const search_config *cfg,
-                              const search_result *res, dnas_error *err) {
-    hid_t f = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
-    if (f < 0)
-        return dnas_fail(err, DNAS_ERR_IO,
-                         "%s: cannot create the run file (does the directory exist and is it "
-                         "writable?)",
-                         tmp);
+int search_store_root(hid_t f, const char *config_text, double start_time, double end_time, int ranks) {
     char when[64];
-    time_t t0 = (time_t)res->start_time, t1 = (time_t)res->end_time;
+    time_t t0 = (time_t)start_time, t1 = (time_t)end_time;
     int ok = dnas_h5_write_attr_str(f, "format", STORE_FORMAT) && dnas_h5_write_attr_str(f, "version", DNAS_VERSION) &&
-             dnas_h5_write_attr_str(f, "commit", DNAS_GIT_COMMIT) && attr_i64(f, "ranks", 1) &&
-             dnas_h5_write_text(f, "config_yaml", cfg->text ? cfg->text : "");
+             dnas_h5_write_attr_str(f, "commit", DNAS_GIT_COMMIT) && dnas_h5_write_attr_i64(f, "ranks", ranks) &&
+             dnas_h5_write_text(f, "config_yaml", config_text ? config_text : "");
     strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", gmtime(&t0));
     ok &= dnas_h5_write_attr_str(f, "start_time", when);
     strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", gmtime(&t1));
     ok &= dnas_h5_write_attr_str(f, "end_time", when);
-    ok &= run_group(f, id, cfg, res);
+    return ok;
+}
+
+dnas_status search_store_create(const char *path, char *tmp, size_t tmp_len, hid_t *f, dnas_error *err) {
+    if (snprintf(tmp, tmp_len, "%s.tmp", path) >= (int)tmp_len)
+        return dnas_fail(err, DNAS_ERR_IO, "%s: path too long", path);
+    *f = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+    if (*f < 0)
+        return dnas_fail(err, DNAS_ERR_IO,
+                         "%s: cannot create the file (does the directory exist and is it writable?)", tmp);
+    return DNAS_OK;
+}
+
+dnas_status search_store_commit(const char *path, const char *tmp, hid_t f, int ok, dnas_error *err) {
     ok &= H5Fclose(f) >= 0;
     if (!ok) {
         remove(tmp);
-        return dnas_fail(err, DNAS_ERR_IO, "%s: writing the run file failed (disk full?)", tmp);
+        return dnas_fail(err, DNAS_ERR_IO, "%s: writing the file failed (disk full?)", tmp);
     }
     if (rename(tmp, path))
         return dnas_fail(err, DNAS_ERR_IO, "%s: cannot rename %s into place: %s", path, tmp, strerror(errno));
@@ -226,11 +202,15 @@ static dnas_status store_file(const char *path, const char *tmp, const char *id,
 dnas_status search_store_write(const char *path, const char *id, const search_config *cfg,
                                const search_result *res, dnas_error *err) {
     char tmp[TRAIN_PATH_LEN + 8];
-    if (snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp)
-        return dnas_fail(err, DNAS_ERR_IO, "%s: path too long", path);
+    hid_t f = -1;
     dnas_h5_quiet q;
     dnas_h5_quiet_on(&q);
-    dnas_status st = store_file(path, tmp, id, cfg, res, err);
+    dnas_status st = search_store_create(path, tmp, sizeof tmp, &f, err);
+    if (!st) {
+        int ok = search_store_root(f, cfg->text, res->start_time, res->end_time, 1) &&
+                 search_store_run_group(f, id, cfg, res, 0);
+        st = search_store_commit(path, tmp, f, ok, err);
+    }
     dnas_h5_quiet_off(&q);
     return st;
 }

@@ -3,6 +3,7 @@
  * pandas.DataFrame(f["runs/0/arch"][()]). */
 #include <string.h>
 
+#include "dnas_h5.h"
 #include "store_internal.h"
 
 typedef struct {
@@ -65,12 +66,7 @@ int search_store_arch_table(hid_t run, const search_result *res) {
         r->macs = c.macs;
     }
     hid_t nt, ot, t = row_type(&nt, &ot);
-    hsize_t dims[1] = {(hsize_t)n};
-    hid_t space = H5Screate_simple(1, dims, NULL);
-    hid_t ds = H5Dcreate2(run, "arch", t, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-    int ok = ds >= 0 && (n == 0 || H5Dwrite(ds, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, rows) >= 0);
-    if (ds >= 0) H5Dclose(ds);
-    H5Sclose(space);
+    int ok = dnas_h5_write_table(run, "arch", t, rows, (size_t)n);
     H5Tclose(t);
     H5Tclose(nt);
     H5Tclose(ot);

@@ -1,0 +1,149 @@
+#!/usr/bin/env bash
+# End-to-end `dnas sweep` on the tiny PIT config (about a second a run):
+# a 2-rank campaign under mpirun (as a singleton when mpirun is missing)
+# leaves campaign.h5 with the root attributes, every run, /summary and
+# /pareto (read with python3-h5py when installed, else h5dump); every rank
+# computed; the warmup was trained once and each run started from it, and a
+# run equals the same `dnas search`; the report writes its tables and
+# plots, also from the run files alone; an existing campaign needs
+# --resume; a diverging run is recorded and the campaign goes on; a missing
+# dataset is reported once, naming the path.
+# Usage: cli_sweep.sh DNAS_BINARY SOURCE_DIR
+set -u
+dnas="$(realpath "$1")"; src="$(realpath "$2")"
+. "$(dirname "$0")/lib_cli.sh"
+SRC="$src" . "$(dirname "$0")/lib_mpi.sh"; mpi_env
+cd "$tmp"
+if command -v mpirun > /dev/null; then np=2; launch=(mpirun -np 2); else np=1; launch=(); fi
+h5get() { h5dump -a "$2" "$1" 2>/dev/null | sed -n 's/.*(0): *"\{0,1\}\([^"]*\)"\{0,1\}$/\1/p' | head -1; }
+
+cat > c1.yaml <<YAML
+campaign: c1
+output: out/c1
+search: $src/configs/search_pit_tcn_fmnist_tiny.yaml
+mu: [0, 1.0e-4]
+constraints:
+  - []
+  - [{cost: params, max: 20000}]
+threads: 1
+YAML
+"$dnas" sweep c1.yaml --dry-run > dry.out 2>&1
+check "--dry-run lists the 4 jobs without training" sh -c \
+    "grep -q 'campaign c1: 4 jobs (2 mu x 2 constraint sets x 1 seeds)' dry.out && grep -q '^3 .*0.0001 .*params<=20000' dry.out && test ! -d out/c1"
+
+"${launch[@]}" "$dnas" sweep c1.yaml > c1.out 2> c1.err
+rc=$?
+check "the sweep exits 0 (got $rc; $np ranks)" test $rc -eq 0
+check "progress shows runs done/total, the front and an ETA" sh -c \
+    "grep -q '^sweep .*: runs 4/4 .*front params: .* points\{0,1\}, best .* | ETA' c1.err"
+check "the report's table is printed" sh -c "grep -q '^## params vs test_acc' c1.out && grep -q '^| run | μ | constraints' c1.out"
+check "campaign.h5, pareto.md and pareto.csv are written" \
+    test -f out/c1/campaign.h5 -a -f out/c1/pareto.md -a -f out/c1/pareto.csv
+if command -v gnuplot > /dev/null; then
+    check "a PNG per front" sh -c "test -s out/c1/pareto_params_vs_test_acc.png && head -c 4 out/c1/pareto_params_vs_test_acc.png | grep -q PNG"
+fi
+check "the warmup was trained once" test "$(cat out/c1/logs/rank*.log | grep -c '^warmup 1/1 done')" = 1
+check "and every run loaded it" test "$(cat out/c1/logs/rank*.log | grep -c '^warmup 1/1 loaded from')" = 4
+if [ "$np" = 2 ]; then
+    check "both ranks ran jobs" sh -c "grep -q ' 0 start ' out/c1/logs/events.log && grep -q ' 1 start ' out/c1/logs/events.log"
+fi
+
+if python3 -c 'import h5py' 2> /dev/null; then
+    cat > check.py <<'PY'
+import sys, h5py, numpy as np
+f = h5py.File(sys.argv[1], "r")
+a = f.attrs
+def s(v): return v.decode() if isinstance(v, bytes) else str(v)
+assert s(a["format"]) == "dnas-results-1", a["format"]
+for k in ("version", "commit", "start_time", "end_time", "campaign"): assert s(a[k]), k
+assert int(a["ranks"]) == int(sys.argv[2]), a["ranks"]
+assert b"mu:" in f["config_yaml"][()] and b"method: pit" in f["search_config_yaml"][()]
+t = f["summary"][()]
+ids = [s(x) for x in t["id"]]
+assert ids == ["0", "1", "2", "3"], ids
+assert all(s(x) == "ok" for x in t["status"]), t["status"]
+assert list(t["mu"]) == [0, 1e-4, 0, 1e-4] and list(t["constraint_set"]) == [0, 0, 1, 1]
+assert [s(x) for x in t["constraints"]] == ["none", "none", "params<=20000", "params<=20000"]
+for c in ("params", "macs", "bitops", "memory", "test_acc", "int_test_acc", "val_acc", "seed", "rank", "wall_seconds"):
+    assert c in t.dtype.names, c
+assert t["params"][2] <= 20000 * 1.5 and t["params"][0] == 73226, t["params"]
+assert sorted(f["runs"].keys()) == ids
+for k in ids: assert "arch" in f["runs"][k] and "qnet" in f["runs"][k]
+p = f["pareto/params_vs_test_acc"]
+pts = p[()]
+assert len(pts) >= 2 and list(pts["cost"]) == sorted(pts["cost"]), pts
+assert all(s(i) in ids for i in pts["id"])
+assert p.attrs["reference_point"][0] == 73226 and p.attrs["hypervolume"] > 0
+assert "params_vs_int_test_acc" in f["pareto"] and "memory_vs_test_acc" in f["pareto"]
+print("ok", len(pts), float(p.attrs["hypervolume"]))
+PY
+    check "campaign.h5 has the root attributes, /runs, /summary and /pareto (h5py)" python3 check.py out/c1/campaign.h5 $np
+else
+    check "campaign.h5 has /summary, /pareto and 4 runs (h5dump)" sh -c \
+        "h5dump -n out/c1/campaign.h5 > n && grep -q ' /summary\$' n && grep -q ' /pareto/params_vs_test_acc\$' n && \
+         test \$(grep -c ' /runs/[0-9]*\$' n) = 4 && h5dump -a /pareto/params_vs_test_acc/hypervolume out/c1/campaign.h5 > /dev/null"
+fi
+
+# a sweep run is the same run as dnas search with its mu and constraints
+"$dnas" search "$src/configs/search_pit_tcn_fmnist_tiny.yaml" --mu 1e-4 --threads 1 --out s.h5 --quiet > s.out 2>&1
+want=$(sed -n 's/.* cost=\([0-9]*\) .* test_acc=\([0-9.]*\) .*/\1 \2/p' s.out)
+got="$(h5get out/c1/campaign.h5 /runs/1/cost/params) $(h5get out/c1/campaign.h5 /runs/1/metrics/finetune_test_acc)"
+check "run 1 (mu 1e-4 from the shared warmup) equals dnas search --mu 1e-4 ($got ~ $want)" \
+    awk -v g="$got" -v w="$want" 'BEGIN { split(g, a); split(w, b); d = a[2] - b[2]; exit !(a[1] == b[1] && d < 1e-4 && d > -1e-4) }'
+
+# an existing campaign: --resume or an error
+"$dnas" sweep c1.yaml > again.out 2> again.err
+rc=$?
+check "a second sweep without --resume fails (exit $rc) and says to pass --resume" sh -c \
+    "test $rc -eq 1 && grep -q 'out/c1: the campaign folder has results already (4 run files and campaign.h5): pass --resume' again.err"
+"$dnas" sweep c1.yaml --resume --no-report > res.out 2> res.err
+check "--resume of a finished campaign retrains nothing" sh -c "grep -q '0 runs done now, 4 before, of 4' res.err"
+
+# the report, also from the run files alone
+"$dnas" report out/c1/campaign.h5 --no-plot > rep.out 2> rep.err
+check "dnas report prints a table per front with the architecture" sh -c \
+    "grep -q '^## macs vs int_test_acc' rep.out && grep -Eq '^\| [0-9]+ \| .* conv1:[0-9]+' rep.out"
+check "pareto.csv has a header and rows" sh -c "head -1 out/c1/pareto.csv | grep -q '^campaign,front,run,mu' && grep -q '^c1,params_vs_test_acc,' out/c1/pareto.csv"
+rm out/c1/campaign.h5
+"$dnas" report out/c1/campaign.h5 --no-plot > rep2.out 2> rep2.err
+check "without campaign.h5 the report reads the run files" bash -c \
+    "grep -q 'is missing: reading the run files' rep2.err && diff <(grep '^|' rep.out) <(grep '^|' rep2.out) > /dev/null"
+cp -r out/c1 out/c2
+"$dnas" report out/c1 out/c2 --no-plot --fronts params > rep3.out 2>&1
+check "two campaigns side by side, told apart" test "$(grep -c '^c1 (' rep3.out) $(grep -c '^c1@c2 (' rep3.out)" = "2 2"
+
+# diverging runs are recorded and the campaign goes on (here the warmup
+# diverges: no checkpoint is kept and each run meets it again)
+printf 'input: [1, 1, 4]\nlayers:\n  - {name: fc1, op: linear, out: 8}\n  - {name: r, op: relu}\n  - {name: fc2, op: linear, out: 3}\n' > tiny.yaml
+awk 'BEGIN { srand(3); print "a,b,c,d,label"; for (i = 0; i < 300; i++) { c = i % 3; printf "%.3f,%.3f,%.3f,%.3f,%d\n", c + rand(), rand(), c - rand(), rand(), c } }' > good.csv
+cat > nan.yaml <<YAML
+campaign: nan
+output: out/nan
+search:
+  model: tiny.yaml
+  data: {format: csv, train: good.csv, test: good.csv, header: true, normalize: false, val_split: 60}
+  method: pit
+  schedule: {warmup: 1, search: 1, finetune: 1, batch: 32, lr: 1.0e+30}
+mu: [0, 1.0e-4, 1.0e-3]
+YAML
+"${launch[@]}" "$dnas" sweep nan.yaml --no-report > nan.out 2> nan.err
+rc=$?
+check "a campaign of diverging runs finishes (exit $rc)" sh -c "test $rc -eq 0 && grep -q '(0 ok, 3 diverged, 0 failed)' nan.err"
+check "each run says diverged, in the warmup, and why" sh -c \
+    "test \"\$(h5dump -a /runs/2/status out/nan/campaign.h5 | grep -c diverged)\" = 1 && h5dump -a /runs/2/phase out/nan/campaign.h5 | grep -q warmup && \
+     h5dump -a /runs/2/error out/nan/campaign.h5 | grep -Eq 'loss is (NaN|infinite)'"
+check "progress counts them" grep -q 'runs 3/3 (3 diverged, 0 failed)' nan.err
+
+# a missing dataset: named once, before any run
+sed 's/train: good.csv, test: good.csv/train: nosuch.csv/; s/out\/nan/out\/miss/; s/campaign: nan/campaign: miss/' nan.yaml > miss.yaml
+"${launch[@]}" "$dnas" sweep miss.yaml > miss.out 2> miss.err
+rc=$?
+check "a missing dataset fails the sweep (exit $rc)" test $rc -eq 1
+check "its path is named once, not once per rank" test "$(grep -c 'nosuch.csv: cannot open' miss.err)" = 1
+check "and no run file is written" sh -c "test -z \"\$(ls out/miss/runs)\""
+
+"$dnas" sweep --help > help.out
+check "--help names the options" sh -c "grep -q -- '--resume' help.out && grep -q -- '--threads T' help.out"
+"$dnas" sweep > /dev/null 2>&1
+check "no config is a usage error" test $? -eq 2
+finish
