@@ -68,7 +68,8 @@ static dnas_status setup(run_ctx *c, dnas_error *err) {
         res->target = dnas_xmalloc(sizeof *res->target);
         if ((st = hwcost_target_load(res->target, cfg->target, err))) return st;
     }
-    if ((st = train_net_load(&res->seed, cfg->model, err))) return st;
+    if ((st = train_net_load(&res->seed, cfg->model, err)) || (st = search_arch_prepare(cfg, &res->seed, err)))
+        return st;
     c->net = res->seed;
     train_config *t = &c->tcfg;
     snprintf(t->path, sizeof t->path, "%s", cfg->path);
