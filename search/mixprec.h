@@ -29,10 +29,16 @@
  * (a_c = γ_c/σ_c, either sign), so quantizing W and then folding BN gives
  * the weights that folding first and quantizing give.
  *
- * Pruning (0 in weight_bits, granularity channel): Q_0 = 0, and a pruned
- * channel must output 0 after its BN too (BN would turn a zero conv
- * output into β − γ·μ/σ): the view scales the channel's BN γ and β (or,
- * without a BN, its bias) by (1 − θ_0,c), with gradients to both. 0 is a
+ * Pruning (0 in weight_bits, granularity channel): Q_0 = 0, and, as PIT
+ * does with its channel masks, every conv / linear that reads a pruning
+ * layer's channel c (through BN, pact, pools, flatten) sees that input
+ * column scaled by keep_c = 1 − θ_0,c before its own quantizer:
+ *   W_eff = Σ_p θ_p·Q_p(W ⊙ keep_in),
+ * dW = dW_eff ⊙ keep_in (straight-through), dkeep_c += Σ dW_eff·W over the
+ * column, dθ_0,c −= dkeep_c. At the hard choice a pruned channel's columns
+ * are 0 before the readers' min-max quantizers, so removing it (export)
+ * changes neither their scales nor their outputs; a pruned channel keeps
+ * receiving gradient (Σ dW_eff·W is not 0) and can come back. 0 is a
  * candidate only of the layers whose output channels can be removed
  * alone: PIT's prunable channel groups (search/pit.h) that hold no other
  * conv / linear; other layers get the non-zero candidates.
@@ -43,7 +49,9 @@
  * cout·Σ w_p·bits_p is the expected bits of the surviving channels (no
  * double count); s[pact].a = θa (the pact is its tensor's producer).
  * Hard state: the argmax per row (channel counts per precision for
- * granularity channel). */
+ * granularity channel), except that a layer keeps one channel: when every
+ * channel's argmax is 0 bits, the one nearest to a non-zero choice takes
+ * its best non-zero precision. */
 #ifndef DNAS_SEARCH_MIXPREC_H
 #define DNAS_SEARCH_MIXPREC_H
 
@@ -60,7 +68,9 @@ typedef struct {
     int rows;            /* rows of θ: Cout (channel) or 1 */
     train_fq_precs prec; /* this layer's candidates (0 first when it can prune) */
     size_t off;          /* its rows·P entries in alpha, theta */
-    int bn;              /* prunable: the BN whose affine the view scales by (1 − θ0), 0: the bias */
+    int rescue;          /* the row kept when every row's argmax is 0 bits, else -1 (forward) */
+    int *keep;           /* (Cout·len) per weight, the θ index of θ_0 of the pruning channel its
+                            input column reads, -1 none; NULL when it reads no pruning channel */
 } search_mixprec_wlayer;
 
 typedef struct {
@@ -82,6 +92,7 @@ typedef struct search_mixprec {
     float *dtheta; /* (nalpha) task gradient w.r.t. θ (pact rows: the network's) */
     float *dcost;  /* (nalpha) scratch of state_backward */
     float *view;   /* (net->nparams) effective parameters */
+    float *wm;     /* (largest w_len) W ⊙ keep_in of one layer */
     int hard;      /* 1: θ is the one-hot argmax of the softmax (export check, tests) */
 } search_mixprec;
 
@@ -102,8 +113,8 @@ void search_mixprec_forward(search_mixprec *m);
  * rows of dtheta. */
 void search_mixprec_apply(search_mixprec *m, train_net *net);
 /* dalpha (or NULL) += dL/dalpha from net->grads (= dL/d view) and the
- * pacts' dθ; map_weights: net->grads become the raw parameters' (BN
- * affine of pruning layers times (1 − θ0)). */
+ * pacts' dθ; map_weights: net->grads become the raw parameters' (columns
+ * reading pruning channels times keep). */
 void search_mixprec_backward(search_mixprec *m, train_net *net, float *dalpha, int map_weights);
 void search_mixprec_state(const search_mixprec *m, search_layer_state *s, int hard);
 void search_mixprec_state_backward(search_mixprec *m, const search_layer_grad *g, double scale, float *dalpha);

@@ -111,7 +111,7 @@ static void test_errors(void **state) {
                "bad.yaml:2: format: expected fashion-mnist, idx, npy, csv, hdf5 or cifar10, found 'bmp'");
     load_fails(HEAD "method: pot\n", ""); /* a key twice: the YAML loader says so */
     load_fails("model: m.yaml\ndata: {format: fashion-mnist, val_split: 9}\nmethod: odimo\n",
-               "bad.yaml:3: method: odimo is not implemented yet (pit is)");
+               "bad.yaml:3: method: odimo is not implemented yet (pit and mixprec are)");
     load_fails("model: m.yaml\ndata: {format: fashion-mnist, val_split: 9}\nmethod: dart\n",
                "bad.yaml:3: method: expected pit, supernet, mixprec or odimo, found 'dart'");
     load_fails(HEAD "cost: flops\n", "bad.yaml:4: cost: expected params, params_no_bias, macs");

@@ -27,12 +27,48 @@ static int argmax(const float *v, int n) {
         }                                                                                                            \
     } while (0)
 
+/* The hard choice (candidate index) of row r of W: the argmax of alpha,
+ * except that a layer keeps a channel: when every row's argmax is 0 bits,
+ * row W->rescue (the one nearest to a non-zero choice) takes its best
+ * non-zero candidate. */
+static int wchoice(const search_mixprec *m, const search_mixprec_wlayer *W, int r) {
+    int P = W->prec.nprec;
+    const float *a = m->alpha + W->off + (size_t)r * P;
+    if (r != W->rescue) return argmax(a, P);
+    return 1 + argmax(a + 1, P - 1);
+}
+
+static void set_rescue(const search_mixprec *m, search_mixprec_wlayer *W) {
+    int P = W->prec.nprec;
+    W->rescue = -1;
+    if (W->prec.bits[0] != 0) return;
+    float best = 0;
+    for (int r = 0; r < W->rows; r++) {
+        const float *a = m->alpha + W->off + (size_t)r * P;
+        if (argmax(a, P) != 0) {
+            W->rescue = -1;
+            return;
+        }
+        float gap = a[0] - a[1 + argmax(a + 1, P - 1)];
+        if (W->rescue < 0 || gap < best) W->rescue = r, best = gap;
+    }
+}
+
 void search_mixprec_forward(search_mixprec *m) {
     float T = m->cfg.temperature;
-    FOR_BLOCKS(m, off, rows, P, {
-        train_softmax_temp_forward(m->theta + off, m->alpha + off, rows, P, T);
-        if (m->hard) train_softmax_hard_forward(m->theta + off, m->theta + off, rows, P);
-    });
+    FOR_BLOCKS(m, off, rows, P, train_softmax_temp_forward(m->theta + off, m->alpha + off, rows, P, T));
+    for (int k = 0; k < m->nw; k++) set_rescue(m, &m->w[k]);
+    if (!m->hard) return;
+    for (int k = 0; k < m->nw; k++) {
+        const search_mixprec_wlayer *W = &m->w[k];
+        int P = W->prec.nprec;
+        for (int r = 0; r < W->rows; r++) {
+            int c = wchoice(m, W, r);
+            for (int p = 0; p < P; p++) m->theta[W->off + (size_t)r * P + p] = p == c ? 1.0f : 0.0f;
+        }
+    }
+    for (int k = 0; k < m->na; k++)
+        train_softmax_hard_forward(m->theta + m->a[k].off, m->theta + m->a[k].off, 1, m->cfg.abits.nprec);
 }
 
 static train_wq_dims wdims(const search_mixprec_wlayer *W) {
@@ -40,22 +76,11 @@ static train_wq_dims wdims(const search_mixprec_wlayer *W) {
     return d;
 }
 
-/* θ_0 of channel c of a pruning layer. */
-static float theta0(const search_mixprec *m, const search_mixprec_wlayer *W, int c) {
-    return m->theta[W->off + (size_t)(W->rows > 1 ? c : 0) * W->prec.nprec];
-}
-
-/* The parameters a pruning layer's (1 − θ0,c) scales: BN γ and β, or the
- * layer's bias (len 0 without one). */
-static void keep_targets(const search_mixprec *m, const search_mixprec_wlayer *W, size_t *g_off, size_t *b_off,
-                         size_t *len) {
-    const train_layer *L = &m->net->layers[W->layer];
-    if (W->bn) {
-        const train_layer *B = &m->net->layers[W->bn];
-        *g_off = B->w_off, *b_off = B->b_off, *len = B->w_len;
-    } else {
-        *g_off = L->b_off, *b_off = L->b_off, *len = L->b_len;
-    }
+/* The weights W's quantizers read: W itself, or W ⊙ keep_in in m->wm. */
+static const float *masked_weights(search_mixprec *m, const search_mixprec_wlayer *W, const float *w, size_t n) {
+    if (!W->keep) return w;
+    for (size_t i = 0; i < n; i++) m->wm[i] = W->keep[i] >= 0 ? w[i] * (1.0f - m->theta[W->keep[i]]) : w[i];
+    return m->wm;
 }
 
 void search_mixprec_apply(search_mixprec *m, train_net *net) {
@@ -64,15 +89,8 @@ void search_mixprec_apply(search_mixprec *m, train_net *net) {
         const search_mixprec_wlayer *W = &m->w[k];
         const train_layer *L = &net->layers[W->layer];
         train_wq_dims d = wdims(W);
-        train_wq_mix_forward(m->view + L->w_off, net->params + L->w_off, m->theta + W->off, &d);
-        if (W->prec.bits[0] != 0) continue;
-        size_t g, b, len;
-        keep_targets(m, W, &g, &b, &len);
-        for (size_t c = 0; c < len; c++) {
-            float keep = 1.0f - theta0(m, W, (int)c);
-            m->view[g + c] = net->params[g + c] * keep;
-            if (b != g) m->view[b + c] = net->params[b + c] * keep;
-        }
+        train_wq_mix_forward(m->view + L->w_off, masked_weights(m, W, net->params + L->w_off, L->w_len),
+                             m->theta + W->off, &d);
     }
     for (int k = 0; k < m->na; k++) {
         memset(m->dtheta + m->a[k].off, 0, (size_t)m->cfg.abits.nprec * sizeof *m->dtheta);
@@ -83,22 +101,18 @@ void search_mixprec_apply(search_mixprec *m, train_net *net) {
 
 void search_mixprec_backward(search_mixprec *m, train_net *net, float *dalpha, int map_weights) {
     if (dalpha) {
+        for (int k = 0; k < m->nw; k++)
+            memset(m->dtheta + m->w[k].off, 0, (size_t)m->w[k].rows * m->w[k].prec.nprec * sizeof *m->dtheta);
         for (int k = 0; k < m->nw; k++) {
             const search_mixprec_wlayer *W = &m->w[k];
             const train_layer *L = &net->layers[W->layer];
-            float *dt = m->dtheta + W->off;
-            memset(dt, 0, (size_t)W->rows * W->prec.nprec * sizeof *dt);
+            const float *g = net->grads + L->w_off, *w = net->params + L->w_off;
             train_wq_dims d = wdims(W);
-            train_wq_mix_backward(NULL, dt, net->grads + L->w_off, net->params + L->w_off, m->theta + W->off, &d);
-            if (W->prec.bits[0] != 0) continue;
-            /* view = p·(1 − θ0,c): dθ0,c −= Σ dview·p over γ and β (or the bias) */
-            size_t g, b, len;
-            keep_targets(m, W, &g, &b, &len);
-            for (size_t c = 0; c < len; c++) {
-                double s = (double)net->grads[g + c] * net->params[g + c];
-                if (b != g) s += (double)net->grads[b + c] * net->params[b + c];
-                dt[(size_t)(W->rows > 1 ? c : 0) * W->prec.nprec] -= (float)s;
-            }
+            train_wq_mix_backward(NULL, m->dtheta + W->off, g, masked_weights(m, W, w, L->w_len),
+                                  m->theta + W->off, &d);
+            /* Wm = W·(1 − θ0): dθ0 −= Σ dWm·W, dWm = (Σθ)·dW_eff = dW_eff */
+            for (size_t i = 0; W->keep && i < L->w_len; i++)
+                if (W->keep[i] >= 0) m->dtheta[W->keep[i]] -= g[i] * w[i];
         }
         if (!m->hard) {
             float T = m->cfg.temperature;
@@ -107,24 +121,19 @@ void search_mixprec_backward(search_mixprec *m, train_net *net, float *dalpha, i
         }
     }
     if (!map_weights) return;
-    /* W~ = Σθ·Q(W): dW = (Σθ)·dW~ = dW~ (θ sums to 1), already in place */
+    /* dW = (Σθ)·dW_eff ⊙ keep_in = dW_eff ⊙ keep_in (θ sums to 1) */
     for (int k = 0; k < m->nw; k++) {
         const search_mixprec_wlayer *W = &m->w[k];
-        if (W->prec.bits[0] != 0) continue;
-        size_t g, b, len;
-        keep_targets(m, W, &g, &b, &len);
-        for (size_t c = 0; c < len; c++) {
-            float keep = 1.0f - theta0(m, W, (int)c);
-            net->grads[g + c] *= keep;
-            if (b != g) net->grads[b + c] *= keep;
-        }
+        float *g = net->grads + net->layers[W->layer].w_off;
+        for (size_t i = 0; W->keep && i < net->layers[W->layer].w_len; i++)
+            if (W->keep[i] >= 0) g[i] *= 1.0f - m->theta[W->keep[i]];
     }
 }
 
 int search_mixprec_wbits(const search_mixprec *m, int k, int c) {
     const search_mixprec_wlayer *W = &m->w[k];
     int r = W->rows > 1 ? c : 0;
-    return W->prec.bits[argmax(m->alpha + W->off + (size_t)r * W->prec.nprec, W->prec.nprec)];
+    return W->prec.bits[wchoice(m, W, r)];
 }
 
 int search_mixprec_abits(const search_mixprec *m, int k) {
@@ -136,9 +145,9 @@ static void precision_mass(const search_mixprec *m, const search_mixprec_wlayer 
     int P = W->prec.nprec;
     for (int p = 0; p < P; p++) S[p] = 0;
     for (int r = 0; r < W->rows; r++) {
-        const float *a = m->alpha + W->off + (size_t)r * P, *t = m->theta + W->off + (size_t)r * P;
+        const float *t = m->theta + W->off + (size_t)r * P;
         if (hard)
-            S[argmax(a, P)] += 1;
+            S[wchoice(m, W, r)] += 1;
         else
             for (int p = 0; p < P; p++) S[p] += t[p];
     }

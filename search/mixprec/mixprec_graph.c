@@ -48,13 +48,33 @@ static int can_prune(const search_pit *pit, const train_net *net, int i) {
     return 1;
 }
 
-/* The BN that is the only reader of layer i, or 0. */
-static int sole_bn(const train_net *net, int i) {
-    int n = 0, r = 0;
-    for (int j = i + 1; j < net->nlayers; j++)
-        for (int k = 0; k < net->layers[j].ninputs; k++)
-            if (net->layers[j].inputs[k] == i) n++, r = j;
-    return n == 1 && net->layers[r].op == TRAIN_OP_BN ? r : 0;
+/* The keep index of every weight of wlayer W (search/mixprec.h), from
+ * PIT's channel map of W's input and theta0_of (PIT alpha index -> θ index
+ * of θ_0, -1); W->keep stays NULL when no column reads a pruning channel.
+ * Column layout as PIT's view (pit_mask.c): a linear's feature f is input
+ * channel f / (H·W); conv row o, input channel ci of its group reads
+ * channel (o / og)·cg + ci, kh·kw taps. */
+static void keep_map(search_mixprec_wlayer *W, const search_pit *pit, const train_net *net, const int *theta0_of) {
+    const train_layer *L = &net->layers[W->layer], *I = &net->layers[L->inputs[0]];
+    const int *mi = pit->chmap + pit->choff[L->inputs[0]];
+    int *k = dnas_xmalloc(L->w_len * sizeof *k), any = 0;
+    if (L->op == TRAIN_OP_LINEAR) {
+        size_t F = (size_t)I->c * I->h * I->w, hw = (size_t)I->h * I->w;
+        for (size_t at = 0; at < L->w_len; at++) {
+            int e = mi[(at % F) / hw];
+            k[at] = e >= 0 ? theta0_of[e] : -1;
+        }
+    } else {
+        int cg = I->c / L->groups, og = L->c / L->groups, kk = L->kh * L->kw;
+        for (int o = 0; o < L->c; o++)
+            for (int ci = 0; ci < cg; ci++) {
+                int e = mi[(o / og) * cg + ci];
+                for (int t = 0; t < kk; t++) k[((size_t)o * cg + ci) * kk + t] = e >= 0 ? theta0_of[e] : -1;
+            }
+    }
+    for (size_t at = 0; at < L->w_len; at++) any |= k[at] >= 0;
+    if (!any) free(k), k = NULL;
+    W->keep = k;
 }
 
 static void init_alpha(float *alpha, int rows, const train_fq_precs *p) {
@@ -104,7 +124,6 @@ dnas_status search_mixprec_init(search_mixprec **out, const search_mixprec_confi
             W->prec.nprec--;
             memmove(W->prec.bits, W->prec.bits + 1, (size_t)W->prec.nprec * sizeof W->prec.bits[0]);
         }
-        W->bn = W->prec.bits[0] == 0 ? sole_bn(net, i) : 0;
         W->off = off;
         off += (size_t)W->rows * W->prec.nprec;
     }
@@ -114,6 +133,22 @@ dnas_status search_mixprec_init(search_mixprec **out, const search_mixprec_confi
     m->dtheta = dnas_xcalloc(off + 1, sizeof *m->dtheta);
     m->dcost = dnas_xcalloc(off + 1, sizeof *m->dcost);
     m->view = dnas_xcalloc(net->nparams + 1, sizeof *m->view);
+    /* θ_0 of each pruning channel by PIT alpha index, then the readers' keep maps */
+    int *theta0_of = dnas_xmalloc((pit->nalpha + 1) * sizeof *theta0_of);
+    for (size_t e = 0; e < pit->nalpha; e++) theta0_of[e] = -1;
+    size_t most = 1;
+    for (int k = 0; k < m->nw; k++) {
+        const search_mixprec_wlayer *W = &m->w[k];
+        size_t wl = net->layers[W->layer].w_len;
+        most = wl > most ? wl : most;
+        if (W->prec.bits[0] != 0) continue;
+        const search_pit_group *G = &pit->groups[pit->group_of[W->layer]];
+        for (int c = 0; c < W->cout; c++) theta0_of[G->a_off + (size_t)c] = (int)(W->off + (size_t)c * W->prec.nprec);
+    }
+    if (zero)
+        for (int k = 0; k < m->nw; k++) keep_map(&m->w[k], pit, net, theta0_of);
+    free(theta0_of);
+    m->wm = dnas_xcalloc(most, sizeof *m->wm);
     for (int k = 0; k < m->nw; k++)
         init_alpha(m->alpha + m->w[k].off, m->w[k].rows, &m->w[k].prec);
     for (int k = 0; k < m->na; k++)
@@ -126,6 +161,8 @@ dnas_status search_mixprec_init(search_mixprec **out, const search_mixprec_confi
 void search_mixprec_free(search_mixprec *m) {
     if (!m) return;
     search_pit_free(m->pit);
+    for (int k = 0; k < m->nw; k++) free(m->w[k].keep);
+    free(m->wm);
     free(m->w);
     free(m->a);
     free(m->alpha);
