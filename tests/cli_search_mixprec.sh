@@ -10,7 +10,7 @@
 # channels.
 # Usage: cli_search_mixprec.sh DNAS_BINARY SOURCE_DIR
 set -u
-dnas="$1"; src="$2"
+dnas="$1"; src="$(realpath "$2")"
 . "$(dirname "$0")/lib_cli.sh"
 field() { sed -n "s/.* $2=\([^ ]*\).*/\1/p" "$1"; }
 cfg="$src/configs/search_mixprec_resnet8_fmnist_tiny.yaml"
