@@ -146,6 +146,19 @@ static void test_supernet(void **state) {
     assert_float_equal(fresh->alpha[1], 0.5f, 0);
     assert_float_equal(fresh->alpha[2], 1.0f, 0);
     search_mixprec_free(fresh);
+    /* fewer activation candidates than the defaults' three: the pacts carry them */
+    search_mixprec_config two = cfg;
+    two.abits = (train_fq_precs){2, {2, 8, 8}}; /* (a stale third entry is not read) */
+    train_net *t2;
+    assert_int_equal(train_net_load_string(&t2, NET, "t2.yaml", &err), DNAS_OK);
+    assert_int_equal(search_mixprec_prepare(&two, &t2, &err), DNAS_OK);
+    search_bridge *b2;
+    assert_int_equal(search_bridge_init(&b2, t2, &err), DNAS_OK);
+    assert_int_equal(search_mixprec_init(&fresh, &two, t2, b2, &err), DNAS_OK);
+    assert_int_equal(fresh->nalpha, 9 + 4);
+    search_mixprec_free(fresh);
+    search_bridge_free(b2);
+    train_net_free(t2);
     /* a seed that already has wbits is refused */
     train_net *q;
     assert_int_equal(train_net_load_string(&q,

@@ -17,7 +17,7 @@ static dnas_status parse_bits(dnas_yaml *y, yaml_node_t *n, const char *what, in
     int len;
     dnas_status st = dnas_yaml_seq(y, n, what, 1, TRAIN_FQ_MAX_PREC, &len, err);
     if (st) return st;
-    p->nprec = 0;
+    memset(p, 0, sizeof *p);
     for (int i = 0; i < len; i++) {
         yaml_node_t *item = dnas_yaml_item(y, n, i);
         long v;

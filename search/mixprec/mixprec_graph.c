@@ -102,7 +102,8 @@ dnas_status search_mixprec_init(search_mixprec **out, const search_mixprec_confi
     for (int i = 1; i < net->nlayers; i++) {
         const train_layer *L = &net->layers[i];
         if (L->op == TRAIN_OP_PACT) {
-            if (L->prec.nprec != cfg->abits.nprec || memcmp(L->prec.bits, cfg->abits.bits, sizeof L->prec.bits)) {
+            if (L->prec.nprec != cfg->abits.nprec ||
+                memcmp(L->prec.bits, cfg->abits.bits, (size_t)L->prec.nprec * sizeof L->prec.bits[0])) {
                 search_mixprec_free(m);
                 return dnas_fail(err, DNAS_ERR_UNSUPPORTED,
                                  "model '%s': pact layer '%s' (line %d) has other bit widths than "
