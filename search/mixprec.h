@@ -82,6 +82,7 @@ typedef struct search_mixprec {
     train_net *net;
     const search_bridge *bridge;
     search_mixprec_config cfg;
+    float temp;      /* the softmax temperature now (search_mixprec_anneal) */
     search_pit *pit; /* channel groups and the pruned export */
     int nw, na;
     search_mixprec_wlayer *w;
@@ -107,6 +108,10 @@ dnas_status search_mixprec_init(search_mixprec **m, const search_mixprec_config 
                                 const search_bridge *bridge, dnas_error *err);
 void search_mixprec_free(search_mixprec *m);
 
+/* Before search epoch e of n: T = temperature·(temperature_final /
+ * temperature)^(e / (n − 1)) (the first epoch at temperature, the last at
+ * temperature_final), θ recomputed. */
+void search_mixprec_anneal(search_mixprec *m, int epoch, int nepochs);
 /* θ from alpha (softmax, or one-hot when m->hard). */
 void search_mixprec_forward(search_mixprec *m);
 /* View and pact coefficients onto net (header comment); zeroes the pact

@@ -21,6 +21,8 @@ typedef struct {
     train_fq_precs abits; /* activation candidates (pact layers), ascending, 2..8 (default 2, 4, 8) */
     search_mixprec_granularity granularity; /* of weights (default layer) */
     float temperature;                      /* θ = softmax(alpha / T) (default 1) */
+    float temperature_final;                /* T of the last search epoch, reached geometrically from
+                                               temperature over the epochs (default: temperature) */
 } search_mixprec_config;
 
 void search_mixprec_config_default(search_mixprec_config *m);

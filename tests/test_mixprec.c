@@ -198,6 +198,16 @@ static void test_view_hand(void **state) {
     search_mixprec_apply(f.m, f.net);
     assert_float_equal(f.m->view[L->w_off], 7.0f / 15, 1e-7f);
     assert_int_equal(search_mixprec_wbits(f.m, 0, 0), 4);
+    /* annealing T from 2 to 0.5 over 3 epochs: 2, 1, 0.5; θ follows */
+    f.m->hard = 0;
+    f.m->cfg.temperature = 2.0f, f.m->cfg.temperature_final = 0.5f;
+    float want_t[3] = {2.0f, 1.0f, 0.5f};
+    for (int e = 0; e < 3; e++) {
+        search_mixprec_anneal(f.m, e, 3);
+        assert_float_equal(f.m->temp, want_t[e], 1e-6f);
+        float t4 = 1.0f / (1.0f + expf(-logf(3.0f) / want_t[e])); /* softmax of (0, ln 3) / T */
+        assert_float_equal(f.m->theta[1], t4, 1e-6f);
+    }
     fixture_free(&f);
 }
 

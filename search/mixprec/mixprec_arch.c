@@ -1,6 +1,7 @@
 /* MixPrec's architecture parameters at work (search/mixprec.h): θ from
  * alpha, the view and pact coefficients, the task gradient back to alpha,
  * and the cost state and its gradient. */
+#include <math.h>
 #include <string.h>
 
 #include "mixprec.h"
@@ -54,8 +55,14 @@ static void set_rescue(const search_mixprec *m, search_mixprec_wlayer *W) {
     }
 }
 
+void search_mixprec_anneal(search_mixprec *m, int epoch, int nepochs) {
+    double r = nepochs > 1 ? (double)epoch / (nepochs - 1) : 0;
+    m->temp = (float)(m->cfg.temperature * pow((double)m->cfg.temperature_final / m->cfg.temperature, r));
+    search_mixprec_forward(m);
+}
+
 void search_mixprec_forward(search_mixprec *m) {
-    float T = m->cfg.temperature;
+    float T = m->temp;
     FOR_BLOCKS(m, off, rows, P, train_softmax_temp_forward(m->theta + off, m->alpha + off, rows, P, T));
     for (int k = 0; k < m->nw; k++) set_rescue(m, &m->w[k]);
     if (!m->hard) return;
@@ -115,7 +122,7 @@ void search_mixprec_backward(search_mixprec *m, train_net *net, float *dalpha, i
                 if (W->keep[i] >= 0) m->dtheta[W->keep[i]] -= g[i] * w[i];
         }
         if (!m->hard) {
-            float T = m->cfg.temperature;
+            float T = m->temp;
             FOR_BLOCKS(m, off, rows, P,
                        train_softmax_temp_backward(dalpha + off, m->dtheta + off, m->theta + off, rows, P, T));
         }
@@ -210,6 +217,6 @@ void search_mixprec_state_backward(search_mixprec *m, const search_layer_grad *g
     for (int k = 0; k < m->na; k++)
         for (int p = 0; p < m->cfg.abits.nprec; p++)
             m->dcost[m->a[k].off + p] = (float)(scale * g[m->a[k].layer].d_a[p]);
-    float T = m->cfg.temperature;
+    float T = m->temp;
     FOR_BLOCKS(m, off, rows, P, train_softmax_temp_backward(dalpha + off, m->dcost + off, m->theta + off, rows, P, T));
 }

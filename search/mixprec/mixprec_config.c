@@ -8,7 +8,7 @@ void search_mixprec_config_default(search_mixprec_config *m) {
     m->wbits = (train_fq_precs){3, {2, 4, 8}};
     m->abits = (train_fq_precs){3, {2, 4, 8}};
     m->granularity = SEARCH_MIXPREC_LAYER;
-    m->temperature = 1.0f;
+    m->temperature = m->temperature_final = 1.0f;
 }
 
 /* A list of distinct bit widths in [lo, 8], sorted ascending into p. */
@@ -41,7 +41,8 @@ static dnas_status parse_bits(dnas_yaml *y, yaml_node_t *n, const char *what, in
 
 dnas_status search_mixprec_config_parse(dnas_yaml *y, yaml_node_t *map, int is_mixprec, search_mixprec_config *m,
                                         dnas_error *err) {
-    static const char *const KEYS[] = {"weight_bits", "act_bits", "granularity", "temperature", NULL};
+    static const char *const KEYS[] = {"weight_bits", "act_bits", "granularity", "temperature", "temperature_final",
+                                       NULL};
     if (!map) return DNAS_OK;
     if (!is_mixprec) return dnas_yaml_fail(y, map, err, "mixprec: only with method: mixprec");
     dnas_status st = dnas_yaml_check_keys(y, map, KEYS, "mixprec", err);
@@ -64,7 +65,12 @@ dnas_status search_mixprec_config_parse(dnas_yaml *y, yaml_node_t *map, int is_m
     if ((n = dnas_yaml_get(y, map, "temperature"))) {
         double t;
         if ((st = dnas_yaml_float(y, n, "temperature", 0, 1e6, 1, &t, err))) return st;
-        m->temperature = (float)t;
+        m->temperature = m->temperature_final = (float)t;
+    }
+    if ((n = dnas_yaml_get(y, map, "temperature_final"))) {
+        double t;
+        if ((st = dnas_yaml_float(y, n, "temperature_final", 1e-3, 1e6, 0, &t, err))) return st;
+        m->temperature_final = (float)t;
     }
     if (m->wbits.bits[0] == 0 && m->granularity != SEARCH_MIXPREC_CHANNEL)
         return dnas_yaml_fail(y, dnas_yaml_get(y, map, "weight_bits"), err,

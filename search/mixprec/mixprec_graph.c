@@ -94,6 +94,7 @@ dnas_status search_mixprec_init(search_mixprec **out, const search_mixprec_confi
     m->net = net;
     m->bridge = bridge;
     m->cfg = *cfg;
+    m->temp = cfg->temperature;
     m->pit = pit;
     m->w = dnas_xcalloc((size_t)net->nlayers, sizeof *m->w);
     m->a = dnas_xcalloc((size_t)net->nlayers, sizeof *m->a);

@@ -22,6 +22,9 @@ static void mp_detach(search_arch *a, train_net *net) {
     for (int k = 0; k < m->na; k++) train_net_set_pact_coef(net, m->a[k].layer, NULL, NULL);
 }
 static void mp_destroy(search_arch *a) { search_mixprec_free(a->impl); }
+static void mp_epoch(search_arch *a, int epoch, int nepochs) {
+    search_mixprec_anneal(a->impl, epoch, nepochs);
+}
 
 dnas_status search_mixprec_supernet(const search_config *cfg, train_net **net, dnas_error *err) {
     return search_mixprec_prepare(&cfg->mixprec, net, err);
@@ -43,6 +46,7 @@ dnas_status search_mixprec_method(search_arch *a, const search_config *cfg, trai
     a->export_net = mp_export;
     a->detach = mp_detach;
     a->destroy = mp_destroy;
+    a->epoch = mp_epoch;
     for (int k = 0; k < m->nw; k++)
         search_arch_add_slice(a, net->layers[m->w[k].layer].name, "w", m->w[k].off,
                               (size_t)m->w[k].rows * m->w[k].prec.nprec);
