@@ -50,7 +50,8 @@ int main(int argc, char **argv) {
     if (train_net_load(&seed, model, &err) || train_net_load(&super, model, &err)) fail(&err);
     search_mixprec_config cfg;
     search_mixprec_config_default(&cfg);
-    if (channel) cfg.granularity = SEARCH_MIXPREC_CHANNEL, cfg.wbits = (train_fq_precs){4, {0, 2, 4, 8}};
+    if (channel)
+        cfg.granularity = SEARCH_MIXPREC_CHANNEL, cfg.wbits = (train_fq_precs){4, {0, 2, 4, 8}};
     search_bridge *b;
     search_mixprec *m;
     if (search_mixprec_prepare(&cfg, &super, &err) || train_net_reserve(seed, n, &err) ||
@@ -64,8 +65,10 @@ int main(int argc, char **argv) {
     float *x = malloc(nx * sizeof *x), *dy = malloc(ny * sizeof *dy);
     float *dalpha = calloc(m->nalpha + 1, sizeof *dalpha);
     uint64_t rng = 7;
-    for (size_t k = 0; k < nx; k++) x[k] = train_rng_uniform(&rng);
-    for (size_t k = 0; k < ny; k++) dy[k] = 1e-3f * (train_rng_uniform(&rng) - 0.5f);
+    for (size_t k = 0; k < nx; k++)
+        x[k] = train_rng_uniform(&rng);
+    for (size_t k = 0; k < ny; k++)
+        dy[k] = 1e-3f * (train_rng_uniform(&rng) - 0.5f);
     search_layer_state *s = calloc((size_t)super->nlayers, sizeof *s);
     search_cost_result r;
     search_cost_result_init(&r, b);
@@ -101,7 +104,8 @@ int main(int argc, char **argv) {
         if (rep < 0) continue;
         plain += t1 - t0, search += t2 - t1, step2 += t3 - t2;
     }
-    printf("%s: %d batches of %d, one thread; MixPrec %s, %zu architecture parameters\n", seed->name, batches, n,
+    printf("%s: %d batches of %d, one thread; MixPrec %s, %zu architecture parameters\n",
+           seed->name, batches, n,
            channel ? "per channel over 0/2/4/8 bits" : "per layer over 2/4/8 bits", m->nalpha);
     printf("plain epoch %.3f s | MixPrec search epoch (arch_split: train) %.3f s, ratio %.2f | "
            "(arch_split: val) %.3f s, ratio %.2f\n",

@@ -100,12 +100,13 @@ typedef struct search_mixprec {
 /* The supernet of a seed: each relu / relu6 becomes a pact over
  * cfg->abits (same name, inputs and readers). *net is replaced and freed.
  * DNAS_ERR_UNSUPPORTED for a seed whose conv / linear already has wbits. */
-dnas_status search_mixprec_prepare(const search_mixprec_config *cfg, train_net **net, dnas_error *err);
+dnas_status search_mixprec_prepare(const search_mixprec_config *cfg, train_net **net,
+                                   dnas_error *err);
 
 /* Reads the network (conv / linear layers, pact layers, prunable groups)
  * and allocates alpha at p / p_max. net and bridge must outlive m. */
-dnas_status search_mixprec_init(search_mixprec **m, const search_mixprec_config *cfg, train_net *net,
-                                const search_bridge *bridge, dnas_error *err);
+dnas_status search_mixprec_init(search_mixprec **m, const search_mixprec_config *cfg,
+                                train_net *net, const search_bridge *bridge, dnas_error *err);
 void search_mixprec_free(search_mixprec *m);
 
 /* Before search epoch e of n: T = temperature·(temperature_final /
@@ -122,7 +123,8 @@ void search_mixprec_apply(search_mixprec *m, train_net *net);
  * reading pruning channels times keep). */
 void search_mixprec_backward(search_mixprec *m, train_net *net, float *dalpha, int map_weights);
 void search_mixprec_state(const search_mixprec *m, search_layer_state *s, int hard);
-void search_mixprec_state_backward(search_mixprec *m, const search_layer_grad *g, double scale, float *dalpha);
+void search_mixprec_state_backward(search_mixprec *m, const search_layer_grad *g, double scale,
+                                   float *dalpha);
 
 /* Argmax weight precision of channel c of conv / linear entry k (of row 0
  * at granularity layer), and argmax activation bits of pact entry k. */
@@ -134,6 +136,7 @@ int search_mixprec_abits(const search_mixprec *m, int k);
  * granularity channel), each pact with its one argmax `bits`; weights,
  * clips, BN affine and running statistics from net->params / net->state.
  * In eval mode it computes what the supernet computes at the hard choice. */
-dnas_status search_mixprec_export(const search_mixprec *m, const train_net *net, train_net **out, dnas_error *err);
+dnas_status search_mixprec_export(const search_mixprec *m, const train_net *net, train_net **out,
+                                  dnas_error *err);
 
 #endif

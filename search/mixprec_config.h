@@ -17,12 +17,14 @@ typedef enum {
 } search_mixprec_granularity;
 
 typedef struct {
-    train_fq_precs wbits; /* weight candidates, ascending: 0 (pruned channel) or 2..8 (default 2, 4, 8) */
-    train_fq_precs abits; /* activation candidates (pact layers), ascending, 2..8 (default 2, 4, 8) */
+    train_fq_precs
+        wbits; /* weight candidates, ascending: 0 (pruned channel) or 2..8 (default 2, 4, 8) */
+    train_fq_precs
+        abits; /* activation candidates (pact layers), ascending, 2..8 (default 2, 4, 8) */
     search_mixprec_granularity granularity; /* of weights (default layer) */
     float temperature;                      /* θ = softmax(alpha / T) (default 1) */
-    float temperature_final;                /* T of the last search epoch, reached geometrically from
-                                               temperature over the epochs (default: temperature) */
+    float temperature_final; /* T of the last search epoch, reached geometrically from
+                                temperature over the epochs (default: temperature) */
 } search_mixprec_config;
 
 void search_mixprec_config_default(search_mixprec_config *m);
@@ -30,7 +32,7 @@ void search_mixprec_config_default(search_mixprec_config *m);
 /* Reads map (the value of `mixprec:`, or NULL: defaults kept) into m.
  * is_mixprec: the config's method is mixprec (a mixprec map with another
  * method is an error). Errors name the file and line. */
-dnas_status search_mixprec_config_parse(dnas_yaml *y, yaml_node_t *map, int is_mixprec, search_mixprec_config *m,
-                                        dnas_error *err);
+dnas_status search_mixprec_config_parse(dnas_yaml *y, yaml_node_t *map, int is_mixprec,
+                                        search_mixprec_config *m, dnas_error *err);
 
 #endif

@@ -52,7 +52,8 @@ static void fixture_init(fixture *f, const char *yaml, const search_mixprec_conf
         } else if (L->op == TRAIN_OP_PACT) {
             f->net->params[L->w_off] = 1.5f;
         } else {
-            for (size_t k = 0; k < L->b_len; k++) f->net->params[L->b_off + k] = 0.4f * (train_rng_uniform(&rng) - 0.3f);
+            for (size_t k = 0; k < L->b_len; k++)
+                f->net->params[L->b_off + k] = 0.4f * (train_rng_uniform(&rng) - 0.3f);
         }
     }
     if (train_net_reserve(f->net, N, &err)) fail_msg("reserve: %s", err.msg);
@@ -65,7 +66,8 @@ static void fixture_init(fixture *f, const char *yaml, const search_mixprec_conf
     gc_fill(f->x, n, -1.0f, 1.5f, &rng);
     gc_fill(f->r, k, -1.0f, 1.0f, &rng);
     /* alpha away from its ties */
-    for (size_t j = 0; j < f->m->nalpha; j++) f->m->alpha[j] += 0.3f * (train_rng_uniform(&rng) - 0.5f);
+    for (size_t j = 0; j < f->m->nalpha; j++)
+        f->m->alpha[j] += 0.3f * (train_rng_uniform(&rng) - 0.5f);
     search_mixprec_forward(f->m);
 }
 
@@ -97,28 +99,30 @@ static search_mixprec_config config(int channel, int zero) {
 }
 
 /* c1 can be pruned alone (its BN), c2 (no BN: its bias); fc is the output */
-static const char *NET = "input: [2, 5, 5]\n"
-                         "layers:\n"
-                         "  - {name: c1, op: conv2d, out: 4, kernel: 3, padding: same, bias: false}\n"
-                         "  - {name: bn1, op: batchnorm}\n"
-                         "  - {name: r1, op: relu}\n"
-                         "  - {name: c2, op: conv2d, out: 3, kernel: 1}\n"
-                         "  - {name: r2, op: relu6}\n"
-                         "  - {name: gp, op: global_avgpool}\n"
-                         "  - {name: fc, op: linear, out: 3}\n";
+static const char *NET =
+    "input: [2, 5, 5]\n"
+    "layers:\n"
+    "  - {name: c1, op: conv2d, out: 4, kernel: 3, padding: same, bias: false}\n"
+    "  - {name: bn1, op: batchnorm}\n"
+    "  - {name: r1, op: relu}\n"
+    "  - {name: c2, op: conv2d, out: 3, kernel: 1}\n"
+    "  - {name: r2, op: relu6}\n"
+    "  - {name: gp, op: global_avgpool}\n"
+    "  - {name: fc, op: linear, out: 3}\n";
 
 /* c1 and c2 meet in an add: neither can prune alone */
-static const char *RES = "input: [2, 5, 5]\n"
-                         "layers:\n"
-                         "  - {name: c1, op: conv2d, out: 3, kernel: 3, padding: same, bias: false}\n"
-                         "  - {name: bn1, op: batchnorm}\n"
-                         "  - {name: r1, op: relu}\n"
-                         "  - {name: c2, op: conv2d, out: 3, kernel: 3, padding: same, bias: false}\n"
-                         "  - {name: bn2, op: batchnorm}\n"
-                         "  - {name: sum, op: add, inputs: [bn2, r1]}\n"
-                         "  - {name: r2, op: relu}\n"
-                         "  - {name: gp, op: global_avgpool}\n"
-                         "  - {name: fc, op: linear, out: 2}\n";
+static const char *RES =
+    "input: [2, 5, 5]\n"
+    "layers:\n"
+    "  - {name: c1, op: conv2d, out: 3, kernel: 3, padding: same, bias: false}\n"
+    "  - {name: bn1, op: batchnorm}\n"
+    "  - {name: r1, op: relu}\n"
+    "  - {name: c2, op: conv2d, out: 3, kernel: 3, padding: same, bias: false}\n"
+    "  - {name: bn2, op: batchnorm}\n"
+    "  - {name: sum, op: add, inputs: [bn2, r1]}\n"
+    "  - {name: r2, op: relu}\n"
+    "  - {name: gp, op: global_avgpool}\n"
+    "  - {name: fc, op: linear, out: 2}\n";
 
 static void test_supernet(void **state) {
     (void)state;
@@ -161,10 +165,11 @@ static void test_supernet(void **state) {
     train_net_free(t2);
     /* a seed that already has wbits is refused */
     train_net *q;
-    assert_int_equal(train_net_load_string(&q,
-                                           "input: [1, 1, 2]\nlayers:\n  - {name: fc, op: linear, out: 1, wbits: 4}\n",
-                                           "q.yaml", &err),
-                     DNAS_OK);
+    assert_int_equal(
+        train_net_load_string(
+            &q, "input: [1, 1, 2]\nlayers:\n  - {name: fc, op: linear, out: 1, wbits: 4}\n",
+            "q.yaml", &err),
+        DNAS_OK);
     assert_int_equal(search_mixprec_prepare(&cfg, &q, &err), DNAS_ERR_UNSUPPORTED);
     assert_non_null(strstr(err.msg, "'fc'"));
     train_net_free(q);
@@ -180,7 +185,8 @@ static void test_view_hand(void **state) {
     search_mixprec_config cfg = config(0, 0);
     cfg.wbits = (train_fq_precs){2, {2, 4}};
     fixture f;
-    fixture_init(&f, "input: [1, 1, 2]\nlayers:\n  - {name: fc, op: linear, out: 1, bias: false}\n", &cfg);
+    fixture_init(&f, "input: [1, 1, 2]\nlayers:\n  - {name: fc, op: linear, out: 1, bias: false}\n",
+                 &cfg);
     const train_layer *L = &f.net->layers[1];
     f.net->params[L->w_off] = 0.5f;
     f.net->params[L->w_off + 1] = -0.2f;
@@ -213,13 +219,14 @@ static void test_view_hand(void **state) {
 
 /* The pact reads the input and the weights feed no pact, so the loss is
  * smooth in alpha: every alpha's gradient by central differences. */
-static const char *SMOOTH = "input: [2, 4, 4]\n"
-                            "layers:\n"
-                            "  - {name: r0, op: relu}\n"
-                            "  - {name: c1, op: conv2d, out: 4, kernel: 3, padding: same, bias: false}\n"
-                            "  - {name: bn1, op: batchnorm}\n"
-                            "  - {name: gp, op: global_avgpool}\n"
-                            "  - {name: fc, op: linear, out: 3}\n";
+static const char *SMOOTH =
+    "input: [2, 4, 4]\n"
+    "layers:\n"
+    "  - {name: r0, op: relu}\n"
+    "  - {name: c1, op: conv2d, out: 4, kernel: 3, padding: same, bias: false}\n"
+    "  - {name: bn1, op: batchnorm}\n"
+    "  - {name: gp, op: global_avgpool}\n"
+    "  - {name: fc, op: linear, out: 3}\n";
 
 static void check_task_gradient(int channel, int zero) {
     search_mixprec_config cfg = config(channel, zero);
@@ -237,8 +244,8 @@ static void check_task_gradient(int channel, int zero) {
     search_mixprec_backward(f.m, f.net, dalpha, 0);
     /* (with pruning, the readers' 16-bit min-max rounding still moves by a
      * level here and there: a wider step and tolerance) */
-    int fails = gc_check("dalpha", task_loss, &f, f.m->alpha, dalpha, f.m->nalpha, zero ? 3e-2f : 1e-2f,
-                         zero ? 8e-2 : 2e-2, 1e-4, 200, NULL);
+    int fails = gc_check("dalpha", task_loss, &f, f.m->alpha, dalpha, f.m->nalpha,
+                         zero ? 3e-2f : 1e-2f, zero ? 8e-2 : 2e-2, 1e-4, 200, NULL);
     assert_int_equal(fails, 0);
     if (zero) /* c1 prunes; fc reads its channels through the BN and the pool */
         assert_int_equal(f.m->w[0].prec.bits[0], 0), assert_non_null(f.m->w[1].keep);
@@ -266,7 +273,8 @@ static double cost_value(void *ctx) {
     search_mixprec_forward(c->f->m);
     search_bridge_state_default(c->f->bridge, c->s, 8, 8);
     search_mixprec_state(c->f->m, c->s, 0);
-    if (search_bridge_eval(c->f->bridge, c->s, &(search_cost_params){0}, &c->r, &err)) fail_msg("%s", err.msg);
+    if (search_bridge_eval(c->f->bridge, c->s, &(search_cost_params){0}, &c->r, &err))
+        fail_msg("%s", err.msg);
     return c->r.value[c->slot];
 }
 
@@ -279,14 +287,16 @@ static void test_cost_gradient(void **state) {
         cost_ctx c = {&f, calloc((size_t)f.net->nlayers, sizeof *c.s), {0}, SEARCH_COST_BIT_OPS};
         search_cost_result_init(&c.r, f.bridge);
         float *dalpha = gc_alloc(f.m->nalpha);
-        for (int slot = SEARCH_COST_BIT_OPS; slot >= SEARCH_COST_PARAMS; slot -= SEARCH_COST_BIT_OPS) {
+        for (int slot = SEARCH_COST_BIT_OPS; slot >= SEARCH_COST_PARAMS;
+             slot -= SEARCH_COST_BIT_OPS) {
             c.slot = slot;
             double v = cost_value(&c);
             memset(dalpha, 0, f.m->nalpha * sizeof *dalpha);
             search_mixprec_state_backward(f.m, c.r.grad[slot], 1.0 / v, dalpha);
-            for (size_t j = 0; j < f.m->nalpha; j++) dalpha[j] *= (float)v;
-            int fails = gc_check("dcost", cost_value, &c, f.m->alpha, dalpha, f.m->nalpha, 1e-3f, 1e-2,
-                                 1e-5 * v, 300, NULL);
+            for (size_t j = 0; j < f.m->nalpha; j++)
+                dalpha[j] *= (float)v;
+            int fails = gc_check("dcost", cost_value, &c, f.m->alpha, dalpha, f.m->nalpha, 1e-3f,
+                                 1e-2, 1e-5 * v, 300, NULL);
             assert_int_equal(fails, 0);
         }
         /* with 0 bits: c1's cout is Σ_c (1 − θ0,c); without: its channels */
@@ -294,7 +304,8 @@ static void test_cost_gradient(void **state) {
         int c1 = train_net_find(f.net, "c1");
         double want = f.net->layers[c1].c;
         if (zero)
-            for (int ch = 0; ch < 4; ch++) want -= f.m->theta[f.m->w[0].off + (size_t)ch * 4];
+            for (int ch = 0; ch < 4; ch++)
+                want -= f.m->theta[f.m->w[0].off + (size_t)ch * 4];
         assert_float_equal(c.s[c1].cout, want, 1e-6);
         free(dalpha);
         search_cost_result_free(&c.r);
@@ -323,27 +334,33 @@ static void test_zero_candidates(void **state) {
     const train_layer *C2 = &f.net->layers[f.m->w[1].layer];
     for (size_t i = 0; i < C2->w_len; i++) /* (3, 4, 1, 1): column i % 4 reads c1's channel i % 4 */
         assert_int_equal(f.m->w[1].keep[i], (int)(f.m->w[0].off + (i % 4) * 4));
-    for (size_t i = 0; i < 9; i++) assert_int_equal(f.m->w[2].keep[i], (int)(f.m->w[1].off + (i % 3) * 4));
+    for (size_t i = 0; i < 9; i++)
+        assert_int_equal(f.m->w[2].keep[i], (int)(f.m->w[1].off + (i % 3) * 4));
     fixture_free(&f);
 }
 
 /* Sets row r of weight entry k to pick candidate index p (and pact k to p). */
 static void pick_w(search_mixprec *m, int k, int r, int p) {
     const search_mixprec_wlayer *W = &m->w[k];
-    for (int j = 0; j < W->prec.nprec; j++) m->alpha[W->off + (size_t)r * W->prec.nprec + j] = j == p ? 3.0f : 0.0f;
+    for (int j = 0; j < W->prec.nprec; j++)
+        m->alpha[W->off + (size_t)r * W->prec.nprec + j] = j == p ? 3.0f : 0.0f;
 }
 
 static void pick_a(search_mixprec *m, int k, int p) {
-    for (int j = 0; j < m->cfg.abits.nprec; j++) m->alpha[m->a[k].off + j] = j == p ? 3.0f : 0.0f;
+    for (int j = 0; j < m->cfg.abits.nprec; j++)
+        m->alpha[m->a[k].off + j] = j == p ? 3.0f : 0.0f;
 }
 
 /* c1: channels at (0, 4, 0, 2) bits: 0 and 2 removed (the last channel
  * too: no keep-alive); c2: (8, 0, 0); fc: 4 bits; r1 2 bits, r2 8. */
 static void hard_choice(search_mixprec *m) {
     int c1[4] = {0, 2, 0, 1}, c2[3] = {3, 0, 0};
-    for (int c = 0; c < 4; c++) pick_w(m, 0, c, c1[c]);
-    for (int c = 0; c < 3; c++) pick_w(m, 1, c, c2[c]);
-    for (int c = 0; c < 3; c++) pick_w(m, 2, c, 1); /* fc (2, 4, 8): 4 */
+    for (int c = 0; c < 4; c++)
+        pick_w(m, 0, c, c1[c]);
+    for (int c = 0; c < 3; c++)
+        pick_w(m, 1, c, c2[c]);
+    for (int c = 0; c < 3; c++)
+        pick_w(m, 2, c, 1); /* fc (2, 4, 8): 4 */
     pick_a(m, 0, 0);
     pick_a(m, 1, 2);
     search_mixprec_forward(m);
@@ -365,7 +382,8 @@ static void test_hard_state_and_export(void **state) {
     search_layer_state *s = calloc((size_t)f.net->nlayers, sizeof *s);
     search_bridge_state_default(f.bridge, s, 8, 8);
     search_mixprec_state(f.m, s, 1);
-    int c1 = train_net_find(f.net, "c1"), c2 = train_net_find(f.net, "c2"), fc = train_net_find(f.net, "fc");
+    int c1 = train_net_find(f.net, "c1"), c2 = train_net_find(f.net, "c2"),
+        fc = train_net_find(f.net, "fc");
     assert_float_equal(s[c1].cout, 2, 0);
     assert_int_equal(s[c1].w.n, 3); /* 2, 4, 8 among the 2 kept: one each at 2 and 4 */
     assert_float_equal(s[c1].w.prob[0], 0.5, 0);
@@ -376,7 +394,8 @@ static void test_hard_state_and_export(void **state) {
     assert_float_equal(s[train_net_find(f.net, "r1")].a.prob[0], 1, 0);
     free(s);
     train_net *e = exported(&f);
-    const train_layer *E1 = &e->layers[train_net_find(e, "c1")], *E2 = &e->layers[train_net_find(e, "c2")];
+    const train_layer *E1 = &e->layers[train_net_find(e, "c1")],
+                      *E2 = &e->layers[train_net_find(e, "c2")];
     assert_int_equal(E1->c, 2);
     assert_int_equal(E1->wbits, -1);
     assert_int_equal(E1->wbits_ch[0], 4);
@@ -405,7 +424,8 @@ static void test_hard_state_and_export(void **state) {
     free(yaml);
     train_net_free(e);
     /* every channel of c2 at 0 bits: the one nearest to a non-zero choice stays at its best */
-    for (int c = 0; c < 3; c++) pick_w(f.m, 1, c, 0);
+    for (int c = 0; c < 3; c++)
+        pick_w(f.m, 1, c, 0);
     f.m->alpha[f.m->w[1].off + 4 + 2] = 2.9f; /* channel 1: 0 bits by 0.1 over 4 bits */
     search_mixprec_forward(f.m);
     assert_int_equal(f.m->w[1].rescue, 1);
@@ -487,7 +507,8 @@ static void test_integer_mixed(void **state) {
     assert_int_equal(T2->bits, 8);
     assert_float_equal(T2->scale, 1.5f / 255, 1e-7f);
     /* c1's channel at 2 bits has levels in ±1 */
-    for (int j = 0; j < 18; j++) assert_true(abs(q.ops[0].w[18 + j]) <= 1);
+    for (int j = 0; j < 18; j++)
+        assert_true(abs(q.ops[0].w[18 + j]) <= 1);
     deploy_qeval ev;
     assert_int_equal(deploy_qeval_init(&ev, &q, "q", &err), DNAS_OK);
     int k = 3;
@@ -497,11 +518,13 @@ static void test_integer_mixed(void **state) {
     size_t hw = (size_t)in->h * in->w;
     for (int s = 0; s < S; s++) {
         for (size_t c = 0; c < (size_t)in->c; c++)
-            for (size_t i = 0; i < hw; i++) xin[i * in->c + c] = qtu_quantize(T0, ds.x[s * nin + c * hw + i]);
+            for (size_t i = 0; i < hw; i++)
+                xin[i * in->c + c] = qtu_quantize(T0, ds.x[s * nin + c * hw + i]);
         int32_t **v = qtu_eval(&q, xin);
         for (int j = 0; j < k; j++)
             if (v[q.output][j] != out[s * k + j])
-                fail_msg("sample %d output %d: evaluator %d, direct %d", s, j, out[s * k + j], v[q.output][j]);
+                fail_msg("sample %d output %d: evaluator %d, direct %d", s, j, out[s * k + j],
+                         v[q.output][j]);
         qtu_free(&q, v);
     }
     free(xin);
@@ -521,18 +544,20 @@ static void test_pact_levels_match_integer(void **state) {
     (void)state;
     train_net *net;
     dnas_error err;
-    assert_int_equal(train_net_load_string(&net,
-                                           "input: [3, 6, 6]\nlayers:\n"
-                                           "  - {name: c, op: conv2d, out: 8, kernel: 3, padding: 1, wbits: 8}\n"
-                                           "  - {name: q, op: pact, bits: 4, clip: 2.5}\n"
-                                           "  - {name: gp, op: global_avgpool}\n"
-                                           "  - {name: fc, op: linear, out: 2}\n",
-                                           "p.yaml", &err),
-                     DNAS_OK);
+    assert_int_equal(
+        train_net_load_string(&net,
+                              "input: [3, 6, 6]\nlayers:\n"
+                              "  - {name: c, op: conv2d, out: 8, kernel: 3, padding: 1, wbits: 8}\n"
+                              "  - {name: q, op: pact, bits: 4, clip: 2.5}\n"
+                              "  - {name: gp, op: global_avgpool}\n"
+                              "  - {name: fc, op: linear, out: 2}\n",
+                              "p.yaml", &err),
+        DNAS_OK);
     train_net_init(net, 7);
     uint64_t rng = 3;
     const train_layer *C = &net->layers[1], *Q = &net->layers[2];
-    for (int c = 0; c < 8; c++) net->params[C->b_off + (size_t)c] = 0.5f * train_rng_uniform(&rng);
+    for (int c = 0; c < 8; c++)
+        net->params[C->b_off + (size_t)c] = 0.5f * train_rng_uniform(&rng);
     enum { S = 16 };
     size_t nin = 3 * 36, nq = 8 * 36;
     train_dataset ds = {.count = S, .c = 3, .h = 6, .w = 6, .num_classes = 2};
@@ -571,7 +596,8 @@ static void test_pact_levels_match_integer(void **state) {
         qtu_free(&q, v);
     }
     assert_int_equal(total, S * (int)nq);
-    if (same < total * 995 / 1000) fail_msg("float and integer pact levels agree on %d of %d", same, total);
+    if (same < total * 995 / 1000)
+        fail_msg("float and integer pact levels agree on %d of %d", same, total);
     free(xin);
     free(xd);
     deploy_qnet_free(&q);

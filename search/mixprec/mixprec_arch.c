@@ -14,18 +14,18 @@ static int argmax(const float *v, int n) {
 }
 
 /* Every row block of alpha: (offset, rows, P). */
-#define FOR_BLOCKS(m, OFF, ROWS, P, BODY)                                                                            \
-    do {                                                                                                             \
-        for (int k_ = 0; k_ < (m)->nw; k_++) {                                                                       \
-            size_t OFF = (m)->w[k_].off;                                                                             \
-            int ROWS = (m)->w[k_].rows, P = (m)->w[k_].prec.nprec;                                                   \
-            BODY;                                                                                                    \
-        }                                                                                                            \
-        for (int k_ = 0; k_ < (m)->na; k_++) {                                                                       \
-            size_t OFF = (m)->a[k_].off;                                                                             \
-            int ROWS = 1, P = (m)->cfg.abits.nprec;                                                                  \
-            BODY;                                                                                                    \
-        }                                                                                                            \
+#define FOR_BLOCKS(m, OFF, ROWS, P, BODY)                                                          \
+    do {                                                                                           \
+        for (int k_ = 0; k_ < (m)->nw; k_++) {                                                     \
+            size_t OFF = (m)->w[k_].off;                                                           \
+            int ROWS = (m)->w[k_].rows, P = (m)->w[k_].prec.nprec;                                 \
+            BODY;                                                                                  \
+        }                                                                                          \
+        for (int k_ = 0; k_ < (m)->na; k_++) {                                                     \
+            size_t OFF = (m)->a[k_].off;                                                           \
+            int ROWS = 1, P = (m)->cfg.abits.nprec;                                                \
+            BODY;                                                                                  \
+        }                                                                                          \
     } while (0)
 
 /* The hard choice (candidate index) of row r of W: the argmax of alpha,
@@ -57,25 +57,30 @@ static void set_rescue(const search_mixprec *m, search_mixprec_wlayer *W) {
 
 void search_mixprec_anneal(search_mixprec *m, int epoch, int nepochs) {
     double r = nepochs > 1 ? (double)epoch / (nepochs - 1) : 0;
-    m->temp = (float)(m->cfg.temperature * pow((double)m->cfg.temperature_final / m->cfg.temperature, r));
+    m->temp =
+        (float)(m->cfg.temperature * pow((double)m->cfg.temperature_final / m->cfg.temperature, r));
     search_mixprec_forward(m);
 }
 
 void search_mixprec_forward(search_mixprec *m) {
     float T = m->temp;
-    FOR_BLOCKS(m, off, rows, P, train_softmax_temp_forward(m->theta + off, m->alpha + off, rows, P, T));
-    for (int k = 0; k < m->nw; k++) set_rescue(m, &m->w[k]);
+    FOR_BLOCKS(m, off, rows, P,
+               train_softmax_temp_forward(m->theta + off, m->alpha + off, rows, P, T));
+    for (int k = 0; k < m->nw; k++)
+        set_rescue(m, &m->w[k]);
     if (!m->hard) return;
     for (int k = 0; k < m->nw; k++) {
         const search_mixprec_wlayer *W = &m->w[k];
         int P = W->prec.nprec;
         for (int r = 0; r < W->rows; r++) {
             int c = wchoice(m, W, r);
-            for (int p = 0; p < P; p++) m->theta[W->off + (size_t)r * P + p] = p == c ? 1.0f : 0.0f;
+            for (int p = 0; p < P; p++)
+                m->theta[W->off + (size_t)r * P + p] = p == c ? 1.0f : 0.0f;
         }
     }
     for (int k = 0; k < m->na; k++)
-        train_softmax_hard_forward(m->theta + m->a[k].off, m->theta + m->a[k].off, 1, m->cfg.abits.nprec);
+        train_softmax_hard_forward(m->theta + m->a[k].off, m->theta + m->a[k].off, 1,
+                                   m->cfg.abits.nprec);
 }
 
 static train_wq_dims wdims(const search_mixprec_wlayer *W) {
@@ -84,9 +89,11 @@ static train_wq_dims wdims(const search_mixprec_wlayer *W) {
 }
 
 /* The weights W's quantizers read: W itself, or W ⊙ keep_in in m->wm. */
-static const float *masked_weights(search_mixprec *m, const search_mixprec_wlayer *W, const float *w, size_t n) {
+static const float *masked_weights(search_mixprec *m, const search_mixprec_wlayer *W,
+                                   const float *w, size_t n) {
     if (!W->keep) return w;
-    for (size_t i = 0; i < n; i++) m->wm[i] = W->keep[i] >= 0 ? w[i] * (1.0f - m->theta[W->keep[i]]) : w[i];
+    for (size_t i = 0; i < n; i++)
+        m->wm[i] = W->keep[i] >= 0 ? w[i] * (1.0f - m->theta[W->keep[i]]) : w[i];
     return m->wm;
 }
 
@@ -96,12 +103,14 @@ void search_mixprec_apply(search_mixprec *m, train_net *net) {
         const search_mixprec_wlayer *W = &m->w[k];
         const train_layer *L = &net->layers[W->layer];
         train_wq_dims d = wdims(W);
-        train_wq_mix_forward(m->view + L->w_off, masked_weights(m, W, net->params + L->w_off, L->w_len),
+        train_wq_mix_forward(m->view + L->w_off,
+                             masked_weights(m, W, net->params + L->w_off, L->w_len),
                              m->theta + W->off, &d);
     }
     for (int k = 0; k < m->na; k++) {
         memset(m->dtheta + m->a[k].off, 0, (size_t)m->cfg.abits.nprec * sizeof *m->dtheta);
-        train_net_set_pact_coef(net, m->a[k].layer, m->theta + m->a[k].off, m->dtheta + m->a[k].off);
+        train_net_set_pact_coef(net, m->a[k].layer, m->theta + m->a[k].off,
+                                m->dtheta + m->a[k].off);
     }
     train_net_set_param_view(net, m->view);
 }
@@ -109,7 +118,8 @@ void search_mixprec_apply(search_mixprec *m, train_net *net) {
 void search_mixprec_backward(search_mixprec *m, train_net *net, float *dalpha, int map_weights) {
     if (dalpha) {
         for (int k = 0; k < m->nw; k++)
-            memset(m->dtheta + m->w[k].off, 0, (size_t)m->w[k].rows * m->w[k].prec.nprec * sizeof *m->dtheta);
+            memset(m->dtheta + m->w[k].off, 0,
+                   (size_t)m->w[k].rows * m->w[k].prec.nprec * sizeof *m->dtheta);
         for (int k = 0; k < m->nw; k++) {
             const search_mixprec_wlayer *W = &m->w[k];
             const train_layer *L = &net->layers[W->layer];
@@ -124,7 +134,8 @@ void search_mixprec_backward(search_mixprec *m, train_net *net, float *dalpha, i
         if (!m->hard) {
             float T = m->temp;
             FOR_BLOCKS(m, off, rows, P,
-                       train_softmax_temp_backward(dalpha + off, m->dtheta + off, m->theta + off, rows, P, T));
+                       train_softmax_temp_backward(dalpha + off, m->dtheta + off, m->theta + off,
+                                                   rows, P, T));
         }
     }
     if (!map_weights) return;
@@ -148,15 +159,18 @@ int search_mixprec_abits(const search_mixprec *m, int k) {
 }
 
 /* S_p = Σ_c θ_p,c (hard: channels whose argmax is p) into S (P). */
-static void precision_mass(const search_mixprec *m, const search_mixprec_wlayer *W, int hard, double *S) {
+static void precision_mass(const search_mixprec *m, const search_mixprec_wlayer *W, int hard,
+                           double *S) {
     int P = W->prec.nprec;
-    for (int p = 0; p < P; p++) S[p] = 0;
+    for (int p = 0; p < P; p++)
+        S[p] = 0;
     for (int r = 0; r < W->rows; r++) {
         const float *t = m->theta + W->off + (size_t)r * P;
         if (hard)
             S[wchoice(m, W, r)] += 1;
         else
-            for (int p = 0; p < P; p++) S[p] += t[p];
+            for (int p = 0; p < P; p++)
+                S[p] += t[p];
     }
 }
 
@@ -168,7 +182,8 @@ void search_mixprec_state(const search_mixprec *m, search_layer_state *s, int ha
         precision_mass(m, W, hard, S);
         int z = W->prec.bits[0] == 0, P = W->prec.nprec;
         double tot = 0;
-        for (int p = z; p < P; p++) tot += S[p];
+        for (int p = z; p < P; p++)
+            tot += S[p];
         st->w.n = P - z;
         for (int p = z; p < P; p++) {
             st->w.bits[p - z] = W->prec.bits[p];
@@ -193,7 +208,8 @@ void search_mixprec_state(const search_mixprec *m, search_layer_state *s, int ha
  *   0 a candidate:   cout = S = Σ_{p>0} S_p, w_p = S_p / S:
  *     dcost/dS_p = d_cout + (d_w[p] − Σ_q d_w[q]·w_q) / S = dθ_p,c (p > 0), dθ_0,c = 0;
  *   pacts:           dθ_p = d_a[p]. */
-void search_mixprec_state_backward(search_mixprec *m, const search_layer_grad *g, double scale, float *dalpha) {
+void search_mixprec_state_backward(search_mixprec *m, const search_layer_grad *g, double scale,
+                                   float *dalpha) {
     memset(m->dcost, 0, m->nalpha * sizeof *m->dcost);
     for (int k = 0; k < m->nw; k++) {
         const search_mixprec_wlayer *W = &m->w[k];
@@ -201,22 +217,29 @@ void search_mixprec_state_backward(search_mixprec *m, const search_layer_grad *g
         int z = W->prec.bits[0] == 0, P = W->prec.nprec;
         double dS[TRAIN_FQ_MAX_PREC] = {0};
         if (!z) {
-            for (int p = 0; p < P; p++) dS[p] = G->d_w[p] / W->rows;
+            for (int p = 0; p < P; p++)
+                dS[p] = G->d_w[p] / W->rows;
         } else {
             double S[TRAIN_FQ_MAX_PREC], tot = 0, mean = 0;
             precision_mass(m, W, 0, S);
-            for (int p = 1; p < P; p++) tot += S[p];
+            for (int p = 1; p < P; p++)
+                tot += S[p];
             if (tot > 0) {
-                for (int p = 1; p < P; p++) mean += G->d_w[p - 1] * S[p] / tot;
-                for (int p = 1; p < P; p++) dS[p] = G->d_cout + (G->d_w[p - 1] - mean) / tot;
+                for (int p = 1; p < P; p++)
+                    mean += G->d_w[p - 1] * S[p] / tot;
+                for (int p = 1; p < P; p++)
+                    dS[p] = G->d_cout + (G->d_w[p - 1] - mean) / tot;
             }
         }
         for (int r = 0; r < W->rows; r++)
-            for (int p = 0; p < P; p++) m->dcost[W->off + (size_t)r * P + p] = (float)(scale * dS[p]);
+            for (int p = 0; p < P; p++)
+                m->dcost[W->off + (size_t)r * P + p] = (float)(scale * dS[p]);
     }
     for (int k = 0; k < m->na; k++)
         for (int p = 0; p < m->cfg.abits.nprec; p++)
             m->dcost[m->a[k].off + p] = (float)(scale * g[m->a[k].layer].d_a[p]);
     float T = m->temp;
-    FOR_BLOCKS(m, off, rows, P, train_softmax_temp_backward(dalpha + off, m->dcost + off, m->theta + off, rows, P, T));
+    FOR_BLOCKS(
+        m, off, rows, P,
+        train_softmax_temp_backward(dalpha + off, m->dcost + off, m->theta + off, rows, P, T));
 }

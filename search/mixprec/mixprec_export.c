@@ -21,17 +21,20 @@
  * (the hard choice keeps a channel of every layer itself). */
 static void set_masks(const search_mixprec *m) {
     search_pit *pit = m->pit;
-    for (size_t k = 0; k < pit->nalpha; k++) pit->alpha[k] = 1.0f;
+    for (size_t k = 0; k < pit->nalpha; k++)
+        pit->alpha[k] = 1.0f;
     search_pit_forward(pit);
     for (int k = 0; k < m->nw; k++) {
         const search_mixprec_wlayer *W = &m->w[k];
         if (W->prec.bits[0] != 0) continue;
         const search_pit_group *G = &pit->groups[pit->group_of[W->layer]];
-        for (int c = 0; c < W->cout; c++) pit->hm[G->a_off + (size_t)c] = search_mixprec_wbits(m, k, c) > 0 ? 1.0f : 0.0f;
+        for (int c = 0; c < W->cout; c++)
+            pit->hm[G->a_off + (size_t)c] = search_mixprec_wbits(m, k, c) > 0 ? 1.0f : 0.0f;
     }
 }
 
-dnas_status search_mixprec_export(const search_mixprec *m, const train_net *net, train_net **out, dnas_error *err) {
+dnas_status search_mixprec_export(const search_mixprec *m, const train_net *net, train_net **out,
+                                  dnas_error *err) {
     *out = NULL;
     set_masks(m);
     train_net *pruned;
@@ -59,8 +62,8 @@ dnas_status search_mixprec_export(const search_mixprec *m, const train_net *net,
         free(b);
     }
     for (int k = 0; k < m->na; k++)
-        train_spec_set_int(spec->layers[train_spec_find(spec, net->layers[m->a[k].layer].name)], "bits",
-                           search_mixprec_abits(m, k));
+        train_spec_set_int(spec->layers[train_spec_find(spec, net->layers[m->a[k].layer].name)],
+                           "bits", search_mixprec_abits(m, k));
     train_net *q = NULL;
     st = train_net_build(&q, spec, net->path, err);
     train_spec_free(spec);

@@ -5,19 +5,22 @@
 
 #include "mixprec.h"
 
-dnas_status search_mixprec_prepare(const search_mixprec_config *cfg, train_net **net, dnas_error *err) {
+dnas_status search_mixprec_prepare(const search_mixprec_config *cfg, train_net **net,
+                                   dnas_error *err) {
     train_net *seed = *net;
     for (int i = 1; i < seed->nlayers; i++) {
         const train_layer *L = &seed->layers[i];
         if ((L->op == TRAIN_OP_CONV || L->op == TRAIN_OP_LINEAR) && L->wbits)
-            return dnas_fail(err, DNAS_ERR_UNSUPPORTED,
-                             "model '%s' (%s): layer '%s' (line %d) already has wbits: MixPrec searches the "
-                             "precisions of a float seed",
-                             seed->name, seed->path, L->name, L->line);
+            return dnas_fail(
+                err, DNAS_ERR_UNSUPPORTED,
+                "model '%s' (%s): layer '%s' (line %d) already has wbits: MixPrec searches the "
+                "precisions of a float seed",
+                seed->name, seed->path, L->name, L->line);
     }
     train_spec *spec = train_net_spec(seed);
     long bits[TRAIN_FQ_MAX_PREC];
-    for (int k = 0; k < cfg->abits.nprec; k++) bits[k] = cfg->abits.bits[k];
+    for (int k = 0; k < cfg->abits.nprec; k++)
+        bits[k] = cfg->abits.bits[k];
     for (int i = 0; i < spec->nlayers; i++) {
         train_spec_layer *l = spec->layers[i];
         if (!l->op || (strcmp(l->op, "relu") && strcmp(l->op, "relu6"))) continue;
@@ -42,7 +45,8 @@ static int can_prune(const search_pit *pit, const train_net *net, int i) {
     int g = pit->group_of[i];
     if (g < 0 || pit->groups[g].owner != i) return 0;
     for (int j = 1; j < net->nlayers; j++)
-        if (j != i && (net->layers[j].op == TRAIN_OP_CONV || net->layers[j].op == TRAIN_OP_LINEAR) &&
+        if (j != i &&
+            (net->layers[j].op == TRAIN_OP_CONV || net->layers[j].op == TRAIN_OP_LINEAR) &&
             pit->group_of[j] == g)
             return 0;
     return 1;
@@ -54,7 +58,8 @@ static int can_prune(const search_pit *pit, const train_net *net, int i) {
  * Column layout as PIT's view (pit_mask.c): a linear's feature f is input
  * channel f / (H·W); conv row o, input channel ci of its group reads
  * channel (o / og)·cg + ci, kh·kw taps. */
-static void keep_map(search_mixprec_wlayer *W, const search_pit *pit, const train_net *net, const int *theta0_of) {
+static void keep_map(search_mixprec_wlayer *W, const search_pit *pit, const train_net *net,
+                     const int *theta0_of) {
     const train_layer *L = &net->layers[W->layer], *I = &net->layers[L->inputs[0]];
     const int *mi = pit->chmap + pit->choff[L->inputs[0]];
     int *k = dnas_xmalloc(L->w_len * sizeof *k), any = 0;
@@ -69,10 +74,12 @@ static void keep_map(search_mixprec_wlayer *W, const search_pit *pit, const trai
         for (int o = 0; o < L->c; o++)
             for (int ci = 0; ci < cg; ci++) {
                 int e = mi[(o / og) * cg + ci];
-                for (int t = 0; t < kk; t++) k[((size_t)o * cg + ci) * kk + t] = e >= 0 ? theta0_of[e] : -1;
+                for (int t = 0; t < kk; t++)
+                    k[((size_t)o * cg + ci) * kk + t] = e >= 0 ? theta0_of[e] : -1;
             }
     }
-    for (size_t at = 0; at < L->w_len; at++) any |= k[at] >= 0;
+    for (size_t at = 0; at < L->w_len; at++)
+        any |= k[at] >= 0;
     if (!any) free(k), k = NULL;
     W->keep = k;
 }
@@ -84,8 +91,8 @@ static void init_alpha(float *alpha, int rows, const train_fq_precs *p) {
             alpha[(size_t)r * p->nprec + k] = (float)p->bits[k] / (float)top;
 }
 
-dnas_status search_mixprec_init(search_mixprec **out, const search_mixprec_config *cfg, train_net *net,
-                                const search_bridge *bridge, dnas_error *err) {
+dnas_status search_mixprec_init(search_mixprec **out, const search_mixprec_config *cfg,
+                                train_net *net, const search_bridge *bridge, dnas_error *err) {
     *out = NULL;
     search_pit *pit;
     dnas_status st = search_pit_init(&pit, net, bridge, err);
@@ -104,7 +111,8 @@ dnas_status search_mixprec_init(search_mixprec **out, const search_mixprec_confi
         const train_layer *L = &net->layers[i];
         if (L->op == TRAIN_OP_PACT) {
             if (L->prec.nprec != cfg->abits.nprec ||
-                memcmp(L->prec.bits, cfg->abits.bits, (size_t)L->prec.nprec * sizeof L->prec.bits[0])) {
+                memcmp(L->prec.bits, cfg->abits.bits,
+                       (size_t)L->prec.nprec * sizeof L->prec.bits[0])) {
                 search_mixprec_free(m);
                 return dnas_fail(err, DNAS_ERR_UNSUPPORTED,
                                  "model '%s': pact layer '%s' (line %d) has other bit widths than "
@@ -137,7 +145,8 @@ dnas_status search_mixprec_init(search_mixprec **out, const search_mixprec_confi
     m->view = dnas_xcalloc(net->nparams + 1, sizeof *m->view);
     /* θ_0 of each pruning channel by PIT alpha index, then the readers' keep maps */
     int *theta0_of = dnas_xmalloc((pit->nalpha + 1) * sizeof *theta0_of);
-    for (size_t e = 0; e < pit->nalpha; e++) theta0_of[e] = -1;
+    for (size_t e = 0; e < pit->nalpha; e++)
+        theta0_of[e] = -1;
     size_t most = 1;
     for (int k = 0; k < m->nw; k++) {
         const search_mixprec_wlayer *W = &m->w[k];
@@ -145,10 +154,12 @@ dnas_status search_mixprec_init(search_mixprec **out, const search_mixprec_confi
         most = wl > most ? wl : most;
         if (W->prec.bits[0] != 0) continue;
         const search_pit_group *G = &pit->groups[pit->group_of[W->layer]];
-        for (int c = 0; c < W->cout; c++) theta0_of[G->a_off + (size_t)c] = (int)(W->off + (size_t)c * W->prec.nprec);
+        for (int c = 0; c < W->cout; c++)
+            theta0_of[G->a_off + (size_t)c] = (int)(W->off + (size_t)c * W->prec.nprec);
     }
     if (zero)
-        for (int k = 0; k < m->nw; k++) keep_map(&m->w[k], pit, net, theta0_of);
+        for (int k = 0; k < m->nw; k++)
+            keep_map(&m->w[k], pit, net, theta0_of);
     free(theta0_of);
     m->wm = dnas_xcalloc(most, sizeof *m->wm);
     for (int k = 0; k < m->nw; k++)
@@ -163,7 +174,8 @@ dnas_status search_mixprec_init(search_mixprec **out, const search_mixprec_confi
 void search_mixprec_free(search_mixprec *m) {
     if (!m) return;
     search_pit_free(m->pit);
-    for (int k = 0; k < m->nw; k++) free(m->w[k].keep);
+    for (int k = 0; k < m->nw; k++)
+        free(m->w[k].keep);
     free(m->wm);
     free(m->w);
     free(m->a);

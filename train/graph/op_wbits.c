@@ -29,8 +29,9 @@ dnas_status train_op_wbits_build(const op_build *b, train_layer *L) {
         return DNAS_OK;
     }
     if (v->nitems != L->c)
-        return train_op_fail(b, v->line, "wbits: expected one bit width per output channel (%d), found %d", L->c,
-                             v->nitems);
+        return train_op_fail(b, v->line,
+                             "wbits: expected one bit width per output channel (%d), found %d",
+                             L->c, v->nitems);
     unsigned char *ch = dnas_xmalloc((size_t)L->c);
     for (int c = 0; c < L->c; c++) {
         if ((st = train_op_int(b, &v->items[c], "wbits", 0, TRAIN_FQ_MAX_BITS, &bits))) {
@@ -39,7 +40,8 @@ dnas_status train_op_wbits_build(const op_build *b, train_layer *L) {
         }
         if (bits == 1) {
             free(ch);
-            return train_op_fail(b, v->items[c].line, "wbits: expected 0 (zero channel) or 2..%d, found 1",
+            return train_op_fail(b, v->items[c].line,
+                                 "wbits: expected 0 (zero channel) or 2..%d, found 1",
                                  TRAIN_FQ_MAX_BITS);
         }
         ch[c] = (unsigned char)bits;
@@ -53,7 +55,8 @@ void train_op_wbits_to_spec(const train_layer *L, train_spec_layer *s) {
     if (L->wbits > 0) train_spec_set_int(s, "wbits", L->wbits);
     if (L->wbits >= 0) return;
     long *v = dnas_xmalloc((size_t)L->c * sizeof *v);
-    for (int c = 0; c < L->c; c++) v[c] = L->wbits_ch[c];
+    for (int c = 0; c < L->c; c++)
+        v[c] = L->wbits_ch[c];
     train_spec_set_ints(s, "wbits", v, L->c);
     free(v);
 }
