@@ -135,7 +135,8 @@ int search_mixprec_abits(const search_mixprec *m, int k);
  * conv / linear with `wbits` at its argmax (a list per channel at
  * granularity channel), each pact with its one argmax `bits`; weights,
  * clips, BN affine and running statistics from net->params / net->state.
- * In eval mode it computes what the supernet computes at the hard choice. */
+ * In eval mode it computes what the supernet computes at the hard choice.
+ * m's PIT state (masks) is used as scratch. */
 dnas_status search_mixprec_export(const search_mixprec *m, const train_net *net, train_net **out,
                                   dnas_error *err);
 
