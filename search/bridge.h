@@ -132,7 +132,11 @@ int search_bridge_nlayers(const search_bridge *b);
 int search_bridge_channel_owner(const search_bridge *b, int i);
 
 /* The network as it is: cout = c, k = kh·kw, one weight precision wbits,
- * one activation precision abits, share = {1, 0, ...}. s has nlayers entries. */
+ * one activation precision abits, share = {1, 0, ...}; except that a
+ * conv / linear with its own `wbits` has those (a per-channel list as the
+ * fraction of channels at each width, 0-bit channels costing 0 bits) and a
+ * pact of one bit width produces its tensor at that width. s has nlayers
+ * entries. */
 void search_bridge_state_default(const search_bridge *b, search_layer_state *s, double wbits, double abits);
 
 /* Buffers of a result for bridge b (several results may share one bridge). */

@@ -64,6 +64,12 @@ struct search_arch {
     void (*destroy)(search_arch *a); /* frees impl (the rest: search_arch_free) */
 };
 
+/* The network the method of cfg searches, made from the seed before the
+ * bridge is built and before warmup (a method without such a step keeps
+ * the seed): *net is replaced by it (the seed freed). Errors name the
+ * layer the method cannot turn into its supernet. */
+dnas_status search_arch_prepare(const search_config *cfg, train_net **net, dnas_error *err);
+
 /* The method of cfg on net (the bridge built on net); net and bridge must
  * outlive a. Errors name the layer the method cannot handle. */
 dnas_status search_arch_create(search_arch **a, const search_config *cfg, train_net *net,
@@ -76,5 +82,9 @@ void search_arch_add_slice(search_arch *a, const char *layer, const char *suffix
 /* Each method's constructor (in its folder). */
 dnas_status search_pit_method(search_arch *a, const search_config *cfg, train_net *net, const search_bridge *b,
                               dnas_error *err);
+dnas_status search_mixprec_method(search_arch *a, const search_config *cfg, train_net *net,
+                                  const search_bridge *b, dnas_error *err);
+/* Each method's supernet step (search_arch_prepare), where it has one. */
+dnas_status search_mixprec_supernet(const search_config *cfg, train_net **net, dnas_error *err);
 
 #endif

@@ -10,8 +10,15 @@
  *      training batches: min, max and a percentile of |x| (99.99 by
  *      default; 100 = the max), which sets the scale;
  *   3. build: BN folded into the preceding conv / linear, weights quantized
- *      per output channel exactly as train_wq_export rounds, bias at scale
- *      s_x·s_w,c in int32, multipliers and one shift per op, NCHW -> HWC. */
+ *      per output channel exactly as train_wq_export rounds (at the layer's
+ *      own `wbits`, per channel when it has a list, else p->wbits), bias at
+ *      scale s_x·s_w,c in int32, multipliers and one shift per op, NCHW ->
+ *      HWC.
+ * A pact layer of one bit width b is fused like a ReLU into the op it
+ * follows; its tensor is not calibrated but takes PACT's grid: unsigned, b
+ * bits, scale clip / (2^b - 1), so the requantization's round half up and
+ * clamp to [0, 2^b - 1] give the levels the float pact computes (train/ops.h,
+ * PACT). */
 #ifndef DNAS_SEARCH_QUANT_H
 #define DNAS_SEARCH_QUANT_H
 
@@ -21,8 +28,9 @@
 #define SEARCH_QUANT_MAX_CALIB 100000 /* most calibration batches */
 
 typedef struct {
-    int wbits;         /* weight bits of every conv / linear, 2..8 (default 8) */
-    int abits;         /* activation bits of every tensor, the input included, 2..8 (default 8) */
+    int wbits;         /* weight bits of every conv / linear without its own `wbits`, 2..8 (default 8) */
+    int abits;         /* activation bits of every tensor but a pact's, the input included, 2..8
+                          (default 8) */
     int calib_batches; /* training batches the ranges come from, 1..SEARCH_QUANT_MAX_CALIB (default
                           10); at most one epoch's */
     int batch;         /* samples per calibration batch (default 128) */

@@ -11,6 +11,7 @@
 
 #include "bridge.h"
 #include "config.h"
+#include "mixprec_config.h"
 
 typedef enum {
     SEARCH_METHOD_PIT = 0,
@@ -59,6 +60,7 @@ typedef struct {
     int log_every; /* progress lines per epoch */
     uint64_t seed;
     char output[TRAIN_PATH_LEN]; /* the run file */
+    search_mixprec_config mixprec; /* method: mixprec */
 } search_config;
 
 /* Reads and checks a search config; on failure err names the file, the

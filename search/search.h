@@ -5,6 +5,7 @@
 #include "bridge.h" /* the cost bridge: network + search state -> costs and gradients */
 #include "quant.h"  /* integer export: float network -> deploy_qnet, calibration, integer accuracy */
 #include "pit.h"    /* PIT masks, their view, gradients, cost state and export */
+#include "mixprec.h" /* MixPrec: supernet, precision mixes, cost state and export */
 #include "run.h"    /* one search run (config in run_config.h) and its run file */
 #include "store.h"  /* the results store's writers: root attributes, run groups, .tmp-then-rename */
 #include "sweep.h"  /* campaigns (dnas sweep), campaign.h5, Pareto fronts, reports */

@@ -185,13 +185,14 @@ static void test_pact_hand(void **state) {
     (void)state;
     // 2 bits, c = 3: n = 3, step 1
     const float x2[7] = {-1.0f, 0.0f, 0.999f, 1.0f, 2.5f, 3.0f, 7.0f};
-    const float y2[7] = {0, 0, 0, 1, 2, 3, 3};
-    // 4 bits, c = 7.5: n = 15, step 0.5; 0.25 is a tie between levels 0 and 1: floor -> 0
+    // (round half up, as the integer requantization: 2.5 -> 3)
+    const float y2[7] = {0, 0, 1, 1, 3, 3, 3};
+    // 4 bits, c = 7.5: n = 15, step 0.5; 0.25 is a tie between levels 0 and 1: half up -> 1
     const float x4[7] = {-0.1f, 0.25f, 0.5f, 1.3f, 7.49f, 7.5f, 100.0f};
-    const float y4[7] = {0, 0, 0.5f, 1.0f, 7.0f, 7.5f, 7.5f};
-    // 8 bits, c = 255/64: step 1/64; x = 1 + 1/128 is level 64.5: floor -> 64
+    const float y4[7] = {0, 0.5f, 0.5f, 1.5f, 7.5f, 7.5f, 7.5f};
+    // 8 bits, c = 255/64: step 1/64; x = 1 + 1/128 is level 64.5: half up -> 65
     const float x8[7] = {-5.0f, 1.0f, 1.0078125f, 0.015625f, 3.96875f, 3.984375f, 4.0f};
-    const float y8[7] = {0, 1.0f, 1.0f, 0.015625f, 3.96875f, 3.984375f, 3.984375f};
+    const float y8[7] = {0, 1.0f, 1.015625f, 0.015625f, 3.96875f, 3.984375f, 3.984375f};
     const struct {
         int bits;
         float c;
@@ -216,9 +217,9 @@ static void test_pact_hand(void **state) {
         float x = train_rng_uniform(&rng) * 7.0f - 0.5f, y;
         int b = 1 + (int)(train_rng_next(&rng) % 16);
         double n = (double)((1 << b) - 1), v = fmin(fmax(x, 0.0), c) * n / c;
-        if (x < c && fabs(v - floor(v + 0.5)) < 3e-7 * v + 1e-6) continue;  // float rounding
+        if (x < c && fabs(v - floor(v) - 0.5) < 3e-7 * v + 1e-6) continue;  // ties: float rounding
         train_pact_forward(&y, &x, 1, b, c);
-        assert_float_equal(y, floor(v) * c / n, 1e-6 * c);
+        assert_float_equal(y, fmin(floor(v + 0.5), n) * c / n, 1e-6 * c);
     }
     // c below the minimum acts as TRAIN_PACT_CLIP_MIN; NaN c propagates
     float y, xs = 0.5f, nan_c = nanf("");

@@ -298,7 +298,8 @@ static void test_pact_op(void **state) {
     const float x[4] = {-1.0f, 0.3f, 1.0f, 2.5f}, dy[4] = {1, 2, 3, 4};
     /* default: one-hot on the largest width, PACT_4 */
     const float *y = train_net_forward(net, x, 1, 1);
-    const float p4[4] = {0, 2 * (2.0f / 15), 7 * (2.0f / 15), 2}, p2[4] = {0, 0, 2.0f / 3, 2};
+    /* levels round half up: 1.0 is level 7.5 -> 8 at 4 bits, 1.5 -> 2 at 2 bits */
+    const float p4[4] = {0, 2 * (2.0f / 15), 8 * (2.0f / 15), 2}, p2[4] = {0, 0, 4.0f / 3, 2};
     for (int i = 0; i < 4; i++) assert_float_equal(y[i], p4[i], 1e-6f);
     /* θ = (0.25, 0.75) with dθ */
     float theta[2] = {0.25f, 0.75f}, dtheta[2] = {0, 0};
@@ -311,14 +312,14 @@ static void test_pact_op(void **state) {
     const float want_dx[4] = {0, 2, 3, 0};
     for (int i = 0; i < 4; i++) assert_float_equal(net->dact[1][i], want_dx[i], 1e-6f);
     assert_float_equal(net->grads[Q->w_off], 4.0f, 1e-6f);
-    assert_float_equal(dtheta[0], 3 * (2.0f / 3) + 4 * 2, 1e-5f);
+    assert_float_equal(dtheta[0], 3 * (4.0f / 3) + 4 * 2, 1e-5f);
     assert_float_equal(dtheta[1], 2 * p4[1] + 3 * p4[2] + 4 * 2, 1e-5f);
     /* the clip is read through the parameter view like any parameter */
     float view[1] = {1.0f};
     train_net_set_param_view(net, view);
     y = train_net_forward(net, x, 1, 1);
-    /* c = 1: 0.3 -> PACT_2 floor(0.9) = 0, PACT_4 floor(4.5)·1/15; 1.0, 2.5 -> 1 */
-    assert_float_equal(y[1], 0.75f * 4 / 15.0f, 1e-6f);
+    /* c = 1: 0.3 -> PACT_2 round(0.9)·1/3, PACT_4 round(4.5) = 5 ·1/15; 1.0, 2.5 -> 1 */
+    assert_float_equal(y[1], 0.25f / 3 + 0.75f * 5 / 15.0f, 1e-6f);
     assert_float_equal(y[2], 1.0f, 0), assert_float_equal(y[3], 1.0f, 0);
     train_net_free(net);
 }

@@ -111,7 +111,7 @@ static void test_errors(void **state) {
                "bad.yaml:2: format: expected fashion-mnist, idx, npy, csv, hdf5 or cifar10, found 'bmp'");
     load_fails(HEAD "method: pot\n", ""); /* a key twice: the YAML loader says so */
     load_fails("model: m.yaml\ndata: {format: fashion-mnist, val_split: 9}\nmethod: odimo\n",
-               "bad.yaml:3: method: odimo is not implemented yet (pit is)");
+               "bad.yaml:3: method: odimo is not implemented yet (pit and mixprec are)");
     load_fails("model: m.yaml\ndata: {format: fashion-mnist, val_split: 9}\nmethod: dart\n",
                "bad.yaml:3: method: expected pit, supernet, mixprec or odimo, found 'dart'");
     load_fails(HEAD "cost: flops\n", "bad.yaml:4: cost: expected params, params_no_bias, macs");
@@ -150,6 +150,34 @@ static void test_split_train_needs_no_val(void **state) {
     search_config_free(&c);
 }
 
+/* method: mixprec and its map: defaults, every key, candidates sorted */
+static void test_mixprec(void **state) {
+    (void)state;
+    search_config c;
+    load_ok(&c, "model: m.yaml\ndata: {format: fashion-mnist, val_split: 100}\nmethod: mixprec\n");
+    assert_int_equal(c.method, SEARCH_METHOD_MIXPREC);
+    assert_int_equal(c.mixprec.wbits.nprec, 3);
+    assert_int_equal(c.mixprec.wbits.bits[2], 8);
+    assert_int_equal(c.mixprec.abits.nprec, 3);
+    assert_int_equal(c.mixprec.granularity, SEARCH_MIXPREC_LAYER);
+    assert_true(c.mixprec.temperature == 1.0f && c.mixprec.temperature_final == 1.0f);
+    search_config_free(&c);
+    load_ok(&c, "model: m.yaml\ndata: {format: fashion-mnist, val_split: 100}\nmethod: mixprec\n"
+                "mixprec: {weight_bits: [8, 0, 2], act_bits: [4], granularity: channel, temperature: 2,\n"
+                "          temperature_final: 0.5}\n");
+    int want[3] = {0, 2, 8};
+    assert_int_equal(c.mixprec.wbits.nprec, 3);
+    for (int k = 0; k < 3; k++) assert_int_equal(c.mixprec.wbits.bits[k], want[k]);
+    assert_int_equal(c.mixprec.abits.nprec, 1);
+    assert_int_equal(c.mixprec.abits.bits[0], 4);
+    assert_int_equal(c.mixprec.granularity, SEARCH_MIXPREC_CHANNEL);
+    assert_true(c.mixprec.temperature == 2.0f && c.mixprec.temperature_final == 0.5f);
+    search_config_free(&c);
+    load_fails("model: m.yaml\ndata: {format: fashion-mnist, val_split: 100}\nmethod: mixprec\n"
+               "mixprec: {temperature_final: 0}\n",
+               "bad.yaml:4: temperature_final: 0 is out of range");
+}
+
 static int setup(void **state) {
     (void)state;
     return mkdtemp(dir) ? 0 : -1;
@@ -168,6 +196,7 @@ int main(void) {
         cmocka_unit_test(test_every_key),
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_split_train_needs_no_val),
+        cmocka_unit_test(test_mixprec),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -85,6 +85,12 @@ typedef struct {
     float eps, momentum;            /* batchnorm */
     train_fq_precs prec;            /* pact: candidate bit widths */
     float clip_init;                /* pact: initial clip */
+    /* conv / linear: weights fake-quantized in forward (symmetric per
+     * output channel, straight-through): 0 = float, 2..16 = every channel
+     * at that precision, -1 = per channel in wbits_ch (Cout entries, 0 or
+     * 2..16, owned by the net); YAML key `wbits` (train/graph/op_wbits.c) */
+    int wbits;
+    unsigned char *wbits_ch;
 
     /* external coefficients (mix: one per input; pact: one per bit width),
      * set by the search; NULL = the op's default. dcoef (NULL = not
@@ -172,6 +178,10 @@ train_spec *train_net_spec(const train_net *net);
 /* That spec as a model YAML (what dnas summary / cost / train read); 0, or
  * -1 when a write failed. */
 int train_net_write_yaml(FILE *f, const train_net *net);
+
+/* Weight precision of output channel c of a conv / linear (0: float when
+ * the layer has no wbits; a 0 entry of a per-channel list: zero weights). */
+int train_layer_wbits(const train_layer *L, int c);
 
 /* The op as written in YAML: "depthwise", "conv1d", "relu6", ... */
 const char *train_layer_op_name(const train_layer *L);

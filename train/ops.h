@@ -280,7 +280,7 @@ void train_wq_mix_backward_ref(float *dw, float *dtheta, const float *dout, cons
                                const float *theta, const train_wq_dims *d);
 
 /* PACT activations at p bits (1..16) with a learned clip c (one per layer):
- *   n = 2^p - 1, y = floor(clamp(x, 0, c)·n/c)·c/n
+ *   n = 2^p - 1, y = round(clamp(x, 0, c)·n/c)·c/n   (round half up)
  *   backward: dx += dy where 0 <= x < c; dc += Σ dy where x >= c
  * (the dependence of the levels on c is ignored, as in PACT).
  * - The level is train_pact_round(clamp(x, 0, c)·(n/c)) with n/c computed
@@ -290,22 +290,23 @@ void train_wq_mix_backward_ref(float *dw, float *dtheta, const float *dout, cons
  *   pushed to or below 0 acts as that minimum; dc still flows, so c can grow
  *   back). A NaN c gives NaN outputs, which the trainer's non-finite check
  *   reports.
- * - Floor and the integer semantics: the deployed requantization rounds half
- *   up, y_q = (acc·m + 2^(s-1)) >> s = floor(v + 1/2) for the real value v
- *   = acc·m/2^s, while PACT here floors v. A network trained with floor is
- *   deployed exactly only if the export folds -1/2 of an output step into
- *   the requantization (drop the 2^(s-1) term: (acc·m) >> s is floor) or
- *   into the bias; left as is, every activation reads half a step (c/2n)
- *   higher than in training. Switching train_pact_round to floorf(v + 0.5f)
- *   (round half up, v >= 0 here) makes training match the requantization
- *   as it stands; that is the one place to change.
+ * - Rounding is half up, floor(v + 1/2), not the floor of the PACT paper:
+ *   the deployed requantization (deploy/runtime, the one integer semantics)
+ *   rounds half up, y_q = (acc·m + 2^(s-1)) >> s = floor(v + 1/2) for the
+ *   real value v = acc·m/2^s, and the integer export of a pact (search/quant)
+ *   takes the output scale c/n and clamps to [0, n]; so the integer network
+ *   computes the levels training computed (up to the multiplier's 31-bit
+ *   rounding), where floor would read every activation half a step (c/2n)
+ *   lower in training than deployed.
  * Mixed form y = Σ_p θ_p·PACT_p(x) (θ per layer):
  *   dθ_p += Σ dy·PACT_p(x); dx += (Σθ)·dy where 0 <= x < c;
  *   dc += (Σθ)·Σ dy where x >= c. */
 #define TRAIN_PACT_CLIP_MIN 1e-3f
 
+/* Round half up (v >= 0 here; floorf is exact, so this does not depend on
+ * the FPU rounding mode). */
 static inline float train_pact_round(float v) {
-    return floorf(v);
+    return floorf(v + 0.5f);
 }
 
 /* The clip in use for a learned c (see TRAIN_PACT_CLIP_MIN). */

@@ -182,6 +182,17 @@ void search_bridge_state_default(const search_bridge *b, search_layer_state *s, 
         s[i].k = L->op == TRAIN_OP_CONV ? (double)L->kh * L->kw : 1;
         s[i].w = hwcost_prec_single(wbits);
         s[i].a = hwcost_prec_single(abits);
+        if ((L->op == TRAIN_OP_CONV || L->op == TRAIN_OP_LINEAR) && L->wbits) { /* its own precisions */
+            hwcost_prec w = {0};
+            for (int c = 0; c < L->c; c++) {
+                int wb = train_layer_wbits(L, c), k = 0;
+                while (k < w.n && w.bits[k] != wb) k++;
+                if (k == w.n && w.n < HWCOST_MAX_PREC) w.bits[w.n++] = wb;
+                if (k < w.n) w.prob[k] += 1.0 / L->c;
+            }
+            s[i].w = w;
+        }
+        if (L->op == TRAIN_OP_PACT && L->prec.nprec == 1) s[i].a = hwcost_prec_single(L->prec.bits[0]);
         s[i].share[0] = 1;
     }
 }

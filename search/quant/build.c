@@ -37,7 +37,13 @@ static dnas_status add_tensors(deploy_qnet *q, const qp_plan *plan, const train_
         deploy_qtensor qt = {.h = t->h, .w = t->w, .c = t->c, .bits = bits};
         if (t->copy_of >= 0) {
             const deploy_qtensor *src = &q->tensors[t->copy_of];
-            qt.is_signed = src->is_signed, qt.scale = src->scale;
+            qt.is_signed = src->is_signed, qt.scale = src->scale, qt.bits = src->bits;
+        } else if (t->pact) {
+            /* PACT's own grid: level·c/n, n = 2^b - 1 (train/ops.h) */
+            const train_layer *P = &net->layers[t->pact];
+            qt.bits = P->prec.bits[0];
+            qt.is_signed = 0;
+            qt.scale = train_pact_clip(net->params[P->w_off]) / (float)((1 << qt.bits) - 1);
         } else {
             const search_quant_range *R = &r[t->head];
             if (!isfinite(R->lo) || !isfinite(R->amax) || R->amax < 0)
@@ -97,6 +103,7 @@ static dnas_status add_op(deploy_qnet *q, const qp_plan *plan, const train_net *
         window(qop, L, I, 1);
         return search_qb_weighted(qop, q, net, plan, op, p->wbits, err);
     case DEPLOY_QOP_LINEAR: return search_qb_weighted(qop, q, net, plan, op, p->wbits, err);
+    /* (a layer's own wbits, when it has them, override p->wbits: fold.c) */
     case DEPLOY_QOP_ADD:
         return tensor_mult(qop, net, L, sx / sy, q->tensors[op->in[1]].scale / sy, err);
     case DEPLOY_QOP_MAXPOOL: window(qop, L, I, 0); return DNAS_OK;

@@ -72,7 +72,17 @@ dnas_status search_qb_weighted(deploy_qop *qop, const deploy_qnet *q, const trai
     double *r = dnas_xmalloc((size_t)cout * sizeof *r);
     int bn;
     search_quant_fold(net, op->layer, wf, bf, &bn);
-    train_wq_export(qi, sw, wf, cout, (int)len, wbits);
+    if (L->wbits > 0) wbits = L->wbits;
+    if (L->wbits >= 0) {
+        train_wq_export(qi, sw, wf, cout, (int)len, wbits);
+    } else { /* each channel at its own bits; the op stores them at the largest */
+        wbits = 2;
+        for (int c = 0; c < cout; c++) {
+            int b = L->wbits_ch[c];
+            train_wq_export(qi + (size_t)c * len, sw + c, wf + (size_t)c * len, 1, (int)len, b);
+            wbits = b > wbits ? b : wbits;
+        }
+    }
     float swmax = 0;
     for (int c = 0; c < cout; c++)
         swmax = sw[c] > swmax ? sw[c] : swmax;

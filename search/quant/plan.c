@@ -1,8 +1,9 @@
 /* Step 1 of the export (quant.h): which integer op each float layer
  * becomes. Layers are visited in their (topological) order:
  * - conv / linear start an op; the BN that is the layer's only reader is
- *   folded into it, then the ReLU / ReLU6 that is the only reader of that
- *   result is fused into its clamp (unsigned output);
+ *   folded into it, then the ReLU / ReLU6 (or pact of one bit width) that
+ *   is the only reader of that result is fused into its clamp (unsigned
+ *   output; a pact's tensor has the pact's bits and scale);
  * - add (two inputs), avgpool and global_avgpool start an op and fuse a
  *   ReLU the same way;
  * - maxpool and flatten start an op whose output keeps the input's scale;
@@ -79,13 +80,15 @@ static qp_op *add_op(ctx *c, deploy_qop_kind kind, int layer, int in0) {
     return op;
 }
 
-/* The ReLU that is the only reader of head, fused into op: marks it. */
+/* The ReLU, or pact of one bit width, that is the only reader of head,
+ * fused into op: marks it. */
 static int fuse_relu(ctx *c, qp_op *op, int head, float *cap, char *absorbed) {
     int r = sole_reader(c, head);
-    if (!r || c->net->layers[r].op != TRAIN_OP_RELU) return head;
+    const train_layer *R = &c->net->layers[r];
+    if (!r || (R->op != TRAIN_OP_RELU && (R->op != TRAIN_OP_PACT || R->prec.nprec != 1))) return head;
     op->relu = r;
     absorbed[r] = 1;
-    *cap = c->net->layers[r].cap;
+    *cap = R->op == TRAIN_OP_RELU ? R->cap : 0;
     return r;
 }
 
@@ -112,6 +115,9 @@ static dnas_status visit(ctx *c, int i, char *absorbed) {
                          "it reads the flattened tensor of '%s' (HWC order, not the float "
                          "network's): only a linear may",
                          net->layers[L->inputs[0]].name);
+        for (int ch = 0; ch < L->c; ch++)
+            if (train_layer_wbits(L, ch) > 8)
+                return LFAIL(i, "wbits %d: the integer kernels run 2..8-bit weights", train_layer_wbits(L, ch));
         op = add_op(c, L->op == TRAIN_OP_CONV ? DEPLOY_QOP_CONV : DEPLOY_QOP_LINEAR, i, in);
         int r = sole_reader(c, i);
         if (r && net->layers[r].op == TRAIN_OP_BN) {
@@ -158,6 +164,15 @@ static dnas_status visit(ctx *c, int i, char *absorbed) {
                      "it does not follow a conv, linear, add or average pool that only it reads, "
                      "so it cannot be fused into a requantization (there is no standalone "
                      "integer ReLU)");
+    case TRAIN_OP_PACT:
+        if (L->prec.nprec != 1)
+            return LFAIL(i, "a pact over %d candidate bit widths (a search supernet): export one width",
+                         L->prec.nprec);
+        if (L->prec.bits[0] < 2 || L->prec.bits[0] > 8)
+            return LFAIL(i, "bits %d: the integer kernels run 2..8-bit activations", L->prec.bits[0]);
+        return LFAIL(i,
+                     "it does not follow a conv, linear, add or average pool that only it reads, "
+                     "so it cannot be fused into a requantization");
     case TRAIN_OP_BN:
         return LFAIL(i,
                      "it does not directly follow a conv or linear whose only reader it is, so it "
@@ -178,6 +193,7 @@ static dnas_status visit(ctx *c, int i, char *absorbed) {
     O->cap = cap;
     if (op->relu) {
         O->is_signed = 0;
+        if (net->layers[op->relu].op == TRAIN_OP_PACT) O->pact = op->relu;
     } else if (op->kind == DEPLOY_QOP_ADD) {
         O->is_signed = I->is_signed || p->tensors[op->in[1]].is_signed;
     } else if (op->kind != DEPLOY_QOP_CONV && op->kind != DEPLOY_QOP_LINEAR) {

@@ -11,6 +11,7 @@ typedef struct {
     int copy_of;   /* maxpool / flatten: the tensor whose scale, sign and bits it keeps; -1 */
     int is_signed; /* 0 after a fused ReLU, or when every value is >= 0 by construction */
     float cap;     /* fused ReLU6: its cap (the range is clipped to it); 0 none */
+    int pact;      /* the fused pact layer whose bits and clip set the tensor's (not calibrated); 0 none */
     int h, w, c;   /* qnet shape [H][W][C] */
     int src_c, src_h, src_w; /* its bytes are the HWC order of a float tensor of this (C, H, W):
                                 the own shape, except after a flatten */

@@ -68,7 +68,8 @@ static dnas_status setup(run_ctx *c, dnas_error *err) {
         res->target = dnas_xmalloc(sizeof *res->target);
         if ((st = hwcost_target_load(res->target, cfg->target, err))) return st;
     }
-    if ((st = train_net_load(&res->seed, cfg->model, err))) return st;
+    if ((st = train_net_load(&res->seed, cfg->model, err)) || (st = search_arch_prepare(cfg, &res->seed, err)))
+        return st;
     c->net = res->seed;
     train_config *t = &c->tcfg;
     snprintf(t->path, sizeof t->path, "%s", cfg->path);
@@ -101,6 +102,7 @@ static dnas_status setup(run_ctx *c, dnas_error *err) {
 }
 
 /* The integer network of the fine-tuned exported network at cfg->int_bits
+ * (a layer's own wbits and a pact's bits where it has them: MixPrec)
  * (activation ranges from training batches) and its test accuracy. An
  * export the integer path refuses (DNAS_ERR_UNSUPPORTED: an op it has no
  * kernel for) is a warning: no qnet, int_test_acc stays -1; so is an
@@ -135,8 +137,13 @@ static dnas_status run_integer(run_ctx *c, FILE *warn, dnas_error *err) {
     }
     res->int_test_acc = acc;
     if (c->log) {
-        fprintf(c->log, "integer: %d-bit, %d ops, scales from %d batches", cfg->int_bits, q->nops,
-                p.calib_batches);
+        int own = 0; /* layers with their own widths (a MixPrec export) */
+        for (int i = 1; i < res->exported->nlayers; i++) {
+            const train_layer *L = &res->exported->layers[i];
+            own |= L->wbits != 0 || (L->op == TRAIN_OP_PACT && L->prec.nprec == 1);
+        }
+        fprintf(c->log, "integer: %d-bit%s, %d ops, scales from %d batches", cfg->int_bits,
+                own ? " default, layers' own widths" : "", q->nops, p.calib_batches);
         if (acc >= 0)
             fprintf(c->log, " | test acc float %.2f%% integer %.2f%%", 100.0 * res->finetune.test_acc,
                     100.0 * acc);

@@ -8,7 +8,20 @@ typedef dnas_status (*method_ctor)(search_arch *a, const search_config *cfg, tra
 
 static const method_ctor CTORS[SEARCH_METHOD_COUNT_] = {
     [SEARCH_METHOD_PIT] = search_pit_method,
+    [SEARCH_METHOD_MIXPREC] = search_mixprec_method,
 };
+
+typedef dnas_status (*method_prepare)(const search_config *cfg, train_net **net, dnas_error *err);
+
+/* NULL: the method searches the seed as it is. */
+static const method_prepare PREPARES[SEARCH_METHOD_COUNT_] = {
+    [SEARCH_METHOD_MIXPREC] = search_mixprec_supernet,
+};
+
+dnas_status search_arch_prepare(const search_config *cfg, train_net **net, dnas_error *err) {
+    if ((unsigned)cfg->method >= SEARCH_METHOD_COUNT_ || !PREPARES[cfg->method]) return DNAS_OK;
+    return PREPARES[cfg->method](cfg, net, err);
+}
 
 dnas_status search_arch_create(search_arch **out, const search_config *cfg, train_net *net,
                                const search_bridge *b, dnas_error *err) {

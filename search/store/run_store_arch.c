@@ -14,6 +14,8 @@ typedef struct {
     int32_t kernel_h, kernel_w, stride_h, stride_w, dilation_h, dilation_w, groups, pad_l, pad_r;
     int32_t cin_seed, cout_seed, kernel_w_seed, dilation_w_seed;
     int32_t out_h, out_w;
+    int32_t wbits, abits; /* conv / linear: largest channel weight precision (0 float); pact: its bits */
+    float wbits_mean;     /* conv / linear: mean channel weight precision (0 float) */
     int64_t params, macs; /* weights + biases + BN γ, β; MACs as dnas summary counts them */
 } arch_row;
 
@@ -29,8 +31,9 @@ static hid_t row_type(hid_t *name_t, hid_t *op_t) {
 #define I32(f) H5Tinsert(t, #f, HOFFSET(arch_row, f), H5T_NATIVE_INT32)
     I32(cin), I32(cout), I32(kernel_h), I32(kernel_w), I32(stride_h), I32(stride_w), I32(dilation_h);
     I32(dilation_w), I32(groups), I32(pad_l), I32(pad_r), I32(cin_seed), I32(cout_seed);
-    I32(kernel_w_seed), I32(dilation_w_seed), I32(out_h), I32(out_w);
+    I32(kernel_w_seed), I32(dilation_w_seed), I32(out_h), I32(out_w), I32(wbits), I32(abits);
 #undef I32
+    H5Tinsert(t, "wbits_mean", HOFFSET(arch_row, wbits_mean), H5T_NATIVE_FLOAT);
     H5Tinsert(t, "params", HOFFSET(arch_row, params), H5T_NATIVE_INT64);
     H5Tinsert(t, "macs", HOFFSET(arch_row, macs), H5T_NATIVE_INT64);
     return t;
@@ -61,6 +64,16 @@ int search_store_arch_table(hid_t run, const search_result *res) {
         r->pad_l = L->pl, r->pad_r = L->pr;
         r->kernel_w_seed = S->kw, r->dilation_w_seed = S->dw;
         r->out_h = L->h, r->out_w = L->w;
+        if ((L->op == TRAIN_OP_CONV || L->op == TRAIN_OP_LINEAR) && L->wbits) {
+            double sum = 0;
+            for (int c = 0; c < L->c; c++) {
+                int b = train_layer_wbits(L, c);
+                sum += b;
+                r->wbits = b > r->wbits ? b : r->wbits;
+            }
+            r->wbits_mean = (float)(sum / L->c);
+        }
+        if (L->op == TRAIN_OP_PACT && L->prec.nprec == 1) r->abits = L->prec.bits[0];
         train_counts c = train_net_layer_counts(e, i);
         r->params = c.weights + c.biases + c.bn;
         r->macs = c.macs;

@@ -125,6 +125,14 @@ extern const char *const TRAIN_OP_NO_KEYS[];
 void train_op_weights_init(train_net *net, const train_layer *L, uint64_t *rng);
 train_counts train_op_weights_counts(const train_net *net, const train_layer *L);
 
+/* conv and linear `wbits` (op_wbits.c): read after the output shape is
+ * set; written back; aux floats; the weights forward / backward read (W,
+ * or Q(W) computed into the layer's aux buffer). */
+dnas_status train_op_wbits_build(const op_build *b, train_layer *L);
+void train_op_wbits_to_spec(const train_layer *L, train_spec_layer *s);
+int64_t train_op_wbits_aux(const train_layer *L, int64_t act);
+const float *train_op_wbits_weights(const op_run *r, const float *w);
+
 /* ---- specs ------------------------------------------------------------------- */
 
 char *train_spec_strdup(const char *s);

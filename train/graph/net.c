@@ -31,6 +31,7 @@ static void free_buffers(train_net *net) {
 void train_net_free(train_net *net) {
     if (!net) return;
     free_buffers(net);
+    for (int i = 0; i < net->nlayers && net->layers; i++) free(net->layers[i].wbits_ch);
     free(net->layers);
     free(net->params);
     free(net->grads);
