@@ -183,6 +183,7 @@ void search_bridge_state_default(const search_bridge *b, search_layer_state *s, 
         s[i].w = hwcost_prec_single(wbits);
         s[i].a = hwcost_prec_single(abits);
         s[i].share[0] = 1;
+        s[i].presence = 1;
     }
 }
 
