@@ -65,6 +65,8 @@ struct search_result {
     float *alpha; /* architecture parameters at the end of the search */
     int nslices;
     search_arch_slice *slices;
+    int nchoices;                /* the method's discrete choices at the end of the search (SuperNet) */
+    search_arch_choice *choices;
 };
 
 /* Runs the config. Problems found before training (the model, target or
