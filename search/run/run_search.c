@@ -132,13 +132,14 @@ static dnas_status epochs(run_ctx *c, search_state *s, dnas_error *err) {
             }
         }
         if (!c->log) continue;
+        double dt = search_run_now() - t0; /* training only: evaluation after */
         search_metrics m;
         c->arch->apply(c->arch, c->net);
         if ((st = search_run_evaluate(c, c->net, &m, err)) || (st = search_run_hard_cost(c, &cost, err))) return st;
         char eta[32], cb[64], sb[64];
         search_run_fmt_eta(eta, sizeof eta, search_run_eta(c));
-        fprintf(c->log, "search %d/%d done in %.1fs: loss %.4f task %.4f %s %s (seed %s)", e + 1, cfg->search,
-                search_run_now() - t0, (task + regsum) / seen, task / seen, search_config_cost_name(cfg->cost),
+        fprintf(c->log, "search %d/%d done in %.2fs: loss %.4f task %.4f %s %s (seed %s)", e + 1, cfg->search,
+                dt, (task + regsum) / seen, task / seen, search_config_cost_name(cfg->cost),
                 search_run_fmt_cost(cost, cb, sizeof cb), search_run_fmt_cost(c->res->seed_cost[cfg->cost], sb, sizeof sb));
         if (cfg->loss == TRAIN_LOSS_XENT) fprintf(c->log, " acc %.2f%%", 100.0 * correct / seen);
         search_run_print_metrics(c->log, &m);

@@ -97,12 +97,12 @@ dnas_status search_run_plain(run_ctx *c, train_net *net, const char *phase, int 
         }
         *last_loss = (float)(sum / seen);
         if (c->log) {
+            double dt = search_run_now() - t0; /* training only: evaluation after */
             search_metrics m;
             if ((st = search_run_evaluate(c, net, &m, err))) goto done;
             char eta[32];
             search_run_fmt_eta(eta, sizeof eta, search_run_eta(c));
-            fprintf(c->log, "%s %d/%d done in %.1fs: loss %.4f", phase, e + 1, epochs, search_run_now() - t0,
-                    *last_loss);
+            fprintf(c->log, "%s %d/%d done in %.2fs: loss %.4f", phase, e + 1, epochs, dt, *last_loss);
             if (cfg->loss == TRAIN_LOSS_XENT) fprintf(c->log, " acc %.2f%%", 100.0 * correct / seen);
             search_run_print_metrics(c->log, &m);
             fprintf(c->log, " | ETA %s\n", eta);

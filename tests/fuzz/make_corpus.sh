@@ -11,7 +11,7 @@ dnas="$(realpath "${1:-build/dnas}")"
 out=tests/fuzz/corpus
 sep='|DNAS-SPLIT|' # FUZZ_SEP of fuzz_util.h: between the files of one input
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
-mkdir -p "$out"/{model,config,target,idx,npy,csv,cifar,hdf5,ckpt}
+mkdir -p "$out"/{model,config,search_config,target,idx,npy,csv,cifar,hdf5,ckpt}
 
 # ---- YAML: the zoo, the targets, the bad-input table's models, variants
 cp configs/models/*.yaml "$out/model/"
@@ -58,6 +58,24 @@ EOF
 cp configs/targets/*.yaml "$out/target/"
 
 cp configs/train_*.yaml "$out/config/"
+cp configs/search_*.yaml "$out/search_config/"
+cat > "$out/search_config/constraints.yaml" <<'EOF'
+model: m.yaml
+data: {format: fashion-mnist, layout: rows, val_split: 100, limit_train: 300}
+method: pit
+cost: latency
+target: diana.yaml
+mu: 1.0e-3
+constraints:
+  - {cost: memory, max: 65536}
+  - {cost: levels}
+  - {cost: macs, max: 1e6, strength: 0.5}
+schedule: {warmup: 0, search: 1, finetune: 0, batch: 16, arch_split: train, threads: 1, log_every: 0}
+int_bits: 4
+bits: 8
+seed: 7
+output: out.h5
+EOF
 for fmt in idx npy; do
   cat > "$out/config/$fmt.yaml" <<EOF
 model: models/m.yaml
