@@ -16,6 +16,14 @@
  *           place: that tensor's `a` is its producer's entry.
  *   share   ODiMO only: the fraction of Cout_eff on each of the target's
  *           parallel engines (part e has share[e]·Cout_eff channels).
+ *   presence
+ *           the probability that the layer is in the network (SuperNet: the
+ *           θ of the choice-block branch it belongs to; 1 elsewhere). Every
+ *           cost the layer causes counts `presence` times: a conv/linear's
+ *           models, latency and energy, the bytes of the tensor it
+ *           produces (peak activations, levels). Channels are not scaled
+ *           (a consumer in the same branch prices its full Cin and counts
+ *           with its own presence).
  *
  * Channels follow the graph: a consumer's Cin_eff is its producer's
  * Cout_eff through BN, ReLU, dropout and pooling; concat sums its inputs'
@@ -26,7 +34,7 @@
  * input is fixed (owner 0: the input is never pruned).
  *
  * Gradients: for every cost, one search_layer_grad per layer with
- * d/dcout (at owners), d/dk, d/dθw, d/dθa and d/dshare. ceil() and steps
+ * d/dcout (at owners), d/dk, d/dθw, d/dθa, d/dshare and d/dpresence. ceil() and steps
  * have straight-through derivatives, max/min (fastest engine, peak step,
  * largest layer) one-sided ones, as in hwcost. */
 #ifndef DNAS_SEARCH_BRIDGE_H
@@ -41,6 +49,7 @@ typedef struct {
     hwcost_prec w;                    /* weight precisions (conv/linear) */
     hwcost_prec a;                    /* precisions of the produced tensor */
     double share[HWCOST_MAX_ENGINES]; /* ODiMO: fraction per parallel engine */
+    double presence;                  /* probability the layer exists (SuperNet); 1 by default */
 } search_layer_state;
 
 typedef struct {
@@ -48,6 +57,7 @@ typedef struct {
     double d_w[HWCOST_MAX_PREC];
     double d_a[HWCOST_MAX_PREC];
     double d_share[HWCOST_MAX_ENGINES];
+    double d_presence;
 } search_layer_grad;
 
 /* What the bridge returns, each a network total with its gradient. The
@@ -132,7 +142,7 @@ int search_bridge_nlayers(const search_bridge *b);
 int search_bridge_channel_owner(const search_bridge *b, int i);
 
 /* The network as it is: cout = c, k = kh·kw, one weight precision wbits,
- * one activation precision abits, share = {1, 0, ...}; except that a
+ * one activation precision abits, share = {1, 0, ...}, presence 1; except that a
  * conv / linear with its own `wbits` has those (a per-channel list as the
  * fraction of channels at each width, 0-bit channels costing 0 bits) and a
  * pact of one bit width produces its tensor at that width. s has nlayers

@@ -20,7 +20,7 @@
  * network plain again.
  *
  * Methods are created by search_arch_create (search/run/run_method.c) from
- * the config's method; each lives in its own folder (pit/, ...). */
+ * the config's method; each lives in its own folder (pit/, supernet/, ...). */
 #ifndef DNAS_SEARCH_METHOD_H
 #define DNAS_SEARCH_METHOD_H
 
@@ -35,6 +35,15 @@ typedef struct {
     char name[TRAIN_NAME_LEN + 8];
     size_t off, len;
 } search_arch_slice;
+
+/* One discrete choice the search made (SuperNet: choice block `name`, the
+ * mix layer, keeps branch `index`, whose output is layer `choice`; "input"
+ * for the network input), stored in the run file's arch_params/choices. */
+typedef struct {
+    char name[TRAIN_NAME_LEN];
+    int index;
+    char choice[TRAIN_NAME_LEN];
+} search_arch_choice;
 
 typedef struct search_arch search_arch;
 struct search_arch {
@@ -59,6 +68,9 @@ struct search_arch {
     void (*state_backward)(search_arch *a, const search_layer_grad *g, double scale, float *dalpha);
     /* optional (NULL: none): called before each search epoch (schedules) */
     void (*epoch)(search_arch *a, int epoch, int nepochs);
+    /* optional (NULL: none): the nchoices discrete choices alpha selects now */
+    int nchoices;
+    void (*choices)(const search_arch *a, search_arch_choice *out);
     dnas_status (*export_net)(const search_arch *a, const train_net *net, train_net **out, dnas_error *err);
     void (*detach)(search_arch *a, train_net *net);
     void (*destroy)(search_arch *a); /* frees impl (the rest: search_arch_free) */
@@ -86,5 +98,7 @@ dnas_status search_mixprec_method(search_arch *a, const search_config *cfg, trai
                                   const search_bridge *b, dnas_error *err);
 /* Each method's supernet step (search_arch_prepare), where it has one. */
 dnas_status search_mixprec_supernet(const search_config *cfg, train_net **net, dnas_error *err);
+dnas_status search_supernet_method(search_arch *a, const search_config *cfg, train_net *net,
+                                   const search_bridge *b, dnas_error *err);
 
 #endif

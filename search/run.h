@@ -6,7 +6,8 @@
  *
  * Reproducible from the config and its seed on the same thread count:
  * every batch order is a function of (seed, epoch, pass), initialization
- * of the seed, and nothing else draws random numbers. */
+ * of the seed, a method's noise (SuperNet's Gumbel modes) of a generator
+ * seeded by the seed, and nothing else draws random numbers. */
 #ifndef DNAS_SEARCH_RUN_H
 #define DNAS_SEARCH_RUN_H
 
@@ -72,6 +73,8 @@ struct search_result {
     float *alpha; /* architecture parameters at the end of the search */
     int nslices;
     search_arch_slice *slices;
+    int nchoices;                /* the method's discrete choices at the end of the search (SuperNet) */
+    search_arch_choice *choices;
 };
 
 /* Runs the config. Problems found before training (the model, target or

@@ -12,11 +12,12 @@
 #include "bridge.h"
 #include "config.h"
 #include "mixprec_config.h"
+#include "supernet.h"
 
 typedef enum {
     SEARCH_METHOD_PIT = 0,
-    SEARCH_METHOD_SUPERNET, /* names reserved; not implemented yet */
-    SEARCH_METHOD_MIXPREC,
+    SEARCH_METHOD_SUPERNET,
+    SEARCH_METHOD_MIXPREC, /* names reserved; not implemented yet */
     SEARCH_METHOD_ODIMO,
     SEARCH_METHOD_COUNT_
 } search_method;
@@ -45,6 +46,7 @@ typedef struct {
     train_data_config data;
     train_loss_kind loss;
     search_method method;
+    search_supernet_params supernet; /* method supernet: the `supernet:` map */
     int cost;                    /* the regularized search_cost */
     double mu;                   /* its strength μ */
     char target[TRAIN_PATH_LEN]; /* target YAML, "" none */

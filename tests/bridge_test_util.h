@@ -83,7 +83,7 @@ static inline const search_cost_row *bt_row(const bt_fixture *f, const char *nam
 }
 
 /* A continuous quantity of the state. */
-typedef enum { BT_COUT, BT_K, BT_W, BT_A, BT_SHARE } bt_kind;
+typedef enum { BT_COUT, BT_K, BT_W, BT_A, BT_SHARE, BT_PRESENCE } bt_kind;
 typedef struct {
     bt_kind kind;
     int layer, j;
@@ -95,6 +95,7 @@ static inline double *bt_ptr(search_layer_state *s, bt_var v) {
     case BT_K: return &s[v.layer].k;
     case BT_W: return &s[v.layer].w.prob[v.j];
     case BT_A: return &s[v.layer].a.prob[v.j];
+    case BT_PRESENCE: return &s[v.layer].presence;
     default: return &s[v.layer].share[v.j];
     }
 }
@@ -105,6 +106,7 @@ static inline double bt_grad(const search_layer_grad *g, bt_var v) {
     case BT_K: return g[v.layer].d_k;
     case BT_W: return g[v.layer].d_w[v.j];
     case BT_A: return g[v.layer].d_a[v.j];
+    case BT_PRESENCE: return g[v.layer].d_presence;
     default: return g[v.layer].d_share[v.j];
     }
 }
@@ -121,7 +123,8 @@ static inline int bt_is_producer(const bt_fixture *f, int i) {
 }
 
 /* Every variable of the given kinds (bit mask of 1 << bt_kind): owners'
- * cout (not the network output's), conv k, θw, θa, the parallel shares. */
+ * cout (not the network output's), conv k, θw, θa, the parallel shares,
+ * the presence of every conv/linear and tensor producer. */
 static inline int bt_vars(const bt_fixture *f, unsigned kinds, int nshare, bt_var *v, int max) {
     int n = 0;
     for (int i = 1; i < f->net->nlayers; i++) {
@@ -139,6 +142,8 @@ static inline int bt_vars(const bt_fixture *f, unsigned kinds, int nshare, bt_va
     for (int i = 0; i < f->net->nlayers; i++)
         for (int j = 0; bt_is_producer(f, i) && j < f->s[i].a.n && n < max && (kinds & 1u << BT_A); j++)
             v[n++] = (bt_var){BT_A, i, j};
+    for (int i = 1; i < f->net->nlayers && (kinds & 1u << BT_PRESENCE); i++)
+        if ((bt_is_row(f, i) || bt_is_producer(f, i)) && n < max) v[n++] = (bt_var){BT_PRESENCE, i, 0};
     return n;
 }
 

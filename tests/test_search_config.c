@@ -13,32 +13,7 @@
 #include <cmocka.h>
 
 #include "search.h"
-
-static char dir[] = "/tmp/dnas_test_scfg_XXXXXX";
-
-/* Writes text to DIR/name and returns the path (static buffer). */
-static const char *write_cfg(const char *name, const char *text) {
-    static char path[256];
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    FILE *f = fopen(path, "w");
-    assert_non_null(f);
-    fputs(text, f);
-    fclose(f);
-    return path;
-}
-
-static void load_ok(search_config *c, const char *text) {
-    dnas_error err;
-    if (search_config_load(c, write_cfg("ok.yaml", text), &err)) fail_msg("%s", err.msg);
-}
-
-static void load_fails(const char *text, const char *want) {
-    search_config c;
-    dnas_error err;
-    assert_int_equal(search_config_load(&c, write_cfg("bad.yaml", text), &err), DNAS_ERR_CONFIG);
-    if (!strstr(err.msg, want)) fail_msg("message '%s' lacks '%s'", err.msg, want);
-    search_config_free(&c);
-}
+#include "search_config_test_util.h"
 
 #define HEAD "model: m.yaml\ndata: {format: fashion-mnist, val_split: 100}\nmethod: pit\n"
 
@@ -106,12 +81,12 @@ static void test_errors(void **state) {
     load_fails(HEAD "colour: red\n", "bad.yaml:4: search config: unknown key 'colour'");
     load_fails("data: {format: fashion-mnist}\nmethod: pit\n", "missing 'model'");
     load_fails("model: m.yaml\nmethod: pit\n", "missing 'data'");
-    load_fails("model: m.yaml\ndata: {format: fashion-mnist}\n", "missing 'method' (pit)");
+    load_fails("model: m.yaml\ndata: {format: fashion-mnist}\n", "missing 'method' (pit or supernet)");
     load_fails("model: m.yaml\ndata: {format: bmp}\nmethod: pit\n",
                "bad.yaml:2: format: expected fashion-mnist, idx, npy, csv, hdf5 or cifar10, found 'bmp'");
     load_fails(HEAD "method: pot\n", ""); /* a key twice: the YAML loader says so */
     load_fails("model: m.yaml\ndata: {format: fashion-mnist, val_split: 9}\nmethod: odimo\n",
-               "bad.yaml:3: method: odimo is not implemented yet (pit and mixprec are)");
+               "bad.yaml:3: method: odimo is not implemented yet (pit, supernet and mixprec are)");
     load_fails("model: m.yaml\ndata: {format: fashion-mnist, val_split: 9}\nmethod: dart\n",
                "bad.yaml:3: method: expected pit, supernet, mixprec or odimo, found 'dart'");
     load_fails(HEAD "cost: flops\n", "bad.yaml:4: cost: expected params, params_no_bias, macs");

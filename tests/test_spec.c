@@ -189,6 +189,39 @@ static void test_spec_in_c(void **state) {
     train_spec_free(s);
 }
 
+/* Editing: implicit inputs named, an input renamed, a layer removed; the
+ * edited spec builds into the network it says. */
+static void test_spec_edit(void **state) {
+    (void)state;
+    train_spec *s = load_ok("input: [2, 1, 8]\n"
+                            "layers:\n"
+                            "  - {name: a, op: conv1d, out: 3, kernel: 3, padding: same}\n"
+                            "  - {name: b, op: conv1d, out: 3, kernel: 5, padding: same, input: input}\n"
+                            "  - {name: m, op: mix, inputs: [a, b]}\n"
+                            "  - {name: r, op: relu}\n"
+                            "  - {name: fc, op: linear, out: 2}\n");
+    train_spec_name_inputs(s);
+    assert_string_equal(s->layers[0]->inputs[0], "input");
+    assert_string_equal(s->layers[3]->inputs[0], "m");
+    assert_string_equal(s->layers[4]->inputs[0], "r");
+    assert_int_equal(s->layers[2]->ninputs, 2);
+    train_spec_rename_input(s, "m", "b");
+    assert_string_equal(s->layers[3]->inputs[0], "b");
+    train_spec_remove(s, 2); /* m */
+    train_spec_remove(s, 0); /* a */
+    assert_int_equal(s->nlayers, 3);
+    assert_string_equal(s->layers[0]->name, "b");
+    assert_int_equal(train_spec_find(s, "m"), -1);
+    train_net *net;
+    dnas_error err;
+    if (train_net_build(&net, s, "edit", &err)) fail_msg("%s", err.msg);
+    assert_int_equal(net->nlayers, 4);
+    assert_int_equal(net->layers[2].inputs[0], 1); /* r reads b */
+    assert_int_equal(net->layers[1].kw, 5);
+    train_net_free(net);
+    train_spec_free(s);
+}
+
 /* Names and values YAML would misread unquoted are written quoted; every
  * one reads back as the same text. */
 static void test_writer_quotes(void **state) {
@@ -254,6 +287,7 @@ int main(void) {
         cmocka_unit_test(test_reader_refuses),
         cmocka_unit_test(test_reader_bounds_aliases),
         cmocka_unit_test(test_spec_in_c),
+        cmocka_unit_test(test_spec_edit),
         cmocka_unit_test(test_writer_quotes),
         cmocka_unit_test(test_zoo_round_trip),
         cmocka_unit_test(test_writer_reports_write_errors),

@@ -46,6 +46,8 @@ static const zoo_model ZOO[] = {
     {"tcn_fmnist", 28, 1, 28, 10, 73216, 10, 384, 1258624},
     {"dscnn_fmnist", 1, 28, 28, 10, 20928, 10, 1152, 3977088},
     {"mobilenetv1_025_fmnist", 1, 28, 28, 10, 210016, 10, 5472, 2895136},
+    /* SuperNet: tcn_fmnist with kernel / dilation / skip choice blocks (every branch counted) */
+    {"tcn_supernet_fmnist", 28, 1, 28, 10, 137728, 10, 1152, 2376832},
 };
 #define NZOO ((int)(sizeof ZOO / sizeof ZOO[0]))
 

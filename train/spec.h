@@ -82,6 +82,17 @@ void train_spec_set_pair(train_spec_layer *l, const char *key, long a, long b);
 void train_spec_set_ints(train_spec_layer *l, const char *key, const long *v, int n);
 void train_spec_set_float(train_spec_layer *l, const char *key, double v);
 void train_spec_set_bool(train_spec_layer *l, const char *key, int v);
+/* Names every implicit input: a layer that reads the one listed before it
+ * gets that layer's name ("input" for the first layer) as its one input;
+ * the spec means the same, and layers can then be removed without changing
+ * what the others read. */
+void train_spec_name_inputs(train_spec *s);
+/* Every input that names `from` names `to` instead. */
+void train_spec_rename_input(train_spec *s, const char *from, const char *to);
+/* Removes layer i (0 <= i < nlayers); the layers after it move up. Readers
+ * of it, and implicit inputs of the layer after it, are the caller's to
+ * rewire (train_spec_name_inputs first). */
+void train_spec_remove(train_spec *s, int i);
 /* The attribute of that key, or NULL. */
 const train_spec_value *train_spec_get(const train_spec_layer *l, const char *key);
 /* Index of the layer called name, or -1 (linear search). */

@@ -34,6 +34,10 @@
  *   8. Gradients: every hwcost partial of steps 5–7 is routed to the state
  *      (bridge_grad.c), then one reverse sweep per cost carries the channel
  *      partials back along step 1's rules to the owners' d_cout.
+ * Presence (SuperNet): steps 5 and 7 count a row's values (models,
+ * cycles, seconds, energy, weight bytes) `presence` times, and step 2
+ * prices a tensor at ch·presence channels; at presence 1 (the default)
+ * every value is the unscaled one, bit for bit.
  * The values are dnas cost's, computed by the same operations in the same
  * order (bit-identical output).
  *
@@ -80,6 +84,10 @@ static dnas_status check(const search_bridge *b, const search_layer_state *s, co
         return dnas_fail(err, DNAS_ERR_UNSUPPORTED, "cost bridge: target %s has no parallel engines (ODiMO)",
                          t ? t->name : "(none)");
     const train_layer *layers = b->net->layers;
+    for (int i = 0; i < b->nlayers; i++)
+        if (bad(s[i].presence))
+            return dnas_fail(err, DNAS_ERR_INVALID, "layer '%s': presence %g: expected a finite number >= 0",
+                             layers[i].name, s[i].presence);
     for (int k = 0; k < b->ntens; k++) {
         int i = b->tens[k].producer;
         dnas_status st = check_prec(&s[i].a, "activation", layers[i].name, err);
@@ -125,7 +133,8 @@ static void channels_and_tensors(const search_bridge *b, const search_layer_stat
     for (int k = 0; k < b->ntens; k++) {
         const bridge_tensor *T = &b->tens[k];
         res->priv->tens[k] =
-            (hwcost_tensor){ch[T->producer], T->h, T->w, T->first, T->last, s[T->producer].a};
+            (hwcost_tensor){ch[T->producer] * s[T->producer].presence, T->h, T->w, T->first, T->last,
+                            s[T->producer].a};
     }
 }
 
@@ -192,6 +201,7 @@ static dnas_status models(const search_bridge *b, const search_layer_state *s, c
     search_cost_row *row = &res->rows[r];
     bridge_row_grads *rg = &res->priv->rg[r];
     int nparts = row->split ? t->nparallel : 1;
+    const double pr = s[row->layer].presence;
     for (int m = 0; m < HWCOST_MODEL_COUNT_; m++) {
         row->v[m] = 0;
         for (int q = 0; q < nparts; q++) {
@@ -200,13 +210,15 @@ static dnas_status models(const search_bridge *b, const search_layer_state *s, c
             dnas_error e;
             dnas_status st = hwcost_eval((hwcost_model)m, row->split ? &row->part[q] : &row->d, &g, &e);
             if (st) return layer_fail(&b->net->layers[row->layer], st, &e, err);
-            row->v[m] += g.value;
+            row->v[m] += pr * g.value;
             search_bridge_route_row(b, s, res, m, r, part, &g, 1);
+            search_bridge_route_presence(b, res, m, r, g.value);
             if (m != HWCOST_WEIGHT_BYTES) continue;
             search_bridge_route_row(b, s, res, SEARCH_COST_MEMORY, r, part, &g, 1);
+            search_bridge_route_presence(b, res, SEARCH_COST_MEMORY, r, g.value);
             rg->gw[part + 1] = g;
             int eng = row->split ? t->parallel[q] : row->engine;
-            if (eng >= 0) row->wbytes[eng] += g.value;
+            if (eng >= 0) row->wbytes[eng] += pr * g.value;
         }
         res->value[m] += row->v[m];
     }
@@ -218,6 +230,7 @@ static dnas_status latency(const search_bridge *b, const search_layer_state *s, 
                            search_cost_result *res, int r, const hwcost_grad *ge, const hwcost_grad *gp,
                            dnas_error *err) {
     search_cost_row *row = &res->rows[r];
+    const double pr = s[row->layer].presence;
     if (row->split) {
         hwcost_grad gj[HWCOST_MAX_ENGINES];
         dnas_error e;
@@ -239,6 +252,10 @@ static dnas_status latency(const search_bridge *b, const search_layer_state *s, 
     } else {
         res->nunmapped++;
     }
+    search_bridge_route_presence(b, res, SEARCH_COST_CYCLES, r, row->cycles);
+    search_bridge_route_presence(b, res, SEARCH_COST_SECONDS, r, row->seconds);
+    search_bridge_route_presence(b, res, SEARCH_COST_ENERGY, r, row->joules);
+    row->cycles *= pr, row->seconds *= pr, row->joules *= pr;
     res->value[SEARCH_COST_CYCLES] += row->cycles;
     res->value[SEARCH_COST_SECONDS] += row->seconds;
     res->value[SEARCH_COST_ENERGY] += row->joules;
@@ -254,14 +271,14 @@ static void act_bytes(const search_bridge *b, search_cost_result *res, int r) {
 }
 
 /* Step 6. */
-static void peak(const search_bridge *b, search_cost_result *res) {
+static void peak(const search_bridge *b, const search_layer_state *s, search_cost_result *res) {
     struct search_cost_scratch *P = res->priv;
     double v = hwcost_peak_activation_bytes(P->tens, b->ntens, P->dtens, P->dprob, &res->peak_layer);
     res->value[SEARCH_COST_PEAK_ACT] = v;
     res->value[SEARCH_COST_MEMORY] = res->value[SEARCH_COST_WEIGHT_BYTES] + v;
     for (int k = 0; k < b->ntens; k++) {
-        search_bridge_route_tensor(b, res, SEARCH_COST_PEAK_ACT, k, P->dtens[k], P->dprob[k], 1);
-        search_bridge_route_tensor(b, res, SEARCH_COST_MEMORY, k, P->dtens[k], P->dprob[k], 1);
+        search_bridge_route_tensor(b, s, res, SEARCH_COST_PEAK_ACT, k, P->dtens[k], P->dprob[k], 1);
+        search_bridge_route_tensor(b, s, res, SEARCH_COST_MEMORY, k, P->dtens[k], P->dprob[k], 1);
     }
 }
 
@@ -271,10 +288,14 @@ static void route_wbytes(const search_bridge *b, const search_layer_state *s, co
     bridge_row_grads *rg = &res->priv->rg[r];
     if (!res->rows[r].split) {
         search_bridge_route_row(b, s, res, slot, r, -1, &rg->gw[0], 1);
+        search_bridge_route_presence(b, res, slot, r, rg->gw[0].value);
         return;
     }
     for (int q = 0; q < t->nparallel; q++)
-        if (eng < 0 || t->parallel[q] == eng) search_bridge_route_row(b, s, res, slot, r, q, &rg->gw[q + 1], 1);
+        if (eng < 0 || t->parallel[q] == eng) {
+            search_bridge_route_row(b, s, res, slot, r, q, &rg->gw[q + 1], 1);
+            search_bridge_route_presence(b, res, slot, r, rg->gw[q + 1].value);
+        }
 }
 
 static int runs_on(const hwcost_target *t, const search_cost_row *row, int eng) {
@@ -306,7 +327,7 @@ static void levels(const search_bridge *b, const search_layer_state *s, const hw
         if (M->holds & HWCOST_HOLD_NETWORK_ACTIVATIONS) {
             use += res->value[SEARCH_COST_PEAK_ACT];
             for (int k = 0; k < b->ntens; k++)
-                search_bridge_route_tensor(b, res, slot, k, P->dtens[k], P->dprob[k], 1);
+                search_bridge_route_tensor(b, s, res, slot, k, P->dtens[k], P->dprob[k], 1);
         }
         if (M->holds & HWCOST_HOLD_LAYER_WEIGHTS) {
             use += lw;
@@ -316,8 +337,8 @@ static void levels(const search_bridge *b, const search_layer_state *s, const hw
             use += la;
             if (ra >= 0) {
                 const bridge_row_grads *rg = &P->rg[ra];
-                search_bridge_route_tensor(b, res, slot, b->rows[ra].tin, rg->gin.d_cin, rg->gin.d_a, 1);
-                search_bridge_route_tensor(b, res, slot, b->rows[ra].tout, rg->gout.d_cin, rg->gout.d_a, 1);
+                search_bridge_route_tensor(b, s, res, slot, b->rows[ra].tin, rg->gin.d_cin, rg->gin.d_a, 1);
+                search_bridge_route_tensor(b, s, res, slot, b->rows[ra].tout, rg->gout.d_cin, rg->gout.d_a, 1);
             }
         }
         res->value[slot] = use;
@@ -355,7 +376,7 @@ dnas_status search_bridge_eval(const search_bridge *b, const search_layer_state 
         if (st) return st;
         act_bytes(b, res, r);
     }
-    peak(b, res);
+    peak(b, s, res);
     if (t) levels(b, s, t, res);
     search_bridge_sweep(b, res);
     return DNAS_OK;

@@ -10,6 +10,9 @@
  *   k, θw of the layer           -> d_k, d_w of the layer
  *   θa of the input tensor       -> d_a of the tensor's producer
  *   a tensor's bytes             -> dch and d_a of its producer
+ *   presence π (SuperNet): a row's costs are π·f(row) and a tensor's
+ *   bytes f(π·ch): every partial above is scaled by π, and d_presence
+ *   gets f(row) (search_bridge_route_presence), resp. d_channels·ch
  * then the reverse sweep carries dch back along the channel rules to the
  * owners' d_cout (forward: ch[i] = f(ch[inputs]); backward: the chain rule
  * of that f, in reverse layer order so every consumer is done first). */
@@ -21,6 +24,7 @@ void search_bridge_route_row(const search_bridge *b, const search_layer_state *s
                       int r, int p, const hwcost_grad *g, double scale) {
     const bridge_row *br = &b->rows[r];
     double *dch = res->priv->dch + (size_t)slot * b->nlayers;
+    scale *= s[br->layer].presence;
     search_layer_grad *gl = &res->grad[slot][br->layer];
     dch[br->in] += scale * g->d_cin * br->cin_scale;
     if (p < 0) {
@@ -38,11 +42,16 @@ void search_bridge_route_row(const search_bridge *b, const search_layer_state *s
     for (int i = 0; i < s[b->tens[br->tin].producer].a.n; i++) ga->d_a[i] += scale * g->d_a[i];
 }
 
-void search_bridge_route_tensor(const search_bridge *b, search_cost_result *res, int slot, int t, double d_channels,
-                         const double *d_prob, double scale) {
+void search_bridge_route_presence(const search_bridge *b, search_cost_result *res, int slot, int r, double value) {
+    res->grad[slot][b->rows[r].layer].d_presence += value;
+}
+
+void search_bridge_route_tensor(const search_bridge *b, const search_layer_state *s, search_cost_result *res,
+                                int slot, int t, double d_channels, const double *d_prob, double scale) {
     int prod = b->tens[t].producer;
-    res->priv->dch[(size_t)slot * b->nlayers + prod] += scale * d_channels;
+    res->priv->dch[(size_t)slot * b->nlayers + prod] += scale * d_channels * s[prod].presence;
     search_layer_grad *ga = &res->grad[slot][prod];
+    ga->d_presence += scale * d_channels * res->priv->ch[prod];
     for (int i = 0; i < HWCOST_MAX_PREC; i++) ga->d_a[i] += scale * d_prob[i];
 }
 
@@ -81,6 +90,7 @@ void search_cost_accumulate(const search_cost_result *r, int slot, double scale,
             acc[i].d_a[j] += scale * g[i].d_a[j];
         }
         for (int e = 0; e < HWCOST_MAX_ENGINES; e++) acc[i].d_share[e] += scale * g[i].d_share[e];
+        acc[i].d_presence += scale * g[i].d_presence;
     }
 }
 

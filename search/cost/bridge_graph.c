@@ -194,6 +194,7 @@ void search_bridge_state_default(const search_bridge *b, search_layer_state *s, 
         }
         if (L->op == TRAIN_OP_PACT && L->prec.nprec == 1) s[i].a = hwcost_prec_single(L->prec.bits[0]);
         s[i].share[0] = 1;
+        s[i].presence = 1;
     }
 }
 

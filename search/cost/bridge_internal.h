@@ -61,13 +61,17 @@ struct search_cost_scratch {
     bridge_row_grads *rg;             /* nrows */
 };
 
-/* Gradient routing (bridge_grad.c): `scale`·g's partials of row r (part
- * p, or -1 for the whole layer) into slot; a tensor's bytes partials into
- * slot; the reverse channel sweep of every slot. */
+/* Gradient routing (bridge_grad.c): `scale`·presence·g's partials of row
+ * r (part p, or -1 for the whole layer) into slot (g: hwcost's partials of
+ * the row or part, before the presence); d_presence of row r's layer +=
+ * value, the row's cost in slot before the presence; a tensor's bytes
+ * partials into slot (d_channels with respect to the tensor's priced
+ * channels ch·presence); the reverse channel sweep of every slot. */
 void search_bridge_route_row(const search_bridge *b, const search_layer_state *s, search_cost_result *res, int slot,
                       int r, int p, const hwcost_grad *g, double scale);
-void search_bridge_route_tensor(const search_bridge *b, search_cost_result *res, int slot, int t, double d_channels,
-                         const double *d_prob, double scale);
+void search_bridge_route_presence(const search_bridge *b, search_cost_result *res, int slot, int r, double value);
+void search_bridge_route_tensor(const search_bridge *b, const search_layer_state *s, search_cost_result *res,
+                                int slot, int t, double d_channels, const double *d_prob, double scale);
 void search_bridge_sweep(const search_bridge *b, search_cost_result *res);
 
 #endif

@@ -29,6 +29,7 @@ void search_result_free(search_result *res) {
     free(res->target);
     free(res->alpha);
     free(res->slices);
+    free(res->choices);
     memset(res, 0, sizeof *res);
 }
 
@@ -169,6 +170,11 @@ static dnas_status phases(run_ctx *c, const search_run_opts *opts, dnas_error *e
     snprintf(res->phase, sizeof res->phase, "search");
     st = search_run_search_phase(c, err);
     memcpy(res->alpha, c->arch->alpha, c->arch->nalpha * sizeof *res->alpha);
+    if (c->arch->choices) {
+        res->nchoices = c->arch->nchoices;
+        res->choices = dnas_xcalloc((size_t)res->nchoices + 1, sizeof *res->choices);
+        c->arch->choices(c->arch, res->choices);
+    }
     if (st) return st;
     snprintf(res->phase, sizeof res->phase, "export");
     st = c->arch->export_net(c->arch, c->net, &res->exported, err);
@@ -183,6 +189,12 @@ static dnas_status phases(run_ctx *c, const search_run_opts *opts, dnas_error *e
                 search_run_fmt_cost(res->seed_cost[cfg->cost], b, sizeof b));
         search_run_print_metrics(c->log, &res->search);
         fputc('\n', c->log);
+        if (res->nchoices) {
+            fprintf(c->log, "chosen:");
+            for (int k = 0; k < res->nchoices; k++)
+                fprintf(c->log, " %s=%s", res->choices[k].name, res->choices[k].choice);
+            fputc('\n', c->log);
+        }
         fflush(c->log);
     }
     snprintf(res->phase, sizeof res->phase, "finetune");

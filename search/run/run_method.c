@@ -9,6 +9,7 @@ typedef dnas_status (*method_ctor)(search_arch *a, const search_config *cfg, tra
 static const method_ctor CTORS[SEARCH_METHOD_COUNT_] = {
     [SEARCH_METHOD_PIT] = search_pit_method,
     [SEARCH_METHOD_MIXPREC] = search_mixprec_method,
+    [SEARCH_METHOD_SUPERNET] = search_supernet_method,
 };
 
 typedef dnas_status (*method_prepare)(const search_config *cfg, train_net **net, dnas_error *err);

@@ -95,6 +95,7 @@ static int arch_params(hid_t run, const search_result *res) {
         rows[i].length = res->slices[i].len;
     }
     ok &= slices(g, "table", rows, (size_t)res->nslices);
+    if (res->nchoices) ok &= search_store_choices(g, res);
     free(rows);
     H5Gclose(g);
     return ok;

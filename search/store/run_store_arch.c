@@ -1,6 +1,8 @@
 /* The exported architecture as a compound table, one row per layer (the
- * input excluded), beside the seed's geometry: what a user loads with
- * pandas.DataFrame(f["runs/0/arch"][()]). */
+ * input excluded), beside the seed's geometry (the seed layer of the same
+ * name: an export may drop layers, e.g. SuperNet's unchosen branches):
+ * what a user loads with pandas.DataFrame(f["runs/0/arch"][()]). Also the
+ * method's discrete choices (SuperNet's blocks). */
 #include <string.h>
 
 #include "dnas_h5.h"
@@ -47,11 +49,14 @@ static int32_t cin_of(const train_net *n, const train_layer *L) {
 
 int search_store_arch_table(hid_t run, const search_result *res) {
     const train_net *e = res->exported, *s = res->seed;
-    DNAS_ASSERT(e && s && e->nlayers == s->nlayers);
+    DNAS_ASSERT(e && s);
     int n = e->nlayers - 1;
     arch_row *rows = dnas_xcalloc((size_t)n + 1, sizeof *rows);
     for (int i = 1; i < e->nlayers; i++) {
-        const train_layer *L = &e->layers[i], *S = &s->layers[i];
+        const train_layer *L = &e->layers[i];
+        int si = train_net_find(s, L->name);
+        DNAS_ASSERT(si > 0); /* exports keep the names of the layers they keep */
+        const train_layer *S = &s->layers[si];
         arch_row *r = &rows[i - 1];
         snprintf(r->name, sizeof r->name, "%s", L->name);
         snprintf(r->op, sizeof r->op, "%s", train_layer_op_name(L));
@@ -83,6 +88,37 @@ int search_store_arch_table(hid_t run, const search_result *res) {
     H5Tclose(t);
     H5Tclose(nt);
     H5Tclose(ot);
+    free(rows);
+    return ok;
+}
+
+typedef struct {
+    char name[TRAIN_NAME_LEN];
+    int32_t index;
+    char choice[TRAIN_NAME_LEN];
+} choice_row;
+
+int search_store_choices(hid_t loc, const search_result *res) {
+    choice_row *rows = dnas_xcalloc((size_t)res->nchoices + 1, sizeof *rows);
+    for (int k = 0; k < res->nchoices; k++) {
+        snprintf(rows[k].name, sizeof rows[k].name, "%s", res->choices[k].name);
+        rows[k].index = res->choices[k].index;
+        snprintf(rows[k].choice, sizeof rows[k].choice, "%s", res->choices[k].choice);
+    }
+    hid_t nt = H5Tcopy(H5T_C_S1);
+    H5Tset_size(nt, TRAIN_NAME_LEN);
+    hid_t t = H5Tcreate(H5T_COMPOUND, sizeof(choice_row));
+    H5Tinsert(t, "name", HOFFSET(choice_row, name), nt);
+    H5Tinsert(t, "index", HOFFSET(choice_row, index), H5T_NATIVE_INT32);
+    H5Tinsert(t, "choice", HOFFSET(choice_row, choice), nt);
+    hsize_t dims[1] = {(hsize_t)res->nchoices};
+    hid_t space = H5Screate_simple(1, dims, NULL);
+    hid_t ds = H5Dcreate2(loc, "choices", t, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    int ok = ds >= 0 && H5Dwrite(ds, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, rows) >= 0;
+    if (ds >= 0) H5Dclose(ds);
+    H5Sclose(space);
+    H5Tclose(t);
+    H5Tclose(nt);
     free(rows);
     return ok;
 }

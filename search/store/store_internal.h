@@ -9,5 +9,8 @@
 /* /runs/<id>/arch: the exported network, one compound row per layer
  * (run_store_arch.c). 1 on success. */
 int search_store_arch_table(hid_t run, const search_result *res);
+/* `choices` in loc: the method's discrete choices, one compound row each
+ * {name, index, choice} (run_store_arch.c). 1 on success. */
+int search_store_choices(hid_t loc, const search_result *res);
 
 #endif

@@ -20,7 +20,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
          (cfg.int_bits != 0 && (cfg.int_bits < 2 || cfg.int_bits > 8)) || !(cfg.lr > 0) ||
          !(cfg.arch_lr >= 0) || cfg.cost < 0 || cfg.cost >= SEARCH_COST_SLOTS ||
          (unsigned)cfg.method >= SEARCH_METHOD_COUNT_ || !memchr(cfg.model, 0, sizeof cfg.model) ||
-         !memchr(cfg.output, 0, sizeof cfg.output))) {
+         !memchr(cfg.output, 0, sizeof cfg.output) || (unsigned)cfg.supernet.mode >= SEARCH_SUPERNET_MODE_COUNT_ ||
+         !(cfg.supernet.tau_start >= 1e-3 && cfg.supernet.tau_start <= 1e3) ||
+         !(cfg.supernet.tau_end >= 1e-3 && cfg.supernet.tau_end <= 1e3))) {
         fprintf(stderr, "fuzz: search_config_load accepted batch %d, epochs %d/%d/%d, mu %g, int_bits %d\n",
                 cfg.batch, cfg.warmup, cfg.search, cfg.finetune, cfg.mu, cfg.int_bits);
         abort();

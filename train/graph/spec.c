@@ -138,3 +138,26 @@ int train_spec_find(const train_spec *s, const char *name) {
         if (!strcmp(s->layers[i]->name, name)) return i;
     return -1;
 }
+
+void train_spec_name_inputs(train_spec *s) {
+    for (int i = 0; i < s->nlayers; i++)
+        if (s->layers[i]->ninputs == 0) train_spec_add_input(s->layers[i], i ? s->layers[i - 1]->name : "input");
+}
+
+void train_spec_rename_input(train_spec *s, const char *from, const char *to) {
+    for (int i = 0; i < s->nlayers; i++) {
+        train_spec_layer *l = s->layers[i];
+        for (int j = 0; j < l->ninputs; j++)
+            if (!strcmp(l->inputs[j], from)) {
+                free(l->inputs[j]);
+                l->inputs[j] = train_spec_strdup(to);
+            }
+    }
+}
+
+void train_spec_remove(train_spec *s, int i) {
+    DNAS_ASSERT(i >= 0 && i < s->nlayers);
+    free_layer(s->layers[i]);
+    memmove(s->layers + i, s->layers + i + 1, (size_t)(s->nlayers - i - 1) * sizeof *s->layers);
+    s->nlayers--;
+}
