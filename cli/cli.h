@@ -34,6 +34,7 @@ int cli_summary(int argc, char **argv);
 int cli_cost(int argc, char **argv);
 int cli_quantize(int argc, char **argv);
 int cli_search(int argc, char **argv);
+int cli_deploy(int argc, char **argv);
 
 /* 1 when argv[1..] asks for help. */
 int cli_wants_help(int argc, char **argv);

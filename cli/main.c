@@ -12,6 +12,7 @@ static const cli_command COMMANDS[] = {
     {"cost", "per-layer hardware costs of a model on a target, and whether it fits", cli_cost},
     {"quantize", "the integer network of a checkpoint, float vs integer accuracy", cli_quantize},
     {"search", "one architecture search run (PIT): search, export, fine-tune, HDF5 run file", cli_search},
+    {"deploy", "compile an integer network to C with a planned arena, and test vectors", cli_deploy},
 };
 #define NCOMMANDS (int)(sizeof COMMANDS / sizeof COMMANDS[0])
 
