@@ -1,29 +1,35 @@
 /* The arena planner: offsets for buffers with known lifetimes, so that
  * buffers live at a common step never share a byte, in one arena.
  *
- * Algorithm (greedy by size, first fit; tflite-micro's GreedyMemoryPlanner):
+ * Algorithm (greedy first fit over an order, tflite-micro's
+ * GreedyMemoryPlanner, then a small search over orders):
  *   1. order the buffers by size, largest first; ties go to the buffer
  *      born first (smaller `first`), then to the one given first (smaller
  *      index), so the plan is a function of the input alone;
- *   2. for each buffer in that order, take the buffers placed before it
- *      whose lifetimes intersect its own ([first, last] share a step),
- *      sorted by offset;
- *   3. walk the gaps between them from offset 0 up and place the buffer
- *      at the lowest offset (rounded up to `align`) where it fits, or after
- *      the last of them;
- *   4. the arena is the largest offset + size.
- * Each step is O(n) per buffer (O(n^2 log n) in all), fine for networks of
- * thousands of tensors.
+ *   2. place them in that order: for each buffer take the buffers placed
+ *      before it whose lifetimes intersect its own ([first, last] share a
+ *      step), sorted by offset, walk the gaps between them from offset 0 up
+ *      and put it at the lowest offset (a multiple of `align`) where it
+ *      fits, or after the last of them; the arena is the largest
+ *      offset + size;
+ *   3. when that arena is above the lower bound, place again in the order
+ *      of size·(last - first + 1) (largest "breadth" first, ties as in 1)
+ *      and keep the smaller arena (the first on ties);
+ *   4. while above the lower bound (and for at most 256 buffers, at most 8
+ *      rounds): swap each pair of neighbours in the kept order, place, and
+ *      keep the swap when the arena shrinks (hill climbing on the order);
+ *   5. the offsets are those of the kept order.
+ * Placing is O(n^2 log n); step 4 multiplies it by at most 8·n.
  *
  * The lower bound is the most bytes live at one step (a difference array
  * over steps); every valid placement needs at least that much.
  *
  * What it does not guarantee: an optimal arena (placement with lifetimes
- * is NP-hard; largest-first can leave a gap a later, smaller buffer cannot
- * use) or any ratio to the lower bound. docs/deploy.md lists the ratios
- * measured on the zoo networks. It does not place a buffer over one of its
- * own op's inputs (an in-place add): an op's inputs and output are live at
- * that op's step, so they never share bytes. */
+ * is NP-hard, and first fit over any order can leave gaps) or any ratio to
+ * the lower bound; docs/deploy.md lists the ratios measured on the zoo
+ * networks. It does not place a buffer over one of its own op's inputs (an
+ * in-place add): an op's inputs and output are live at that op's step, so
+ * they never share bytes. */
 #include <stdlib.h>
 
 #include "compiler.h"
@@ -54,20 +60,15 @@ static size_t align_up(size_t v, size_t align) {
     return (v + align - 1) / align * align;
 }
 
-size_t deploy_plan_arena(deploy_plan_buf *b, int n, size_t align) {
-    if (align < 1) align = 1;
-    if (n <= 0) return 0;
-    ordered *order = dnas_xmalloc((size_t)n * sizeof *order);
-    const deploy_plan_buf **placed = dnas_xmalloc((size_t)n * sizeof *placed);
-    for (int i = 0; i < n; i++)
-        order[i] = (ordered){&b[i], i};
-    qsort(order, (size_t)n, sizeof *order, by_size);
+/* Step 2: first fit of b in order (indices); fills the offsets. */
+static size_t place(deploy_plan_buf *b, const int *order, int n, size_t align,
+                    const deploy_plan_buf **placed) {
     size_t arena = 0;
     for (int k = 0; k < n; k++) {
-        deploy_plan_buf *cur = &b[order[k].index];
+        deploy_plan_buf *cur = &b[order[k]];
         int np = 0;
         for (int j = 0; j < k; j++) {
-            const deploy_plan_buf *p = &b[order[j].index];
+            const deploy_plan_buf *p = &b[order[j]];
             if (live_together(cur, p)) placed[np++] = p;
         }
         qsort(placed, (size_t)np, sizeof *placed, by_offset);
@@ -80,8 +81,67 @@ size_t deploy_plan_arena(deploy_plan_buf *b, int n, size_t align) {
         cur->offset = at;
         if (at + cur->size > arena) arena = at + cur->size;
     }
+    return arena;
+}
+
+static size_t breadth(const deploy_plan_buf *b) {
+    return b->size * (size_t)(b->last - b->first + 1);
+}
+
+static int by_breadth(const void *pa, const void *pb) {
+    const ordered *a = pa, *b = pb;
+    size_t x = breadth(a->b), y = breadth(b->b);
+    if (x != y) return x > y ? -1 : 1;
+    return by_size(pa, pb);
+}
+
+/* The buffer indices sorted by cmp. */
+static void sorted(const deploy_plan_buf *b, int n, int (*cmp)(const void *, const void *),
+                   int *order) {
+    ordered *o = dnas_xmalloc((size_t)n * sizeof *o);
+    for (int i = 0; i < n; i++)
+        o[i] = (ordered){&b[i], i};
+    qsort(o, (size_t)n, sizeof *o, cmp);
+    for (int i = 0; i < n; i++)
+        order[i] = o[i].index;
+    free(o);
+}
+
+size_t deploy_plan_arena(deploy_plan_buf *b, int n, size_t align) {
+    if (align < 1) align = 1;
+    if (n <= 0) return 0;
+    const deploy_plan_buf **placed = dnas_xmalloc((size_t)n * sizeof *placed);
+    int *best = dnas_xmalloc((size_t)n * sizeof *best), *alt = dnas_xmalloc((size_t)n * sizeof *alt);
+    size_t bound = deploy_plan_lower_bound(b, n);
+    sorted(b, n, by_size, best); /* 1. */
+    size_t arena = place(b, best, n, align, placed); /* 2. */
+    if (arena > bound) { /* 3. */
+        sorted(b, n, by_breadth, alt);
+        size_t a = place(b, alt, n, align, placed);
+        if (a < arena) {
+            arena = a;
+            int *t = best;
+            best = alt, alt = t;
+        }
+    }
+    for (int round = 0; round < 8 && arena > bound && n <= 256; round++) { /* 4. */
+        int better = 0;
+        for (int i = 0; i + 1 < n && arena > bound; i++) {
+            int t = best[i];
+            best[i] = best[i + 1], best[i + 1] = t;
+            size_t a = place(b, best, n, align, placed);
+            if (a < arena) {
+                arena = a, better = 1;
+            } else {
+                best[i + 1] = best[i], best[i] = t;
+            }
+        }
+        if (!better) break;
+    }
+    arena = place(b, best, n, align, placed); /* 5. */
     free(placed);
-    free(order);
+    free(best);
+    free(alt);
     return arena;
 }
 
