@@ -12,7 +12,7 @@
 #include "train.h"
 
 /* configs/models/<name>.yaml in the source tree. */
-static void dtu_model_path(char *buf, size_t len, const char *name) {
+static __attribute__((unused)) void dtu_model_path(char *buf, size_t len, const char *name) {
     const char *src = getenv("DNAS_SOURCE_DIR");
     snprintf(buf, len, "%s/configs/models/%s.yaml", src ? src : DNAS_SOURCE_DIR, name);
 }
@@ -41,7 +41,7 @@ static train_net *dtu_net(const char *path, uint64_t seed) {
 }
 
 /* The qnet of net calibrated on ds (8 bits, 2 batches of 32). */
-static void dtu_export(deploy_qnet *q, train_net *net, const train_dataset *ds) {
+static __attribute__((unused)) void dtu_export(deploy_qnet *q, train_net *net, const train_dataset *ds) {
     search_quant_params p = search_quant_default_params();
     p.calib_batches = 2;
     p.batch = 32;
@@ -53,7 +53,7 @@ static void dtu_export(deploy_qnet *q, train_net *net, const train_dataset *ds) 
 }
 
 /* count samples of the network's input shape, N(0, 1). */
-static train_dataset dtu_random_data(const train_net *net, int count, uint64_t seed) {
+static __attribute__((unused)) train_dataset dtu_random_data(const train_net *net, int count, uint64_t seed) {
     const train_layer *in = &net->layers[0];
     train_dataset ds = {.count = count, .c = in->c, .h = in->h, .w = in->w, .num_classes = 2};
     size_t n = (size_t)count * in->c * in->h * in->w;
@@ -65,7 +65,7 @@ static train_dataset dtu_random_data(const train_net *net, int count, uint64_t s
 }
 
 /* The zoo model `name` quantized on 64 random samples. */
-static void dtu_zoo_qnet(deploy_qnet *q, const char *name) {
+static __attribute__((unused)) void dtu_zoo_qnet(deploy_qnet *q, const char *name) {
     char path[4200];
     dtu_model_path(path, sizeof path, name);
     train_net *net = dtu_net(path, 7);
