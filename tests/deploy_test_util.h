@@ -1,13 +1,14 @@
 /* Integer networks for the compiler tests: a zoo model (configs/models/)
- * with seeded random weights and BN statistics away from 0 and 1,
- * quantized by search_quant_export on the calibration samples given (or on
- * N(0, 1) samples). */
+ * with seeded random weights and BN statistics away from 0 and 1
+ * (ntu_perturb), quantized by search_quant_export on the calibration
+ * samples given (or on N(0, 1) samples). */
 #ifndef DNAS_DEPLOY_TEST_UTIL_H
 #define DNAS_DEPLOY_TEST_UTIL_H
 
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "net_test_util.h"
 #include "search.h"
 #include "train.h"
 
@@ -17,7 +18,7 @@ static __attribute__((unused)) void dtu_model_path(char *buf, size_t len, const 
     snprintf(buf, len, "%s/configs/models/%s.yaml", src ? src : DNAS_SOURCE_DIR, name);
 }
 
-/* The network of a model file with seeded weights and non-trivial BN. */
+/* The network of a model file with seeded, perturbed weights. */
 static train_net *dtu_net(const char *path, uint64_t seed) {
     train_net *net;
     dnas_error err;
@@ -25,18 +26,7 @@ static train_net *dtu_net(const char *path, uint64_t seed) {
         fprintf(stderr, "%s\n", err.msg);
         abort();
     }
-    train_net_init(net, seed);
-    uint64_t rng = seed + 99;
-    for (int i = 1; i < net->nlayers; i++) {
-        train_layer *L = &net->layers[i];
-        if (L->op != TRAIN_OP_BN) continue;
-        for (int c = 0; c < L->c; c++) {
-            net->params[L->w_off + (size_t)c] = 0.5f + train_rng_uniform(&rng);
-            net->params[L->b_off + (size_t)c] = train_rng_uniform(&rng) - 0.5f;
-            net->state[L->state_off + (size_t)c] = 0.3f * train_rng_normal(&rng);
-            net->state[L->state_off + (size_t)(L->c + c)] = 0.5f + 1.5f * train_rng_uniform(&rng);
-        }
-    }
+    ntu_perturb(net, seed);
     return net;
 }
 
