@@ -2,9 +2,9 @@
  * mobilenetv1_025_fmnist and fc_autoencoder (seeded random weights,
  * quantized by search_quant_export on real Fashion-MNIST images) are
  * compiled, the generated C is built with cc -std=c99 -Wall -Wextra
- * -Werror -pedantic (the generated Makefile) and run on 32 real test
- * images: its outputs equal the integer evaluator's (deploy_qeval) byte for
- * byte. Then one weight of dscnn_fmnist's weights.c is changed by hand and
+ * -Werror -pedantic (the generated Makefile; ASan and UBSan on) and run on
+ * 32 real test images: its outputs equal the integer evaluator's
+ * (deploy_qeval) byte for byte. Then one weight of dscnn_fmnist's weights.c is changed by hand and
  * the same comparison must fail: the check is not vacuous.
  * fc_autoencoder reads 640 values: the first 640 pixels of each image. */
 #include <setjmp.h>
@@ -78,11 +78,14 @@ static uint8_t *input_bytes(const deploy_qnet *q, const float *x, int n) {
 }
 
 /* Runs `make check` in dir; the exit status of make (0: every output
- * equal). The log goes to dir/check.log. */
+ * equal). The log goes to dir/check.log. Built with ASan and UBSan too, so
+ * the kernels and the generated code run these inputs without undefined
+ * behaviour or an access outside the arena. */
 static int make_check(const char *dir) {
     char cmd[8400];
     snprintf(cmd, sizeof cmd,
-             "make -s -C '%s' check CFLAGS='-std=c99 -Wall -Wextra -Werror -pedantic -O1' "
+             "make -s -C '%s' check CFLAGS='-std=c99 -Wall -Wextra -Werror -pedantic -O1 "
+             "-fsanitize=address,undefined -fno-sanitize-recover=undefined' "
              "> '%s/check.log' 2>&1",
              dir, dir);
     int rc = system(cmd);
