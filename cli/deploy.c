@@ -105,7 +105,8 @@ static int parse(int argc, char **argv, opts *o) {
         return CLI_EXIT_USAGE;
     }
     if (o->dump_after && !deploy_pass_known(o->dump_after)) {
-        fprintf(stderr, "dnas deploy: --dump-after: no pass '%s' (the passes: build", o->dump_after);
+        fprintf(stderr, "dnas deploy: --dump-after: no pass '%s' (the passes: build",
+                o->dump_after);
         for (int i = 0; deploy_passes[i].name; i++)
             fprintf(stderr, ", %s", deploy_passes[i].name);
         fprintf(stderr, ")\n");

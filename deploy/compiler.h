@@ -36,20 +36,20 @@ typedef struct {
     int is_signed, bits; /* int8 / uint8 values of `bits` bits */
     float scale;         /* real = scale·q */
     deploy_layout layout;
-    size_t bytes; /* storage (layout pass) */
-    int producer; /* op index, -1 for the network input */
+    size_t bytes;    /* storage (layout pass) */
+    int producer;    /* op index, -1 for the network input */
     int first, last; /* live from step first to step last (plan pass) */
     long offset;     /* byte offset in the arena (plan pass), -1 before */
 } deploy_ir_tensor;
 
 typedef struct {
     deploy_qop_kind kind;
-    int depthwise;      /* conv with groups = Cin = Cout */
-    const deploy_qop *q; /* the qnet op: attributes and constant arrays */
-    int qindex;          /* its index in the qnet */
-    int in[2], out;      /* IR tensors; in[1] = -1 but for ADD */
-    deploy_act act;      /* fuse pass */
-    int engine;          /* index into deploy_ir.engines, -1 before the engines pass */
+    int depthwise;         /* conv with groups = Cin = Cout */
+    const deploy_qop *q;   /* the qnet op: attributes and constant arrays */
+    int qindex;            /* its index in the qnet */
+    int in[2], out;        /* IR tensors; in[1] = -1 but for ADD */
+    deploy_act act;        /* fuse pass */
+    int engine;            /* index into deploy_ir.engines, -1 before the engines pass */
     dnas_rt_packing wpack; /* weight storage (layout pass) */
     size_t wbytes;         /* bytes of weights + bias + multipliers (layout pass) */
 } deploy_ir_op;
@@ -65,8 +65,8 @@ typedef struct {
     int input, output; /* tensor indices */
     int nengines;      /* engines pass: names of the engines ops run on */
     char engines[DEPLOY_IR_MAX_ENGINES][HWCOST_NAME_LEN];
-    size_t arena;       /* plan pass: bytes of the arena */
-    size_t arena_bound; /* plan pass: most bytes live at any step */
+    size_t arena;        /* plan pass: bytes of the arena */
+    size_t arena_bound;  /* plan pass: most bytes live at any step */
     size_t weight_bytes; /* layout pass: Σ op wbytes */
     char last_pass[32];  /* the last pass run ("build" right after deploy_ir_build) */
 } deploy_ir;

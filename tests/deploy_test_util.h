@@ -31,7 +31,8 @@ static train_net *dtu_net(const char *path, uint64_t seed) {
 }
 
 /* The qnet of net calibrated on ds (8 bits, 2 batches of 32). */
-static __attribute__((unused)) void dtu_export(deploy_qnet *q, train_net *net, const train_dataset *ds) {
+static __attribute__((unused)) void dtu_export(deploy_qnet *q, train_net *net,
+                                               const train_dataset *ds) {
     search_quant_params p = search_quant_default_params();
     p.calib_batches = 2;
     p.batch = 32;
@@ -43,7 +44,8 @@ static __attribute__((unused)) void dtu_export(deploy_qnet *q, train_net *net, c
 }
 
 /* count samples of the network's input shape, N(0, 1). */
-static __attribute__((unused)) train_dataset dtu_random_data(const train_net *net, int count, uint64_t seed) {
+static __attribute__((unused)) train_dataset dtu_random_data(const train_net *net, int count,
+                                                             uint64_t seed) {
     const train_layer *in = &net->layers[0];
     train_dataset ds = {.count = count, .c = in->c, .h = in->h, .w = in->w, .num_classes = 2};
     size_t n = (size_t)count * in->c * in->h * in->w;

@@ -105,9 +105,10 @@ static void compile(deploy_ir *ir, const deploy_qnet *q, const deploy_compile_pa
  * arena, and the arena is at most 1.05x the lower bound. */
 static void zoo_plans(void **state) {
     (void)state;
-    static const char *zoo[] = {"resnet8",         "resnet8_fmnist", "dscnn",
-                                "dscnn_fmnist",    "mobilenetv1_025", "mobilenetv1_025_fmnist",
-                                "fc_autoencoder",  "tcn",            "tcn_fmnist"};
+    static const char *zoo[] = {
+        "resnet8",         "resnet8_fmnist",         "dscnn",          "dscnn_fmnist",
+        "mobilenetv1_025", "mobilenetv1_025_fmnist", "fc_autoencoder", "tcn",
+        "tcn_fmnist"};
     for (size_t z = 0; z < sizeof zoo / sizeof zoo[0]; z++) {
         deploy_qnet q;
         dtu_zoo_qnet(&q, zoo[z]);
@@ -297,11 +298,16 @@ static void backend_table(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(planner_chain),        cmocka_unit_test(planner_tie_rule),
-        cmocka_unit_test(planner_align),        cmocka_unit_test(planner_breadth),
-        cmocka_unit_test(planner_overlap_check), cmocka_unit_test(zoo_plans),
-        cmocka_unit_test(fuse_flatten),         cmocka_unit_test(engines_from_targets),
-        cmocka_unit_test(dump_after),           cmocka_unit_test(backend_table),
+        cmocka_unit_test(planner_chain),
+        cmocka_unit_test(planner_tie_rule),
+        cmocka_unit_test(planner_align),
+        cmocka_unit_test(planner_breadth),
+        cmocka_unit_test(planner_overlap_check),
+        cmocka_unit_test(zoo_plans),
+        cmocka_unit_test(fuse_flatten),
+        cmocka_unit_test(engines_from_targets),
+        cmocka_unit_test(dump_after),
+        cmocka_unit_test(backend_table),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

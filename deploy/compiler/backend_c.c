@@ -68,9 +68,10 @@ static int has_weights(const deploy_ir_op *o) {
 }
 
 static void write_weights(FILE *f, const deploy_ir *ir) {
-    fprintf(f, "/* Included by network.c (static: one translation unit). %zu bytes of\n"
-               " * constants: per conv / linear the weights w<k> (int8, one per byte, in\n"
-               " * the kernel's layout), the int32 bias b<k> and multipliers m<k>. */\n\n",
+    fprintf(f,
+            "/* Included by network.c (static: one translation unit). %zu bytes of\n"
+            " * constants: per conv / linear the weights w<k> (int8, one per byte, in\n"
+            " * the kernel's layout), the int32 bias b<k> and multipliers m<k>. */\n\n",
             ir->weight_bytes);
     for (int k = 0; k < ir->nops; k++) {
         const deploy_ir_op *o = &ir->ops[k];
@@ -103,33 +104,34 @@ static const char *type_name(int is_signed) {
 
 static void write_header(FILE *f, const deploy_ir *ir) {
     const deploy_ir_tensor *I = &ir->tensors[ir->input], *O = &ir->tensors[ir->output];
-    fprintf(f,
-            "#ifndef NETWORK_H\n#define NETWORK_H\n\n"
-            "/* Input [H][W][C] bytes, %s at %d bits; a real sample x becomes\n"
-            " * q = clamp(floor(x / NETWORK_INPUT_SCALE + 1/2)) in that order. */\n"
-            "#define NETWORK_INPUT_H %d\n#define NETWORK_INPUT_W %d\n#define NETWORK_INPUT_C %d\n"
-            "#define NETWORK_INPUT_BYTES %zu\n#define NETWORK_INPUT_SIGNED %d\n"
-            "#define NETWORK_INPUT_SCALE %.9gf\n\n"
-            "/* Output [H][W][C] bytes, %s at %d bits; real value = NETWORK_OUTPUT_SCALE * q. */\n"
-            "#define NETWORK_OUTPUT_H %d\n#define NETWORK_OUTPUT_W %d\n#define NETWORK_OUTPUT_C %d\n"
-            "#define NETWORK_OUTPUT_BYTES %zu\n#define NETWORK_OUTPUT_SIGNED %d\n"
-            "#define NETWORK_OUTPUT_SCALE %.9gf\n\n"
-            "/* The one static arena of every activation (lower bound: %zu bytes), and\n"
-            " * the constants (weights, biases, multipliers). */\n"
-            "#define NETWORK_ARENA_BYTES %zu\n#define NETWORK_CONST_BYTES %zu\n"
-            "#define NETWORK_LAYERS %d\n\n"
-            "/* Where the caller writes an input sample (NETWORK_INPUT_BYTES bytes in the\n"
-            " * arena) before network_run(). */\n"
-            "void *network_input(void);\n"
-            "/* Runs every layer on the sample at network_input(): 0 when all ran, else\n"
-            " * 1 + the index of the layer whose kernel refused (cannot happen for the\n"
-            " * network this was generated from). */\n"
-            "int network_run(void);\n"
-            "/* The output (NETWORK_OUTPUT_BYTES bytes in the arena) after network_run(). */\n"
-            "const void *network_output(void);\n\n#endif\n",
-            type_name(I->is_signed), I->bits, I->h, I->w, I->c, I->bytes, I->is_signed,
-            (double)I->scale, type_name(O->is_signed), O->bits, O->h, O->w, O->c, O->bytes,
-            O->is_signed, (double)O->scale, ir->arena_bound, ir->arena, ir->weight_bytes, ir->nops);
+    fprintf(
+        f,
+        "#ifndef NETWORK_H\n#define NETWORK_H\n\n"
+        "/* Input [H][W][C] bytes, %s at %d bits; a real sample x becomes\n"
+        " * q = clamp(floor(x / NETWORK_INPUT_SCALE + 1/2)) in that order. */\n"
+        "#define NETWORK_INPUT_H %d\n#define NETWORK_INPUT_W %d\n#define NETWORK_INPUT_C %d\n"
+        "#define NETWORK_INPUT_BYTES %zu\n#define NETWORK_INPUT_SIGNED %d\n"
+        "#define NETWORK_INPUT_SCALE %.9gf\n\n"
+        "/* Output [H][W][C] bytes, %s at %d bits; real value = NETWORK_OUTPUT_SCALE * q. */\n"
+        "#define NETWORK_OUTPUT_H %d\n#define NETWORK_OUTPUT_W %d\n#define NETWORK_OUTPUT_C %d\n"
+        "#define NETWORK_OUTPUT_BYTES %zu\n#define NETWORK_OUTPUT_SIGNED %d\n"
+        "#define NETWORK_OUTPUT_SCALE %.9gf\n\n"
+        "/* The one static arena of every activation (lower bound: %zu bytes), and\n"
+        " * the constants (weights, biases, multipliers). */\n"
+        "#define NETWORK_ARENA_BYTES %zu\n#define NETWORK_CONST_BYTES %zu\n"
+        "#define NETWORK_LAYERS %d\n\n"
+        "/* Where the caller writes an input sample (NETWORK_INPUT_BYTES bytes in the\n"
+        " * arena) before network_run(). */\n"
+        "void *network_input(void);\n"
+        "/* Runs every layer on the sample at network_input(): 0 when all ran, else\n"
+        " * 1 + the index of the layer whose kernel refused (cannot happen for the\n"
+        " * network this was generated from). */\n"
+        "int network_run(void);\n"
+        "/* The output (NETWORK_OUTPUT_BYTES bytes in the arena) after network_run(). */\n"
+        "const void *network_output(void);\n\n#endif\n",
+        type_name(I->is_signed), I->bits, I->h, I->w, I->c, I->bytes, I->is_signed,
+        (double)I->scale, type_name(O->is_signed), O->bits, O->h, O->w, O->c, O->bytes,
+        O->is_signed, (double)O->scale, ir->arena_bound, ir->arena, ir->weight_bytes, ir->nops);
 }
 
 /* The opening comment of one layer's function. */
@@ -138,16 +140,16 @@ static void layer_comment(FILE *f, const deploy_ir *ir, int k) {
     const deploy_ir_tensor *I = &ir->tensors[o->in[0]], *O = &ir->tensors[o->out];
     char nm[DEPLOY_QNET_NAME_LEN + 8], attrs[256];
     deploy_comment_text(o->q->name, nm, sizeof nm);
-    deploy_ir_op_attrs(ir, o, attrs, sizeof attrs);
+    deploy_ir_op_attrs(o, attrs, sizeof attrs);
     const char *kind = o->depthwise ? "depthwise conv" : deploy_qop_kind_name(o->kind);
     fprintf(f, "\n/* layer %d: %s, source layer '%s'; %s%s\n", k, kind, nm, attrs,
             o->act == DEPLOY_ACT_RELU ? " (ReLU fused)" : "");
-    fprintf(f, " * in  [%d][%d][%d] %s, %d bits @%ld", I->h, I->w, I->c, type_name(I->is_signed), I->bits,
-            I->offset);
+    fprintf(f, " * in  [%d][%d][%d] %s, %d bits @%ld", I->h, I->w, I->c, type_name(I->is_signed),
+            I->bits, I->offset);
     if (o->in[1] >= 0) {
         const deploy_ir_tensor *B = &ir->tensors[o->in[1]];
-        fprintf(f, ", [%d][%d][%d] %s, %d bits @%ld", B->h, B->w, B->c, type_name(B->is_signed), B->bits,
-                B->offset);
+        fprintf(f, ", [%d][%d][%d] %s, %d bits @%ld", B->h, B->w, B->c, type_name(B->is_signed),
+                B->bits, B->offset);
     }
     fprintf(f, "\n * out [%d][%d][%d] %s, %d bits @%ld; engine %s */\n", O->h, O->w, O->c,
             type_name(O->is_signed), O->bits, O->offset, ir->engines[o->engine]);
@@ -186,11 +188,12 @@ static void write_layer(FILE *f, const deploy_ir *ir, int k) {
     case DEPLOY_QOP_CONV:
     case DEPLOY_QOP_LINEAR:
         if (o->kind == DEPLOY_QOP_CONV)
-            fprintf(f,
-                    "    static const dnas_rt_conv_dims d = {%d, %d, %d, %d, %d, %d, %d, %d, %d, %d, "
-                    "%d, %d, %d, %d, %d, %d, %d, %d, %d};\n",
-                    I->h, I->w, I->c, O->h, O->w, O->c, s->kh, s->kw, s->sh, s->sw, s->dh, s->dw,
-                    s->pt, s->pb, s->pl, s->pr, s->groups, I->is_signed, O->is_signed);
+            fprintf(
+                f,
+                "    static const dnas_rt_conv_dims d = {%d, %d, %d, %d, %d, %d, %d, %d, %d, %d, "
+                "%d, %d, %d, %d, %d, %d, %d, %d, %d};\n",
+                I->h, I->w, I->c, O->h, O->w, O->c, s->kh, s->kw, s->sh, s->sw, s->dh, s->dw, s->pt,
+                s->pb, s->pl, s->pr, s->groups, I->is_signed, O->is_signed);
         else
             fprintf(f, "    static const dnas_rt_linear_dims d = {%zu, %d, %d, %d};\n", I->bytes,
                     O->c, I->is_signed, O->is_signed);
@@ -294,7 +297,8 @@ static const char *TEST_MAIN =
     "        fprintf(stderr, \"%s: cannot open\\n\", argv[2]);\n"
     "        return 2;\n"
     "    }\n"
-    "    while ((got = fread(network_input(), 1, NETWORK_INPUT_BYTES, in)) == NETWORK_INPUT_BYTES) {\n"
+    "    while ((got = fread(network_input(), 1, NETWORK_INPUT_BYTES, in)) == NETWORK_INPUT_BYTES) "
+    "{\n"
     "        const unsigned char *out;\n"
     "        unsigned long i;\n"
     "        int rc = network_run();\n"
@@ -310,7 +314,8 @@ static const char *TEST_MAIN =
     "            }\n"
     "            for (i = 0; i < NETWORK_OUTPUT_BYTES; i++)\n"
     "                if (out[i] != expect[i] && bad++ < 10)\n"
-    "                    printf(\"sample %ld value %lu: %d, expected %d\\n\", n, i, value(out, i),\n"
+    "                    printf(\"sample %ld value %lu: %d, expected %d\\n\", n, i, value(out, "
+    "i),\n"
     "                           value(expect, i));\n"
     "        } else {\n"
     "            for (i = 0; i < NETWORK_OUTPUT_BYTES; i++)\n"
@@ -332,7 +337,8 @@ static const char *TEST_MAIN =
     "        fprintf(stderr, \"%s: more samples than %s\\n\", argv[2], argv[1]);\n"
     "        return 2;\n"
     "    }\n"
-    "    if (ex) printf(\"%ld samples: %s (%ld values differ)\\n\", n, bad ? \"DIFFERENT\" : \"equal\", bad);\n"
+    "    if (ex) printf(\"%ld samples: %s (%ld values differ)\\n\", n, bad ? \"DIFFERENT\" : "
+    "\"equal\", bad);\n"
     "    return bad ? 1 : 0;\n"
     "}\n";
 

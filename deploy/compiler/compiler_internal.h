@@ -6,7 +6,7 @@
 #include "compiler.h"
 
 /* The op's attributes as one line of text ("3x3 stride 1x1 ..."). */
-void deploy_ir_op_attrs(const deploy_ir *ir, const deploy_ir_op *o, char *buf, size_t len);
+void deploy_ir_op_attrs(const deploy_ir_op *o, char *buf, size_t len);
 
 /* A generated file being written: dir/name. Writes go to f; the first
  * failure is remembered and reported by deploy_out_close. */

@@ -30,7 +30,8 @@ dnas_status deploy_out_close(deploy_out *o, dnas_error *err) {
 dnas_status deploy_out_mkdir(const char *dir, const char *name, char *path, size_t len,
                              dnas_error *err) {
     int n = snprintf(path, len, "%s/%s", dir, name);
-    if (n < 0 || (size_t)n >= len) return dnas_fail(err, DNAS_ERR_IO, "%s/%s: path too long", dir, name);
+    if (n < 0 || (size_t)n >= len)
+        return dnas_fail(err, DNAS_ERR_IO, "%s/%s: path too long", dir, name);
     struct stat sb;
     if (stat(path, &sb) == 0 && S_ISDIR(sb.st_mode)) return DNAS_OK;
     if (mkdir(path, 0777) != 0)

@@ -3,7 +3,7 @@
  * and dumped as text for --dump-after. */
 #include <string.h>
 
-#include "compiler.h"
+#include "compiler_internal.h"
 
 dnas_status deploy_ir_build(deploy_ir *ir, const deploy_qnet *q, const char *where,
                             dnas_error *err) {
@@ -35,8 +35,8 @@ dnas_status deploy_ir_build(deploy_ir *ir, const deploy_qnet *q, const char *whe
         o->in[0] = s->in[0], o->in[1] = s->in[1], o->out = s->out;
         o->engine = -1;
         const deploy_qtensor *I = &q->tensors[s->in[0]], *O = &q->tensors[s->out];
-        o->depthwise = s->kind == DEPLOY_QOP_CONV && s->groups > 1 && s->groups == I->c &&
-                       I->c == O->c;
+        o->depthwise =
+            s->kind == DEPLOY_QOP_CONV && s->groups > 1 && s->groups == I->c && I->c == O->c;
         ir->tensors[s->out].producer = k;
     }
     ir->input = 0;
@@ -87,7 +87,7 @@ static const char *layout_name(deploy_layout l) {
 }
 
 /* The op's attributes as the dump and the generated comments print them. */
-static void op_attrs(const deploy_ir *ir, const deploy_ir_op *o, char *buf, size_t len) {
+void deploy_ir_op_attrs(const deploy_ir_op *o, char *buf, size_t len) {
     const deploy_qop *s = o->q;
     switch (o->kind) {
     case DEPLOY_QOP_CONV:
@@ -120,12 +120,6 @@ static void op_attrs(const deploy_ir *ir, const deploy_ir_op *o, char *buf, size
         break;
     default: snprintf(buf, len, "-"); break;
     }
-    (void)ir;
-}
-
-/* Exported for the backends' comments through compiler_internal.h. */
-void deploy_ir_op_attrs(const deploy_ir *ir, const deploy_ir_op *o, char *buf, size_t len) {
-    op_attrs(ir, o, buf, len);
 }
 
 void deploy_ir_dump(const deploy_ir *ir, FILE *f) {
@@ -156,7 +150,7 @@ void deploy_ir_dump(const deploy_ir *ir, FILE *f) {
             snprintf(ins, sizeof ins, "t%d, t%d", o->in[0], o->in[1]);
         else
             snprintf(ins, sizeof ins, "t%d", o->in[0]);
-        op_attrs(ir, o, attrs, sizeof attrs);
+        deploy_ir_op_attrs(o, attrs, sizeof attrs);
         fprintf(f, "  %-3d %-14s %-16s %s -> t%d  %s%s", k, deploy_qop_kind_name(o->kind),
                 o->q->name, ins, o->out, attrs, o->act == DEPLOY_ACT_RELU ? " relu" : "");
         if (o->engine >= 0) fprintf(f, "  engine %s", ir->engines[o->engine]);

@@ -61,7 +61,7 @@ dnas_status deploy_pass_engines(deploy_ir *ir, const deploy_compile_params *p, d
         deploy_ir_op *o = &ir->ops[k];
         o->engine = hosti;
         if (!t || o->kind == DEPLOY_QOP_FLATTEN) continue;
-        hwcost_layer l = op_layer(ir, o); /* 2. */
+        hwcost_layer l = op_layer(ir, o);     /* 2. */
         for (int e = 0; e < t->nengines; e++) /* 3. */
             if (hwcost_engine_supports(&t->engines[e], &l)) {
                 o->engine = e;

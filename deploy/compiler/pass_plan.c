@@ -30,8 +30,9 @@ dnas_status deploy_pass_plan(deploy_ir *ir, const deploy_compile_params *p, dnas
         }
     deploy_plan_buf *b = dnas_xcalloc((size_t)(ir->ntensors > 0 ? ir->ntensors : 1), sizeof *b);
     for (int i = 0; i < ir->ntensors; i++)
-        b[i] = (deploy_plan_buf){ir->tensors[i].bytes, ir->tensors[i].first, ir->tensors[i].last, 0};
-    ir->arena = deploy_plan_arena(b, ir->ntensors, p->align); /* 2. */
+        b[i] =
+            (deploy_plan_buf){ir->tensors[i].bytes, ir->tensors[i].first, ir->tensors[i].last, 0};
+    ir->arena = deploy_plan_arena(b, ir->ntensors, p->align);   /* 2. */
     ir->arena_bound = deploy_plan_lower_bound(b, ir->ntensors); /* 3. */
     DNAS_ASSERT(!deploy_plan_overlap(b, ir->ntensors, NULL, NULL));
     for (int i = 0; i < ir->ntensors; i++)

@@ -111,11 +111,12 @@ size_t deploy_plan_arena(deploy_plan_buf *b, int n, size_t align) {
     if (align < 1) align = 1;
     if (n <= 0) return 0;
     const deploy_plan_buf **placed = dnas_xmalloc((size_t)n * sizeof *placed);
-    int *best = dnas_xmalloc((size_t)n * sizeof *best), *alt = dnas_xmalloc((size_t)n * sizeof *alt);
+    int *best = dnas_xmalloc((size_t)n * sizeof *best),
+        *alt = dnas_xmalloc((size_t)n * sizeof *alt);
     size_t bound = deploy_plan_lower_bound(b, n);
-    sorted(b, n, by_size, best); /* 1. */
+    sorted(b, n, by_size, best);                     /* 1. */
     size_t arena = place(b, best, n, align, placed); /* 2. */
-    if (arena > bound) { /* 3. */
+    if (arena > bound) {                             /* 3. */
         sorted(b, n, by_breadth, alt);
         size_t a = place(b, alt, n, align, placed);
         if (a < arena) {

@@ -32,7 +32,9 @@ static int exists(hid_t f, const char *path) {
 static dnas_status pick(hid_t f, const char *path, const char *run, char *group, size_t glen,
                         char *run_id, size_t rlen, dnas_error *err) {
     runs_seen seen = {0};
-    if (exists(f, "runs")) H5Literate_by_name(f, "runs", H5_INDEX_NAME, H5_ITER_INC, NULL, add_run, &seen, H5P_DEFAULT);
+    if (exists(f, "runs"))
+        H5Literate_by_name(f, "runs", H5_INDEX_NAME, H5_ITER_INC, NULL, add_run, &seen,
+                           H5P_DEFAULT);
     if (run) {
         if (!exists(f, "runs"))
             return dnas_fail(err, DNAS_ERR_FORMAT,
