@@ -15,7 +15,7 @@
 /* clang-format off */
 static const char *HELP =
     "usage: dnas deploy QUANT.h5 --target c --out DIR [--run ID | --group GROUP]\n"
-    "                   [--dump-after PASS] [--vectors N] [--quiet]\n"
+    "                   [--target-desc T] [--dump-after PASS] [--vectors N] [--quiet]\n"
     "\n"
     "Compiles the integer network of a file (dnas quantize: /qnet; a run file\n"
     "of dnas search or a campaign: /runs/ID/qnet) to source code for a target\n"
@@ -32,7 +32,9 @@ static const char *HELP =
     "test_main.c, Makefile, dnas_rt/ (the kernels), and test vectors:\n"
     "test_input.bin (random inputs) and test_expected.bin (the evaluator's\n"
     "outputs); `make -C DIR check` builds with -std=c99 -Wall -Wextra -Werror\n"
-    "and compares.\n"
+    "and compares. cortex-m adds startup.c and link.ld; its `make check` runs\n"
+    "the test under qemu-system-arm (mps2-an386), `make size` prints flash and\n"
+    "RAM.\n"
     "\n"
     "options:\n"
     "  --target T        the backend (required)\n"
@@ -40,6 +42,10 @@ static const char *HELP =
     "  --run ID          the run's network, /runs/ID/qnet (default: /qnet, or\n"
     "                    the only run of a run file)\n"
     "  --group GROUP     the HDF5 group of the network, e.g. /runs/0/qnet\n"
+    "  --target-desc T   the target description the engines pass and the memory\n"
+    "                    check read: a name (configs/targets/T.yaml) or a YAML\n"
+    "                    path (default: the backend's; none for c: one engine,\n"
+    "                    no memory limit)\n"
     "  --dump-after PASS print the IR after PASS: build (as read), fuse, engines,\n"
     "                    layout or plan\n"
     "  --vectors N       random test samples, 1..100000 (default 8)\n"
@@ -55,7 +61,7 @@ static const char *HELP =
 /* clang-format on */
 
 typedef struct {
-    const char *in, *target, *out, *run, *group, *dump_after;
+    const char *in, *target, *out, *run, *group, *dump_after, *desc;
     long vectors;
     int quiet;
 } opts;
@@ -82,6 +88,8 @@ static int parse(int argc, char **argv, opts *o) {
             rc = cli_opt_path(argc, argv, &i, "ID", 200, &o->run);
         else if (!strcmp(a, "--group"))
             rc = cli_opt_path(argc, argv, &i, "GROUP", 1000, &o->group);
+        else if (!strcmp(a, "--target-desc"))
+            rc = cli_opt_str(argc, argv, &i, "T", &o->desc);
         else if (!strcmp(a, "--dump-after"))
             rc = cli_opt_str(argc, argv, &i, "PASS", &o->dump_after);
         else if (!strcmp(a, "--vectors"))
@@ -144,15 +152,40 @@ static size_t weight_values(const deploy_ir *ir) {
     return n;
 }
 
+/* The target description of the backend (or --target-desc), or NULL. */
+static dnas_status load_desc(const opts *o, const deploy_backend *be, hwcost_target **t,
+                             dnas_error *err) {
+    const char *name = o->desc ? o->desc : be->target;
+    *t = NULL;
+    if (!name) return DNAS_OK;
+    char buf[4096];
+    const char *path = cli_target_path(name, buf, sizeof buf);
+    if (!path)
+        return dnas_fail(err, DNAS_ERR_IO,
+                         "target description '%s' not found (looked for configs/targets/%s.yaml "
+                         "in ., $DNAS_SOURCE_DIR and %s)",
+                         name, name, DNAS_SOURCE_DIR);
+    *t = dnas_xmalloc(sizeof **t);
+    dnas_status st = hwcost_target_load(*t, path, err);
+    if (st) {
+        free(*t);
+        *t = NULL;
+    }
+    return st;
+}
+
 static int run(int argc, char **argv, const opts *o) {
     const deploy_backend *be = deploy_backend_find(o->target);
     deploy_qnet q;
     deploy_ir ir = {0};
     dnas_error err;
     char group[1100] = "", run_id[256] = "";
+    hwcost_target *desc = NULL;
     dnas_status st = deploy_qnet_load_from(o->in, o->group, o->run, &q, group, sizeof group, run_id,
                                            sizeof run_id, &err);
+    if (!st) st = load_desc(o, be, &desc, &err);
     deploy_compile_params p = deploy_compile_default_params();
+    p.target = desc;
     p.host_engine = be->host_engine;
     p.wpack = be->wpack;
     p.align = be->align;
@@ -174,8 +207,9 @@ static int run(int argc, char **argv, const opts *o) {
         free(in);
     }
     if (!st && !o->quiet) {
-        printf("network %s from %s%s%s: %d layers, backend %s, engines", ir.name, where,
-               run_id[0] ? ", run " : "", run_id, ir.nops, be->name);
+        printf("network %s from %s%s%s: %d layers, backend %s, target %s, engines", ir.name, where,
+               run_id[0] ? ", run " : "", run_id, ir.nops, be->name,
+               desc ? desc->name : "(none)");
         for (int e = 0; e < ir.nengines; e++)
             printf(" %s", ir.engines[e]);
         printf("\narena %zu bytes, lower bound %zu bytes (%.3fx)\n", ir.arena, ir.arena_bound,
@@ -194,6 +228,7 @@ static int run(int argc, char **argv, const opts *o) {
         fprintf(stderr, "dnas deploy: %s\n", err.msg);
     deploy_ir_free(&ir);
     deploy_qnet_free(&q);
+    free(desc);
     return st ? CLI_EXIT_FAIL : CLI_EXIT_OK;
 }
 

@@ -177,6 +177,11 @@ const deploy_backend *deploy_backend_find(const char *name);
 dnas_status deploy_emit_c(const deploy_ir *ir, const deploy_emit_info *info, const char *dir,
                           dnas_error *err);
 
+/* The `cortex-m` backend: the c sources plus startup.c, link.ld and a
+ * Makefile for arm-none-eabi-gcc and QEMU mps2-an386 (docs/deploy.md). */
+dnas_status deploy_emit_cortex_m(const deploy_ir *ir, const deploy_emit_info *info,
+                                 const char *dir, dnas_error *err);
+
 /* Test vectors for the generated test program: n samples of the input
  * tensor's bytes in (HWC, n·input size), written to dir/test_input.bin,
  * and the evaluator's outputs as bytes to dir/test_expected.bin. */

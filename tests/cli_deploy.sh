@@ -4,8 +4,11 @@
 # code builds standalone with -std=c99 -Wall -Wextra -Werror and matches the
 # evaluator on its test vectors, the network code has no malloc and no
 # stdio, the files name the tool and the command, the arena is reported
-# beside its lower bound, --dump-after prints the IR, run files are read
-# at /runs/ID/qnet, and wrong inputs fail with messages naming them.
+# beside its lower bound, --dump-after prints the IR, target descriptions
+# place ops on engines and bound the arena, --target cortex-m builds and
+# matches under QEMU (when arm-none-eabi-gcc and qemu-system-arm are
+# installed), run files are read at /runs/ID/qnet, and wrong inputs fail
+# with messages naming them.
 # (Bit-exactness on real inputs for the zoo: tests/test_deploy_c.c.)
 # Usage: cli_deploy.sh DNAS_BINARY SOURCE_DIR
 set -u
@@ -29,6 +32,12 @@ check "train exits 0" test $? -eq 0
 "$dnas" quantize tcn.h5 --out q.h5 --quiet > q.out 2>&1
 check "quantize exits 0" test $? -eq 0
 
+fails() { # EXIT PATTERN ARGS...: dnas deploy ARGS exits EXIT with PATTERN on stderr
+    local code="$1" pat="$2"; shift 2
+    "$dnas" deploy "$@" > /dev/null 2> err.out
+    local rc=$?
+    [ $rc -eq "$code" ] && grep -q -- "$pat" err.out || { echo "  got exit $rc: $(cat err.out)"; return 1; }
+}
 "$dnas" deploy q.h5 --target c --out out > d.out 2> d.err
 check "deploy exits 0" test $? -eq 0
 check "prints the arena beside its lower bound" has d.out "^arena [0-9]* bytes, lower bound [0-9]* bytes"
@@ -42,7 +51,7 @@ done
 check "network.c and weights.c: no malloc, no stdio" \
     sh -c "! grep -E -q 'malloc|stdio|printf|FILE' out/network.c out/weights.c"
 check "weights are static const" has out/weights.c "^static const int8_t w0\["
-check "one static arena" sh -c "grep -c 'static uint8_t network_arena\[NETWORK_ARENA_BYTES\]' out/network.c | grep -qx 1"
+check "one static arena" sh -c "grep -c 'static uint32_t network_arena_words\[(NETWORK_ARENA_BYTES + 3) / 4\]' out/network.c | grep -qx 1"
 check "one function per layer, opened by a comment naming op and layer" \
     sh -c "[ \$(grep -c '^/\* layer [0-9]*: .*, source layer ' out/network.c) -eq 6 ] && [ \$(grep -c '^static int layer_' out/network.c) -eq 6 ]"
 check "the header names the tool version and the command line" \
@@ -56,6 +65,29 @@ check "NETWORK_ARENA_BYTES is the printed arena $arena" has out/network.h "#defi
 check "--dump-after fuse prints the IR after fuse" has dump.out "^ir .* after fuse: 6 ops"
 check "... with ops and fused ReLUs" has dump.out "conv1 .* relu$"
 check "--vectors 3" has dump.out "(3 samples)"
+
+# target descriptions: engines and memory levels are data
+"$dnas" deploy q.h5 --target c --target-desc diana --out dd --dump-after engines > dd.out 2>&1
+check "--target-desc diana: convs on engine digital, the pool on the host cpu" \
+    sh -c "grep -q 'conv1 .*engine digital' dd.out && grep -q 'global_avgpool .*engine cpu' dd.out && grep -q 'engines digital analog cpu' dd.out"
+sed -e 's/bytes: 131072/bytes: 1000/' "$src/configs/targets/cortex_m4.yaml" > small.yaml
+"$dnas" deploy q.h5 --target c --target-desc small.yaml --out ds > ds.out 2>&1
+check "an arena above the target's RAM: exit 1 naming the memory and the size that would fit" \
+    sh -c "[ $? -eq 1 ] && grep -q \"memory 'sram' of target cortex_m4 holds 1000 bytes but the network needs $arena there (the activation arena): a memory of $arena bytes would fit\" ds.out"
+check "an unknown target description" fails 1 "target description 'gap9' not found" q.h5 --target c --target-desc gap9 --out e
+
+# cortex-m: the same sources for Cortex-M4, run under QEMU
+if command -v arm-none-eabi-gcc > /dev/null && command -v qemu-system-arm > /dev/null; then
+    "$dnas" deploy q.h5 --target cortex-m --out m4 --vectors 4 > m4.out 2>&1
+    check "cortex-m: deploy exits 0, target cortex_m4" has m4.out "backend cortex-m, target cortex_m4, engines cpu$"
+    check "cortex-m: startup.c and link.ld" sh -c "test -s m4/startup.c && test -s m4/link.ld"
+    make -s -C m4 check > m4check.out 2>&1
+    check "cortex-m: make check under QEMU equals the evaluator" has m4check.out "4 samples: equal (0 values differ)"
+    make -s -C m4 size > m4size.out 2>&1
+    check "cortex-m: make size prints text, data, bss" sh -c "grep -q 'text.*data.*bss' m4size.out"
+else
+    echo "note: arm-none-eabi-gcc or qemu-system-arm missing: the cortex-m checks did not run"
+fi
 
 # run files: /runs/ID/qnet
 h5copy -i q.h5 -o runs.h5 -s /qnet -d /runs/3/qnet -p
@@ -73,18 +105,12 @@ check "--run 9: exit 1, the runs listed" sh -c "[ $? -eq 1 ] && grep -q \"no run
 check "--group /runs/3/qnet" has g.out "^result arena="
 
 # errors
-fails() { # EXIT PATTERN ARGS...: dnas deploy ARGS exits EXIT with PATTERN on stderr
-    local code="$1" pat="$2"; shift 2
-    "$dnas" deploy "$@" > /dev/null 2> err.out
-    local rc=$?
-    [ $rc -eq "$code" ] && grep -q -- "$pat" err.out || { echo "  got exit $rc: $(cat err.out)"; return 1; }
-}
 check "missing file" fails 1 "missing.h5: cannot open" missing.h5 --target c --out e
 echo "not hdf5" > text.h5
 check "not an HDF5 file" fails 1 "text.h5: not an HDF5 file" text.h5 --target c --out e
 check "a checkpoint is not a qnet" fails 1 "tcn.h5: no integer network: expected a group /qnet" tcn.h5 --target c --out e
 check "a group that is not a qnet" fails 1 "no group /nothing" q.h5 --group /nothing --target c --out e
-check "unknown target" fails 2 "unknown backend 'gap9' (the backends: c)" q.h5 --target gap9 --out e
+check "unknown target" fails 2 "unknown backend 'gap9' (the backends: c cortex-m)" q.h5 --target gap9 --out e
 check "unknown pass" fails 2 "no pass 'tile' (the passes: build, fuse, engines, layout, plan)" q.h5 --target c --out e --dump-after tile
 check "missing --out" fails 2 "missing --out DIR" q.h5 --target c
 check "missing --target" fails 2 "missing --target T" q.h5 --out e

@@ -28,4 +28,16 @@ void deploy_comment_text(const char *s, char *buf, size_t len);
  * len - 1 characters. */
 void deploy_ident(const char *s, char *buf, size_t len);
 
+/* ---- the C sources every C-based backend writes (backend_c.c) ---- */
+
+/* The comment a generated file opens with: file, what it holds, the
+ * network, dnas version, backend, command line, source and run id. */
+void deploy_c_head(FILE *f, const char *file, const char *what, const deploy_ir *ir,
+                   const deploy_emit_info *info, const char *backend);
+/* network.h, network.c, weights.c, test_main.c and dnas_rt/ into dir. */
+dnas_status deploy_c_sources(const deploy_ir *ir, const deploy_emit_info *info, const char *backend,
+                             const char *dir, dnas_error *err);
+/* " dnas_rt/a.c dnas_rt/b.c ...": the runtime's C files, for a Makefile. */
+void deploy_c_rt_sources(FILE *f);
+
 #endif

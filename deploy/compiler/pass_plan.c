@@ -12,11 +12,14 @@
  *      multiples of p->align;
  *   3. the arena is reported beside its lower bound, the most bytes live at
  *      one step (deploy_plan_lower_bound), and the plan is checked: no two
- *      tensors live at a common step overlap (a planner bug aborts). */
+ *      tensors live at a common step overlap (a planner bug aborts);
+ *   4. with a target description, each memory level that holds the
+ *      network's activations and/or weights (not a tiled one) must hold
+ *      the arena and/or the constant bytes: DNAS_ERR_UNSUPPORTED naming the
+ *      level, what it must hold and the smallest size that would do. */
 #include "compiler.h"
 
 dnas_status deploy_pass_plan(deploy_ir *ir, const deploy_compile_params *p, dnas_error *err) {
-    (void)err;
     int last_step = ir->nops > 0 ? ir->nops - 1 : 0;
     for (int i = 0; i < ir->ntensors; i++) { /* 1. */
         deploy_ir_tensor *t = &ir->tensors[i];
@@ -38,5 +41,20 @@ dnas_status deploy_pass_plan(deploy_ir *ir, const deploy_compile_params *p, dnas
     for (int i = 0; i < ir->ntensors; i++)
         ir->tensors[i].offset = (long)b[i].offset;
     free(b);
+    const hwcost_target *t = p->target; /* 4. */
+    for (int m = 0; t && m < t->nmem; m++) {
+        const hwcost_memory *mem = &t->mem[m];
+        int acts = (mem->holds & HWCOST_HOLD_NETWORK_ACTIVATIONS) != 0;
+        int weights = (mem->holds & HWCOST_HOLD_NETWORK_WEIGHTS) != 0;
+        if (mem->tiled || (!acts && !weights)) continue;
+        double need = (acts ? (double)ir->arena : 0) + (weights ? (double)ir->weight_bytes : 0);
+        if (need > mem->bytes)
+            return dnas_fail(err, DNAS_ERR_UNSUPPORTED,
+                             "%s: memory '%s' of target %s holds %.0f bytes but the network "
+                             "needs %.0f there (%s%s%s): a memory of %.0f bytes would fit",
+                             ir->name, mem->name, t->name, mem->bytes, need,
+                             acts ? "the activation arena" : "", acts && weights ? " + " : "",
+                             weights ? "the weights, biases and multipliers" : "", need);
+    }
     return DNAS_OK;
 }
