@@ -4,7 +4,8 @@
  *   network.h     the API: network_input(), network_run(), network_output(),
  *                 the input and output shapes, types and scales, the arena
  *                 and constant sizes as macros;
- *   network.c     one static arena (uint8_t[NETWORK_ARENA_BYTES]), one
+ *   network.c     one static arena (NETWORK_ARENA_BYTES bytes, word-aligned
+ *                 so that aligned offsets are aligned in memory), one
  *                 static function per layer opened by a comment naming the
  *                 op, its source layer and attributes, each one dnas_rt
  *                 kernel call on arena offsets the planner chose, and
@@ -20,7 +21,9 @@
  *   dnas_rt/      the dnas_rt sources (the kernels; embedded in dnas at
  *                 build time, so the output builds on its own).
  * Every file starts with a comment naming the tool version, the command
- * line, the source (file and group) and the run id. */
+ * line, the source (file and group) and the run id. deploy_c_sources
+ * writes all but the Makefile, which each C-based backend (c, cortex-m)
+ * writes for its own compiler and runner. */
 #include <string.h>
 
 #include "compiler_internal.h"
