@@ -200,16 +200,19 @@ static int run(int argc, char **argv, const opts *o) {
     deploy_emit_info info = {cmd, where, run_id[0] ? run_id : NULL, version};
     if (!st) st = be->emit(&ir, &info, o->out, &err);
     if (!st) {
+        /* the inputs and the expected outputs are held at once */
         size_t isz = deploy_qtensor_size(&q.tensors[0]);
-        uint8_t *in = dnas_xmalloc((size_t)o->vectors * isz);
-        deploy_random_inputs(&q, in, (int)o->vectors, 1);
-        st = deploy_emit_vectors(&q, in, (int)o->vectors, o->out, &err);
+        size_t osz = deploy_qtensor_size(&q.tensors[q.output]);
+        st = dnas_check_bytes((uint64_t)o->vectors * (isz + osz), "the --vectors test samples",
+                              &err);
+        uint8_t *in = st ? NULL : dnas_xmalloc((size_t)o->vectors * isz);
+        if (!st) deploy_random_inputs(&q, in, (int)o->vectors, 1);
+        if (!st) st = deploy_emit_vectors(&q, in, (int)o->vectors, o->out, &err);
         free(in);
     }
     if (!st && !o->quiet) {
         printf("network %s from %s%s%s: %d layers, backend %s, target %s, engines", ir.name, where,
-               run_id[0] ? ", run " : "", run_id, ir.nops, be->name,
-               desc ? desc->name : "(none)");
+               run_id[0] ? ", run " : "", run_id, ir.nops, be->name, desc ? desc->name : "(none)");
         for (int e = 0; e < ir.nengines; e++)
             printf(" %s", ir.engines[e]);
         printf("\narena %zu bytes, lower bound %zu bytes (%.3fx)\n", ir.arena, ir.arena_bound,

@@ -19,7 +19,7 @@
 #include "deploy_check_util.h"
 
 #define CFLAGS                                                                                     \
-    "-std=c99 -Wall -Wextra -Werror -pedantic -O1 -fsanitize=address,undefined "                  \
+    "-std=c99 -Wall -Wextra -Werror -pedantic -O1 -fsanitize=address,undefined "                   \
     "-fno-sanitize-recover=undefined"
 
 static void resnet8_fmnist(void **state) {

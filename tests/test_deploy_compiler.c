@@ -191,6 +191,46 @@ static void fuse_flatten(void **state) {
     deploy_qnet_free(&q);
 }
 
+/* A flatten that produces the network output stays, as a byte copy: the
+ * qnet of NET_FLAT without its linear (conv, depthwise, flatten -> output).
+ * The c backend's code for it builds and equals the evaluator. */
+static void flatten_output(void **state) {
+    (void)state;
+    deploy_qnet q;
+    small_qnet(&q);
+    deploy_qop *fc = &q.ops[3];
+    free(fc->w), free(fc->bias), free(fc->m);
+    fc->w = NULL, fc->bias = fc->m = NULL;
+    q.nops = 3;
+    q.ntensors = 4;
+    q.output = q.ops[2].out;
+    deploy_ir ir;
+    deploy_compile_params p = deploy_compile_default_params();
+    compile(&ir, &q, &p);
+    assert_int_equal(ir.nops, 3);
+    assert_int_equal(ir.ops[2].kind, DEPLOY_QOP_FLATTEN);
+    assert_int_equal(ir.output, ir.ops[2].out);
+    char dir[] = "/tmp/dnas_flatten_XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    dnas_error err;
+    uint8_t in[3 * 90];
+    deploy_random_inputs(&q, in, 3, 5);
+    if (deploy_emit_c(&ir, NULL, dir, &err) || deploy_emit_vectors(&q, in, 3, dir, &err))
+        fail_msg("%s", err.msg);
+    char cmd[300];
+    snprintf(cmd, sizeof cmd,
+             "make -s -C %s check > %s/log 2>&1 && grep -q '3 samples: equal' %s/log", dir, dir,
+             dir);
+    assert_int_equal(system(cmd), 0);
+    snprintf(cmd, sizeof cmd,
+             "grep -q 'for (i = 0; i < 36; i++) out\\[i\\] = in\\[i\\];' %s/network.c", dir);
+    assert_int_equal(system(cmd), 0);
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    assert_int_equal(system(cmd), 0);
+    deploy_ir_free(&ir);
+    deploy_qnet_free(&q);
+}
+
 static void load_target(hwcost_target *t, const char *name) {
     char path[4200];
     const char *src = getenv("DNAS_SOURCE_DIR");
@@ -298,15 +338,11 @@ static void backend_table(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(planner_chain),
-        cmocka_unit_test(planner_tie_rule),
-        cmocka_unit_test(planner_align),
-        cmocka_unit_test(planner_breadth),
-        cmocka_unit_test(planner_overlap_check),
-        cmocka_unit_test(zoo_plans),
-        cmocka_unit_test(fuse_flatten),
-        cmocka_unit_test(engines_from_targets),
-        cmocka_unit_test(dump_after),
+        cmocka_unit_test(planner_chain),         cmocka_unit_test(planner_tie_rule),
+        cmocka_unit_test(planner_align),         cmocka_unit_test(planner_breadth),
+        cmocka_unit_test(planner_overlap_check), cmocka_unit_test(zoo_plans),
+        cmocka_unit_test(fuse_flatten),          cmocka_unit_test(flatten_output),
+        cmocka_unit_test(engines_from_targets),  cmocka_unit_test(dump_after),
         cmocka_unit_test(backend_table),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

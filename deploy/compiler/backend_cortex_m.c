@@ -84,18 +84,17 @@ static void write_makefile(FILE *f, const deploy_ir *ir, const deploy_emit_info 
             "LDFLAGS = --specs=rdimon.specs -T link.ld\nRT =",
             ir->name, info && info->version ? info->version : "-");
     deploy_c_rt_sources(f);
-    fprintf(f,
-            "\n\ntest_network.elf: startup.c network.c network.h weights.c test_main.c link.ld "
-            "$(RT) dnas_rt/*.h\n"
-            "\t$(CC) $(CPU) $(CFLAGS) -Idnas_rt -o $@ startup.c network.c test_main.c $(RT) "
-            "$(LDFLAGS)\n\n"
-            "check: test_network.elf\n"
-            "\t$(QEMU) -M mps2-an386 -cpu cortex-m4 -nographic -monitor none -serial none \\\n"
-            "\t  -semihosting-config "
-            "enable=on,target=native,arg=test_network,arg=test_input.bin,arg=test_expected.bin "
-            "\\\n\t  -kernel test_network.elf\n\n"
-            "size: test_network.elf\n\t$(SIZE) test_network.elf\n\n"
-            "clean:\n\trm -f test_network.elf\n\n.PHONY: check size clean\n");
+    fprintf(f, "\n\ntest_network.elf: startup.c network.c network.h weights.c test_main.c link.ld "
+               "$(RT) dnas_rt/*.h\n"
+               "\t$(CC) $(CPU) $(CFLAGS) -Idnas_rt -o $@ startup.c network.c test_main.c $(RT) "
+               "$(LDFLAGS)\n\n"
+               "check: test_network.elf\n"
+               "\t$(QEMU) -M mps2-an386 -cpu cortex-m4 -nographic -monitor none -serial none \\\n"
+               "\t  -semihosting-config "
+               "enable=on,target=native,arg=test_network,arg=test_input.bin,arg=test_expected.bin "
+               "\\\n\t  -kernel test_network.elf\n\n"
+               "size: test_network.elf\n\t$(SIZE) test_network.elf\n\n"
+               "clean:\n\trm -f test_network.elf\n\n.PHONY: check size clean\n");
 }
 
 static dnas_status write_text(const char *dir, const char *name, const char *text,
@@ -113,8 +112,8 @@ static dnas_status write_text(const char *dir, const char *name, const char *tex
     return deploy_out_close(&o, err);
 }
 
-dnas_status deploy_emit_cortex_m(const deploy_ir *ir, const deploy_emit_info *info,
-                                 const char *dir, dnas_error *err) {
+dnas_status deploy_emit_cortex_m(const deploy_ir *ir, const deploy_emit_info *info, const char *dir,
+                                 dnas_error *err) {
     dnas_status st = deploy_c_sources(ir, info, "cortex-m", dir, err);
     if (!st) st = write_text(dir, "startup.c", STARTUP, ir, info, "vectors and reset", err);
     if (!st) st = write_text(dir, "link.ld", LINK, ir, info, NULL, err);
