@@ -53,9 +53,9 @@ static const char *HELP =
     "  --help            this text\n"
     "\n"
     "The final line is machine-readable (bytes):\n"
-    "  result arena=A lower_bound=L weight_bytes=W const_bytes=C layers=N\n"
-    "with W the int8 weights and C all constants (weights, int32 biases and\n"
-    "multipliers).\n"
+    "  result arena=A lower_bound=L weight_bytes=W const_bytes=C macs=M layers=N\n"
+    "with W the int8 weights, C all constants (weights, int32 biases and\n"
+    "multipliers) and M the multiply-accumulates of one inference.\n"
     "\n"
     CLI_HELP_EXIT ".\n";
 /* clang-format on */
@@ -219,14 +219,17 @@ static int run(int argc, char **argv, const opts *o) {
                ir.arena_bound ? (double)ir.arena / (double)ir.arena_bound : 1.0);
         printf("weights %zu bytes (int8), constants %zu bytes with biases and multipliers\n",
                weight_values(&ir), ir.weight_bytes);
+        printf("MACs %llu per inference\n", (unsigned long long)deploy_ir_macs(&ir));
         printf("wrote %s/: network.h network.c weights.c test_main.c Makefile dnas_rt/ "
                "test_input.bin test_expected.bin (%ld samples)\n",
                o->out, o->vectors);
         printf("build and compare: make -C %s check\n", o->out);
     }
     if (!st)
-        printf("result arena=%zu lower_bound=%zu weight_bytes=%zu const_bytes=%zu layers=%d\n",
-               ir.arena, ir.arena_bound, weight_values(&ir), ir.weight_bytes, ir.nops);
+        printf("result arena=%zu lower_bound=%zu weight_bytes=%zu const_bytes=%zu macs=%llu "
+               "layers=%d\n",
+               ir.arena, ir.arena_bound, weight_values(&ir), ir.weight_bytes,
+               (unsigned long long)deploy_ir_macs(&ir), ir.nops);
     else
         fprintf(stderr, "dnas deploy: %s\n", err.msg);
     deploy_ir_free(&ir);

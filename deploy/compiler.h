@@ -84,6 +84,9 @@ void deploy_ir_compact(deploy_ir *ir);
  * layout, bytes, lifetime, offset), one per op (inputs -> output, the
  * attributes, fused activation, engine), and the arena line once planned. */
 void deploy_ir_dump(const deploy_ir *ir, FILE *f);
+/* Multiply-accumulates of one inference: conv Hout·Wout·Cout·kh·kw·Cin/groups,
+ * linear Cin·Cout (no bias adds). */
+uint64_t deploy_ir_macs(const deploy_ir *ir);
 
 /* ---- passes ------------------------------------------------------------------ */
 

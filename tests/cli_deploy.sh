@@ -43,7 +43,7 @@ check "deploy exits 0" test $? -eq 0
 check "prints the arena beside its lower bound" has d.out "^arena [0-9]* bytes, lower bound [0-9]* bytes"
 check "prints the weight bytes: 73,216 int8 weights" has d.out "^weights 73216 bytes"
 check "prints where the files went" has d.out "^wrote out/: network.h network.c weights.c test_main.c"
-check "result line" has d.out "^result arena=[0-9]* lower_bound=[0-9]* weight_bytes=73216 const_bytes=[0-9]* layers=6$"
+check "result line" has d.out "^result arena=[0-9]* lower_bound=[0-9]* weight_bytes=73216 const_bytes=[0-9]* macs=1258624 layers=6$"
 for f in network.h network.c weights.c test_main.c Makefile dnas_rt/dnas_rt.h dnas_rt/conv2d.c \
          test_input.bin test_expected.bin; do
     check "wrote $f" test -s "out/$f"
@@ -85,6 +85,42 @@ if command -v arm-none-eabi-gcc > /dev/null && command -v qemu-system-arm > /dev
     check "cortex-m: make check under QEMU equals the evaluator" has m4check.out "4 samples: equal (0 values differ)"
     make -s -C m4 size > m4size.out 2>&1
     check "cortex-m: make size prints text, data, bss" sh -c "grep -q 'text.*data.*bss' m4size.out"
+    plugin="$(dirname "$dnas")/bench/qemu_icount.so"
+    if [ -f "$plugin" ]; then
+        # the counter on a loop of known length: 2 instructions a marker pair
+        # (the begin marker's return, the call of the end marker), then
+        # movs + 100 x (subs, bne) = 201 between them
+        cat > loop.c <<'C'
+#include <stdio.h>
+void test_mark_begin(void);
+void test_mark_end(void);
+__attribute__((noinline)) void test_mark_begin(void) { __asm volatile(""); }
+__attribute__((noinline)) void test_mark_end(void) { __asm volatile(""); }
+int main(void) {
+    test_mark_begin();
+    test_mark_end();
+    test_mark_begin();
+    __asm volatile("movs r0, #100\n1: subs r0, #1\n bne 1b\n" ::: "r0", "cc");
+    test_mark_end();
+    return 0;
+}
+C
+        arm-none-eabi-gcc -std=c99 -O2 -mcpu=cortex-m4 -mthumb -mfloat-abi=hard -mfpu=fpv4-sp-d16 \
+            --specs=rdimon.specs -T m4/link.ld -o loop.elf m4/startup.c loop.c
+        b=$(arm-none-eabi-nm loop.elf | awk '/ test_mark_begin$/ {print $1}')
+        e=$(arm-none-eabi-nm loop.elf | awk '/ test_mark_end$/ {print $1}')
+        timeout 60 qemu-system-arm -M mps2-an386 -cpu cortex-m4 -nographic -monitor none -serial none \
+            -semihosting-config enable=on,target=native -kernel loop.elf \
+            -plugin "$plugin,begin=0x$b,end=0x$e" -d plugin -D loop.log > /dev/null 2>&1
+        check "icount plugin: 2 + 2 + 201 instructions on the known loop" has loop.log "^icount: 205 instructions in 2 marked runs$"
+        make -s -C m4 icount ICOUNT="$plugin" > m4icount.out 2>&1
+        n=$(sed -n 's/^icount: \([0-9]*\) instructions in 4 marked runs/\1/p' m4icount.out)
+        macs=$(sed -n 's/.*macs=\([0-9]*\).*/\1/p' m4.out)
+        check "make icount: 4 runs, between 1 and 50 instructions per MAC (${n:-?} / 4 / $macs)" \
+            awk -v n="${n:-0}" -v m="$macs" 'BEGIN { r = n / 4 / m; exit !(r > 1 && r < 50) }'
+    else
+        echo "note: $plugin missing (a sanitizer build): the instruction counter did not run"
+    fi
 else
     echo "note: arm-none-eabi-gcc or qemu-system-arm missing: the cortex-m checks did not run"
 fi

@@ -162,3 +162,17 @@ void deploy_ir_dump(const deploy_ir *ir, FILE *f) {
         fprintf(f, "arena: %zu B, lower bound %zu B (%.3fx)\n", ir->arena, ir->arena_bound,
                 ir->arena_bound ? (double)ir->arena / (double)ir->arena_bound : 1.0);
 }
+
+uint64_t deploy_ir_macs(const deploy_ir *ir) {
+    uint64_t macs = 0;
+    for (int k = 0; k < ir->nops; k++) {
+        const deploy_ir_op *o = &ir->ops[k];
+        const deploy_ir_tensor *I = &ir->tensors[o->in[0]], *O = &ir->tensors[o->out];
+        if (o->kind == DEPLOY_QOP_CONV)
+            macs += (uint64_t)O->h * (uint64_t)O->w * (uint64_t)O->c * (uint64_t)o->q->kh *
+                    (uint64_t)o->q->kw * (uint64_t)(I->c / o->q->groups);
+        else if (o->kind == DEPLOY_QOP_LINEAR)
+            macs += (uint64_t)I->h * (uint64_t)I->w * (uint64_t)I->c * (uint64_t)O->c;
+    }
+    return macs;
+}
