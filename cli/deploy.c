@@ -184,11 +184,8 @@ static int run(int argc, char **argv, const opts *o) {
     dnas_status st = deploy_qnet_load_from(o->in, o->group, o->run, &q, group, sizeof group, run_id,
                                            sizeof run_id, &err);
     if (!st) st = load_desc(o, be, &desc, &err);
-    deploy_compile_params p = deploy_compile_default_params();
+    deploy_compile_params p = deploy_backend_params(be);
     p.target = desc;
-    p.host_engine = be->host_engine;
-    p.wpack = be->wpack;
-    p.align = be->align;
     p.dump_after = o->dump_after;
     char where[4200];
     snprintf(where, sizeof where, "%s:%s", o->in, group);

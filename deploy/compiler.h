@@ -174,6 +174,10 @@ typedef struct {
 extern const deploy_backend deploy_backends[];
 /* The backend called name, or NULL. */
 const deploy_backend *deploy_backend_find(const char *name);
+/* deploy_compile_default_params with what the backend needs from the
+ * passes (host engine, weight packing, alignment); the target description
+ * is the caller's to load and set. */
+deploy_compile_params deploy_backend_params(const deploy_backend *be);
 
 /* The `c` backend: network.h, network.c, weights.c, test_main.c, Makefile
  * and the dnas_rt sources in dnas_rt/ (docs/deploy.md, "Generated code"). */

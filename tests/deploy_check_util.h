@@ -111,10 +111,7 @@ static void deploy_zoo(deployed *d, const char *name, const char *backend) {
     const deploy_backend *be = deploy_backend_find(backend);
     assert_non_null(be);
     deploy_ir ir;
-    deploy_compile_params p = deploy_compile_default_params();
-    p.host_engine = be->host_engine;
-    p.wpack = be->wpack;
-    p.align = be->align;
+    deploy_compile_params p = deploy_backend_params(be);
     dnas_error err;
     deploy_emit_info info = {"deploy_check_util.h", name, NULL, "test"};
     if (deploy_compile(&ir, &d->q, name, &p, &err) || be->emit(&ir, &info, d->dir, &err) ||

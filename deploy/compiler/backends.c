@@ -23,6 +23,14 @@ const deploy_backend *deploy_backend_find(const char *name) {
     return NULL;
 }
 
+deploy_compile_params deploy_backend_params(const deploy_backend *be) {
+    deploy_compile_params p = deploy_compile_default_params();
+    p.host_engine = be->host_engine;
+    p.wpack = be->wpack;
+    p.align = be->align;
+    return p;
+}
+
 void deploy_random_inputs(const deploy_qnet *q, uint8_t *in, int n, uint64_t seed) {
     const deploy_qtensor *t = &q->tensors[0];
     int32_t lo, hi;
