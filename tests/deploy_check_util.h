@@ -16,8 +16,10 @@
 
 #define FMNIST "/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz"
 #define NCALIB 64
-#define NCHECK 32
-#define CHECK_FROM 1000 /* the checked images: 1000..1031, apart from calibration's */
+#ifndef NCHECK
+#define NCHECK 32 /* checked images; a test may define fewer before including this */
+#endif
+#define CHECK_FROM 1000 /* the checked images start here, apart from calibration's */
 
 static train_dataset images; /* the Fashion-MNIST test images */
 
