@@ -7,8 +7,9 @@
 # beside its lower bound, --dump-after prints the IR, target descriptions
 # place ops on engines and bound the arena, --target cortex-m builds and
 # matches under QEMU (when arm-none-eabi-gcc and qemu-system-arm are
-# installed), run files are read at /runs/ID/qnet, and wrong inputs fail
-# with messages naming them.
+# installed), a network found by `dnas search` deploys from its run file,
+# run files are read at /runs/ID/qnet, and wrong inputs fail with messages
+# naming them.
 # (Bit-exactness on real inputs for the zoo: tests/test_deploy_c.c.)
 # Usage: cli_deploy.sh DNAS_BINARY SOURCE_DIR
 set -u
@@ -124,6 +125,16 @@ C
 else
     echo "note: arm-none-eabi-gcc or qemu-system-arm missing: the cortex-m checks did not run"
 fi
+
+# a run file of dnas search: the PIT-found network at /runs/0/qnet
+"$dnas" search "$src/configs/search_pit_tcn_fmnist_tiny.yaml" --mu 1e-4 --out pit.h5 --quiet > pit.out 2>&1
+check "dnas search (PIT, tiny) exits 0" test $? -eq 0
+"$dnas" deploy pit.h5 --target c --out pit > pitd.out 2>&1
+check "the searched network is read from /runs/0/qnet" has pitd.out "from pit.h5:/runs/0/qnet, run 0: 6 layers"
+make -s -C pit check > pitcheck.out 2>&1
+check "the searched network's C equals the evaluator" has pitcheck.out "8 samples: equal (0 values differ)"
+pw=$(sed -n 's/.*weight_bytes=\([0-9]*\).*/\1/p' pitd.out)
+check "PIT pruned it: ${pw:-?} weight bytes, below the seed's 73216" test "${pw:-73216}" -lt 73216
 
 # run files: /runs/ID/qnet
 h5copy -i q.h5 -o runs.h5 -s /qnet -d /runs/3/qnet -p
