@@ -133,6 +133,11 @@ check "dnas search (PIT, tiny) exits 0" test $? -eq 0
 check "the searched network is read from /runs/0/qnet" has pitd.out "from pit.h5:/runs/0/qnet, run 0: 6 layers"
 make -s -C pit check > pitcheck.out 2>&1
 check "the searched network's C equals the evaluator" has pitcheck.out "8 samples: equal (0 values differ)"
+if command -v arm-none-eabi-gcc > /dev/null && command -v qemu-system-arm > /dev/null; then
+    "$dnas" deploy pit.h5 --target cortex-m --out pitm4 --quiet > /dev/null 2>&1
+    make -s -C pitm4 check > pitm4.out 2>&1
+    check "the searched network on Cortex-M4 under QEMU equals the evaluator" has pitm4.out "8 samples: equal (0 values differ)"
+fi
 pw=$(sed -n 's/.*weight_bytes=\([0-9]*\).*/\1/p' pitd.out)
 check "PIT pruned it: ${pw:-?} weight bytes, below the seed's 73216" test "${pw:-73216}" -lt 73216
 
