@@ -87,6 +87,8 @@ void deploy_ir_dump(const deploy_ir *ir, FILE *f);
 /* Multiply-accumulates of one inference: conv Hout·Wout·Cout·kh·kw·Cin/groups,
  * linear Cin·Cout (no bias adds). */
 uint64_t deploy_ir_macs(const deploy_ir *ir);
+/* The same for op k alone (0 for ops without weights). */
+uint64_t deploy_ir_op_macs(const deploy_ir *ir, int k);
 
 /* ---- passes ------------------------------------------------------------------ */
 

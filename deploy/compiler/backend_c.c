@@ -153,8 +153,9 @@ static void layer_comment(FILE *f, const deploy_ir *ir, int k) {
         fprintf(f, ", [%d][%d][%d] %s, %d bits @%ld", B->h, B->w, B->c, type_name(B->is_signed),
                 B->bits, B->offset);
     }
-    fprintf(f, "\n * out [%d][%d][%d] %s, %d bits @%ld; engine %s */\n", O->h, O->w, O->c,
-            type_name(O->is_signed), O->bits, O->offset, ir->engines[o->engine]);
+    fprintf(f, "\n * out [%d][%d][%d] %s, %d bits @%ld; engine %s; %llu MACs */\n", O->h, O->w,
+            O->c, type_name(O->is_signed), O->bits, O->offset, ir->engines[o->engine],
+            (unsigned long long)deploy_ir_op_macs(ir, k));
 }
 
 static void pool_dims(FILE *f, const deploy_qop *s, const deploy_ir_tensor *I,
@@ -185,7 +186,7 @@ static void write_layer(FILE *f, const deploy_ir *ir, int k) {
     char id[48], rest[96];
     deploy_ident(s->name, id, 33);
     layer_comment(f, ir, k);
-    fprintf(f, "static int layer_%d_%s(void) {\n", k, id);
+    fprintf(f, "NETWORK_LAYER_ATTR static int layer_%d_%s(void) {\n", k, id);
     switch (o->kind) {
     case DEPLOY_QOP_CONV:
     case DEPLOY_QOP_LINEAR:
@@ -253,6 +254,9 @@ static void write_network(FILE *f, const deploy_ir *ir) {
             " * step: %zu); @N in the comments is a tensor's arena offset. */\n"
             "#include <stddef.h>\n#include <stdint.h>\n\n#include \"dnas_rt.h\"\n"
             "#include \"network.h\"\n#include \"weights.c\"\n\n"
+            "/* Attributes of every layer function: none by default; an instruction\n"
+            " * count per layer builds with -DNETWORK_LAYER_ATTR=__attribute__((noinline)). */\n"
+            "#ifndef NETWORK_LAYER_ATTR\n#define NETWORK_LAYER_ATTR\n#endif\n\n"
             "/* word-aligned, so that offsets the planner aligns are aligned in memory */\n"
             "static uint32_t network_arena_words[(NETWORK_ARENA_BYTES + 3) / 4];\n"
             "static uint8_t *const network_arena = (uint8_t *)network_arena_words;\n",

@@ -77,14 +77,25 @@ static const char *LINK =
 
 static const char *ICOUNT_RULE =
     "# Instructions network_run() executes per test input, counted by the QEMU\n"
-    "# plugin of bench/qemu/icount.c between test_main's markers:\n"
+    "# plugin of bench/qemu/icount.c between test_main's markers, in total and\n"
+    "# per layer (a build whose layer functions are not inlined, so that each\n"
+    "# has an address to count from):\n"
     "#   make icount ICOUNT=path/to/qemu_icount.so\n"
-    "icount: test_network.elf\n"
-    "\t@test -n \"$(ICOUNT)\" || { echo 'usage: make icount ICOUNT=path/to/qemu_icount.so'; exit 2; }\n"
+    "test_network_icount.elf: test_network.elf\n"
+    "\t$(CC) $(CPU) $(CFLAGS) '-DNETWORK_LAYER_ATTR=__attribute__((noinline))' -Idnas_rt -o $@ "
+    "startup.c network.c test_main.c $(RT) $(LDFLAGS)\n"
+    "\n"
+    "icount: test_network_icount.elf\n"
+    "\t@test -n \"$(ICOUNT)\" || { echo 'usage: make icount ICOUNT=path/to/qemu_icount.so'; exit "
+    "2; }\n"
+    "\t$(NM) test_network_icount.elf | awk '$$3 ~ /^layer_[0-9]+_/ {print $$1, $$3}' > layers.map\n"
     "\t$(QEMU) -M mps2-an386 -cpu cortex-m4 -nographic -monitor none -serial none \\\n"
-    "\t  -semihosting-config enable=on,target=native,arg=test_network,arg=test_input.bin,arg=test_expected.bin \\\n"
-    "\t  -kernel test_network.elf -d plugin -D icount.log \\\n"
-    "\t  -plugin \"$(ICOUNT),begin=0x$$($(NM) test_network.elf | awk '/ test_mark_begin$$/ {print $$1}'),end=0x$$($(NM) test_network.elf | awk '/ test_mark_end$$/ {print $$1}')\"\n"
+    "\t  -semihosting-config "
+    "enable=on,target=native,arg=test_network,arg=test_input.bin,arg=test_expected.bin \\\n"
+    "\t  -kernel test_network_icount.elf -d plugin -D icount.log \\\n"
+    "\t  -plugin \"$(ICOUNT),map=layers.map,begin=0x$$($(NM) test_network_icount.elf | awk '/ "
+    "test_mark_begin$$/ {print $$1}'),end=0x$$($(NM) test_network_icount.elf | awk '/ "
+    "test_mark_end$$/ {print $$1}')\"\n"
     "\t@cat icount.log\n"
     "\n";
 
@@ -111,7 +122,9 @@ static void write_makefile(FILE *f, const deploy_ir *ir, const deploy_emit_info 
                "\\\n\t  -kernel test_network.elf\n\n"
                "size: test_network.elf\n\t$(SIZE) test_network.elf\n\n");
     fputs(ICOUNT_RULE, f);
-    fputs("clean:\n\trm -f test_network.elf icount.log\n\n.PHONY: check size icount clean\n", f);
+    fputs("clean:\n\trm -f test_network.elf test_network_icount.elf icount.log layers.map\n\n"
+          ".PHONY: check size icount clean\n",
+          f);
 }
 
 static dnas_status write_text(const char *dir, const char *name, const char *text,

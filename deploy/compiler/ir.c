@@ -155,6 +155,8 @@ void deploy_ir_dump(const deploy_ir *ir, FILE *f) {
                 o->q->name, ins, o->out, attrs, o->act == DEPLOY_ACT_RELU ? " relu" : "");
         if (o->engine >= 0) fprintf(f, "  engine %s", ir->engines[o->engine]);
         if (o->wbytes) fprintf(f, "  const %zu B", o->wbytes);
+        if (deploy_ir_op_macs(ir, k))
+            fprintf(f, "  macs %llu", (unsigned long long)deploy_ir_op_macs(ir, k));
         fprintf(f, "\n");
     }
     if (ir->weight_bytes) fprintf(f, "constants: %zu B\n", ir->weight_bytes);
@@ -163,16 +165,20 @@ void deploy_ir_dump(const deploy_ir *ir, FILE *f) {
                 ir->arena_bound ? (double)ir->arena / (double)ir->arena_bound : 1.0);
 }
 
+uint64_t deploy_ir_op_macs(const deploy_ir *ir, int k) {
+    const deploy_ir_op *o = &ir->ops[k];
+    const deploy_ir_tensor *I = &ir->tensors[o->in[0]], *O = &ir->tensors[o->out];
+    if (o->kind == DEPLOY_QOP_CONV)
+        return (uint64_t)O->h * (uint64_t)O->w * (uint64_t)O->c * (uint64_t)o->q->kh *
+               (uint64_t)o->q->kw * (uint64_t)(I->c / o->q->groups);
+    if (o->kind == DEPLOY_QOP_LINEAR)
+        return (uint64_t)I->h * (uint64_t)I->w * (uint64_t)I->c * (uint64_t)O->c;
+    return 0;
+}
+
 uint64_t deploy_ir_macs(const deploy_ir *ir) {
     uint64_t macs = 0;
-    for (int k = 0; k < ir->nops; k++) {
-        const deploy_ir_op *o = &ir->ops[k];
-        const deploy_ir_tensor *I = &ir->tensors[o->in[0]], *O = &ir->tensors[o->out];
-        if (o->kind == DEPLOY_QOP_CONV)
-            macs += (uint64_t)O->h * (uint64_t)O->w * (uint64_t)O->c * (uint64_t)o->q->kh *
-                    (uint64_t)o->q->kw * (uint64_t)(I->c / o->q->groups);
-        else if (o->kind == DEPLOY_QOP_LINEAR)
-            macs += (uint64_t)I->h * (uint64_t)I->w * (uint64_t)I->c * (uint64_t)O->c;
-    }
+    for (int k = 0; k < ir->nops; k++)
+        macs += deploy_ir_op_macs(ir, k);
     return macs;
 }
