@@ -36,6 +36,7 @@ int cli_quantize(int argc, char **argv);
 int cli_search(int argc, char **argv);
 int cli_sweep(int argc, char **argv);
 int cli_report(int argc, char **argv);
+int cli_deploy(int argc, char **argv);
 
 /* 1 when argv[1..] asks for help. */
 int cli_wants_help(int argc, char **argv);
@@ -65,6 +66,11 @@ int cli_opt_path(int argc, char **argv, int *i, const char *meta, size_t max_len
  * '-') or the command's one positional argument `name`, stored in *pos; a
  * second positional is an error naming both. */
 int cli_positional(char **argv, int i, const char *name, const char **pos);
+/* Target file from a name or a path: a path (a '/' in it, or '.yaml') as it
+ * is; a name as configs/targets/NAME.yaml in the first of ., $DNAS_SOURCE_DIR
+ * and the tree dnas was built from that has it. buf holds a found name's
+ * path; NULL when no directory has it. */
+const char *cli_target_path(const char *t, char *buf, size_t len);
 /* "dnas <command>: missing <what>" with the usage line and a pointer to
  * --help; returns CLI_EXIT_USAGE. */
 int cli_missing(char **argv, const char *what, const char *usage);

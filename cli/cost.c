@@ -63,26 +63,6 @@ static const char *HELP =
     "a failure (exit 0).\n";
 /* clang-format on */
 
-/* Target file from a name or a path: a path (a '/' in it, or '.yaml') as it
- * is; a name as configs/targets/NAME.yaml in the first directory that has
- * it. buf holds a found name's path; NULL when no directory has it. */
-static const char *resolve_target(const char *t, char *buf, size_t len) {
-    if (strchr(t, '/') || strstr(t, ".yaml")) return t;
-    const char *env = getenv("DNAS_SOURCE_DIR");
-    const char *dirs[] = {".", env, DNAS_SOURCE_DIR};
-    for (int i = 0; i < 3; i++) {
-        if (!dirs[i]) continue;
-        int n = snprintf(buf, len, "%s/configs/targets/%s.yaml", dirs[i], t);
-        if (n < 0 || (size_t)n >= len) continue; /* longer than any path open() takes */
-        FILE *f = fopen(buf, "r");
-        if (f) {
-            fclose(f);
-            return buf;
-        }
-    }
-    return NULL;
-}
-
 static void fmt_num(char *buf, size_t len, double v, int ok) {
     if (!ok)
         snprintf(buf, len, "-");
@@ -213,7 +193,7 @@ int cli_cost(int argc, char **argv) {
     }
     if (!model || !target) return cli_missing(argv, model ? "--target T" : "MODEL.yaml", HELP);
     char buf[4096];
-    const char *tpath = resolve_target(target, buf, sizeof buf);
+    const char *tpath = cli_target_path(target, buf, sizeof buf);
     if (!tpath) {
         fprintf(stderr,
                 "dnas cost: target '%s' not found (looked for configs/targets/%s.yaml in ., "

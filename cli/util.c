@@ -1,6 +1,7 @@
 /* Command-line helpers shared by the subcommands: help detection, strict
  * option values and one positional argument. Every message starts with
  * "dnas <command>:" and names the option and what was found. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
@@ -93,4 +94,21 @@ int cli_missing(char **argv, const char *what, const char *usage) {
     fprintf(stderr, "dnas %s: missing %s\n%.*s\n('dnas %s --help' describes the options)\n", argv[0], what,
             n, usage, argv[0]);
     return CLI_EXIT_USAGE;
+}
+
+const char *cli_target_path(const char *t, char *buf, size_t len) {
+    if (strchr(t, '/') || strstr(t, ".yaml")) return t;
+    const char *env = getenv("DNAS_SOURCE_DIR");
+    const char *dirs[] = {".", env, DNAS_SOURCE_DIR};
+    for (int i = 0; i < 3; i++) {
+        if (!dirs[i]) continue;
+        int n = snprintf(buf, len, "%s/configs/targets/%s.yaml", dirs[i], t);
+        if (n < 0 || (size_t)n >= len) continue; /* longer than any path open() takes */
+        FILE *f = fopen(buf, "r");
+        if (f) {
+            fclose(f);
+            return buf;
+        }
+    }
+    return NULL;
 }

@@ -170,6 +170,16 @@ dnas_status deploy_qnet_save(const char *path, const deploy_qnet *q, const deplo
  * checked) into q. */
 dnas_status deploy_qnet_load(const char *path, deploy_qnet *q, dnas_error *err);
 
+/* The qnet of any dnas file: group `group` when non-NULL; else run `run`'s
+ * /runs/RUN/qnet when run is non-NULL; else /qnet (a dnas quantize file), or
+ * /runs/ID/qnet when the file holds exactly one run. used gets the group
+ * read and run_id the run's id ("" without one). A missing file or group,
+ * an unknown run, several runs without `run`, or a group that is not a qnet
+ * are errors naming path and what was expected. */
+dnas_status deploy_qnet_load_from(const char *path, const char *group, const char *run,
+                                  deploy_qnet *q, char *used, size_t used_len, char *run_id,
+                                  size_t run_len, dnas_error *err);
+
 /* ---- evaluator ------------------------------------------------------------ */
 
 /* Runs a checked qnet sample by sample through the dnas_rt kernels, one

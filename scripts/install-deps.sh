@@ -10,7 +10,8 @@ set -euo pipefail
 pkgs=(build-essential cmake git pkg-config
       libopenmpi-dev openmpi-bin libopenblas-dev
       libhdf5-dev hdf5-tools libyaml-dev libcmocka-dev zlib1g-dev
-      dataset-fashion-mnist valgrind gnuplot-nox python3-h5py)
+      dataset-fashion-mnist valgrind gnuplot-nox python3-h5py
+      gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm)
 for arg in "$@"; do
   case "$arg" in
     --bench) pkgs+=(python3 python3-torch) ;;

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # valgrind memcheck on dnas: summary and cost of zoo models, the error paths
 # of a bad model and a bad target, a one-batch training run on two threads
-# (per-thread scratch and gradient buffers), a resume from its checkpoint
-# and its integer export (dnas quantize). Any memory error or leaked block fails the run: every leak
+# (per-thread scratch and gradient buffers), a resume from its checkpoint,
+# its integer export (dnas quantize) and its deployment to C (dnas
+# deploy). Any memory error or leaked block fails the run: every leak
 # kind counts, since a block dnas forgets to free just before exiting is
 # often still reachable (a pointer left in a register), not definitely
 # lost. The blocks libgomp and HDF5 keep for themselves until exit are
@@ -65,4 +66,8 @@ check "quantize its checkpoint (calibration, export, both accuracies, the file)"
     vg quantize 0 quantize "$tmp/c.h5" --out "$tmp/q.h5" --calib-batches 1 --quiet
 check "quantize a model the export refuses (error path)" \
     vg quantize_bad 1 quantize "$src/tests/bad_inputs/files/quant_concat.h5" --out "$tmp/q2.h5"
+check "deploy its integer network to C (passes, planner, backend, test vectors)" \
+    vg deploy 0 deploy "$tmp/q.h5" --target c --out "$tmp/deployed" --dump-after plan --quiet
+check "deploy a file without an integer network (error path)" \
+    vg deploy_bad 1 deploy "$tmp/c.h5" --target c --out "$tmp/deployed"
 finish

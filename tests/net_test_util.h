@@ -50,10 +50,30 @@ static void assert_same_net(const train_net *a, const train_net *b) {
     }
 }
 
+/* Seeded weights (train_net_init), then conv biases N(0, 0.2^2) and BN
+ * affine parameters and running statistics away from 0 and 1, so that BN
+ * folding, calibration and integer export see non-trivial values. */
+static __attribute__((unused)) void ntu_perturb(train_net *net, uint64_t seed) {
+    train_net_init(net, seed);
+    uint64_t rng = seed + 99;
+    for (int i = 1; i < net->nlayers; i++) {
+        train_layer *L = &net->layers[i];
+        for (size_t k = 0; L->op == TRAIN_OP_CONV && k < L->b_len; k++)
+            net->params[L->b_off + k] = 0.2f * train_rng_normal(&rng);
+        if (L->op != TRAIN_OP_BN) continue;
+        for (int c = 0; c < L->c; c++) {
+            net->params[L->w_off + (size_t)c] = 0.5f + train_rng_uniform(&rng);
+            net->params[L->b_off + (size_t)c] = train_rng_uniform(&rng) - 0.5f;
+            net->state[L->state_off + (size_t)c] = 0.3f * train_rng_normal(&rng);
+            net->state[L->state_off + (size_t)(L->c + c)] = 0.5f + 1.5f * train_rng_uniform(&rng);
+        }
+    }
+}
+
 /* Writes net as a model YAML file (train_net_write_yaml), loads that file
  * back as dnas summary / cost / train do (train_net_load), checks the two
  * are the same network and returns the copy. */
-static train_net *write_and_reload(const train_net *net) {
+static __attribute__((unused)) train_net *write_and_reload(const train_net *net) {
     char path[] = "/tmp/dnas_test_net_XXXXXX";
     int fd = mkstemp(path);
     assert_true(fd >= 0);

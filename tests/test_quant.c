@@ -16,6 +16,7 @@
 
 #include <cmocka.h>
 
+#include "net_test_util.h"
 #include "qnet_test_util.h"
 #include "search.h"
 #include "train.h"
@@ -27,23 +28,11 @@ static train_net *load(const char *yaml) {
     return net;
 }
 
-/* Seeded weights, and BN affine and running statistics away from 0 and 1. */
+/* Seeded weights, conv biases, and BN affine and running statistics away
+ * from 0 and 1 (ntu_perturb). */
 static train_net *load_init(const char *yaml, uint64_t seed) {
     train_net *net = load(yaml);
-    train_net_init(net, seed);
-    uint64_t rng = seed + 99;
-    for (int i = 1; i < net->nlayers; i++) {
-        train_layer *L = &net->layers[i];
-        for (size_t k = 0; L->op == TRAIN_OP_CONV && k < L->b_len; k++)
-            net->params[L->b_off + k] = 0.2f * train_rng_normal(&rng);
-        if (L->op != TRAIN_OP_BN) continue;
-        for (int c = 0; c < L->c; c++) {
-            net->params[L->w_off + (size_t)c] = 0.5f + train_rng_uniform(&rng);
-            net->params[L->b_off + (size_t)c] = train_rng_uniform(&rng) - 0.5f;
-            net->state[L->state_off + (size_t)c] = 0.3f * train_rng_normal(&rng);
-            net->state[L->state_off + (size_t)(L->c + c)] = 0.5f + 1.5f * train_rng_uniform(&rng);
-        }
-    }
+    ntu_perturb(net, seed);
     return net;
 }
 

@@ -41,4 +41,8 @@ typedef struct {
 void deploy_qnet_types_create(qnet_types *t);
 void deploy_qnet_types_close(qnet_types *t);
 
+/* Opens path read-only after checking it exists, is a file, is not empty
+ * and is HDF5; -1 with *st and err set (naming path) otherwise. */
+hid_t deploy_qnet_h5_open(const char *path, dnas_status *st, dnas_error *err);
+
 #endif

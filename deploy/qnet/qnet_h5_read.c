@@ -248,29 +248,41 @@ dnas_status deploy_qnet_read(hid_t loc, const char *group, deploy_qnet *q, const
     return st;
 }
 
-dnas_status deploy_qnet_load(const char *path, deploy_qnet *q, dnas_error *err) {
-    deploy_qnet_init(q, "");
+hid_t deploy_qnet_h5_open(const char *path, dnas_status *st, dnas_error *err) {
     struct stat sb;
-    if (stat(path, &sb) != 0)
-        return dnas_fail(err, DNAS_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
-    if (S_ISDIR(sb.st_mode))
-        return dnas_fail(err, DNAS_ERR_IO, "%s: is a directory, expected an integer network file",
-                         path);
-    if (sb.st_size == 0)
-        return dnas_fail(err, DNAS_ERR_FORMAT, "%s: the file is empty, expected an integer network",
-                         path);
+    if (stat(path, &sb) != 0) {
+        *st = dnas_fail(err, DNAS_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+        return -1;
+    }
+    if (S_ISDIR(sb.st_mode)) {
+        *st = dnas_fail(err, DNAS_ERR_IO, "%s: is a directory, expected an integer network file",
+                        path);
+        return -1;
+    }
+    if (sb.st_size == 0) {
+        *st = dnas_fail(err, DNAS_ERR_FORMAT, "%s: the file is empty, expected an integer network",
+                        path);
+        return -1;
+    }
     dnas_h5_quiet quiet;
     dnas_h5_quiet_on(&quiet);
     hid_t f = H5Fis_hdf5(path) > 0 ? H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT) : -1;
     dnas_h5_quiet_off(&quiet);
     if (f < 0)
-        return dnas_fail(err, DNAS_ERR_FORMAT, "%s: not an HDF5 file (corrupt or truncated?)",
-                         path);
+        *st = dnas_fail(err, DNAS_ERR_FORMAT, "%s: not an HDF5 file (corrupt or truncated?)", path);
+    return f;
+}
+
+dnas_status deploy_qnet_load(const char *path, deploy_qnet *q, dnas_error *err) {
+    deploy_qnet_init(q, "");
+    dnas_status st = DNAS_OK;
+    hid_t f = deploy_qnet_h5_open(path, &st, err);
+    if (f < 0) return st;
+    dnas_h5_quiet quiet;
     char fmt[64] = "";
     dnas_h5_quiet_on(&quiet);
     int has = dnas_h5_read_attr_str(f, "format", fmt, sizeof fmt) > 0;
     dnas_h5_quiet_off(&quiet);
-    dnas_status st = DNAS_OK;
     if (!has || strcmp(fmt, DEPLOY_QUANT_FORMAT))
         st = dnas_fail(err, DNAS_ERR_FORMAT,
                        "%s: attribute 'format' is '%s', expected '%s' (a file of dnas "

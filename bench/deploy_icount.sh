@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Integer networks on Cortex-M4 under QEMU: for each QUANT.h5, `dnas deploy
+# --target cortex-m`, then flash and RAM (arm-none-eabi-size), the
+# instructions one inference executes (network_run() between test_main's
+# markers, counted by the QEMU plugin bench/qemu/icount.c, minus the
+# markers' own 2 instructions) and instructions per MAC, as one table;
+# with --layers, then a table per network of each layer's kind, MACs,
+# instructions and instructions per MAC (from a build whose layer functions
+# are not inlined; its total differs from the first table's by the calls).
+# Usage: bench/deploy_icount.sh [--layers] BUILD_DIR QUANT.h5 [QUANT.h5 ...]
+#   (BUILD_DIR holds dnas and bench/qemu_icount.so; needs arm-none-eabi-gcc
+#   and qemu-system-arm: scripts/install-deps.sh)
+set -euo pipefail
+layers=0
+[ "${1:-}" = --layers ] && { layers=1; shift; }
+build="$(realpath "$1")"; shift
+plugin="$build/bench/qemu_icount.so"
+[ -f "$plugin" ] || { echo "deploy_icount: $plugin missing (build the qemu_icount target)" >&2; exit 2; }
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+printf '| %-24s | %10s | %12s | %9s | %9s | %6s | %7s |\n' network MACs instructions "instr/MAC" text data bss
+printf '|%s|%s|%s|%s|%s|%s|%s|\n' -------------------------- ------------ -------------- ----------- ----------- -------- ---------
+for q in "$@"; do
+    d="$tmp/$(basename "$q" .h5)"
+    "$build/dnas" deploy "$q" --target cortex-m --out "$d" --vectors 1 --quiet > "$d.out"
+    macs=$(sed -n 's/.*macs=\([0-9]*\).*/\1/p' "$d.out")
+    make -s -C "$d" check > "$d.check" 2>&1
+    grep -q "1 samples: equal" "$d.check" || { echo "deploy_icount: $q: outputs differ under QEMU" >&2; exit 1; }
+    b=$(arm-none-eabi-nm "$d/test_network.elf" | awk '/ test_mark_begin$/ {print $1}')
+    e=$(arm-none-eabi-nm "$d/test_network.elf" | awk '/ test_mark_end$/ {print $1}')
+    (cd "$d" && qemu-system-arm -M mps2-an386 -cpu cortex-m4 -nographic -monitor none -serial none \
+        -semihosting-config enable=on,target=native,arg=t,arg=test_input.bin -kernel test_network.elf \
+        -plugin "$plugin,begin=0x$b,end=0x$e" -d plugin -D icount.log > /dev/null)
+    n=$(sed -n 's/^icount: \([0-9]*\) instructions in 1 marked runs/\1/p' "$d/icount.log")
+    n=$((n - 2))
+    read -r text data bss _ < <(make -s -C "$d" size | tail -1)
+    name=$(sed -n 's/^network \([^ ]*\) .*/\1/p' "$d.out"); name=${name:-$(basename "$q" .h5)}
+    printf '| %-24s | %10s | %12s | %9.2f | %9s | %6s | %7s |\n' "$(basename "$q" .h5)" "$macs" "$n" \
+        "$(awk -v n="$n" -v m="$macs" 'BEGIN { print n / m }')" "$text" "$data" "$bss"
+done
+
+[ "$layers" = 1 ] || exit 0
+for q in "$@"; do
+    d="$tmp/$(basename "$q" .h5)"
+    make -s -C "$d" icount ICOUNT="$plugin" > "$d.layers" 2>&1
+    echo
+    echo "$(basename "$q" .h5), per layer:"
+    printf '| %-28s | %-16s | %10s | %12s | %9s |\n' layer kind MACs instructions "instr/MAC"
+    printf '|%s|%s|%s|%s|%s|\n' ------------------------------ ------------------ ------------ -------------- -----------
+    awk -v counts="$d.layers" '
+        BEGIN { while ((getline l < counts) > 0)
+                    if (l ~ /^icount part layer_/) { sub(/^icount part /, "", l); split(l, a, ": "); n[a[1]] = a[2] } }
+        /^\/\* layer [0-9]+: / { k = $3; sub(/:$/, "", k); kind = $0; sub(/^\/\* layer [0-9]+: /, "", kind); sub(/, source layer.*/, "", kind) }
+        /^NETWORK_LAYER_ATTR static int layer_/ { f = $4; sub(/\(void\).*/, "", f); fn[k] = f; kd[k] = kind; last = k + 0 }
+        / MACs \*\/$/ { m = $0; sub(/ MACs \*\/$/, "", m); sub(/.*; /, "", m); macs[k] = m }
+        END { for (i = 0; i <= last; i++) {
+                  c = n[fn[i]]; r = macs[i] > 0 ? sprintf("%.2f", c / macs[i]) : "-"
+                  printf "| %-28s | %-16s | %10s | %12s | %9s |\n", fn[i], kd[i], macs[i], c, r } }
+    ' "$d/network.c"
+done

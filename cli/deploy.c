@@ -1,0 +1,246 @@
+/* dnas deploy QUANT.h5 --target c --out DIR: the integer network of a file
+ * compiled to C (deploy/compiler.h). This file parses the command line,
+ * reads the qnet, runs the compiler and the backend, writes test vectors
+ * and prints what it made. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "cli.h"
+#include "deploy.h"
+#include "dnas_build_info.h"
+
+/* clang-format off */
+static const char *HELP =
+    "usage: dnas deploy QUANT.h5 --target c --out DIR [--run ID | --group GROUP]\n"
+    "                   [--target-desc T] [--dump-after PASS] [--vectors N] [--quiet]\n"
+    "\n"
+    "Compiles the integer network of a file (dnas quantize: /qnet; a run file\n"
+    "of dnas search or a campaign: /runs/ID/qnet) to source code for a target\n"
+    "(docs/deploy.md, \"The compiler\"). The passes, in order: fuse (ReLU into\n"
+    "the requantization, flatten as a view), engines (each op on an engine of\n"
+    "the target description), layout (HWC bytes, int8 weights), plan (tensor\n"
+    "lifetimes and offsets in one static arena). The generated code computes\n"
+    "exactly the integer evaluator's outputs (the dnas_rt kernels).\n"
+    "\n"
+    "Backends (--target):\n"
+    "%s"
+    "\n"
+    "Files in DIR (made when missing) for c: network.h, network.c, weights.c,\n"
+    "test_main.c, Makefile, dnas_rt/ (the kernels), and test vectors:\n"
+    "test_input.bin (random inputs) and test_expected.bin (the evaluator's\n"
+    "outputs); `make -C DIR check` builds with -std=c99 -Wall -Wextra -Werror\n"
+    "and compares. cortex-m adds startup.c and link.ld; its `make check` runs\n"
+    "the test under qemu-system-arm (mps2-an386), `make size` prints flash and\n"
+    "RAM.\n"
+    "\n"
+    "options:\n"
+    "  --target T        the backend (required)\n"
+    "  --out DIR         the output directory (required)\n"
+    "  --run ID          the run's network, /runs/ID/qnet (default: /qnet, or\n"
+    "                    the only run of a run file)\n"
+    "  --group GROUP     the HDF5 group of the network, e.g. /runs/0/qnet\n"
+    "  --target-desc T   the target description the engines pass and the memory\n"
+    "                    check read: a name (configs/targets/T.yaml) or a YAML\n"
+    "                    path (default: the backend's; none for c: one engine,\n"
+    "                    no memory limit)\n"
+    "  --dump-after PASS print the IR after PASS: build (as read), fuse, engines,\n"
+    "                    layout or plan\n"
+    "  --vectors N       random test samples, 1..100000 (default 8)\n"
+    "  --quiet           only the result line\n"
+    "  --help            this text\n"
+    "\n"
+    "The final line is machine-readable (bytes):\n"
+    "  result arena=A lower_bound=L weight_bytes=W const_bytes=C macs=M layers=N\n"
+    "with W the int8 weights, C all constants (weights, int32 biases and\n"
+    "multipliers) and M the multiply-accumulates of one inference.\n"
+    "\n"
+    CLI_HELP_EXIT ".\n";
+/* clang-format on */
+
+typedef struct {
+    const char *in, *target, *out, *run, *group, *dump_after, *desc;
+    long vectors;
+    int quiet;
+} opts;
+
+static void print_help(FILE *f) {
+    char list[1024] = "";
+    for (int i = 0; deploy_backends[i].name; i++)
+        snprintf(list + strlen(list), sizeof list - strlen(list), "  %-17s %s\n",
+                 deploy_backends[i].name, deploy_backends[i].help);
+    fprintf(f, HELP, list);
+}
+
+static int parse(int argc, char **argv, opts *o) {
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        int rc = 0;
+        if (!strcmp(a, "--quiet"))
+            o->quiet = 1;
+        else if (!strcmp(a, "--target"))
+            rc = cli_opt_str(argc, argv, &i, "T", &o->target);
+        else if (!strcmp(a, "--out"))
+            rc = cli_opt_path(argc, argv, &i, "DIR", 4000, &o->out);
+        else if (!strcmp(a, "--run"))
+            rc = cli_opt_path(argc, argv, &i, "ID", 200, &o->run);
+        else if (!strcmp(a, "--group"))
+            rc = cli_opt_path(argc, argv, &i, "GROUP", 1000, &o->group);
+        else if (!strcmp(a, "--target-desc"))
+            rc = cli_opt_str(argc, argv, &i, "T", &o->desc);
+        else if (!strcmp(a, "--dump-after"))
+            rc = cli_opt_str(argc, argv, &i, "PASS", &o->dump_after);
+        else if (!strcmp(a, "--vectors"))
+            rc = cli_opt_long(argc, argv, &i, "N", 1, 100000, &o->vectors);
+        else
+            rc = cli_positional(argv, i, "QUANT.h5", &o->in);
+        if (rc) return rc;
+    }
+    if (!o->in) return cli_missing(argv, "QUANT.h5", HELP);
+    if (!o->target) return cli_missing(argv, "--target T", HELP);
+    if (!o->out) return cli_missing(argv, "--out DIR", HELP);
+    if (o->run && o->group) {
+        fprintf(stderr, "dnas deploy: --run and --group both name the network: give one\n");
+        return CLI_EXIT_USAGE;
+    }
+    if (!deploy_backend_find(o->target)) {
+        fprintf(stderr, "dnas deploy: --target: unknown backend '%s' (the backends:", o->target);
+        for (int i = 0; deploy_backends[i].name; i++)
+            fprintf(stderr, " %s", deploy_backends[i].name);
+        fprintf(stderr, ")\n");
+        return CLI_EXIT_USAGE;
+    }
+    if (o->dump_after && !deploy_pass_known(o->dump_after)) {
+        fprintf(stderr, "dnas deploy: --dump-after: no pass '%s' (the passes: build",
+                o->dump_after);
+        for (int i = 0; deploy_passes[i].name; i++)
+            fprintf(stderr, ", %s", deploy_passes[i].name);
+        fprintf(stderr, ")\n");
+        return CLI_EXIT_USAGE;
+    }
+    return 0;
+}
+
+static dnas_status make_dir(const char *dir, dnas_error *err) {
+    struct stat sb;
+    if (stat(dir, &sb) == 0)
+        return S_ISDIR(sb.st_mode)
+                   ? DNAS_OK
+                   : dnas_fail(err, DNAS_ERR_IO, "%s: exists and is not a directory", dir);
+    if (mkdir(dir, 0777) != 0)
+        return dnas_fail(err, DNAS_ERR_IO, "%s: cannot make the directory: %s", dir,
+                         strerror(errno));
+    return DNAS_OK;
+}
+
+/* "dnas deploy ..." as typed (arguments with spaces quoted). */
+static void command_line(int argc, char **argv, char *buf, size_t len) {
+    snprintf(buf, len, "dnas");
+    for (int i = 0; i < argc; i++) {
+        size_t n = strlen(buf);
+        const char *q = strchr(argv[i], ' ') ? "'" : "";
+        snprintf(buf + n, len - n, " %s%s%s", q, argv[i], q);
+    }
+}
+
+static size_t weight_values(const deploy_ir *ir) {
+    size_t n = 0;
+    for (int k = 0; k < ir->nops; k++)
+        n += ir->ops[k].q->wlen;
+    return n;
+}
+
+/* The target description of the backend (or --target-desc), or NULL. */
+static dnas_status load_desc(const opts *o, const deploy_backend *be, hwcost_target **t,
+                             dnas_error *err) {
+    const char *name = o->desc ? o->desc : be->target;
+    *t = NULL;
+    if (!name) return DNAS_OK;
+    char buf[4096];
+    const char *path = cli_target_path(name, buf, sizeof buf);
+    if (!path)
+        return dnas_fail(err, DNAS_ERR_IO,
+                         "target description '%s' not found (looked for configs/targets/%s.yaml "
+                         "in ., $DNAS_SOURCE_DIR and %s)",
+                         name, name, DNAS_SOURCE_DIR);
+    *t = dnas_xmalloc(sizeof **t);
+    dnas_status st = hwcost_target_load(*t, path, err);
+    if (st) {
+        free(*t);
+        *t = NULL;
+    }
+    return st;
+}
+
+static int run(int argc, char **argv, const opts *o) {
+    const deploy_backend *be = deploy_backend_find(o->target);
+    deploy_qnet q;
+    deploy_ir ir = {0};
+    dnas_error err;
+    char group[1100] = "", run_id[256] = "";
+    hwcost_target *desc = NULL;
+    dnas_status st = deploy_qnet_load_from(o->in, o->group, o->run, &q, group, sizeof group, run_id,
+                                           sizeof run_id, &err);
+    if (!st) st = load_desc(o, be, &desc, &err);
+    deploy_compile_params p = deploy_backend_params(be);
+    p.target = desc;
+    p.dump_after = o->dump_after;
+    char where[4200];
+    snprintf(where, sizeof where, "%s:%s", o->in, group);
+    if (!st) st = deploy_compile(&ir, &q, where, &p, &err);
+    if (!st) st = make_dir(o->out, &err);
+    char cmd[8192], version[128];
+    command_line(argc, argv, cmd, sizeof cmd);
+    snprintf(version, sizeof version, "%s (commit %s)", DNAS_VERSION, DNAS_GIT_COMMIT);
+    deploy_emit_info info = {cmd, where, run_id[0] ? run_id : NULL, version};
+    if (!st) st = be->emit(&ir, &info, o->out, &err);
+    if (!st) {
+        /* the inputs and the expected outputs are held at once */
+        size_t isz = deploy_qtensor_size(&q.tensors[0]);
+        size_t osz = deploy_qtensor_size(&q.tensors[q.output]);
+        st = dnas_check_bytes((uint64_t)o->vectors * (isz + osz), "the --vectors test samples",
+                              &err);
+        uint8_t *in = st ? NULL : dnas_xmalloc((size_t)o->vectors * isz);
+        if (!st) deploy_random_inputs(&q, in, (int)o->vectors, 1);
+        if (!st) st = deploy_emit_vectors(&q, in, (int)o->vectors, o->out, &err);
+        free(in);
+    }
+    if (!st && !o->quiet) {
+        printf("network %s from %s%s%s: %d layers, backend %s, target %s, engines", ir.name, where,
+               run_id[0] ? ", run " : "", run_id, ir.nops, be->name, desc ? desc->name : "(none)");
+        for (int e = 0; e < ir.nengines; e++)
+            printf(" %s", ir.engines[e]);
+        printf("\narena %zu bytes, lower bound %zu bytes (%.3fx)\n", ir.arena, ir.arena_bound,
+               ir.arena_bound ? (double)ir.arena / (double)ir.arena_bound : 1.0);
+        printf("weights %zu bytes (int8), constants %zu bytes with biases and multipliers\n",
+               weight_values(&ir), ir.weight_bytes);
+        printf("MACs %llu per inference\n", (unsigned long long)deploy_ir_macs(&ir));
+        printf("wrote %s/: network.h network.c weights.c test_main.c Makefile dnas_rt/ "
+               "test_input.bin test_expected.bin (%ld samples)\n",
+               o->out, o->vectors);
+        printf("build and compare: make -C %s check\n", o->out);
+    }
+    if (!st)
+        printf("result arena=%zu lower_bound=%zu weight_bytes=%zu const_bytes=%zu macs=%llu "
+               "layers=%d\n",
+               ir.arena, ir.arena_bound, weight_values(&ir), ir.weight_bytes,
+               (unsigned long long)deploy_ir_macs(&ir), ir.nops);
+    else
+        fprintf(stderr, "dnas deploy: %s\n", err.msg);
+    deploy_ir_free(&ir);
+    deploy_qnet_free(&q);
+    free(desc);
+    return st ? CLI_EXIT_FAIL : CLI_EXIT_OK;
+}
+
+int cli_deploy(int argc, char **argv) {
+    if (cli_wants_help(argc, argv)) {
+        print_help(stdout);
+        return CLI_EXIT_OK;
+    }
+    opts o = {.vectors = 8};
+    int rc = parse(argc, argv, &o);
+    return rc ? rc : run(argc, argv, &o);
+}
