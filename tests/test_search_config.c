@@ -81,7 +81,7 @@ static void test_errors(void **state) {
     load_fails(HEAD "colour: red\n", "bad.yaml:4: search config: unknown key 'colour'");
     load_fails("data: {format: fashion-mnist}\nmethod: pit\n", "missing 'model'");
     load_fails("model: m.yaml\nmethod: pit\n", "missing 'data'");
-    load_fails("model: m.yaml\ndata: {format: fashion-mnist}\n", "missing 'method' (pit or supernet)");
+    load_fails("model: m.yaml\ndata: {format: fashion-mnist}\n", "missing 'method' (pit, supernet or mixprec)");
     load_fails("model: m.yaml\ndata: {format: bmp}\nmethod: pit\n",
                "bad.yaml:2: format: expected fashion-mnist, idx, npy, csv, hdf5 or cifar10, found 'bmp'");
     load_fails(HEAD "method: pot\n", ""); /* a key twice: the YAML loader says so */

@@ -226,7 +226,7 @@ static dnas_status parse(ctx *c, yaml_node_t *root) {
             return dnas_yaml_fail(c->y, n, c->err, "loss: expected cross_entropy or mse, found '%s'", s);
     }
     if (!(n = dnas_yaml_get(c->y, root, "method")))
-        return dnas_yaml_fail(c->y, root, c->err, "missing 'method' (pit or supernet)");
+        return dnas_yaml_fail(c->y, root, c->err, "missing 'method' (pit, supernet or mixprec)");
     const char *m = dnas_yaml_str(c->y, n, "method", c->err);
     if (!m) return DNAS_ERR_CONFIG;
     int k = 0;
