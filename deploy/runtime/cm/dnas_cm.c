@@ -1,0 +1,388 @@
+/* dnas_cm kernels (dnas_cm.h): conv2d by im2col of two pixels and a 2x2
+ * SMLAD matrix multiply, depthwise conv2d by 4-channel SMLABB/SMLATT,
+ * linear by the same multiply on one pixel.
+ *
+ * 16-bit pairs. SMLAD(x, y, acc) = acc + x.lo·y.lo + x.hi·y.hi on signed
+ * 16-bit halves. A weight word holding the bytes w0 w1 w2 w3 (in memory
+ * order) gives the pairs SXTB16(w) = (w0, w2) and SXTB16(ROR(w, 8)) =
+ * (w1, w3); the gather writes the activations of the same four K positions
+ * as (x0, x2) and (x1, x3) (UXTB16/SXTB16 of the input word, or built
+ * element by element), so weights stay in dnas_rt's layout [Cout][K] and
+ * x·w sums the same products. uint8 (0..255) and int8 both fit a signed
+ * 16-bit half, so one multiply serves both signednesses.
+ *
+ * Scratch of conv2d: K' = 4·ceil(K/4) 16-bit values per pixel, two pixels
+ * interleaved per group of four K positions: words [4g+0], [4g+1] pixel 0's
+ * (x0,x2), (x1,x3); [4g+2], [4g+3] pixel 1's. Positions past K are zero, the
+ * weights of the last group are read byte by byte (never past the array).
+ * An odd last pixel (or channel) is computed twice and written once.
+ *
+ * Exactness: every accumulator is b_c + Σ x·w over the same products as
+ * dnas_rt_conv2d (zeros added for padding and K'), and the accumulator bound
+ * the arguments check keeps every partial sum inside int32, so SMLAD's
+ * wrapping 32-bit adds are exact; dnas_cm_requant is dnas_rt_requant. */
+#include <string.h>
+
+#include "dnas_cm.h"
+
+#if defined(__ARM_FEATURE_DSP) && __ARM_FEATURE_DSP
+#include <arm_acle.h>
+static inline uint32_t cm_sxtb16(uint32_t x) { return (uint32_t)__sxtb16((int8x4_t)x); }
+static inline uint32_t cm_uxtb16(uint32_t x) { return __uxtb16(x); }
+static inline int32_t cm_smlad(uint32_t x, uint32_t y, int32_t acc) {
+    return __smlad((int16x2_t)x, (int16x2_t)y, acc);
+}
+static inline int32_t cm_smlabb(uint32_t x, uint32_t y, int32_t acc) {
+    return __smlabb((int32_t)x, (int32_t)y, acc);
+}
+static inline int32_t cm_smlatt(uint32_t x, uint32_t y, int32_t acc) {
+    return __smlatt((int32_t)x, (int32_t)y, acc);
+}
+#else
+/* Portable definitions: signed halves and bytes without implementation-
+ * defined conversions; the adds cannot overflow (accumulator bound). */
+static inline int32_t cm_s16(uint32_t h) { return (int32_t)((h & 0xFFFFu) ^ 0x8000u) - 0x8000; }
+static inline uint32_t cm_sxb(uint32_t b) {
+    return (uint32_t)(((b & 0xFFu) ^ 0x80u) + 0xFF80u) & 0xFFFFu; /* int8 -> int16 bits */
+}
+static inline uint32_t cm_sxtb16(uint32_t x) { return cm_sxb(x) | cm_sxb(x >> 16) << 16; }
+static inline uint32_t cm_uxtb16(uint32_t x) { return x & 0x00FF00FFu; }
+static inline int32_t cm_smlad(uint32_t x, uint32_t y, int32_t acc) {
+    return acc + cm_s16(x) * cm_s16(y) + cm_s16(x >> 16) * cm_s16(y >> 16);
+}
+static inline int32_t cm_smlabb(uint32_t x, uint32_t y, int32_t acc) {
+    return acc + cm_s16(x) * cm_s16(y);
+}
+static inline int32_t cm_smlatt(uint32_t x, uint32_t y, int32_t acc) {
+    return acc + cm_s16(x >> 16) * cm_s16(y >> 16);
+}
+#endif
+
+static inline uint32_t cm_ror8(uint32_t x) { return x >> 8 | x << 24; }
+static inline uint32_t cm_ld32(const void *p) {
+    uint32_t v;
+    memcpy(&v, p, sizeof v); /* one LDR: unaligned loads are allowed on v7-M */
+    return v;
+}
+
+/* Requantization as dnas_rt_requant: v = acc·m (|v| <= 2^62); for s >= 1,
+ * t = v + 2^(s-1) (|t| < 2^63), and floor(t / 2^s) from the unsigned
+ * (t + 2^63) >> s = floor(t / 2^s) + 2^(63-s) (2^63 divisible by 2^s). */
+static inline int32_t cm_requant(int32_t acc, int32_t m, int s, int32_t lo, int32_t hi) {
+    int64_t v = (int64_t)acc * m;
+    if (s > 0) {
+        uint64_t u = ((uint64_t)v + ((uint64_t)1 << (s - 1))) ^ ((uint64_t)1 << 63);
+        v = (int64_t)(u >> s) - (int64_t)((uint64_t)1 << (63 - s));
+    }
+    return v < lo ? lo : v > hi ? hi : (int32_t)v;
+}
+
+int32_t dnas_cm_requant(int32_t acc, int32_t m, int s, int32_t lo, int32_t hi) {
+    if (s < 0) s = 0;
+    if (s > DNAS_RT_SHIFT_MAX) s = DNAS_RT_SHIFT_MAX;
+    return cm_requant(acc, m, s, lo, hi);
+}
+
+static inline void cm_store(void *out, size_t i, int sgn, int32_t v) {
+    if (sgn)
+        ((int8_t *)out)[i] = (int8_t)v;
+    else
+        ((uint8_t *)out)[i] = (uint8_t)v;
+}
+
+/* One group of four K positions against two weight words: a[row][pixel]. */
+#define CM_GROUP(va, vb, x0e, x0o, x1e, x1o)                                                      \
+    do {                                                                                          \
+        uint32_t ae_ = cm_sxtb16(va), ao_ = cm_sxtb16(cm_ror8(va));                               \
+        uint32_t be_ = cm_sxtb16(vb), bo_ = cm_sxtb16(cm_ror8(vb));                               \
+        a00 = cm_smlad(x0e, ae_, a00);                                                            \
+        a00 = cm_smlad(x0o, ao_, a00);                                                            \
+        a10 = cm_smlad(x0e, be_, a10);                                                            \
+        a10 = cm_smlad(x0o, bo_, a10);                                                            \
+        a01 = cm_smlad(x1e, ae_, a01);                                                            \
+        a01 = cm_smlad(x1o, ao_, a01);                                                            \
+        a11 = cm_smlad(x1e, be_, a11);                                                            \
+        a11 = cm_smlad(x1o, bo_, a11);                                                            \
+    } while (0)
+
+/* The last r (1..3) weights of a row as a word, zero above. */
+static inline uint32_t cm_tail(const int8_t *w, int32_t r) {
+    uint32_t v = 0;
+    for (int32_t j = 0; j < r; j++)
+        v |= (uint32_t)(uint8_t)w[j] << (8 * j);
+    return v;
+}
+
+/* acc[row][pixel] += W[row] · col[pixel] for rows wa, wb (K int8 each) and
+ * the two interleaved pixels of col (ceil(K/4) groups of 4 words). */
+static void cm_mm22(const int8_t *wa, const int8_t *wb, const uint32_t *col, int32_t k,
+                    int32_t acc[4]) {
+    int32_t a00 = acc[0], a01 = acc[1], a10 = acc[2], a11 = acc[3];
+    const int8_t *wend = wa + (k & ~(int32_t)3);
+    while (wa != wend) {
+        uint32_t va = cm_ld32(wa), vb = cm_ld32(wb);
+        wa += 4;
+        wb += 4;
+        CM_GROUP(va, vb, col[0], col[1], col[2], col[3]);
+        col += 4;
+    }
+    if (k & 3) {
+        uint32_t va = cm_tail(wa, k & 3), vb = cm_tail(wb, k & 3);
+        CM_GROUP(va, vb, col[0], col[1], col[2], col[3]);
+    }
+    acc[0] = a00;
+    acc[1] = a01;
+    acc[2] = a10;
+    acc[3] = a11;
+}
+
+/* As cm_mm22 for one pixel (col: ceil(K/4) groups of 2 words). */
+static void cm_mm21(const int8_t *wa, const int8_t *wb, const uint32_t *col, int32_t k,
+                    int32_t acc[2]) {
+    int32_t a00 = acc[0], a10 = acc[1], a01 = 0, a11 = 0;
+    const int8_t *wend = wa + (k & ~(int32_t)3);
+    while (wa != wend) {
+        uint32_t va = cm_ld32(wa), vb = cm_ld32(wb);
+        wa += 4;
+        wb += 4;
+        CM_GROUP(va, vb, col[0], col[1], 0u, 0u);
+        col += 2;
+    }
+    if (k & 3) {
+        uint32_t va = cm_tail(wa, k & 3), vb = cm_tail(wb, k & 3);
+        CM_GROUP(va, vb, col[0], col[1], 0u, 0u);
+    }
+    (void)a01;
+    (void)a11;
+    acc[0] = a00;
+    acc[1] = a10;
+}
+
+/* Four values of K positions 4g..4g+3 as the pairs (x0,x2), (x1,x3). */
+static inline void cm_put4(uint32_t *dst, const int32_t x[4]) {
+    dst[0] = ((uint32_t)x[0] & 0xFFFFu) | ((uint32_t)x[2] & 0xFFFFu) << 16;
+    dst[1] = ((uint32_t)x[1] & 0xFFFFu) | ((uint32_t)x[3] & 0xFFFFu) << 16;
+}
+
+/* Gathers the K = kh·kw·cin taps of output pixel (oy, ox) into col with a
+ * word step `step` between groups (4: two interleaved pixels, 2: one). */
+static void cm_im2col(uint32_t *col, int32_t step, const void *in, const dnas_rt_conv_dims *d,
+                      int32_t oy, int32_t ox) {
+    const int32_t cin = d->cin;
+    const int sgn = d->in_signed;
+    if ((cin & 3) == 0) { /* whole words per tap */
+        for (int32_t ky = 0; ky < d->kh; ky++) {
+            int32_t iy = oy * d->sh - d->pt + ky * d->dh;
+            for (int32_t kx = 0; kx < d->kw; kx++) {
+                int32_t ix = ox * d->sw - d->pl + kx * d->dw;
+                if (iy < 0 || iy >= d->hin || ix < 0 || ix >= d->win) {
+                    for (int32_t c = 0; c < cin; c += 4, col += step)
+                        col[0] = col[1] = 0;
+                    continue;
+                }
+                const uint8_t *p =
+                    (const uint8_t *)in + ((size_t)iy * (size_t)d->win + (size_t)ix) * (size_t)cin;
+                if (sgn)
+                    for (int32_t c = 0; c < cin; c += 4, col += step) {
+                        uint32_t v = cm_ld32(p + c);
+                        col[0] = cm_sxtb16(v);
+                        col[1] = cm_sxtb16(cm_ror8(v));
+                    }
+                else
+                    for (int32_t c = 0; c < cin; c += 4, col += step) {
+                        uint32_t v = cm_ld32(p + c);
+                        col[0] = cm_uxtb16(v);
+                        col[1] = cm_uxtb16(cm_ror8(v));
+                    }
+            }
+        }
+        return;
+    }
+    int32_t x[4] = {0, 0, 0, 0}, j = 0;
+    for (int32_t ky = 0; ky < d->kh; ky++) {
+        int32_t iy = oy * d->sh - d->pt + ky * d->dh;
+        for (int32_t kx = 0; kx < d->kw; kx++) {
+            int32_t ix = ox * d->sw - d->pl + kx * d->dw;
+            int inside = iy >= 0 && iy < d->hin && ix >= 0 && ix < d->win;
+            size_t base = inside ? ((size_t)iy * (size_t)d->win + (size_t)ix) * (size_t)cin : 0;
+            for (int32_t c = 0; c < cin; c++) {
+                x[j] = !inside ? 0
+                       : sgn   ? (int32_t)((const int8_t *)in)[base + (size_t)c]
+                               : (int32_t)((const uint8_t *)in)[base + (size_t)c];
+                if (++j == 4) {
+                    cm_put4(col, x);
+                    col += step;
+                    j = 0;
+                }
+            }
+        }
+    }
+    if (j) {
+        while (j < 4)
+            x[j++] = 0;
+        cm_put4(col, x);
+    }
+}
+
+static int32_t cm_groups(int64_t k) { return (int32_t)((k + 3) / 4); }
+
+size_t dnas_cm_conv2d_buffer_size(const dnas_rt_conv_dims *d) {
+    if (!d || d->groups < 1 || d->cin < 1 || d->kh < 1 || d->kw < 1) return 0;
+    if (d->groups == 1) {
+        int64_t k = (int64_t)d->kh * d->kw * d->cin;
+        if (k > (int64_t)1 << 24) return 0;
+        return (size_t)cm_groups(k) * 16u;
+    }
+    if (d->groups == d->cin && d->cout == d->cin && (d->cin & 3) == 0) {
+        int64_t taps = (int64_t)d->kh * d->kw;
+        if (taps * d->cin > (int64_t)1 << 24) return 0;
+        return (size_t)(taps * d->cin) * 2u; /* 16-bit weights */
+    }
+    return 0;
+}
+
+size_t dnas_cm_linear_buffer_size(const dnas_rt_linear_dims *d) {
+    if (!d || d->cin < 1 || d->cin > (1L << 24)) return 0;
+    return (size_t)cm_groups(d->cin) * 8u;
+}
+
+/* rows [co, co+1] of W against the columns; writes pixels p0 (and p1 when
+ * two) of out. */
+static void cm_conv_gemm(void *out, const int8_t *wq, const int32_t *bias,
+                         const dnas_rt_requant_params *rq, int32_t cout, int32_t k,
+                         const uint32_t *col, size_t o0, size_t o1, int two, int osgn) {
+    for (int32_t co = 0; co < cout; co += 2) {
+        int32_t cb = co + 1 < cout ? co + 1 : co;
+        int32_t acc[4];
+        acc[0] = acc[1] = bias ? bias[co] : 0;
+        acc[2] = acc[3] = bias ? bias[cb] : 0;
+        cm_mm22(wq + (size_t)co * (size_t)k, wq + (size_t)cb * (size_t)k, col, k, acc);
+        cm_store(out, o0 + (size_t)co, osgn, cm_requant(acc[0], rq->m[co], rq->s, rq->lo, rq->hi));
+        if (two)
+            cm_store(out, o1 + (size_t)co, osgn,
+                     cm_requant(acc[1], rq->m[co], rq->s, rq->lo, rq->hi));
+        if (cb != co) {
+            cm_store(out, o0 + (size_t)cb, osgn,
+                     cm_requant(acc[2], rq->m[cb], rq->s, rq->lo, rq->hi));
+            if (two)
+                cm_store(out, o1 + (size_t)cb, osgn,
+                         cm_requant(acc[3], rq->m[cb], rq->s, rq->lo, rq->hi));
+        }
+    }
+}
+
+static void cm_conv_im2col(void *out, const void *in, const int8_t *wq, const int32_t *bias,
+                           const dnas_rt_requant_params *rq, const dnas_rt_conv_dims *d,
+                           uint32_t *col) {
+    const int32_t k = d->kh * d->kw * d->cin;
+    const int32_t npix = d->hout * d->wout;
+    for (int32_t p = 0; p < npix; p += 2) {
+        int32_t p1 = p + 1 < npix ? p + 1 : p;
+        cm_im2col(col, 4, in, d, p / d->wout, p % d->wout);
+        cm_im2col(col + 2, 4, in, d, p1 / d->wout, p1 % d->wout);
+        cm_conv_gemm(out, wq, bias, rq, d->cout, k, col, (size_t)p * (size_t)d->cout,
+                     (size_t)p1 * (size_t)d->cout, p1 != p, d->out_signed);
+    }
+}
+
+/* Taps t in [*lo, *hi) with 0 <= start + t·dil < in. */
+static void cm_tap_range(int32_t start, int32_t dil, int32_t taps, int32_t in, int32_t *lo,
+                         int32_t *hi) {
+    *lo = start >= 0 ? 0 : (-start + dil - 1) / dil;
+    *hi = start > in - 1 ? 0 : (in - 1 - start) / dil + 1;
+    if (*hi > taps) *hi = taps;
+    if (*lo > *hi) *lo = *hi;
+}
+
+/* Depthwise: wp [tap][C/4][2] words, (w_c, w_c+2) and (w_c+1, w_c+3) of
+ * each tap as 16-bit pairs; four accumulators per 4 channels. */
+static void cm_conv_dw(void *out, const void *in, const int8_t *wq, const int32_t *bias,
+                       const dnas_rt_requant_params *rq, const dnas_rt_conv_dims *d,
+                       uint32_t *wp) {
+    const int32_t c = d->cin, taps = d->kh * d->kw;
+    for (int32_t t = 0; t < taps; t++)
+        for (int32_t ch = 0; ch < c; ch += 4) {
+            int32_t x[4];
+            for (int32_t j = 0; j < 4; j++)
+                x[j] = wq[(size_t)(ch + j) * (size_t)taps + (size_t)t];
+            cm_put4(wp + (size_t)t * (size_t)(c / 2) + (size_t)(ch / 2), x);
+        }
+    const int sgn = d->in_signed, osgn = d->out_signed;
+    const size_t rowb = (size_t)d->win * (size_t)c;
+    size_t yi = 0;
+    for (int32_t oy = 0; oy < d->hout; oy++) {
+        int32_t iy0 = oy * d->sh - d->pt, ky0, ky1;
+        cm_tap_range(iy0, d->dh, d->kh, d->hin, &ky0, &ky1);
+        for (int32_t ox = 0; ox < d->wout; ox++, yi += (size_t)c) {
+            int32_t ix0 = ox * d->sw - d->pl, kx0, kx1;
+            cm_tap_range(ix0, d->dw, d->kw, d->win, &kx0, &kx1);
+            for (int32_t ch = 0; ch < c; ch += 4) {
+                int32_t a0 = bias ? bias[ch] : 0, a1 = bias ? bias[ch + 1] : 0;
+                int32_t a2 = bias ? bias[ch + 2] : 0, a3 = bias ? bias[ch + 3] : 0;
+                for (int32_t ky = ky0; ky < ky1; ky++) {
+                    const uint8_t *xp = (const uint8_t *)in +
+                                        (size_t)(iy0 + ky * d->dh) * rowb +
+                                        (size_t)(ix0 + kx0 * d->dw) * (size_t)c + (size_t)ch;
+                    const uint32_t *w = wp + (size_t)(ky * d->kw + kx0) * (size_t)(c / 2) +
+                                        (size_t)(ch / 2);
+                    const size_t xstep = (size_t)d->dw * (size_t)c;
+                    for (int32_t kx = kx0; kx < kx1; kx++, xp += xstep, w += c / 2) {
+                        uint32_t v = cm_ld32(xp);
+                        uint32_t xe = sgn ? cm_sxtb16(v) : cm_uxtb16(v);
+                        uint32_t xo = sgn ? cm_sxtb16(cm_ror8(v)) : cm_uxtb16(cm_ror8(v));
+                        a0 = cm_smlabb(xe, w[0], a0);
+                        a2 = cm_smlatt(xe, w[0], a2);
+                        a1 = cm_smlabb(xo, w[1], a1);
+                        a3 = cm_smlatt(xo, w[1], a3);
+                    }
+                }
+                size_t o = yi + (size_t)ch;
+                cm_store(out, o, osgn, cm_requant(a0, rq->m[ch], rq->s, rq->lo, rq->hi));
+                cm_store(out, o + 1, osgn, cm_requant(a1, rq->m[ch + 1], rq->s, rq->lo, rq->hi));
+                cm_store(out, o + 2, osgn, cm_requant(a2, rq->m[ch + 2], rq->s, rq->lo, rq->hi));
+                cm_store(out, o + 3, osgn, cm_requant(a3, rq->m[ch + 3], rq->s, rq->lo, rq->hi));
+            }
+        }
+    }
+}
+
+dnas_rt_status dnas_cm_conv2d(void *out, const void *in, const dnas_rt_weights *w,
+                              const int32_t *bias, const dnas_rt_requant_params *rq,
+                              const dnas_rt_conv_dims *d, uint32_t *scratch, size_t bytes) {
+    dnas_rt_status st = dnas_rt_conv2d_args(out, in, w, bias, rq, d);
+    if (st != DNAS_RT_OK) return st;
+    size_t need = dnas_cm_conv2d_buffer_size(d);
+    if (need == 0 || !scratch || bytes < need || w->packing != DNAS_RT_PACK_INT8)
+        return dnas_rt_conv2d(out, in, w, bias, rq, d);
+    if (d->groups == 1)
+        cm_conv_im2col(out, in, (const int8_t *)w->data, bias, rq, d, scratch);
+    else
+        cm_conv_dw(out, in, (const int8_t *)w->data, bias, rq, d, scratch);
+    return DNAS_RT_OK;
+}
+
+dnas_rt_status dnas_cm_linear(void *out, const void *in, const dnas_rt_weights *w,
+                              const int32_t *bias, const dnas_rt_requant_params *rq,
+                              const dnas_rt_linear_dims *d, uint32_t *scratch, size_t bytes) {
+    dnas_rt_status st = dnas_rt_linear_args(out, in, w, bias, rq, d);
+    if (st != DNAS_RT_OK) return st;
+    size_t need = dnas_cm_linear_buffer_size(d);
+    if (need == 0 || !scratch || bytes < need || w->packing != DNAS_RT_PACK_INT8)
+        return dnas_rt_linear(out, in, w, bias, rq, d);
+    /* the input as one pixel of a 1x1 conv with cin = K */
+    const dnas_rt_conv_dims cd = {1, 1, d->cin, 1, 1, d->cout, 1, 1, 1, 1, 1, 1,
+                                  0, 0, 0, 0, 1, d->in_signed, d->out_signed};
+    cm_im2col(scratch, 2, in, &cd, 0, 0);
+    const int8_t *wq = (const int8_t *)w->data;
+    const int32_t k = d->cin;
+    for (int32_t co = 0; co < d->cout; co += 2) {
+        int32_t cb = co + 1 < d->cout ? co + 1 : co;
+        int32_t acc[2] = {bias ? bias[co] : 0, bias ? bias[cb] : 0};
+        cm_mm21(wq + (size_t)co * (size_t)k, wq + (size_t)cb * (size_t)k, scratch, k, acc);
+        cm_store(out, (size_t)co, d->out_signed,
+                 cm_requant(acc[0], rq->m[co], rq->s, rq->lo, rq->hi));
+        cm_store(out, (size_t)cb, d->out_signed,
+                 cm_requant(acc[1], rq->m[cb], rq->s, rq->lo, rq->hi));
+    }
+    return DNAS_RT_OK;
+}
