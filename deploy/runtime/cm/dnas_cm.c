@@ -29,6 +29,18 @@
 #include <arm_acle.h>
 static inline uint32_t cm_sxtb16(uint32_t x) { return (uint32_t)__sxtb16((int8x4_t)x); }
 static inline uint32_t cm_uxtb16(uint32_t x) { return __uxtb16(x); }
+/* SXTB16/UXTB16 with their rotate operand, which gcc 12 does not fold from
+ * a separate ROR: one instruction instead of two in the inner loops. */
+static inline uint32_t cm_sxtb16_ror8(uint32_t x) {
+    uint32_t r;
+    __asm__("sxtb16 %0, %1, ror #8" : "=r"(r) : "r"(x));
+    return r;
+}
+static inline uint32_t cm_uxtb16_ror8(uint32_t x) {
+    uint32_t r;
+    __asm__("uxtb16 %0, %1, ror #8" : "=r"(r) : "r"(x));
+    return r;
+}
 static inline int32_t cm_smlad(uint32_t x, uint32_t y, int32_t acc) {
     return __smlad((int16x2_t)x, (int16x2_t)y, acc);
 }
@@ -56,9 +68,10 @@ static inline int32_t cm_smlabb(uint32_t x, uint32_t y, int32_t acc) {
 static inline int32_t cm_smlatt(uint32_t x, uint32_t y, int32_t acc) {
     return acc + cm_s16(x >> 16) * cm_s16(y >> 16);
 }
+static inline uint32_t cm_sxtb16_ror8(uint32_t x) { return cm_sxtb16(x >> 8 | x << 24); }
+static inline uint32_t cm_uxtb16_ror8(uint32_t x) { return cm_uxtb16(x >> 8 | x << 24); }
 #endif
 
-static inline uint32_t cm_ror8(uint32_t x) { return x >> 8 | x << 24; }
 static inline uint32_t cm_ld32(const void *p) {
     uint32_t v;
     memcpy(&v, p, sizeof v); /* one LDR: unaligned loads are allowed on v7-M */
@@ -77,10 +90,52 @@ static inline int32_t cm_requant(int32_t acc, int32_t m, int s, int32_t lo, int3
     return v < lo ? lo : v > hi ? hi : (int32_t)v;
 }
 
+/* The requantization of one kernel call, prepared once. For 32 <= s <= 55
+ * (the usual shifts: multipliers near 2^31 for ratios below 1) a faster
+ * form with the same result: u = v + 2^(s-1) + 2^63 (mod 2^64) is t + 2^63
+ * as above, and floor(t / 2^s) = (u_hi >> (s-32)) - 2^(63-s) with u_hi the
+ * high word of u (u >> s = u_hi >> (s-32) for s >= 32). Write w = u_hi >>
+ * (s-32) and off = 2^(63-s) (256 <= off <= 2^31): y = lo when w < lo + off,
+ * hi when w > hi + off, else w - off, all in uint32 (lo + off >= 128 > 0,
+ * hi + off < 2^32). */
+typedef struct {
+    const int32_t *m;
+    int s, fast; /* fast: 32 <= s <= 55 */
+    uint64_t add;  /* 2^(s-1) + 2^63 */
+    int sh;        /* s - 32 */
+    uint32_t wlo, whi; /* lo + off, hi + off */
+    int32_t lo, hi;
+} cm_rq;
+
+static void cm_rq_init(cm_rq *q, const dnas_rt_requant_params *rq) {
+    q->m = rq->m;
+    q->s = rq->s;
+    q->lo = rq->lo;
+    q->hi = rq->hi;
+    q->fast = rq->s >= 32 && rq->s <= 55;
+    q->sh = q->fast ? rq->s - 32 : 0;
+    q->add = q->fast ? ((uint64_t)1 << (rq->s - 1)) + ((uint64_t)1 << 63) : 0;
+    uint32_t off = q->fast ? (uint32_t)1 << (63 - rq->s) : 0;
+    q->wlo = off + (uint32_t)(rq->lo + 128) - 128u; /* lo >= -128 */
+    q->whi = off + (uint32_t)(rq->hi + 128) - 128u;
+}
+
+static inline int32_t cm_rq_one(const cm_rq *q, int32_t acc, int32_t c) {
+    if (q->fast) {
+        uint64_t u = (uint64_t)((int64_t)acc * q->m[c]) + q->add;
+        uint32_t w = (uint32_t)(u >> 32) >> q->sh;
+        return w < q->wlo ? q->lo : w > q->whi ? q->hi : (int32_t)(w - q->wlo) + q->lo;
+    }
+    return cm_requant(acc, q->m[c], q->s, q->lo, q->hi);
+}
+
 int32_t dnas_cm_requant(int32_t acc, int32_t m, int s, int32_t lo, int32_t hi) {
     if (s < 0) s = 0;
     if (s > DNAS_RT_SHIFT_MAX) s = DNAS_RT_SHIFT_MAX;
-    return cm_requant(acc, m, s, lo, hi);
+    const dnas_rt_requant_params rq = {&m, s, lo, hi};
+    cm_rq q;
+    cm_rq_init(&q, &rq);
+    return cm_rq_one(&q, acc, 0);
 }
 
 static inline void cm_store(void *out, size_t i, int sgn, int32_t v) {
@@ -93,8 +148,8 @@ static inline void cm_store(void *out, size_t i, int sgn, int32_t v) {
 /* One group of four K positions against two weight words: a[row][pixel]. */
 #define CM_GROUP(va, vb, x0e, x0o, x1e, x1o)                                                      \
     do {                                                                                          \
-        uint32_t ae_ = cm_sxtb16(va), ao_ = cm_sxtb16(cm_ror8(va));                               \
-        uint32_t be_ = cm_sxtb16(vb), bo_ = cm_sxtb16(cm_ror8(vb));                               \
+        uint32_t ae_ = cm_sxtb16(va), ao_ = cm_sxtb16_ror8((va));                               \
+        uint32_t be_ = cm_sxtb16(vb), bo_ = cm_sxtb16_ror8((vb));                               \
         a00 = cm_smlad(x0e, ae_, a00);                                                            \
         a00 = cm_smlad(x0o, ao_, a00);                                                            \
         a10 = cm_smlad(x0e, be_, a10);                                                            \
@@ -114,11 +169,13 @@ static inline uint32_t cm_tail(const int8_t *w, int32_t r) {
 }
 
 /* acc[row][pixel] += W[row] · col[pixel] for rows wa, wb (K int8 each) and
- * the two interleaved pixels of col (ceil(K/4) groups of 4 words). */
-static void cm_mm22(const int8_t *wa, const int8_t *wb, const uint32_t *col, int32_t k,
+ * the two interleaved pixels of col (ceil(K/4) groups of 4 words). safe: at
+ * least 3 bytes of weights follow row wb, so the last group reads whole
+ * words (their bytes past K meet zeros in col); else it reads bytes. */
+static void cm_mm22(const int8_t *wa, const int8_t *wb, const uint32_t *col, int32_t k, int safe,
                     int32_t acc[4]) {
     int32_t a00 = acc[0], a01 = acc[1], a10 = acc[2], a11 = acc[3];
-    const int8_t *wend = wa + (k & ~(int32_t)3);
+    const int8_t *wend = wa + (safe ? (k + 3) & ~(int32_t)3 : k & ~(int32_t)3);
     while (wa != wend) {
         uint32_t va = cm_ld32(wa), vb = cm_ld32(wb);
         wa += 4;
@@ -126,7 +183,7 @@ static void cm_mm22(const int8_t *wa, const int8_t *wb, const uint32_t *col, int
         CM_GROUP(va, vb, col[0], col[1], col[2], col[3]);
         col += 4;
     }
-    if (k & 3) {
+    if (!safe && (k & 3)) {
         uint32_t va = cm_tail(wa, k & 3), vb = cm_tail(wb, k & 3);
         CM_GROUP(va, vb, col[0], col[1], col[2], col[3]);
     }
@@ -137,10 +194,10 @@ static void cm_mm22(const int8_t *wa, const int8_t *wb, const uint32_t *col, int
 }
 
 /* As cm_mm22 for one pixel (col: ceil(K/4) groups of 2 words). */
-static void cm_mm21(const int8_t *wa, const int8_t *wb, const uint32_t *col, int32_t k,
+static void cm_mm21(const int8_t *wa, const int8_t *wb, const uint32_t *col, int32_t k, int safe,
                     int32_t acc[2]) {
     int32_t a00 = acc[0], a10 = acc[1], a01 = 0, a11 = 0;
-    const int8_t *wend = wa + (k & ~(int32_t)3);
+    const int8_t *wend = wa + (safe ? (k + 3) & ~(int32_t)3 : k & ~(int32_t)3);
     while (wa != wend) {
         uint32_t va = cm_ld32(wa), vb = cm_ld32(wb);
         wa += 4;
@@ -148,7 +205,7 @@ static void cm_mm21(const int8_t *wa, const int8_t *wb, const uint32_t *col, int
         CM_GROUP(va, vb, col[0], col[1], 0u, 0u);
         col += 2;
     }
-    if (k & 3) {
+    if (!safe && (k & 3)) {
         uint32_t va = cm_tail(wa, k & 3), vb = cm_tail(wb, k & 3);
         CM_GROUP(va, vb, col[0], col[1], 0u, 0u);
     }
@@ -186,13 +243,13 @@ static void cm_im2col(uint32_t *col, int32_t step, const void *in, const dnas_rt
                     for (int32_t c = 0; c < cin; c += 4, col += step) {
                         uint32_t v = cm_ld32(p + c);
                         col[0] = cm_sxtb16(v);
-                        col[1] = cm_sxtb16(cm_ror8(v));
+                        col[1] = cm_sxtb16_ror8((v));
                     }
                 else
                     for (int32_t c = 0; c < cin; c += 4, col += step) {
                         uint32_t v = cm_ld32(p + c);
                         col[0] = cm_uxtb16(v);
-                        col[1] = cm_uxtb16(cm_ror8(v));
+                        col[1] = cm_uxtb16_ror8((v));
                     }
             }
         }
@@ -249,24 +306,25 @@ size_t dnas_cm_linear_buffer_size(const dnas_rt_linear_dims *d) {
 /* rows [co, co+1] of W against the columns; writes pixels p0 (and p1 when
  * two) of out. */
 static void cm_conv_gemm(void *out, const int8_t *wq, const int32_t *bias,
-                         const dnas_rt_requant_params *rq, int32_t cout, int32_t k,
+                         const cm_rq *rq, int32_t cout, int32_t k,
                          const uint32_t *col, size_t o0, size_t o1, int two, int osgn) {
     for (int32_t co = 0; co < cout; co += 2) {
         int32_t cb = co + 1 < cout ? co + 1 : co;
         int32_t acc[4];
         acc[0] = acc[1] = bias ? bias[co] : 0;
         acc[2] = acc[3] = bias ? bias[cb] : 0;
-        cm_mm22(wq + (size_t)co * (size_t)k, wq + (size_t)cb * (size_t)k, col, k, acc);
-        cm_store(out, o0 + (size_t)co, osgn, cm_requant(acc[0], rq->m[co], rq->s, rq->lo, rq->hi));
+        int safe = (int64_t)(cout - cb - 1) * k >= 3;
+        cm_mm22(wq + (size_t)co * (size_t)k, wq + (size_t)cb * (size_t)k, col, k, safe, acc);
+        cm_store(out, o0 + (size_t)co, osgn, cm_rq_one(rq, acc[0], co));
         if (two)
             cm_store(out, o1 + (size_t)co, osgn,
-                     cm_requant(acc[1], rq->m[co], rq->s, rq->lo, rq->hi));
+                     cm_rq_one(rq, acc[1], co));
         if (cb != co) {
             cm_store(out, o0 + (size_t)cb, osgn,
-                     cm_requant(acc[2], rq->m[cb], rq->s, rq->lo, rq->hi));
+                     cm_rq_one(rq, acc[2], cb));
             if (two)
                 cm_store(out, o1 + (size_t)cb, osgn,
-                         cm_requant(acc[3], rq->m[cb], rq->s, rq->lo, rq->hi));
+                         cm_rq_one(rq, acc[3], cb));
         }
     }
 }
@@ -276,11 +334,13 @@ static void cm_conv_im2col(void *out, const void *in, const int8_t *wq, const in
                            uint32_t *col) {
     const int32_t k = d->kh * d->kw * d->cin;
     const int32_t npix = d->hout * d->wout;
+    cm_rq q;
+    cm_rq_init(&q, rq);
     for (int32_t p = 0; p < npix; p += 2) {
         int32_t p1 = p + 1 < npix ? p + 1 : p;
         cm_im2col(col, 4, in, d, p / d->wout, p % d->wout);
         cm_im2col(col + 2, 4, in, d, p1 / d->wout, p1 % d->wout);
-        cm_conv_gemm(out, wq, bias, rq, d->cout, k, col, (size_t)p * (size_t)d->cout,
+        cm_conv_gemm(out, wq, bias, &q, d->cout, k, col, (size_t)p * (size_t)d->cout,
                      (size_t)p1 * (size_t)d->cout, p1 != p, d->out_signed);
     }
 }
@@ -300,6 +360,8 @@ static void cm_conv_dw(void *out, const void *in, const int8_t *wq, const int32_
                        const dnas_rt_requant_params *rq, const dnas_rt_conv_dims *d,
                        uint32_t *wp) {
     const int32_t c = d->cin, taps = d->kh * d->kw;
+    cm_rq q;
+    cm_rq_init(&q, rq);
     for (int32_t t = 0; t < taps; t++)
         for (int32_t ch = 0; ch < c; ch += 4) {
             int32_t x[4];
@@ -329,7 +391,7 @@ static void cm_conv_dw(void *out, const void *in, const int8_t *wq, const int32_
                     for (int32_t kx = kx0; kx < kx1; kx++, xp += xstep, w += c / 2) {
                         uint32_t v = cm_ld32(xp);
                         uint32_t xe = sgn ? cm_sxtb16(v) : cm_uxtb16(v);
-                        uint32_t xo = sgn ? cm_sxtb16(cm_ror8(v)) : cm_uxtb16(cm_ror8(v));
+                        uint32_t xo = sgn ? cm_sxtb16_ror8((v)) : cm_uxtb16_ror8((v));
                         a0 = cm_smlabb(xe, w[0], a0);
                         a2 = cm_smlatt(xe, w[0], a2);
                         a1 = cm_smlabb(xo, w[1], a1);
@@ -337,10 +399,10 @@ static void cm_conv_dw(void *out, const void *in, const int8_t *wq, const int32_
                     }
                 }
                 size_t o = yi + (size_t)ch;
-                cm_store(out, o, osgn, cm_requant(a0, rq->m[ch], rq->s, rq->lo, rq->hi));
-                cm_store(out, o + 1, osgn, cm_requant(a1, rq->m[ch + 1], rq->s, rq->lo, rq->hi));
-                cm_store(out, o + 2, osgn, cm_requant(a2, rq->m[ch + 2], rq->s, rq->lo, rq->hi));
-                cm_store(out, o + 3, osgn, cm_requant(a3, rq->m[ch + 3], rq->s, rq->lo, rq->hi));
+                cm_store(out, o, osgn, cm_rq_one(&q, a0, ch));
+                cm_store(out, o + 1, osgn, cm_rq_one(&q, a1, ch + 1));
+                cm_store(out, o + 2, osgn, cm_rq_one(&q, a2, ch + 2));
+                cm_store(out, o + 3, osgn, cm_rq_one(&q, a3, ch + 3));
             }
         }
     }
@@ -375,14 +437,17 @@ dnas_rt_status dnas_cm_linear(void *out, const void *in, const dnas_rt_weights *
     cm_im2col(scratch, 2, in, &cd, 0, 0);
     const int8_t *wq = (const int8_t *)w->data;
     const int32_t k = d->cin;
+    cm_rq q;
+    cm_rq_init(&q, rq);
     for (int32_t co = 0; co < d->cout; co += 2) {
         int32_t cb = co + 1 < d->cout ? co + 1 : co;
         int32_t acc[2] = {bias ? bias[co] : 0, bias ? bias[cb] : 0};
-        cm_mm21(wq + (size_t)co * (size_t)k, wq + (size_t)cb * (size_t)k, scratch, k, acc);
+        int safe = (int64_t)(d->cout - cb - 1) * k >= 3;
+        cm_mm21(wq + (size_t)co * (size_t)k, wq + (size_t)cb * (size_t)k, scratch, k, safe, acc);
         cm_store(out, (size_t)co, d->out_signed,
-                 cm_requant(acc[0], rq->m[co], rq->s, rq->lo, rq->hi));
+                 cm_rq_one(&q, acc[0], co));
         cm_store(out, (size_t)cb, d->out_signed,
-                 cm_requant(acc[1], rq->m[cb], rq->s, rq->lo, rq->hi));
+                 cm_rq_one(&q, acc[1], cb));
     }
     return DNAS_RT_OK;
 }
