@@ -81,7 +81,10 @@ static inline uint32_t cm_ld32(const void *p) {
 /* Requantization as dnas_rt_requant: v = acc·m (|v| <= 2^62); for s >= 1,
  * t = v + 2^(s-1) (|t| < 2^63), and floor(t / 2^s) from the unsigned
  * (t + 2^63) >> s = floor(t / 2^s) + 2^(63-s) (2^63 divisible by 2^s). */
-static inline int32_t cm_requant(int32_t acc, int32_t m, int s, int32_t lo, int32_t hi) {
+#ifdef __GNUC__
+__attribute__((noinline)) /* the rare path: keeps the kernels' loops small */
+#endif
+static int32_t cm_requant(int32_t acc, int32_t m, int s, int32_t lo, int32_t hi) {
     int64_t v = (int64_t)acc * m;
     if (s > 0) {
         uint64_t u = ((uint64_t)v + ((uint64_t)1 << (s - 1))) ^ ((uint64_t)1 << 63);
@@ -145,19 +148,23 @@ static inline void cm_store(void *out, size_t i, int sgn, int32_t v) {
         ((uint8_t *)out)[i] = (uint8_t)v;
 }
 
-/* One group of four K positions against two weight words: a[row][pixel]. */
+/* One group of four K positions against two weight words: a[row][pixel].
+ * Ordered so that at most six values are live beside the accumulators and
+ * pointers (the four column words, then one row's two pairs at a time):
+ * with 4 accumulators and 4 pointers that is the 14 registers Thumb-2 has. */
 #define CM_GROUP(va, vb, x0e, x0o, x1e, x1o)                                                      \
     do {                                                                                          \
-        uint32_t ae_ = cm_sxtb16(va), ao_ = cm_sxtb16_ror8((va));                               \
-        uint32_t be_ = cm_sxtb16(vb), bo_ = cm_sxtb16_ror8((vb));                               \
-        a00 = cm_smlad(x0e, ae_, a00);                                                            \
-        a00 = cm_smlad(x0o, ao_, a00);                                                            \
-        a10 = cm_smlad(x0e, be_, a10);                                                            \
-        a10 = cm_smlad(x0o, bo_, a10);                                                            \
-        a01 = cm_smlad(x1e, ae_, a01);                                                            \
-        a01 = cm_smlad(x1o, ao_, a01);                                                            \
-        a11 = cm_smlad(x1e, be_, a11);                                                            \
-        a11 = cm_smlad(x1o, bo_, a11);                                                            \
+        uint32_t e_ = cm_sxtb16(va), o_ = cm_sxtb16_ror8(va);                                     \
+        a00 = cm_smlad(x0e, e_, a00);                                                             \
+        a00 = cm_smlad(x0o, o_, a00);                                                             \
+        a01 = cm_smlad(x1e, e_, a01);                                                             \
+        a01 = cm_smlad(x1o, o_, a01);                                                             \
+        e_ = cm_sxtb16(vb);                                                                       \
+        o_ = cm_sxtb16_ror8(vb);                                                                  \
+        a10 = cm_smlad(x0e, e_, a10);                                                             \
+        a10 = cm_smlad(x0o, o_, a10);                                                             \
+        a11 = cm_smlad(x1e, e_, a11);                                                             \
+        a11 = cm_smlad(x1o, o_, a11);                                                             \
     } while (0)
 
 /* The last r (1..3) weights of a row as a word, zero above. */
@@ -172,16 +179,17 @@ static inline uint32_t cm_tail(const int8_t *w, int32_t r) {
  * the two interleaved pixels of col (ceil(K/4) groups of 4 words). safe: at
  * least 3 bytes of weights follow row wb, so the last group reads whole
  * words (their bytes past K meet zeros in col); else it reads bytes. */
-static void cm_mm22(const int8_t *wa, const int8_t *wb, const uint32_t *col, int32_t k, int safe,
-                    int32_t acc[4]) {
+static inline void cm_mm22(const int8_t *wa, const int8_t *wb, const uint32_t *col, int32_t k,
+                           int safe, int32_t acc[4]) {
     int32_t a00 = acc[0], a01 = acc[1], a10 = acc[2], a11 = acc[3];
-    const int8_t *wend = wa + (safe ? (k + 3) & ~(int32_t)3 : k & ~(int32_t)3);
-    while (wa != wend) {
+    const uint32_t *cend = col + 4 * (safe ? (k + 3) >> 2 : k >> 2); /* whole-word groups */
+    while (col != cend) {
+        uint32_t x0e = col[0], x0o = col[1], x1e = col[2], x1o = col[3];
+        col += 4;
         uint32_t va = cm_ld32(wa), vb = cm_ld32(wb);
         wa += 4;
         wb += 4;
-        CM_GROUP(va, vb, col[0], col[1], col[2], col[3]);
-        col += 4;
+        CM_GROUP(va, vb, x0e, x0o, x1e, x1o);
     }
     if (!safe && (k & 3)) {
         uint32_t va = cm_tail(wa, k & 3), vb = cm_tail(wb, k & 3);
@@ -281,6 +289,9 @@ static void cm_im2col(uint32_t *col, int32_t step, const void *in, const dnas_rt
     }
 }
 
+/* Most taps of a depthwise kernel on the fast path (offset tables on the stack). */
+#define CM_DW_TAPS_MAX 64
+
 static int32_t cm_groups(int64_t k) { return (int32_t)((k + 3) / 4); }
 
 size_t dnas_cm_conv2d_buffer_size(const dnas_rt_conv_dims *d) {
@@ -292,7 +303,9 @@ size_t dnas_cm_conv2d_buffer_size(const dnas_rt_conv_dims *d) {
     }
     if (d->groups == d->cin && d->cout == d->cin && (d->cin & 3) == 0) {
         int64_t taps = (int64_t)d->kh * d->kw;
-        if (taps * d->cin > (int64_t)1 << 24) return 0;
+        if (taps > CM_DW_TAPS_MAX || taps * d->cin > (int64_t)1 << 24 ||
+            (int64_t)d->hin * d->win * d->cin > INT32_MAX) /* int32 offsets */
+            return 0;
         return (size_t)(taps * d->cin) * 2u; /* 16-bit weights */
     }
     return 0;
@@ -354,8 +367,23 @@ static void cm_tap_range(int32_t start, int32_t dil, int32_t taps, int32_t in, i
     if (*lo > *hi) *lo = *hi;
 }
 
+/* One pixel's four channels over its nt valid taps (byte offsets xo into
+ * the input from xc, word offsets wo into the packed weights from wc). */
+#define CM_DW_TAPS(EXT, EXT_ROR)                                                                  \
+    for (int32_t t = 0; t < nt; t++) {                                                            \
+        uint32_t v = cm_ld32(xc + xo[t]);                                                         \
+        const uint32_t *ww = wc + wo[t];                                                          \
+        uint32_t xe = EXT(v), xd = EXT_ROR(v);                                                    \
+        a0 = cm_smlabb(xe, ww[0], a0);                                                            \
+        a2 = cm_smlatt(xe, ww[0], a2);                                                            \
+        a1 = cm_smlabb(xd, ww[1], a1);                                                            \
+        a3 = cm_smlatt(xd, ww[1], a3);                                                            \
+    }
+
 /* Depthwise: wp [tap][C/4][2] words, (w_c, w_c+2) and (w_c+1, w_c+3) of
- * each tap as 16-bit pairs; four accumulators per 4 channels. */
+ * each tap as 16-bit pairs, packed once per call; per output pixel the
+ * valid taps' offsets (at most CM_DW_TAPS_MAX), then four channels at a
+ * time with four accumulators. */
 static void cm_conv_dw(void *out, const void *in, const int8_t *wq, const int32_t *bias,
                        const dnas_rt_requant_params *rq, const dnas_rt_conv_dims *d,
                        uint32_t *wp) {
@@ -370,33 +398,28 @@ static void cm_conv_dw(void *out, const void *in, const int8_t *wq, const int32_
             cm_put4(wp + (size_t)t * (size_t)(c / 2) + (size_t)(ch / 2), x);
         }
     const int sgn = d->in_signed, osgn = d->out_signed;
-    const size_t rowb = (size_t)d->win * (size_t)c;
+    int32_t xo[CM_DW_TAPS_MAX], wo[CM_DW_TAPS_MAX];
     size_t yi = 0;
     for (int32_t oy = 0; oy < d->hout; oy++) {
         int32_t iy0 = oy * d->sh - d->pt, ky0, ky1;
         cm_tap_range(iy0, d->dh, d->kh, d->hin, &ky0, &ky1);
         for (int32_t ox = 0; ox < d->wout; ox++, yi += (size_t)c) {
-            int32_t ix0 = ox * d->sw - d->pl, kx0, kx1;
+            int32_t ix0 = ox * d->sw - d->pl, kx0, kx1, nt = 0;
             cm_tap_range(ix0, d->dw, d->kw, d->win, &kx0, &kx1);
+            for (int32_t ky = ky0; ky < ky1; ky++)
+                for (int32_t kx = kx0; kx < kx1; kx++, nt++) {
+                    xo[nt] = ((iy0 + ky * d->dh) * d->win + ix0 + kx * d->dw) * c;
+                    wo[nt] = (ky * d->kw + kx) * (c / 2);
+                }
             for (int32_t ch = 0; ch < c; ch += 4) {
                 int32_t a0 = bias ? bias[ch] : 0, a1 = bias ? bias[ch + 1] : 0;
                 int32_t a2 = bias ? bias[ch + 2] : 0, a3 = bias ? bias[ch + 3] : 0;
-                for (int32_t ky = ky0; ky < ky1; ky++) {
-                    const uint8_t *xp = (const uint8_t *)in +
-                                        (size_t)(iy0 + ky * d->dh) * rowb +
-                                        (size_t)(ix0 + kx0 * d->dw) * (size_t)c + (size_t)ch;
-                    const uint32_t *w = wp + (size_t)(ky * d->kw + kx0) * (size_t)(c / 2) +
-                                        (size_t)(ch / 2);
-                    const size_t xstep = (size_t)d->dw * (size_t)c;
-                    for (int32_t kx = kx0; kx < kx1; kx++, xp += xstep, w += c / 2) {
-                        uint32_t v = cm_ld32(xp);
-                        uint32_t xe = sgn ? cm_sxtb16(v) : cm_uxtb16(v);
-                        uint32_t xo = sgn ? cm_sxtb16_ror8((v)) : cm_uxtb16_ror8((v));
-                        a0 = cm_smlabb(xe, w[0], a0);
-                        a2 = cm_smlatt(xe, w[0], a2);
-                        a1 = cm_smlabb(xo, w[1], a1);
-                        a3 = cm_smlatt(xo, w[1], a3);
-                    }
+                const uint8_t *xc = (const uint8_t *)in + ch;
+                const uint32_t *wc = wp + ch / 2;
+                if (sgn) {
+                    CM_DW_TAPS(cm_sxtb16, cm_sxtb16_ror8)
+                } else {
+                    CM_DW_TAPS(cm_uxtb16, cm_uxtb16_ror8)
                 }
                 size_t o = yi + (size_t)ch;
                 cm_store(out, o, osgn, cm_rq_one(&q, a0, ch));
