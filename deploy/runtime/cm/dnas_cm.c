@@ -123,12 +123,15 @@ static void cm_rq_init(cm_rq *q, const dnas_rt_requant_params *rq) {
     q->whi = off + (uint32_t)(rq->hi + 128) - 128u;
 }
 
+/* The fast requantization (q->fast) of one accumulator of channel c. */
+static inline int32_t cm_rq_fast(const cm_rq *q, int32_t acc, int32_t c) {
+    uint64_t u = (uint64_t)((int64_t)acc * q->m[c]) + q->add;
+    uint32_t w = (uint32_t)(u >> 32) >> q->sh;
+    return w < q->wlo ? q->lo : w > q->whi ? q->hi : (int32_t)(w - q->wlo) + q->lo;
+}
+
 static inline int32_t cm_rq_one(const cm_rq *q, int32_t acc, int32_t c) {
-    if (q->fast) {
-        uint64_t u = (uint64_t)((int64_t)acc * q->m[c]) + q->add;
-        uint32_t w = (uint32_t)(u >> 32) >> q->sh;
-        return w < q->wlo ? q->lo : w > q->whi ? q->hi : (int32_t)(w - q->wlo) + q->lo;
-    }
+    if (q->fast) return cm_rq_fast(q, acc, c);
     return cm_requant(acc, q->m[c], q->s, q->lo, q->hi);
 }
 
@@ -141,13 +144,10 @@ int32_t dnas_cm_requant(int32_t acc, int32_t m, int s, int32_t lo, int32_t hi) {
     return cm_rq_one(&q, acc, 0);
 }
 
-static inline void cm_store(void *out, size_t i, int sgn, int32_t v) {
-    if (sgn)
-        ((int8_t *)out)[i] = (int8_t)v;
-    else
-        ((uint8_t *)out)[i] = (uint8_t)v;
+/* v in the output type's range: its byte, int8 (two's complement) or uint8. */
+static inline void cm_store(void *out, size_t i, int32_t v) {
+    ((uint8_t *)out)[i] = (uint8_t)(uint32_t)v;
 }
-
 /* One group of four K positions against two weight words: a[row][pixel].
  * Ordered so that at most six values are live beside the accumulators and
  * pointers (the four column words, then one row's two pairs at a time):
@@ -229,64 +229,66 @@ static inline void cm_put4(uint32_t *dst, const int32_t x[4]) {
     dst[1] = ((uint32_t)x[1] & 0xFFFFu) | ((uint32_t)x[3] & 0xFFFFu) << 16;
 }
 
+/* n words of bytes from src expanded to col (16-bit pairs, see above),
+ * one group every step words. */
+static inline uint32_t *cm_expand(uint32_t *col, int32_t step, const uint8_t *src, int32_t n,
+                                  int sgn) {
+    if (sgn)
+        for (; n > 0; n--, src += 4, col += step) {
+            uint32_t v = cm_ld32(src);
+            col[0] = cm_sxtb16(v);
+            col[1] = cm_sxtb16_ror8(v);
+        }
+    else
+        for (; n > 0; n--, src += 4, col += step) {
+            uint32_t v = cm_ld32(src);
+            col[0] = cm_uxtb16(v);
+            col[1] = cm_uxtb16_ror8(v);
+        }
+    return col;
+}
+
 /* Gathers the K = kh·kw·cin taps of output pixel (oy, ox) into col with a
- * word step `step` between groups (4: two interleaved pixels, 2: one). */
+ * word step `step` between groups (4: two interleaved pixels, 2: one).
+ * cin % 4 == 0: each tap's channels are whole words, expanded from the
+ * input directly; else the K bytes go to bytes (4·ceil(K/4), zero past K)
+ * first. Dims are copied to locals: stores to col (uint32_t) may alias
+ * the int32_t dims for the compiler. */
 static void cm_im2col(uint32_t *col, int32_t step, const void *in, const dnas_rt_conv_dims *d,
-                      int32_t oy, int32_t ox) {
-    const int32_t cin = d->cin;
+                      int32_t oy, int32_t ox, uint8_t *bytes) {
+    const int32_t cin = d->cin, kh = d->kh, kw = d->kw, hin = d->hin, win = d->win;
+    const int32_t dh = d->dh, dw = d->dw, iy0 = oy * d->sh - d->pt, ix0 = ox * d->sw - d->pl;
     const int sgn = d->in_signed;
-    if ((cin & 3) == 0) { /* whole words per tap */
-        for (int32_t ky = 0; ky < d->kh; ky++) {
-            int32_t iy = oy * d->sh - d->pt + ky * d->dh;
-            for (int32_t kx = 0; kx < d->kw; kx++) {
-                int32_t ix = ox * d->sw - d->pl + kx * d->dw;
-                if (iy < 0 || iy >= d->hin || ix < 0 || ix >= d->win) {
-                    for (int32_t c = 0; c < cin; c += 4, col += step)
+    const uint8_t *x = (const uint8_t *)in;
+    if ((cin & 3) == 0) {
+        const int32_t nw = cin >> 2;
+        for (int32_t ky = 0, iy = iy0; ky < kh; ky++, iy += dh)
+            for (int32_t kx = 0, ix = ix0; kx < kw; kx++, ix += dw) {
+                if (iy < 0 || iy >= hin || ix < 0 || ix >= win) {
+                    for (int32_t c = 0; c < nw; c++, col += step)
                         col[0] = col[1] = 0;
                     continue;
                 }
-                const uint8_t *p =
-                    (const uint8_t *)in + ((size_t)iy * (size_t)d->win + (size_t)ix) * (size_t)cin;
-                if (sgn)
-                    for (int32_t c = 0; c < cin; c += 4, col += step) {
-                        uint32_t v = cm_ld32(p + c);
-                        col[0] = cm_sxtb16(v);
-                        col[1] = cm_sxtb16_ror8((v));
-                    }
-                else
-                    for (int32_t c = 0; c < cin; c += 4, col += step) {
-                        uint32_t v = cm_ld32(p + c);
-                        col[0] = cm_uxtb16(v);
-                        col[1] = cm_uxtb16_ror8((v));
-                    }
+                col = cm_expand(col, step, x + ((size_t)iy * (size_t)win + (size_t)ix) * (size_t)cin,
+                                nw, sgn);
             }
-        }
         return;
     }
-    int32_t x[4] = {0, 0, 0, 0}, j = 0;
-    for (int32_t ky = 0; ky < d->kh; ky++) {
-        int32_t iy = oy * d->sh - d->pt + ky * d->dh;
-        for (int32_t kx = 0; kx < d->kw; kx++) {
-            int32_t ix = ox * d->sw - d->pl + kx * d->dw;
-            int inside = iy >= 0 && iy < d->hin && ix >= 0 && ix < d->win;
-            size_t base = inside ? ((size_t)iy * (size_t)d->win + (size_t)ix) * (size_t)cin : 0;
-            for (int32_t c = 0; c < cin; c++) {
-                x[j] = !inside ? 0
-                       : sgn   ? (int32_t)((const int8_t *)in)[base + (size_t)c]
-                               : (int32_t)((const uint8_t *)in)[base + (size_t)c];
-                if (++j == 4) {
-                    cm_put4(col, x);
-                    col += step;
-                    j = 0;
-                }
+    uint8_t *b = bytes;
+    for (int32_t ky = 0, iy = iy0; ky < kh; ky++, iy += dh)
+        for (int32_t kx = 0, ix = ix0; kx < kw; kx++, ix += dw) {
+            if (iy < 0 || iy >= hin || ix < 0 || ix >= win) {
+                for (int32_t c = 0; c < cin; c++)
+                    *b++ = 0;
+                continue;
             }
+            const uint8_t *p = x + ((size_t)iy * (size_t)win + (size_t)ix) * (size_t)cin;
+            for (int32_t c = 0; c < cin; c++)
+                *b++ = p[c];
         }
-    }
-    if (j) {
-        while (j < 4)
-            x[j++] = 0;
-        cm_put4(col, x);
-    }
+    while ((b - bytes) & 3)
+        *b++ = 0;
+    cm_expand(col, step, bytes, (int32_t)((b - bytes) >> 2), sgn);
 }
 
 /* Most taps of a depthwise kernel on the fast path (offset tables on the stack). */
@@ -299,7 +301,7 @@ size_t dnas_cm_conv2d_buffer_size(const dnas_rt_conv_dims *d) {
     if (d->groups == 1) {
         int64_t k = (int64_t)d->kh * d->kw * d->cin;
         if (k > (int64_t)1 << 24) return 0;
-        return (size_t)cm_groups(k) * 16u;
+        return (size_t)cm_groups(k) * 20u; /* 16 B of pairs and 4 B of gathered bytes a group */
     }
     if (d->groups == d->cin && d->cout == d->cin && (d->cin & 3) == 0) {
         int64_t taps = (int64_t)d->kh * d->kw;
@@ -313,31 +315,45 @@ size_t dnas_cm_conv2d_buffer_size(const dnas_rt_conv_dims *d) {
 
 size_t dnas_cm_linear_buffer_size(const dnas_rt_linear_dims *d) {
     if (!d || d->cin < 1 || d->cin > (1L << 24)) return 0;
-    return (size_t)cm_groups(d->cin) * 8u;
+    return (size_t)cm_groups(d->cin) * 12u;
 }
 
 /* rows [co, co+1] of W against the columns; writes pixels p0 (and p1 when
  * two) of out. */
-static void cm_conv_gemm(void *out, const int8_t *wq, const int32_t *bias,
-                         const cm_rq *rq, int32_t cout, int32_t k,
-                         const uint32_t *col, size_t o0, size_t o1, int two, int osgn) {
-    for (int32_t co = 0; co < cout; co += 2) {
+/* Output bytes of pixels o0 and o1 (o1 == NULL: one pixel, computed twice),
+ * rows co, co+1 at a time. The main loop takes the pairs with both rows
+ * real and whole-word reads, two pixels and the fast requantization; the
+ * rest go through the general step. */
+static void cm_conv_gemm(uint8_t *o0, uint8_t *o1, const int8_t *wq, const int32_t *bias,
+                         const cm_rq *rq, int32_t cout, int32_t k, const uint32_t *col) {
+    int32_t co = 0;
+    if (o1 && rq->fast) {
+        const int32_t lim = (k & 3) ? cout - 2 : cout - 1; /* co < lim: rows co, co+1 and safe */
+        const int8_t *w = wq;
+        const size_t kk = (size_t)k;
+        for (; co < lim; co += 2, w += 2 * kk) {
+            int32_t acc[4];
+            acc[0] = acc[1] = bias ? bias[co] : 0;
+            acc[2] = acc[3] = bias ? bias[co + 1] : 0;
+            cm_mm22(w, w + kk, col, k, 1, acc);
+            o0[co] = (uint8_t)(uint32_t)cm_rq_fast(rq, acc[0], co);
+            o1[co] = (uint8_t)(uint32_t)cm_rq_fast(rq, acc[1], co);
+            o0[co + 1] = (uint8_t)(uint32_t)cm_rq_fast(rq, acc[2], co + 1);
+            o1[co + 1] = (uint8_t)(uint32_t)cm_rq_fast(rq, acc[3], co + 1);
+        }
+    }
+    for (; co < cout; co += 2) {
         int32_t cb = co + 1 < cout ? co + 1 : co;
         int32_t acc[4];
         acc[0] = acc[1] = bias ? bias[co] : 0;
         acc[2] = acc[3] = bias ? bias[cb] : 0;
         int safe = (int64_t)(cout - cb - 1) * k >= 3;
         cm_mm22(wq + (size_t)co * (size_t)k, wq + (size_t)cb * (size_t)k, col, k, safe, acc);
-        cm_store(out, o0 + (size_t)co, osgn, cm_rq_one(rq, acc[0], co));
-        if (two)
-            cm_store(out, o1 + (size_t)co, osgn,
-                     cm_rq_one(rq, acc[1], co));
+        o0[co] = (uint8_t)(uint32_t)cm_rq_one(rq, acc[0], co);
+        if (o1) o1[co] = (uint8_t)(uint32_t)cm_rq_one(rq, acc[1], co);
         if (cb != co) {
-            cm_store(out, o0 + (size_t)cb, osgn,
-                     cm_rq_one(rq, acc[2], cb));
-            if (two)
-                cm_store(out, o1 + (size_t)cb, osgn,
-                         cm_rq_one(rq, acc[3], cb));
+            o0[cb] = (uint8_t)(uint32_t)cm_rq_one(rq, acc[2], cb);
+            if (o1) o1[cb] = (uint8_t)(uint32_t)cm_rq_one(rq, acc[3], cb);
         }
     }
 }
@@ -349,12 +365,15 @@ static void cm_conv_im2col(void *out, const void *in, const int8_t *wq, const in
     const int32_t npix = d->hout * d->wout;
     cm_rq q;
     cm_rq_init(&q, rq);
+    uint8_t *bytes = (uint8_t *)(col + 4 * cm_groups(k));
     for (int32_t p = 0; p < npix; p += 2) {
         int32_t p1 = p + 1 < npix ? p + 1 : p;
-        cm_im2col(col, 4, in, d, p / d->wout, p % d->wout);
-        cm_im2col(col + 2, 4, in, d, p1 / d->wout, p1 % d->wout);
-        cm_conv_gemm(out, wq, bias, &q, d->cout, k, col, (size_t)p * (size_t)d->cout,
-                     (size_t)p1 * (size_t)d->cout, p1 != p, d->out_signed);
+        cm_im2col(col, 4, in, d, p / d->wout, p % d->wout, bytes);
+        cm_im2col(col + 2, 4, in, d, p1 / d->wout, p1 % d->wout, bytes);
+        uint8_t *o = (uint8_t *)out;
+        cm_conv_gemm(o + (size_t)p * (size_t)d->cout,
+                     p1 != p ? o + (size_t)p1 * (size_t)d->cout : NULL, wq, bias, &q, d->cout, k,
+                     col);
     }
 }
 
@@ -397,7 +416,7 @@ static void cm_conv_dw(void *out, const void *in, const int8_t *wq, const int32_
                 x[j] = wq[(size_t)(ch + j) * (size_t)taps + (size_t)t];
             cm_put4(wp + (size_t)t * (size_t)(c / 2) + (size_t)(ch / 2), x);
         }
-    const int sgn = d->in_signed, osgn = d->out_signed;
+    const int sgn = d->in_signed;
     int32_t xo[CM_DW_TAPS_MAX], wo[CM_DW_TAPS_MAX];
     size_t yi = 0;
     for (int32_t oy = 0; oy < d->hout; oy++) {
@@ -422,10 +441,10 @@ static void cm_conv_dw(void *out, const void *in, const int8_t *wq, const int32_
                     CM_DW_TAPS(cm_uxtb16, cm_uxtb16_ror8)
                 }
                 size_t o = yi + (size_t)ch;
-                cm_store(out, o, osgn, cm_rq_one(&q, a0, ch));
-                cm_store(out, o + 1, osgn, cm_rq_one(&q, a1, ch + 1));
-                cm_store(out, o + 2, osgn, cm_rq_one(&q, a2, ch + 2));
-                cm_store(out, o + 3, osgn, cm_rq_one(&q, a3, ch + 3));
+                cm_store(out, o, cm_rq_one(&q, a0, ch));
+                cm_store(out, o + 1, cm_rq_one(&q, a1, ch + 1));
+                cm_store(out, o + 2, cm_rq_one(&q, a2, ch + 2));
+                cm_store(out, o + 3, cm_rq_one(&q, a3, ch + 3));
             }
         }
     }
@@ -457,7 +476,7 @@ dnas_rt_status dnas_cm_linear(void *out, const void *in, const dnas_rt_weights *
     /* the input as one pixel of a 1x1 conv with cin = K */
     const dnas_rt_conv_dims cd = {1, 1, d->cin, 1, 1, d->cout, 1, 1, 1, 1, 1, 1,
                                   0, 0, 0, 0, 1, d->in_signed, d->out_signed};
-    cm_im2col(scratch, 2, in, &cd, 0, 0);
+    cm_im2col(scratch, 2, in, &cd, 0, 0, (uint8_t *)(scratch + 2 * cm_groups(d->cin)));
     const int8_t *wq = (const int8_t *)w->data;
     const int32_t k = d->cin;
     cm_rq q;
@@ -467,9 +486,9 @@ dnas_rt_status dnas_cm_linear(void *out, const void *in, const dnas_rt_weights *
         int32_t acc[2] = {bias ? bias[co] : 0, bias ? bias[cb] : 0};
         int safe = (int64_t)(d->cout - cb - 1) * k >= 3;
         cm_mm21(wq + (size_t)co * (size_t)k, wq + (size_t)cb * (size_t)k, scratch, k, safe, acc);
-        cm_store(out, (size_t)co, d->out_signed,
+        cm_store(out, (size_t)co,
                  cm_rq_one(&q, acc[0], co));
-        cm_store(out, (size_t)cb, d->out_signed,
+        cm_store(out, (size_t)cb,
                  cm_rq_one(&q, acc[1], cb));
     }
     return DNAS_RT_OK;
