@@ -229,6 +229,15 @@ static inline void cm_put4(uint32_t *dst, const int32_t x[4]) {
     dst[1] = ((uint32_t)x[1] & 0xFFFFu) | ((uint32_t)x[3] & 0xFFFFu) << 16;
 }
 
+/* Taps t in [*lo, *hi) with 0 <= start + t·dil < in. */
+static void cm_tap_range(int32_t start, int32_t dil, int32_t taps, int32_t in, int32_t *lo,
+                         int32_t *hi) {
+    *lo = start >= 0 ? 0 : (-start + dil - 1) / dil;
+    *hi = start > in - 1 ? 0 : (in - 1 - start) / dil + 1;
+    if (*hi > taps) *hi = taps;
+    if (*lo > *hi) *lo = *hi;
+}
+
 /* n words of bytes from src expanded to col (16-bit pairs, see above),
  * one group every step words. */
 static inline uint32_t *cm_expand(uint32_t *col, int32_t step, const uint8_t *src, int32_t n,
@@ -260,32 +269,49 @@ static void cm_im2col(uint32_t *col, int32_t step, const void *in, const dnas_rt
     const int32_t dh = d->dh, dw = d->dw, iy0 = oy * d->sh - d->pt, ix0 = ox * d->sw - d->pl;
     const int sgn = d->in_signed;
     const uint8_t *x = (const uint8_t *)in;
+    int32_t kx0, kx1; /* the taps of a row inside the input */
+    cm_tap_range(ix0, dw, kw, win, &kx0, &kx1);
     if ((cin & 3) == 0) {
         const int32_t nw = cin >> 2;
-        for (int32_t ky = 0, iy = iy0; ky < kh; ky++, iy += dh)
-            for (int32_t kx = 0, ix = ix0; kx < kw; kx++, ix += dw) {
-                if (iy < 0 || iy >= hin || ix < 0 || ix >= win) {
-                    for (int32_t c = 0; c < nw; c++, col += step)
-                        col[0] = col[1] = 0;
-                    continue;
-                }
-                col = cm_expand(col, step, x + ((size_t)iy * (size_t)win + (size_t)ix) * (size_t)cin,
-                                nw, sgn);
+        for (int32_t ky = 0, iy = iy0; ky < kh; ky++, iy += dh) {
+            if (iy < 0 || iy >= hin) {
+                for (int32_t c = 0; c < kw * nw; c++, col += step)
+                    col[0] = col[1] = 0;
+                continue;
             }
+            const uint8_t *row = x + (size_t)iy * (size_t)win * (size_t)cin;
+            for (int32_t c = 0; c < kx0 * nw; c++, col += step)
+                col[0] = col[1] = 0;
+            if (dw == 1) /* the row's taps are one run of the input */
+                col = cm_expand(col, step, row + (size_t)(ix0 + kx0) * (size_t)cin,
+                                (kx1 - kx0) * nw, sgn);
+            else
+                for (int32_t kx = kx0; kx < kx1; kx++)
+                    col = cm_expand(col, step, row + (size_t)(ix0 + kx * dw) * (size_t)cin, nw,
+                                    sgn);
+            for (int32_t c = 0; c < (kw - kx1) * nw; c++, col += step)
+                col[0] = col[1] = 0;
+        }
         return;
     }
     uint8_t *b = bytes;
-    for (int32_t ky = 0, iy = iy0; ky < kh; ky++, iy += dh)
-        for (int32_t kx = 0, ix = ix0; kx < kw; kx++, ix += dw) {
-            if (iy < 0 || iy >= hin || ix < 0 || ix >= win) {
-                for (int32_t c = 0; c < cin; c++)
-                    *b++ = 0;
-                continue;
-            }
-            const uint8_t *p = x + ((size_t)iy * (size_t)win + (size_t)ix) * (size_t)cin;
+    for (int32_t ky = 0, iy = iy0; ky < kh; ky++, iy += dh) {
+        if (iy < 0 || iy >= hin) {
+            for (int32_t c = 0; c < kw * cin; c++)
+                *b++ = 0;
+            continue;
+        }
+        const uint8_t *row = x + (size_t)iy * (size_t)win * (size_t)cin;
+        for (int32_t c = 0; c < kx0 * cin; c++)
+            *b++ = 0;
+        for (int32_t kx = kx0; kx < kx1; kx++) {
+            const uint8_t *p = row + (size_t)(ix0 + kx * dw) * (size_t)cin;
             for (int32_t c = 0; c < cin; c++)
                 *b++ = p[c];
         }
+        for (int32_t c = 0; c < (kw - kx1) * cin; c++)
+            *b++ = 0;
+    }
     while ((b - bytes) & 3)
         *b++ = 0;
     cm_expand(col, step, bytes, (int32_t)((b - bytes) >> 2), sgn);
@@ -377,14 +403,6 @@ static void cm_conv_im2col(void *out, const void *in, const int8_t *wq, const in
     }
 }
 
-/* Taps t in [*lo, *hi) with 0 <= start + t·dil < in. */
-static void cm_tap_range(int32_t start, int32_t dil, int32_t taps, int32_t in, int32_t *lo,
-                         int32_t *hi) {
-    *lo = start >= 0 ? 0 : (-start + dil - 1) / dil;
-    *hi = start > in - 1 ? 0 : (in - 1 - start) / dil + 1;
-    if (*hi > taps) *hi = taps;
-    if (*lo > *hi) *lo = *hi;
-}
 
 /* One pixel's four channels over its nt valid taps (byte offsets xo into
  * the input from xc, word offsets wo into the packed weights from wc). */
