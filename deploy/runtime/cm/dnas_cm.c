@@ -72,6 +72,13 @@ static inline uint32_t cm_sxtb16_ror8(uint32_t x) { return cm_sxtb16(x >> 8 | x 
 static inline uint32_t cm_uxtb16_ror8(uint32_t x) { return cm_uxtb16(x >> 8 | x << 24); }
 #endif
 
+/* A compiler barrier (no instruction): loads stay on their side of it. */
+#ifdef __GNUC__
+#define CM_BARRIER() __asm__ volatile("" ::: "memory")
+#else
+#define CM_BARRIER() ((void)0)
+#endif
+
 static inline uint32_t cm_ld32(const void *p) {
     uint32_t v;
     memcpy(&v, p, sizeof v); /* one LDR: unaligned loads are allowed on v7-M */
@@ -184,12 +191,26 @@ static inline void cm_mm22(const int8_t *wa, const int8_t *wb, const uint32_t *c
     int32_t a00 = acc[0], a01 = acc[1], a10 = acc[2], a11 = acc[3];
     const uint32_t *cend = col + 4 * (safe ? (k + 3) >> 2 : k >> 2); /* whole-word groups */
     while (col != cend) {
+        /* row a, then row b: a barrier keeps gcc from loading row b's word
+         * early, which would need a 15th register and spill the loop end */
         uint32_t x0e = col[0], x0o = col[1], x1e = col[2], x1o = col[3];
         col += 4;
-        uint32_t va = cm_ld32(wa), vb = cm_ld32(wb);
+        uint32_t va = cm_ld32(wa);
         wa += 4;
+        uint32_t e_ = cm_sxtb16(va), o_ = cm_sxtb16_ror8(va);
+        a00 = cm_smlad(x0e, e_, a00);
+        a00 = cm_smlad(x0o, o_, a00);
+        a01 = cm_smlad(x1e, e_, a01);
+        a01 = cm_smlad(x1o, o_, a01);
+        CM_BARRIER();
+        uint32_t vb = cm_ld32(wb);
         wb += 4;
-        CM_GROUP(va, vb, x0e, x0o, x1e, x1o);
+        e_ = cm_sxtb16(vb);
+        o_ = cm_sxtb16_ror8(vb);
+        a10 = cm_smlad(x0e, e_, a10);
+        a10 = cm_smlad(x0o, o_, a10);
+        a11 = cm_smlad(x1e, e_, a11);
+        a11 = cm_smlad(x1o, o_, a11);
     }
     if (!safe && (k & 3)) {
         uint32_t va = cm_tail(wa, k & 3), vb = cm_tail(wb, k & 3);
