@@ -355,7 +355,7 @@ size_t dnas_cm_conv2d_buffer_size(const dnas_rt_conv_dims *d) {
         if (taps > CM_DW_TAPS_MAX || taps * d->cin > (int64_t)1 << 24 ||
             (int64_t)d->hin * d->win * d->cin > INT32_MAX) /* int32 offsets */
             return 0;
-        return (size_t)(taps * d->cin) * 2u; /* 16-bit weights */
+        return (size_t)(taps * d->cin) * 2u + (size_t)d->cin * 4u; /* 16-bit weights, bias */
     }
     return 0;
 }
@@ -425,12 +425,13 @@ static void cm_conv_im2col(void *out, const void *in, const int8_t *wq, const in
 }
 
 
-/* One pixel's four channels over its nt valid taps (byte offsets xo into
- * the input from xc, word offsets wo into the packed weights from wc). */
+/* One pixel's four channels over its valid taps: tab holds per tap the
+ * byte offsets into the input from xc and into the packed weights from wc
+ * (one LDRD a tap). */
 #define CM_DW_TAPS(EXT, EXT_ROR)                                                                  \
-    for (int32_t t = 0; t < nt; t++) {                                                            \
-        uint32_t v = cm_ld32(xc + xo[t]);                                                         \
-        const uint32_t *ww = wc + wo[t];                                                          \
+    for (const int32_t *tp = tab; tp != tend; tp += 2) {                                          \
+        uint32_t v = cm_ld32(xc + tp[0]);                                                         \
+        const uint32_t *ww = (const uint32_t *)(const void *)((const uint8_t *)wc + tp[1]);       \
         uint32_t xe = EXT(v), xd = EXT_ROR(v);                                                    \
         a0 = cm_smlabb(xe, ww[0], a0);                                                            \
         a2 = cm_smlatt(xe, ww[0], a2);                                                            \
@@ -456,22 +457,26 @@ static void cm_conv_dw(void *out, const void *in, const int8_t *wq, const int32_
             cm_put4(wp + (size_t)t * (size_t)(c / 2) + (size_t)(ch / 2), x);
         }
     const int sgn = d->in_signed;
-    int32_t xo[CM_DW_TAPS_MAX], wo[CM_DW_TAPS_MAX];
+    int32_t tab[2 * CM_DW_TAPS_MAX];
+    int32_t *b0 = (int32_t *)(void *)(wp + (size_t)taps * (size_t)(c / 2)); /* [C]: bias or 0 */
+    for (int32_t ch = 0; ch < c; ch++)
+        b0[ch] = bias ? bias[ch] : 0;
     size_t yi = 0;
     for (int32_t oy = 0; oy < d->hout; oy++) {
         int32_t iy0 = oy * d->sh - d->pt, ky0, ky1;
         cm_tap_range(iy0, d->dh, d->kh, d->hin, &ky0, &ky1);
         for (int32_t ox = 0; ox < d->wout; ox++, yi += (size_t)c) {
             int32_t ix0 = ox * d->sw - d->pl, kx0, kx1, nt = 0;
+            const int32_t *tend;
             cm_tap_range(ix0, d->dw, d->kw, d->win, &kx0, &kx1);
             for (int32_t ky = ky0; ky < ky1; ky++)
                 for (int32_t kx = kx0; kx < kx1; kx++, nt++) {
-                    xo[nt] = ((iy0 + ky * d->dh) * d->win + ix0 + kx * d->dw) * c;
-                    wo[nt] = (ky * d->kw + kx) * (c / 2);
+                    tab[2 * nt] = ((iy0 + ky * d->dh) * d->win + ix0 + kx * d->dw) * c;
+                    tab[2 * nt + 1] = (ky * d->kw + kx) * (c / 2) * 4;
                 }
+            tend = tab + 2 * nt;
             for (int32_t ch = 0; ch < c; ch += 4) {
-                int32_t a0 = bias ? bias[ch] : 0, a1 = bias ? bias[ch + 1] : 0;
-                int32_t a2 = bias ? bias[ch + 2] : 0, a3 = bias ? bias[ch + 3] : 0;
+                int32_t a0 = b0[ch], a1 = b0[ch + 1], a2 = b0[ch + 2], a3 = b0[ch + 3];
                 const uint8_t *xc = (const uint8_t *)in + ch;
                 const uint32_t *wc = wp + ch / 2;
                 if (sgn) {
@@ -480,10 +485,17 @@ static void cm_conv_dw(void *out, const void *in, const int8_t *wq, const int32_
                     CM_DW_TAPS(cm_uxtb16, cm_uxtb16_ror8)
                 }
                 size_t o = yi + (size_t)ch;
-                cm_store(out, o, cm_rq_one(&q, a0, ch));
-                cm_store(out, o + 1, cm_rq_one(&q, a1, ch + 1));
-                cm_store(out, o + 2, cm_rq_one(&q, a2, ch + 2));
-                cm_store(out, o + 3, cm_rq_one(&q, a3, ch + 3));
+                if (q.fast) {
+                    cm_store(out, o, cm_rq_fast(&q, a0, ch));
+                    cm_store(out, o + 1, cm_rq_fast(&q, a1, ch + 1));
+                    cm_store(out, o + 2, cm_rq_fast(&q, a2, ch + 2));
+                    cm_store(out, o + 3, cm_rq_fast(&q, a3, ch + 3));
+                } else {
+                    cm_store(out, o, cm_rq_one(&q, a0, ch));
+                    cm_store(out, o + 1, cm_rq_one(&q, a1, ch + 1));
+                    cm_store(out, o + 2, cm_rq_one(&q, a2, ch + 2));
+                    cm_store(out, o + 3, cm_rq_one(&q, a3, ch + 3));
+                }
             }
         }
     }
