@@ -154,9 +154,10 @@ static void layer_comment(FILE *f, const deploy_ir *ir, int k) {
         fprintf(f, ", [%d][%d][%d] %s, %d bits @%ld", B->h, B->w, B->c, type_name(B->is_signed),
                 B->bits, B->offset);
     }
-    fprintf(f, "\n * out [%d][%d][%d] %s, %d bits @%ld; engine %s; %llu MACs */\n", O->h, O->w,
-            O->c, type_name(O->is_signed), O->bits, O->offset, ir->engines[o->engine],
-            (unsigned long long)deploy_ir_op_macs(ir, k));
+    fprintf(f, "\n * out [%d][%d][%d] %s, %d bits @%ld; engine %s", O->h, O->w, O->c,
+            type_name(O->is_signed), O->bits, O->offset, ir->engines[o->engine]);
+    if (o->cycles > 0) fprintf(f, "; cost model %.0f cycles", o->cycles);
+    fprintf(f, "; %llu MACs */\n", (unsigned long long)deploy_ir_op_macs(ir, k));
 }
 
 static void pool_dims(FILE *f, const deploy_qop *s, const deploy_ir_tensor *I,
