@@ -24,9 +24,10 @@
  *              between test_main's markers).
  * Conv and linear layers call the Cortex-M kernels (dnas_rt/dnas_cm.c:
  * SMLAD paths under __ARM_FEATURE_DSP, dnas_rt's results bit for bit) with
- * one static scratch buffer sized for the largest layer; the board has more memory
- * than the target described in configs/targets/cortex_m4.yaml, whose
- * memories the plan pass checks the network against. */
+ * one static scratch buffer sized for the largest layer (outside the arena,
+ * not yet in the plan pass's memory check). The board has more memory than
+ * the target described in configs/targets/cortex_m4.yaml, whose memories
+ * the plan pass checks the network against. */
 #include "compiler_internal.h"
 
 static const char *STARTUP =
