@@ -139,8 +139,8 @@ static int cmc_linear_case(uint64_t *s, FILE *log) {
     d.out_signed = (int)(cmc_rng(s) & 1);
     int bits = cmc_rng(s) % 4 == 0 ? 4 : 8, has_bias;
     dnas_rt_requant_params rq;
-    cmc_fill(s, (size_t)d.cin, d.in_signed, (size_t)d.cin * (size_t)d.cout, bits, d.cout,
-             &has_bias, &rq, d.out_signed);
+    cmc_fill(s, (size_t)d.cin, d.in_signed, (size_t)d.cin * (size_t)d.cout, bits, d.cout, &has_bias,
+             &rq, d.out_signed);
     dnas_rt_weights w = {cmc_w, bits, DNAS_RT_PACK_INT8};
     const int32_t *bias = has_bias ? cmc_bias : NULL;
     size_t nout = (size_t)d.cout;
@@ -151,8 +151,8 @@ static int cmc_linear_case(uint64_t *s, FILE *log) {
     dnas_rt_status b = dnas_rt_linear(cmc_ref, cmc_in, &w, bias, &rq, &d);
     if (a != b || memcmp(cmc_out, cmc_ref, nout + 4) != 0) {
         fprintf(log, "linear %d -> %d signed %d->%d bits %d s %d scratch %lu: status %d/%d\n",
-                (int)d.cin, (int)d.cout, d.in_signed, d.out_signed, bits, rq.s,
-                (unsigned long)sb, (int)a, (int)b);
+                (int)d.cin, (int)d.cout, d.in_signed, d.out_signed, bits, rq.s, (unsigned long)sb,
+                (int)a, (int)b);
         return 1;
     }
     return 0;
@@ -160,14 +160,16 @@ static int cmc_linear_case(uint64_t *s, FILE *log) {
 
 /* dnas_cm_requant == dnas_rt_requant on edges and random values, every s. */
 static int cmc_requant(uint64_t *s, FILE *log) {
-    static const int32_t edge[] = {INT32_MIN, INT32_MIN + 1, -65536, -257, -1, 0, 1, 255, 65535,
-                                   INT32_MAX - 1, INT32_MAX};
+    static const int32_t edge[] = {INT32_MIN, INT32_MIN + 1, -65536, -257,          -1,       0,
+                                   1,         255,           65535,  INT32_MAX - 1, INT32_MAX};
     const int ne = (int)(sizeof edge / sizeof edge[0]);
     int bad = 0;
     for (int sh = 0; sh <= DNAS_RT_SHIFT_MAX; sh++)
         for (int i = 0; i < ne + 200; i++) {
-            int32_t acc = i < ne ? edge[i] : (int32_t)(cmc_rng(s) >> 1) - (int32_t)(cmc_rng(s) >> 1);
-            int32_t m = i < ne ? edge[(i * 7 + sh) % ne] : (int32_t)(cmc_rng(s) >> 1) - (int32_t)(cmc_rng(s) >> 1);
+            int32_t acc =
+                i < ne ? edge[i] : (int32_t)(cmc_rng(s) >> 1) - (int32_t)(cmc_rng(s) >> 1);
+            int32_t m = i < ne ? edge[(i * 7 + sh) % ne]
+                               : (int32_t)(cmc_rng(s) >> 1) - (int32_t)(cmc_rng(s) >> 1);
             for (int t = 0; t < 3; t++) {
                 int32_t lo = t == 0 ? -128 : 0, hi = t == 0 ? 127 : t == 1 ? 255 : 15;
                 if (dnas_cm_requant(acc, m, sh, lo, hi) != dnas_rt_requant(acc, m, sh, lo, hi) &&

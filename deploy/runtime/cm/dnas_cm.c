@@ -27,8 +27,12 @@
 
 #if defined(__ARM_FEATURE_DSP) && __ARM_FEATURE_DSP
 #include <arm_acle.h>
-static inline uint32_t cm_sxtb16(uint32_t x) { return (uint32_t)__sxtb16((int8x4_t)x); }
-static inline uint32_t cm_uxtb16(uint32_t x) { return __uxtb16(x); }
+static inline uint32_t cm_sxtb16(uint32_t x) {
+    return (uint32_t)__sxtb16((int8x4_t)x);
+}
+static inline uint32_t cm_uxtb16(uint32_t x) {
+    return __uxtb16(x);
+}
 /* SXTB16/UXTB16 with their rotate operand, which gcc 12 does not fold from
  * a separate ROR: one instruction instead of two in the inner loops. */
 static inline uint32_t cm_sxtb16_ror8(uint32_t x) {
@@ -53,12 +57,18 @@ static inline int32_t cm_smlatt(uint32_t x, uint32_t y, int32_t acc) {
 #else
 /* Portable definitions: signed halves and bytes without implementation-
  * defined conversions; the adds cannot overflow (accumulator bound). */
-static inline int32_t cm_s16(uint32_t h) { return (int32_t)((h & 0xFFFFu) ^ 0x8000u) - 0x8000; }
+static inline int32_t cm_s16(uint32_t h) {
+    return (int32_t)((h & 0xFFFFu) ^ 0x8000u) - 0x8000;
+}
 static inline uint32_t cm_sxb(uint32_t b) {
     return (uint32_t)(((b & 0xFFu) ^ 0x80u) + 0xFF80u) & 0xFFFFu; /* int8 -> int16 bits */
 }
-static inline uint32_t cm_sxtb16(uint32_t x) { return cm_sxb(x) | cm_sxb(x >> 16) << 16; }
-static inline uint32_t cm_uxtb16(uint32_t x) { return x & 0x00FF00FFu; }
+static inline uint32_t cm_sxtb16(uint32_t x) {
+    return cm_sxb(x) | cm_sxb(x >> 16) << 16;
+}
+static inline uint32_t cm_uxtb16(uint32_t x) {
+    return x & 0x00FF00FFu;
+}
 static inline int32_t cm_smlad(uint32_t x, uint32_t y, int32_t acc) {
     return acc + cm_s16(x) * cm_s16(y) + cm_s16(x >> 16) * cm_s16(y >> 16);
 }
@@ -68,8 +78,12 @@ static inline int32_t cm_smlabb(uint32_t x, uint32_t y, int32_t acc) {
 static inline int32_t cm_smlatt(uint32_t x, uint32_t y, int32_t acc) {
     return acc + cm_s16(x >> 16) * cm_s16(y >> 16);
 }
-static inline uint32_t cm_sxtb16_ror8(uint32_t x) { return cm_sxtb16(x >> 8 | x << 24); }
-static inline uint32_t cm_uxtb16_ror8(uint32_t x) { return cm_uxtb16(x >> 8 | x << 24); }
+static inline uint32_t cm_sxtb16_ror8(uint32_t x) {
+    return cm_sxtb16(x >> 8 | x << 24);
+}
+static inline uint32_t cm_uxtb16_ror8(uint32_t x) {
+    return cm_uxtb16(x >> 8 | x << 24);
+}
 #endif
 
 /* A compiler barrier (no instruction): loads stay on their side of it. */
@@ -91,7 +105,8 @@ static inline uint32_t cm_ld32(const void *p) {
 #ifdef __GNUC__
 __attribute__((noinline)) /* the rare path: keeps the kernels' loops small */
 #endif
-static int32_t cm_requant(int32_t acc, int32_t m, int s, int32_t lo, int32_t hi) {
+static int32_t
+cm_requant(int32_t acc, int32_t m, int s, int32_t lo, int32_t hi) {
     int64_t v = (int64_t)acc * m;
     if (s > 0) {
         uint64_t u = ((uint64_t)v + ((uint64_t)1 << (s - 1))) ^ ((uint64_t)1 << 63);
@@ -110,9 +125,9 @@ static int32_t cm_requant(int32_t acc, int32_t m, int s, int32_t lo, int32_t hi)
  * hi + off < 2^32). */
 typedef struct {
     const int32_t *m;
-    int s, fast; /* fast: 32 <= s <= 55 */
-    uint64_t add;  /* 2^(s-1) + 2^63 */
-    int sh;        /* s - 32 */
+    int s, fast;       /* fast: 32 <= s <= 55 */
+    uint64_t add;      /* 2^(s-1) + 2^63 */
+    int sh;            /* s - 32 */
     uint32_t wlo, whi; /* lo + off, hi + off */
     int32_t lo, hi;
 } cm_rq;
@@ -159,19 +174,19 @@ static inline void cm_store(void *out, size_t i, int32_t v) {
  * Ordered so that at most six values are live beside the accumulators and
  * pointers (the four column words, then one row's two pairs at a time):
  * with 4 accumulators and 4 pointers that is the 14 registers Thumb-2 has. */
-#define CM_GROUP(va, vb, x0e, x0o, x1e, x1o)                                                      \
-    do {                                                                                          \
-        uint32_t e_ = cm_sxtb16(va), o_ = cm_sxtb16_ror8(va);                                     \
-        a00 = cm_smlad(x0e, e_, a00);                                                             \
-        a00 = cm_smlad(x0o, o_, a00);                                                             \
-        a01 = cm_smlad(x1e, e_, a01);                                                             \
-        a01 = cm_smlad(x1o, o_, a01);                                                             \
-        e_ = cm_sxtb16(vb);                                                                       \
-        o_ = cm_sxtb16_ror8(vb);                                                                  \
-        a10 = cm_smlad(x0e, e_, a10);                                                             \
-        a10 = cm_smlad(x0o, o_, a10);                                                             \
-        a11 = cm_smlad(x1e, e_, a11);                                                             \
-        a11 = cm_smlad(x1o, o_, a11);                                                             \
+#define CM_GROUP(va, vb, x0e, x0o, x1e, x1o)                                                       \
+    do {                                                                                           \
+        uint32_t e_ = cm_sxtb16(va), o_ = cm_sxtb16_ror8(va);                                      \
+        a00 = cm_smlad(x0e, e_, a00);                                                              \
+        a00 = cm_smlad(x0o, o_, a00);                                                              \
+        a01 = cm_smlad(x1e, e_, a01);                                                              \
+        a01 = cm_smlad(x1o, o_, a01);                                                              \
+        e_ = cm_sxtb16(vb);                                                                        \
+        o_ = cm_sxtb16_ror8(vb);                                                                   \
+        a10 = cm_smlad(x0e, e_, a10);                                                              \
+        a10 = cm_smlad(x0o, o_, a10);                                                              \
+        a11 = cm_smlad(x1e, e_, a11);                                                              \
+        a11 = cm_smlad(x1o, o_, a11);                                                              \
     } while (0)
 
 /* The last r (1..3) weights of a row as a word, zero above. */
@@ -308,8 +323,8 @@ static void cm_im2col(uint32_t *col, int32_t step, const void *in, const dnas_rt
                                 (kx1 - kx0) * nw, sgn);
             else
                 for (int32_t kx = kx0; kx < kx1; kx++)
-                    col = cm_expand(col, step, row + (size_t)(ix0 + kx * dw) * (size_t)cin, nw,
-                                    sgn);
+                    col =
+                        cm_expand(col, step, row + (size_t)(ix0 + kx * dw) * (size_t)cin, nw, sgn);
             for (int32_t c = 0; c < (kw - kx1) * nw; c++, col += step)
                 col[0] = col[1] = 0;
         }
@@ -341,7 +356,9 @@ static void cm_im2col(uint32_t *col, int32_t step, const void *in, const dnas_rt
 /* Most taps of a depthwise kernel on the fast path (offset tables on the stack). */
 #define CM_DW_TAPS_MAX 64
 
-static int32_t cm_groups(int64_t k) { return (int32_t)((k + 3) / 4); }
+static int32_t cm_groups(int64_t k) {
+    return (int32_t)((k + 3) / 4);
+}
 
 size_t dnas_cm_conv2d_buffer_size(const dnas_rt_conv_dims *d) {
     if (!d || d->groups < 1 || d->cin < 1 || d->kh < 1 || d->kw < 1) return 0;
@@ -424,19 +441,18 @@ static void cm_conv_im2col(void *out, const void *in, const int8_t *wq, const in
     }
 }
 
-
 /* One pixel's four channels over its valid taps: tab holds per tap the
  * byte offsets into the input from xc and into the packed weights from wc
  * (one LDRD a tap). */
-#define CM_DW_TAPS(EXT, EXT_ROR)                                                                  \
-    for (const int32_t *tp = tab; tp != tend; tp += 2) {                                          \
-        uint32_t v = cm_ld32(xc + tp[0]);                                                         \
-        const uint32_t *ww = (const uint32_t *)(const void *)((const uint8_t *)wc + tp[1]);       \
-        uint32_t xe = EXT(v), xd = EXT_ROR(v);                                                    \
-        a0 = cm_smlabb(xe, ww[0], a0);                                                            \
-        a2 = cm_smlatt(xe, ww[0], a2);                                                            \
-        a1 = cm_smlabb(xd, ww[1], a1);                                                            \
-        a3 = cm_smlatt(xd, ww[1], a3);                                                            \
+#define CM_DW_TAPS(EXT, EXT_ROR)                                                                   \
+    for (const int32_t *tp = tab; tp != tend; tp += 2) {                                           \
+        uint32_t v = cm_ld32(xc + tp[0]);                                                          \
+        const uint32_t *ww = (const uint32_t *)(const void *)((const uint8_t *)wc + tp[1]);        \
+        uint32_t xe = EXT(v), xd = EXT_ROR(v);                                                     \
+        a0 = cm_smlabb(xe, ww[0], a0);                                                             \
+        a2 = cm_smlatt(xe, ww[0], a2);                                                             \
+        a1 = cm_smlabb(xd, ww[1], a1);                                                             \
+        a3 = cm_smlatt(xd, ww[1], a3);                                                             \
     }
 
 /* Depthwise: wp [tap][C/4][2] words, (w_c, w_c+2) and (w_c+1, w_c+3) of
@@ -444,8 +460,7 @@ static void cm_conv_im2col(void *out, const void *in, const int8_t *wq, const in
  * valid taps' offsets (at most CM_DW_TAPS_MAX), then four channels at a
  * time with four accumulators. */
 static void cm_conv_dw(void *out, const void *in, const int8_t *wq, const int32_t *bias,
-                       const dnas_rt_requant_params *rq, const dnas_rt_conv_dims *d,
-                       uint32_t *wp) {
+                       const dnas_rt_requant_params *rq, const dnas_rt_conv_dims *d, uint32_t *wp) {
     const int32_t c = d->cin, taps = d->kh * d->kw;
     cm_rq q;
     cm_rq_init(&q, rq);
@@ -525,8 +540,8 @@ dnas_rt_status dnas_cm_linear(void *out, const void *in, const dnas_rt_weights *
     if (need == 0 || !scratch || bytes < need || w->packing != DNAS_RT_PACK_INT8)
         return dnas_rt_linear(out, in, w, bias, rq, d);
     /* the input as one pixel of a 1x1 conv with cin = K */
-    const dnas_rt_conv_dims cd = {1, 1, d->cin, 1, 1, d->cout, 1, 1, 1, 1, 1, 1,
-                                  0, 0, 0, 0, 1, d->in_signed, d->out_signed};
+    const dnas_rt_conv_dims cd = {
+        1, 1, d->cin, 1, 1, d->cout, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1, d->in_signed, d->out_signed};
     cm_im2col(scratch, 2, in, &cd, 0, 0, (uint8_t *)(scratch + 2 * cm_groups(d->cin)));
     const int8_t *wq = (const int8_t *)w->data;
     const int32_t k = d->cin;
@@ -537,10 +552,8 @@ dnas_rt_status dnas_cm_linear(void *out, const void *in, const dnas_rt_weights *
         int32_t acc[2] = {bias ? bias[co] : 0, bias ? bias[cb] : 0};
         int safe = (int64_t)(d->cout - cb - 1) * k >= 3;
         cm_mm21(wq + (size_t)co * (size_t)k, wq + (size_t)cb * (size_t)k, scratch, k, safe, acc);
-        cm_store(out, (size_t)co,
-                 cm_rq_one(&q, acc[0], co));
-        cm_store(out, (size_t)cb,
-                 cm_rq_one(&q, acc[1], cb));
+        cm_store(out, (size_t)co, cm_rq_one(&q, acc[0], co));
+        cm_store(out, (size_t)cb, cm_rq_one(&q, acc[1], cb));
     }
     return DNAS_RT_OK;
 }
