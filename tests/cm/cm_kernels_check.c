@@ -23,6 +23,10 @@
 #define CMC_BYTES (64 * 1024)
 static uint8_t cmc_in[CMC_BYTES], cmc_out[CMC_BYTES], cmc_ref[CMC_BYTES];
 static int8_t cmc_w[CMC_BYTES];
+/* A case's input and weights end where their arrays end, so that a read
+ * past them leaves the array (AddressSanitizer's global redzones). */
+static const uint8_t *cmc_inp;
+static int8_t *cmc_wp;
 static int32_t cmc_bias[256], cmc_m[256];
 static uint32_t cmc_scratch[CMC_BYTES / 4];
 
@@ -39,13 +43,16 @@ static int32_t cmc_int(uint64_t *s, int32_t lo, int32_t hi) {
 
 static void cmc_fill(uint64_t *s, size_t nin, int in_signed, size_t nw, int bits, int32_t cout,
                      int *has_bias, dnas_rt_requant_params *rq, int out_signed) {
+    uint8_t *in = cmc_in + CMC_BYTES - nin;
+    cmc_inp = in;
+    cmc_wp = cmc_w + CMC_BYTES - nw;
     for (size_t i = 0; i < nin; i++)
-        cmc_in[i] = (uint8_t)cmc_rng(s); /* every byte value, read per in_signed */
+        in[i] = (uint8_t)cmc_rng(s); /* every byte value, read per in_signed */
     (void)in_signed;
     int32_t wmax = (1 << (bits - 1)) - 1;
     int extreme = cmc_rng(s) & 1;
     for (size_t i = 0; i < nw; i++)
-        cmc_w[i] = (int8_t)(extreme ? (cmc_rng(s) & 1 ? wmax : -wmax) : cmc_int(s, -wmax, wmax));
+        cmc_wp[i] = (int8_t)(extreme ? (cmc_rng(s) & 1 ? wmax : -wmax) : cmc_int(s, -wmax, wmax));
     *has_bias = (int)(cmc_rng(s) % 3 != 0);
     for (int32_t c = 0; c < cout; c++) {
         cmc_bias[c] = cmc_int(s, -(1 << 20), 1 << 20);
@@ -111,13 +118,13 @@ static int cmc_conv_case(uint64_t *s, int kind, FILE *log) {
     int bits = (int)(cmc_rng(s) % 4) == 0 ? 4 : (int)(cmc_rng(s) % 8) == 0 ? 2 : 8, has_bias;
     dnas_rt_requant_params rq;
     cmc_fill(s, nin, d.in_signed, nw, bits, d.cout, &has_bias, &rq, d.out_signed);
-    dnas_rt_weights w = {cmc_w, bits, DNAS_RT_PACK_INT8};
+    dnas_rt_weights w = {cmc_wp, bits, DNAS_RT_PACK_INT8};
     const int32_t *bias = has_bias ? cmc_bias : NULL;
     memset(cmc_out, 0xA5, nout + 4);
     memset(cmc_ref, 0xA5, nout + 4);
     size_t sb = cmc_scratch_bytes(s, dnas_cm_conv2d_buffer_size(&d));
-    dnas_rt_status a = dnas_cm_conv2d(cmc_out, cmc_in, &w, bias, &rq, &d, cmc_scratch, sb);
-    dnas_rt_status b = dnas_rt_conv2d_ref(cmc_ref, cmc_in, &w, bias, &rq, &d);
+    dnas_rt_status a = dnas_cm_conv2d(cmc_out, cmc_inp, &w, bias, &rq, &d, cmc_scratch, sb);
+    dnas_rt_status b = dnas_rt_conv2d_ref(cmc_ref, cmc_inp, &w, bias, &rq, &d);
     if (a != b || memcmp(cmc_out, cmc_ref, nout + 4) != 0) {
         fprintf(log,
                 "conv kind %d: %dx%dx%d -> %dx%dx%d k %dx%d s %d,%d d %d,%d p %d,%d,%d,%d g %d "
@@ -141,14 +148,14 @@ static int cmc_linear_case(uint64_t *s, FILE *log) {
     dnas_rt_requant_params rq;
     cmc_fill(s, (size_t)d.cin, d.in_signed, (size_t)d.cin * (size_t)d.cout, bits, d.cout, &has_bias,
              &rq, d.out_signed);
-    dnas_rt_weights w = {cmc_w, bits, DNAS_RT_PACK_INT8};
+    dnas_rt_weights w = {cmc_wp, bits, DNAS_RT_PACK_INT8};
     const int32_t *bias = has_bias ? cmc_bias : NULL;
     size_t nout = (size_t)d.cout;
     memset(cmc_out, 0xA5, nout + 4);
     memset(cmc_ref, 0xA5, nout + 4);
     size_t sb = cmc_scratch_bytes(s, dnas_cm_linear_buffer_size(&d));
-    dnas_rt_status a = dnas_cm_linear(cmc_out, cmc_in, &w, bias, &rq, &d, cmc_scratch, sb);
-    dnas_rt_status b = dnas_rt_linear(cmc_ref, cmc_in, &w, bias, &rq, &d);
+    dnas_rt_status a = dnas_cm_linear(cmc_out, cmc_inp, &w, bias, &rq, &d, cmc_scratch, sb);
+    dnas_rt_status b = dnas_rt_linear(cmc_ref, cmc_inp, &w, bias, &rq, &d);
     if (a != b || memcmp(cmc_out, cmc_ref, nout + 4) != 0) {
         fprintf(log, "linear %d -> %d signed %d->%d bits %d s %d scratch %lu: status %d/%d\n",
                 (int)d.cin, (int)d.cout, d.in_signed, d.out_signed, bits, rq.s, (unsigned long)sb,

@@ -392,7 +392,12 @@ static void cm_conv_gemm(uint8_t *o0, uint8_t *o1, const int8_t *wq, const int32
                          const cm_rq *rq, int32_t cout, int32_t k, const uint32_t *col) {
     int32_t co = 0;
     if (o1 && rq->fast) {
-        const int32_t lim = (k & 3) ? cout - 2 : cout - 1; /* co < lim: rows co, co+1 and safe */
+        /* co < lim: rows co and co + 1 real, and (k % 4 != 0) at least 3 weight
+         * bytes after row co + 1, so its last group reads a whole word */
+        int32_t lim = cout - 1;
+        if (k & 3)
+            while (lim > 0 && (int64_t)(cout - lim - 1) * k < 3)
+                lim--;
         const int8_t *w = wq;
         const size_t kk = (size_t)k;
         for (; co < lim; co += 2, w += 2 * kk) {
