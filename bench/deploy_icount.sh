@@ -4,9 +4,11 @@
 # instructions one inference executes (network_run() between test_main's
 # markers, counted by the QEMU plugin bench/qemu/icount.c, minus the
 # markers' own 2 instructions) and instructions per MAC, as one table;
-# with --layers, then a table per network of each layer's kind, MACs,
-# instructions and instructions per MAC (from a build whose layer functions
-# are not inlined; its total differs from the first table's by the calls).
+# with --layers, then a table per network of each layer's kind, shape,
+# MACs, instructions, instructions per MAC, the target for its kind of
+# layer and the cost model's cycle estimate (from a build whose layer
+# functions are not inlined; its total differs from the first table's by
+# the calls).
 # Usage: bench/deploy_icount.sh [--layers] BUILD_DIR QUANT.h5 [QUANT.h5 ...]
 #   (BUILD_DIR holds dnas and bench/qemu_icount.so; needs arm-none-eabi-gcc
 #   and qemu-system-arm: scripts/install-deps.sh)
@@ -39,21 +41,38 @@ for q in "$@"; do
 done
 
 [ "$layers" = 1 ] || exit 0
+# Per layer: kind, shape (in -> out channels, kernel), MACs, instructions,
+# instructions per MAC, the issue's target for that kind of layer (int8
+# Cortex-M kernels, docs/deploy.md: 3x3 conv 1.7, a 3x3 conv on 3 input
+# channels 4, 3x3 depthwise 6, 1x1 pointwise (stride 1) 1.9; "-" elsewhere) with "ok"
+# or "MISSED", and the cost model's cycle estimate for the target
+# (configs/targets/cortex_m4.yaml, hwcost) from the layer's comment.
 for q in "$@"; do
     d="$tmp/$(basename "$q" .h5)"
     make -s -C "$d" icount ICOUNT="$plugin" > "$d.layers" 2>&1
     echo
     echo "$(basename "$q" .h5), per layer:"
-    printf '| %-28s | %-16s | %10s | %12s | %9s |\n' layer kind MACs instructions "instr/MAC"
-    printf '|%s|%s|%s|%s|%s|\n' ------------------------------ ------------------ ------------ -------------- -----------
+    printf '| %-24s | %-14s | %-22s | %10s | %12s | %9s | %-10s | %12s |\n' layer kind shape MACs instructions "instr/MAC" target "model cyc"
+    printf '|%s|%s|%s|%s|%s|%s|%s|%s|\n' -------------------------- ---------------- ------------------------ ------------ -------------- ----------- ------------ --------------
     awk -v counts="$d.layers" '
         BEGIN { while ((getline l < counts) > 0)
                     if (l ~ /^icount part layer_/) { sub(/^icount part /, "", l); split(l, a, ": "); n[a[1]] = a[2] } }
-        /^\/\* layer [0-9]+: / { k = $3; sub(/:$/, "", k); kind = $0; sub(/^\/\* layer [0-9]+: /, "", kind); sub(/, source layer.*/, "", kind) }
-        /^NETWORK_LAYER_ATTR static int layer_/ { f = $4; sub(/\(void\).*/, "", f); fn[k] = f; kd[k] = kind; last = k + 0 }
-        / MACs \*\/$/ { m = $0; sub(/ MACs \*\/$/, "", m); sub(/.*; /, "", m); macs[k] = m }
+        /^\/\* layer [0-9]+: / { k = $3; sub(/:$/, "", k); kind = $0; sub(/^\/\* layer [0-9]+: /, "", kind); sub(/, source layer.*/, "", kind)
+                                 kk = ""; if (match($0, /; [0-9]+x[0-9]+ /)) kk = substr($0, RSTART + 2, RLENGTH - 3)
+                                 st = ""; if (match($0, /stride [0-9]+x[0-9]+/)) st = substr($0, RSTART + 7, RLENGTH - 7) }
+        /^ \* in  \[/ { split($0, t, /[\[\]]/); ci[k] = t[6]; hw[k] = t[2] "x" t[4] }
+        /^NETWORK_LAYER_ATTR static int layer_/ { f = $4; sub(/\(void\).*/, "", f); fn[k] = f; kd[k] = kind; kr[k] = kk; ks[k] = st; last = k + 0 }
+        / MACs \*\/$/ { m = $0; sub(/ MACs \*\/$/, "", m); sub(/.*; /, "", m); macs[k] = m
+                        split($0, t, /[\[\]]/); co[k] = t[6]
+                        cyc[k] = "-"; if (match($0, /cost model [0-9]+ cycles/)) { cyc[k] = substr($0, RSTART + 11, RLENGTH - 18) } }
         END { for (i = 0; i <= last; i++) {
-                  c = n[fn[i]]; r = macs[i] > 0 ? sprintf("%.2f", c / macs[i]) : "-"
-                  printf "| %-28s | %-16s | %10s | %12s | %9s |\n", fn[i], kd[i], macs[i], c, r } }
+                  c = n[fn[i]]; r = (macs[i] > 0) ? c / macs[i] : -1
+                  tg = "-"
+                  if (kd[i] == "conv" && kr[i] == "3x3") tg = (ci[i] == 3) ? 4 : 1.7
+                  else if (kd[i] == "depthwise conv" && kr[i] == "3x3") tg = 6
+                  else if (kd[i] == "conv" && kr[i] == "1x1" && ks[i] == "1x1") tg = 1.9
+                  ts = (tg == "-") ? "-" : sprintf("%s %s", tg, r <= tg ? "ok" : "MISSED")
+                  sh = (kr[i] == "") ? sprintf("%s %s->%s", hw[i], ci[i], co[i]) : sprintf("%s %s->%s %s%s", hw[i], ci[i], co[i], kr[i], (ks[i] == "1x1" || ks[i] == "") ? "" : " s" ks[i])
+                  printf "| %-24s | %-14s | %-22s | %10s | %12s | %9s | %-10s | %12s |\n", fn[i], kd[i], sh, macs[i], c, (r >= 0 ? sprintf("%.2f", r) : "-"), ts, cyc[i] } }
     ' "$d/network.c"
 done

@@ -50,6 +50,8 @@ typedef struct {
     int in[2], out;        /* IR tensors; in[1] = -1 but for ADD */
     deploy_act act;        /* fuse pass */
     int engine;            /* index into deploy_ir.engines, -1 before the engines pass */
+    double cycles;         /* the cost model's latency on its engine (engines pass; 0: no
+                              target description or no estimate) */
     dnas_rt_packing wpack; /* weight storage (layout pass) */
     size_t wbytes;         /* bytes of weights + bias + multipliers (layout pass) */
 } deploy_ir_op;

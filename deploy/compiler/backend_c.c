@@ -27,6 +27,7 @@
 #include <string.h>
 
 #include "compiler_internal.h"
+#include "dnas_cm.h"
 
 void deploy_c_head(FILE *f, const char *file, const char *what, const deploy_ir *ir,
                    const deploy_emit_info *info, const char *backend) {
@@ -153,9 +154,10 @@ static void layer_comment(FILE *f, const deploy_ir *ir, int k) {
         fprintf(f, ", [%d][%d][%d] %s, %d bits @%ld", B->h, B->w, B->c, type_name(B->is_signed),
                 B->bits, B->offset);
     }
-    fprintf(f, "\n * out [%d][%d][%d] %s, %d bits @%ld; engine %s; %llu MACs */\n", O->h, O->w,
-            O->c, type_name(O->is_signed), O->bits, O->offset, ir->engines[o->engine],
-            (unsigned long long)deploy_ir_op_macs(ir, k));
+    fprintf(f, "\n * out [%d][%d][%d] %s, %d bits @%ld; engine %s", O->h, O->w, O->c,
+            type_name(O->is_signed), O->bits, O->offset, ir->engines[o->engine]);
+    if (o->cycles > 0) fprintf(f, "; cost model %.0f cycles", o->cycles);
+    fprintf(f, "; %llu MACs */\n", (unsigned long long)deploy_ir_op_macs(ir, k));
 }
 
 static void pool_dims(FILE *f, const deploy_qop *s, const deploy_ir_tensor *I,
@@ -173,13 +175,49 @@ static void tensor_requant(FILE *f, const deploy_qop *s) {
             s->lo, s->hi);
 }
 
-/* "return (int)dnas_rt_<kernel>(arena + out, arena + in<rest>);" */
+/* "return (int)<kernel>(arena + out, arena + in<rest>);" */
 static void call(FILE *f, const char *kernel, long out, long in, const char *rest) {
-    fprintf(f, "    return (int)dnas_rt_%s(network_arena + %ld, network_arena + %ld%s);\n", kernel,
-            out, in, rest);
+    fprintf(f, "    return (int)%s(network_arena + %ld, network_arena + %ld%s);\n", kernel, out, in,
+            rest);
 }
 
-static void write_layer(FILE *f, const deploy_ir *ir, int k) {
+/* The dnas_rt dims of a conv or linear op. */
+static void conv_dims(const deploy_ir *ir, int k, dnas_rt_conv_dims *d) {
+    const deploy_ir_op *o = &ir->ops[k];
+    const deploy_qop *s = o->q;
+    const deploy_ir_tensor *I = &ir->tensors[o->in[0]], *O = &ir->tensors[o->out];
+    *d = (dnas_rt_conv_dims){I->h,  I->w,  I->c,  O->h,  O->w,      O->c,         s->kh,
+                             s->kw, s->sh, s->sw, s->dh, s->dw,     s->pt,        s->pb,
+                             s->pl, s->pr, s->groups, I->is_signed, O->is_signed};
+}
+
+static void linear_dims(const deploy_ir *ir, int k, dnas_rt_linear_dims *d) {
+    const deploy_ir_op *o = &ir->ops[k];
+    const deploy_ir_tensor *I = &ir->tensors[o->in[0]], *O = &ir->tensors[o->out];
+    *d = (dnas_rt_linear_dims){(int32_t)I->bytes, O->c, I->is_signed, O->is_signed};
+}
+
+/* Scratch bytes of the Cortex-M kernels: the most any layer uses. */
+static size_t cm_scratch_bytes(const deploy_ir *ir) {
+    size_t most = 0;
+    for (int k = 0; k < ir->nops; k++) {
+        size_t n = 0;
+        if (ir->ops[k].kind == DEPLOY_QOP_CONV) {
+            dnas_rt_conv_dims d;
+            conv_dims(ir, k, &d);
+            n = dnas_cm_conv2d_buffer_size(&d);
+        } else if (ir->ops[k].kind == DEPLOY_QOP_LINEAR) {
+            dnas_rt_linear_dims d;
+            linear_dims(ir, k, &d);
+            n = dnas_cm_linear_buffer_size(&d);
+        }
+        if (n > most) most = n;
+    }
+    return most;
+}
+
+/* cm: conv and linear call the Cortex-M kernels (dnas_cm.h) with the scratch. */
+static void write_layer(FILE *f, const deploy_ir *ir, int k, int cm) {
     const deploy_ir_op *o = &ir->ops[k];
     const deploy_qop *s = o->q;
     const deploy_ir_tensor *I = &ir->tensors[o->in[0]], *O = &ir->tensors[o->out];
@@ -204,11 +242,14 @@ static void write_layer(FILE *f, const deploy_ir *ir, int k) {
                 s->wbits);
         fprintf(f, "    static const dnas_rt_requant_params rq = {m%d, %d, %d, %d};\n", k, s->shift,
                 s->lo, s->hi);
-        if (s->bias)
-            snprintf(rest, sizeof rest, ", &w, b%d, &rq, &d", k);
+        char bias[16] = "NULL";
+        if (s->bias) snprintf(bias, sizeof bias, "b%d", k);
+        snprintf(rest, sizeof rest, ", &w, %s, &rq, &d%s", bias,
+                 cm ? ", network_scratch, sizeof network_scratch" : "");
+        if (o->kind == DEPLOY_QOP_CONV)
+            call(f, cm ? "dnas_cm_conv2d" : "dnas_rt_conv2d", O->offset, I->offset, rest);
         else
-            snprintf(rest, sizeof rest, ", &w, NULL, &rq, &d");
-        call(f, o->kind == DEPLOY_QOP_CONV ? "conv2d" : "linear", O->offset, I->offset, rest);
+            call(f, cm ? "dnas_cm_linear" : "dnas_rt_linear", O->offset, I->offset, rest);
         break;
     case DEPLOY_QOP_ADD: {
         const deploy_ir_tensor *B = &ir->tensors[o->in[1]];
@@ -217,23 +258,23 @@ static void write_layer(FILE *f, const deploy_ir *ir, int k) {
         fprintf(f, "    static const dnas_rt_add_dims d = {%d, %d, %d, %d, %d, %d};\n", O->h, O->w,
                 O->c, I->is_signed, B->is_signed, O->is_signed);
         snprintf(rest, sizeof rest, ", network_arena + %ld, &p, &d", B->offset);
-        call(f, "add", O->offset, I->offset, rest);
+        call(f, "dnas_rt_add", O->offset, I->offset, rest);
         break;
     }
     case DEPLOY_QOP_MAXPOOL:
         pool_dims(f, s, I, O);
-        call(f, "maxpool", O->offset, I->offset, ", &d");
+        call(f, "dnas_rt_maxpool", O->offset, I->offset, ", &d");
         break;
     case DEPLOY_QOP_AVGPOOL:
         pool_dims(f, s, I, O);
         tensor_requant(f, s);
-        call(f, "avgpool", O->offset, I->offset, ", &rq, &d");
+        call(f, "dnas_rt_avgpool", O->offset, I->offset, ", &rq, &d");
         break;
     case DEPLOY_QOP_GAVGPOOL:
         fprintf(f, "    static const dnas_rt_gavgpool_dims d = {%d, %d, %d, %d, %d};\n", I->h, I->w,
                 I->c, I->is_signed, O->is_signed);
         tensor_requant(f, s);
-        call(f, "global_avgpool", O->offset, I->offset, ", &rq, &d");
+        call(f, "dnas_rt_global_avgpool", O->offset, I->offset, ", &rq, &d");
         break;
     default: /* a flatten kept as the network output: a copy of the bytes */
         fprintf(f,
@@ -248,7 +289,7 @@ static void write_layer(FILE *f, const deploy_ir *ir, int k) {
     fprintf(f, "}\n");
 }
 
-static void write_network(FILE *f, const deploy_ir *ir) {
+static void write_network(FILE *f, const deploy_ir *ir, int cm) {
     fprintf(f,
             "/* %d layers on one static arena of %zu bytes (the most bytes live at one\n"
             " * step: %zu); @N in the comments is a tensor's arena offset. */\n"
@@ -261,8 +302,14 @@ static void write_network(FILE *f, const deploy_ir *ir) {
             "static uint32_t network_arena_words[(NETWORK_ARENA_BYTES + 3) / 4];\n"
             "static uint8_t *const network_arena = (uint8_t *)network_arena_words;\n",
             ir->nops, ir->arena, ir->arena_bound);
+    if (cm)
+        fprintf(f,
+                "\n/* Scratch of the Cortex-M kernels (dnas_cm.h): the most one layer uses. */\n"
+                "#include \"dnas_cm.h\"\n"
+                "static uint32_t network_scratch[%zu];\n",
+                (cm_scratch_bytes(ir) + 3) / 4 + 1);
     for (int k = 0; k < ir->nops; k++)
-        write_layer(f, ir, k);
+        write_layer(f, ir, k, cm);
     fprintf(f, "\nvoid *network_input(void) { return network_arena + %ld; }\n",
             ir->tensors[ir->input].offset);
     fprintf(f, "\nconst void *network_output(void) { return network_arena + %ld; }\n",
@@ -362,9 +409,15 @@ static const char *TEST_MAIN =
     "    return bad ? 1 : 0;\n"
     "}\n";
 
-void deploy_c_rt_sources(FILE *f) {
+/* The Cortex-M kernels' files (runtime/cm/) among the embedded ones. */
+static int is_cm_file(const char *name) {
+    return !strncmp(name, "dnas_cm", 7);
+}
+
+void deploy_c_rt_sources(FILE *f, int cm) {
     for (int i = 0; i < deploy_rt_nfiles; i++) {
         size_t n = strlen(deploy_rt_files[i].name);
+        if (!cm && is_cm_file(deploy_rt_files[i].name)) continue;
         if (n > 2 && !strcmp(deploy_rt_files[i].name + n - 2, ".c"))
             fprintf(f, " dnas_rt/%s", deploy_rt_files[i].name);
     }
@@ -376,7 +429,7 @@ static void write_makefile(FILE *f, const deploy_ir *ir, const deploy_emit_info 
             "# `make` builds test_network; `make check` runs it on the test vectors.\n"
             "CC = cc\nCFLAGS = -std=c99 -Wall -Wextra -Werror -O2\nRT =",
             ir->name, info && info->version ? info->version : "-");
-    deploy_c_rt_sources(f);
+    deploy_c_rt_sources(f, 0);
     fprintf(f, "\n\ntest_network: network.c network.h weights.c test_main.c $(RT) dnas_rt/*.h\n"
                "\t$(CC) $(CFLAGS) -Idnas_rt -o $@ network.c test_main.c $(RT)\n\n"
                "check: test_network\n\t./test_network test_input.bin test_expected.bin\n\n"
@@ -388,6 +441,7 @@ typedef enum { F_HEADER, F_NETWORK, F_WEIGHTS, F_TEST } file_kind;
 static dnas_status write_file(const deploy_ir *ir, const deploy_emit_info *info, const char *dir,
                               const char *name, file_kind kind, const char *backend,
                               dnas_error *err) {
+    const int cm = !strcmp(backend, "cortex-m");
     static const char *what[] = {"the API", "the layers", "the constants", "a test program"};
     deploy_out o;
     dnas_status st = deploy_out_open(&o, dir, name, err);
@@ -395,19 +449,21 @@ static dnas_status write_file(const deploy_ir *ir, const deploy_emit_info *info,
     deploy_c_head(o.f, name, what[kind], ir, info, backend);
     switch (kind) {
     case F_HEADER: write_header(o.f, ir); break;
-    case F_NETWORK: write_network(o.f, ir); break;
+    case F_NETWORK: write_network(o.f, ir, cm); break;
     case F_WEIGHTS: write_weights(o.f, ir); break;
     case F_TEST: fputs(TEST_MAIN, o.f); break;
     }
     return deploy_out_close(&o, err);
 }
 
-/* The embedded dnas_rt sources into dir/dnas_rt/. */
-static dnas_status copy_runtime(const char *dir, dnas_error *err) {
+/* The embedded dnas_rt sources into dir/dnas_rt/ (with cm, the Cortex-M
+ * kernels too). */
+static dnas_status copy_runtime(const char *dir, int cm, dnas_error *err) {
     char rt[4200];
     dnas_status st = deploy_out_mkdir(dir, "dnas_rt", rt, sizeof rt, err);
     for (int i = 0; !st && i < deploy_rt_nfiles; i++) {
         deploy_out o;
+        if (!cm && is_cm_file(deploy_rt_files[i].name)) continue;
         if ((st = deploy_out_open(&o, rt, deploy_rt_files[i].name, err))) break;
         fwrite(deploy_rt_files[i].data, 1, deploy_rt_files[i].len, o.f);
         st = deploy_out_close(&o, err);
@@ -430,7 +486,7 @@ dnas_status deploy_c_sources(const deploy_ir *ir, const deploy_emit_info *info, 
     dnas_status st = DNAS_OK;
     for (size_t i = 0; !st && i < sizeof files / sizeof files[0]; i++)
         st = write_file(ir, info, dir, files[i].name, files[i].kind, backend, err);
-    if (!st) st = copy_runtime(dir, err);
+    if (!st) st = copy_runtime(dir, !strcmp(backend, "cortex-m"), err);
     return st;
 }
 

@@ -22,9 +22,12 @@
  *              and RAM with arm-none-eabi-size, `make icount ICOUNT=...so`
  *              the instructions network_run() executes (bench/qemu/icount.c
  *              between test_main's markers).
- * The kernels are dnas_rt's portable C for now; the board has more memory
- * than the target described in configs/targets/cortex_m4.yaml, whose
- * memories the plan pass checks the network against. */
+ * Conv and linear layers call the Cortex-M kernels (dnas_rt/dnas_cm.c:
+ * SMLAD paths under __ARM_FEATURE_DSP, dnas_rt's results bit for bit) with
+ * one static scratch buffer sized for the largest layer (outside the arena,
+ * not yet in the plan pass's memory check). The board has more memory than
+ * the target described in configs/targets/cortex_m4.yaml, whose memories
+ * the plan pass checks the network against. */
 #include "compiler_internal.h"
 
 static const char *STARTUP =
@@ -107,10 +110,10 @@ static void write_makefile(FILE *f, const deploy_ir *ir, const deploy_emit_info 
             "CC = arm-none-eabi-gcc\nSIZE = arm-none-eabi-size\nNM = arm-none-eabi-nm\n"
             "QEMU = qemu-system-arm\n"
             "CPU = -mcpu=cortex-m4 -mthumb -mfloat-abi=hard -mfpu=fpv4-sp-d16\n"
-            "CFLAGS = -std=c99 -Wall -Wextra -Werror -Wconversion -O2\n"
+            "CFLAGS = -std=c99 -Wall -Wextra -Werror -Wconversion -O3\n"
             "LDFLAGS = --specs=rdimon.specs -T link.ld\nRT =",
             ir->name, info && info->version ? info->version : "-");
-    deploy_c_rt_sources(f);
+    deploy_c_rt_sources(f, 1);
     fprintf(f, "\n\ntest_network.elf: startup.c network.c network.h weights.c test_main.c link.ld "
                "$(RT) dnas_rt/*.h\n"
                "\t$(CC) $(CPU) $(CFLAGS) -Idnas_rt -o $@ startup.c network.c test_main.c $(RT) "

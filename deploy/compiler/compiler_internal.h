@@ -38,6 +38,6 @@ void deploy_c_head(FILE *f, const char *file, const char *what, const deploy_ir 
 dnas_status deploy_c_sources(const deploy_ir *ir, const deploy_emit_info *info, const char *backend,
                              const char *dir, dnas_error *err);
 /* " dnas_rt/a.c dnas_rt/b.c ...": the runtime's C files, for a Makefile. */
-void deploy_c_rt_sources(FILE *f);
+void deploy_c_rt_sources(FILE *f, int cm);
 
 #endif

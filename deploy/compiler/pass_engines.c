@@ -12,7 +12,11 @@
  *   3. it goes to the first engine, in file order, that runs that layer
  *      (hwcost_engine_supports: kind, groups, weight and activation bits),
  *      else to the host engine: adds and pools that no engine lists, a
- *      flatten, and anything the accelerators cannot run.
+ *      flatten, and anything the accelerators cannot run;
+ *   4. the cost model's latency of the layer on that engine
+ *      (hwcost_latency_cycles) is kept as the op's cycles, which the
+ *      generated layer comments and the Cortex-M bench print beside the
+ *      measured instructions (0 when the engine has no estimate).
  * For the `c` backend (no target description) every op is on "cpu". */
 #include <string.h>
 
@@ -67,6 +71,11 @@ dnas_status deploy_pass_engines(deploy_ir *ir, const deploy_compile_params *p, d
                 o->engine = e;
                 break;
             }
+        hwcost_grad g; /* 4. */
+        dnas_error ignored;
+        o->cycles = 0;
+        if (o->engine < t->nengines && hwcost_latency_cycles(t, o->engine, &l, &g, &ignored) == DNAS_OK)
+            o->cycles = g.value;
     }
     return DNAS_OK;
 }

@@ -67,6 +67,12 @@ static dnas_rt_status conv_args(const void *out, const void *in, const dnas_rt_w
     return dnas_rt_priv_acc_check(k * (d->cin / d->groups), d->in_signed, w->bits, bias, d->cout);
 }
 
+dnas_rt_status dnas_rt_conv2d_args(const void *out, const void *in, const dnas_rt_weights *w,
+                                   const int32_t *bias, const dnas_rt_requant_params *rq,
+                                   const dnas_rt_conv_dims *d) {
+    return conv_args(out, in, w, bias, rq, d, 0);
+}
+
 dnas_rt_status dnas_rt_conv2d_check(const dnas_rt_weights *w, const int32_t *bias,
                                     const dnas_rt_requant_params *rq, const dnas_rt_conv_dims *d) {
     static const uint8_t dummy[1] = {0};

@@ -151,6 +151,11 @@ dnas_rt_status dnas_rt_conv2d_ref(void *out, const void *in, const dnas_rt_weigh
  * layer is set up. */
 dnas_rt_status dnas_rt_conv2d_check(const dnas_rt_weights *w, const int32_t *bias,
                                     const dnas_rt_requant_params *rq, const dnas_rt_conv_dims *d);
+/* The O(1) checks dnas_rt_conv2d makes before it writes (no weight ranges),
+ * for kernels that share its contract (deploy/runtime/cm). */
+dnas_rt_status dnas_rt_conv2d_args(const void *out, const void *in, const dnas_rt_weights *w,
+                                   const int32_t *bias, const dnas_rt_requant_params *rq,
+                                   const dnas_rt_conv_dims *d);
 
 /* ---- linear (fully connected) --------------------------------------------- */
 
@@ -169,6 +174,10 @@ dnas_rt_status dnas_rt_linear(void *out, const void *in, const dnas_rt_weights *
 dnas_rt_status dnas_rt_linear_check(const dnas_rt_weights *w, const int32_t *bias,
                                     const dnas_rt_requant_params *rq,
                                     const dnas_rt_linear_dims *d);
+/* The O(1) checks dnas_rt_linear makes before it writes (no weight ranges). */
+dnas_rt_status dnas_rt_linear_args(const void *out, const void *in, const dnas_rt_weights *w,
+                                   const int32_t *bias, const dnas_rt_requant_params *rq,
+                                   const dnas_rt_linear_dims *d);
 
 /* ---- add: two tensors of one shape, each with its own multiplier --------- */
 

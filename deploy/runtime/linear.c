@@ -22,6 +22,12 @@ static dnas_rt_status linear_args(const void *out, const void *in, const dnas_rt
     return dnas_rt_priv_acc_check(d->cin, d->in_signed, w->bits, bias, d->cout);
 }
 
+dnas_rt_status dnas_rt_linear_args(const void *out, const void *in, const dnas_rt_weights *w,
+                                   const int32_t *bias, const dnas_rt_requant_params *rq,
+                                   const dnas_rt_linear_dims *d) {
+    return linear_args(out, in, w, bias, rq, d, 0);
+}
+
 dnas_rt_status dnas_rt_linear_check(const dnas_rt_weights *w, const int32_t *bias,
                                     const dnas_rt_requant_params *rq,
                                     const dnas_rt_linear_dims *d) {
