@@ -113,6 +113,17 @@ extern const op_desc train_op_input_desc, train_op_conv_desc, train_op_linear_de
     train_op_avgpool_desc, train_op_gavgpool_desc, train_op_add_desc, train_op_concat_desc, train_op_flatten_desc, train_op_dropout_desc,
     train_op_mix_desc, train_op_pact_desc;
 
+/* The per-output-channel keys of conv / linear (op_channels.c):
+ * `weight_bits` and `engines` parsed into L->wq_bits / engine_of, written
+ * back, the aux floats they need, and the weights forward reads (fake-
+ * quantized per channel when wq_bits is set; _saved: those of the last
+ * forward, for backward). */
+dnas_status train_op_channel_keys(const op_build *b, train_layer *L);
+void train_op_channel_to_spec(const train_layer *L, train_spec_layer *s);
+int64_t train_op_channel_aux(const train_layer *L, int64_t act);
+const float *train_op_weights(const op_run *r);
+const float *train_op_weights_saved(const op_run *r);
+
 /* Inputs of equal shapes, output of that shape (add, mix). */
 dnas_status train_op_equal_shapes(const op_build *b, train_layer *L);
 

@@ -100,7 +100,7 @@ static dnas_status build(const op_build *b, train_layer *L) {
                              L->kw, SAMPLE_MAX);
     L->w_len = (size_t)wl;
     L->b_len = L->has_bias ? (size_t)L->c : 0;
-    return DNAS_OK;
+    return train_op_channel_keys(b, L);
 }
 
 /* Geometry as written: pairs for conv2d / depthwise, scalars for conv1d
@@ -127,6 +127,7 @@ static void to_spec(const train_net *net, const train_layer *L, train_spec_layer
         put_geom(s, "padding", L->pt, L->pl, c1, 0);
     if (L->variant != DEPTHWISE && L->groups != 1) train_spec_set_int(s, "groups", L->groups);
     if (!L->has_bias) train_spec_set_bool(s, "bias", 0);
+    train_op_channel_to_spec(L, s);
 }
 
 static size_t scratch_floats(const train_net *net, const train_layer *L, int n) {
@@ -146,7 +147,7 @@ static void forward(const op_run *r) {
     const train_layer *L = r->L;
     train_conv_dims d = conv_dims(r->net, L, r->n);
     const float *b = L->b_len ? r->P + L->b_off : NULL;
-    train_conv2d_forward(r->net->act[r->i], op_x(r, 0), r->P + L->w_off, b, &d, r->net->scratch,
+    train_conv2d_forward(r->net->act[r->i], op_x(r, 0), train_op_weights(r), b, &d, r->net->scratch,
                          r->net->scratch_floats);
 }
 
@@ -156,7 +157,7 @@ static void backward(const op_run *r) {
     train_conv_dims d = conv_dims(net, L, r->n);
     float *db = L->b_len ? net->grads + L->b_off : NULL;
     train_conv2d_backward(op_dx(r, 0), net->grads + L->w_off, db, net->dact[r->i], op_x(r, 0),
-                          r->P + L->w_off, &d, net->scratch, net->scratch_floats);
+                          train_op_weights_saved(r), &d, net->scratch, net->scratch_floats);
 }
 
 train_counts train_op_weights_counts(const train_net *net, const train_layer *L) {
@@ -164,9 +165,10 @@ train_counts train_op_weights_counts(const train_net *net, const train_layer *L)
     return c;
 }
 
-static const char *const CONV_KEYS[] = {"out",     "kernel", "stride", "dilation",
-                                        "padding", "groups", "bias",   NULL};
-static const char *const DW_KEYS[] = {"out", "kernel", "stride", "dilation", "padding", "bias", NULL};
+static const char *const CONV_KEYS[] = {"out",  "kernel",      "stride",  "dilation", "padding",
+                                        "groups", "bias", "weight_bits", "engines", NULL};
+static const char *const DW_KEYS[] = {"out",  "kernel",      "stride",  "dilation", "padding",
+                                      "bias", "weight_bits", "engines", NULL};
 
 const op_desc train_op_conv_desc = {
     .name = "conv2d",
@@ -174,6 +176,7 @@ const op_desc train_op_conv_desc = {
     .variants = {{"conv2d", CONV_KEYS}, {"conv1d", CONV_KEYS}, {"depthwise", DW_KEYS}},
     .min_inputs = 1, .max_inputs = 1,
     .param_names = {"weight", "bias"},
-    .build = build, .to_spec = to_spec, .scratch_floats = scratch_floats, .init = train_op_weights_init,
+    .build = build, .to_spec = to_spec, .aux_floats = train_op_channel_aux, .scratch_floats = scratch_floats,
+    .init = train_op_weights_init,
     .forward = forward, .backward = backward, .counts = train_op_weights_counts,
 };

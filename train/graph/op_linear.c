@@ -15,18 +15,20 @@ static dnas_status linear_build(const op_build *b, train_layer *L) {
                              in->c * in->h * in->w, (long long)wl, SAMPLE_MAX);
     L->w_len = (size_t)wl;
     L->b_len = L->has_bias ? (size_t)cout : 0;
-    return train_op_set_shape(b, L, cout, 1, 1);
+    if ((st = train_op_set_shape(b, L, cout, 1, 1))) return st;
+    return train_op_channel_keys(b, L);
 }
 
 static void linear_to_spec(const train_net *net, const train_layer *L, train_spec_layer *s) {
     train_spec_set_int(s, "out", L->c);
     if (!L->has_bias) train_spec_set_bool(s, "bias", 0);
+    train_op_channel_to_spec(L, s);
 }
 
 static void linear_forward(const op_run *r) {
     const train_layer *L = r->L;
     const float *b = L->b_len ? r->P + L->b_off : NULL;
-    train_linear_forward(r->net->act[r->i], op_x(r, 0), r->P + L->w_off, b, r->n, (int)op_sample(op_in(r, 0)),
+    train_linear_forward(r->net->act[r->i], op_x(r, 0), train_op_weights(r), b, r->n, (int)op_sample(op_in(r, 0)),
                          L->c);
 }
 
@@ -35,10 +37,10 @@ static void linear_backward(const op_run *r) {
     train_net *net = r->net;
     float *db = L->b_len ? net->grads + L->b_off : NULL;
     train_linear_backward(op_dx(r, 0), net->grads + L->w_off, db, net->dact[r->i], op_x(r, 0),
-                          r->P + L->w_off, r->n, (int)op_sample(op_in(r, 0)), L->c);
+                          train_op_weights_saved(r), r->n, (int)op_sample(op_in(r, 0)), L->c);
 }
 
-static const char *const LINEAR_KEYS[] = {"out", "bias", NULL};
+static const char *const LINEAR_KEYS[] = {"out", "bias", "weight_bits", "engines", NULL};
 
 const op_desc train_op_linear_desc = {
     .name = "linear",
@@ -46,6 +48,7 @@ const op_desc train_op_linear_desc = {
     .variants = {{"linear", LINEAR_KEYS}},
     .min_inputs = 1, .max_inputs = 1,
     .param_names = {"weight", "bias"},
-    .build = linear_build, .to_spec = linear_to_spec, .init = train_op_weights_init,
+    .build = linear_build, .to_spec = linear_to_spec, .aux_floats = train_op_channel_aux,
+    .init = train_op_weights_init,
     .forward = linear_forward, .backward = linear_backward, .counts = train_op_weights_counts,
 };
