@@ -86,6 +86,13 @@ typedef struct {
     const hwcost_target *target; /* NULL: no latency, energy or levels */
     search_engine_mode mode;
     int engine; /* SEARCH_ENGINE_FIXED: index in target->engines */
+    /* A conv/linear whose channels record their engines (model key
+     * `engines`, an ODiMO export) runs as recorded in FASTEST and PARALLEL
+     * modes when the target has those engines: all channels on one engine
+     * -> that engine; spread over the parallel engines -> split with
+     * share_q = (channels on q) / C. 1: ignore the record (the same network
+     * unsplit, e.g. ODiMO's all-digital reference). */
+    int ignore_engines;
 } search_cost_params;
 
 search_cost_params search_cost_default_params(void);
@@ -131,8 +138,10 @@ int search_bridge_nlayers(const search_bridge *b);
  * layer's count (concat, flatten, an op the bridge does not know). */
 int search_bridge_channel_owner(const search_bridge *b, int i);
 
-/* The network as it is: cout = c, k = kh·kw, one weight precision wbits,
- * one activation precision abits, share = {1, 0, ...}. s has nlayers entries. */
+/* The network as it is: cout = c, k = kh·kw, one weight precision wbits
+ * (a layer with per-channel `weight_bits`: the distribution of its
+ * channels' bits), one activation precision abits, share = {1, 0, ...}.
+ * s has nlayers entries. */
 void search_bridge_state_default(const search_bridge *b, search_layer_state *s, double wbits, double abits);
 
 /* Buffers of a result for bridge b (several results may share one bridge). */

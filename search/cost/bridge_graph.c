@@ -25,7 +25,7 @@ const char *search_cost_name(search_cost c) {
 }
 
 search_cost_params search_cost_default_params(void) {
-    search_cost_params p = {NULL, SEARCH_ENGINE_FASTEST, 0};
+    search_cost_params p = {NULL, SEARCH_ENGINE_FASTEST, 0, 0};
     return p;
 }
 
@@ -182,6 +182,16 @@ void search_bridge_state_default(const search_bridge *b, search_layer_state *s, 
         s[i].k = L->op == TRAIN_OP_CONV ? (double)L->kh * L->kw : 1;
         s[i].w = hwcost_prec_single(wbits);
         s[i].a = hwcost_prec_single(abits);
+        if (L->wq_bits) { /* fraction of the channels at each of their bit widths, in order of appearance */
+            s[i].w.n = 0;
+            for (int c = 0; c < L->c; c++) {
+                int j = 0;
+                while (j < s[i].w.n && s[i].w.bits[j] != L->wq_bits[c]) j++;
+                if (j == s[i].w.n && j == HWCOST_MAX_PREC) continue; /* at most 7 distinct widths: 2..8 */
+                if (j == s[i].w.n) s[i].w.bits[s[i].w.n++] = L->wq_bits[c], s[i].w.prob[j] = 0;
+                s[i].w.prob[j] += 1.0 / L->c;
+            }
+        }
         s[i].share[0] = 1;
     }
 }
