@@ -76,5 +76,8 @@ void search_arch_add_slice(search_arch *a, const char *layer, const char *suffix
 /* Each method's constructor (in its folder). */
 dnas_status search_pit_method(search_arch *a, const search_config *cfg, train_net *net, const search_bridge *b,
                               dnas_error *err);
+/* ODiMO (search/odimo.h); a->impl is a search_odimo. */
+dnas_status search_odimo_method(search_arch *a, const search_config *cfg, train_net *net, const search_bridge *b,
+                                dnas_error *err);
 
 #endif

@@ -11,10 +11,11 @@
 
 #include "bridge.h"
 #include "config.h"
+#include "odimo.h"
 
 typedef enum {
     SEARCH_METHOD_PIT = 0,
-    SEARCH_METHOD_SUPERNET, /* names reserved; not implemented yet */
+    SEARCH_METHOD_SUPERNET, /* names reserved; supernet, mixprec not implemented yet */
     SEARCH_METHOD_MIXPREC,
     SEARCH_METHOD_ODIMO,
     SEARCH_METHOD_COUNT_
@@ -59,6 +60,7 @@ typedef struct {
     int log_every; /* progress lines per epoch */
     uint64_t seed;
     char output[TRAIN_PATH_LEN]; /* the run file */
+    search_odimo_config odimo;   /* method odimo's `odimo:` map (search/odimo.h) */
 } search_config;
 
 /* Reads and checks a search config; on failure err names the file, the

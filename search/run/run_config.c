@@ -210,7 +210,8 @@ static dnas_status parse_schedule(ctx *c, yaml_node_t *map) {
 static dnas_status parse(ctx *c, yaml_node_t *root) {
     static const char *const KEYS[] = {"description", "model", "data",   "loss",        "method",
                                        "cost",        "mu",    "target", "constraints", "schedule",
-                                       "bits",        "seed",  "output", "int_bits", NULL};
+                                       "bits",        "seed",  "output", "int_bits", "odimo",
+                                       NULL};
     search_config *cfg = c->cfg;
     dnas_status st = dnas_yaml_check_keys(c->y, root, KEYS, "search config", c->err);
     if (st || (st = get_path(c, root, "model", cfg->model, 1)) || (st = get_target(c, root))) return st;
@@ -235,9 +236,10 @@ static dnas_status parse(ctx *c, yaml_node_t *root) {
     if (k == SEARCH_METHOD_COUNT_)
         return dnas_yaml_fail(c->y, n, c->err, "method: expected pit, supernet, mixprec or odimo, found '%s'",
                               m);
-    if (k != SEARCH_METHOD_PIT)
-        return dnas_yaml_fail(c->y, n, c->err, "method: %s is not implemented yet (pit is)", m);
+    if (k != SEARCH_METHOD_PIT && k != SEARCH_METHOD_ODIMO)
+        return dnas_yaml_fail(c->y, n, c->err, "method: %s is not implemented yet (pit and odimo are)", m);
     cfg->method = (search_method)k;
+    if ((st = search_odimo_config_parse(c->y, root, k == SEARCH_METHOD_ODIMO, &cfg->odimo, c->err))) return st;
     if ((n = dnas_yaml_get(c->y, root, "cost")) && (st = get_cost(c, n, &cfg->cost, 0))) return st;
     if ((n = dnas_yaml_get(c->y, root, "mu")) &&
         (st = dnas_yaml_float(c->y, n, "mu", 0, 1e30, 0, &cfg->mu, c->err)))

@@ -8,6 +8,7 @@ typedef dnas_status (*method_ctor)(search_arch *a, const search_config *cfg, tra
 
 static const method_ctor CTORS[SEARCH_METHOD_COUNT_] = {
     [SEARCH_METHOD_PIT] = search_pit_method,
+    [SEARCH_METHOD_ODIMO] = search_odimo_method,
 };
 
 dnas_status search_arch_create(search_arch **out, const search_config *cfg, train_net *net,
