@@ -17,9 +17,19 @@
 
 void search_quant_fold(const train_net *net, int layer, float *w, float *b, int *bn) {
     const train_layer *L = &net->layers[layer];
-    DNAS_ASSERT(L->op == TRAIN_OP_CONV || L->op == TRAIN_OP_LINEAR);
     const float *wl = net->params + L->w_off;
     size_t per = L->w_len / (size_t)L->c;
+    double *a = dnas_xmalloc((size_t)L->c * sizeof *a);
+    search_qb_fold_coef(net, layer, a, b, bn);
+    for (int c = 0; c < L->c; c++)
+        for (size_t j = 0; j < per; j++)
+            w[(size_t)c * per + j] = (float)(a[c] * wl[(size_t)c * per + j]);
+    free(a);
+}
+
+void search_qb_fold_coef(const train_net *net, int layer, double *ac, float *b, int *bn) {
+    const train_layer *L = &net->layers[layer];
+    DNAS_ASSERT(L->op == TRAIN_OP_CONV || L->op == TRAIN_OP_LINEAR);
     int r = 0, nread = 0;
     for (int i = layer + 1; i < net->nlayers; i++)
         for (int k = 0; k < net->layers[i].ninputs; k++)
@@ -33,10 +43,33 @@ void search_quant_fold(const train_net *net, int layer, float *w, float *b, int 
             a = net->params[B->w_off + (size_t)c] / sqrt((double)var[c] + (double)B->eps);
             bias = a * (bias - mean[c]) + net->params[B->b_off + (size_t)c];
         }
-        for (size_t j = 0; j < per; j++)
-            w[(size_t)c * per + j] = (float)(a * wl[(size_t)c * per + j]);
+        ac[c] = a;
         b[c] = (float)bias;
     }
+}
+
+/* A layer with per-channel `weight_bits` (quantization-aware, an ODiMO
+ * export): channel c's levels are those its fake quantizer used in
+ * training, q = train_wq_export(W_c) at wq_bits[c] from the raw weights
+ * (so an analog channel's weights are ternary, {-1, 0, 1}), and the fold
+ * moves into the scale: a_c·Q(W_c) = (|a_c|·s_c)·(sign(a_c)·q). Returns
+ * the layer's widest channel (the op's wbits). */
+static int channel_levels(const train_net *net, int layer, int32_t *q, float *sw, float *b, int *bn) {
+    const train_layer *L = &net->layers[layer];
+    size_t len = L->w_len / (size_t)L->c;
+    double *a = dnas_xmalloc((size_t)L->c * sizeof *a);
+    search_qb_fold_coef(net, layer, a, b, bn);
+    int wbits = 2;
+    for (int c = 0; c < L->c; c++) {
+        int32_t *qc = q + (size_t)c * len;
+        train_wq_export(qc, &sw[c], net->params + L->w_off + (size_t)c * len, 1, (int)len, L->wq_bits[c]);
+        if (a[c] < 0)
+            for (size_t j = 0; j < len; j++) qc[j] = -qc[j];
+        sw[c] = (float)(fabs(a[c]) * sw[c]);
+        wbits = L->wq_bits[c] > wbits ? L->wq_bits[c] : wbits;
+    }
+    free(a);
+    return wbits;
 }
 
 /* Weights (Cout, len) in the float layout -> the kernel's: conv
@@ -71,8 +104,12 @@ dnas_status search_qb_weighted(deploy_qop *qop, const deploy_qnet *q, const trai
     int32_t *qi = dnas_xmalloc(L->w_len * sizeof *qi);
     double *r = dnas_xmalloc((size_t)cout * sizeof *r);
     int bn;
-    search_quant_fold(net, op->layer, wf, bf, &bn);
-    train_wq_export(qi, sw, wf, cout, (int)len, wbits);
+    if (L->wq_bits) {
+        wbits = channel_levels(net, op->layer, qi, sw, bf, &bn);
+    } else {
+        search_quant_fold(net, op->layer, wf, bf, &bn);
+        train_wq_export(qi, sw, wf, cout, (int)len, wbits);
+    }
     float swmax = 0;
     for (int c = 0; c < cout; c++)
         swmax = sw[c] > swmax ? sw[c] : swmax;

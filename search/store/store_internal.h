@@ -9,5 +9,8 @@
 /* /runs/<id>/arch: the exported network, one compound row per layer
  * (run_store_arch.c). 1 on success. */
 int search_store_arch_table(hid_t run, const search_result *res);
+/* /runs/<id>/channel_engines (run_store_engines.c): nothing when no layer
+ * records its channels' engines. 1 on success. */
+int search_store_channel_engines(hid_t run, const search_result *res);
 
 #endif
