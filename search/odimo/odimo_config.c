@@ -10,7 +10,7 @@
 void search_odimo_config_default(search_odimo_config *oc) {
     oc->temperature = 1;
     oc->ninit = 0;
-    oc->line = 0;
+    oc->line = oc->init_line = 0;
 }
 
 dnas_status search_odimo_config_parse(dnas_yaml *y, yaml_node_t *root, int is_odimo, search_odimo_config *oc,
@@ -30,6 +30,7 @@ dnas_status search_odimo_config_parse(dnas_yaml *y, yaml_node_t *root, int is_od
     }
     if ((n = dnas_yaml_get(y, m, "init"))) {
         if ((st = dnas_yaml_seq(y, n, "odimo: init", 2, HWCOST_MAX_ENGINES, &oc->ninit, err))) return st;
+        oc->init_line = dnas_yaml_line(n);
         double sum = 0;
         for (int k = 0; k < oc->ninit; k++) {
             if ((st = dnas_yaml_float(y, dnas_yaml_item(y, n, k), "odimo: init", 0, 1, 1, &v, err))) return st;

@@ -167,8 +167,8 @@ static dnas_status check_target(search_odimo *o, const search_config *cfg, dnas_
                          "(a `parallel:` section with two or more engines)", cfg->path, cfg->odimo.line, t->name,
                          t->path);
     if (cfg->odimo.ninit && cfg->odimo.ninit != t->nparallel)
-        return dnas_fail(err, DNAS_ERR_CONFIG, "%s: odimo: init has %d values, target %s has %d parallel engines",
-                         cfg->path, cfg->odimo.ninit, t->name, t->nparallel);
+        return dnas_fail(err, DNAS_ERR_CONFIG, "%s:%d: odimo: init has %d values, target %s has %d parallel engines",
+                         cfg->path, cfg->odimo.init_line, cfg->odimo.ninit, t->name, t->nparallel);
     o->P = t->nparallel;
     for (int p = 0; p < o->P; p++) {
         const hwcost_engine *e = &t->engines[t->parallel[p]];
