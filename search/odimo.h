@@ -34,6 +34,7 @@ typedef struct {
     int ninit;                          /* 0: uniform start */
     float init[HWCOST_MAX_ENGINES];     /* initial θ per parallel engine (target order), normalized */
     int line;                           /* of `method:` (messages) */
+    int init_line;                      /* of `init:` */
 } search_odimo_config;
 
 /* Reads `odimo:` of the config root (after `method:`); an `odimo:` map
