@@ -480,6 +480,32 @@ static void test_integer_export(void **state) {
         checked++;
     }
     assert_int_equal(checked, 3);
+    // each channel's engine recorded in the qnet, and read back from HDF5
+    assert_int_equal(q.nengines, 2);
+    for (int k = 0; k < q.nops; k++) {
+        const train_layer *L = &e->layers[train_net_find(e, q.ops[k].name)];
+        if (!L->engine_of) {
+            assert_null(q.ops[k].engine);
+            continue;
+        }
+        for (int c = 0; c < L->c; c++)
+            assert_string_equal(q.engines[q.ops[k].engine[c]], L->engine_names[L->engine_of[c]]);
+    }
+    hid_t h5 = H5Fcreate("test_odimo_qnet.h5", H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+    assert_true(h5 >= 0);
+    if (deploy_qnet_write(h5, "qnet", &q, "test", &err)) fail_msg("%s", err.msg);
+    deploy_qnet back;
+    if (deploy_qnet_read(h5, "qnet", &back, "test", &err)) fail_msg("%s", err.msg);
+    H5Fclose(h5);
+    remove("test_odimo_qnet.h5");
+    assert_int_equal(back.nengines, q.nengines);
+    for (int k = 0; k < q.nops; k++) {
+        assert_int_equal(back.ops[k].engine == NULL, q.ops[k].engine == NULL);
+        if (q.ops[k].engine)
+            for (int c = 0; c < q.tensors[q.ops[k].out].c; c++)
+                assert_string_equal(back.engines[back.ops[k].engine[c]], q.engines[q.ops[k].engine[c]]);
+    }
+    deploy_qnet_free(&back);
     // the evaluator (dnas_rt) against the direct integer computation, bit for bit
     deploy_qeval ev;
     assert_int_equal(deploy_qeval_init(&ev, &q, "q", &err), DNAS_OK);

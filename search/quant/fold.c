@@ -94,7 +94,7 @@ static void to_hwc(int8_t *dst, const int32_t *q, const train_layer *L, const qp
     }
 }
 
-dnas_status search_qb_weighted(deploy_qop *qop, const deploy_qnet *q, const train_net *net,
+dnas_status search_qb_weighted(deploy_qop *qop, deploy_qnet *q, const train_net *net,
                         const qp_plan *plan, const qp_op *op, int wbits, dnas_error *err) {
     const train_layer *L = &net->layers[op->layer];
     int cout = L->c;
@@ -121,6 +121,18 @@ dnas_status search_qb_weighted(deploy_qop *qop, const deploy_qnet *q, const trai
     qop->m = dnas_xmalloc((size_t)cout * sizeof *qop->m);
     if (L->b_len || bn) qop->bias = dnas_xmalloc((size_t)cout * sizeof *qop->bias);
     to_hwc(qop->w, qi, L, &plan->tensors[op->in[0]]);
+    if (L->engine_of) { /* each channel's engine, by name in the qnet's table */
+        qop->engine = dnas_xmalloc((size_t)cout);
+        for (int c = 0; c < cout; c++) {
+            int e = deploy_qnet_engine(q, L->engine_names[L->engine_of[c]]);
+            if (e < 0) {
+                st = dnas_fail(err, DNAS_ERR_UNSUPPORTED, "model '%s': layer '%s': more than %d engine names",
+                               net->name, L->name, DEPLOY_QNET_MAX_ENGINES);
+                break;
+            }
+            qop->engine[c] = (int8_t)e;
+        }
+    }
     int64_t bmax = 0;
     for (int c = 0; c < cout && !st; c++) {
         double s = sw[c] > 0 ? sw[c] : swmax > 0 ? swmax : 1.0f;

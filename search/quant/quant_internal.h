@@ -51,7 +51,7 @@ void search_qb_fold_coef(const train_net *net, int layer, double *a, float *b, i
 /* The weights, bias, multipliers, shift and clamp of conv / linear op
  * (fold.c) into qop, whose in / out tensors of q already have their
  * scales. */
-dnas_status search_qb_weighted(deploy_qop *qop, const deploy_qnet *q, const train_net *net,
+dnas_status search_qb_weighted(deploy_qop *qop, deploy_qnet *q, const train_net *net,
                         const qp_plan *plan, const qp_op *op, int wbits, dnas_error *err);
 
 #endif
