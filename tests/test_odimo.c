@@ -349,6 +349,11 @@ static train_net *export_b(fixture *f, float *y_super, const float *x) {
     uint64_t rng = 21;
     random_bn_stats(f->net, &rng);
     gc_fill(f->o->alpha, f->o->nalpha, -1, 1, &rng);
+    // c1 mixed, c2 all analog, fc all digital (one engine alone: no fixed cost of the other)
+    for (int k = 1; k < f->o->nlayers; k++) {
+        const search_odimo_layer *l = &f->o->layers[k];
+        for (int c = 0; c < l->c; c++) f->o->alpha[l->off + 2 * (size_t)c + (k == 1)] = 5;
+    }
     f->o->hard = 1;
     f->a->forward(f->a);
     f->a->apply(f->a, f->net);
@@ -432,6 +437,19 @@ static void test_export(void **state) {
             assert_float_equal(r.rows[k].part[0].cout, L->c - na, 1e-9);
         }
     }
+    // the search's hard cost (PARALLEL mode at the hard choice) is the exported network's
+    search_layer_state hs[16];
+    search_bridge_state_default(f.b, hs, 8, 8);
+    f.a->state(f.a, hs, 1);
+    search_cost_result rh;
+    search_cost_result_init(&rh, f.b);
+    p.ignore_engines = 0;
+    p.mode = SEARCH_ENGINE_PARALLEL;
+    assert_int_equal(search_bridge_eval(f.b, hs, &p, &rh, &err), DNAS_OK);
+    const int same[4] = {SEARCH_COST_SECONDS, SEARCH_COST_ENERGY, SEARCH_COST_WEIGHT_BYTES, SEARCH_COST_BIT_OPS};
+    for (int k = 0; k < 4; k++)
+        assert_float_equal(rh.value[same[k]], r.value[same[k]], 1e-9 * r.value[same[k]]);
+    search_cost_result_free(&rh);
     search_cost_result_free(&r);
     search_cost_result_free(&ru);
     search_bridge_free(b);
@@ -467,7 +485,9 @@ static void test_integer_export(void **state) {
         int i = train_net_find(e, op->name);
         const train_layer *L = &e->layers[i];
         if (!L->wq_bits) continue;
-        assert_int_equal(op->wbits, 8);
+        int widest = 2;
+        for (int c = 0; c < L->c; c++) widest = L->wq_bits[c] > widest ? L->wq_bits[c] : widest;
+        assert_int_equal(op->wbits, widest); /* c2, all analog: 2 */
         size_t len = op->wlen / (size_t)L->c;
         for (int c = 0; c < L->c; c++) {
             int amax = 0;

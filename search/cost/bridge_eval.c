@@ -17,7 +17,9 @@
  *      given engine, PARALLEL (ODiMO) one part per parallel engine
  *      (cout_p = share_p·cout; weights at the engine's bits when it lists
  *      one, else at θw) when every parallel engine runs the kind, else
- *      FASTEST. A layer that records its channels' engines (model key
+ *      FASTEST; a layer whose state puts every channel on one parallel
+ *      engine (the others' share exactly 0: a hard choice) runs on that
+ *      engine alone. A layer that records its channels' engines (model key
  *      `engines`, an ODiMO export) runs as recorded unless FIXED or
  *      ignore_engines: on its one engine, or split over the parallel
  *      engines with share_q = its channels on q / C (in FASTEST mode too).
@@ -209,6 +211,18 @@ static void choose_engine(const train_layer *L, const search_layer_state *sl, co
         return;
     }
     if (rec == -1 && p->mode != SEARCH_ENGINE_PARALLEL) return;
+    if (rec == -1) { /* the state's split: all channels on one engine that every parallel engine's kind check
+                        passes -> that engine alone (the others do not run: no fixed costs) */
+        int only = -1, n = 0, all_ok = 1;
+        for (int q = 0; q < t->nparallel; q++) {
+            all_ok &= row->ok[t->parallel[q]];
+            if (rg->share[q] > 0) n++, only = q;
+        }
+        if (all_ok && n == 1) {
+            row->engine = t->parallel[only], row->cycles = row->cyc[row->engine];
+            return;
+        }
+    }
     for (int q = 0; q < t->nparallel; q++) {
         const hwcost_engine *e = &t->engines[t->parallel[q]];
         row->part[q] = row->d;

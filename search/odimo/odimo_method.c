@@ -78,7 +78,11 @@ static void odimo_backward(search_arch *a, train_net *net, float *dalpha, int ma
                                 o->temperature);
 }
 
-/* share_p = Σ_c θ_c,p / C (hard: the fraction of channels whose argmax is p). */
+/* share_p = Σ_c θ_c,p / C (hard: the fraction of channels whose argmax is
+ * p), and the layer's weight precisions the same distribution over the
+ * engines' bits (what the exported layer's weight_bits give: a layer the
+ * bridge does not split, e.g. all channels on one engine, is priced at
+ * them; split parts use their engine's bits anyway). */
 static void odimo_state(const search_arch *a, search_layer_state *s, int hard) {
     const search_odimo *o = impl(a);
     for (int k = 0; k < o->nlayers; k++) {
@@ -91,6 +95,12 @@ static void odimo_state(const search_arch *a, search_layer_state *s, int hard) {
                 continue;
             }
             for (int p = 0; p < o->P; p++) sh[p] += o->theta[l->off + (size_t)c * o->P + p] / l->c;
+        }
+        hwcost_prec *w = &s[l->layer].w;
+        w->n = 0;
+        for (int p = 0; p < o->P; p++) {
+            if (hard && sh[p] == 0) continue;
+            w->bits[w->n] = o->bits[p], w->prob[w->n++] = sh[p];
         }
     }
 }
