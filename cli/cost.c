@@ -28,7 +28,8 @@ static const char *HELP =
     "  --target T   a target name (configs/targets/T.yaml, looked up in the\n"
     "               current directory, then $DNAS_SOURCE_DIR, then the source\n"
     "               tree dnas was built from) or a path to a target YAML\n"
-    "  --wbits W    weight bits of every layer, 0.." CLI_STR(MAX_BITS) " (default 8; 0 = pruned)\n"
+    "  --wbits W    weight bits of every layer, 0.." CLI_STR(MAX_BITS) " (default 8; 0 = pruned);\n"
+    "               layers with their own 'wbits' keep those\n"
     "  --abits A    activation bits of every tensor, 1.." CLI_STR(MAX_BITS) " (default 8)\n"
     "  --csv        comma-separated, a header row and a final 'total' row\n"
     "               (no memory-level lines)\n"
@@ -48,7 +49,13 @@ static const char *HELP =
     "  cyc_<E>      cycles on engine E of the target ('-': E cannot run the\n"
     "               layer's kind or grouping)\n"
     "  engine       the fastest engine that runs the layer at the requested\n"
-    "               precisions ('none' when no engine does)\n"
+    "               precisions ('none' when no engine does); a layer whose\n"
+    "               channels record their engines (model key 'engines', an\n"
+    "               ODiMO export) runs as recorded: on its one engine, or\n"
+    "               'split' across the target's parallel engines, each part's\n"
+    "               channels at that engine's weight bits, the layer's cycles\n"
+    "               the smooth max of the parts', its energy the target's\n"
+    "               parallel power model (docs/hwcost.md)\n"
     "  cycles, us   cycles and microseconds on that engine (clock of the target)\n"
     "  uJ           energy on that engine: engine power x time\n"
     "               (CSV: seconds and joules instead of us and uJ)\n"
@@ -107,8 +114,11 @@ static void print_row(int csv, const hwcost_target *t, const char *name, const c
         else
             printf(" %12s", b);
     }
-    const char *en = r->engine >= 0 ? t->engines[r->engine].name : (r->engine == -2 ? "" : "none");
-    if (r->engine == -1) {
+    const char *en = r->engine >= 0 ? t->engines[r->engine].name
+                     : r->split        ? "split"
+                     : r->engine == -2 ? ""
+                                       : "none";
+    if (r->engine == -1 && !r->split) {
         printf(csv ? ",%s,,,\n" : " %-8s %10s %10s %10s\n", en, "-", "-", "-");
     } else if (csv) {
         printf(",%s,%.9g,%.9g,%.9g\n", en, r->cycles, r->seconds, r->joules);

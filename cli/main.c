@@ -11,7 +11,7 @@ static const cli_command COMMANDS[] = {
     {"summary", "per-layer shapes, parameters and MACs of a model", cli_summary},
     {"cost", "per-layer hardware costs of a model on a target, and whether it fits", cli_cost},
     {"quantize", "the integer network of a checkpoint, float vs integer accuracy", cli_quantize},
-    {"search", "one architecture search run (PIT, SuperNet, MixPrec): search, export, fine-tune, HDF5 run file", cli_search},
+    {"search", "one architecture search run (PIT, SuperNet, MixPrec, ODiMO): search, export, fine-tune, HDF5 run file", cli_search},
     {"sweep", "a campaign of search runs (mu x constraints x seeds) under MPI: campaign.h5, Pareto fronts", cli_sweep},
     {"report", "Pareto tables, CSV and plots of one or more campaigns", cli_report},
     {"deploy", "compile an integer network to C with a planned arena, and test vectors", cli_deploy},

@@ -83,10 +83,20 @@ typedef struct {
     int32_t ma, mb; /* add: the two multipliers; avg pools: ma */
     int shift;      /* 0..62 */
     int32_t lo, hi; /* output clamp */
+    /* conv / linear: each output channel's engine, an index into the
+     * qnet's `engines` ([Cout], owned), or NULL: not recorded (one engine
+     * for the op, deploy's choice). An ODiMO export records it; deploy
+     * splits such an op per engine into disjoint channel slices. */
+    int8_t *engine;
 } deploy_qop;
+
+#define DEPLOY_QNET_MAX_ENGINES 4
+#define DEPLOY_QNET_ENGINE_LEN 32
 
 typedef struct {
     char name[DEPLOY_QNET_NAME_LEN];
+    int nengines; /* names the ops' per-channel `engine` indices refer to (target engine names) */
+    char engines[DEPLOY_QNET_MAX_ENGINES][DEPLOY_QNET_ENGINE_LEN];
     int ntensors, nops;
     deploy_qtensor *tensors; /* tensors[0] is the network input */
     deploy_qop *ops;         /* schedule order */
@@ -100,6 +110,9 @@ void deploy_qnet_init(deploy_qnet *q, const char *name);
 void deploy_qnet_free(deploy_qnet *q);
 /* Appends a copy of t; returns its index. */
 int deploy_qnet_add_tensor(deploy_qnet *q, const deploy_qtensor *t);
+/* Index of engine name in q->engines, added when new; -1 when the table
+ * is full or the name is empty or too long. */
+int deploy_qnet_engine(deploy_qnet *q, const char *name);
 /* Appends a zeroed op of kind (in[1] = -1, strides, dilations and groups 1)
  * named name; the pointer is valid until the next append. Arrays the
  * caller sets (w, bias, m; dnas_xmalloc'd) belong to q from then on. */

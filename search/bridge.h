@@ -96,6 +96,13 @@ typedef struct {
     const hwcost_target *target; /* NULL: no latency, energy or levels */
     search_engine_mode mode;
     int engine; /* SEARCH_ENGINE_FIXED: index in target->engines */
+    /* A conv/linear whose channels record their engines (model key
+     * `engines`, an ODiMO export) runs as recorded in FASTEST and PARALLEL
+     * modes when the target has those engines: all channels on one engine
+     * -> that engine; spread over the parallel engines -> split with
+     * share_q = (channels on q) / C. 1: ignore the record (the same network
+     * unsplit, e.g. ODiMO's all-digital reference). */
+    int ignore_engines;
 } search_cost_params;
 
 search_cost_params search_cost_default_params(void);

@@ -94,11 +94,14 @@ void search_arch_add_slice(search_arch *a, const char *layer, const char *suffix
 /* Each method's constructor (in its folder). */
 dnas_status search_pit_method(search_arch *a, const search_config *cfg, train_net *net, const search_bridge *b,
                               dnas_error *err);
-dnas_status search_mixprec_method(search_arch *a, const search_config *cfg, train_net *net,
-                                  const search_bridge *b, dnas_error *err);
-/* Each method's supernet step (search_arch_prepare), where it has one. */
-dnas_status search_mixprec_supernet(const search_config *cfg, train_net **net, dnas_error *err);
 dnas_status search_supernet_method(search_arch *a, const search_config *cfg, train_net *net,
                                    const search_bridge *b, dnas_error *err);
+dnas_status search_mixprec_method(search_arch *a, const search_config *cfg, train_net *net,
+                                  const search_bridge *b, dnas_error *err);
+/* ODiMO (search/odimo.h); a->impl is a search_odimo. */
+dnas_status search_odimo_method(search_arch *a, const search_config *cfg, train_net *net, const search_bridge *b,
+                                dnas_error *err);
+/* Each method's supernet step (search_arch_prepare), where it has one. */
+dnas_status search_mixprec_supernet(const search_config *cfg, train_net **net, dnas_error *err);
 
 #endif

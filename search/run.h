@@ -65,6 +65,9 @@ struct search_result {
     double lambda[SEARCH_MAX_CONSTRAINTS];   /* each constraint's strength at the end */
     double seed_cost[SEARCH_COST_SLOTS];     /* the seed network's costs (levels after the costs) */
     double cost[SEARCH_COST_SLOTS];          /* the exported network's */
+    int has_unsplit;                         /* 1: the exported network records channel engines (ODiMO) */
+    double cost_unsplit[SEARCH_COST_SLOTS];  /* ... and its costs with every layer unsplit at the config's
+                                                bits (on DIANA: all digital), for comparison */
     int nmem;                                /* levels in the slots (the target's, else 0) */
     hwcost_target *target;                   /* loaded target, or NULL */
     train_net *seed;                         /* the seed network (its weights after the search) */

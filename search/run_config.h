@@ -12,12 +12,13 @@
 #include "bridge.h"
 #include "config.h"
 #include "mixprec_config.h"
+#include "odimo.h"
 #include "supernet.h"
 
 typedef enum {
     SEARCH_METHOD_PIT = 0,
     SEARCH_METHOD_SUPERNET,
-    SEARCH_METHOD_MIXPREC, /* names reserved; not implemented yet */
+    SEARCH_METHOD_MIXPREC,
     SEARCH_METHOD_ODIMO,
     SEARCH_METHOD_COUNT_
 } search_method;
@@ -63,6 +64,7 @@ typedef struct {
     uint64_t seed;
     char output[TRAIN_PATH_LEN]; /* the run file */
     search_mixprec_config mixprec; /* method: mixprec */
+    search_odimo_config odimo;   /* method odimo's `odimo:` map (search/odimo.h) */
 } search_config;
 
 /* Reads and checks a search config; on failure err names the file, the

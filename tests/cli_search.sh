@@ -123,9 +123,9 @@ printf 'model: tiny.yaml\ndata: {format: csv, train: good.csv, header: true}\nme
 rc=$?
 check "latency without a target: exit 1 (got $rc), the line named" sh -c \
     "test $rc -eq 1 && grep -q 'bad.yaml:4: cost: latency needs a target' '$tmp/bad.err'"
-printf 'model: tiny.yaml\ndata: {format: csv, train: good.csv, header: true}\nmethod: odimo\n' > "$tmp/bad2.yaml"
+printf 'model: tiny.yaml\ndata: {format: csv, train: good.csv, header: true}\nmethod: darts\n' > "$tmp/bad2.yaml"
 "$dnas" search "$tmp/bad2.yaml" > /dev/null 2> "$tmp/bad2.err"
-check "a method not implemented yet is an error naming the line" has "$tmp/bad2.err" "bad2.yaml:3: method: odimo is not implemented yet"
+check "an unknown method is an error naming the line and the methods" has "$tmp/bad2.err" "bad2.yaml:3: method: expected pit, supernet, mixprec or odimo, found 'darts'"
 "$dnas" search "$cfg" --mu -1 > /dev/null 2> "$tmp/mu.err"
 rc=$?
 check "--mu -1 is a usage error (got $rc)" sh -c "test $rc -eq 2 && grep -q -- '--mu: expected a number' '$tmp/mu.err'"

@@ -81,12 +81,21 @@ static void test_errors(void **state) {
     load_fails(HEAD "colour: red\n", "bad.yaml:4: search config: unknown key 'colour'");
     load_fails("data: {format: fashion-mnist}\nmethod: pit\n", "missing 'model'");
     load_fails("model: m.yaml\nmethod: pit\n", "missing 'data'");
-    load_fails("model: m.yaml\ndata: {format: fashion-mnist}\n", "missing 'method' (pit, supernet or mixprec)");
+    load_fails("model: m.yaml\ndata: {format: fashion-mnist}\n", "missing 'method' (pit, supernet, mixprec or odimo)");
     load_fails("model: m.yaml\ndata: {format: bmp}\nmethod: pit\n",
                "bad.yaml:2: format: expected fashion-mnist, idx, npy, csv, hdf5 or cifar10, found 'bmp'");
     load_fails(HEAD "method: pot\n", ""); /* a key twice: the YAML loader says so */
-    load_fails("model: m.yaml\ndata: {format: fashion-mnist, val_split: 9}\nmethod: odimo\n",
-               "bad.yaml:3: method: odimo is not implemented yet (pit, supernet and mixprec are)");
+    load_fails("model: m.yaml\ndata: {format: fashion-mnist, val_split: 9}\nmethod: mixprec\nodimo: {temperature: 1}\n",
+               "bad.yaml:4: odimo: settings of method odimo");
+    load_fails(HEAD "odimo: {temperature: 1}\n", "bad.yaml:4: odimo: settings of method odimo");
+    load_fails("model: m.yaml\ndata: {format: fashion-mnist, val_split: 9}\nmethod: odimo\nodimo: {tau: 1}\n",
+               "bad.yaml:4: odimo: unknown key 'tau'");
+    load_fails("model: m.yaml\ndata: {format: fashion-mnist, val_split: 9}\nmethod: odimo\n"
+               "odimo: {temperature: 0}\n",
+               "bad.yaml:4: odimo: temperature:");
+    load_fails("model: m.yaml\ndata: {format: fashion-mnist, val_split: 9}\nmethod: odimo\n"
+               "odimo: {init: [1]}\n",
+               "bad.yaml:4: odimo: init: expected a list of 2..4 items");
     load_fails("model: m.yaml\ndata: {format: fashion-mnist, val_split: 9}\nmethod: dart\n",
                "bad.yaml:3: method: expected pit, supernet, mixprec or odimo, found 'dart'");
     load_fails(HEAD "cost: flops\n", "bad.yaml:4: cost: expected params, params_no_bias, macs");

@@ -60,8 +60,8 @@ static void test_errors(void **state) {
     load_fails(HEAD "supernet: [softmax]\n", "bad.yaml:4");
     load_fails("model: m.yaml\ndata: {format: fashion-mnist, val_split: 100}\nmethod: pit\nsupernet: {mode: hard}\n",
                "bad.yaml:4: supernet: only with method: supernet");
-    load_fails("model: m.yaml\ndata: {format: fashion-mnist, val_split: 100}\nmethod: odimo\n",
-               "bad.yaml:3: method: odimo is not implemented yet (pit, supernet and mixprec are)");
+    load_fails("model: m.yaml\ndata: {format: fashion-mnist, val_split: 100}\nmethod: odimo\nsupernet: {mode: hard}\n",
+               "bad.yaml:4: supernet: only with method: supernet");
 }
 
 int main(void) {

@@ -64,6 +64,8 @@ const char *train_op_name(train_op op);
 
 #define TRAIN_MAX_INPUTS 8
 #define TRAIN_NAME_LEN 64
+#define TRAIN_ENGINE_NAME_LEN 32 /* an `engines` name, NUL included */
+#define TRAIN_MAX_ENGINE_NAMES 4 /* distinct names in one layer's `engines` */
 
 typedef struct {
     char name[TRAIN_NAME_LEN];
@@ -104,6 +106,15 @@ typedef struct {
      * w = the clip (1 float). */
     size_t w_off, w_len, b_off, b_len;
     size_t state_off;               /* bn: running mean (C) then var (C) in net->state */
+
+    /* conv / linear, per output channel (NULL: not given), from the model
+     * key `engines` (docs/models.md, train/graph/op_engines.c):
+     * engine_of[c]: index into engine_names of the engine channel c runs
+     * on (ODiMO's split of a layer across parallel engines); train/ only
+     * keeps it, the cost bridge and the integer export read it. */
+    unsigned char *engine_of;
+    int nengine_names;
+    char (*engine_names)[TRAIN_ENGINE_NAME_LEN];
 
     /* BN whose only reader is a ReLU: relu_next is that ReLU's index and
      * the pair runs as one fused kernel (ReLU's bn_prev points back);

@@ -81,6 +81,8 @@ void train_spec_set_int(train_spec_layer *l, const char *key, long v);
 void train_spec_set_pair(train_spec_layer *l, const char *key, long a, long b);
 void train_spec_set_ints(train_spec_layer *l, const char *key, const long *v, int n);
 void train_spec_set_float(train_spec_layer *l, const char *key, double v);
+/* A list of n scalars, each text as given (names, words). */
+void train_spec_set_strs(train_spec_layer *l, const char *key, const char *const *v, int n);
 void train_spec_set_bool(train_spec_layer *l, const char *key, int v);
 /* Names every implicit input: a layer that reads the one listed before it
  * gets that layer's name ("input" for the first layer) as its one input;

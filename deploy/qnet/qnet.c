@@ -26,6 +26,7 @@ void deploy_qnet_free(deploy_qnet *q) {
         free(q->ops[i].w);
         free(q->ops[i].bias);
         free(q->ops[i].m);
+        free(q->ops[i].engine);
     }
     free(q->ops);
     free(q->tensors);
@@ -41,6 +42,16 @@ int deploy_qnet_add_tensor(deploy_qnet *q, const deploy_qtensor *t) {
     }
     q->tensors[q->ntensors] = *t;
     return q->ntensors++;
+}
+
+int deploy_qnet_engine(deploy_qnet *q, const char *name) {
+    size_t n = strlen(name);
+    if (n < 1 || n >= DEPLOY_QNET_ENGINE_LEN) return -1;
+    for (int k = 0; k < q->nengines; k++)
+        if (!strcmp(q->engines[k], name)) return k;
+    if (q->nengines == DEPLOY_QNET_MAX_ENGINES) return -1;
+    memcpy(q->engines[q->nengines], name, n + 1);
+    return q->nengines++;
 }
 
 deploy_qop *deploy_qnet_add_op(deploy_qnet *q, deploy_qop_kind kind, const char *name) {

@@ -150,6 +150,12 @@ static dnas_status check_op(ctx *c, int k, char *written) {
         return OP_FAIL(DNAS_ERR_FORMAT,
                        "has weights, bias or multipliers: only conv and linear take them");
     const deploy_qtensor *I = &q->tensors[op->in[0]], *O = &q->tensors[op->out];
+    if (op->engine && !convlike)
+        return OP_FAIL(DNAS_ERR_FORMAT, "has per-channel engines: only conv and linear take them");
+    for (int ch = 0; op->engine && ch < O->c; ch++)
+        if (op->engine[ch] < 0 || op->engine[ch] >= q->nengines)
+            return OP_FAIL(DNAS_ERR_FORMAT, "channel %d: engine %d: expected 0..%d (the qnet's %d engine names)",
+                           ch, op->engine[ch], q->nengines - 1, q->nengines);
     int32_t lo, hi;
     deploy_qtensor_range(O, &lo, &hi);
     int copies = op->kind == DEPLOY_QOP_MAXPOOL || op->kind == DEPLOY_QOP_FLATTEN;

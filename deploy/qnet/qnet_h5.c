@@ -95,7 +95,8 @@ static int write_group(hid_t g, const deploy_qnet *q) {
         nb += op->bias ? cout : 0;
         nm += cout;
     }
-    int8_t *w = dnas_xmalloc(nw ? nw : 1);
+    int8_t *w = dnas_xmalloc(nw ? nw : 1), *ce = dnas_xmalloc(nm ? nm : 1);
+    int has_engines = 0;
     int32_t *b = dnas_xmalloc((nb ? nb : 1) * sizeof *b),
             *m = dnas_xmalloc((nm ? nm : 1) * sizeof *m);
     for (int i = 0; i < q->ntensors; i++) {
@@ -129,6 +130,8 @@ static int write_group(hid_t g, const deploy_qnet *q) {
         nw += op->wlen;
         r->m_off = (int64_t)nm;
         memcpy(m + nm, op->m, cout * sizeof *m);
+        for (size_t c = 0; c < cout; c++) ce[nm + c] = op->engine ? op->engine[c] : -1;
+        has_engines |= op->engine != NULL;
         nm += cout;
         if (op->bias) {
             r->b_off = (int64_t)nb;
@@ -143,12 +146,21 @@ static int write_group(hid_t g, const deploy_qnet *q) {
     ok &= write_array(g, "weights", H5T_STD_I8LE, H5T_NATIVE_INT8, w, nw);
     ok &= write_array(g, "bias", H5T_STD_I32LE, H5T_NATIVE_INT32, b, nb);
     ok &= write_array(g, "multipliers", H5T_STD_I32LE, H5T_NATIVE_INT32, m, nm);
+    if (has_engines) { /* aligned with multipliers: one per output channel, -1 where not recorded */
+        char names[DEPLOY_QNET_MAX_ENGINES * DEPLOY_QNET_ENGINE_LEN] = "";
+        for (int k = 0; k < q->nengines; k++) {
+            if (k) strcat(names, ",");
+            strcat(names, q->engines[k]);
+        }
+        ok &= write_array(g, "channel_engines", H5T_STD_I8LE, H5T_NATIVE_INT8, ce, nm);
+        ok &= dnas_h5_write_attr_str(g, "engines", names);
+    }
     int32_t out = q->output;
     ok &= dnas_h5_write_attr_str(g, "format", DEPLOY_QNET_FORMAT);
     ok &= dnas_h5_write_attr_str(g, "name", q->name);
     ok &= write_attr_num(g, "output", H5T_STD_I32LE, H5T_NATIVE_INT32, &out);
     deploy_qnet_types_close(&ty);
-    free(tr), free(orow), free(w), free(b), free(m);
+    free(tr), free(orow), free(w), free(b), free(m), free(ce);
     return ok;
 }
 

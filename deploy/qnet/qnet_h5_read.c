@@ -191,6 +191,43 @@ static dnas_status build_ops(rd *r, deploy_qnet *q, const qnet_op_row *rows, int
     return DNAS_OK;
 }
 
+/* The optional per-channel engines: <group>/channel_engines (int8,
+ * aligned with multipliers, -1 not recorded) and the attribute `engines`
+ * (the names, comma-separated). An op whose channels are all -1 has none. */
+static dnas_status read_engines(rd *r, deploy_qnet *q, const qnet_op_row *orow, size_t nm) {
+    char names[DEPLOY_QNET_MAX_ENGINES * DEPLOY_QNET_ENGINE_LEN + 8] = "";
+    if (dnas_h5_read_attr_str(r->g, "engines", names, sizeof names) <= 0)
+        return RFAIL(DNAS_ERR_FORMAT, "group %s: dataset channel_engines without a string attribute 'engines'",
+                     r->group);
+    for (char *s = names, *e; *s; s = e + (*e == ',')) {
+        e = s + strcspn(s, ",");
+        char one[DEPLOY_QNET_ENGINE_LEN];
+        if (e - s < 1 || e - s >= DEPLOY_QNET_ENGINE_LEN || q->nengines == DEPLOY_QNET_MAX_ENGINES)
+            return RFAIL(DNAS_ERR_FORMAT, "group %s: attribute 'engines' '%s': expected at most %d names of 1..%d "
+                         "characters, comma-separated", r->group, names, DEPLOY_QNET_MAX_ENGINES,
+                         DEPLOY_QNET_ENGINE_LEN - 1);
+        snprintf(one, sizeof one, "%.*s", (int)(e - s), s);
+        deploy_qnet_engine(q, one);
+    }
+    int8_t *ce = NULL;
+    size_t n = 0;
+    dnas_status st = read_ints(r, "channel_engines", 1, H5T_NATIVE_INT8, (void **)&ce, &n);
+    if (!st && n != nm)
+        st = RFAIL(DNAS_ERR_FORMAT, "dataset %s/channel_engines has %zu values: expected %zu (one per multiplier)",
+                   r->group, n, nm);
+    for (int k = 0; !st && k < q->nops; k++) {
+        deploy_qop *op = &q->ops[k];
+        if (!op->m) continue;
+        size_t cout = (size_t)q->tensors[op->out].c, any = 0;
+        for (size_t c = 0; c < cout; c++) any |= ce[orow[k].m_off + (int64_t)c] != -1;
+        if (!any) continue;
+        op->engine = dnas_xmalloc(cout);
+        memcpy(op->engine, ce + orow[k].m_off, cout);
+    }
+    free(ce);
+    return st;
+}
+
 static dnas_status read_all(rd *r, deploy_qnet *q) {
     dnas_status st = read_head(r, q);
     if (st) return st;
@@ -221,6 +258,7 @@ static dnas_status read_all(rd *r, deploy_qnet *q) {
             deploy_qnet_add_tensor(q, &t);
         }
         st = build_ops(r, q, orow, no, w, nw, b, nb, m, nm);
+        if (!st && H5Lexists(r->g, "channel_engines", H5P_DEFAULT) > 0) st = read_engines(r, q, orow, nm);
     }
     deploy_qnet_types_close(&ty);
     free(tr), free(orow), free(w), free(b), free(m);

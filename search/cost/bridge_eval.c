@@ -17,7 +17,13 @@
  *      given engine, PARALLEL (ODiMO) one part per parallel engine
  *      (cout_p = share_p·cout; weights at the engine's bits when it lists
  *      one, else at θw) when every parallel engine runs the kind, else
- *      FASTEST. A row that no engine runs has no latency (nunmapped).
+ *      FASTEST; a layer whose state puts every channel on one parallel
+ *      engine (the others' share exactly 0: a hard choice) runs on that
+ *      engine alone. A layer that records its channels' engines (model key
+ *      `engines`, an ODiMO export) runs as recorded unless FIXED or
+ *      ignore_engines: on its one engine, or split over the parallel
+ *      engines with share_q = its channels on q / C (in FASTEST mode too).
+ *      A row that no engine runs has no latency (nunmapped).
  *   5. Costs of a row: the seven target-independent models (split: Σ over
  *      the parts); cycles on its engine (split: hwcost's smooth max),
  *      seconds = cycles / clock, energy = seconds · power (split:
@@ -160,9 +166,38 @@ static void describe(const search_bridge *b, const search_layer_state *s, search
     d->a = s[b->tens[br->tin].producer].a;
 }
 
+/* Step 4, a layer that records its channels' engines: -1 when the record
+ * does not apply (none, ignored, FIXED mode, a name the target lacks, an
+ * engine that cannot run the layer), else the one engine of every channel
+ * (>= 0), or -2 with share[q] = each parallel engine's fraction when the
+ * channels are spread over parallel engines only. */
+static int recorded(const train_layer *L, const search_cost_params *p, const search_cost_row *row,
+                    double *share) {
+    const hwcost_target *t = p->target;
+    if (!L->engine_of || p->ignore_engines || p->mode == SEARCH_ENGINE_FIXED) return -1;
+    int eng[TRAIN_MAX_ENGINE_NAMES];
+    for (int k = 0; k < L->nengine_names; k++)
+        if ((eng[k] = hwcost_target_engine(t, L->engine_names[k])) < 0) return -1;
+    double n[HWCOST_MAX_ENGINES] = {0};
+    int one = eng[L->engine_of[0]], spread = 0, off = 0; /* off: a channel not on a parallel engine */
+    for (int c = 0; c < L->c; c++) {
+        int e = eng[L->engine_of[c]], q = 0;
+        spread |= e != one;
+        while (q < t->nparallel && t->parallel[q] != e) q++;
+        if (q < t->nparallel)
+            n[q] += 1;
+        else
+            off = 1;
+    }
+    if (!spread) return row->ok[one] ? one : -1;
+    if (off) return -1;
+    for (int q = 0; q < t->nparallel; q++) share[q] = n[q] / L->c;
+    return -2;
+}
+
 /* Step 4. ge[e]: cycles of the whole layer on engine e; gp[q]: of part q. */
-static void choose_engine(const search_layer_state *sl, const search_cost_params *p, search_cost_row *row,
-                          bridge_row_grads *rg, hwcost_grad *ge, hwcost_grad *gp) {
+static void choose_engine(const train_layer *L, const search_layer_state *sl, const search_cost_params *p,
+                          search_cost_row *row, bridge_row_grads *rg, hwcost_grad *ge, hwcost_grad *gp) {
     const hwcost_target *t = p->target;
     for (int e = 0; e < t->nengines; e++) {
         /* not ok: the engine cannot run the kind or grouping, or has no
@@ -178,11 +213,29 @@ static void choose_engine(const search_layer_state *sl, const search_cost_params
         row->engine = row->ok[p->engine] ? p->engine : -1;
         row->cycles = row->engine >= 0 ? row->cyc[p->engine] : 0;
     }
-    if (p->mode != SEARCH_ENGINE_PARALLEL) return;
+    for (int q = 0; q < t->nparallel; q++) rg->share[q] = sl->share[q];
+    int rec = recorded(L, p, row, rg->share);
+    if (rec >= 0) {
+        row->engine = rec, row->cycles = row->cyc[rec];
+        return;
+    }
+    if (rec == -1 && p->mode != SEARCH_ENGINE_PARALLEL) return;
+    if (rec == -1) { /* the state's split: all channels on one engine that every parallel engine's kind check
+                        passes -> that engine alone (the others do not run: no fixed costs) */
+        int only = -1, n = 0, all_ok = 1;
+        for (int q = 0; q < t->nparallel; q++) {
+            all_ok &= row->ok[t->parallel[q]];
+            if (rg->share[q] > 0) n++, only = q;
+        }
+        if (all_ok && n == 1) {
+            row->engine = t->parallel[only], row->cycles = row->cyc[row->engine];
+            return;
+        }
+    }
     for (int q = 0; q < t->nparallel; q++) {
         const hwcost_engine *e = &t->engines[t->parallel[q]];
         row->part[q] = row->d;
-        row->part[q].cout = sl->share[q] * row->d.cout;
+        row->part[q].cout = rg->share[q] * row->d.cout;
         rg->layer_w[q] = e->nwbits != 1;
         if (!rg->layer_w[q]) row->part[q].w = hwcost_prec_single(e->wbits[0]);
     }
@@ -370,7 +423,9 @@ dnas_status search_bridge_eval(const search_bridge *b, const search_layer_state 
     for (int r = 0; r < b->nrows; r++) {
         hwcost_grad ge[HWCOST_MAX_ENGINES], gp[HWCOST_MAX_ENGINES];
         describe(b, s, res, r);
-        if (t) choose_engine(&s[b->rows[r].layer], p, &res->rows[r], &res->priv->rg[r], ge, gp);
+        if (t)
+            choose_engine(&b->net->layers[b->rows[r].layer], &s[b->rows[r].layer], p, &res->rows[r],
+                          &res->priv->rg[r], ge, gp);
         st = models(b, s, t, res, r, err);
         if (!st && t) st = latency(b, s, t, res, r, ge, gp, err);
         if (st) return st;

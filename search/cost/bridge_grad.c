@@ -6,6 +6,7 @@
  *   cin  = ch[in]·cin_scale      -> dch[in]     += d_cin·cin_scale
  *   cout = ch[layer]             -> dch[layer]  += d_cout
  *   part p: cout_p = share_p·ch  -> d_share[p]  += d_cout_p·ch[layer],
+ *   (share_p the state's, or the layer's recorded split: bridge_eval.c)
  *                                   dch[layer]  += d_cout_p·share_p
  *   k, θw of the layer           -> d_k, d_w of the layer
  *   θa of the input tensor       -> d_a of the tensor's producer
@@ -31,7 +32,7 @@ void search_bridge_route_row(const search_bridge *b, const search_layer_state *s
         dch[br->layer] += scale * g->d_cout;
     } else {
         gl->d_share[p] += scale * g->d_cout * res->priv->ch[br->layer];
-        dch[br->layer] += scale * g->d_cout * s[br->layer].share[p];
+        dch[br->layer] += scale * g->d_cout * res->priv->rg[r].share[p];
     }
     gl->d_k += scale * g->d_k;
     /* a part at its engine's own precision has no θw of the layer: its

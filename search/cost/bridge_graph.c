@@ -25,7 +25,7 @@ const char *search_cost_name(search_cost c) {
 }
 
 search_cost_params search_cost_default_params(void) {
-    search_cost_params p = {NULL, SEARCH_ENGINE_FASTEST, 0};
+    search_cost_params p = {NULL, SEARCH_ENGINE_FASTEST, 0, 0};
     return p;
 }
 

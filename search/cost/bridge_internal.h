@@ -50,6 +50,7 @@ typedef struct {
     hwcost_grad gw[HWCOST_MAX_ENGINES + 1]; /* weight bytes: [0] whole layer, [1 + p] part p */
     hwcost_grad gin, gout;                  /* input / output tensor bytes */
     int layer_w[HWCOST_MAX_ENGINES];        /* 1: part p is at the layer's θw (else its engine's bits) */
+    double share[HWCOST_MAX_ENGINES];       /* part p's fraction of the channels: the state's or recorded */
 } bridge_row_grads;
 
 struct search_cost_scratch {

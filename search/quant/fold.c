@@ -17,9 +17,19 @@
 
 void search_quant_fold(const train_net *net, int layer, float *w, float *b, int *bn) {
     const train_layer *L = &net->layers[layer];
-    DNAS_ASSERT(L->op == TRAIN_OP_CONV || L->op == TRAIN_OP_LINEAR);
     const float *wl = net->params + L->w_off;
     size_t per = L->w_len / (size_t)L->c;
+    double *a = dnas_xmalloc((size_t)L->c * sizeof *a);
+    search_qb_fold_coef(net, layer, a, b, bn);
+    for (int c = 0; c < L->c; c++)
+        for (size_t j = 0; j < per; j++)
+            w[(size_t)c * per + j] = (float)(a[c] * wl[(size_t)c * per + j]);
+    free(a);
+}
+
+void search_qb_fold_coef(const train_net *net, int layer, double *ac, float *b, int *bn) {
+    const train_layer *L = &net->layers[layer];
+    DNAS_ASSERT(L->op == TRAIN_OP_CONV || L->op == TRAIN_OP_LINEAR);
     int r = 0, nread = 0;
     for (int i = layer + 1; i < net->nlayers; i++)
         for (int k = 0; k < net->layers[i].ninputs; k++)
@@ -33,10 +43,36 @@ void search_quant_fold(const train_net *net, int layer, float *w, float *b, int 
             a = net->params[B->w_off + (size_t)c] / sqrt((double)var[c] + (double)B->eps);
             bias = a * (bias - mean[c]) + net->params[B->b_off + (size_t)c];
         }
-        for (size_t j = 0; j < per; j++)
-            w[(size_t)c * per + j] = (float)(a * wl[(size_t)c * per + j]);
+        ac[c] = a;
         b[c] = (float)bias;
     }
+}
+
+/* A layer with `wbits` (trained on fake-quantized weights: a MixPrec or
+ * ODiMO export, per layer or per channel): channel c's levels are those
+ * its fake quantizer used in training, q = train_wq_export(W_c) at
+ * train_layer_wbits(L, c) from the raw weights (a 2-bit channel, e.g. an
+ * analog one, is ternary {-1, 0, 1}; a 0-bit one is all 0), and the fold
+ * moves into the scale: a_c·Q(W_c) = (|a_c|·s_c)·(sign(a_c)·q), so the
+ * integer weights are exactly the values training ran on. Returns the
+ * layer's widest channel (the op's wbits). */
+static int channel_levels(const train_net *net, int layer, int32_t *q, float *sw, float *b, int *bn) {
+    const train_layer *L = &net->layers[layer];
+    size_t len = L->w_len / (size_t)L->c;
+    double *a = dnas_xmalloc((size_t)L->c * sizeof *a);
+    search_qb_fold_coef(net, layer, a, b, bn);
+    int wbits = 2;
+    for (int c = 0; c < L->c; c++) {
+        int32_t *qc = q + (size_t)c * len;
+        int bits = train_layer_wbits(L, c);
+        train_wq_export(qc, &sw[c], net->params + L->w_off + (size_t)c * len, 1, (int)len, bits);
+        if (a[c] < 0)
+            for (size_t j = 0; j < len; j++) qc[j] = -qc[j];
+        sw[c] = (float)(fabs(a[c]) * sw[c]);
+        wbits = bits > wbits ? bits : wbits;
+    }
+    free(a);
+    return wbits;
 }
 
 /* Weights (Cout, len) in the float layout -> the kernel's: conv
@@ -61,7 +97,7 @@ static void to_hwc(int8_t *dst, const int32_t *q, const train_layer *L, const qp
     }
 }
 
-dnas_status search_qb_weighted(deploy_qop *qop, const deploy_qnet *q, const train_net *net,
+dnas_status search_qb_weighted(deploy_qop *qop, deploy_qnet *q, const train_net *net,
                         const qp_plan *plan, const qp_op *op, int wbits, dnas_error *err) {
     const train_layer *L = &net->layers[op->layer];
     int cout = L->c;
@@ -71,17 +107,11 @@ dnas_status search_qb_weighted(deploy_qop *qop, const deploy_qnet *q, const trai
     int32_t *qi = dnas_xmalloc(L->w_len * sizeof *qi);
     double *r = dnas_xmalloc((size_t)cout * sizeof *r);
     int bn;
-    search_quant_fold(net, op->layer, wf, bf, &bn);
-    if (L->wbits > 0) wbits = L->wbits;
-    if (L->wbits >= 0) {
+    if (L->wbits) {
+        wbits = channel_levels(net, op->layer, qi, sw, bf, &bn);
+    } else {
+        search_quant_fold(net, op->layer, wf, bf, &bn);
         train_wq_export(qi, sw, wf, cout, (int)len, wbits);
-    } else { /* each channel at its own bits; the op stores them at the largest */
-        wbits = 2;
-        for (int c = 0; c < cout; c++) {
-            int b = L->wbits_ch[c];
-            train_wq_export(qi + (size_t)c * len, sw + c, wf + (size_t)c * len, 1, (int)len, b);
-            wbits = b > wbits ? b : wbits;
-        }
     }
     float swmax = 0;
     for (int c = 0; c < cout; c++)
@@ -94,6 +124,18 @@ dnas_status search_qb_weighted(deploy_qop *qop, const deploy_qnet *q, const trai
     qop->m = dnas_xmalloc((size_t)cout * sizeof *qop->m);
     if (L->b_len || bn) qop->bias = dnas_xmalloc((size_t)cout * sizeof *qop->bias);
     to_hwc(qop->w, qi, L, &plan->tensors[op->in[0]]);
+    if (L->engine_of) { /* each channel's engine, by name in the qnet's table */
+        qop->engine = dnas_xmalloc((size_t)cout);
+        for (int c = 0; c < cout; c++) {
+            int e = deploy_qnet_engine(q, L->engine_names[L->engine_of[c]]);
+            if (e < 0) {
+                st = dnas_fail(err, DNAS_ERR_UNSUPPORTED, "model '%s': layer '%s': more than %d engine names",
+                               net->name, L->name, DEPLOY_QNET_MAX_ENGINES);
+                break;
+            }
+            qop->engine[c] = (int8_t)e;
+        }
+    }
     int64_t bmax = 0;
     for (int c = 0; c < cout && !st; c++) {
         double s = sw[c] > 0 ? sw[c] : swmax > 0 ? swmax : 1.0f;

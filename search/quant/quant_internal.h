@@ -45,10 +45,14 @@ void search_qp_plan_free(qp_plan *plan);
  * max(0, (out - 1)·s + d·(k - 1) + 1 - in - before). */
 int search_qp_pad_after(int in, int out, int k, int s, int d, int before);
 
+/* search_quant_fold's per-channel factor a_c (1 without a BN) and folded
+ * bias b (C each), without the weights. */
+void search_qb_fold_coef(const train_net *net, int layer, double *a, float *b, int *bn);
+
 /* The weights, bias, multipliers, shift and clamp of conv / linear op
  * (fold.c) into qop, whose in / out tensors of q already have their
  * scales. */
-dnas_status search_qb_weighted(deploy_qop *qop, const deploy_qnet *q, const train_net *net,
+dnas_status search_qb_weighted(deploy_qop *qop, deploy_qnet *q, const train_net *net,
                         const qp_plan *plan, const qp_op *op, int wbits, dnas_error *err);
 
 #endif

@@ -37,18 +37,23 @@ static void metrics_none(search_metrics *m) {
     m->val_loss = m->val_acc = m->test_loss = m->test_acc = -1;
 }
 
-/* Every cost of net (plain, at the config's bits) into v (SEARCH_COST_SLOTS). */
+/* Every cost of net (plain, at the config's bits) into v (SEARCH_COST_SLOTS).
+ * unsplit: layers that record their channels' engines (ODiMO) are priced
+ * as if they did not (every weight at the config's bits, the fastest
+ * engine: on DIANA all digital). */
 static dnas_status costs_of(const train_net *net, const search_config *cfg, const hwcost_target *t, double *v,
-                            int *nmem, dnas_error *err) {
+                            int *nmem, int unsplit, dnas_error *err) {
     search_bridge *b;
     dnas_status st = search_bridge_init(&b, net, err);
     if (st) return st;
     search_layer_state *s = dnas_xcalloc((size_t)net->nlayers, sizeof *s);
     search_bridge_state_default(b, s, cfg->bits, cfg->bits);
+    for (int i = 0; unsplit && i < net->nlayers; i++) s[i].w = hwcost_prec_single(cfg->bits);
     search_cost_result r;
     search_cost_result_init(&r, b);
     search_cost_params p = search_cost_default_params();
     p.target = t;
+    p.ignore_engines = unsplit;
     if (!(st = search_bridge_eval(b, s, &p, &r, err))) {
         memcpy(v, r.value, sizeof r.value);
         *nmem = r.nmem;
@@ -93,7 +98,7 @@ static dnas_status setup(run_ctx *c, dnas_error *err) {
     search_cost_result_init(&c->cr, c->bridge);
     c->state = dnas_xcalloc((size_t)c->net->nlayers, sizeof *c->state);
     c->acc = dnas_xcalloc((size_t)c->net->nlayers, sizeof *c->acc);
-    if ((st = costs_of(c->net, cfg, res->target, res->seed_cost, &res->nmem, err))) return st;
+    if ((st = costs_of(c->net, cfg, res->target, res->seed_cost, &res->nmem, 0, err))) return st;
     res->nslices = c->arch->nslices;
     res->slices = dnas_xcalloc((size_t)res->nslices + 1, sizeof *res->slices);
     memcpy(res->slices, c->arch->slices, (size_t)res->nslices * sizeof *res->slices);
@@ -181,12 +186,19 @@ static dnas_status phases(run_ctx *c, const search_run_opts *opts, dnas_error *e
     c->arch->detach(c->arch, c->net);
     if (st || (st = search_run_evaluate(c, res->exported, &res->search, err))) return st;
     int nmem;
-    if ((st = costs_of(res->exported, cfg, res->target, res->cost, &nmem, err))) return st;
+    if ((st = costs_of(res->exported, cfg, res->target, res->cost, &nmem, 0, err))) return st;
+    for (int i = 1; i < res->exported->nlayers && !res->has_unsplit; i++)
+        res->has_unsplit = res->exported->layers[i].engine_of != NULL;
+    if (res->has_unsplit && (st = costs_of(res->exported, cfg, res->target, res->cost_unsplit, &nmem, 1, err)))
+        return st;
     if (c->log) {
         char a[64], b[64];
-        fprintf(c->log, "exported: %s %s (seed %s)", search_config_cost_name(cfg->cost),
+        fprintf(c->log, "exported: %s %s (seed %s", search_config_cost_name(cfg->cost),
                 search_run_fmt_cost(res->cost[cfg->cost], a, sizeof a),
                 search_run_fmt_cost(res->seed_cost[cfg->cost], b, sizeof b));
+        if (res->has_unsplit)
+            fprintf(c->log, ", unsplit %s", search_run_fmt_cost(res->cost_unsplit[cfg->cost], a, sizeof a));
+        fputc(')', c->log);
         search_run_print_metrics(c->log, &res->search);
         fputc('\n', c->log);
         if (res->nchoices) {

@@ -208,9 +208,10 @@ static dnas_status parse_schedule(ctx *c, yaml_node_t *map) {
 }
 
 static dnas_status parse(ctx *c, yaml_node_t *root) {
-    static const char *const KEYS[] = {"description", "model", "data",   "loss",        "method",
-                                       "cost",        "mu",    "target", "constraints", "schedule",
-                                       "bits",        "seed",  "output", "int_bits", "mixprec", "supernet", NULL};
+    static const char *const KEYS[] = {"description", "model",    "data",   "loss",        "method",
+                                       "cost",        "mu",       "target", "constraints", "schedule",
+                                       "bits",        "seed",     "output", "int_bits",    "mixprec",
+                                       "supernet",    "odimo",    NULL};
     search_config *cfg = c->cfg;
     dnas_status st = dnas_yaml_check_keys(c->y, root, KEYS, "search config", c->err);
     if (st || (st = get_path(c, root, "model", cfg->model, 1)) || (st = get_target(c, root))) return st;
@@ -226,7 +227,7 @@ static dnas_status parse(ctx *c, yaml_node_t *root) {
             return dnas_yaml_fail(c->y, n, c->err, "loss: expected cross_entropy or mse, found '%s'", s);
     }
     if (!(n = dnas_yaml_get(c->y, root, "method")))
-        return dnas_yaml_fail(c->y, root, c->err, "missing 'method' (pit, supernet or mixprec)");
+        return dnas_yaml_fail(c->y, root, c->err, "missing 'method' (pit, supernet, mixprec or odimo)");
     const char *m = dnas_yaml_str(c->y, n, "method", c->err);
     if (!m) return DNAS_ERR_CONFIG;
     int k = 0;
@@ -235,13 +236,12 @@ static dnas_status parse(ctx *c, yaml_node_t *root) {
     if (k == SEARCH_METHOD_COUNT_)
         return dnas_yaml_fail(c->y, n, c->err, "method: expected pit, supernet, mixprec or odimo, found '%s'",
                               m);
-    if (k == SEARCH_METHOD_ODIMO)
-        return dnas_yaml_fail(c->y, n, c->err, "method: %s is not implemented yet (pit, supernet and mixprec are)", m);
     cfg->method = (search_method)k;
     if ((st = search_mixprec_config_parse(c->y, dnas_yaml_get(c->y, root, "mixprec"), k == SEARCH_METHOD_MIXPREC,
                                           &cfg->mixprec, c->err)))
         return st;
     if ((st = search_supernet_config_read(c->y, root, k == SEARCH_METHOD_SUPERNET, &cfg->supernet, c->err))) return st;
+    if ((st = search_odimo_config_parse(c->y, root, k == SEARCH_METHOD_ODIMO, &cfg->odimo, c->err))) return st;
     if ((n = dnas_yaml_get(c->y, root, "cost")) && (st = get_cost(c, n, &cfg->cost, 0))) return st;
     if ((n = dnas_yaml_get(c->y, root, "mu")) &&
         (st = dnas_yaml_float(c->y, n, "mu", 0, 1e30, 0, &cfg->mu, c->err)))

@@ -10,6 +10,7 @@ static const method_ctor CTORS[SEARCH_METHOD_COUNT_] = {
     [SEARCH_METHOD_PIT] = search_pit_method,
     [SEARCH_METHOD_MIXPREC] = search_mixprec_method,
     [SEARCH_METHOD_SUPERNET] = search_supernet_method,
+    [SEARCH_METHOD_ODIMO] = search_odimo_method,
 };
 
 typedef dnas_status (*method_prepare)(const search_config *cfg, train_net **net, dnas_error *err);
@@ -28,7 +29,7 @@ dnas_status search_arch_create(search_arch **out, const search_config *cfg, trai
                                const search_bridge *b, dnas_error *err) {
     *out = NULL;
     if ((unsigned)cfg->method >= SEARCH_METHOD_COUNT_ || !CTORS[cfg->method])
-        return dnas_fail(err, DNAS_ERR_UNSUPPORTED, "method %s is not implemented yet",
+        return dnas_fail(err, DNAS_ERR_UNSUPPORTED, "method %s: no constructor",
                          search_method_name(cfg->method));
     search_arch *a = dnas_xcalloc(1, sizeof *a);
     a->method = cfg->method;

@@ -148,7 +148,9 @@ int search_store_run_group(hid_t f, const char *id, const search_config *cfg, co
         if (res->alpha) ok &= arch_params(r, res);
         if (res->exported) {
             ok &= costs(r, "cost", res->cost, res);
+            if (res->has_unsplit) ok &= costs(r, "cost_unsplit", res->cost_unsplit, res);
             ok &= search_store_arch_table(r, res);
+            ok &= search_store_channel_engines(r, res);
             train_spec *spec = train_net_spec(res->exported);
             char *yaml = train_spec_to_yaml(spec);
             ok &= yaml && dnas_h5_write_text(r, "model_yaml", yaml);

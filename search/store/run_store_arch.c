@@ -111,12 +111,7 @@ int search_store_choices(hid_t loc, const search_result *res) {
     H5Tinsert(t, "name", HOFFSET(choice_row, name), nt);
     H5Tinsert(t, "index", HOFFSET(choice_row, index), H5T_NATIVE_INT32);
     H5Tinsert(t, "choice", HOFFSET(choice_row, choice), nt);
-    hsize_t dims[1] = {(hsize_t)res->nchoices};
-    hid_t space = H5Screate_simple(1, dims, NULL);
-    hid_t ds = H5Dcreate2(loc, "choices", t, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-    int ok = ds >= 0 && H5Dwrite(ds, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, rows) >= 0;
-    if (ds >= 0) H5Dclose(ds);
-    H5Sclose(space);
+    int ok = dnas_h5_write_table(loc, "choices", t, rows, (size_t)res->nchoices);
     H5Tclose(t);
     H5Tclose(nt);
     free(rows);

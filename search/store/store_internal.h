@@ -12,5 +12,8 @@ int search_store_arch_table(hid_t run, const search_result *res);
 /* `choices` in loc: the method's discrete choices, one compound row each
  * {name, index, choice} (run_store_arch.c). 1 on success. */
 int search_store_choices(hid_t loc, const search_result *res);
+/* /runs/<id>/channel_engines (run_store_engines.c): nothing when no layer
+ * records its channels' engines. 1 on success. */
+int search_store_channel_engines(hid_t run, const search_result *res);
 
 #endif

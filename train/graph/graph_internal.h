@@ -113,6 +113,11 @@ extern const op_desc train_op_input_desc, train_op_conv_desc, train_op_linear_de
     train_op_avgpool_desc, train_op_gavgpool_desc, train_op_add_desc, train_op_concat_desc, train_op_flatten_desc, train_op_dropout_desc,
     train_op_mix_desc, train_op_pact_desc;
 
+/* conv and linear `engines` (op_engines.c): read after the output shape
+ * is set into L->engine_of / engine_names; written back. */
+dnas_status train_op_engines_build(const op_build *b, train_layer *L);
+void train_op_engines_to_spec(const train_layer *L, train_spec_layer *s);
+
 /* Inputs of equal shapes, output of that shape (add, mix). */
 dnas_status train_op_equal_shapes(const op_build *b, train_layer *L);
 

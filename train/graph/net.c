@@ -31,7 +31,11 @@ static void free_buffers(train_net *net) {
 void train_net_free(train_net *net) {
     if (!net) return;
     free_buffers(net);
-    for (int i = 0; i < net->nlayers && net->layers; i++) free(net->layers[i].wbits_ch);
+    for (int i = 0; net->layers && i < net->nlayers; i++) {
+        free(net->layers[i].wbits_ch);
+        free(net->layers[i].engine_of);
+        free(net->layers[i].engine_names);
+    }
     free(net->layers);
     free(net->params);
     free(net->grads);

@@ -100,7 +100,8 @@ static dnas_status build(const op_build *b, train_layer *L) {
                              L->kw, SAMPLE_MAX);
     L->w_len = (size_t)wl;
     L->b_len = L->has_bias ? (size_t)L->c : 0;
-    return train_op_wbits_build(b, L);
+    if ((st = train_op_wbits_build(b, L))) return st;
+    return train_op_engines_build(b, L);
 }
 
 /* Geometry as written: pairs for conv2d / depthwise, scalars for conv1d
@@ -128,6 +129,7 @@ static void to_spec(const train_net *net, const train_layer *L, train_spec_layer
     if (L->variant != DEPTHWISE && L->groups != 1) train_spec_set_int(s, "groups", L->groups);
     if (!L->has_bias) train_spec_set_bool(s, "bias", 0);
     train_op_wbits_to_spec(L, s);
+    train_op_engines_to_spec(L, s);
 }
 
 static size_t scratch_floats(const train_net *net, const train_layer *L, int n) {
@@ -166,8 +168,8 @@ train_counts train_op_weights_counts(const train_net *net, const train_layer *L)
 }
 
 static const char *const CONV_KEYS[] = {"out",     "kernel", "stride", "dilation",
-                                        "padding", "groups", "bias",   "wbits", NULL};
-static const char *const DW_KEYS[] = {"out", "kernel", "stride", "dilation", "padding", "bias", "wbits", NULL};
+                                        "padding", "groups", "bias",   "wbits", "engines", NULL};
+static const char *const DW_KEYS[] = {"out", "kernel", "stride", "dilation", "padding", "bias", "wbits", "engines", NULL};
 
 const op_desc train_op_conv_desc = {
     .name = "conv2d",

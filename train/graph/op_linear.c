@@ -16,13 +16,15 @@ static dnas_status linear_build(const op_build *b, train_layer *L) {
     L->w_len = (size_t)wl;
     L->b_len = L->has_bias ? (size_t)cout : 0;
     if ((st = train_op_set_shape(b, L, cout, 1, 1))) return st;
-    return train_op_wbits_build(b, L);
+    if ((st = train_op_wbits_build(b, L))) return st;
+    return train_op_engines_build(b, L);
 }
 
 static void linear_to_spec(const train_net *net, const train_layer *L, train_spec_layer *s) {
     train_spec_set_int(s, "out", L->c);
     if (!L->has_bias) train_spec_set_bool(s, "bias", 0);
     train_op_wbits_to_spec(L, s);
+    train_op_engines_to_spec(L, s);
 }
 
 static void linear_forward(const op_run *r) {
@@ -40,7 +42,7 @@ static void linear_backward(const op_run *r) {
                           L->wbits ? net->aux[r->i] : r->P + L->w_off, r->n, (int)op_sample(op_in(r, 0)), L->c);
 }
 
-static const char *const LINEAR_KEYS[] = {"out", "bias", "wbits", NULL};
+static const char *const LINEAR_KEYS[] = {"out", "bias", "wbits", "engines", NULL};
 
 const op_desc train_op_linear_desc = {
     .name = "linear",

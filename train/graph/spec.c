@@ -106,6 +106,15 @@ void train_spec_set_ints(train_spec_layer *l, const char *key, const long *v, in
     }
 }
 
+void train_spec_set_strs(train_spec_layer *l, const char *key, const char *const *v, int n) {
+    train_spec_value *out = slot(l, key);
+    out->kind = TRAIN_SPEC_LIST;
+    out->nitems = n;
+    out->items = dnas_xcalloc((size_t)(n > 0 ? n : 1), sizeof *out->items);
+    for (int i = 0; i < n; i++)
+        out->items[i].text = train_spec_strdup(v[i]);
+}
+
 void train_spec_set_pair(train_spec_layer *l, const char *key, long a, long b) {
     long v[2] = {a, b};
     train_spec_set_ints(l, key, v, 2);
