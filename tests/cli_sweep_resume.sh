@@ -59,10 +59,14 @@ else
 fi
 "$dnas" sweep r.yaml --resume --no-report > twice.out 2> twice.err
 check "a second job on a running campaign is refused" grep -q 'out/r: another dnas sweep is running this campaign' twice.err
-# the whole job killed
+# the whole job killed; the count is taken once no process of it is left
+# (a rank still running could finish one more run after the count)
+procs=$(pgrep -s "$(ps -o sid= -p "$job" | tr -d ' ')" | tr '\n' ' ')
 kill -9 -- -"$job" 2> /dev/null
 wait "$job" 2> /dev/null
-sleep 0.5
+gone() { for p in $procs; do ps -o stat= -p "$p" 2> /dev/null | grep -qv Z && return 1; done; return 0; }
+for _ in $(seq 300); do gone && break; sleep 0.1; done
+check "no process of the killed job is left" gone
 ls out/r/runs/ > before.ls
 done_before=$(grep -c '\.h5$' before.ls)
 check "the job was killed midway ($done_before of 10 runs finished)" sh -c "test $done_before -ge 1 -a $done_before -lt 10"
