@@ -10,17 +10,13 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "file_test_util.h"
+
 static char dir[] = "/tmp/dnas_test_scfg_XXXXXX";
 
 /* Writes text to DIR/name and returns the path (static buffer). */
 static const char *write_cfg(const char *name, const char *text) {
-    static char path[256];
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    FILE *f = fopen(path, "w");
-    assert_non_null(f);
-    fputs(text, f);
-    fclose(f);
-    return path;
+    return ftu_write(dir, name, text);
 }
 
 static void load_ok(search_config *c, const char *text) {

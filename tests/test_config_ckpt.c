@@ -15,15 +15,10 @@
 #include "train.h"
 
 #include "ckpt_test_util.h"
+#include "file_test_util.h"
 
 static const char *write_file(const char *name, const char *text) {
-    static char path[256];
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    FILE *f = fopen(path, "w");
-    assert_non_null(f);
-    fputs(text, f);
-    fclose(f);
-    return path;
+    return ftu_write(dir, name, text);
 }
 
 static void test_config_values(void **state) {

@@ -13,6 +13,7 @@
 #include <cmocka.h>
 #include <math.h>
 
+#include "file_test_util.h"
 #include "sweep.h"
 
 static void expect_front(const search_front *f, const char *const *ids, int n) {
@@ -72,13 +73,7 @@ static void test_hypervolume(void **state) {
 static char dir[] = "/tmp/dnas_test_sweep_XXXXXX";
 
 static const char *write_file(const char *name, const char *text) {
-    static char path[256];
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    FILE *f = fopen(path, "w");
-    assert_non_null(f);
-    fputs(text, f);
-    fclose(f);
-    return path;
+    return ftu_write(dir, name, text);
 }
 
 #define SEARCH "search:\n  model: m.yaml\n  data: {format: fashion-mnist, val_split: 100}\n  method: pit\n  seed: 7\n"
