@@ -12,16 +12,6 @@
 #include "checkpoint_internal.h"
 #include "dnas_h5.h"
 
-
-static int write_attr_num(hid_t loc, const char *name, hid_t file_type, hid_t mem_type, const void *v) {
-    hid_t space = H5Screate(H5S_SCALAR);
-    hid_t a = H5Acreate2(loc, name, file_type, space, H5P_DEFAULT, H5P_DEFAULT);
-    int ok = a >= 0 && H5Awrite(a, mem_type, v) >= 0;
-    if (a >= 0) H5Aclose(a);
-    H5Sclose(space);
-    return ok;
-}
-
 static dnas_status save(const char *path, const train_net *net, const train_optim *opt,
                         const train_ckpt_meta *meta, const char *config_text,
                         const train_ckpt_tensor *extra, int nextra, dnas_error *err) {
@@ -63,9 +53,9 @@ static dnas_status save(const char *path, const train_net *net, const train_opti
             H5Gclose(g);
         }
         long t = opt->t;
-        ok &= write_attr_num(f, "optim_t", H5T_STD_I64LE, H5T_NATIVE_LONG, &t);
+        ok &= dnas_h5_write_attr_nums(f, "optim_t", H5T_STD_I64LE, H5T_NATIVE_LONG, &t, 1);
         int kind = (int)opt->p.kind;
-        ok &= write_attr_num(f, "optim_kind", H5T_STD_I32LE, H5T_NATIVE_INT, &kind);
+        ok &= dnas_h5_write_attr_nums(f, "optim_kind", H5T_STD_I32LE, H5T_NATIVE_INT, &kind, 1);
         ok &= dnas_h5_write_attr_str(f, "optimizer", train_optim_kind_name(opt->p.kind));
     }
     ok &= train_ckpt_extra_write(f, extra, nextra);
@@ -73,10 +63,10 @@ static dnas_status save(const char *path, const train_net *net, const train_opti
     ok &= dnas_h5_write_attr_str(f, "version", DNAS_VERSION);
     ok &= dnas_h5_write_attr_str(f, "commit", DNAS_GIT_COMMIT);
     ok &= dnas_h5_write_attr_str(f, "model", net->name);
-    ok &= write_attr_num(f, "epoch", H5T_STD_I32LE, H5T_NATIVE_INT, &meta->epoch);
-    ok &= write_attr_num(f, "step", H5T_STD_I64LE, H5T_NATIVE_LONG, &meta->step);
-    ok &= write_attr_num(f, "rng", H5T_STD_U64LE, H5T_NATIVE_UINT64, &meta->rng);
-    ok &= write_attr_num(f, "test_acc", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, &meta->test_acc);
+    ok &= dnas_h5_write_attr_nums(f, "epoch", H5T_STD_I32LE, H5T_NATIVE_INT, &meta->epoch, 1);
+    ok &= dnas_h5_write_attr_nums(f, "step", H5T_STD_I64LE, H5T_NATIVE_LONG, &meta->step, 1);
+    ok &= dnas_h5_write_attr_nums(f, "rng", H5T_STD_U64LE, H5T_NATIVE_UINT64, &meta->rng, 1);
+    ok &= dnas_h5_write_attr_nums(f, "test_acc", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, &meta->test_acc, 1);
     ok &= dnas_h5_write_text(f, "config_yaml", config_text ? config_text : "");
     ok &= dnas_h5_write_text(f, "model_yaml", net->text ? net->text : "");
     ok &= H5Fclose(f) >= 0;
