@@ -66,7 +66,8 @@ struct search_arch {
      * soft state the regularizer differentiates */
     void (*state)(const search_arch *a, search_layer_state *s, int hard);
     void (*state_backward)(search_arch *a, const search_layer_grad *g, double scale, float *dalpha);
-    /* optional (NULL: none): called before each search epoch (schedules) */
+    /* optional (NULL: none): called before each search epoch (schedules,
+     * e.g. a temperature from search_anneal) */
     void (*epoch)(search_arch *a, int epoch, int nepochs);
     /* optional (NULL: none): the nchoices discrete choices alpha selects now */
     int nchoices;
@@ -103,5 +104,12 @@ dnas_status search_odimo_method(search_arch *a, const search_config *cfg, train_
                                 dnas_error *err);
 /* Each method's supernet step (search_arch_prepare), where it has one. */
 dnas_status search_mixprec_supernet(const search_config *cfg, train_net **net, dnas_error *err);
+
+/* A schedule over the search epochs 0..nepochs-1: start at the first,
+ * end at the last, in between start·(end/start)^r (linear = 0: a constant
+ * ratio per epoch; start and end > 0) or start + r·(end − start)
+ * (linear = 1), r = epoch / (nepochs − 1). The temperatures of SuperNet,
+ * MixPrec and ODiMO follow it. */
+double search_anneal(double start, double end, int epoch, int nepochs, int linear);
 
 #endif

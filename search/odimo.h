@@ -30,7 +30,8 @@
 
 /* The `odimo:` map of a search config (all optional). */
 typedef struct {
-    float temperature;                  /* T of the softmax (default 1) */
+    float temperature;                  /* T of the softmax in the first search epoch (default 1) */
+    float temperature_final;            /* T of the last one, geometric in between (default: temperature) */
     int ninit;                          /* 0: uniform start */
     float init[HWCOST_MAX_ENGINES];     /* initial θ per parallel engine (target order), normalized */
     int line;                           /* of `method:` (messages) */
@@ -58,7 +59,8 @@ typedef struct {
     int nlayers;
     search_odimo_layer *layers;
     int *slot_of;                          /* per network layer: index in layers, -1 */
-    float temperature;
+    float temperature;                     /* now (the schedule's) */
+    float cfg_temperature, cfg_temperature_final; /* the schedule's ends */
     int hard;                              /* 1: θ one-hot at argmax (export equivalence, tests) */
     size_t nalpha;
     float *alpha, *theta, *dtheta;         /* nalpha each */

@@ -29,7 +29,8 @@ typedef struct {
     search_odimo *o;
 } fixture;
 
-static void fixture_init(fixture *f, const char *yaml, uint64_t seed) {
+/* oc: the `odimo:` settings (NULL: the defaults) */
+static void fixture_init_with(fixture *f, const char *yaml, uint64_t seed, const search_odimo_config *oc) {
     memset(f, 0, sizeof *f);
     search_config *c = &f->cfg;
     snprintf(c->path, sizeof c->path, "t.yaml");
@@ -38,6 +39,7 @@ static void fixture_init(fixture *f, const char *yaml, uint64_t seed) {
     const char *src = getenv("DNAS_SOURCE_DIR");
     snprintf(c->target, sizeof c->target, "%s/configs/targets/diana.yaml", src ? src : "..");
     search_odimo_config_default(&c->odimo);
+    if (oc) c->odimo = *oc;
     dnas_error err;
     if (train_net_load_string(&f->net, yaml, "t.yaml", &err)) fail_msg("%s", err.msg);
     train_net_init(f->net, seed);
@@ -46,6 +48,8 @@ static void fixture_init(fixture *f, const char *yaml, uint64_t seed) {
     if (search_arch_create(&f->a, c, f->net, f->b, &err)) fail_msg("%s", err.msg);
     f->o = f->a->impl;
 }
+
+static void fixture_init(fixture *f, const char *yaml, uint64_t seed) { fixture_init_with(f, yaml, seed, NULL); }
 
 static void fixture_free(fixture *f) {
     f->a->detach(f->a, f->net);
@@ -168,6 +172,35 @@ static void random_bn_stats(train_net *net, uint64_t *rng) {
         gc_fill(var, (size_t)L->c, 0.5f, 1.5f, rng);
         gc_fill(net->params + L->w_off, (size_t)L->c, -1.5f, 1.5f, rng); /* γ of both signs */
     }
+}
+
+/* temperature → temperature_final over the search epochs (search_anneal):
+ * geometric, both ends exact, θ sharper as T falls. */
+static void test_temperature_schedule(void **state) {
+    (void)state;
+    assert_float_equal(search_anneal(4, 0.25, 0, 5, 0), 4, 0);
+    assert_float_equal(search_anneal(4, 0.25, 2, 5, 0), 1, 1e-12);
+    assert_float_equal(search_anneal(4, 0.25, 4, 5, 0), 0.25, 0);
+    assert_float_equal(search_anneal(4, 0.25, 1, 5, 1), 4 - 3.75 / 4, 1e-12);
+    assert_float_equal(search_anneal(4, 0.25, 3, 1, 0), 4, 0);
+    search_odimo_config oc;
+    search_odimo_config_default(&oc);
+    oc.temperature = 2, oc.temperature_final = 0.5f;
+    fixture f;
+    fixture_init_with(&f, NET_A, 1, &oc);
+    assert_non_null(f.a->epoch);
+    f.o->alpha[0] = 1, f.o->alpha[1] = 0;
+    double prev = 0;
+    const double T[3] = {2, 1, 0.5};
+    for (int e = 0; e < 3; e++) {
+        f.a->epoch(f.a, e, 3);
+        assert_float_equal(f.o->temperature, T[e], 1e-6);
+        double want = 1 / (1 + exp(-1 / T[e]));
+        assert_float_equal(f.o->theta[0], want, 1e-6);
+        assert_true(f.o->theta[0] > prev);
+        prev = f.o->theta[0];
+    }
+    fixture_free(&f);
 }
 
 static void test_theta_gradient(void **state) {
@@ -561,6 +594,7 @@ static void test_integer_export(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_layers_and_view),
+        cmocka_unit_test(test_temperature_schedule),
         cmocka_unit_test(test_theta_gradient),
         cmocka_unit_test(test_latency_energy_gradient),
         cmocka_unit_test(test_diana_split),

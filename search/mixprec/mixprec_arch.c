@@ -1,9 +1,9 @@
 /* MixPrec's architecture parameters at work (search/mixprec.h): θ from
  * alpha, the view and pact coefficients, the task gradient back to alpha,
  * and the cost state and its gradient. */
-#include <math.h>
 #include <string.h>
 
+#include "method.h"
 #include "mixprec.h"
 
 static int argmax(const float *v, int n) {
@@ -56,9 +56,7 @@ static void set_rescue(const search_mixprec *m, search_mixprec_wlayer *W) {
 }
 
 void search_mixprec_anneal(search_mixprec *m, int epoch, int nepochs) {
-    double r = nepochs > 1 ? (double)epoch / (nepochs - 1) : 0;
-    m->temp =
-        (float)(m->cfg.temperature * pow((double)m->cfg.temperature_final / m->cfg.temperature, r));
+    m->temp = (float)search_anneal(m->cfg.temperature, m->cfg.temperature_final, epoch, nepochs, 0);
     search_mixprec_forward(m);
 }
 

@@ -1,6 +1,8 @@
 /* The `odimo:` map of a search config (docs/search.md "ODiMO"):
  *   odimo:
- *     temperature: 1.0     # T of θ = softmax(α / T), > 0
+ *     temperature: 1.0     # T of θ = softmax(α / T), > 0, in the first search epoch
+ *     temperature_final: 1 # T of the last search epoch, geometric in between
+ *                          # (default: temperature)
  *     init: [0.5, 0.5]     # initial θ per parallel engine, in the order of
  *                          # the target's `parallel: engines:` (normalized)
  * The target itself is checked when the method is built (odimo_method.c),
@@ -8,14 +10,14 @@
 #include "odimo.h"
 
 void search_odimo_config_default(search_odimo_config *oc) {
-    oc->temperature = 1;
+    oc->temperature = oc->temperature_final = 1;
     oc->ninit = 0;
     oc->line = oc->init_line = 0;
 }
 
 dnas_status search_odimo_config_parse(dnas_yaml *y, yaml_node_t *root, int is_odimo, search_odimo_config *oc,
                                       dnas_error *err) {
-    static const char *const KEYS[] = {"temperature", "init", NULL};
+    static const char *const KEYS[] = {"temperature", "temperature_final", "init", NULL};
     search_odimo_config_default(oc);
     oc->line = dnas_yaml_line(dnas_yaml_get(y, root, "method"));
     yaml_node_t *m = dnas_yaml_get(y, root, "odimo"), *n;
@@ -26,7 +28,11 @@ dnas_status search_odimo_config_parse(dnas_yaml *y, yaml_node_t *root, int is_od
     double v;
     if ((n = dnas_yaml_get(y, m, "temperature"))) {
         if ((st = dnas_yaml_float(y, n, "odimo: temperature", 0, 1e6, 1, &v, err))) return st;
-        oc->temperature = (float)v;
+        oc->temperature = oc->temperature_final = (float)v;
+    }
+    if ((n = dnas_yaml_get(y, m, "temperature_final"))) {
+        if ((st = dnas_yaml_float(y, n, "odimo: temperature_final", 1e-3, 1e6, 0, &v, err))) return st;
+        oc->temperature_final = (float)v;
     }
     if ((n = dnas_yaml_get(y, m, "init"))) {
         if ((st = dnas_yaml_seq(y, n, "odimo: init", 2, HWCOST_MAX_ENGINES, &oc->ninit, err))) return st;

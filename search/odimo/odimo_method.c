@@ -47,6 +47,12 @@ static void odimo_forward(search_arch *a) {
     if (o->hard) train_softmax_hard_forward(o->theta, o->theta, (int)rows, o->P);
 }
 
+static void odimo_epoch(search_arch *a, int epoch, int nepochs) {
+    search_odimo *o = impl(a);
+    o->temperature = (float)search_anneal(o->cfg_temperature, o->cfg_temperature_final, epoch, nepochs, 0);
+    odimo_forward(a);
+}
+
 static void odimo_apply(search_arch *a, train_net *net) {
     search_odimo *o = impl(a);
     memcpy(o->view, net->params, net->nparams * sizeof *o->view);
@@ -214,7 +220,8 @@ dnas_status search_odimo_method(search_arch *a, const search_config *cfg, train_
     a->impl = o;
     a->destroy = odimo_destroy;
     o->net = net;
-    o->temperature = cfg->odimo.temperature > 0 ? cfg->odimo.temperature : 1;
+    o->temperature = o->cfg_temperature = cfg->odimo.temperature > 0 ? cfg->odimo.temperature : 1;
+    o->cfg_temperature_final = cfg->odimo.temperature_final > 0 ? cfg->odimo.temperature_final : o->temperature;
     dnas_status st = check_target(o, cfg, err);
     if (st) return st;
     o->slot_of = dnas_xmalloc((size_t)net->nlayers * sizeof *o->slot_of);
@@ -254,6 +261,7 @@ dnas_status search_odimo_method(search_arch *a, const search_config *cfg, train_
     a->state_backward = odimo_state_backward;
     a->export_net = odimo_export;
     a->detach = odimo_detach;
+    a->epoch = odimo_epoch;
     odimo_forward(a);
     return DNAS_OK;
 }

@@ -1,8 +1,8 @@
 /* The `supernet:` map of a search config and the temperature schedule
  * (docs/search.md "SuperNet"). */
-#include <math.h>
 #include <string.h>
 
+#include "method.h"
 #include "supernet.h"
 
 static const char *MODES[SEARCH_SUPERNET_MODE_COUNT_] = {"softmax", "gumbel", "hard", "hard_gumbel"};
@@ -68,9 +68,5 @@ dnas_status search_supernet_config_read(dnas_yaml *y, yaml_node_t *root, int is_
 /* e/(n−1) of the way from tau_start to tau_end: τ0·(τ1/τ0)^r (exponential,
  * a constant ratio per epoch) or τ0 + r·(τ1 − τ0). */
 double search_supernet_tau(const search_supernet_params *p, int e, int n) {
-    if (n <= 1 || e <= 0) return p->tau_start;
-    if (e >= n - 1) return p->tau_end;
-    double r = (double)e / (double)(n - 1);
-    if (p->anneal == SEARCH_SUPERNET_ANNEAL_LINEAR) return p->tau_start + r * (p->tau_end - p->tau_start);
-    return p->tau_start * pow(p->tau_end / p->tau_start, r);
+    return search_anneal(p->tau_start, p->tau_end, e, n, p->anneal == SEARCH_SUPERNET_ANNEAL_LINEAR);
 }
