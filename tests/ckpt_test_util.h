@@ -5,24 +5,7 @@
 #ifndef DNAS_TESTS_CKPT_TEST_UTIL_H
 #define DNAS_TESTS_CKPT_TEST_UTIL_H
 
-#include <stdio.h>
-#include <stdlib.h>
-#include <unistd.h>
-
-static char dir[64];
-
-static int setup(void **state) {
-    (void)state;
-    snprintf(dir, sizeof dir, "/tmp/dnas_ckptXXXXXX");
-    return mkdtemp(dir) ? 0 : -1;
-}
-
-static int teardown(void **state) {
-    (void)state;
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    return system(cmd);
-}
+#include "tmpdir_test_util.h"
 
 static const char SMALL_NET_YAML[] = "input: [1, 4, 4]\nlayers:\n"
                                      "  - {name: c, op: conv2d, out: 2, kernel: 3}\n"

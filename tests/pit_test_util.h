@@ -18,6 +18,25 @@ typedef struct {
     float *x; /* (PIT_N, input) */
 } pit_fixture;
 
+/* A residual network: c1 and c2 meet in an add, the depthwise reads the
+ * sum (one channel group of 4); pw: a group of 6; fc is the output. */
+static const char *const PIT_RES_NET = "input: [3, 6, 6]\n"
+                                       "layers:\n"
+                                       "  - {name: c1, op: conv2d, out: 4, kernel: 3, padding: same, bias: false}\n"
+                                       "  - {name: bn1, op: batchnorm}\n"
+                                       "  - {name: r1, op: relu}\n"
+                                       "  - {name: c2, op: conv2d, out: 4, kernel: 3, padding: same}\n"
+                                       "  - {name: bn2, op: batchnorm}\n"
+                                       "  - {name: sum, op: add, inputs: [bn2, r1]}\n"
+                                       "  - {name: dw, op: depthwise, kernel: 3, padding: same}\n"
+                                       "  - {name: bnd, op: batchnorm}\n"
+                                       "  - {name: rd, op: relu}\n"
+                                       "  - {name: pw, op: conv2d, out: 6, kernel: 1}\n"
+                                       "  - {name: bnp, op: batchnorm}\n"
+                                       "  - {name: rp, op: relu6}\n"
+                                       "  - {name: gp, op: global_avgpool}\n"
+                                       "  - {name: fc, op: linear, out: 5}\n";
+
 static inline void pit_fixture_init(pit_fixture *f, const char *yaml) {
     dnas_error err;
     if (train_net_load_string(&f->net, yaml, "pit.yaml", &err)) fail_msg("load: %s", err.msg);

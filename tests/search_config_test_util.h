@@ -11,8 +11,7 @@
 #include <unistd.h>
 
 #include "file_test_util.h"
-
-static char dir[] = "/tmp/dnas_test_scfg_XXXXXX";
+#include "tmpdir_test_util.h"
 
 /* Writes text to DIR/name and returns the path (static buffer). */
 static const char *write_cfg(const char *name, const char *text) {
@@ -30,18 +29,6 @@ static void load_fails(const char *text, const char *want) {
     assert_int_equal(search_config_load(&c, write_cfg("bad.yaml", text), &err), DNAS_ERR_CONFIG);
     if (!strstr(err.msg, want)) fail_msg("message '%s' lacks '%s'", err.msg, want);
     search_config_free(&c);
-}
-
-static int setup(void **state) {
-    (void)state;
-    return mkdtemp(dir) ? 0 : -1;
-}
-
-static int teardown(void **state) {
-    (void)state;
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    return system(cmd) == 0 ? 0 : -1;
 }
 
 #endif

@@ -28,22 +28,6 @@ static const char *SEQ_NET = "input: [3, 1, 12]\n"
                              "  - {name: fl, op: flatten}\n"
                              "  - {name: fc, op: linear, out: 4}\n";
 
-static const char *RES_NET = "input: [3, 6, 6]\n"
-                             "layers:\n"
-                             "  - {name: c1, op: conv2d, out: 4, kernel: 3, padding: same, bias: false}\n"
-                             "  - {name: bn1, op: batchnorm}\n"
-                             "  - {name: r1, op: relu}\n"
-                             "  - {name: c2, op: conv2d, out: 4, kernel: 3, padding: same}\n"
-                             "  - {name: bn2, op: batchnorm}\n"
-                             "  - {name: sum, op: add, inputs: [bn2, r1]}\n"
-                             "  - {name: dw, op: depthwise, kernel: 3, padding: same}\n"
-                             "  - {name: bnd, op: batchnorm}\n"
-                             "  - {name: rd, op: relu}\n"
-                             "  - {name: pw, op: conv2d, out: 6, kernel: 1}\n"
-                             "  - {name: bnp, op: batchnorm}\n"
-                             "  - {name: rp, op: relu6}\n"
-                             "  - {name: gp, op: global_avgpool}\n"
-                             "  - {name: fc, op: linear, out: 5}\n";
 
 /* Trains BN statistics a little through the view, exports, and compares
  * the eval outputs; returns the exported net. */
@@ -78,7 +62,7 @@ static const train_layer *layer(const train_net *n, const char *name) {
 /* Nothing pruned: the same network and weights. */
 static void test_export_identity(void **state) {
     (void)state;
-    const char *nets[] = {SEQ_NET, RES_NET};
+    const char *nets[] = {SEQ_NET, PIT_RES_NET};
     for (int k = 0; k < 2; k++) {
         pit_fixture f;
         pit_fixture_init(&f, nets[k]);
@@ -96,7 +80,7 @@ static void test_export_identity(void **state) {
 static void test_export_channels(void **state) {
     (void)state;
     pit_fixture f;
-    pit_fixture_init(&f, RES_NET);
+    pit_fixture_init(&f, PIT_RES_NET);
     f.pit->alpha[0] = 0.1f; /* group c1/c2: channels 0 and 2 pruned */
     f.pit->alpha[2] = -0.3f;
     f.pit->alpha[4 + 1] = 0.2f; /* pw: channel 1 */

@@ -17,29 +17,10 @@
 #include "gradcheck.h"
 #include "pit_test_util.h"
 
-/* c1 and c2 meet in an add, the depthwise reads the sum: one group of 4;
- * pw: a group of 6; fc is the output (fixed). */
-static const char *RES_NET = "input: [3, 6, 6]\n"
-                             "layers:\n"
-                             "  - {name: c1, op: conv2d, out: 4, kernel: 3, padding: same, bias: false}\n"
-                             "  - {name: bn1, op: batchnorm}\n"
-                             "  - {name: r1, op: relu}\n"
-                             "  - {name: c2, op: conv2d, out: 4, kernel: 3, padding: same}\n"
-                             "  - {name: bn2, op: batchnorm}\n"
-                             "  - {name: sum, op: add, inputs: [bn2, r1]}\n"
-                             "  - {name: dw, op: depthwise, kernel: 3, padding: same}\n"
-                             "  - {name: bnd, op: batchnorm}\n"
-                             "  - {name: rd, op: relu}\n"
-                             "  - {name: pw, op: conv2d, out: 6, kernel: 1}\n"
-                             "  - {name: bnp, op: batchnorm}\n"
-                             "  - {name: rp, op: relu}\n"
-                             "  - {name: gp, op: global_avgpool}\n"
-                             "  - {name: fc, op: linear, out: 5}\n";
-
 static void test_groups_add_depthwise(void **state) {
     (void)state;
     pit_fixture f;
-    pit_fixture_init(&f, RES_NET);
+    pit_fixture_init(&f, PIT_RES_NET);
     search_pit *p = f.pit;
     const train_net *net = f.net;
     int c1 = train_net_find(net, "c1"), c2 = train_net_find(net, "c2"), pw = train_net_find(net, "pw");
@@ -293,7 +274,7 @@ static void gradients_of(const char *yaml) {
 
 static void test_view_gradients(void **state) {
     (void)state;
-    gradients_of(RES_NET);
+    gradients_of(PIT_RES_NET);
     gradients_of(SEQ_NET);
 }
 

@@ -21,21 +21,7 @@
 #include "deploy.h"
 #include "qnet/qnet_h5_internal.h"
 #include "qnet_test_util.h"
-
-static char dir[64];
-
-static int setup(void **state) {
-    (void)state;
-    snprintf(dir, sizeof dir, "/tmp/dnas_qnetXXXXXX");
-    return mkdtemp(dir) ? 0 : -1;
-}
-
-static int teardown(void **state) {
-    (void)state;
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    return system(cmd);
-}
+#include "tmpdir_test_util.h"
 
 static int tensor(deploy_qnet *q, const char *name, int h, int w, int c, int sgn, int bits,
                   float scale) {
@@ -213,6 +199,18 @@ static void test_run_quantizes_nchw(void **state) {
     deploy_qnet_free(&q);
 }
 
+
+enum { OP_NFIELDS = 24 };
+
+/* Every scalar field of an op, for comparing two ops at once. */
+static void op_fields(const deploy_qop *x, int32_t f[OP_NFIELDS]) {
+    const int32_t v[OP_NFIELDS] = {x->kind, x->in[0], x->in[1], x->out,    x->kh,    x->kw,
+                                   x->sh,   x->sw,    x->dh,    x->dw,     x->pt,    x->pb,
+                                   x->pl,   x->pr,    x->groups, x->wbits, x->shift, x->lo,
+                                   x->hi,   x->ma,    x->mb,    (int32_t)x->wlen, !x->bias, !x->m};
+    memcpy(f, v, sizeof v);
+}
+
 static void assert_same(const deploy_qnet *a, const deploy_qnet *b) {
     assert_string_equal(a->name, b->name);
     assert_int_equal(a->ntensors, b->ntensors);
@@ -227,30 +225,9 @@ static void assert_same(const deploy_qnet *a, const deploy_qnet *b) {
     for (int k = 0; k < a->nops; k++) {
         const deploy_qop *x = &a->ops[k], *y = &b->ops[k];
         assert_string_equal(x->name, y->name);
-        int32_t fx[] = {x->kind,   x->in[0],
-                        x->in[1],  x->out,
-                        x->kh,     x->kw,
-                        x->sh,     x->sw,
-                        x->dh,     x->dw,
-                        x->pt,     x->pb,
-                        x->pl,     x->pr,
-                        x->groups, x->wbits,
-                        x->shift,  x->lo,
-                        x->hi,     x->ma,
-                        x->mb,     (int32_t)x->wlen,
-                        !x->bias,  !x->m};
-        int32_t fy[] = {y->kind,   y->in[0],
-                        y->in[1],  y->out,
-                        y->kh,     y->kw,
-                        y->sh,     y->sw,
-                        y->dh,     y->dw,
-                        y->pt,     y->pb,
-                        y->pl,     y->pr,
-                        y->groups, y->wbits,
-                        y->shift,  y->lo,
-                        y->hi,     y->ma,
-                        y->mb,     (int32_t)y->wlen,
-                        !y->bias,  !y->m};
+        int32_t fx[OP_NFIELDS], fy[OP_NFIELDS];
+        op_fields(x, fx);
+        op_fields(y, fy);
         assert_memory_equal(fx, fy, sizeof fx);
         if (x->wlen) assert_memory_equal(x->w, y->w, x->wlen);
         size_t cout = (size_t)a->tensors[x->out].c;
