@@ -147,9 +147,43 @@ static void command_line(int argc, char **argv, char *buf, size_t len) {
 
 static size_t weight_values(const deploy_ir *ir) {
     size_t n = 0;
-    for (int k = 0; k < ir->nops; k++)
-        n += ir->ops[k].q->wlen;
+    for (int k = 0; k < ir->nops; k++) /* the ops of a split layer share its weights */
+        n += k && ir->ops[k - 1].qindex == ir->ops[k].qindex ? 0 : ir->ops[k].q->wlen;
     return n;
+}
+
+/* Per layer of the qnet: the engine(s) of its ops, the channels each
+ * computes and the cost model's cycles there (targets with parallel
+ * engines, e.g. DIANA, where the split pass divides layers); then the
+ * cycles per engine and the sum over layers of the slowest engine of each
+ * (the engines of a split layer run at once). */
+static void print_layers(const deploy_ir *ir) {
+    double per[DEPLOY_IR_MAX_ENGINES] = {0}, total = 0;
+    printf("layers (engine: channels, cost model cycles):\n");
+    for (int k = 0; k < ir->nops;) {
+        const deploy_ir_op *o = &ir->ops[k];
+        double most = 0;
+        printf("  %-3d %-16s %-14s", o->qindex, o->q->name,
+               o->depthwise ? "depthwise" : deploy_qop_kind_name(o->kind));
+        int j = k;
+        for (; j < ir->nops && ir->ops[j].qindex == o->qindex; j++) {
+            const deploy_ir_op *s = &ir->ops[j];
+            printf("%s%s", j > k ? " | " : " ", ir->engines[s->engine]);
+            if (s->kind == DEPLOY_QOP_CONV || s->kind == DEPLOY_QOP_LINEAR)
+                printf(" %d ch", deploy_ir_op_cout(ir, j));
+            if (s->cycles > 0) printf(" %.0f cycles", s->cycles);
+            per[s->engine] += s->cycles;
+            most = s->cycles > most ? s->cycles : most;
+        }
+        total += most;
+        k = j;
+        printf("\n");
+    }
+    printf("cycles per engine (cost model):");
+    for (int e = 0; e < ir->nengines; e++)
+        if (per[e] > 0) printf(" %s %.0f", ir->engines[e], per[e]);
+    printf("; layers in order, engines of a layer at once: %.0f (host-core layers not modelled)\n",
+           total);
 }
 
 /* The target description of the backend (or --target-desc), or NULL. */
@@ -217,9 +251,10 @@ static int run(int argc, char **argv, const opts *o) {
         printf("weights %zu bytes (int8), constants %zu bytes with biases and multipliers\n",
                weight_values(&ir), ir.weight_bytes);
         printf("MACs %llu per inference\n", (unsigned long long)deploy_ir_macs(&ir));
-        printf("wrote %s/: network.h network.c weights.c test_main.c Makefile dnas_rt/ "
+        if (desc && desc->nparallel > 0) print_layers(&ir);
+        printf("wrote %s/: network.h network.c weights.c test_main.c Makefile dnas_rt/%s "
                "test_input.bin test_expected.bin (%ld samples)\n",
-               o->out, o->vectors);
+               o->out, be->emit == deploy_emit_diana ? " diana/" : "", o->vectors);
         printf("build and compare: make -C %s check\n", o->out);
     }
     if (!st)
