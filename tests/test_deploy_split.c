@@ -10,8 +10,9 @@
  *   place, through the digital engine model so that no input is clamped)
  *   gives the integer evaluator's outputs of the unsplit network on random
  *   inputs;
- * - without p->split (the c backend) nothing is split; a channel on an
- *   engine the target does not have, or with weights the engine cannot
+ * - without p->split (the c backend) nothing is split, and an op with
+ *   channels on an engine that clamps its inputs is refused; a channel on
+ *   an engine the target does not have, or with weights the engine cannot
  *   hold, is an error naming the op. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -147,8 +148,9 @@ static void structure(void **state) {
                                  (size_t)ir.tensors[i].offset};
     assert_false(deploy_plan_overlap(b, ir.ntensors, NULL, NULL));
     free(b);
-    /* MACs are the unsplit network's */
+    /* MACs are the unsplit network's (unsplit: without the analog clamp) */
     deploy_ir whole;
+    q.engine_in_bits[1] = 0;
     compile(&whole, &q, 0);
     assert_int_equal(whole.nops, q.nops);
     for (int k = 0; k < whole.nops; k++) assert_null(whole.ops[k].channels);
@@ -223,9 +225,13 @@ static void refused(void **state) {
     assert_int_equal(deploy_compile(&ir, &q, "q", &p, &err), DNAS_ERR_UNSUPPORTED);
     assert_non_null(strstr(err.msg, "need 3-bit weights, wider than any that engine of target diana takes"));
     q.ops[k].w[0] = old;
-    /* the c backend splits nothing, whatever the description */
+    /* the c backend splits nothing, whatever the description; it cannot
+     * compute channels on clamped inputs */
     p = deploy_backend_params(deploy_backend_find("c"));
     p.target = &diana;
+    assert_int_equal(deploy_compile(&ir, &q, "q", &p, &err), DNAS_ERR_UNSUPPORTED);
+    assert_non_null(strstr(err.msg, "is on engine 'analog', which clamps its 8-bit input to 7 bits"));
+    q.engine_in_bits[1] = 0;
     if (deploy_compile(&ir, &q, "q", &p, &err)) fail_msg("%s", err.msg);
     assert_int_equal(ir.nops, q.nops);
     deploy_ir_free(&ir);

@@ -4,10 +4,13 @@
  * writing them into the one output tensor in place (no concat copy).
  *
  * Steps:
- *   1. nothing happens unless the backend runs ops on channel subsets
+ *   1. nothing is split unless the backend runs ops on channel subsets
  *      (p->split) and there is a target description: other backends keep
  *      every op whole on the engine the engines pass chose (one kernel
- *      over all channels computes the same values);
+ *      over all channels computes the same values), unless some of its
+ *      channels are on an engine that clamps its inputs (the qnet's
+ *      engine_in_bits below the input's bits): one kernel cannot compute
+ *      that, so such an op is DNAS_ERR_UNSUPPORTED naming it;
  *   2. every conv / linear op that records engines has each channel's
  *      engine looked up by name among the IR's engines (the target's); a
  *      name the target does not have is DNAS_ERR_UNSUPPORTED naming the
@@ -89,7 +92,24 @@ static dnas_status slice_check(const deploy_ir *ir, const deploy_ir_op *o, int e
 dnas_status deploy_pass_split(deploy_ir *ir, const deploy_compile_params *p, dnas_error *err) {
     const hwcost_target *t = p->target;
     const deploy_qnet *q = ir->q;
-    if (!p->split || !t) return DNAS_OK; /* 1. */
+    if (!p->split || !t) { /* 1. */
+        for (int k = 0; k < ir->nops; k++) {
+            const deploy_ir_op *o = &ir->ops[k];
+            int bits = ir->tensors[o->in[0]].bits;
+            for (int32_t c = 0; o->q->engine && c < ir->tensors[o->out].c; c++) {
+                int b = q->engine_in_bits[o->q->engine[c]];
+                if (b && b < bits)
+                    return dnas_fail(err, DNAS_ERR_UNSUPPORTED,
+                                     "%s: op %d '%s' channel %d is on engine '%s', which clamps its "
+                                     "%d-bit input to %d bits (the network's engine_input_bits): "
+                                     "this backend computes every channel of an op on one input; "
+                                     "a backend that splits layers per engine (diana) can",
+                                     ir->name, o->qindex, o->q->name, c, q->engines[o->q->engine[c]],
+                                     bits, b);
+            }
+        }
+        return DNAS_OK;
+    }
     int extra = 0;
     size_t nchan = 0;
     int8_t(*eng)[DEPLOY_QNET_MAX_ENGINES] = NULL; /* per op: IR engine of each qnet engine */
