@@ -205,7 +205,8 @@ static void odimo_split(void **state) {
     p.target = &diana;
     if (deploy_compile(&ir2, &d.q, "q", &p, &err)) fail_msg("%s", err.msg);
     assert_int_equal(deploy_emit_diana(&ir2, NULL, d.dir, &err), DNAS_ERR_UNSUPPORTED);
-    assert_non_null(strstr(err.msg, "which the array clamps to 7 bits, but the network records no input saturation"));
+    assert_non_null(strstr(err.msg, "on the analog engine reads 8-bit input"));
+    assert_non_null(strstr(err.msg, "which the engine takes at 7 bits, but the network's evaluator reads it at 8 bits"));
     deploy_ir_free(&ir2);
     d.q.engine_in_bits[1] = DNAS_DIANA_ANALOG_IN_BITS;
     deploy_ir_free(&ir);

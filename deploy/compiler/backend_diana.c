@@ -23,12 +23,12 @@
  *              -Werror, `make check` compares with the evaluator's outputs.
  *
  * Steps of deploy_emit_diana:
- *   1. every engine op is checked: the engine is `digital` or `analog`; an
- *      analog op has groups 1, ternary weights and, when its input tensor
- *      has more than DNAS_DIANA_ANALOG_IN_BITS bits, the qnet records that
- *      saturation for the engine of its channels (deploy_qnet.engine_in_bits),
- *      so the evaluator computes what the array does; else
- *      DNAS_ERR_UNSUPPORTED naming the op;
+ *   1. every engine op is checked: the bits its engine reads its input at
+ *      (analog: DNAS_DIANA_ANALOG_IN_BITS when the input has more; digital:
+ *      the input's) must be the bits the evaluator reads it at (the qnet's
+ *      engine_in_bits of its channels' engine), so the evaluator computes
+ *      what the engine does; an analog op has groups 1 and ternary
+ *      weights; else DNAS_ERR_UNSUPPORTED naming the op;
  *   2. the c sources (network.h, test_main.c, dnas_rt/) are written, then
  *      network.c and weights.c replaced by the DIANA ones, diana/ and the
  *      Makefile added. */
@@ -70,20 +70,36 @@ static int32_t chan(const deploy_ir_op *o, int32_t i) {
     return o->channels ? o->channels[i] : i;
 }
 
-/* The qnet's recorded input bits for op o's channels' engine (0: none). */
-static int recorded_in_bits(const deploy_ir *ir, const deploy_ir_op *o) {
-    if (!o->q->engine) return 0;
-    int qe = o->q->engine[chan(o, 0)];
-    return ir->q->engine_in_bits[qe];
+/* The bits op o's input is clamped to in the evaluator: its channels'
+ * engine's engine_in_bits when below the input's bits, else the input's. */
+static int eval_in_bits(const deploy_ir *ir, const deploy_ir_op *o) {
+    int bits = ir->tensors[o->in[0]].bits;
+    if (!o->q->engine) return bits;
+    int b = ir->q->engine_in_bits[o->q->engine[chan(o, 0)]];
+    return b && b < bits ? b : bits;
 }
 
 /* Step 1. */
 static dnas_status check_ops(const deploy_ir *ir, dnas_error *err) {
     for (int k = 0; k < ir->nops; k++) {
         const deploy_ir_op *o = &ir->ops[k];
-        if (place(ir, o) != ON_ANALOG) continue;
+        placement pl = place(ir, o);
+        if (pl == ON_HOST) continue;
         const deploy_ir_tensor *I = &ir->tensors[o->in[0]];
         size_t per = o->q->wlen / (size_t)ir->tensors[o->out].c;
+        int hw = pl == ON_ANALOG && I->bits > DNAS_DIANA_ANALOG_IN_BITS ? DNAS_DIANA_ANALOG_IN_BITS
+                                                                         : I->bits;
+        int ev = eval_in_bits(ir, o);
+        if (hw != ev)
+            return dnas_fail(
+                err, DNAS_ERR_UNSUPPORTED,
+                "%s: op '%s' on the %s engine reads %d-bit input '%s', which the engine takes "
+                "at %d bits, but the network's evaluator reads it at %d bits (engine_input_bits): "
+                "the results would differ (docs/deploy.md, \"DIANA\": the analog array clamps to "
+                "%d bits; a run records it from the target's input_bits)",
+                ir->name, o->q->name, ir->engines[o->engine], I->bits, I->name, hw, ev,
+                DNAS_DIANA_ANALOG_IN_BITS);
+        if (pl != ON_ANALOG) continue;
         if (o->q->groups != 1)
             return dnas_fail(err, DNAS_ERR_UNSUPPORTED,
                              "%s: op '%s' on the analog engine has groups %d: the array runs groups 1 only",
@@ -97,17 +113,6 @@ static dnas_status check_ops(const deploy_ir *ir, dnas_error *err) {
                                      "the array holds ternary weights (-1, 0, 1) only",
                                      ir->name, o->q->name, chan(o, i), v);
             }
-        int rb = recorded_in_bits(ir, o);
-        if (I->bits > DNAS_DIANA_ANALOG_IN_BITS && rb != DNAS_DIANA_ANALOG_IN_BITS)
-            return dnas_fail(
-                err, DNAS_ERR_UNSUPPORTED,
-                "%s: op '%s' on the analog engine reads %d-bit input '%s', which the array "
-                "clamps to %d bits, but the network records %s for that engine: the integer "
-                "evaluator would compute other values (docs/deploy.md, \"DIANA\": record "
-                "engine_input_bits %d for it, or give the layer %d-bit inputs)",
-                ir->name, o->q->name, I->bits, I->name, DNAS_DIANA_ANALOG_IN_BITS,
-                rb ? "another saturation" : "no input saturation", DNAS_DIANA_ANALOG_IN_BITS,
-                DNAS_DIANA_ANALOG_IN_BITS);
     }
     return DNAS_OK;
 }

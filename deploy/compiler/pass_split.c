@@ -13,8 +13,8 @@
  *      that, so such an op is DNAS_ERR_UNSUPPORTED naming it;
  *   2. every conv / linear op that records engines has each channel's
  *      engine looked up by name among the IR's engines (the target's); a
- *      name the target does not have is DNAS_ERR_UNSUPPORTED naming the
- *      op, the channel and the engines there are;
+ *      name the target does not have, or a grouped conv with channels on
+ *      several engines, is DNAS_ERR_UNSUPPORTED naming the op;
  *   3. per engine with channels, in the IR's engine order, the channel
  *      list (ascending) and the slice as the cost model sees it: the
  *      engine's narrowest weight width that holds the slice's weights
@@ -134,6 +134,13 @@ dnas_status deploy_pass_split(deploy_ir *ir, const deploy_compile_params *p, dna
             eng[k][qe] = (int8_t)(e + 1);
             nused += !used[e];
             used[e] = 1;
+        }
+        if (nused > 1 && o->q->groups != 1) {
+            free(eng);
+            return dnas_fail(err, DNAS_ERR_UNSUPPORTED,
+                             "%s: op %d '%s' has groups %d and channels on %d engines: only a conv "
+                             "with groups 1 (or a linear) can be split by channel",
+                             ir->name, o->qindex, o->q->name, o->q->groups, nused);
         }
         if (nused > 1) extra += nused - 1, nchan += (size_t)ir->tensors[o->out].c;
     }
