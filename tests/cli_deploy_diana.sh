@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # dnas deploy --target diana on a network found by ODiMO: the tiny ODiMO
 # search (configs/search_odimo_resnet8_fmnist_diana_tiny.yaml: ResNet-8 on
-# 1,000 Fashion-MNIST images, channels split between DIANA's digital and
-# analog engines), then its run file deployed: the report lists every layer
+# Fashion-MNIST, channels split between DIANA's digital and analog
+# engines), then its run file deployed: the report lists every layer
 # with its engines, channels and cost-model cycles (a split layer on both
 # engines), the layers' cycles agree with the latency the search recorded,
 # the qnet records the analog engine's 7-bit input, the generated code
@@ -15,7 +15,10 @@ dnas="$1"; src="$2"
 . "$(dirname "$0")/lib_cli.sh"
 command -v make > /dev/null && command -v cc > /dev/null || skip "make and cc are needed"
 attr() { h5dump -a "$2" "$1" | sed -n 's/.*(0): \([0-9.e+-]*\).*/\1/p'; }
-sed "s#^model: .*#model: $src/configs/models/resnet8_fmnist.yaml#" \
+# (on 400 training and 200 validation and test images, so that the
+# sanitizer build runs it in a few minutes)
+sed -e "s#^model: .*#model: $src/configs/models/resnet8_fmnist.yaml#" \
+    -e "s#limit_train: .*#limit_train: 400#; s#val_split: .*#val_split: 200#; s#limit_test: .*#limit_test: 200#" \
     "$src/configs/search_odimo_resnet8_fmnist_diana_tiny.yaml" > "$tmp/cfg.yaml"
 "$dnas" search "$tmp/cfg.yaml" --out "$tmp/o.h5" > "$tmp/o.out" 2> "$tmp/o.err"
 check "odimo search exits 0" test $? -eq 0
