@@ -64,7 +64,8 @@ static void deploy_diana(deployed *d, deploy_ir *ir, int share) {
     p.target = &diana;
     dnas_error err;
     deploy_emit_info info = {"test_deploy_diana", "resnet8_fmnist", NULL, "test"};
-    if (deploy_compile(ir, &d->q, "resnet8_fmnist", &p, &err) || be->emit(ir, &info, d->dir, &err) ||
+    if (deploy_compile(ir, &d->q, "resnet8_fmnist", &p, &err) ||
+        be->emit(ir, &info, d->dir, &err) ||
         deploy_emit_vectors(&d->q, d->in, NCHECK, d->dir, &err))
         fail_msg("%s", err.msg);
     train_dataset_free(&calib);
@@ -154,7 +155,8 @@ static void eval_all(const deploy_qnet *q, const uint8_t *in, int32_t *out) {
     deploy_qeval ev;
     dnas_error err;
     if (deploy_qeval_init(&ev, q, "q", &err)) fail_msg("%s", err.msg);
-    size_t isz = deploy_qtensor_size(&q->tensors[0]), osz = deploy_qtensor_size(&q->tensors[q->output]);
+    size_t isz = deploy_qtensor_size(&q->tensors[0]),
+           osz = deploy_qtensor_size(&q->tensors[q->output]);
     for (int s = 0; s < NCHECK; s++)
         if (deploy_qeval_sample(&ev, out + (size_t)s * osz, in + (size_t)s * isz, &err))
             fail_msg("%s", err.msg);
@@ -206,7 +208,9 @@ static void odimo_split(void **state) {
     if (deploy_compile(&ir2, &d.q, "q", &p, &err)) fail_msg("%s", err.msg);
     assert_int_equal(deploy_emit_diana(&ir2, NULL, d.dir, &err), DNAS_ERR_UNSUPPORTED);
     assert_non_null(strstr(err.msg, "on the analog engine reads 8-bit input"));
-    assert_non_null(strstr(err.msg, "which the engine takes at 7 bits, but the network's evaluator reads it at 8 bits"));
+    assert_non_null(
+        strstr(err.msg,
+               "which the engine takes at 7 bits, but the network's evaluator reads it at 8 bits"));
     deploy_ir_free(&ir2);
     d.q.engine_in_bits[1] = DNAS_DIANA_ANALOG_IN_BITS;
     deploy_ir_free(&ir);
@@ -254,7 +258,8 @@ static void changed_weight_caught(void **state) {
     assert_int_equal(make_check(d.dir, NULL), 0);
     /* the last layer's digital job: a weight that matters, at its place in the blocks */
     int kd = ir.nops - 1;
-    while (strcmp(ir.engines[ir.ops[kd].engine], "digital")) kd--;
+    while (strcmp(ir.engines[ir.ops[kd].engine], "digital"))
+        kd--;
     const deploy_ir_op *o = &ir.ops[kd];
     int32_t cout = ir.tensors[o->out].c;
     size_t per = o->q->wlen / (size_t)cout;
@@ -274,7 +279,8 @@ static void changed_weight_caught(void **state) {
     deploy_ir_free(&ir);
     deploy_diana(&d, &ir, 3);
     int ka = ir.nops - 1;
-    while (strcmp(ir.engines[ir.ops[ka].engine], "analog")) ka--;
+    while (strcmp(ir.engines[ir.ops[ka].engine], "analog"))
+        ka--;
     o = &ir.ops[ka];
     cout = ir.tensors[o->out].c;
     per = o->q->wlen / (size_t)cout;
@@ -308,8 +314,15 @@ static void model_checks(void **state) {
     assert_int_equal(planes[9 + 2], 1); /* w- plane, row 2: column 0 */
     uint8_t in[3 * 3 * 1] = {200, 10, 0, 5, 130, 1, 2, 3, 4}, out[2] = {0, 0};
     int32_t m[2] = {1, 1}, cmap[2] = {0, 1};
-    dnas_diana_job j = {DNAS_DIANA_ANALOG, {3, 3, 1, 1, 1, 2, 3, 3, 1, 1, 1, 1, 0, 0, 0, 0, 1, 0, 0},
-                        NULL, 2, 0, 127, planes, NULL, {m, 1, 0, 255}};
+    dnas_diana_job j = {DNAS_DIANA_ANALOG,
+                        {3, 3, 1, 1, 1, 2, 3, 3, 1, 1, 1, 1, 0, 0, 0, 0, 1, 0, 0},
+                        NULL,
+                        2,
+                        0,
+                        127,
+                        planes,
+                        NULL,
+                        {m, 1, 0, 255}};
     assert_int_equal(dnas_diana_run(out, in, &j), DNAS_RT_OK);
     /* column 0: 127 + 5 + 127 - 3 + 4 = 260 (200 and 130 clamped to 127), halved;
      * column 1: 127 */

@@ -60,13 +60,20 @@ static void run_op(const deploy_ir *ir, int k, uint8_t *arena) {
             m[i] = s->m[c];
             b[i] = s->bias ? s->bias[c] : 0;
         }
-        dnas_diana_job j = {DNAS_DIANA_DIGITAL, deploy_qop_conv_dims(s, &ir->q->tensors[s->in[0]],
-                                                                     &ir->q->tensors[s->out]),
-                            o->channels, O->c, 0, 0, NULL, s->bias ? b : NULL,
-                            {m, s->shift, s->lo, s->hi}};
+        dnas_diana_job j = {
+            DNAS_DIANA_DIGITAL,
+            deploy_qop_conv_dims(s, &ir->q->tensors[s->in[0]], &ir->q->tensors[s->out]),
+            o->channels,
+            O->c,
+            0,
+            0,
+            NULL,
+            s->bias ? b : NULL,
+            {m, s->shift, s->lo, s->hi}};
         if (o->kind == DEPLOY_QOP_LINEAR)
-            j.d = (dnas_rt_conv_dims){1, 1, I->h * I->w * I->c, 1, 1, O->c, 1, 1, 1, 1, 1, 1,
-                                      0, 0, 0, 0, 1, I->is_signed, O->is_signed};
+            j.d = (dnas_rt_conv_dims){
+                1, 1, I->h * I->w * I->c, 1,           1, O->c, 1, 1, 1, 1, 1, 1, 0, 0, 0,
+                0, 1, I->is_signed,       O->is_signed};
         j.d.cout = n;
         int8_t *blk = malloc(dnas_diana_digital_bytes(&j.d));
         dnas_diana_pack_digital(blk, w, n, (int32_t)per);
@@ -112,7 +119,8 @@ static void structure(void **state) {
                 n++;
             }
         assert_true(first >= 0);
-        for (int k = first; k < first + n; k++) assert_int_equal(ir.ops[k].qindex, qk); /* adjacent */
+        for (int k = first; k < first + n; k++)
+            assert_int_equal(ir.ops[k].qindex, qk); /* adjacent */
         if (!s->engine) {
             assert_int_equal(n, 1);
             assert_null(ir.ops[first].channels);
@@ -135,7 +143,8 @@ static void structure(void **state) {
                 assert_string_equal(q.engines[s->engine[c]], ir.engines[o->engine]);
             }
         }
-        for (int32_t c = 0; c < cout; c++) assert_int_equal(seen[c], 1);
+        for (int32_t c = 0; c < cout; c++)
+            assert_int_equal(seen[c], 1);
         free(seen);
         /* the output's lifetime starts at the first slice */
         assert_int_equal(ir.tensors[ir.ops[first].out].producer, first);
@@ -153,7 +162,8 @@ static void structure(void **state) {
     q.engine_in_bits[1] = 0;
     compile(&whole, &q, 0);
     assert_int_equal(whole.nops, q.nops);
-    for (int k = 0; k < whole.nops; k++) assert_null(whole.ops[k].channels);
+    for (int k = 0; k < whole.nops; k++)
+        assert_null(whole.ops[k].channels);
     assert_true(deploy_ir_macs(&ir) == deploy_ir_macs(&whole));
     printf("resnet8_fmnist: %d layers split, %d ops after the split (%d before), %llu MACs\n",
            split, ir.nops, whole.nops, (unsigned long long)deploy_ir_macs(&ir));
@@ -174,7 +184,8 @@ static void bit_exact(void **state) {
     dnas_error err;
     if (deploy_qeval_init(&ev, &q, "q", &err)) fail_msg("%s", err.msg);
     const int n = 6;
-    size_t isz = deploy_qtensor_size(&q.tensors[0]), osz = deploy_qtensor_size(&q.tensors[q.output]);
+    size_t isz = deploy_qtensor_size(&q.tensors[0]),
+           osz = deploy_qtensor_size(&q.tensors[q.output]);
     uint8_t *in = malloc((size_t)n * isz), *arena = malloc(ir.arena);
     int32_t *want = malloc(osz * sizeof *want);
     deploy_random_inputs(&q, in, n, 9);
@@ -188,14 +199,17 @@ static void bit_exact(void **state) {
         if (deploy_qeval_sample(&ev, want, in + (size_t)smp * isz, &err)) fail_msg("%s", err.msg);
         const deploy_ir_tensor *O = &ir.tensors[ir.output];
         for (size_t i = 0; i < osz; i++) {
-            int32_t got = O->is_signed ? (int8_t)arena[O->offset + (long)i] : arena[O->offset + (long)i];
-            if (got != want[i]) fail_msg("sample %d value %zu: split %d, unsplit %d", smp, i, got, want[i]);
+            int32_t got =
+                O->is_signed ? (int8_t)arena[O->offset + (long)i] : arena[O->offset + (long)i];
+            if (got != want[i])
+                fail_msg("sample %d value %zu: split %d, unsplit %d", smp, i, got, want[i]);
             if (smp == 0 && i < 64) first[i] = got;
             if (smp && i < 64) varies |= got != first[i];
         }
     }
     assert_true(varies);
-    printf("resnet8_fmnist split into %d ops: %d samples equal to the unsplit evaluator\n", ir.nops, n);
+    printf("resnet8_fmnist split into %d ops: %d samples equal to the unsplit evaluator\n", ir.nops,
+           n);
     free(in), free(arena), free(want);
     deploy_qeval_free(&ev);
     deploy_ir_free(&ir);
@@ -214,23 +228,27 @@ static void refused(void **state) {
     /* an engine name the target does not have */
     snprintf(q.engines[1], sizeof q.engines[1], "photonic");
     assert_int_equal(deploy_compile(&ir, &q, "q", &p, &err), DNAS_ERR_UNSUPPORTED);
-    assert_non_null(strstr(err.msg, "is recorded on engine 'photonic', which target diana does not have"));
+    assert_non_null(
+        strstr(err.msg, "is recorded on engine 'photonic', which target diana does not have"));
     snprintf(q.engines[1], sizeof q.engines[1], "analog");
     /* an analog channel with a weight the array cannot hold */
     int k = 0;
-    while (!q.ops[k].engine) k++;
+    while (!q.ops[k].engine)
+        k++;
     int32_t c = 0; /* channel 0 is analog (dia_odimo_split) */
     int8_t old = q.ops[k].w[0];
     q.ops[k].w[(size_t)c * (q.ops[k].wlen / (size_t)q.tensors[q.ops[k].out].c)] = 3;
     assert_int_equal(deploy_compile(&ir, &q, "q", &p, &err), DNAS_ERR_UNSUPPORTED);
-    assert_non_null(strstr(err.msg, "need 3-bit weights, wider than any that engine of target diana takes"));
+    assert_non_null(
+        strstr(err.msg, "need 3-bit weights, wider than any that engine of target diana takes"));
     q.ops[k].w[0] = old;
     /* the c backend splits nothing, whatever the description; it cannot
      * compute channels on clamped inputs */
     p = deploy_backend_params(deploy_backend_find("c"));
     p.target = &diana;
     assert_int_equal(deploy_compile(&ir, &q, "q", &p, &err), DNAS_ERR_UNSUPPORTED);
-    assert_non_null(strstr(err.msg, "is on engine 'analog', which clamps its 8-bit input to 7 bits"));
+    assert_non_null(
+        strstr(err.msg, "is on engine 'analog', which clamps its 8-bit input to 7 bits"));
     q.engine_in_bits[1] = 0;
     if (deploy_compile(&ir, &q, "q", &p, &err)) fail_msg("%s", err.msg);
     assert_int_equal(ir.nops, q.nops);

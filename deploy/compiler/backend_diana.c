@@ -58,10 +58,11 @@ static dnas_rt_conv_dims job_dims(const deploy_ir *ir, int k) {
     const deploy_ir_tensor *I = &ir->tensors[o->in[0]], *O = &ir->tensors[o->out];
     int32_t cout = deploy_ir_op_cout(ir, k);
     if (o->kind == DEPLOY_QOP_LINEAR)
-        return (dnas_rt_conv_dims){1, 1, I->h * I->w * I->c, 1, 1, cout, 1, 1, 1, 1, 1, 1,
-                                   0, 0, 0, 0, 1, I->is_signed, O->is_signed};
-    return (dnas_rt_conv_dims){I->h,  I->w,  I->c,  O->h,  O->w,     cout,         s->kh,
-                               s->kw, s->sh, s->sw, s->dh, s->dw,    s->pt,        s->pb,
+        return (dnas_rt_conv_dims){
+            1, 1, I->h * I->w * I->c, 1,           1, cout, 1, 1, 1, 1, 1, 1, 0, 0, 0,
+            0, 1, I->is_signed,       O->is_signed};
+    return (dnas_rt_conv_dims){I->h,  I->w,  I->c,      O->h,         O->w,        cout,  s->kh,
+                               s->kw, s->sh, s->sw,     s->dh,        s->dw,       s->pt, s->pb,
                                s->pl, s->pr, s->groups, I->is_signed, O->is_signed};
 }
 
@@ -88,7 +89,7 @@ static dnas_status check_ops(const deploy_ir *ir, dnas_error *err) {
         const deploy_ir_tensor *I = &ir->tensors[o->in[0]];
         size_t per = o->q->wlen / (size_t)ir->tensors[o->out].c;
         int hw = pl == ON_ANALOG && I->bits > DNAS_DIANA_ANALOG_IN_BITS ? DNAS_DIANA_ANALOG_IN_BITS
-                                                                         : I->bits;
+                                                                        : I->bits;
         int ev = eval_in_bits(ir, o);
         if (hw != ev)
             return dnas_fail(
@@ -101,9 +102,10 @@ static dnas_status check_ops(const deploy_ir *ir, dnas_error *err) {
                 DNAS_DIANA_ANALOG_IN_BITS);
         if (pl != ON_ANALOG) continue;
         if (o->q->groups != 1)
-            return dnas_fail(err, DNAS_ERR_UNSUPPORTED,
-                             "%s: op '%s' on the analog engine has groups %d: the array runs groups 1 only",
-                             ir->name, o->q->name, o->q->groups);
+            return dnas_fail(
+                err, DNAS_ERR_UNSUPPORTED,
+                "%s: op '%s' on the analog engine has groups %d: the array runs groups 1 only",
+                ir->name, o->q->name, o->q->groups);
         for (int32_t i = 0; i < deploy_ir_op_cout(ir, k); i++)
             for (size_t j = 0; j < per; j++) {
                 int v = o->q->w[(size_t)chan(o, i) * per + j];
@@ -148,7 +150,8 @@ static void write_op_consts(FILE *f, const deploy_ir *ir, int k) {
     char id[16], nm[DEPLOY_QNET_NAME_LEN + 8];
     deploy_comment_text(s->name, nm, sizeof nm);
     int8_t *w = dnas_xmalloc((size_t)n * per + 1); /* the op's channels' rows */
-    int32_t *b = dnas_xmalloc((size_t)n * sizeof *b + 1), *m = dnas_xmalloc((size_t)n * sizeof *m + 1);
+    int32_t *b = dnas_xmalloc((size_t)n * sizeof *b + 1),
+            *m = dnas_xmalloc((size_t)n * sizeof *m + 1);
     for (int32_t i = 0; i < n; i++) {
         memcpy(w + (size_t)i * per, s->w + (size_t)chan(o, i) * per, per);
         m[i] = s->m[chan(o, i)];
@@ -160,8 +163,9 @@ static void write_op_consts(FILE *f, const deploy_ir *ir, int k) {
         size_t len = dnas_diana_digital_bytes(&d);
         int8_t *blk = dnas_xmalloc(len);
         dnas_diana_pack_digital(blk, w, n, (int32_t)per);
-        fprintf(f, "\n/* layer %d '%s', digital engine: %d channels, int8 weights in %d blocks of %d "
-                   "output channels [block][%zu taps][%d] */\n",
+        fprintf(f,
+                "\n/* layer %d '%s', digital engine: %d channels, int8 weights in %d blocks of %d "
+                "output channels [block][%zu taps][%d] */\n",
                 k, nm, n, (n + DNAS_DIANA_BLOCK - 1) / DNAS_DIANA_BLOCK, DNAS_DIANA_BLOCK, per,
                 DNAS_DIANA_BLOCK);
         array_bytes(f, "int8_t", id, blk, len, 1);
@@ -170,8 +174,9 @@ static void write_op_consts(FILE *f, const deploy_ir *ir, int k) {
         size_t len = dnas_diana_analog_bytes(&d);
         uint8_t *planes = dnas_xmalloc(len);
         DNAS_ASSERT(dnas_diana_pack_analog(planes, w, n, (int32_t)per) == DNAS_RT_OK); /* step 1 */
-        fprintf(f, "\n/* layer %d '%s', analog engine: %d channels, ternary weights as the w+ and "
-                   "w- bit-planes [2][%zu rows][%d bytes] */\n",
+        fprintf(f,
+                "\n/* layer %d '%s', analog engine: %d channels, ternary weights as the w+ and "
+                "w- bit-planes [2][%zu rows][%d bytes] */\n",
                 k, nm, n, per, (n + 7) / 8);
         array_bytes(f, "uint8_t", id, planes, len, 0);
         free(planes);
@@ -264,7 +269,8 @@ static void write_layer(FILE *f, const deploy_ir *ir, int k) {
         int32_t lo = 0, hi = 0;
         char cmap[16] = "NULL";
         if (o->channels) snprintf(cmap, sizeof cmap, "c%d", k);
-        if (pl == ON_ANALOG) dnas_rt_saturate_range(I->is_signed, DNAS_DIANA_ANALOG_IN_BITS, &lo, &hi);
+        if (pl == ON_ANALOG)
+            dnas_rt_saturate_range(I->is_signed, DNAS_DIANA_ANALOG_IN_BITS, &lo, &hi);
         fprintf(f, "    static const dnas_diana_job j = {\n        %s,\n        ",
                 pl == ON_ANALOG ? "DNAS_DIANA_ANALOG" : "DNAS_DIANA_DIGITAL");
         write_dims(f, &d);
@@ -399,7 +405,7 @@ static dnas_status write_one(const deploy_ir *ir, const deploy_emit_info *info, 
 
 dnas_status deploy_emit_diana(const deploy_ir *ir, const deploy_emit_info *info, const char *dir,
                               dnas_error *err) {
-    dnas_status st = check_ops(ir, err); /* 1. */
+    dnas_status st = check_ops(ir, err);                         /* 1. */
     if (!st) st = deploy_c_sources(ir, info, "diana", dir, err); /* 2. */
     if (!st) st = write_one(ir, info, dir, "network.c", "the layers", 0, err);
     if (!st) st = write_one(ir, info, dir, "weights.c", "the constants", 1, err);

@@ -64,8 +64,7 @@ static int engine_wbits(const hwcost_engine *e, int bits) {
 /* Step 3 for op o's channels ch (NULL: all n) on engine e: its cycles in
  * *cycles. */
 static dnas_status slice_check(const deploy_ir *ir, const deploy_ir_op *o, int e, const int32_t *ch,
-                               int32_t n, const hwcost_target *t, double *cycles,
-                               dnas_error *err) {
+                               int32_t n, const hwcost_target *t, double *cycles, dnas_error *err) {
     const hwcost_engine *eng = &t->engines[e];
     size_t per = o->q->wlen / (size_t)ir->tensors[o->out].c;
     int need = slice_bits(o->q, ch, n, per), wb = engine_wbits(eng, need);
@@ -99,13 +98,13 @@ dnas_status deploy_pass_split(deploy_ir *ir, const deploy_compile_params *p, dna
             for (int32_t c = 0; o->q->engine && c < ir->tensors[o->out].c; c++) {
                 int b = q->engine_in_bits[o->q->engine[c]];
                 if (b && b < bits)
-                    return dnas_fail(err, DNAS_ERR_UNSUPPORTED,
-                                     "%s: op %d '%s' channel %d is on engine '%s', which clamps its "
-                                     "%d-bit input to %d bits (the network's engine_input_bits): "
-                                     "this backend computes every channel of an op on one input; "
-                                     "a backend that splits layers per engine (diana) can",
-                                     ir->name, o->qindex, o->q->name, c, q->engines[o->q->engine[c]],
-                                     bits, b);
+                    return dnas_fail(
+                        err, DNAS_ERR_UNSUPPORTED,
+                        "%s: op %d '%s' channel %d is on engine '%s', which clamps its "
+                        "%d-bit input to %d bits (the network's engine_input_bits): "
+                        "this backend computes every channel of an op on one input; "
+                        "a backend that splits layers per engine (diana) can",
+                        ir->name, o->qindex, o->q->name, c, q->engines[o->q->engine[c]], bits, b);
             }
         }
         return DNAS_OK;
@@ -129,7 +128,8 @@ dnas_status deploy_pass_split(deploy_ir *ir, const deploy_compile_params *p, dna
                 return dnas_fail(err, DNAS_ERR_UNSUPPORTED,
                                  "%s: op %d '%s' channel %d is recorded on engine '%s', which "
                                  "target %s does not have (its engines: %s)",
-                                 ir->name, o->qindex, o->q->name, c, q->engines[qe], t->name, names);
+                                 ir->name, o->qindex, o->q->name, c, q->engines[qe], t->name,
+                                 names);
             }
             eng[k][qe] = (int8_t)(e + 1);
             nused += !used[e];
@@ -144,7 +144,8 @@ dnas_status deploy_pass_split(deploy_ir *ir, const deploy_compile_params *p, dna
         }
         if (nused > 1) extra += nused - 1, nchan += (size_t)ir->tensors[o->out].c;
     }
-    deploy_ir_op *ops = dnas_xcalloc((size_t)(ir->nops + extra > 0 ? ir->nops + extra : 1), sizeof *ops);
+    deploy_ir_op *ops =
+        dnas_xcalloc((size_t)(ir->nops + extra > 0 ? ir->nops + extra : 1), sizeof *ops);
     free(ir->chan);
     ir->chan = nchan ? dnas_xmalloc(nchan * sizeof *ir->chan) : NULL;
     size_t at = 0;

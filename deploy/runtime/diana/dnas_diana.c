@@ -74,7 +74,7 @@ static int32_t tap(const void *in, const dnas_rt_conv_dims *d, int32_t oy, int32
     int32_t iy = oy * d->sh - d->pt + ky * d->dh, ix = ox * d->sw - d->pl + kx * d->dw;
     if (iy < 0 || iy >= d->hin || ix < 0 || ix >= d->win) return 0;
     return load(in, ((size_t)iy * (size_t)d->win + (size_t)ix) * (size_t)d->cin + (size_t)ci,
-                 d->in_signed);
+                d->in_signed);
 }
 
 static dnas_rt_status check(const void *out, const void *in, const dnas_diana_job *j) {
@@ -88,7 +88,8 @@ static dnas_rt_status check(const void *out, const void *in, const dnas_diana_jo
     if (j->out_cmap) {
         if (d->groups != 1 || j->out_cstride > DNAS_RT_DIM_MAX) return DNAS_RT_ERR_ARG;
         for (int32_t c = 0; c < d->cout; c++)
-            if (j->out_cmap[c] < (c ? j->out_cmap[c - 1] + 1 : 0) || j->out_cmap[c] >= j->out_cstride)
+            if (j->out_cmap[c] < (c ? j->out_cmap[c - 1] + 1 : 0) ||
+                j->out_cmap[c] >= j->out_cstride)
                 return DNAS_RT_ERR_ARG;
     }
     if (analog) {
@@ -124,7 +125,8 @@ dnas_rt_status dnas_diana_run(void *out, const void *in, const dnas_diana_job *j
                             } else {
                                 size_t at = t * row + (size_t)co / 8;
                                 unsigned bit = 1u << ((unsigned)co % 8u);
-                                int32_t wv = ((wa[at] & bit) ? 1 : 0) - ((wa[plane + at] & bit) ? 1 : 0);
+                                int32_t wv =
+                                    ((wa[at] & bit) ? 1 : 0) - ((wa[plane + at] & bit) ? 1 : 0);
                                 if (wv == 0) continue;
                                 int32_t x = dnas_rt_clamp(tap(in, d, oy, ox, ky, kx, ci), j->in_lo,
                                                           j->in_hi);
