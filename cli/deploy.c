@@ -21,9 +21,11 @@ static const char *HELP =
     "of dnas search or a campaign: /runs/ID/qnet) to source code for a target\n"
     "(docs/deploy.md, \"The compiler\"). The passes, in order: fuse (ReLU into\n"
     "the requantization, flatten as a view), engines (each op on an engine of\n"
-    "the target description), layout (HWC bytes, int8 weights), plan (tensor\n"
-    "lifetimes and offsets in one static arena). The generated code computes\n"
-    "exactly the integer evaluator's outputs (the dnas_rt kernels).\n"
+    "the target description), split (diana: a layer whose channels the network\n"
+    "records on several engines becomes one op per engine), layout (HWC bytes,\n"
+    "int8 weights), plan (tensor lifetimes and offsets in one static arena).\n"
+    "The generated code computes exactly the integer evaluator's outputs (the\n"
+    "dnas_rt kernels).\n"
     "\n"
     "Backends (--target):\n"
     "%s"
@@ -34,7 +36,9 @@ static const char *HELP =
     "outputs); `make -C DIR check` builds with -std=c99 -Wall -Wextra -Werror\n"
     "and compares. cortex-m adds startup.c and link.ld; its `make check` runs\n"
     "the test under qemu-system-arm (mps2-an386), `make size` prints flash and\n"
-    "RAM.\n"
+    "RAM. diana adds diana/ (the host model of DIANA's digital and analog\n"
+    "engines the code links against) and prints each layer's engines, channels\n"
+    "and cost-model cycles.\n"
     "\n"
     "options:\n"
     "  --target T        the backend (required)\n"
@@ -47,7 +51,7 @@ static const char *HELP =
     "                    path (default: the backend's; none for c: one engine,\n"
     "                    no memory limit)\n"
     "  --dump-after PASS print the IR after PASS: build (as read), fuse, engines,\n"
-    "                    layout or plan\n"
+    "                    split, layout or plan\n"
     "  --vectors N       random test samples, 1..100000 (default 8)\n"
     "  --quiet           only the result line\n"
     "  --help            this text\n"
@@ -147,9 +151,43 @@ static void command_line(int argc, char **argv, char *buf, size_t len) {
 
 static size_t weight_values(const deploy_ir *ir) {
     size_t n = 0;
-    for (int k = 0; k < ir->nops; k++)
-        n += ir->ops[k].q->wlen;
+    for (int k = 0; k < ir->nops; k++) /* the ops of a split layer share its weights */
+        n += k && ir->ops[k - 1].qindex == ir->ops[k].qindex ? 0 : ir->ops[k].q->wlen;
     return n;
+}
+
+/* Per layer of the qnet: the engine(s) of its ops, the channels each
+ * computes and the cost model's cycles there (targets with parallel
+ * engines, e.g. DIANA, where the split pass divides layers); then the
+ * cycles per engine and the sum over layers of the slowest engine of each
+ * (the engines of a split layer run at once). */
+static void print_layers(const deploy_ir *ir) {
+    double per[DEPLOY_IR_MAX_ENGINES] = {0}, total = 0;
+    printf("layers (engine: channels, cost model cycles):\n");
+    for (int k = 0; k < ir->nops;) {
+        const deploy_ir_op *o = &ir->ops[k];
+        double most = 0;
+        printf("  %-3d %-16s %-14s", o->qindex, o->q->name,
+               o->depthwise ? "depthwise" : deploy_qop_kind_name(o->kind));
+        int j = k;
+        for (; j < ir->nops && ir->ops[j].qindex == o->qindex; j++) {
+            const deploy_ir_op *s = &ir->ops[j];
+            printf("%s%s", j > k ? " | " : " ", ir->engines[s->engine]);
+            if (s->kind == DEPLOY_QOP_CONV || s->kind == DEPLOY_QOP_LINEAR)
+                printf(" %d ch", deploy_ir_op_cout(ir, j));
+            if (s->cycles > 0) printf(" %.0f cycles", s->cycles);
+            per[s->engine] += s->cycles;
+            most = s->cycles > most ? s->cycles : most;
+        }
+        total += most;
+        k = j;
+        printf("\n");
+    }
+    printf("cycles per engine (cost model):");
+    for (int e = 0; e < ir->nengines; e++)
+        if (per[e] > 0) printf(" %s %.0f", ir->engines[e], per[e]);
+    printf("; layers in order, engines of a layer at once: %.0f (host-core layers not modelled)\n",
+           total);
 }
 
 /* The target description of the backend (or --target-desc), or NULL. */
@@ -217,9 +255,10 @@ static int run(int argc, char **argv, const opts *o) {
         printf("weights %zu bytes (int8), constants %zu bytes with biases and multipliers\n",
                weight_values(&ir), ir.weight_bytes);
         printf("MACs %llu per inference\n", (unsigned long long)deploy_ir_macs(&ir));
-        printf("wrote %s/: network.h network.c weights.c test_main.c Makefile dnas_rt/ "
+        if (desc && desc->nparallel > 0) print_layers(&ir);
+        printf("wrote %s/: network.h network.c weights.c test_main.c Makefile dnas_rt/%s "
                "test_input.bin test_expected.bin (%ld samples)\n",
-               o->out, o->vectors);
+               o->out, be->emit == deploy_emit_diana ? " diana/" : "", o->vectors);
         printf("build and compare: make -C %s check\n", o->out);
     }
     if (!st)

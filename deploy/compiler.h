@@ -54,6 +54,11 @@ typedef struct {
                               target description or no estimate) */
     dnas_rt_packing wpack; /* weight storage (layout pass) */
     size_t wbytes;         /* bytes of weights + bias + multipliers (layout pass) */
+    /* split pass: the output channels this op computes, ascending indices
+     * into the out tensor's C and the qnet op's per-channel arrays (points
+     * into deploy_ir.chan), nchannels of them; NULL: every channel */
+    const int32_t *channels;
+    int32_t nchannels;
 } deploy_ir_op;
 
 #define DEPLOY_IR_MAX_ENGINES (HWCOST_MAX_ENGINES + 1)
@@ -71,6 +76,7 @@ typedef struct {
     size_t arena_bound;  /* plan pass: most bytes live at any step */
     size_t weight_bytes; /* layout pass: Σ op wbytes */
     char last_pass[32];  /* the last pass run ("build" right after deploy_ir_build) */
+    int32_t *chan;       /* split pass: the ops' channel lists (owned) */
 } deploy_ir;
 
 /* The IR of a checked qnet (deploy_qnet_check first; DNAS_ERR_FORMAT
@@ -91,6 +97,9 @@ void deploy_ir_dump(const deploy_ir *ir, FILE *f);
 uint64_t deploy_ir_macs(const deploy_ir *ir);
 /* The same for op k alone (0 for ops without weights). */
 uint64_t deploy_ir_op_macs(const deploy_ir *ir, int k);
+/* Output channels op k computes: its nchannels after a split, else the
+ * out tensor's C. */
+int32_t deploy_ir_op_cout(const deploy_ir *ir, int k);
 
 /* ---- passes ------------------------------------------------------------------ */
 
@@ -103,6 +112,9 @@ typedef struct {
     dnas_rt_packing wpack;       /* weight storage the backend reads */
     size_t align;                /* arena offsets are multiples of it (>= 1) */
     const char *dump_after;      /* a pass name ("build" for the IR as built), or NULL */
+    int split;                   /* 1: the backend runs ops on channel subsets, so the
+                                    split pass splits a layer whose channels the qnet
+                                    records on several engines (ODiMO); 0: it does not */
     FILE *dump;                  /* where the dump goes (stdout when NULL) */
 } deploy_compile_params;
 
@@ -119,6 +131,7 @@ extern const deploy_pass deploy_passes[];
 
 dnas_status deploy_pass_fuse(deploy_ir *ir, const deploy_compile_params *p, dnas_error *err);
 dnas_status deploy_pass_engines(deploy_ir *ir, const deploy_compile_params *p, dnas_error *err);
+dnas_status deploy_pass_split(deploy_ir *ir, const deploy_compile_params *p, dnas_error *err);
 dnas_status deploy_pass_layout(deploy_ir *ir, const deploy_compile_params *p, dnas_error *err);
 dnas_status deploy_pass_plan(deploy_ir *ir, const deploy_compile_params *p, dnas_error *err);
 
@@ -193,6 +206,12 @@ dnas_status deploy_emit_c(const deploy_ir *ir, const deploy_emit_info *info, con
 dnas_status deploy_emit_cortex_m(const deploy_ir *ir, const deploy_emit_info *info,
                                  const char *dir, dnas_error *err);
 
+/* The `diana` backend: the layers as jobs of DIANA's digital and analog
+ * engines (weights in their layouts) and dnas_rt calls on the host core,
+ * against the host model deploy/runtime/diana/ (docs/deploy.md, "DIANA"). */
+dnas_status deploy_emit_diana(const deploy_ir *ir, const deploy_emit_info *info, const char *dir,
+                              dnas_error *err);
+
 /* Test vectors for the generated test program: n samples of the input
  * tensor's bytes in (HWC, n·input size), written to dir/test_input.bin,
  * and the evaluator's outputs as bytes to dir/test_expected.bin. */
@@ -209,5 +228,8 @@ typedef struct {
 } deploy_rt_file;
 extern const deploy_rt_file deploy_rt_files[];
 extern const int deploy_rt_nfiles;
+/* The DIANA host model's sources (deploy/runtime/diana/), the same way. */
+extern const deploy_rt_file deploy_rt_diana_files[];
+extern const int deploy_rt_diana_nfiles;
 
 #endif

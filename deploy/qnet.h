@@ -97,6 +97,11 @@ typedef struct {
     char name[DEPLOY_QNET_NAME_LEN];
     int nengines; /* names the ops' per-channel `engine` indices refer to (target engine names) */
     char engines[DEPLOY_QNET_MAX_ENGINES][DEPLOY_QNET_ENGINE_LEN];
+    /* per engine name: the input bits that engine takes, 0: its inputs are
+     * the tensor's. b in 2..7: channels on that engine read their input
+     * clamped to b bits first (dnas_rt_saturate; DIANA's analog array: 7),
+     * in the evaluator and in deployed code alike (docs/deploy.md, "DIANA") */
+    int engine_in_bits[DEPLOY_QNET_MAX_ENGINES];
     int ntensors, nops;
     deploy_qtensor *tensors; /* tensors[0] is the network input */
     deploy_qop *ops;         /* schedule order */
@@ -196,10 +201,13 @@ dnas_status deploy_qnet_load_from(const char *path, const char *group, const cha
 /* ---- evaluator ------------------------------------------------------------ */
 
 /* Runs a checked qnet sample by sample through the dnas_rt kernels, one
- * byte buffer per tensor (the sum of all tensor sizes; no planning). */
+ * byte buffer per tensor (the sum of all tensor sizes; no planning). A
+ * conv / linear whose channels are on an engine with engine_in_bits runs
+ * those channels on the input clamped to that many bits (dnas_rt_saturate). */
 typedef struct {
     const deploy_qnet *q;
-    uint8_t **buf; /* [ntensors] */
+    uint8_t **buf;      /* [ntensors] */
+    uint8_t *sat, *alt; /* the largest tensor's bytes: a clamped input, its op's output */
 } deploy_qeval;
 
 /* Checks q (deploy_qnet_check, where naming it in messages) and allocates

@@ -166,6 +166,8 @@ typedef struct {
     hwcost_named gran[HWCOST_MAX_PARAMS]; /* granularity, e.g. cout: 16 */
     int nparams;
     hwcost_named params[HWCOST_MAX_PARAMS]; /* model constants */
+    int input_bits; /* the engine clamps its inputs to this many bits before the
+                       weights multiply (DIANA analog: 7); 0: it takes them as they are */
     int line;
 } hwcost_engine;
 

@@ -197,7 +197,7 @@ dnas_status hwcost_tl_engine(hwcost_tl *L, yaml_node_t *n, hwcost_engine *e) {
     static const char *const KEYS[] = {
         "name",    "latency_model",       "ops",         "grouped", "weight_bits",    "act_bits",
         "power_w", "peak_macs_per_cycle", "granularity", "params",  "macs_per_cycle", "source",
-        NULL};
+        "input_bits", NULL};
     const char *models[16];
     DNAS_ASSERT(HWCOST_NLATENCY_MODELS <= 16);
     for (int i = 0; i < HWCOST_NLATENCY_MODELS; i++)
@@ -226,5 +226,8 @@ dnas_status hwcost_tl_engine(hwcost_tl *L, yaml_node_t *n, hwcost_engine *e) {
                              &e->peak_macs_per_cycle)) ||
         (st = granularity(L, n, where, e)) || (st = params(L, n, where, lm, e)))
         return st;
+    long ib = 0;
+    if ((st = hwcost_tl_int(L, n, "input_bits", where, 0, 2, 8, &ib))) return st;
+    e->input_bits = (int)ib;
     return mpc_table(L, n, where, lm, e);
 }

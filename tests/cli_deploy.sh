@@ -164,8 +164,8 @@ echo "not hdf5" > text.h5
 check "not an HDF5 file" fails 1 "text.h5: not an HDF5 file" text.h5 --target c --out e
 check "a checkpoint is not a qnet" fails 1 "tcn.h5: no integer network: expected a group /qnet" tcn.h5 --target c --out e
 check "a group that is not a qnet" fails 1 "no group /nothing" q.h5 --group /nothing --target c --out e
-check "unknown target" fails 2 "unknown backend 'gap9' (the backends: c cortex-m)" q.h5 --target gap9 --out e
-check "unknown pass" fails 2 "no pass 'tile' (the passes: build, fuse, engines, layout, plan)" q.h5 --target c --out e --dump-after tile
+check "unknown target" fails 2 "unknown backend 'gap9' (the backends: c cortex-m diana)" q.h5 --target gap9 --out e
+check "unknown pass" fails 2 "no pass 'tile' (the passes: build, fuse, engines, split, layout, plan)" q.h5 --target c --out e --dump-after tile
 check "missing --out" fails 2 "missing --out DIR" q.h5 --target c
 check "missing --target" fails 2 "missing --target T" q.h5 --out e
 check "--run and --group" fails 2 "give one" q.h5 --run 0 --group /qnet --target c --out e

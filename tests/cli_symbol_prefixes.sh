@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Every symbol a module's library exports carries the module's prefix
 # (common: dnas_, train: train_, hwcost: hwcost_, search: search_, deploy:
-# deploy_, deploy/runtime: dnas_rt_; upper-case constants likewise), so the
-# libraries link together, and into generated code, without clashes.
+# deploy_, deploy/runtime: dnas_rt_, its DIANA model: dnas_diana_; upper-case
+# constants likewise), so the libraries link together, and into generated
+# code, without clashes.
 # Usage: cli_symbol_prefixes.sh DNAS_BINARY SOURCE_DIR
 set -u
 build="$(dirname "$(realpath "$1")")"
@@ -16,7 +17,8 @@ unprefixed() { # LIB PREFIX: exported symbols of LIB without PREFIX (the
 }
 for spec in common/libdnas_common.a:dnas_ train/libdnas_train.a:train_ hwcost/libdnas_hwcost.a:hwcost_ \
             search/libdnas_search.a:search_ deploy/libdnas_deploy.a:deploy_ \
-            deploy/runtime/libdnas_rt.a:dnas_rt_ common/libdnas_h5.a:dnas_h5_; do
+            deploy/runtime/libdnas_rt.a:dnas_rt_ deploy/runtime/libdnas_diana.a:dnas_diana_ \
+            common/libdnas_h5.a:dnas_h5_; do
     lib="$build/${spec%%:*}" prefix="${spec##*:}"
     check "$lib exists" test -f "$lib"
     bad=$(unprefixed "$lib" "$prefix")

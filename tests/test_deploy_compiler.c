@@ -318,7 +318,7 @@ static void dump_after(void **state) {
     p.dump_after = "tiling";
     assert_int_equal(deploy_compile(&ir, &q, "x", &p, &err), DNAS_ERR_INVALID);
     assert_non_null(strstr(err.msg, "no pass called 'tiling'"));
-    assert_non_null(strstr(err.msg, "build, fuse, engines, layout, plan"));
+    assert_non_null(strstr(err.msg, "build, fuse, engines, split, layout, plan"));
     deploy_qnet_free(&q);
 }
 

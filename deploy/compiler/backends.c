@@ -14,6 +14,10 @@ const deploy_backend deploy_backends[] = {
      "Arm Cortex-M4 (configs/targets/cortex_m4.yaml) run under QEMU mps2-an386: the c sources "
      "built by arm-none-eabi-gcc",
      "cortex_m4", "cpu", DNAS_RT_PACK_INT8, 4, deploy_emit_cortex_m},
+    {"diana",
+     "DIANA (configs/targets/diana.yaml): digital and analog engine jobs, ODiMO layers split per "
+     "engine, adds and pools on the host core; C99 linked against the host model of both engines",
+     "diana", "cpu", DNAS_RT_PACK_INT8, 4, deploy_emit_diana},
     {NULL, NULL, NULL, NULL, DNAS_RT_PACK_INT8, 0, NULL},
 };
 
@@ -28,6 +32,7 @@ deploy_compile_params deploy_backend_params(const deploy_backend *be) {
     p.host_engine = be->host_engine;
     p.wpack = be->wpack;
     p.align = be->align;
+    p.split = be->emit == deploy_emit_diana; /* the one backend that runs channel subsets */
     return p;
 }
 

@@ -5,6 +5,10 @@
 
 #include "compiler.h"
 
+/* The op as the cost model sees it (kind, channels, kernel, output size,
+ * groups, bias, weight and input bits; pass_engines.c). */
+hwcost_layer deploy_ir_op_layer(const deploy_ir *ir, const deploy_ir_op *o);
+
 /* The op's attributes as one line of text ("3x3 stride 1x1 ..."). */
 void deploy_ir_op_attrs(const deploy_ir_op *o, char *buf, size_t len);
 

@@ -46,6 +46,7 @@ dnas_status deploy_ir_build(deploy_ir *ir, const deploy_qnet *q, const char *whe
 }
 
 void deploy_ir_free(deploy_ir *ir) {
+    free(ir->chan);
     free(ir->tensors);
     free(ir->ops);
     memset(ir, 0, sizeof *ir);
@@ -154,6 +155,7 @@ void deploy_ir_dump(const deploy_ir *ir, FILE *f) {
         fprintf(f, "  %-3d %-14s %-16s %s -> t%d  %s%s", k, deploy_qop_kind_name(o->kind),
                 o->q->name, ins, o->out, attrs, o->act == DEPLOY_ACT_RELU ? " relu" : "");
         if (o->engine >= 0) fprintf(f, "  engine %s", ir->engines[o->engine]);
+        if (o->channels) fprintf(f, "  channels %d of %d", o->nchannels, ir->tensors[o->out].c);
         if (o->wbytes) fprintf(f, "  const %zu B", o->wbytes);
         if (deploy_ir_op_macs(ir, k))
             fprintf(f, "  macs %llu", (unsigned long long)deploy_ir_op_macs(ir, k));
@@ -169,11 +171,16 @@ uint64_t deploy_ir_op_macs(const deploy_ir *ir, int k) {
     const deploy_ir_op *o = &ir->ops[k];
     const deploy_ir_tensor *I = &ir->tensors[o->in[0]], *O = &ir->tensors[o->out];
     if (o->kind == DEPLOY_QOP_CONV)
-        return (uint64_t)O->h * (uint64_t)O->w * (uint64_t)O->c * (uint64_t)o->q->kh *
+        return (uint64_t)O->h * (uint64_t)O->w * (uint64_t)deploy_ir_op_cout(ir, k) * (uint64_t)o->q->kh *
                (uint64_t)o->q->kw * (uint64_t)(I->c / o->q->groups);
     if (o->kind == DEPLOY_QOP_LINEAR)
-        return (uint64_t)I->h * (uint64_t)I->w * (uint64_t)I->c * (uint64_t)O->c;
+        return (uint64_t)I->h * (uint64_t)I->w * (uint64_t)I->c * (uint64_t)deploy_ir_op_cout(ir, k);
     return 0;
+}
+
+int32_t deploy_ir_op_cout(const deploy_ir *ir, int k) {
+    const deploy_ir_op *o = &ir->ops[k];
+    return o->channels ? o->nchannels : ir->tensors[o->out].c;
 }
 
 uint64_t deploy_ir_macs(const deploy_ir *ir) {

@@ -29,8 +29,9 @@ dnas_status deploy_pass_layout(deploy_ir *ir, const deploy_compile_params *p, dn
         o->wpack = p->wpack;
         o->wbytes = 0;
         if (o->kind != DEPLOY_QOP_CONV && o->kind != DEPLOY_QOP_LINEAR) continue;
-        size_t cout = (size_t)ir->tensors[o->out].c;
-        o->wbytes = o->q->wlen + (o->q->bias ? 4 * cout : 0) + 4 * cout;
+        size_t cout = (size_t)deploy_ir_op_cout(ir, k); /* a split op: its channels' share */
+        o->wbytes = o->q->wlen / (size_t)ir->tensors[o->out].c * cout +
+                    (o->q->bias ? 4 * cout : 0) + 4 * cout;
         ir->weight_bytes += o->wbytes; /* 3. */
     }
     return DNAS_OK;

@@ -9,6 +9,7 @@
 const deploy_pass deploy_passes[] = {
     {"fuse", "activations fused into the requantization; flattens become views", deploy_pass_fuse},
     {"engines", "each op on an engine of the target description", deploy_pass_engines},
+    {"split", "a layer with channels on several engines: one op per engine", deploy_pass_split},
     {"layout", "tensor and weight storage (HWC bytes, int8 weights)", deploy_pass_layout},
     {"plan", "tensor lifetimes and arena offsets", deploy_pass_plan},
     {NULL, NULL, NULL},

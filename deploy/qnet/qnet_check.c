@@ -246,6 +246,16 @@ dnas_status deploy_qnet_check(const deploy_qnet *q, const char *where, dnas_erro
                          "%s: %d tensors and %d ops: expected 1..%d tensors and 0..%d ops", c.where,
                          q->ntensors, q->nops, DEPLOY_QNET_MAX_ITEMS, DEPLOY_QNET_MAX_ITEMS);
     dnas_status st;
+    for (int e = 0; e < DEPLOY_QNET_MAX_ENGINES; e++) {
+        int b = q->engine_in_bits[e];
+        if (b && (e >= q->nengines || b < 2 || b > 7))
+            return dnas_fail(err, DNAS_ERR_FORMAT,
+                             "%s: engine %d%s%s%s: input bits %d: expected 0 (none) or 2..7 for "
+                             "one of the %d engine names",
+                             c.where, e, e < q->nengines ? " '" : "",
+                             e < q->nengines ? q->engines[e] : "", e < q->nengines ? "'" : "", b,
+                             q->nengines);
+    }
     for (int i = 0; i < q->ntensors; i++)
         if ((st = check_tensor(&c, i))) return st;
     if (q->output < 0 || q->output >= q->ntensors)

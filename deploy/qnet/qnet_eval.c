@@ -14,8 +14,14 @@ dnas_status deploy_qeval_init(deploy_qeval *ev, const deploy_qnet *q, const char
     if (st) return st;
     ev->q = q;
     ev->buf = dnas_xcalloc((size_t)q->ntensors, sizeof *ev->buf);
-    for (int i = 0; i < q->ntensors; i++)
-        ev->buf[i] = dnas_xcalloc(deploy_qtensor_size(&q->tensors[i]), 1);
+    size_t most = 1;
+    for (int i = 0; i < q->ntensors; i++) {
+        size_t n = deploy_qtensor_size(&q->tensors[i]);
+        ev->buf[i] = dnas_xcalloc(n, 1);
+        most = n > most ? n : most;
+    }
+    ev->sat = dnas_xcalloc(most, 1);
+    ev->alt = dnas_xcalloc(most, 1);
     return DNAS_OK;
 }
 
@@ -24,6 +30,8 @@ void deploy_qeval_free(deploy_qeval *ev) {
         for (int i = 0; i < ev->q->ntensors; i++)
             free(ev->buf[i]);
     free(ev->buf);
+    free(ev->sat);
+    free(ev->alt);
     memset(ev, 0, sizeof *ev);
 }
 
@@ -60,11 +68,10 @@ dnas_rt_conv_dims deploy_qop_conv_dims(const deploy_qop *op, const deploy_qtenso
     return d;
 }
 
-/* One op over the buffers. */
-static dnas_rt_status run_op(const deploy_qnet *q, const deploy_qop *op, uint8_t **buf) {
+/* One op over the buffers, reading in (its input's bytes) and writing out. */
+static dnas_rt_status run_op_on(const deploy_qnet *q, const deploy_qop *op, uint8_t **buf,
+                                const void *in, void *out) {
     const deploy_qtensor *I = &q->tensors[op->in[0]], *O = &q->tensors[op->out];
-    void *out = buf[op->out];
-    const void *in = buf[op->in[0]];
     dnas_rt_weights w = {op->w, op->wbits, DNAS_RT_PACK_INT8};
     dnas_rt_requant_params rq = {op->m, op->shift, op->lo, op->hi};
     dnas_rt_tensor_requant trq = {op->ma, op->shift, op->lo, op->hi};
@@ -110,11 +117,37 @@ static dnas_rt_status run_op(const deploy_qnet *q, const deploy_qop *op, uint8_t
     return DNAS_RT_ERR_ARG;
 }
 
+/* One op: run_op_on over its own buffers; then, for each engine with input
+ * bits below the input tensor's that some channel is on, the op again on
+ * the input clamped to that engine's range (dnas_rt_saturate), whose
+ * values those channels take. */
+static dnas_rt_status run_op(const deploy_qnet *q, const deploy_qop *op, deploy_qeval *ev) {
+    const deploy_qtensor *I = &q->tensors[op->in[0]], *O = &q->tensors[op->out];
+    uint8_t *out = ev->buf[op->out];
+    dnas_rt_status rs = run_op_on(q, op, ev->buf, ev->buf[op->in[0]], out);
+    for (int e = 0; !rs && op->engine && e < q->nengines; e++) {
+        int b = q->engine_in_bits[e], any = 0;
+        if (!b || b >= I->bits) continue;
+        for (int32_t c = 0; c < O->c; c++)
+            any |= op->engine[c] == e;
+        if (!any) continue;
+        int32_t lo, hi;
+        dnas_rt_saturate_range(I->is_signed, b, &lo, &hi);
+        size_t n = deploy_qtensor_size(I), pix = deploy_qtensor_size(O) / (size_t)O->c;
+        if ((rs = dnas_rt_saturate(ev->sat, ev->buf[op->in[0]], n, I->is_signed, lo, hi))) break;
+        if ((rs = run_op_on(q, op, ev->buf, ev->sat, ev->alt))) break;
+        for (size_t p = 0; p < pix; p++)
+            for (int32_t c = 0; c < O->c; c++)
+                if (op->engine[c] == e) out[p * (size_t)O->c + (size_t)c] = ev->alt[p * (size_t)O->c + (size_t)c];
+    }
+    return rs;
+}
+
 dnas_status deploy_qeval_sample(deploy_qeval *ev, int32_t *out, const void *in, dnas_error *err) {
     const deploy_qnet *q = ev->q;
     memcpy(ev->buf[0], in, deploy_qtensor_size(&q->tensors[0]));
     for (int k = 0; k < q->nops; k++) {
-        dnas_rt_status rs = run_op(q, &q->ops[k], ev->buf);
+        dnas_rt_status rs = run_op(q, &q->ops[k], ev);
         if (rs != DNAS_RT_OK)
             return dnas_fail(err, DNAS_ERR_INVALID,
                              "%s: op %d '%s' (%s): the kernel refused it (status %d)", q->name, k,

@@ -154,6 +154,14 @@ static int write_group(hid_t g, const deploy_qnet *q) {
         }
         ok &= write_array(g, "channel_engines", H5T_STD_I8LE, H5T_NATIVE_INT8, ce, nm);
         ok &= dnas_h5_write_attr_str(g, "engines", names);
+        int sat = 0;
+        char bits[DEPLOY_QNET_MAX_ENGINES * 4] = "";
+        for (int k = 0; k < q->nengines; k++) {
+            snprintf(bits + strlen(bits), sizeof bits - strlen(bits), "%s%d", k ? "," : "",
+                     q->engine_in_bits[k]);
+            sat |= q->engine_in_bits[k] != 0;
+        }
+        if (sat) ok &= dnas_h5_write_attr_str(g, "engine_input_bits", bits);
     }
     int32_t out = q->output;
     ok &= dnas_h5_write_attr_str(g, "format", DEPLOY_QNET_FORMAT);

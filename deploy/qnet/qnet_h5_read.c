@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -208,6 +209,24 @@ static dnas_status read_engines(rd *r, deploy_qnet *q, const qnet_op_row *orow, 
                          DEPLOY_QNET_ENGINE_LEN - 1);
         snprintf(one, sizeof one, "%.*s", (int)(e - s), s);
         deploy_qnet_engine(q, one);
+    }
+    char bits[DEPLOY_QNET_MAX_ENGINES * 4 + 8] = "";
+    if (H5Aexists(r->g, "engine_input_bits") > 0) { /* optional: "0,7" per engine name */
+        int got = 0, len = dnas_h5_read_attr_str(r->g, "engine_input_bits", bits, sizeof bits);
+        for (char *s = bits, *e; len > 0 && *s && got < q->nengines; s = e + (*e == ',')) {
+            long v = strtol(s, &e, 10);
+            if (e == s || (*e && *e != ',') || v < 0 || v > 7 || v == 1) break;
+            q->engine_in_bits[got++] = (int)v;
+            if (!*e) break;
+        }
+        int commas = 0;
+        for (const char *c = bits; *c; c++)
+            commas += *c == ',';
+        if (len <= 0 || got != q->nengines || commas != q->nengines - 1 ||
+            bits[strspn(bits, "0123456789,")])
+            return RFAIL(DNAS_ERR_FORMAT, "group %s: attribute 'engine_input_bits' '%s': expected %d "
+                         "comma-separated values, each 0 or 2..7 (one per name of 'engines')",
+                         r->group, bits, q->nengines);
     }
     int8_t *ce = NULL;
     size_t n = 0;

@@ -238,4 +238,19 @@ typedef struct {
 dnas_rt_status dnas_rt_global_avgpool(void *out, const void *in, const dnas_rt_tensor_requant *rq,
                                       const dnas_rt_gavgpool_dims *d);
 
+/* ---- input saturation ------------------------------------------------------- */
+
+/* out[i] = clamp(in[i], lo, hi) over n values of a byte tensor (int8 when
+ * sgn, else uint8): the input of an engine that takes fewer bits than the
+ * tensor has (DIANA's analog array: 7 bits) is clamped into that engine's
+ * range before the weights multiply; docs/deploy.md, "DIANA". out may equal
+ * in. lo <= hi inside the type's range. Returns DNAS_RT_OK or
+ * DNAS_RT_ERR_ARG. */
+dnas_rt_status dnas_rt_saturate(void *out, const void *in, size_t n, int sgn, int32_t lo,
+                                int32_t hi);
+/* The range of bits-bit values (bits taken into 1..8): 0..2^bits - 1
+ * unsigned, -2^(bits-1)..2^(bits-1) - 1 signed; e.g. 7 bits: 0..127,
+ * -64..63. */
+void dnas_rt_saturate_range(int sgn, int bits, int32_t *lo, int32_t *hi);
+
 #endif

@@ -134,6 +134,11 @@ static dnas_status run_integer(run_ctx *c, FILE *warn, dnas_error *err) {
         return DNAS_OK;
     }
     res->qnet = q;
+    for (int e = 0; res->target && e < q->nengines; e++) { /* engines that clamp their inputs */
+        int te = hwcost_target_engine(res->target, q->engines[e]);
+        if (te >= 0 && res->target->engines[te].input_bits < 8)
+            q->engine_in_bits[e] = res->target->engines[te].input_bits;
+    }
     float acc = -1;
     if (cfg->loss == TRAIN_LOSS_XENT && c->test.count && (st = search_quant_accuracy(q, &c->test, &acc, err))) {
         if (st != DNAS_ERR_INVALID) return st;

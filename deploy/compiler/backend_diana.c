@@ -1,0 +1,422 @@
+/* The `diana` backend: DIANA (configs/targets/diana.yaml), a RISC-V host
+ * core with a digital 16x16 int8 engine and an analog in-memory array of
+ * ternary weights. Conv and linear layers become jobs of the engine the
+ * engines and split passes chose (an ODiMO layer: one job per engine, each
+ * writing its channels of the one output tensor); adds, pools and
+ * anything the engines do not run are dnas_rt calls on the host core.
+ *
+ * Files: the `c` backend's network.h, test_main.c and dnas_rt/ (the API and
+ * the test program are the same), then
+ *   network.c  one static arena; one function per layer opened by a comment
+ *              naming the op, its engine, the channels it computes and the
+ *              cost model's cycles; an engine layer is one dnas_diana_job
+ *              (static const) and a dnas_diana_run call, a host layer one
+ *              dnas_rt kernel call;
+ *   weights.c  per job w<k> in its engine's layout (digital: int8 blocks of
+ *              16 output channels; analog: the w+ and w- bit-planes, uint8),
+ *              its bias b<k> and multipliers m<k> (the job's channels only)
+ *              and, for a split layer, c<k>: the output channels it writes;
+ *              host conv / linear layers keep dnas_rt's int8 layout;
+ *   diana/     the host model (deploy/runtime/diana/: dnas_diana.h/.c),
+ *              which the generated code links against on the host;
+ *   Makefile   `make` builds test_network with -std=c99 -Wall -Wextra
+ *              -Werror, `make check` compares with the evaluator's outputs.
+ *
+ * Steps of deploy_emit_diana:
+ *   1. every engine op is checked: the bits its engine reads its input at
+ *      (analog: DNAS_DIANA_ANALOG_IN_BITS when the input has more; digital:
+ *      the input's) must be the bits the evaluator reads it at (the qnet's
+ *      engine_in_bits of its channels' engine), so the evaluator computes
+ *      what the engine does; an analog op has groups 1 and ternary
+ *      weights; else DNAS_ERR_UNSUPPORTED naming the op;
+ *   2. the c sources (network.h, test_main.c, dnas_rt/) are written, then
+ *      network.c and weights.c replaced by the DIANA ones, diana/ and the
+ *      Makefile added. */
+#include <string.h>
+
+#include "compiler_internal.h"
+#include "dnas_diana.h"
+
+typedef enum { ON_HOST, ON_DIGITAL, ON_ANALOG } placement;
+
+static int has_weights(const deploy_ir_op *o) {
+    return o->kind == DEPLOY_QOP_CONV || o->kind == DEPLOY_QOP_LINEAR;
+}
+
+static placement place(const deploy_ir *ir, const deploy_ir_op *o) {
+    if (!has_weights(o)) return ON_HOST;
+    if (!strcmp(ir->engines[o->engine], "digital")) return ON_DIGITAL;
+    if (!strcmp(ir->engines[o->engine], "analog")) return ON_ANALOG;
+    return ON_HOST;
+}
+
+/* The op's conv dims for the job: cout = its channels; a linear is a 1x1
+ * conv on a 1x1 input of H·W·C channels. */
+static dnas_rt_conv_dims job_dims(const deploy_ir *ir, int k) {
+    const deploy_ir_op *o = &ir->ops[k];
+    const deploy_qop *s = o->q;
+    const deploy_ir_tensor *I = &ir->tensors[o->in[0]], *O = &ir->tensors[o->out];
+    int32_t cout = deploy_ir_op_cout(ir, k);
+    if (o->kind == DEPLOY_QOP_LINEAR)
+        return (dnas_rt_conv_dims){
+            1, 1, I->h * I->w * I->c, 1,           1, cout, 1, 1, 1, 1, 1, 1, 0, 0, 0,
+            0, 1, I->is_signed,       O->is_signed};
+    return (dnas_rt_conv_dims){I->h,  I->w,  I->c,      O->h,         O->w,        cout,  s->kh,
+                               s->kw, s->sh, s->sw,     s->dh,        s->dw,       s->pt, s->pb,
+                               s->pl, s->pr, s->groups, I->is_signed, O->is_signed};
+}
+
+/* Channel i of op o (its list, or i). */
+static int32_t chan(const deploy_ir_op *o, int32_t i) {
+    return o->channels ? o->channels[i] : i;
+}
+
+/* The bits op o's input is clamped to in the evaluator: its channels'
+ * engine's engine_in_bits when below the input's bits, else the input's. */
+static int eval_in_bits(const deploy_ir *ir, const deploy_ir_op *o) {
+    int bits = ir->tensors[o->in[0]].bits;
+    if (!o->q->engine) return bits;
+    int b = ir->q->engine_in_bits[o->q->engine[chan(o, 0)]];
+    return b && b < bits ? b : bits;
+}
+
+/* Step 1. */
+static dnas_status check_ops(const deploy_ir *ir, dnas_error *err) {
+    for (int k = 0; k < ir->nops; k++) {
+        const deploy_ir_op *o = &ir->ops[k];
+        placement pl = place(ir, o);
+        if (pl == ON_HOST) continue;
+        const deploy_ir_tensor *I = &ir->tensors[o->in[0]];
+        size_t per = o->q->wlen / (size_t)ir->tensors[o->out].c;
+        int hw = pl == ON_ANALOG && I->bits > DNAS_DIANA_ANALOG_IN_BITS ? DNAS_DIANA_ANALOG_IN_BITS
+                                                                        : I->bits;
+        int ev = eval_in_bits(ir, o);
+        if (hw != ev)
+            return dnas_fail(
+                err, DNAS_ERR_UNSUPPORTED,
+                "%s: op '%s' on the %s engine reads %d-bit input '%s', which the engine takes "
+                "at %d bits, but the network's evaluator reads it at %d bits (engine_input_bits): "
+                "the results would differ (docs/deploy.md, \"DIANA\": the analog array clamps to "
+                "%d bits; a run records it from the target's input_bits)",
+                ir->name, o->q->name, ir->engines[o->engine], I->bits, I->name, hw, ev,
+                DNAS_DIANA_ANALOG_IN_BITS);
+        if (pl != ON_ANALOG) continue;
+        if (o->q->groups != 1)
+            return dnas_fail(
+                err, DNAS_ERR_UNSUPPORTED,
+                "%s: op '%s' on the analog engine has groups %d: the array runs groups 1 only",
+                ir->name, o->q->name, o->q->groups);
+        for (int32_t i = 0; i < deploy_ir_op_cout(ir, k); i++)
+            for (size_t j = 0; j < per; j++) {
+                int v = o->q->w[(size_t)chan(o, i) * per + j];
+                if (v < -1 || v > 1)
+                    return dnas_fail(err, DNAS_ERR_UNSUPPORTED,
+                                     "%s: op '%s' channel %d on the analog engine has weight %d: "
+                                     "the array holds ternary weights (-1, 0, 1) only",
+                                     ir->name, o->q->name, chan(o, i), v);
+            }
+    }
+    return DNAS_OK;
+}
+
+static void array_i32(FILE *f, const char *name, const int32_t *v, size_t n) {
+    fprintf(f, "static const int32_t %s[%zu] = {", name, n);
+    for (size_t i = 0; i < n; i++) {
+        fprintf(f, "%s", i % 8 ? " " : "\n    ");
+        if (v[i] == INT32_MIN)
+            fprintf(f, "INT32_MIN,");
+        else
+            fprintf(f, "%ld,", (long)v[i]);
+    }
+    fprintf(f, "\n};\n");
+}
+
+static void array_bytes(FILE *f, const char *type, const char *name, const void *v, size_t n,
+                        int sgn) {
+    fprintf(f, "static const %s %s[%zu] = {", type, name, n);
+    for (size_t i = 0; i < n; i++)
+        fprintf(f, "%s%d,", i % 16 ? " " : "\n    ",
+                sgn ? (int)((const int8_t *)v)[i] : (int)((const uint8_t *)v)[i]);
+    fprintf(f, "\n};\n");
+}
+
+/* w<k>, b<k>, m<k> (and c<k>) of op k. */
+static void write_op_consts(FILE *f, const deploy_ir *ir, int k) {
+    const deploy_ir_op *o = &ir->ops[k];
+    const deploy_qop *s = o->q;
+    placement pl = place(ir, o);
+    int32_t n = deploy_ir_op_cout(ir, k), cout = ir->tensors[o->out].c;
+    size_t per = s->wlen / (size_t)cout;
+    char id[16], nm[DEPLOY_QNET_NAME_LEN + 8];
+    deploy_comment_text(s->name, nm, sizeof nm);
+    int8_t *w = dnas_xmalloc((size_t)n * per + 1); /* the op's channels' rows */
+    int32_t *b = dnas_xmalloc((size_t)n * sizeof *b + 1),
+            *m = dnas_xmalloc((size_t)n * sizeof *m + 1);
+    for (int32_t i = 0; i < n; i++) {
+        memcpy(w + (size_t)i * per, s->w + (size_t)chan(o, i) * per, per);
+        m[i] = s->m[chan(o, i)];
+        if (s->bias) b[i] = s->bias[chan(o, i)];
+    }
+    dnas_rt_conv_dims d = job_dims(ir, k);
+    snprintf(id, sizeof id, "w%d", k);
+    if (pl == ON_DIGITAL) {
+        size_t len = dnas_diana_digital_bytes(&d);
+        int8_t *blk = dnas_xmalloc(len);
+        dnas_diana_pack_digital(blk, w, n, (int32_t)per);
+        fprintf(f,
+                "\n/* layer %d '%s', digital engine: %d channels, int8 weights in %d blocks of %d "
+                "output channels [block][%zu taps][%d] */\n",
+                k, nm, n, (n + DNAS_DIANA_BLOCK - 1) / DNAS_DIANA_BLOCK, DNAS_DIANA_BLOCK, per,
+                DNAS_DIANA_BLOCK);
+        array_bytes(f, "int8_t", id, blk, len, 1);
+        free(blk);
+    } else if (pl == ON_ANALOG) {
+        size_t len = dnas_diana_analog_bytes(&d);
+        uint8_t *planes = dnas_xmalloc(len);
+        DNAS_ASSERT(dnas_diana_pack_analog(planes, w, n, (int32_t)per) == DNAS_RT_OK); /* step 1 */
+        fprintf(f,
+                "\n/* layer %d '%s', analog engine: %d channels, ternary weights as the w+ and "
+                "w- bit-planes [2][%zu rows][%d bytes] */\n",
+                k, nm, n, per, (n + 7) / 8);
+        array_bytes(f, "uint8_t", id, planes, len, 0);
+        free(planes);
+    } else {
+        fprintf(f, "\n/* layer %d '%s', host core: weights [%d][%zu] int8 at %d bits */\n", k, nm,
+                n, per, s->wbits);
+        array_bytes(f, "int8_t", id, w, (size_t)n * per, 1);
+    }
+    if (s->bias) {
+        snprintf(id, sizeof id, "b%d", k);
+        array_i32(f, id, b, (size_t)n);
+    }
+    snprintf(id, sizeof id, "m%d", k);
+    array_i32(f, id, m, (size_t)n);
+    if (o->channels) {
+        snprintf(id, sizeof id, "c%d", k);
+        array_i32(f, id, o->channels, (size_t)n);
+    }
+    free(w), free(b), free(m);
+}
+
+static void write_weights(FILE *f, const deploy_ir *ir) {
+    fprintf(f, "/* Included by network.c (one translation unit). Per engine layer the\n"
+               " * weights w<k> in the engine's layout, bias b<k> and multipliers m<k> of\n"
+               " * the channels it computes, and for a layer split between the engines\n"
+               " * c<k>, the output channels it writes. */\n");
+    for (int k = 0; k < ir->nops; k++)
+        if (has_weights(&ir->ops[k])) write_op_consts(f, ir, k);
+}
+
+static const char *type_name(int is_signed) {
+    return is_signed ? "int8" : "uint8";
+}
+
+static void layer_comment(FILE *f, const deploy_ir *ir, int k) {
+    const deploy_ir_op *o = &ir->ops[k];
+    const deploy_ir_tensor *I = &ir->tensors[o->in[0]], *O = &ir->tensors[o->out];
+    char nm[DEPLOY_QNET_NAME_LEN + 8], attrs[256];
+    deploy_comment_text(o->q->name, nm, sizeof nm);
+    deploy_ir_op_attrs(o, attrs, sizeof attrs);
+    const char *kind = o->depthwise ? "depthwise conv" : deploy_qop_kind_name(o->kind);
+    fprintf(f, "\n/* layer %d: %s, source layer '%s' (qnet op %d); %s%s\n", k, kind, nm, o->qindex,
+            attrs, o->act == DEPLOY_ACT_RELU ? " (ReLU fused)" : "");
+    fprintf(f, " * in  [%d][%d][%d] %s, %d bits @%ld", I->h, I->w, I->c, type_name(I->is_signed),
+            I->bits, I->offset);
+    if (o->in[1] >= 0) {
+        const deploy_ir_tensor *B = &ir->tensors[o->in[1]];
+        fprintf(f, ", [%d][%d][%d] %s, %d bits @%ld", B->h, B->w, B->c, type_name(B->is_signed),
+                B->bits, B->offset);
+    }
+    fprintf(f, "\n * out [%d][%d][%d] %s, %d bits @%ld; engine %s", O->h, O->w, O->c,
+            type_name(O->is_signed), O->bits, O->offset, ir->engines[o->engine]);
+    if (has_weights(o)) fprintf(f, ", channels %d of %d", deploy_ir_op_cout(ir, k), O->c);
+    if (o->cycles > 0) fprintf(f, "; cost model %.0f cycles", o->cycles);
+    fprintf(f, "; %llu MACs */\n", (unsigned long long)deploy_ir_op_macs(ir, k));
+}
+
+static void call(FILE *f, const char *kernel, long out, long in, const char *rest) {
+    fprintf(f, "    return (int)%s(network_arena + %ld, network_arena + %ld%s);\n", kernel, out, in,
+            rest);
+}
+
+static void pool_dims(FILE *f, const deploy_qop *s, const deploy_ir_tensor *I,
+                      const deploy_ir_tensor *O) {
+    fprintf(f,
+            "    static const dnas_rt_pool_dims d = {%d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, "
+            "%d, %d, %d, %d};\n",
+            I->h, I->w, I->c, O->h, O->w, s->kh, s->kw, s->sh, s->sw, s->pt, s->pb, s->pl, s->pr,
+            I->is_signed, O->is_signed);
+}
+
+static void write_dims(FILE *f, const dnas_rt_conv_dims *d) {
+    fprintf(f, "{%d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d}",
+            d->hin, d->win, d->cin, d->hout, d->wout, d->cout, d->kh, d->kw, d->sh, d->sw, d->dh,
+            d->dw, d->pt, d->pb, d->pl, d->pr, d->groups, d->in_signed, d->out_signed);
+}
+
+static void write_layer(FILE *f, const deploy_ir *ir, int k) {
+    const deploy_ir_op *o = &ir->ops[k];
+    const deploy_qop *s = o->q;
+    const deploy_ir_tensor *I = &ir->tensors[o->in[0]], *O = &ir->tensors[o->out];
+    char id[48], rest[128], bias[16] = "NULL";
+    deploy_ident(s->name, id, 33);
+    if (s->bias) snprintf(bias, sizeof bias, "b%d", k);
+    layer_comment(f, ir, k);
+    fprintf(f, "NETWORK_LAYER_ATTR static int layer_%d_%s(void) {\n", k, id);
+    placement pl = place(ir, o);
+    dnas_rt_conv_dims d = has_weights(o) ? job_dims(ir, k) : (dnas_rt_conv_dims){0};
+    if (pl != ON_HOST) {
+        int32_t lo = 0, hi = 0;
+        char cmap[16] = "NULL";
+        if (o->channels) snprintf(cmap, sizeof cmap, "c%d", k);
+        if (pl == ON_ANALOG)
+            dnas_rt_saturate_range(I->is_signed, DNAS_DIANA_ANALOG_IN_BITS, &lo, &hi);
+        fprintf(f, "    static const dnas_diana_job j = {\n        %s,\n        ",
+                pl == ON_ANALOG ? "DNAS_DIANA_ANALOG" : "DNAS_DIANA_DIGITAL");
+        write_dims(f, &d);
+        fprintf(f, ",\n        %s, %d, %d, %d, w%d, %s, {m%d, %d, %d, %d}};\n", cmap, O->c, lo, hi,
+                k, bias, k, s->shift, s->lo, s->hi);
+        call(f, "dnas_diana_run", O->offset, I->offset, ", &j");
+        fprintf(f, "}\n");
+        return;
+    }
+    switch (o->kind) {
+    case DEPLOY_QOP_CONV:
+        fprintf(f, "    static const dnas_rt_conv_dims d = ");
+        write_dims(f, &d);
+        fprintf(f, ";\n    static const dnas_rt_weights w = {w%d, %d, DNAS_RT_PACK_INT8};\n", k,
+                s->wbits);
+        fprintf(f, "    static const dnas_rt_requant_params rq = {m%d, %d, %d, %d};\n", k, s->shift,
+                s->lo, s->hi);
+        snprintf(rest, sizeof rest, ", &w, %s, &rq, &d", bias);
+        call(f, "dnas_rt_conv2d", O->offset, I->offset, rest);
+        break;
+    case DEPLOY_QOP_LINEAR:
+        fprintf(f, "    static const dnas_rt_linear_dims d = {%zu, %d, %d, %d};\n", I->bytes, O->c,
+                I->is_signed, O->is_signed);
+        fprintf(f, "    static const dnas_rt_weights w = {w%d, %d, DNAS_RT_PACK_INT8};\n", k,
+                s->wbits);
+        fprintf(f, "    static const dnas_rt_requant_params rq = {m%d, %d, %d, %d};\n", k, s->shift,
+                s->lo, s->hi);
+        snprintf(rest, sizeof rest, ", &w, %s, &rq, &d", bias);
+        call(f, "dnas_rt_linear", O->offset, I->offset, rest);
+        break;
+    case DEPLOY_QOP_ADD: {
+        const deploy_ir_tensor *B = &ir->tensors[o->in[1]];
+        fprintf(f, "    static const dnas_rt_add_params p = {%d, %d, %d, %d, %d};\n", s->ma, s->mb,
+                s->shift, s->lo, s->hi);
+        fprintf(f, "    static const dnas_rt_add_dims d = {%d, %d, %d, %d, %d, %d};\n", O->h, O->w,
+                O->c, I->is_signed, B->is_signed, O->is_signed);
+        snprintf(rest, sizeof rest, ", network_arena + %ld, &p, &d", B->offset);
+        call(f, "dnas_rt_add", O->offset, I->offset, rest);
+        break;
+    }
+    case DEPLOY_QOP_MAXPOOL:
+        pool_dims(f, s, I, O);
+        call(f, "dnas_rt_maxpool", O->offset, I->offset, ", &d");
+        break;
+    case DEPLOY_QOP_AVGPOOL:
+    case DEPLOY_QOP_GAVGPOOL:
+        if (o->kind == DEPLOY_QOP_AVGPOOL)
+            pool_dims(f, s, I, O);
+        else
+            fprintf(f, "    static const dnas_rt_gavgpool_dims d = {%d, %d, %d, %d, %d};\n", I->h,
+                    I->w, I->c, I->is_signed, O->is_signed);
+        fprintf(f, "    static const dnas_rt_tensor_requant rq = {%d, %d, %d, %d};\n", s->ma,
+                s->shift, s->lo, s->hi);
+        call(f, o->kind == DEPLOY_QOP_AVGPOOL ? "dnas_rt_avgpool" : "dnas_rt_global_avgpool",
+             O->offset, I->offset, ", &rq, &d");
+        break;
+    default: /* a flatten kept as the network output: a copy of the bytes */
+        fprintf(f,
+                "    const uint8_t *in = network_arena + %ld;\n"
+                "    uint8_t *out = network_arena + %ld;\n"
+                "    size_t i;\n"
+                "    for (i = 0; i < %zu; i++) out[i] = in[i];\n"
+                "    return 0;\n",
+                I->offset, O->offset, O->bytes);
+        break;
+    }
+    fprintf(f, "}\n");
+}
+
+static void write_network(FILE *f, const deploy_ir *ir) {
+    fprintf(f,
+            "/* %d layers on one static arena of %zu bytes (lower bound %zu); @N in the\n"
+            " * comments is a tensor's arena offset. Engine layers are jobs of the\n"
+            " * digital or analog engine (dnas_diana.h), host layers dnas_rt calls. */\n"
+            "#include <stddef.h>\n#include <stdint.h>\n\n#include \"dnas_rt.h\"\n"
+            "#include \"dnas_diana.h\"\n#include \"network.h\"\n#include \"weights.c\"\n\n"
+            "#ifndef NETWORK_LAYER_ATTR\n#define NETWORK_LAYER_ATTR\n#endif\n\n"
+            "static uint32_t network_arena_words[(NETWORK_ARENA_BYTES + 3) / 4];\n"
+            "static uint8_t *const network_arena = (uint8_t *)network_arena_words;\n",
+            ir->nops, ir->arena, ir->arena_bound);
+    for (int k = 0; k < ir->nops; k++)
+        write_layer(f, ir, k);
+    fprintf(f, "\nvoid *network_input(void) { return network_arena + %ld; }\n",
+            ir->tensors[ir->input].offset);
+    fprintf(f, "\nconst void *network_output(void) { return network_arena + %ld; }\n",
+            ir->tensors[ir->output].offset);
+    fprintf(f, "\nint network_run(void) {\n");
+    for (int k = 0; k < ir->nops; k++) {
+        char id[48];
+        deploy_ident(ir->ops[k].q->name, id, 33);
+        fprintf(f, "    if (layer_%d_%s() != 0) return %d;\n", k, id, k + 1);
+    }
+    fprintf(f, "    return 0;\n}\n");
+}
+
+static void write_makefile(FILE *f, const deploy_ir *ir, const deploy_emit_info *info) {
+    fprintf(f,
+            "# Makefile of the network '%s', generated by dnas %s, backend diana.\n"
+            "# `make` builds test_network against the DIANA host model (diana/);\n"
+            "# `make check` runs it on the test vectors.\n"
+            "CC = cc\nCFLAGS = -std=c99 -Wall -Wextra -Werror -O2\nRT =",
+            ir->name, info && info->version ? info->version : "-");
+    deploy_c_rt_sources(f, 0);
+    for (int i = 0; i < deploy_rt_diana_nfiles; i++) {
+        size_t n = strlen(deploy_rt_diana_files[i].name);
+        if (n > 2 && !strcmp(deploy_rt_diana_files[i].name + n - 2, ".c"))
+            fprintf(f, " diana/%s", deploy_rt_diana_files[i].name);
+    }
+    fprintf(f, "\n\ntest_network: network.c network.h weights.c test_main.c $(RT) dnas_rt/*.h "
+               "diana/*.h\n"
+               "\t$(CC) $(CFLAGS) -Idnas_rt -Idiana -o $@ network.c test_main.c $(RT)\n\n"
+               "check: test_network\n\t./test_network test_input.bin test_expected.bin\n\n"
+               "clean:\n\trm -f test_network\n\n.PHONY: check clean\n");
+}
+
+static dnas_status write_one(const deploy_ir *ir, const deploy_emit_info *info, const char *dir,
+                             const char *name, const char *what, int which, dnas_error *err) {
+    deploy_out o;
+    dnas_status st = deploy_out_open(&o, dir, name, err);
+    if (st) return st;
+    if (which == 2) {
+        write_makefile(o.f, ir, info);
+    } else {
+        deploy_c_head(o.f, name, what, ir, info, "diana");
+        if (which == 0)
+            write_network(o.f, ir);
+        else
+            write_weights(o.f, ir);
+    }
+    return deploy_out_close(&o, err);
+}
+
+dnas_status deploy_emit_diana(const deploy_ir *ir, const deploy_emit_info *info, const char *dir,
+                              dnas_error *err) {
+    dnas_status st = check_ops(ir, err);                         /* 1. */
+    if (!st) st = deploy_c_sources(ir, info, "diana", dir, err); /* 2. */
+    if (!st) st = write_one(ir, info, dir, "network.c", "the layers", 0, err);
+    if (!st) st = write_one(ir, info, dir, "weights.c", "the constants", 1, err);
+    if (!st) st = write_one(ir, info, dir, "Makefile", NULL, 2, err);
+    char sub[4200];
+    if (!st) st = deploy_out_mkdir(dir, "diana", sub, sizeof sub, err);
+    for (int i = 0; !st && i < deploy_rt_diana_nfiles; i++) {
+        deploy_out o;
+        if ((st = deploy_out_open(&o, sub, deploy_rt_diana_files[i].name, err))) break;
+        fwrite(deploy_rt_diana_files[i].data, 1, deploy_rt_diana_files[i].len, o.f);
+        st = deploy_out_close(&o, err);
+    }
+    return st;
+}
