@@ -14,6 +14,10 @@ const deploy_backend deploy_backends[] = {
      "Arm Cortex-M4 (configs/targets/cortex_m4.yaml) run under QEMU mps2-an386: the c sources "
      "built by arm-none-eabi-gcc",
      "cortex_m4", "cpu", DNAS_RT_PACK_INT8, 4, deploy_emit_cortex_m},
+    {"gap8",
+     "GAP8 (configs/targets/gap8.yaml): conv/linear on the 8-core cluster in L1 tiles moved by "
+     "DMA, run here on a host model of its runtime",
+     "gap8", "fc", DNAS_RT_PACK_INT8, 4, deploy_emit_gap8},
     {NULL, NULL, NULL, NULL, DNAS_RT_PACK_INT8, 0, NULL},
 };
 

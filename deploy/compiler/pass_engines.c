@@ -20,9 +20,9 @@
  * For the `c` backend (no target description) every op is on "cpu". */
 #include <string.h>
 
-#include "compiler.h"
+#include "compiler_internal.h"
 
-static hwcost_layer op_layer(const deploy_ir *ir, const deploy_ir_op *o) {
+hwcost_layer deploy_op_cost_layer(const deploy_ir *ir, const deploy_ir_op *o) {
     const deploy_ir_tensor *I = &ir->tensors[o->in[0]], *O = &ir->tensors[o->out];
     const deploy_qop *s = o->q;
     hwcost_layer l = hwcost_layer_default();
@@ -65,7 +65,7 @@ dnas_status deploy_pass_engines(deploy_ir *ir, const deploy_compile_params *p, d
         deploy_ir_op *o = &ir->ops[k];
         o->engine = hosti;
         if (!t || o->kind == DEPLOY_QOP_FLATTEN) continue;
-        hwcost_layer l = op_layer(ir, o);     /* 2. */
+        hwcost_layer l = deploy_op_cost_layer(ir, o);     /* 2. */
         for (int e = 0; e < t->nengines; e++) /* 3. */
             if (hwcost_engine_supports(&t->engines[e], &l)) {
                 o->engine = e;
