@@ -65,7 +65,8 @@ static const char *HELP =
     "  tile LAYER NAME tiles=THxTWxTC n=N l1=B dma=D cycles=C tiled_cycles=T\n"
     "  result_tiles l1=B l1_size=S dma=D dma_bound=L cycles=C tiled_cycles=T\n"
     "with D the bytes DMA moves per inference, L its lower bound (each tiled\n"
-    "layer's input, output and constants moved once), C the cost model's cycles\n"
+    "layer's input values it reads, its output and constants moved once), C the\n"
+    "cost model's cycles\n"
     "of the tiled layers whole and T summed over their tiles.\n"
     "\n"
     CLI_HELP_EXIT ".\n";

@@ -91,8 +91,8 @@ typedef struct {
     size_t l1_size;      /* tile pass: bytes of the tiled memory (0: none), */
     size_t l1_bytes;     /* the most any tiled op uses there, */
     uint64_t dma_bytes;  /* bytes DMA moves per inference, */
-    uint64_t dma_bound;  /* and its lower bound: each tiled op's input, output and
-                            constants moved once */
+    uint64_t dma_bound;  /* and its lower bound: each tiled op's input values it reads,
+                            output and constants moved once */
 } deploy_ir;
 
 /* The IR of a checked qnet (deploy_qnet_check first; DNAS_ERR_FORMAT

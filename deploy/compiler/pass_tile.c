@@ -37,8 +37,9 @@
  *      change, weights once per channel tile, each output value once) and
  *      the cost model's cycles summed over its tiles (the tiling overhead
  *      beside o->cycles, the whole layer's); the IR the most memory any op
- *      uses, the DMA bytes and their lower bound (each tiled op's input,
- *      output and constants moved once). */
+ *      uses, the DMA bytes and their lower bound (each tiled op's input
+ *      values that it reads, its output and its constants moved once: the
+ *      DMA of the layer as one tile). */
 #include <string.h>
 
 #include "compiler_internal.h"
@@ -294,7 +295,11 @@ dnas_status deploy_pass_tile(deploy_ir *ir, const deploy_compile_params *p, dnas
         ir->l1_size = lim.l1;
         if (o->tile.l1_bytes > ir->l1_bytes) ir->l1_bytes = o->tile.l1_bytes;
         ir->dma_bytes += o->tile.dma_bytes;
-        ir->dma_bound += ir->tensors[o->in[0]].bytes + ir->tensors[o->out].bytes + o->wbytes;
+        deploy_tile whole; /* the lower bound: the layer as one tile */
+        dnas_rt_conv_dims d;
+        deploy_tile_conv_dims(ir, k, &d);
+        deploy_tile_layout(ir, k, d.hout, d.wout, d.cout, &lim, &whole, err);
+        ir->dma_bound += whole.dma_bytes;
     }
     return DNAS_OK;
 }
