@@ -39,8 +39,7 @@ static int on_cluster(const deploy_ir *ir, int k) {
     return ir->ops[k].tile.tiled;
 }
 
-static dnas_status gap8_layer_of(const deploy_ir *ir, int k, dnas_gap8_layer *L,
-                                 dnas_error *err) {
+static dnas_status gap8_layer_of(const deploy_ir *ir, int k, dnas_gap8_layer *L, dnas_error *err) {
     const deploy_ir_op *o = &ir->ops[k];
     const deploy_tile *t = &o->tile;
     memset(L, 0, sizeof *L);
@@ -50,8 +49,10 @@ static dnas_status gap8_layer_of(const deploy_ir *ir, int k, dnas_gap8_layer *L,
     size_t off[6];
     deploy_tile_offsets(t, 4, off);
     if (off[5] + t->out_bytes > ir->l1_bytes || ir->l1_bytes > UINT32_MAX)
-        return dnas_fail(err, DNAS_ERR_INVALID, "%s: layer %d: its L1 buffers end past the %zu "
-                         "bytes the tile pass reserved", ir->name, k, ir->l1_bytes);
+        return dnas_fail(err, DNAS_ERR_INVALID,
+                         "%s: layer %d: its L1 buffers end past the %zu "
+                         "bytes the tile pass reserved",
+                         ir->name, k, ir->l1_bytes);
     for (int b = 0; b < 2; b++) {
         L->l1_in[b] = (uint32_t)off[b];
         L->l1_w[b] = (uint32_t)off[2 + b];
@@ -77,18 +78,19 @@ static void cluster_layer(FILE *f, const deploy_ir *ir, int k, const dnas_gap8_l
             t->out_bytes, t->out_double ? " x2" : "", (unsigned long long)t->dma_bytes,
             t->tile_cycles);
     fprintf(f, "NETWORK_LAYER_ATTR static int layer_%d_%s(void) {\n", k, id);
-    fprintf(f,
-            "    static const dnas_gap8_layer L = {\n"
-            "        {%d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d},\n"
-            "        %d, %d, %d, /* tile rows, columns, channels */\n"
-            "        %d, %d, %d, %d, /* weight bits, shift, clamp */\n"
-            "        {%lu, %lu}, {%lu, %lu}, {%lu, %lu}, /* L1 offsets: input, weights, output */\n"
-            "        %d};\n",
-            d->hin, d->win, d->cin, d->hout, d->wout, d->cout, d->kh, d->kw, d->sh, d->sw, d->dh,
-            d->dw, d->pt, d->pb, d->pl, d->pr, d->groups, d->in_signed, d->out_signed, L->th,
-            L->tw, L->tc, L->wbits, L->shift, L->lo, L->hi, (unsigned long)L->l1_in[0],
-            (unsigned long)L->l1_in[1], (unsigned long)L->l1_w[0], (unsigned long)L->l1_w[1],
-            (unsigned long)L->l1_out[0], (unsigned long)L->l1_out[1], L->ncores);
+    fprintf(
+        f,
+        "    static const dnas_gap8_layer L = {\n"
+        "        {%d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d},\n"
+        "        %d, %d, %d, /* tile rows, columns, channels */\n"
+        "        %d, %d, %d, %d, /* weight bits, shift, clamp */\n"
+        "        {%lu, %lu}, {%lu, %lu}, {%lu, %lu}, /* L1 offsets: input, weights, output */\n"
+        "        %d};\n",
+        d->hin, d->win, d->cin, d->hout, d->wout, d->cout, d->kh, d->kw, d->sh, d->sw, d->dh, d->dw,
+        d->pt, d->pb, d->pl, d->pr, d->groups, d->in_signed, d->out_signed, L->th, L->tw, L->tc,
+        L->wbits, L->shift, L->lo, L->hi, (unsigned long)L->l1_in[0], (unsigned long)L->l1_in[1],
+        (unsigned long)L->l1_w[0], (unsigned long)L->l1_w[1], (unsigned long)L->l1_out[0],
+        (unsigned long)L->l1_out[1], L->ncores);
     char bias[16] = "NULL";
     if (o->q->bias) snprintf(bias, sizeof bias, "b%d", k);
     fprintf(f,
@@ -134,7 +136,8 @@ static dnas_status write_network(FILE *f, const deploy_ir *ir, dnas_error *err) 
     for (int k = 0; k < ir->nops; k++) {
         if (!on_cluster(ir, k)) continue;
         fprintf(f, "    dnas_pulp_region(w%d, sizeof w%d, DNAS_PULP_L3);\n", k, k);
-        if (ir->ops[k].q->bias) fprintf(f, "    dnas_pulp_region(b%d, sizeof b%d, DNAS_PULP_L3);\n", k, k);
+        if (ir->ops[k].q->bias)
+            fprintf(f, "    dnas_pulp_region(b%d, sizeof b%d, DNAS_PULP_L3);\n", k, k);
         fprintf(f, "    dnas_pulp_region(m%d, sizeof m%d, DNAS_PULP_L3);\n", k, k);
     }
     fprintf(f, "}\n");
@@ -142,13 +145,14 @@ static dnas_status write_network(FILE *f, const deploy_ir *ir, dnas_error *err) 
             ir->tensors[ir->input].offset);
     fprintf(f, "\nconst void *network_output(void) { return network_arena + %ld; }\n",
             ir->tensors[ir->output].offset);
-    fprintf(f, "\n/* Returns %d when L1 cannot hold NETWORK_L1_BYTES. */\n"
-               "int network_run(void) {\n"
-               "    if (!network_l1) {\n"
-               "        network_regions();\n"
-               "        network_l1 = (uint8_t *)dnas_pulp_l1_malloc(NETWORK_L1_BYTES);\n"
-               "        if (!network_l1) return %d;\n"
-               "    }\n",
+    fprintf(f,
+            "\n/* Returns %d when L1 cannot hold NETWORK_L1_BYTES. */\n"
+            "int network_run(void) {\n"
+            "    if (!network_l1) {\n"
+            "        network_regions();\n"
+            "        network_l1 = (uint8_t *)dnas_pulp_l1_malloc(NETWORK_L1_BYTES);\n"
+            "        if (!network_l1) return %d;\n"
+            "    }\n",
             ir->nops + 1, ir->nops + 1);
     for (int k = 0; k < ir->nops; k++) {
         char id[48];
@@ -170,14 +174,13 @@ static void write_makefile(FILE *f, const deploy_ir *ir, const deploy_emit_info 
             ir->name, info && info->version ? info->version : "-", ir->l1_size,
             ir->l1_size ? ir->l1_size : (size_t)64000);
     deploy_c_rt_sources(f, 0);
-    fprintf(f,
-            "\nPULP = pulp/dnas_gap8.c pulp/dnas_pulp_host.c\n\n"
-            "test_network: network.c network.h weights.c test_main.c $(RT) $(PULP) dnas_rt/*.h "
-            "pulp/*.h\n"
-            "\t$(CC) $(CFLAGS) -DDNAS_PULP_L1_BYTES=$(L1) -Idnas_rt -Ipulp -o $@ network.c "
-            "test_main.c $(RT) $(PULP)\n\n"
-            "check: test_network\n\t./test_network test_input.bin test_expected.bin\n\n"
-            "clean:\n\trm -f test_network\n\n.PHONY: check clean\n");
+    fprintf(f, "\nPULP = pulp/dnas_gap8.c pulp/dnas_pulp_host.c\n\n"
+               "test_network: network.c network.h weights.c test_main.c $(RT) $(PULP) dnas_rt/*.h "
+               "pulp/*.h\n"
+               "\t$(CC) $(CFLAGS) -DDNAS_PULP_L1_BYTES=$(L1) -Idnas_rt -Ipulp -o $@ network.c "
+               "test_main.c $(RT) $(PULP)\n\n"
+               "check: test_network\n\t./test_network test_input.bin test_expected.bin\n\n"
+               "clean:\n\trm -f test_network\n\n.PHONY: check clean\n");
 }
 
 static dnas_status copy_pulp(const char *dir, dnas_error *err) {

@@ -50,12 +50,12 @@ void deploy_tile_conv_dims(const deploy_ir *ir, int k, dnas_rt_conv_dims *d) {
     const deploy_ir_tensor *I = &ir->tensors[o->in[0]], *O = &ir->tensors[o->out];
     if (o->kind == DEPLOY_QOP_LINEAR) {
         int32_t cin = I->h * I->w * I->c;
-        *d = (dnas_rt_conv_dims){1, 1, cin, 1, 1, O->c, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1,
-                                 I->is_signed, O->is_signed};
+        *d = (dnas_rt_conv_dims){1, 1, cin, 1, 1, O->c,         1,           1, 1, 1, 1, 1,
+                                 0, 0, 0,   0, 1, I->is_signed, O->is_signed};
         return;
     }
-    *d = (dnas_rt_conv_dims){I->h,  I->w,  I->c,  O->h,  O->w,  O->c,  s->kh,
-                             s->kw, s->sh, s->sw, s->dh, s->dw, s->pt, s->pb,
+    *d = (dnas_rt_conv_dims){I->h,  I->w,  I->c,      O->h,         O->w,        O->c,  s->kh,
+                             s->kw, s->sh, s->sw,     s->dh,        s->dw,       s->pt, s->pb,
                              s->pl, s->pr, s->groups, I->is_signed, O->is_signed};
 }
 
@@ -204,8 +204,8 @@ dnas_status deploy_tile_choose(const deploy_ir *ir, int k, const deploy_tile_lim
                 if (!smallest.tiled || cand.l1_bytes < smallest.l1_bytes) smallest = cand;
                 if (cand.l1_bytes > lim->l1) continue;
                 uint64_t vol = (uint64_t)th * (uint64_t)tw * (uint64_t)tc; /* 4. */
-                if (vol > best_vol || (vol == best_vol && (tc > best.tc ||
-                                                           (tc == best.tc && tw > best.tw)))) {
+                if (vol > best_vol ||
+                    (vol == best_vol && (tc > best.tc || (tc == best.tc && tw > best.tw)))) {
                     best = cand;
                     best_vol = vol;
                 }
@@ -256,9 +256,11 @@ static double tile_cycles(const deploy_ir *ir, int k, const hwcost_target *t) {
                 hwcost_layer l = deploy_op_cost_layer(ir, o);
                 if (o->kind == DEPLOY_QOP_CONV) l.oh = h[a], l.ow = w[b];
                 l.cout = c[e];
-                if (o->depthwise) l.cin = c[e];
-                else if (d.groups > 1) l.cin = (double)c[e] / (d.cout / d.groups) * (d.cin / d.groups),
-                                       l.groups = c[e] / (d.cout / d.groups);
+                if (o->depthwise)
+                    l.cin = c[e];
+                else if (d.groups > 1)
+                    l.cin = (double)c[e] / (d.cout / d.groups) * (d.cin / d.groups),
+                    l.groups = c[e] / (d.cout / d.groups);
                 hwcost_grad g;
                 dnas_error ignored;
                 if (hwcost_latency_cycles(t, o->engine, &l, &g, &ignored) != DNAS_OK) return 0;

@@ -85,7 +85,7 @@ static void load_input(const dnas_gap8_layer *L, const tile *t, uint8_t *dst, co
 }
 
 typedef struct {
-    size_t k;      /* weights per output channel */
+    size_t k;       /* weights per output channel */
     size_t bias_at; /* offsets of the biases and multipliers in a weight buffer */
     size_t m_at;
 } wlayout;
@@ -98,8 +98,8 @@ static void load_weights(const tile *t, const wlayout *wl, uint8_t *dst, const i
     dnas_pulp_dma_1d(job, dst + wl->m_at, m + c0, cn * sizeof *m);
 }
 
-static void store_output(const dnas_gap8_layer *L, const tile *t, uint8_t *out,
-                         const uint8_t *src, dnas_pulp_dma *job) {
+static void store_output(const dnas_gap8_layer *L, const tile *t, uint8_t *out, const uint8_t *src,
+                         dnas_pulp_dma *job) {
     size_t cout = (size_t)L->d.cout, wout = (size_t)L->d.wout, cn = (size_t)t->cn;
     size_t ow = (size_t)t->ow;
     uint8_t *dst = out + ((size_t)t->oy * wout + (size_t)t->ox) * cout + (size_t)t->c0;
@@ -188,10 +188,9 @@ dnas_rt_status dnas_gap8_conv(const dnas_gap8_layer *L, uint8_t *l1, uint8_t *ou
                               const int32_t *m) {
     if (!L || !l1 || !out || !in || !w || !m) return DNAS_RT_ERR_ARG; /* 1. */
     const dnas_rt_conv_dims *d = &L->d;
-    if (d->groups < 1 || d->hout < 1 || d->wout < 1 ||
-        d->cout < 1 || d->cout % d->groups || d->cin % d->groups || L->th < 1 ||
-        L->th > d->hout || L->tw < 1 || L->tw > d->wout || L->tc < 1 || L->tc > d->cout ||
-        L->ncores < 1 || L->ncores > DNAS_PULP_CORES)
+    if (d->groups < 1 || d->hout < 1 || d->wout < 1 || d->cout < 1 || d->cout % d->groups ||
+        d->cin % d->groups || L->th < 1 || L->th > d->hout || L->tw < 1 || L->tw > d->wout ||
+        L->tc < 1 || L->tc > d->cout || L->ncores < 1 || L->ncores > DNAS_PULP_CORES)
         return DNAS_RT_ERR_ARG;
     if (d->groups > 1 && L->tc % (d->cout / d->groups) != 0) return DNAS_RT_ERR_ARG;
     int32_t nh = ceil_div(d->hout, L->th), nw = ceil_div(d->wout, L->tw);

@@ -22,16 +22,16 @@
 #include "dnas_rt.h"
 
 typedef struct {
-    dnas_rt_conv_dims d;       /* the whole layer */
-    int32_t th, tw, tc;        /* output tile rows, columns, channels */
-    int wbits, shift;          /* weight bits, requantization shift */
-    int32_t lo, hi;            /* output clamp */
-    uint32_t l1_in[2];         /* L1 offsets of the input buffers (equal: one buffer) */
-    uint32_t l1_w[2];          /* of the weight buffers: weights [tc][kh][kw][Cin/groups],
-                                  padded to 4 bytes, then tc int32 biases (when the layer
-                                  has a bias), then tc int32 multipliers */
-    uint32_t l1_out[2];        /* of the output buffers */
-    int ncores;                /* 1..DNAS_PULP_CORES */
+    dnas_rt_conv_dims d; /* the whole layer */
+    int32_t th, tw, tc;  /* output tile rows, columns, channels */
+    int wbits, shift;    /* weight bits, requantization shift */
+    int32_t lo, hi;      /* output clamp */
+    uint32_t l1_in[2];   /* L1 offsets of the input buffers (equal: one buffer) */
+    uint32_t l1_w[2];    /* of the weight buffers: weights [tc][kh][kw][Cin/groups],
+                            padded to 4 bytes, then tc int32 biases (when the layer
+                            has a bias), then tc int32 multipliers */
+    uint32_t l1_out[2];  /* of the output buffers */
+    int ncores;          /* 1..DNAS_PULP_CORES */
 } dnas_gap8_layer;
 
 /* Runs layer L: in and out in L2 ([Hin][Win][Cin], [Hout][Wout][Cout]

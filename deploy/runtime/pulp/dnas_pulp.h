@@ -63,8 +63,8 @@ void dnas_pulp_dma_init(dnas_pulp_dma *job);
 void dnas_pulp_dma_1d(dnas_pulp_dma *job, void *dst, const void *src, size_t bytes);
 /* Adds rows copies of row_bytes bytes each: row r from src + r·src_stride to
  * dst + r·dst_stride. */
-void dnas_pulp_dma_2d(dnas_pulp_dma *job, void *dst, const void *src, size_t rows,
-                      size_t row_bytes, size_t dst_stride, size_t src_stride);
+void dnas_pulp_dma_2d(dnas_pulp_dma *job, void *dst, const void *src, size_t rows, size_t row_bytes,
+                      size_t dst_stride, size_t src_stride);
 /* Returns when every transfer of job has happened; job is empty again. */
 void dnas_pulp_dma_wait(dnas_pulp_dma *job);
 

@@ -44,8 +44,8 @@ typedef struct {
     size_t rows, row_bytes, dst_stride, src_stride;
 } transfer;
 
-static unsigned char *l1;                   /* DNAS_PULP_L1_BYTES + guard */
-static size_t l1_used, l1_most;             /* allocated bytes now, most ever */
+static unsigned char *l1;                  /* DNAS_PULP_L1_BYTES + guard */
+static size_t l1_used, l1_most;            /* allocated bytes now, most ever */
 static size_t allocs[MAX_ALLOCS], nallocs; /* the stack of allocation sizes */
 static region *regions;
 static size_t nregions, cap_regions;
@@ -75,7 +75,8 @@ static void report(void) {
 static void l1_setup(void) {
     if (l1) return;
     l1 = malloc(DNAS_PULP_L1_BYTES + DNAS_PULP_HOST_GUARD);
-    if (!l1) fail("cannot allocate the %lu bytes of the modelled L1", (unsigned long)DNAS_PULP_L1_BYTES);
+    if (!l1)
+        fail("cannot allocate the %lu bytes of the modelled L1", (unsigned long)DNAS_PULP_L1_BYTES);
     memset(l1, PATTERN, DNAS_PULP_L1_BYTES + DNAS_PULP_HOST_GUARD);
     atexit(report);
 }
@@ -95,7 +96,8 @@ static void guard_check(const char *when) {
 }
 
 void dnas_pulp_region(const void *base, size_t bytes, dnas_pulp_level level) {
-    if (level != DNAS_PULP_L2 && level != DNAS_PULP_L3) fail("region level %d is not L2 or L3", (int)level);
+    if (level != DNAS_PULP_L2 && level != DNAS_PULP_L3)
+        fail("region level %d is not L2 or L3", (int)level);
     if (nregions && regions[nregions - 1].base == base && regions[nregions - 1].bytes == bytes &&
         regions[nregions - 1].level == level)
         return; /* named again */
@@ -159,7 +161,8 @@ static int level_of(const unsigned char *p, size_t n) {
 
 static void check_row(const unsigned char *dst, const unsigned char *src, size_t n, size_t row) {
     int d1 = in_l1(dst, n), s1 = in_l1(src, n);
-    if (d1 && s1) fail("transfer row %lu of %lu bytes goes from L1 to L1", (unsigned long)row,
+    if (d1 && s1)
+        fail("transfer row %lu of %lu bytes goes from L1 to L1", (unsigned long)row,
              (unsigned long)n);
     if (!d1 && !s1)
         fail("transfer row %lu of %lu bytes has neither end inside the L1 allocation (a tile "
@@ -176,12 +179,12 @@ static void check_row(const unsigned char *dst, const unsigned char *src, size_t
     }
 }
 
-void dnas_pulp_dma_2d(dnas_pulp_dma *job, void *dst, const void *src, size_t rows,
-                      size_t row_bytes, size_t dst_stride, size_t src_stride) {
+void dnas_pulp_dma_2d(dnas_pulp_dma *job, void *dst, const void *src, size_t rows, size_t row_bytes,
+                      size_t dst_stride, size_t src_stride) {
     if (!job->id) fail("transfer on a job never initialised");
     for (size_t r = 0; r < rows; r++)
-        check_row((unsigned char *)dst + r * dst_stride, (const unsigned char *)src + r * src_stride,
-                  row_bytes, r);
+        check_row((unsigned char *)dst + r * dst_stride,
+                  (const unsigned char *)src + r * src_stride, row_bytes, r);
     if (npending == cap_pending) {
         cap_pending = cap_pending ? 2 * cap_pending : 256;
         pending = realloc(pending, cap_pending * sizeof *pending);
