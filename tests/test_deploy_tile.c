@@ -11,7 +11,12 @@
  *   fit the memory, the host model counts exactly the DMA bytes the tiler
  *   predicts, and the granularity (channels in 4s or 16s, columns in 16s)
  *   holds for every tiling;
- * - a descriptor whose double buffers coincide is refused. */
+ * - a descriptor whose double buffers coincide is refused;
+ * - the host model's rules: a transfer's copy happens at its wait, an L1
+ *   allocation beyond L1 is refused, each core of a fork sees its id, and
+ *   a transfer past the L1 allocation, one writing L3, one outside every
+ *   region and a core writing past the allocation end the process with
+ *   status 3 (run in a child). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -20,6 +25,8 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "compiler/compiler_internal.h"
 #include "dnas_gap8.h"
@@ -283,12 +290,90 @@ static void shared_double_buffer_refused(void **state) {
     free_layer(&L);
 }
 
+static int seen[DNAS_PULP_CORES];
+
+static void note_core(void *arg) {
+    (void)arg;
+    seen[dnas_pulp_core_id()] = dnas_pulp_ncores();
+}
+
+/* The exit status of fn() run in a child (its stderr silenced). */
+static int child_status(void (*fn)(uint8_t *l1), uint8_t *l1) {
+    fflush(stdout);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        if (!freopen("/dev/null", "w", stderr)) _exit(99);
+        fn(l1);
+        _exit(0);
+    }
+    int st;
+    assert_int_equal(waitpid(pid, &st, 0), pid);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static uint8_t l2_buf[256];
+static const uint8_t l3_buf[64] = {1, 2, 3};
+
+static void past_l1(uint8_t *l1) {
+    dnas_pulp_dma job;
+    dnas_pulp_dma_init(&job);
+    dnas_pulp_dma_1d(&job, l1 + 60, l2_buf, 8); /* the allocation is 64 bytes */
+}
+static void into_l3(uint8_t *l1) {
+    dnas_pulp_dma job;
+    dnas_pulp_dma_init(&job);
+    dnas_pulp_dma_1d(&job, (void *)(uintptr_t)l3_buf, l1, 8);
+}
+static void outside_regions(uint8_t *l1) {
+    static uint8_t unnamed[16];
+    dnas_pulp_dma job;
+    dnas_pulp_dma_init(&job);
+    dnas_pulp_dma_1d(&job, l1, unnamed, 16);
+}
+static void scribble(void *arg) {
+    uint8_t *l1 = arg;
+    if (dnas_pulp_core_id() == 7) l1[64] = 0; /* one byte past the allocation */
+}
+static void core_past_l1(uint8_t *l1) {
+    dnas_pulp_fork(8, scribble, l1);
+}
+
+static void host_model_rules(void **state) {
+    (void)state;
+    dnas_pulp_region(l2_buf, sizeof l2_buf, DNAS_PULP_L2);
+    dnas_pulp_region(l3_buf, sizeof l3_buf, DNAS_PULP_L3);
+    uint8_t *l1 = dnas_pulp_l1_malloc(64);
+    assert_non_null(l1);
+    assert_null(dnas_pulp_l1_malloc(DNAS_PULP_L1_BYTES)); /* beyond what is left */
+    memset(l1, 0, 64);
+    dnas_pulp_dma job;
+    dnas_pulp_dma_init(&job);
+    dnas_pulp_dma_1d(&job, l1, l3_buf, 3);
+    assert_int_equal(l1[0], 0); /* not before the wait */
+    dnas_pulp_dma_wait(&job);
+    assert_int_equal(l1[0], 1), assert_int_equal(l1[2], 3);
+    dnas_pulp_dma_2d(&job, l2_buf + 100, l1, 2, 2, 10, 1); /* rows 1,2 and 2,3 */
+    dnas_pulp_dma_wait(&job);
+    assert_int_equal(l2_buf[100], 1), assert_int_equal(l2_buf[111], 3);
+    dnas_pulp_fork(DNAS_PULP_CORES, note_core, NULL);
+    for (int c = 0; c < DNAS_PULP_CORES; c++)
+        assert_int_equal(seen[c], DNAS_PULP_CORES);
+    assert_int_equal(dnas_pulp_core_id(), 0), assert_int_equal(dnas_pulp_ncores(), 1);
+    assert_int_equal(child_status(past_l1, l1), 3);
+    assert_int_equal(child_status(into_l3, l1), 3);
+    assert_int_equal(child_status(outside_regions, l1), 3);
+    assert_int_equal(child_status(core_past_l1, l1), 3);
+    dnas_pulp_l1_free(l1);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(hand_checked),
         cmocka_unit_test(sweep_gap8),
         cmocka_unit_test(sweep_diana_like),
         cmocka_unit_test(shared_double_buffer_refused),
+        cmocka_unit_test(host_model_rules),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
