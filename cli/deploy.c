@@ -50,7 +50,8 @@ static const char *HELP =
     "                    path (default: the backend's; none for c: one engine,\n"
     "                    no memory limit)\n"
     "  --l1 BYTES        the tiled memory's size (GAP8's L1) the tiles must fit,\n"
-    "                    instead of the target description's\n"
+    "                    instead of the target description's (a warning when no\n"
+    "                    layer runs through one)\n"
     "  --dump-after PASS print the IR after PASS: build (as read), fuse, engines,\n"
     "                    layout, tile or plan\n"
     "  --vectors N       random test samples, 1..100000 (default 8)\n"
@@ -225,6 +226,11 @@ static int run(int argc, char **argv, const opts *o) {
     char where[4200];
     snprintf(where, sizeof where, "%s:%s", o->in, group);
     if (!st) st = deploy_compile(&ir, &q, where, &p, &err);
+    if (!st && o->l1 && !ir.l1_size)
+        fprintf(stderr,
+                "dnas deploy: warning: --l1 %ld has no effect: no layer runs through a tiled "
+                "memory of target %s\n",
+                o->l1, desc ? desc->name : "(none)");
     if (!st) st = make_dir(o->out, &err);
     char cmd[8192], version[128];
     command_line(argc, argv, cmd, sizeof cmd);

@@ -95,6 +95,9 @@ moved=$(sed -n 's/.*transfers, \([0-9]*\) bytes into L1, \([0-9]*\) bytes out of
 check "gap8: the host model moved 4 x $dma bytes" test "$(echo "$moved" | awk '{print $1 + $2}')" = "$((4 * dma))"
 "$dnas" deploy q.h5 --target gap8 --out g8d --l1 8000 --dump-after tile > g8d.out 2>&1
 check "gap8: --dump-after tile shows each op's tiles" has g8d.out "conv1 .* tiles [0-9]*x[0-9]*x[0-9]* ([0-9]*) L1 [0-9]* B dma [0-9]* B$"
+"$dnas" deploy q.h5 --target c --out cl1 --l1 8000 > cl1.out 2> cl1.err
+check "--l1 without a tiled memory: a warning, exit 0" \
+    sh -c "[ $? -eq 0 ] && grep -q 'warning: --l1 8000 has no effect: no layer runs through a tiled memory of target (none)' cl1.err"
 check "gap8: an L1 no tiling fits names the L1 that would" \
     fails 1 "does not fit a tiled memory of 10 bytes in any tiling: .* a memory of [0-9]* bytes would do" \
     q.h5 --target gap8 --out e --l1 10
