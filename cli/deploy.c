@@ -15,8 +15,8 @@
 /* clang-format off */
 static const char *HELP =
     "usage: dnas deploy QUANT.h5 --target c --out DIR [--run ID | --group GROUP]\n"
-    "                   [--target-desc T] [--l1 BYTES] [--dump-after PASS] [--vectors N]\n"
-    "                   [--quiet]\n"
+    "                   [--target-desc T] [--l1 BYTES] [--dump-after PASS]\n"
+    "                   [--vectors N] [--quiet]\n"
     "\n"
     "Compiles the integer network of a file (dnas quantize: /qnet; a run file\n"
     "of dnas search or a campaign: /runs/ID/qnet) to source code for a target\n"
@@ -24,8 +24,9 @@ static const char *HELP =
     "the requantization, flatten as a view), engines (each op on an engine of\n"
     "the target description), layout (HWC bytes, int8 weights), tile (output\n"
     "tiles of the layers that run through a tiled memory such as GAP8's L1),\n"
-    "plan (tensor lifetimes and offsets in one static arena). The generated code computes\n"
-    "exactly the integer evaluator's outputs (the dnas_rt kernels).\n"
+    "plan (tensor lifetimes and offsets in one static arena). The generated\n"
+    "code computes exactly the integer evaluator's outputs (the dnas_rt\n"
+    "kernels).\n"
     "\n"
     "Backends (--target):\n"
     "%s"
