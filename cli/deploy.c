@@ -15,7 +15,8 @@
 /* clang-format off */
 static const char *HELP =
     "usage: dnas deploy QUANT.h5 --target c --out DIR [--run ID | --group GROUP]\n"
-    "                   [--target-desc T] [--dump-after PASS] [--vectors N] [--quiet]\n"
+    "                   [--target-desc T] [--l1 BYTES] [--dump-after PASS]\n"
+    "                   [--vectors N] [--quiet]\n"
     "\n"
     "Compiles the integer network of a file (dnas quantize: /qnet; a run file\n"
     "of dnas search or a campaign: /runs/ID/qnet) to source code for a target\n"
@@ -23,9 +24,10 @@ static const char *HELP =
     "the requantization, flatten as a view), engines (each op on an engine of\n"
     "the target description), split (diana: a layer whose channels the network\n"
     "records on several engines becomes one op per engine), layout (HWC bytes,\n"
-    "int8 weights), plan (tensor lifetimes and offsets in one static arena).\n"
-    "The generated code computes exactly the integer evaluator's outputs (the\n"
-    "dnas_rt kernels).\n"
+    "int8 weights), tile (output tiles of the layers that run through a tiled\n"
+    "memory such as GAP8's L1), plan (tensor lifetimes and offsets in one static\n"
+    "arena). The generated code computes exactly the integer evaluator's outputs\n"
+    "(the dnas_rt kernels).\n"
     "\n"
     "Backends (--target):\n"
     "%s"
@@ -38,7 +40,9 @@ static const char *HELP =
     "the test under qemu-system-arm (mps2-an386), `make size` prints flash and\n"
     "RAM. diana adds diana/ (the host model of DIANA's digital and analog\n"
     "engines the code links against) and prints each layer's engines, channels\n"
-    "and cost-model cycles.\n"
+    "and cost-model cycles. gap8 adds pulp/ (the PULP-style API, the tile\n"
+    "executor and the API's host model); its `make check` runs the GAP8 code on\n"
+    "that host model.\n"
     "\n"
     "options:\n"
     "  --target T        the backend (required)\n"
@@ -50,8 +54,11 @@ static const char *HELP =
     "                    check read: a name (configs/targets/T.yaml) or a YAML\n"
     "                    path (default: the backend's; none for c: one engine,\n"
     "                    no memory limit)\n"
+    "  --l1 BYTES        the tiled memory's size (GAP8's L1) the tiles must fit,\n"
+    "                    instead of the target description's (a warning when no\n"
+    "                    layer runs through one)\n"
     "  --dump-after PASS print the IR after PASS: build (as read), fuse, engines,\n"
-    "                    split, layout or plan\n"
+    "                    split, layout, tile or plan\n"
     "  --vectors N       random test samples, 1..100000 (default 8)\n"
     "  --quiet           only the result line\n"
     "  --help            this text\n"
@@ -59,14 +66,21 @@ static const char *HELP =
     "The final line is machine-readable (bytes):\n"
     "  result arena=A lower_bound=L weight_bytes=W const_bytes=C macs=M layers=N\n"
     "with W the int8 weights, C all constants (weights, int32 biases and\n"
-    "multipliers) and M the multiply-accumulates of one inference.\n"
+    "multipliers) and M the multiply-accumulates of one inference. When layers\n"
+    "are tiled (gap8) a line per tiled layer and a second result line follow:\n"
+    "  tile LAYER NAME tiles=THxTWxTC n=N l1=B dma=D cycles=C tiled_cycles=T\n"
+    "  result_tiles l1=B l1_size=S dma=D dma_bound=L cycles=C tiled_cycles=T\n"
+    "with D the bytes DMA moves per inference, L its lower bound (each tiled\n"
+    "layer's input values it reads, its output and constants moved once), C the\n"
+    "cost model's cycles\n"
+    "of the tiled layers whole and T summed over their tiles.\n"
     "\n"
     CLI_HELP_EXIT ".\n";
 /* clang-format on */
 
 typedef struct {
     const char *in, *target, *out, *run, *group, *dump_after, *desc;
-    long vectors;
+    long vectors, l1;
     int quiet;
 } opts;
 
@@ -96,6 +110,8 @@ static int parse(int argc, char **argv, opts *o) {
             rc = cli_opt_str(argc, argv, &i, "T", &o->desc);
         else if (!strcmp(a, "--dump-after"))
             rc = cli_opt_str(argc, argv, &i, "PASS", &o->dump_after);
+        else if (!strcmp(a, "--l1"))
+            rc = cli_opt_long(argc, argv, &i, "BYTES", 1, 1L << 30, &o->l1);
         else if (!strcmp(a, "--vectors"))
             rc = cli_opt_long(argc, argv, &i, "N", 1, 100000, &o->vectors);
         else
@@ -212,6 +228,26 @@ static dnas_status load_desc(const opts *o, const deploy_backend *be, hwcost_tar
     return st;
 }
 
+/* The tiled layers and the DMA report (docs/deploy.md, "Tiling"). */
+static void print_tiles(const deploy_ir *ir, int quiet) {
+    double whole = 0, tiled = 0;
+    for (int k = 0; k < ir->nops; k++) {
+        const deploy_ir_op *op = &ir->ops[k];
+        if (!op->tile.tiled) continue;
+        whole += op->cycles, tiled += op->tile.tile_cycles;
+        if (!quiet)
+            printf("tile %d %s tiles=%dx%dx%d n=%d l1=%zu dma=%llu cycles=%.0f "
+                   "tiled_cycles=%.0f\n",
+                   k, op->q->name, op->tile.th, op->tile.tw, op->tile.tc,
+                   op->tile.nh * op->tile.nw * op->tile.nc, op->tile.l1_bytes,
+                   (unsigned long long)op->tile.dma_bytes, op->cycles, op->tile.tile_cycles);
+    }
+    printf("result_tiles l1=%zu l1_size=%zu dma=%llu dma_bound=%llu cycles=%.0f "
+           "tiled_cycles=%.0f\n",
+           ir->l1_bytes, ir->l1_size, (unsigned long long)ir->dma_bytes,
+           (unsigned long long)ir->dma_bound, whole, tiled);
+}
+
 static int run(int argc, char **argv, const opts *o) {
     const deploy_backend *be = deploy_backend_find(o->target);
     deploy_qnet q;
@@ -225,9 +261,18 @@ static int run(int argc, char **argv, const opts *o) {
     deploy_compile_params p = deploy_backend_params(be);
     p.target = desc;
     p.dump_after = o->dump_after;
+    p.l1_bytes = (size_t)o->l1;
     char where[4200];
     snprintf(where, sizeof where, "%s:%s", o->in, group);
     if (!st) st = deploy_compile(&ir, &q, where, &p, &err);
+    if (!st && o->l1 && !p.tile)
+        fprintf(stderr, "dnas deploy: warning: --l1 %ld has no effect: backend %s runs whole layers\n",
+                o->l1, be->name);
+    else if (!st && o->l1 && !ir.l1_size)
+        fprintf(stderr,
+                "dnas deploy: warning: --l1 %ld has no effect: no layer runs through a tiled "
+                "memory of target %s\n",
+                o->l1, desc ? desc->name : "(none)");
     if (!st) st = make_dir(o->out, &err);
     char cmd[8192], version[128];
     command_line(argc, argv, cmd, sizeof cmd);
@@ -256,9 +301,11 @@ static int run(int argc, char **argv, const opts *o) {
                weight_values(&ir), ir.weight_bytes);
         printf("MACs %llu per inference\n", (unsigned long long)deploy_ir_macs(&ir));
         if (desc && desc->nparallel > 0) print_layers(&ir);
-        printf("wrote %s/: network.h network.c weights.c test_main.c Makefile dnas_rt/%s "
+        printf("wrote %s/: network.h network.c weights.c test_main.c Makefile dnas_rt/ %s"
                "test_input.bin test_expected.bin (%ld samples)\n",
-               o->out, be->emit == deploy_emit_diana ? " diana/" : "", o->vectors);
+               o->out,
+               be->emit == deploy_emit_diana ? "diana/ " : be->emit == deploy_emit_gap8 ? "pulp/ " : "",
+               o->vectors);
         printf("build and compare: make -C %s check\n", o->out);
     }
     if (!st)
@@ -266,7 +313,8 @@ static int run(int argc, char **argv, const opts *o) {
                "layers=%d\n",
                ir.arena, ir.arena_bound, weight_values(&ir), ir.weight_bytes,
                (unsigned long long)deploy_ir_macs(&ir), ir.nops);
-    else
+    if (!st && ir.l1_size) print_tiles(&ir, o->quiet);
+    if (st)
         fprintf(stderr, "dnas deploy: %s\n", err.msg);
     deploy_ir_free(&ir);
     deploy_qnet_free(&q);

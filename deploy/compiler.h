@@ -42,6 +42,22 @@ typedef struct {
     long offset;     /* byte offset in the arena (plan pass), -1 before */
 } deploy_ir_tensor;
 
+/* How an op runs through a small tiled memory (L1; the tile pass). Output
+ * tiles of th rows, tw columns and tc channels (the last along each axis
+ * may be smaller); a conv tile reads the input window its rows and columns
+ * need (the halo) and, for groups > 1, its groups' input channels. */
+typedef struct {
+    int tiled;                  /* 1: the op runs in tiles through the memory below */
+    int32_t th, tw, tc;         /* output tile rows, columns, channels */
+    int nh, nw, nc;             /* tiles along each axis (n = nh·nw·nc) */
+    size_t in_bytes, out_bytes; /* one input / output tile buffer (largest tile) */
+    size_t w_bytes;             /* one weight tile buffer: weights, bias, multipliers */
+    int in_double, out_double, w_double; /* 1: two buffers of that kind (double buffering) */
+    size_t l1_bytes;            /* the op's working set in the memory (all buffers, aligned) */
+    uint64_t dma_bytes;         /* bytes moved between the memory and L2/L3 per inference */
+    double tile_cycles;         /* the cost model summed over the tiles (0: no estimate) */
+} deploy_tile;
+
 typedef struct {
     deploy_qop_kind kind;
     int depthwise;         /* conv with groups = Cin = Cout */
@@ -59,6 +75,7 @@ typedef struct {
      * into deploy_ir.chan), nchannels of them; NULL: every channel */
     const int32_t *channels;
     int32_t nchannels;
+    deploy_tile tile;      /* tile pass */
 } deploy_ir_op;
 
 #define DEPLOY_IR_MAX_ENGINES (HWCOST_MAX_ENGINES + 1)
@@ -77,6 +94,11 @@ typedef struct {
     size_t weight_bytes; /* layout pass: Σ op wbytes */
     char last_pass[32];  /* the last pass run ("build" right after deploy_ir_build) */
     int32_t *chan;       /* split pass: the ops' channel lists (owned) */
+    size_t l1_size;      /* tile pass: bytes of the tiled memory (0: none), */
+    size_t l1_bytes;     /* the most any tiled op uses there, */
+    uint64_t dma_bytes;  /* bytes DMA moves per inference, */
+    uint64_t dma_bound;  /* and its lower bound: each tiled op's input values it reads,
+                            output and constants moved once */
 } deploy_ir;
 
 /* The IR of a checked qnet (deploy_qnet_check first; DNAS_ERR_FORMAT
@@ -115,7 +137,12 @@ typedef struct {
     int split;                   /* 1: the backend runs ops on channel subsets, so the
                                     split pass splits a layer whose channels the qnet
                                     records on several engines (ODiMO); 0: it does not */
+    int tile;                    /* 1: the backend runs ops in tiles through the tiled
+                                    memory, so the tile pass cuts them (gap8); 0: whole
+                                    layers, the tile pass leaves every op untiled */
     FILE *dump;                  /* where the dump goes (stdout when NULL) */
+    size_t l1_bytes;             /* the tiled memory's size instead of the target's (0: the
+                                    target's; `dnas deploy --l1`) */
 } deploy_compile_params;
 
 deploy_compile_params deploy_compile_default_params(void);
@@ -134,6 +161,7 @@ dnas_status deploy_pass_engines(deploy_ir *ir, const deploy_compile_params *p, d
 dnas_status deploy_pass_split(deploy_ir *ir, const deploy_compile_params *p, dnas_error *err);
 dnas_status deploy_pass_layout(deploy_ir *ir, const deploy_compile_params *p, dnas_error *err);
 dnas_status deploy_pass_plan(deploy_ir *ir, const deploy_compile_params *p, dnas_error *err);
+dnas_status deploy_pass_tile(deploy_ir *ir, const deploy_compile_params *p, dnas_error *err);
 
 /* 1 when name is "build" or a pass of the table. */
 int deploy_pass_known(const char *name);
@@ -211,6 +239,12 @@ dnas_status deploy_emit_cortex_m(const deploy_ir *ir, const deploy_emit_info *in
  * against the host model deploy/runtime/diana/ (docs/deploy.md, "DIANA"). */
 dnas_status deploy_emit_diana(const deploy_ir *ir, const deploy_emit_info *info, const char *dir,
                               dnas_error *err);
+/* The `gap8` backend: the c sources with a network.c that runs conv and
+ * linear layers on the 8-core cluster through L1 tiles and DMA, written
+ * against the PULP-style API of deploy/runtime/pulp/dnas_pulp.h, plus that
+ * API's host model to run it here (docs/deploy.md, "GAP8"). */
+dnas_status deploy_emit_gap8(const deploy_ir *ir, const deploy_emit_info *info, const char *dir,
+                             dnas_error *err);
 
 /* Test vectors for the generated test program: n samples of the input
  * tensor's bytes in (HWC, n·input size), written to dir/test_input.bin,
@@ -231,5 +265,9 @@ extern const int deploy_rt_nfiles;
 /* The DIANA host model's sources (deploy/runtime/diana/), the same way. */
 extern const deploy_rt_file deploy_rt_diana_files[];
 extern const int deploy_rt_diana_nfiles;
+/* The PULP-style API, its host model and the GAP8 tile executor
+ * (deploy/runtime/pulp/), embedded the same way (generated pulp_sources.c). */
+extern const deploy_rt_file deploy_pulp_files[];
+extern const int deploy_pulp_nfiles;
 
 #endif

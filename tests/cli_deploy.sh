@@ -8,7 +8,9 @@
 # place ops on engines and bound the arena, --target cortex-m builds and
 # matches under QEMU (when arm-none-eabi-gcc and qemu-system-arm are
 # installed), a network found by `dnas search` deploys from its run file,
-# run files are read at /runs/ID/qnet, and wrong inputs fail with messages
+# run files are read at /runs/ID/qnet, --target gap8 tiles the layers
+# through a small --l1, reports the DMA bytes and runs on the host model
+# of its runtime, and wrong inputs fail with messages
 # naming them.
 # (Bit-exactness on real inputs for the zoo: tests/test_deploy_c.c.)
 # Usage: cli_deploy.sh DNAS_BINARY SOURCE_DIR
@@ -76,6 +78,29 @@ sed -e 's/bytes: 131072/bytes: 1000/' "$src/configs/targets/cortex_m4.yaml" > sm
 check "an arena above the target's RAM: exit 1 naming the memory and the size that would fit" \
     sh -c "[ $? -eq 1 ] && grep -q \"memory 'sram' of target cortex_m4 holds 1000 bytes but the network needs $arena there (the activation arena): a memory of $arena bytes would fit\" ds.out"
 check "an unknown target description" fails 1 "target description 'gap9' not found" q.h5 --target c --target-desc gap9 --out e
+
+# gap8: cluster layers in L1 tiles moved by DMA, run on the host model of
+# the PULP-style API (tests/test_deploy_gap8.c: the zoo, bit for bit)
+"$dnas" deploy q.h5 --target gap8 --out g8 --l1 8000 --vectors 4 > g8.out 2>&1
+check "gap8: deploy exits 0, engines cluster fc" has g8.out "backend gap8, target gap8, engines cluster fc$"
+check "gap8: a tile line per cluster layer" \
+    has g8.out "^tile [0-9]* [a-z0-9_]* tiles=[0-9]*x[0-9]*x[0-9]* n=[0-9]* l1=[0-9]* dma=[0-9]* cycles=[0-9]* tiled_cycles=[0-9]*$"
+check "gap8: result_tiles for --l1 8000" \
+    has g8.out "^result_tiles l1=[0-9]* l1_size=8000 dma=[0-9]* dma_bound=[0-9]* cycles=[0-9]* tiled_cycles=[0-9]*$"
+check "gap8: pulp/ beside dnas_rt/" sh -c "test -s g8/pulp/dnas_pulp.h && test -s g8/pulp/dnas_pulp_host.c"
+make -s -C g8 check > g8check.out 2>&1
+check "gap8: make check on the host model equals the evaluator" has g8check.out "4 samples: equal (0 values differ)"
+dma=$(sed -n 's/^result_tiles .* dma=\([0-9]*\) .*/\1/p' g8.out)
+moved=$(sed -n 's/.*transfers, \([0-9]*\) bytes into L1, \([0-9]*\) bytes out of L1.*/\1 \2/p' g8check.out)
+check "gap8: the host model moved 4 x $dma bytes" test "$(echo "$moved" | awk '{print $1 + $2}')" = "$((4 * dma))"
+"$dnas" deploy q.h5 --target gap8 --out g8d --l1 8000 --dump-after tile > g8d.out 2>&1
+check "gap8: --dump-after tile shows each op's tiles" has g8d.out "conv1 .* tiles [0-9]*x[0-9]*x[0-9]* ([0-9]*) L1 [0-9]* B dma [0-9]* B$"
+"$dnas" deploy q.h5 --target c --out cl1 --l1 8000 > cl1.out 2> cl1.err
+check "--l1 without a tiled memory: a warning, exit 0" \
+    sh -c "[ $? -eq 0 ] && grep -q 'warning: --l1 8000 has no effect: backend c runs whole layers' cl1.err"
+check "gap8: an L1 no tiling fits names the L1 that would" \
+    fails 1 "does not fit a tiled memory of 10 bytes in any tiling: .* a memory of [0-9]* bytes would do" \
+    q.h5 --target gap8 --out e --l1 10
 
 # cortex-m: the same sources for Cortex-M4, run under QEMU
 if command -v arm-none-eabi-gcc > /dev/null && command -v qemu-system-arm > /dev/null; then
@@ -164,8 +189,8 @@ echo "not hdf5" > text.h5
 check "not an HDF5 file" fails 1 "text.h5: not an HDF5 file" text.h5 --target c --out e
 check "a checkpoint is not a qnet" fails 1 "tcn.h5: no integer network: expected a group /qnet" tcn.h5 --target c --out e
 check "a group that is not a qnet" fails 1 "no group /nothing" q.h5 --group /nothing --target c --out e
-check "unknown target" fails 2 "unknown backend 'gap9' (the backends: c cortex-m diana)" q.h5 --target gap9 --out e
-check "unknown pass" fails 2 "no pass 'tile' (the passes: build, fuse, engines, split, layout, plan)" q.h5 --target c --out e --dump-after tile
+check "unknown target" fails 2 "unknown backend 'gap9' (the backends: c cortex-m diana gap8)" q.h5 --target gap9 --out e
+check "unknown pass" fails 2 "no pass 'tiles' (the passes: build, fuse, engines, split, layout, tile, plan)" q.h5 --target c --out e --dump-after tiles
 check "missing --out" fails 2 "missing --out DIR" q.h5 --target c
 check "missing --target" fails 2 "missing --target T" q.h5 --out e
 check "--run and --group" fails 2 "give one" q.h5 --run 0 --group /qnet --target c --out e

@@ -318,7 +318,7 @@ static void dump_after(void **state) {
     p.dump_after = "tiling";
     assert_int_equal(deploy_compile(&ir, &q, "x", &p, &err), DNAS_ERR_INVALID);
     assert_non_null(strstr(err.msg, "no pass called 'tiling'"));
-    assert_non_null(strstr(err.msg, "build, fuse, engines, split, layout, plan"));
+    assert_non_null(strstr(err.msg, "build, fuse, engines, split, layout, tile, plan"));
     deploy_qnet_free(&q);
 }
 
@@ -328,7 +328,7 @@ static void backend_table(void **state) {
     assert_non_null(c);
     assert_null(c->target);
     assert_ptr_equal(c->emit, deploy_emit_c);
-    assert_null(deploy_backend_find("gap8"));
+    assert_null(deploy_backend_find("gap9"));
     assert_true(deploy_rt_nfiles >= 3);
     int has_header = 0;
     for (int i = 0; i < deploy_rt_nfiles; i++)

@@ -499,3 +499,11 @@ dnas_status deploy_emit_c(const deploy_ir *ir, const deploy_emit_info *info, con
     write_makefile(o.f, ir, info);
     return deploy_out_close(&o, err);
 }
+
+void deploy_c_layer(FILE *f, const deploy_ir *ir, int k) {
+    write_layer(f, ir, k, 0);
+}
+
+void deploy_c_layer_comment(FILE *f, const deploy_ir *ir, int k) {
+    layer_comment(f, ir, k);
+}

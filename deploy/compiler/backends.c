@@ -18,6 +18,10 @@ const deploy_backend deploy_backends[] = {
      "DIANA (configs/targets/diana.yaml): digital and analog engine jobs, ODiMO layers split per "
      "engine, adds and pools on the host core; C99 linked against the host model of both engines",
      "diana", "cpu", DNAS_RT_PACK_INT8, 4, deploy_emit_diana},
+    {"gap8",
+     "GAP8 (configs/targets/gap8.yaml): conv/linear on the 8-core cluster in L1 tiles moved by "
+     "DMA, run here on a host model of its runtime",
+     "gap8", "fc", DNAS_RT_PACK_INT8, 4, deploy_emit_gap8},
     {NULL, NULL, NULL, NULL, DNAS_RT_PACK_INT8, 0, NULL},
 };
 
@@ -33,6 +37,7 @@ deploy_compile_params deploy_backend_params(const deploy_backend *be) {
     p.wpack = be->wpack;
     p.align = be->align;
     p.split = be->emit == deploy_emit_diana; /* the one backend that runs channel subsets */
+    p.tile = be->emit == deploy_emit_gap8;   /* the one backend that runs tiles */
     return p;
 }
 

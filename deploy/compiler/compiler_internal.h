@@ -44,4 +44,42 @@ dnas_status deploy_c_sources(const deploy_ir *ir, const deploy_emit_info *info, 
 /* " dnas_rt/a.c dnas_rt/b.c ...": the runtime's C files, for a Makefile. */
 void deploy_c_rt_sources(FILE *f, int cm);
 
+/* ---- the tiler (pass_tile.c): any backend with a small tiled memory ---- */
+
+/* What bounds the tiles of one op: the memory (a GAP8's L1, a DIANA's
+ * activation L1...) and the engine's granularity. */
+typedef struct {
+    size_t l1;         /* bytes of the memory */
+    int32_t cout_gran; /* a channel tile is a multiple of it, or all channels (>= 1) */
+    int32_t ow_gran;   /* a column tile is a multiple of it, or all columns (>= 1) */
+    int weights_in_l1; /* 1: weight tiles (weights, bias, multipliers) are buffered there */
+    size_t align;      /* every buffer starts at a multiple of it (>= 4: int32 biases) */
+} deploy_tile_limits;
+
+/* Op k (a conv or a linear) as a conv over HWC bytes: a linear layer is
+ * the 1x1 conv of its H·W·C input features on a [1][1][features] input. */
+void deploy_tile_conv_dims(const deploy_ir *ir, int k, dnas_rt_conv_dims *d);
+/* *t for output tiles of th rows, tw columns, tc channels of op k: tile
+ * counts, buffer sizes (the largest tile's), which buffers are doubled,
+ * the bytes they take in the memory and the bytes DMA moves per inference.
+ * DNAS_ERR_INVALID when a size is outside the layer or off the granularity. */
+dnas_status deploy_tile_layout(const deploy_ir *ir, int k, int32_t th, int32_t tw, int32_t tc,
+                               const deploy_tile_limits *lim, deploy_tile *t, dnas_error *err);
+/* The tiles of op k: the largest output tile (th·tw·tc, then more channels,
+ * then more columns) whose buffers fit lim->l1 (double-buffered when there
+ * is more than one tile), the whole layer when it fits. DNAS_ERR_UNSUPPORTED
+ * naming the op, the memory size and the smallest size any tiling needs
+ * when none fits (or when an output row or column reads only padding). */
+dnas_status deploy_tile_choose(const deploy_ir *ir, int k, const deploy_tile_limits *lim,
+                               deploy_tile *t, dnas_error *err);
+/* Offsets in the memory of the buffers of t, for alignment align: in[0],
+ * in[1], w[0], w[1], out[0], out[1] (a single buffer: [1] = [0]); the end is
+ * t->l1_bytes. */
+void deploy_tile_offsets(const deploy_tile *t, size_t align, size_t off[6]);
+
+/* The c backend's layer function for op k (conv, linear, add, pools,
+ * flatten) on the one arena, with its comment; the comment alone. */
+void deploy_c_layer(FILE *f, const deploy_ir *ir, int k);
+void deploy_c_layer_comment(FILE *f, const deploy_ir *ir, int k);
+
 #endif

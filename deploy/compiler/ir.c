@@ -159,9 +159,17 @@ void deploy_ir_dump(const deploy_ir *ir, FILE *f) {
         if (o->wbytes) fprintf(f, "  const %zu B", o->wbytes);
         if (deploy_ir_op_macs(ir, k))
             fprintf(f, "  macs %llu", (unsigned long long)deploy_ir_op_macs(ir, k));
+        if (o->tile.tiled)
+            fprintf(f, "  tiles %dx%dx%d (%d) L1 %zu B dma %llu B", o->tile.th, o->tile.tw,
+                    o->tile.tc, o->tile.nh * o->tile.nw * o->tile.nc, o->tile.l1_bytes,
+                    (unsigned long long)o->tile.dma_bytes);
         fprintf(f, "\n");
     }
     if (ir->weight_bytes) fprintf(f, "constants: %zu B\n", ir->weight_bytes);
+    if (ir->l1_size)
+        fprintf(f, "tiles: L1 %zu B of %zu B, dma %llu B per inference (lower bound %llu B)\n",
+                ir->l1_bytes, ir->l1_size, (unsigned long long)ir->dma_bytes,
+                (unsigned long long)ir->dma_bound);
     if (ir->arena)
         fprintf(f, "arena: %zu B, lower bound %zu B (%.3fx)\n", ir->arena, ir->arena_bound,
                 ir->arena_bound ? (double)ir->arena / (double)ir->arena_bound : 1.0);

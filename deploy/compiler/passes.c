@@ -11,6 +11,7 @@ const deploy_pass deploy_passes[] = {
     {"engines", "each op on an engine of the target description", deploy_pass_engines},
     {"split", "a layer with channels on several engines: one op per engine", deploy_pass_split},
     {"layout", "tensor and weight storage (HWC bytes, int8 weights)", deploy_pass_layout},
+    {"tile", "output tiles of each op that runs through a tiled memory (L1)", deploy_pass_tile},
     {"plan", "tensor lifetimes and arena offsets", deploy_pass_plan},
     {NULL, NULL, NULL},
 };
