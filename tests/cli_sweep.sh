@@ -6,8 +6,10 @@
 # computed; the warmup was trained once and each run started from it, and a
 # run equals the same `dnas search`; the report writes its tables and
 # plots, also from the run files alone; an existing campaign needs
-# --resume; a diverging run is recorded and the campaign goes on; a missing
-# dataset is reported once, naming the path.
+# --resume; a diverging run (in the warmup, or one run in its search
+# among good ones) is recorded and the campaign goes on; a missing dataset
+# is reported once, naming the path (and the Debian package of a packaged
+# dataset); progress lines name each rank's run, logs are per rank.
 # Usage: cli_sweep.sh DNAS_BINARY SOURCE_DIR
 set -u
 dnas="$(realpath "$1")"; src="$(realpath "$2")"
@@ -140,6 +142,16 @@ check "each run says diverged, in the warmup, and why" sh -c \
     "test \"\$(h5dump -a /runs/2/status out/nan/campaign.h5 | grep -c diverged)\" = 1 && h5dump -a /runs/2/phase out/nan/campaign.h5 | grep -q warmup && \
      h5dump -a /runs/2/error out/nan/campaign.h5 | grep -Eq 'loss is (NaN|infinite)'"
 check "progress counts them" grep -q 'runs 3/3 (3 diverged, 0 failed)' nan.err
+# one run diverging in its search (mu 1e30 with a large arch_lr) among good ones
+sed 's/lr: 1.0e+30}/arch_lr: 1.0e+20}/; s/mu: .*/mu: [0, 1.0e+30, 1.0e-4]/; s/out\/nan/out\/dv/; s/campaign: nan/campaign: dv/' nan.yaml > dv.yaml
+"${launch[@]}" "$dnas" sweep dv.yaml --no-report > dv.out 2> dv.err
+rc=$?
+check "a run that diverges in its search is recorded and the others finish (exit $rc)" sh -c \
+    "test $rc -eq 0 && grep -q '3 runs done now, 0 before, of 3 (2 ok, 1 diverged, 0 failed)' dv.err"
+check "it is the mu 1e30 run, in its search, its architecture parameters not finite" sh -c \
+    "h5dump -a /runs/1/status out/dv/campaign.h5 | grep -q diverged && h5dump -a /runs/1/phase out/dv/campaign.h5 | grep -q '\"search\"' && \
+     h5dump -a /runs/1/error out/dv/campaign.h5 | grep -q 'architecture parameters are not finite' && \
+     h5dump -a /runs/0/status out/dv/campaign.h5 | grep -q '\"ok\"' && h5dump -a /runs/2/status out/dv/campaign.h5 | grep -q '\"ok\"'"
 
 # a missing dataset: named once, before any run
 sed 's/train: good.csv, test: good.csv/train: nosuch.csv/; s/out\/nan/out\/miss/; s/campaign: nan/campaign: miss/' nan.yaml > miss.yaml
