@@ -140,7 +140,9 @@ check "the job completes (state $state, $(($(date +%s) - t0)) s)" test "$state" 
 check "its output says 2 ranks under SLURM and the campaign's end" sh -c \
     "grep -q '2 ranks x 1 threads' '$out' && grep -q '^sweep s: 4 runs done now, 0 before, of 4 (4 ok' '$out'"
 check "both ranks ran jobs" sh -c "grep -q ' 0 start ' out/s/logs/events.log && grep -q ' 1 start ' out/s/logs/events.log"
-if python3 -c 'import h5py' 2> /dev/null; then
+py=""
+for p in python3 /usr/bin/python3; do "$p" -c 'import h5py' 2> /dev/null && { py=$p; break; }; done
+if [ -n "$py" ]; then
     cat > check.py <<'PY'
 import sys, h5py
 f = h5py.File(sys.argv[1], "r")
@@ -154,7 +156,7 @@ assert all(s == b"ok" for s in t["status"]), t["status"]
 assert f["pareto/params_vs_test_acc"].attrs["hypervolume"] > 0
 print("ok")
 PY
-    check "campaign.h5: 4 runs once each, from ranks 0 and 1, a front (h5py)" python3 check.py out/s/campaign.h5
+    check "campaign.h5: 4 runs once each, from ranks 0 and 1, a front (h5py)" "$py" check.py out/s/campaign.h5
 else
     check "campaign.h5: 4 runs (h5dump)" sh -c "test \$(h5dump -n out/s/campaign.h5 | grep -c ' /runs/[0-9]*\$') = 4"
 fi
