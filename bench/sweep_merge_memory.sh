@@ -12,13 +12,14 @@
 # process's peak resident memory (GNU time's maximum RSS), its wall time,
 # the time per run and the size of campaign.h5. Needs python3-h5py (to
 # rename the copies' groups) and /usr/bin/time. Not a test.
+# KEEP=DIR: work in DIR and keep the campaign folders (e.g. for valgrind).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 counts="100 1000 4000"
 while [ $# -gt 0 ]; do
   case "$1" in
     --runs) counts="$2"; shift 2 ;;
-    -h|--help) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "sweep_merge_memory.sh: unknown argument '$1'" >&2; exit 2 ;;
   esac
 done

@@ -24,7 +24,7 @@ while [ $# -gt 0 ]; do
     --ranks) ranks="$2"; shift 2 ;;
     --repeat) repeat="$2"; shift 2 ;;
     --search) search="$2"; shift 2 ;;
-    -h|--help) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "sweep_scaling.sh: unknown argument '$1'" >&2; exit 2 ;;
   esac
 done
