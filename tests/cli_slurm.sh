@@ -5,7 +5,10 @@
 # slurm.conf in the test's temporary folder, on free ports; sbatch runs a
 # 2-rank campaign of the tiny PIT config (4 runs) through
 # `srun --mpi=pmix`; campaign.h5 has every run once, computed by both
-# ranks; resume.sbatch on the finished campaign trains nothing. The
+# ranks; resume.sbatch on the finished campaign trains nothing; a second
+# campaign loses rank 1 to SIGKILL while it runs a job (the job fails, rank
+# 0 names the rank and its run) and resume.sbatch finishes it, every run
+# once; a missing config fails the job naming it. The
 # daemons are stopped on every exit (a watchdog stops them if this script
 # is killed). Needs root (slurmd runs jobs as their user, SlurmUser root);
 # skipped, saying why, without root or the packages
@@ -114,11 +117,12 @@ check "a one-node SLURM cluster is up (slurmctld port $port, node $host, $cpus C
 [ $idle = 1 ] || finish
 
 wait_job() { # JOBID: until it leaves the queue (at most 5 min); prints its final state
-    local st=""
+    local st="" t0=$SECONDS
     for _ in $(seq 1500); do
         st=$(scontrol show job "$1" 2> /dev/null | sed -n 's/.*JobState=\([A-Z_]*\).*/\1/p')
         case "$st" in PENDING|RUNNING|CONFIGURING|COMPLETING|"") sleep 0.2 ;; *) break ;; esac
     done
+    echo "    job $1: $st after $((SECONDS - t0)) s" >&2
     echo "$st"
 }
 
@@ -167,6 +171,36 @@ state=$(wait_job "$job")
 out="$tmp/slurm-dnas-sweep-resume-$job.out"
 check "slurm/resume.sbatch on the finished campaign trains nothing (state $state)" sh -c \
     "test '$state' = COMPLETED && grep -q '^sweep s: 0 runs done now, 4 before, of 4' '$out'"
+# a rank killed while it runs a job: srun stops the step, the survivor names
+# the rank and its run; resume.sbatch finishes the campaign
+sed 's/campaign: s/campaign: k/; s/out\/s/out\/k/; s/mu: .*/mu: {log_range: [1.0e-6, 1.0e-3], count: 6}/' s.yaml > k.yaml
+job=$(DNAS="$dnas" DNAS_HOME="$src" sbatch --parsable --chdir="$tmp" --ntasks=2 --time=10 \
+      "$src/slurm/campaign.sbatch" k.yaml --no-report)
+for _ in $(seq 1500); do ls out/k/runs/*.h5 > /dev/null 2>&1 && break; sleep 0.2; done
+victim=""
+for p in $(pgrep -f -- "$dnas sweep k.yaml"); do
+    tr '\0' '\n' < /proc/"$p"/environ 2> /dev/null | grep -qx SLURM_PROCID=1 && victim=$p
+done
+running() { awk '$2 == 1 && $3 == "start" { id = $4 } $2 == 1 && $3 == "done" { id = "" } END { print id }' out/k/logs/events.log; }
+for _ in $(seq 100); do [ -n "$(running)" ] && break; sleep 0.1; done
+[ -n "$victim" ] && kill -9 "$victim"
+state=$(wait_job "$job")
+out="$tmp/slurm-dnas-sweep-$job.out"
+vrun=$(running)
+if [ -n "$vrun" ]; then want="rank 1 ended while running run $vrun (log: logs/rank1.log)"; else want="rank 1 ended between runs"; fi
+check "rank 1 killed (pid ${victim:-none}): the job fails (state $state) and rank 0 names it and its run ($want)" sh -c \
+    "test -n '$victim' && test '$state' = FAILED && grep -qF 'dnas sweep: campaign k: $want; the job is stopped (signal 15)' '$out'"
+[ "$state" = FAILED ] || sed 's/^/    /' "$out" | tail -8
+job=$(DNAS="$dnas" DNAS_HOME="$src" sbatch --parsable --chdir="$tmp" --ntasks=2 --time=10 \
+      "$src/slurm/resume.sbatch" k.yaml --no-report)
+state=$(wait_job "$job")
+out="$tmp/slurm-dnas-sweep-resume-$job.out"
+check "slurm/resume.sbatch finishes it (state $state), naming the interrupted run" sh -c \
+    "test '$state' = COMPLETED && grep -q '^sweep k: .* runs done now, .* before, of 6' '$out' && \
+     { test -z '$vrun' || grep -q '^sweep k: run $vrun (rank 1, started .*) was interrupted; it runs again' '$out'; }"
+ids=$(h5dump -d /summary -y out/k/campaign.h5 2> /dev/null | sed -n '/DATA {/,$p' | awk 'p { gsub(/[ ",]/, ""); print; p = 0 } /^ *{$/ { p = 1 }' | sort -n | tr '\n' ' ')
+check "every run is in campaign.h5 once ($ids)" test "$ids" = "0 1 2 3 4 5 "
+
 job=$(DNAS="$dnas" DNAS_HOME="$src" sbatch --parsable --chdir="$tmp" --ntasks=1 --time=10 \
       "$src/slurm/campaign.sbatch" nosuch.yaml)
 state=$(wait_job "$job")
