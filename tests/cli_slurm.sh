@@ -17,7 +17,7 @@
 set -u
 dnas="$(realpath "$1")"; src="$(realpath "$2")"
 . "$(dirname "$0")/lib_cli.sh"
-SRC="$src" . "$(dirname "$0")/lib_mpi.sh"; mpi_env
+SRC="$src" . "$(dirname "$0")/lib_mpi.sh"; mpi_env_no_leaks # no leak checks: cli_sweep.sh checks the sweep's memory
 [ "$(id -u)" = 0 ] || skip "the SLURM daemons run as root here (SlurmUser=root): run as root"
 for p in munged:munge mungekey:munge slurmctld:slurmctld slurmd:slurmd sbatch:slurm-client \
          scontrol:slurm-client squeue:slurm-client; do

@@ -175,8 +175,11 @@ static void on_signal(int sig) {
         else if (sig == SIGTERM) put(&m, " (scancel, a time limit, or mpirun ending the job)");
         for (int r = 0; r < S.ranks; r++) {
             if (!S.stopped[r] || !S.what[r][0]) continue;
-            put(&m, busy_runs++ ? ", rank " : " while rank "), put_long(&m, r), put(&m, " ran "), put(&m, S.what[r]);
+            if (busy_runs++ < 16)
+                put(&m, busy_runs > 1 ? ", rank " : " while rank "), put_long(&m, r), put(&m, " ran "),
+                    put(&m, S.what[r]);
         }
+        if (busy_runs > 16) put(&m, " and "), put_long(&m, busy_runs - 16), put(&m, " more ranks ran runs");
         if (ended || busy_runs) put(&m, "; --resume redoes the interrupted runs");
         put(&m, "\n");
         if (write(2, mb, m.n) < 0) { /* nothing else to say it with */ }
