@@ -11,6 +11,7 @@ pkgs=(build-essential cmake git pkg-config
       libopenmpi-dev openmpi-bin libopenblas-dev
       libhdf5-dev hdf5-tools libyaml-dev libcmocka-dev zlib1g-dev
       dataset-fashion-mnist valgrind gnuplot-nox python3-h5py
+      slurmd slurmctld slurm-client munge
       gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm)
 for arg in "$@"; do
   case "$arg" in

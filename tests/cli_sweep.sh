@@ -6,8 +6,10 @@
 # computed; the warmup was trained once and each run started from it, and a
 # run equals the same `dnas search`; the report writes its tables and
 # plots, also from the run files alone; an existing campaign needs
-# --resume; a diverging run is recorded and the campaign goes on; a missing
-# dataset is reported once, naming the path.
+# --resume; a diverging run (in the warmup, or one run in its search
+# among good ones) is recorded and the campaign goes on; a missing dataset
+# is reported once, naming the path (and the Debian package of a packaged
+# dataset); progress lines name each rank's run, logs are per rank.
 # Usage: cli_sweep.sh DNAS_BINARY SOURCE_DIR
 set -u
 dnas="$(realpath "$1")"; src="$(realpath "$2")"
@@ -36,6 +38,13 @@ rc=$?
 check "the sweep exits 0 (got $rc; $np ranks)" test $rc -eq 0
 check "progress shows runs done/total, the front and an ETA" sh -c \
     "grep -q '^sweep .*: runs 4/4 .*front params: .* points\{0,1\}, best .* | ETA' c1.err"
+check "progress shows each rank's run, its mu and time" grep -Eq '^sweep .*: runs [0-9]+/4 .*\| rank 0: run [0-3] mu [0-9.e+-]+ [0-9]+m[0-9]+s' c1.err
+if [ "$np" = 2 ]; then
+    check "and rank 1's" grep -Eq '^sweep .*: runs [0-9]+/4 .*\| rank 1: run [0-3] mu [0-9.e+-]+ [0-9]+m[0-9]+s' c1.err
+fi
+check "it starts with the runs, the ranks and where the logs go" grep -q "^sweep c1: 4 runs (0 done before), $np ranks\{0,1\}; logs in out/c1/logs/" c1.err
+check "each rank's search log is a file in the campaign folder" sh -c \
+    "for r in \$(seq 0 $((np - 1))); do grep -q '^== run [0-3]: mu' out/c1/logs/rank\$r.log || exit 1; done"
 check "the report's table is printed" sh -c "grep -q '^## params vs test_acc' c1.out && grep -q '^| run | μ | constraints' c1.out"
 check "campaign.h5, pareto.md and pareto.csv are written" \
     test -f out/c1/campaign.h5 -a -f out/c1/pareto.md -a -f out/c1/pareto.csv
@@ -133,6 +142,16 @@ check "each run says diverged, in the warmup, and why" sh -c \
     "test \"\$(h5dump -a /runs/2/status out/nan/campaign.h5 | grep -c diverged)\" = 1 && h5dump -a /runs/2/phase out/nan/campaign.h5 | grep -q warmup && \
      h5dump -a /runs/2/error out/nan/campaign.h5 | grep -Eq 'loss is (NaN|infinite)'"
 check "progress counts them" grep -q 'runs 3/3 (3 diverged, 0 failed)' nan.err
+# one run diverging in its search (mu 1e30 with a large arch_lr) among good ones
+sed 's/lr: 1.0e+30}/arch_lr: 1.0e+20}/; s/mu: .*/mu: [0, 1.0e+30, 1.0e-4]/; s/out\/nan/out\/dv/; s/campaign: nan/campaign: dv/' nan.yaml > dv.yaml
+"${launch[@]}" "$dnas" sweep dv.yaml --no-report > dv.out 2> dv.err
+rc=$?
+check "a run that diverges in its search is recorded and the others finish (exit $rc)" sh -c \
+    "test $rc -eq 0 && grep -q '3 runs done now, 0 before, of 3 (2 ok, 1 diverged, 0 failed)' dv.err"
+check "it is the mu 1e30 run, in its search, its architecture parameters not finite" sh -c \
+    "h5dump -a /runs/1/status out/dv/campaign.h5 | grep -q diverged && h5dump -a /runs/1/phase out/dv/campaign.h5 | grep -q '\"search\"' && \
+     h5dump -a /runs/1/error out/dv/campaign.h5 | grep -q 'architecture parameters are not finite' && \
+     h5dump -a /runs/0/status out/dv/campaign.h5 | grep -q '\"ok\"' && h5dump -a /runs/2/status out/dv/campaign.h5 | grep -q '\"ok\"'"
 
 # a missing dataset: named once, before any run
 sed 's/train: good.csv, test: good.csv/train: nosuch.csv/; s/out\/nan/out\/miss/; s/campaign: nan/campaign: miss/' nan.yaml > miss.yaml
@@ -141,6 +160,12 @@ rc=$?
 check "a missing dataset fails the sweep (exit $rc)" test $rc -eq 1
 check "its path is named once, not once per rank" test "$(grep -c 'nosuch.csv: cannot open' miss.err)" = 1
 check "and no run file is written" sh -c "test -z \"\$(ls out/miss/runs)\""
+# a packaged dataset's file missing: the message names the Debian package
+sed 's|format: csv, train: good.csv, test: good.csv, header: true, normalize: false|format: idx, train_x: /usr/share/datasets/fashion-mnist/nosuch-idx3-ubyte.gz, train_y: /usr/share/datasets/fashion-mnist/train-labels-idx1-ubyte.gz|; s/out\/nan/out\/pkg/; s/campaign: nan/campaign: pkg/' nan.yaml > pkg.yaml
+"${launch[@]}" "$dnas" sweep pkg.yaml > pkg.out 2> pkg.err
+rc=$?
+check "a missing file of a packaged dataset fails the sweep (exit $rc), naming the path and the Debian package once" sh -c \
+    "test $rc -eq 1 && test \"\$(grep -c 'fashion-mnist/nosuch-idx3-ubyte.gz: cannot open: .* comes with the Debian package dataset-fashion-mnist' pkg.err)\" = 1"
 
 "$dnas" sweep --help > help.out
 check "--help names the options" sh -c "grep -q -- '--resume' help.out && grep -q -- '--threads T' help.out"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # A killed campaign resumes: a 2-rank sweep of the tiny PIT config loses
-# one rank to SIGKILL after its first run file appears (mpirun ends the
-# job), is resumed (naming the run that was interrupted) and killed whole
+# one rank to SIGKILL while it runs a job, after the first run file
+# appears (mpirun ends the job; the surviving rank names the rank that
+# died and its run), is resumed (naming the run that was interrupted) and killed whole
 # with SIGKILL (its process group) after one more run file; restarting
 # without --resume is an error that says to pass it; with --resume only the
 # missing runs are trained: every run is in
@@ -37,6 +38,10 @@ if [ ${#launch[@]} -gt 0 ]; then
     wait_runs 1
     ranks=$(pgrep -P "$job" | tr '\n' ' ')
     victim=${ranks##* }; [ -n "$victim" ] || victim=$(echo $ranks | awk '{ print $NF }')
+    vrank=$(tr '\0' '\n' < /proc/"$victim"/environ 2> /dev/null | sed -n 's/^OMPI_COMM_WORLD_RANK=//p')
+    # the run the victim runs (its last start without a done in the journal)
+    running() { awk -v r="$vrank" '$2 == r && $3 == "start" { id = $4 } $2 == r && $3 == "done" { id = "" } END { print id }' out/r/logs/events.log; }
+    for _ in $(seq 100); do [ -n "$(running)" ] && break; sleep 0.1; done
     kill -9 "$victim" 2> /dev/null
     wait "$job" 2> /dev/null
     rc=$?
@@ -47,6 +52,12 @@ if [ ${#launch[@]} -gt 0 ]; then
     check "killing one rank ends the job (exit $rc)" test $rc -ne 0
     left=$(for p in $ranks; do ps -o pid=,stat=,comm= -p "$p"; done | grep -v ' Z' | tr '\n' ' ')
     check "and the other rank with it (left: ${left:-none})" test -z "$left"
+    vrun=$(running)
+    if [ -n "$vrun" ]; then want="rank $vrank ended while running run $vrun (log: logs/rank$vrank.log)"
+    else want="rank $vrank ended between runs"; fi
+    check "the surviving rank names the rank that died and its run ($want)" \
+        grep -qF "dnas sweep: campaign r: $want; the job is stopped (signal 15)" kill1.err
+    check "and the journal has the survivor's stop line" grep -Eq "^[0-9.]+ $((1 - vrank)) stop [-0-9]+ signal15\$" out/r/logs/events.log
     setsid "${launch[@]}" "$dnas" sweep r.yaml --no-report --resume > kill2.out 2> kill2.err &
     job=$!
     wait_runs $(( $(nruns) + 1 ))

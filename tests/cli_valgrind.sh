@@ -11,7 +11,7 @@
 #
 # Skips with exit 77 (ctest SKIP_RETURN_CODE) when valgrind is not installed
 # or cannot decode the binary: valgrind has no AVX-512, which -march=native
-# (DNAS_NATIVE, on by default) emits on CPUs that have it. scripts/test.sh
+# (-DDNAS_NATIVE=ON; off by default) emits on CPUs that have it. scripts/test.sh
 # runs this test on a -DDNAS_NATIVE=OFF build. Not registered in the
 # sanitizer build (valgrind cannot run ASan binaries).
 # Usage: cli_valgrind.sh DNAS_BINARY SOURCE_DIR

@@ -31,7 +31,9 @@ dnas_status search_sweep_folder_prepare(const search_sweep_config *sc, int resum
 dnas_status search_sweep_claim(const search_sweep_config *sc, int *next, dnas_error *err);
 
 /* ---- the progress journal and rank 0's progress thread (sweep_progress.c) ---- */
-/* One line appended to logs/events.log: "<time> <rank> start|done <id> [<status>]". */
+/* One line appended to logs/events.log: "<time> <rank> <event> <id> [<status>]", the
+ * events start|done <run id> (done with its status) and warmup|warmed <seed>
+ * (sweep_stop.c adds stop <run id or -> signal<N>). */
 void search_sweep_event(const search_sweep_config *sc, int rank, const char *what, const char *id,
                         const char *status);
 /* Rank 0, before a resumed job: one line per run the journal saw start and
@@ -43,6 +45,17 @@ typedef struct search_sweep_progress search_sweep_progress;
 search_sweep_progress *search_sweep_progress_start(const search_sweep_config *sc, FILE *out, int total,
                                                    int done_before, int ranks);
 void search_sweep_progress_stop(search_sweep_progress *p);
+
+/* ---- naming what a stopped job ran (sweep_stop.c) ---- */
+/* Every rank, once the campaign folder is ready: SIGTERM and SIGINT (a
+ * rank that died, scancel, a time limit) append a stop line to the
+ * journal, and the lowest surviving rank prints which ranks ended and
+ * what they ran (from the journal past journal_offset, this job's part),
+ * before the signal ends the process. */
+void search_sweep_stop_arm(const search_sweep_config *sc, long journal_offset);
+/* The job this rank runs now (-1: none), for its stop line. */
+void search_sweep_stop_running(int index);
+void search_sweep_stop_disarm(void);
 
 /* The run file of a job (runs/<id>.h5): the run group plus the campaign's
  * attributes (constraint_set, campaign), to .tmp and renamed. */

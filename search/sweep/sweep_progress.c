@@ -212,6 +212,7 @@ void search_sweep_interrupted(const search_sweep_config *sc, const unsigned char
         int r, id;
         char what[16];
         if (sscanf(line, "%lf %d %15s %d", &t, &r, what, &id) != 4 || id < 0 || id >= njobs) continue;
+        if (strcmp(what, "start") && strcmp(what, "done")) continue;
         rank[id] = !strcmp(what, "start") ? r : -1;
         since[id] = t;
     }

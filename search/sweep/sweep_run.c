@@ -15,6 +15,7 @@
  * Each rank's search logs go to logs/rank<R>.log. */
 #include <errno.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -99,8 +100,12 @@ static dnas_status warmups(const search_sweep_config *sc, const int *todo, int n
         o.warmup_only = 1;
         fprintf(log, "== warmup of seed %llu -> %s\n", (unsigned long long)job.seed, ckpt);
         fflush(log);
+        char seed[32];
+        snprintf(seed, sizeof seed, "%llu", (unsigned long long)job.seed);
+        search_sweep_event(sc, rank, "warmup", seed, "");
         search_result *res = dnas_xcalloc(1, sizeof *res);
         dnas_status st = search_run(&cfg, &o, res, err);
+        search_sweep_event(sc, rank, "warmed", seed, st ? "failed" : search_status_name(res->status));
         if (!st && res->status != SEARCH_STATUS_OK) /* its runs redo it and are recorded as it ended */
             fprintf(log, "warmup of seed %llu %s: %s\n", (unsigned long long)job.seed,
                     search_status_name(res->status), res->error);
@@ -122,6 +127,7 @@ static void run_job(const search_sweep_config *sc, int index, int threads, FILE 
     fprintf(log, "== run %s: mu %g, constraints %s, seed %llu\n", job.id, job.mu, sc->sets[job.set].desc,
             (unsigned long long)job.seed);
     fflush(log);
+    search_sweep_stop_running(index);
     search_sweep_event(sc, rank, "start", job.id, "");
     search_result *res = dnas_xcalloc(1, sizeof *res);
     dnas_error err;
@@ -142,6 +148,7 @@ static void run_job(const search_sweep_config *sc, int index, int threads, FILE 
         search_sweep_abort(1);
     }
     search_sweep_event(sc, rank, "done", job.id, search_status_name(res->status));
+    search_sweep_stop_running(-1);
     out->done++;
     out->ok += res->status == SEARCH_STATUS_OK;
     out->diverged += res->status == SEARCH_STATUS_DIVERGED;
@@ -173,6 +180,16 @@ dnas_status search_sweep_run(const search_sweep_config *sc, const search_sweep_o
     dnas_status st = rank == 0 ? search_sweep_folder_prepare(sc, opts.resume, done, &start, err) : DNAS_OK;
     if ((st = search_sweep_agree(st, err))) goto end;
     if (rank == 0 && opts.resume && !opts.quiet) search_sweep_interrupted(sc, done, opts.progress ? opts.progress : stderr);
+    /* this job's part of the journal starts here: what a stop names */
+    double journal = 0;
+    if (rank == 0) {
+        char jp[TRAIN_PATH_LEN + 64];
+        struct stat sb;
+        search_sweep_path(sc, "logs/events.log", jp, sizeof jp);
+        journal = stat(jp, &sb) == 0 ? (double)sb.st_size : 0;
+    }
+    search_sweep_bcast_doubles(&journal, 1, 0);
+    search_sweep_stop_arm(sc, (long)journal);
     search_sweep_bcast_doubles(&start, 1, 0);
     for (int j = 0; j < njobs; j++) todo[j] = done[j];
     search_sweep_bcast_ints(todo, njobs, 0);
@@ -204,6 +221,7 @@ dnas_status search_sweep_run(const search_sweep_config *sc, const search_sweep_o
         run_job(sc, todo[n], threads, log, out);
     }
     search_sweep_barrier();
+    search_sweep_stop_disarm();
     search_sweep_progress_stop(prog);
     out->done = search_sweep_sum(out->done), out->ok = search_sweep_sum(out->ok);
     out->diverged = search_sweep_sum(out->diverged), out->failed = search_sweep_sum(out->failed);
@@ -217,6 +235,7 @@ dnas_status search_sweep_run(const search_sweep_config *sc, const search_sweep_o
     }
     st = search_sweep_agree(st, err);
 end:
+    search_sweep_stop_disarm();
     if (log) fclose(log);
     free(done);
     free(todo);

@@ -12,11 +12,29 @@
 
 #include "data_internal.h"
 
+/* The folders of the datasets Debian packages (docs/train.md "Data
+ * formats"): a missing file in one of them names the package to install. */
+static const struct {
+    const char *dir, *package;
+} PACKAGED[] = {
+    {"/usr/share/datasets/fashion-mnist/", "dataset-fashion-mnist"},
+    {"/usr/lib/python3/dist-packages/sklearn/datasets/data/", "python3-sklearn"},
+    {"/usr/lib/python3/dist-packages/scipy/misc/", "python3-scipy"},
+};
+
 dnas_status train_data_check_path(const char *path, const char *expected, long long *size,
                                   dnas_error *err) {
     struct stat sb;
-    if (stat(path, &sb) != 0)
-        return dnas_fail(err, DNAS_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+    if (stat(path, &sb) != 0) {
+        int e = errno;
+        for (size_t i = 0; e == ENOENT && i < sizeof PACKAGED / sizeof PACKAGED[0]; i++)
+            if (!strncmp(path, PACKAGED[i].dir, strlen(PACKAGED[i].dir)))
+                return dnas_fail(err, DNAS_ERR_IO,
+                                 "%s: cannot open: %s; %s comes with the Debian package %s "
+                                 "(apt-get install %s)",
+                                 path, strerror(e), PACKAGED[i].dir, PACKAGED[i].package, PACKAGED[i].package);
+        return dnas_fail(err, DNAS_ERR_IO, "%s: cannot open: %s", path, strerror(e));
+    }
     if (S_ISDIR(sb.st_mode))
         return dnas_fail(err, DNAS_ERR_IO, "%s: is a directory, expected %s", path, expected);
     if (S_ISREG(sb.st_mode) && sb.st_size == 0)
