@@ -10,12 +10,14 @@
 
 #include "cli.h"
 #include "deploy.h"
+#include "train.h"
 #include "dnas_build_info.h"
 
 /* clang-format off */
 static const char *HELP =
     "usage: dnas deploy QUANT.h5 --target c --out DIR [--run ID | --group GROUP]\n"
-    "                   [--target-desc T] [--dump-after PASS] [--vectors N] [--quiet]\n"
+    "                   [--target-desc T] [--dump-after PASS] [--vectors N]\n"
+    "                   [--images FILE [--labels FILE] [--from K]] [--quiet]\n"
     "\n"
     "Compiles the integer network of a file (dnas quantize: /qnet; a run file\n"
     "of dnas search or a campaign: /runs/ID/qnet) to source code for a target\n"
@@ -30,8 +32,9 @@ static const char *HELP =
     "\n"
     "Files in DIR (made when missing) for c: network.h, network.c, weights.c,\n"
     "test_main.c, Makefile, dnas_rt/ (the kernels), and test vectors:\n"
-    "test_input.bin (random inputs) and test_expected.bin (the evaluator's\n"
-    "outputs); `make -C DIR check` builds with -std=c99 -Wall -Wextra -Werror\n"
+    "test_input.bin (random inputs, or real samples with --images) and\n"
+    "test_expected.bin (the evaluator's outputs); `make -C DIR check` builds\n"
+    "with -std=c99 -Wall -Wextra -Werror\n"
     "and compares. cortex-m adds startup.c and link.ld; its `make check` runs\n"
     "the test under qemu-system-arm (mps2-an386), `make size` prints flash and\n"
     "RAM.\n"
@@ -48,7 +51,16 @@ static const char *HELP =
     "                    no memory limit)\n"
     "  --dump-after PASS print the IR after PASS: build (as read), fuse, engines,\n"
     "                    layout or plan\n"
-    "  --vectors N       random test samples, 1..100000 (default 8)\n"
+    "  --vectors N       test samples, 1..100000 (default 8)\n"
+    "  --images FILE     the test samples are samples K.. of this data file (IDX\n"
+    "                    images, e.g. Fashion-MNIST's, .gz or not; or .npy),\n"
+    "                    preprocessed as the network records it (layout,\n"
+    "                    normalization, quantization: what its integer\n"
+    "                    evaluator saw); default: random inputs\n"
+    "  --labels FILE     their labels (IDX or .npy): prints the evaluator's\n"
+    "                    accuracy on the test samples (accuracy=A on the\n"
+    "                    result line)\n"
+    "  --from K          the first sample of --images (default 0)\n"
     "  --quiet           only the result line\n"
     "  --help            this text\n"
     "\n"
@@ -61,8 +73,8 @@ static const char *HELP =
 /* clang-format on */
 
 typedef struct {
-    const char *in, *target, *out, *run, *group, *dump_after, *desc;
-    long vectors;
+    const char *in, *target, *out, *run, *group, *dump_after, *desc, *images, *labels;
+    long vectors, from;
     int quiet;
 } opts;
 
@@ -94,6 +106,12 @@ static int parse(int argc, char **argv, opts *o) {
             rc = cli_opt_str(argc, argv, &i, "PASS", &o->dump_after);
         else if (!strcmp(a, "--vectors"))
             rc = cli_opt_long(argc, argv, &i, "N", 1, 100000, &o->vectors);
+        else if (!strcmp(a, "--images"))
+            rc = cli_opt_path(argc, argv, &i, "FILE", 4000, &o->images);
+        else if (!strcmp(a, "--labels"))
+            rc = cli_opt_path(argc, argv, &i, "FILE", 4000, &o->labels);
+        else if (!strcmp(a, "--from"))
+            rc = cli_opt_long(argc, argv, &i, "K", 0, 100000000, &o->from);
         else
             rc = cli_positional(argv, i, "QUANT.h5", &o->in);
         if (rc) return rc;
@@ -101,6 +119,10 @@ static int parse(int argc, char **argv, opts *o) {
     if (!o->in) return cli_missing(argv, "QUANT.h5", HELP);
     if (!o->target) return cli_missing(argv, "--target T", HELP);
     if (!o->out) return cli_missing(argv, "--out DIR", HELP);
+    if ((o->labels || o->from) && !o->images) {
+        fprintf(stderr, "dnas deploy: %s needs --images FILE\n", o->labels ? "--labels" : "--from");
+        return CLI_EXIT_USAGE;
+    }
     if (o->run && o->group) {
         fprintf(stderr, "dnas deploy: --run and --group both name the network: give one\n");
         return CLI_EXIT_USAGE;
@@ -174,6 +196,69 @@ static dnas_status load_desc(const opts *o, const deploy_backend *be, hwcost_tar
     return st;
 }
 
+static int ends_with(const char *s, const char *end) {
+    size_t n = strlen(s), m = strlen(end);
+    return n >= m && !strcmp(s + n - m, end);
+}
+
+/* o->vectors samples of --images from --from, as the network's input
+ * bytes (in) and their labels (y, when --labels), preprocessed as q
+ * records it (deploy_qnet_input). */
+static dnas_status real_inputs(const opts *o, const deploy_qnet *q, const char *where, uint8_t *in,
+                               int32_t *y, dnas_error *err) {
+    const deploy_qnet_input *prep = &q->input;
+    const deploy_qtensor *t = &q->tensors[0];
+    if (!prep->recorded)
+        return dnas_fail(err, DNAS_ERR_FORMAT,
+                         "%s: the network records no input preprocessing (a file written before "
+                         "qnets stored it): quantize it again, or leave out --images",
+                         where);
+    train_dataset ds = {0};
+    int npy = ends_with(o->images, ".npy");
+    dnas_status st = npy ? train_data_load_npy(&ds, o->images, o->labels, err)
+                         : train_data_load_idx(&ds, o->images, o->labels, err);
+    if (!st && prep->rows) st = train_data_to_rows(&ds, err);
+    if (!st && (ds.c != t->c || ds.h != t->h || ds.w != t->w))
+        st = dnas_fail(err, DNAS_ERR_SHAPE,
+                       "%s: samples of (C, H, W) = (%d, %d, %d)%s, but the network's input is "
+                       "(%d, %d, %d)",
+                       o->images, ds.c, ds.h, ds.w, prep->rows ? " read as rows" : "", t->c, t->h,
+                       t->w);
+    if (!st && (long)ds.count < o->from + o->vectors)
+        st = dnas_fail(err, DNAS_ERR_SHAPE, "%s: %d samples: samples %ld..%ld do not exist",
+                       o->images, ds.count, o->from, o->from + o->vectors - 1);
+    if (!st) {
+        size_t per = deploy_qtensor_size(t);
+        float *x = dnas_xmalloc((size_t)o->vectors * per * sizeof *x);
+        memcpy(x, ds.x + (size_t)o->from * per, (size_t)o->vectors * per * sizeof *x);
+        deploy_qnet_normalize(q, x, (int)o->vectors);
+        deploy_qnet_input_bytes(q, x, (int)o->vectors, in);
+        if (y && ds.y) memcpy(y, ds.y + o->from, (size_t)o->vectors * sizeof *y);
+        free(x);
+    }
+    train_dataset_free(&ds);
+    return st;
+}
+
+/* Samples of in (bytes of the input tensor) whose output argmax is y. */
+static dnas_status count_correct(const deploy_qnet *q, const uint8_t *in, const int32_t *y, int n,
+                                 long *correct, dnas_error *err) {
+    deploy_qeval ev;
+    dnas_status st = deploy_qeval_init(&ev, q, q->name, err);
+    if (st) return st;
+    const deploy_qtensor *o = &q->tensors[q->output];
+    size_t isz = deploy_qtensor_size(&q->tensors[0]), osz = deploy_qtensor_size(o);
+    int32_t *out = dnas_xmalloc(osz * sizeof *out);
+    *correct = 0;
+    for (int s = 0; s < n && !st; s++) {
+        st = deploy_qeval_sample(&ev, out, in + (size_t)s * isz, err);
+        if (!st) *correct += deploy_qnet_argmax(out, (int)osz) == y[s];
+    }
+    free(out);
+    deploy_qeval_free(&ev);
+    return st;
+}
+
 static int run(int argc, char **argv, const opts *o) {
     const deploy_backend *be = deploy_backend_find(o->target);
     deploy_qnet q;
@@ -181,6 +266,8 @@ static int run(int argc, char **argv, const opts *o) {
     dnas_error err;
     char group[1100] = "", run_id[256] = "";
     hwcost_target *desc = NULL;
+    int32_t *y = NULL; /* --labels */
+    long correct = 0;
     dnas_status st = deploy_qnet_load_from(o->in, o->group, o->run, &q, group, sizeof group, run_id,
                                            sizeof run_id, &err);
     if (!st) st = load_desc(o, be, &desc, &err);
@@ -203,8 +290,13 @@ static int run(int argc, char **argv, const opts *o) {
         st = dnas_check_bytes((uint64_t)o->vectors * (isz + osz), "the --vectors test samples",
                               &err);
         uint8_t *in = st ? NULL : dnas_xmalloc((size_t)o->vectors * isz);
-        if (!st) deploy_random_inputs(&q, in, (int)o->vectors, 1);
+        if (!st && o->labels) y = dnas_xmalloc((size_t)o->vectors * sizeof *y);
+        if (!st && o->images)
+            st = real_inputs(o, &q, where, in, y, &err);
+        else if (!st)
+            deploy_random_inputs(&q, in, (int)o->vectors, 1);
         if (!st) st = deploy_emit_vectors(&q, in, (int)o->vectors, o->out, &err);
+        if (!st && y) st = count_correct(&q, in, y, (int)o->vectors, &correct, &err);
         free(in);
     }
     if (!st && !o->quiet) {
@@ -220,18 +312,29 @@ static int run(int argc, char **argv, const opts *o) {
         printf("wrote %s/: network.h network.c weights.c test_main.c Makefile dnas_rt/ "
                "test_input.bin test_expected.bin (%ld samples)\n",
                o->out, o->vectors);
+        if (o->images)
+            printf("test samples: %s samples %ld..%ld, layout %s, %s, quantized at scale %g\n",
+                   o->images, o->from, o->from + o->vectors - 1, q.input.rows ? "rows" : "chw",
+                   q.input.c ? "normalized by the network's mean and std" : "not normalized",
+                   (double)q.tensors[0].scale);
+        if (y)
+            printf("evaluator accuracy on them: %ld of %ld, %.2f%%\n", correct, o->vectors,
+                   100.0 * (double)correct / (double)o->vectors);
         printf("build and compare: make -C %s check\n", o->out);
     }
     if (!st)
         printf("result arena=%zu lower_bound=%zu weight_bytes=%zu const_bytes=%zu macs=%llu "
-               "layers=%d\n",
+               "layers=%d",
                ir.arena, ir.arena_bound, weight_values(&ir), ir.weight_bytes,
                (unsigned long long)deploy_ir_macs(&ir), ir.nops);
+    if (!st && y) printf(" accuracy=%.4f", (double)correct / (double)o->vectors);
+    if (!st) printf("\n");
     else
         fprintf(stderr, "dnas deploy: %s\n", err.msg);
     deploy_ir_free(&ir);
     deploy_qnet_free(&q);
     free(desc);
+    free(y);
     return st ? CLI_EXIT_FAIL : CLI_EXIT_OK;
 }
 

@@ -135,10 +135,27 @@ check "dnas search (PIT, tiny) exits 0" test $? -eq 0
 check "the searched network is read from /runs/0/qnet" has pitd.out "from pit.h5:/runs/0/qnet, run 0: 6 layers"
 make -s -C pit check > pitcheck.out 2>&1
 check "the searched network's C equals the evaluator" has pitcheck.out "8 samples: equal (0 values differ)"
+# ... on real images: the run file's qnet records the preprocessing (rows,
+# the training split's mean and std), so the raw test images become the
+# inputs the search's integer evaluator saw: the same accuracy on the same
+# 1,000 images (the config's limit_test), and the generated code equals the
+# evaluator on them
+fm=/usr/share/datasets/fashion-mnist
+check "the run file's qnet records the input preprocessing" \
+    sh -c "h5dump -a /runs/0/qnet/input_layout pit.h5 | grep -q '\"rows\"' && h5dump -A -g /runs/0/qnet pit.h5 | grep -q 'input_std'"
+"$dnas" deploy pit.h5 --target c --out pitr --images $fm/t10k-images-idx3-ubyte.gz \
+    --labels $fm/t10k-labels-idx1-ubyte.gz --vectors 1000 > pitr.out 2>&1
+iacc=$(sed -n 's/.*int_test_acc=\([0-9.]*\).*/\1/p' pit.out)
+check "1,000 real test images: the accuracy of dnas search's integer evaluator (${iacc:-?})" \
+    has pitr.out "accuracy=${iacc:-none}$"
+check "... preprocessed as recorded" has pitr.out "layout rows, normalized by the network's mean and std"
+make -s -C pitr check > pitrcheck.out 2>&1
+check "the searched network's C equals the evaluator on 1,000 real images" has pitrcheck.out "1000 samples: equal (0 values differ)"
 if command -v arm-none-eabi-gcc > /dev/null && command -v qemu-system-arm > /dev/null; then
-    "$dnas" deploy pit.h5 --target cortex-m --out pitm4 --quiet > /dev/null 2>&1
+    "$dnas" deploy pit.h5 --target cortex-m --out pitm4 --quiet --images $fm/t10k-images-idx3-ubyte.gz \
+        --from 200 --vectors 64 > /dev/null 2>&1
     make -s -C pitm4 check > pitm4.out 2>&1
-    check "the searched network on Cortex-M4 under QEMU equals the evaluator" has pitm4.out "8 samples: equal (0 values differ)"
+    check "the searched network on Cortex-M4 under QEMU equals the evaluator on 64 real images" has pitm4.out "64 samples: equal (0 values differ)"
 fi
 pw=$(sed -n 's/.*weight_bytes=\([0-9]*\).*/\1/p' pitd.out)
 check "PIT pruned it: ${pw:-?} weight bytes, below the seed's 73216" test "${pw:-73216}" -lt 73216
@@ -172,6 +189,16 @@ check "--run and --group" fails 2 "give one" q.h5 --run 0 --group /qnet --target
 check "--run on a quantize file" fails 1 "no /runs group, so no run '0'" q.h5 --run 0 --target c --out e
 check "--out is a file" fails 1 "text.h5: exists and is not a directory" q.h5 --target c --out text.h5
 check "--vectors 0" fails 2 "expected an integer in 1..100000" q.h5 --target c --out e --vectors 0
+# an NPY file of 2 samples 28x27 (uint8 zeros): 27 channels as rows
+hdr="{'descr': '|u1', 'fortran_order': False, 'shape': (2, 28, 27), }"
+while [ $(( (10 + ${#hdr} + 1) % 16 )) -ne 0 ]; do hdr="$hdr "; done
+{ printf '\223NUMPY\001\000'; printf "\\$(printf %03o $(( (${#hdr} + 1) % 256 )))\\000"; printf '%s\n' "$hdr"
+  head -c 1512 /dev/zero; } > "$tmp/shape.npy"
+check "--labels without --images" fails 2 "--labels needs --images FILE" q.h5 --target c --out e --labels x
+check "--images past the data's end" fails 1 "10000 samples: samples 9999..10006 do not exist" \
+    q.h5 --target c --out e --images $fm/t10k-images-idx3-ubyte.gz --from 9999
+check "--images of another shape" fails 1 "shape.npy: samples of (C, H, W) = (27, 1, 28) read as rows, but the network's input is (28, 1, 28)" \
+    runs.h5 --run 3 --target c --out e --images "$tmp/shape.npy"
 
 "$dnas" deploy --help > h.out; check "deploy --help exits 0" test $? -eq 0
 check "--help lists the backends and --dump-after" sh -c "grep -q '^  c  ' h.out && grep -q -- --dump-after h.out"
