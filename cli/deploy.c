@@ -66,8 +66,11 @@ static const char *HELP =
     "\n"
     "The final line is machine-readable (bytes):\n"
     "  result arena=A lower_bound=L weight_bytes=W const_bytes=C macs=M layers=N\n"
+    "         [scratch=S] [accuracy=P]\n"
     "with W the int8 weights, C all constants (weights, int32 biases and\n"
-    "multipliers) and M the multiply-accumulates of one inference.\n"
+    "multipliers), M the multiply-accumulates of one inference, S the kernels'\n"
+    "scratch beside the arena (when they use one: cortex-m; the memory check\n"
+    "counts it) and P the evaluator's accuracy on the test samples (--labels).\n"
     "\n"
     CLI_HELP_EXIT ".\n";
 /* clang-format on */
@@ -306,6 +309,9 @@ static int run(int argc, char **argv, const opts *o) {
             printf(" %s", ir.engines[e]);
         printf("\narena %zu bytes, lower bound %zu bytes (%.3fx)\n", ir.arena, ir.arena_bound,
                ir.arena_bound ? (double)ir.arena / (double)ir.arena_bound : 1.0);
+        if (ir.scratch)
+            printf("kernel scratch %zu bytes beside the arena: RAM %zu bytes\n", ir.scratch,
+                   ir.arena + ir.scratch);
         printf("weights %zu bytes (int8), constants %zu bytes with biases and multipliers\n",
                weight_values(&ir), ir.weight_bytes);
         printf("MACs %llu per inference\n", (unsigned long long)deploy_ir_macs(&ir));
@@ -327,6 +333,7 @@ static int run(int argc, char **argv, const opts *o) {
                "layers=%d",
                ir.arena, ir.arena_bound, weight_values(&ir), ir.weight_bytes,
                (unsigned long long)deploy_ir_macs(&ir), ir.nops);
+    if (!st && ir.scratch) printf(" scratch=%zu", ir.scratch);
     if (!st && y) printf(" accuracy=%.4f", (double)correct / (double)o->vectors);
     if (!st) printf("\n");
     else

@@ -70,6 +70,8 @@ typedef struct {
     size_t arena;        /* plan pass: bytes of the arena */
     size_t arena_bound;  /* plan pass: most bytes live at any step */
     size_t weight_bytes; /* layout pass: Σ op wbytes */
+    size_t scratch;      /* plan pass: the kernels' scratch bytes (outside the arena, in the
+                            activations' memory; deploy_compile_params.scratch_bytes) */
     char last_pass[32];  /* the last pass run ("build" right after deploy_ir_build) */
 } deploy_ir;
 
@@ -104,6 +106,8 @@ typedef struct {
     size_t align;                /* arena offsets are multiples of it (>= 1) */
     const char *dump_after;      /* a pass name ("build" for the IR as built), or NULL */
     FILE *dump;                  /* where the dump goes (stdout when NULL) */
+    /* the backend's kernel scratch for a planned IR (bytes), or NULL: none */
+    size_t (*scratch_bytes)(const deploy_ir *ir);
 } deploy_compile_params;
 
 deploy_compile_params deploy_compile_default_params(void);
@@ -179,8 +183,8 @@ extern const deploy_backend deploy_backends[];
 /* The backend called name, or NULL. */
 const deploy_backend *deploy_backend_find(const char *name);
 /* deploy_compile_default_params with what the backend needs from the
- * passes (host engine, weight packing, alignment); the target description
- * is the caller's to load and set. */
+ * passes (host engine, weight packing, alignment, the kernels' scratch:
+ * cortex-m's); the target description is the caller's to load and set. */
 deploy_compile_params deploy_backend_params(const deploy_backend *be);
 
 /* The `c` backend: network.h, network.c, weights.c, test_main.c, Makefile

@@ -82,6 +82,14 @@ if command -v arm-none-eabi-gcc > /dev/null && command -v qemu-system-arm > /dev
     "$dnas" deploy q.h5 --target cortex-m --out m4 --vectors 4 > m4.out 2>&1
     check "cortex-m: deploy exits 0, target cortex_m4" has m4.out "backend cortex-m, target cortex_m4, engines cpu$"
     check "cortex-m: startup.c and link.ld" sh -c "test -s m4/startup.c && test -s m4/link.ld"
+    sc=$(sed -n 's/.* scratch=\([0-9]*\).*/\1/p' m4.out)
+    check "cortex-m: the kernels' scratch on the result line and in network.h (${sc:-?} bytes)" \
+        sh -c "[ \"${sc:-0}\" -gt 0 ] && grep -q '^#define NETWORK_SCRATCH_BYTES $sc$' m4/network.h && grep -q '^kernel scratch $sc bytes beside the arena: RAM' m4.out"
+    m4arena=$(sed -n 's/.*arena=\([0-9]*\).*/\1/p' m4.out); ram=$((m4arena + ${sc:-0}))
+    sed -e "s/bytes: 131072/bytes: $((ram - 1))/" "$src/configs/targets/cortex_m4.yaml" > tight.yaml
+    "$dnas" deploy q.h5 --target cortex-m --target-desc tight.yaml --out mt > mt.out 2>&1
+    check "cortex-m: SRAM one byte short of arena + scratch ($ram): exit 1 naming both" \
+        sh -c "[ $? -eq 1 ] && grep -q 'needs $ram there (the activation arena + the kernels. scratch)' mt.out"
     make -s -C m4 check > m4check.out 2>&1
     check "cortex-m: make check under QEMU equals the evaluator" has m4check.out "4 samples: equal (0 values differ)"
     make -s -C m4 size > m4size.out 2>&1

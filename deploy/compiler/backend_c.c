@@ -105,7 +105,7 @@ static const char *type_name(int is_signed) {
     return is_signed ? "int8" : "uint8";
 }
 
-static void write_header(FILE *f, const deploy_ir *ir) {
+static void write_header(FILE *f, const deploy_ir *ir, int cm) {
     const deploy_ir_tensor *I = &ir->tensors[ir->input], *O = &ir->tensors[ir->output];
     fprintf(
         f,
@@ -119,10 +119,11 @@ static void write_header(FILE *f, const deploy_ir *ir) {
         "#define NETWORK_OUTPUT_H %d\n#define NETWORK_OUTPUT_W %d\n#define NETWORK_OUTPUT_C %d\n"
         "#define NETWORK_OUTPUT_BYTES %zu\n#define NETWORK_OUTPUT_SIGNED %d\n"
         "#define NETWORK_OUTPUT_SCALE %.9gf\n\n"
-        "/* The one static arena of every activation (lower bound: %zu bytes), and\n"
-        " * the constants (weights, biases, multipliers). */\n"
-        "#define NETWORK_ARENA_BYTES %zu\n#define NETWORK_CONST_BYTES %zu\n"
-        "#define NETWORK_LAYERS %d\n\n"
+        "/* The one static arena of every activation (lower bound: %zu bytes), the\n"
+        " * kernels' scratch buffer beside it (0: none) and the constants (weights,\n"
+        " * biases, multipliers). RAM: NETWORK_ARENA_BYTES + NETWORK_SCRATCH_BYTES. */\n"
+        "#define NETWORK_ARENA_BYTES %zu\n#define NETWORK_SCRATCH_BYTES %zu\n"
+        "#define NETWORK_CONST_BYTES %zu\n#define NETWORK_LAYERS %d\n\n"
         "/* Where the caller writes an input sample (NETWORK_INPUT_BYTES bytes in the\n"
         " * arena) before network_run(). */\n"
         "void *network_input(void);\n"
@@ -134,7 +135,8 @@ static void write_header(FILE *f, const deploy_ir *ir) {
         "const void *network_output(void);\n\n#endif\n",
         type_name(I->is_signed), I->bits, I->h, I->w, I->c, I->bytes, I->is_signed,
         (double)I->scale, type_name(O->is_signed), O->bits, O->h, O->w, O->c, O->bytes,
-        O->is_signed, (double)O->scale, ir->arena_bound, ir->arena, ir->weight_bytes, ir->nops);
+        O->is_signed, (double)O->scale, ir->arena_bound, ir->arena,
+        cm ? deploy_cm_scratch_bytes(ir) : (size_t)0, ir->weight_bytes, ir->nops);
 }
 
 /* The opening comment of one layer's function. */
@@ -198,7 +200,7 @@ static void linear_dims(const deploy_ir *ir, int k, dnas_rt_linear_dims *d) {
 }
 
 /* Scratch bytes of the Cortex-M kernels: the most any layer uses. */
-static size_t cm_scratch_bytes(const deploy_ir *ir) {
+static size_t cm_scratch_need(const deploy_ir *ir) {
     size_t most = 0;
     for (int k = 0; k < ir->nops; k++) {
         size_t n = 0;
@@ -289,6 +291,10 @@ static void write_layer(FILE *f, const deploy_ir *ir, int k, int cm) {
     fprintf(f, "}\n");
 }
 
+size_t deploy_cm_scratch_bytes(const deploy_ir *ir) {
+    return 4 * ((cm_scratch_need(ir) + 3) / 4 + 1);
+}
+
 static void write_network(FILE *f, const deploy_ir *ir, int cm) {
     fprintf(f,
             "/* %d layers on one static arena of %zu bytes (the most bytes live at one\n"
@@ -306,8 +312,7 @@ static void write_network(FILE *f, const deploy_ir *ir, int cm) {
         fprintf(f,
                 "\n/* Scratch of the Cortex-M kernels (dnas_cm.h): the most one layer uses. */\n"
                 "#include \"dnas_cm.h\"\n"
-                "static uint32_t network_scratch[%zu];\n",
-                (cm_scratch_bytes(ir) + 3) / 4 + 1);
+                "static uint32_t network_scratch[NETWORK_SCRATCH_BYTES / 4];\n");
     for (int k = 0; k < ir->nops; k++)
         write_layer(f, ir, k, cm);
     fprintf(f, "\nvoid *network_input(void) { return network_arena + %ld; }\n",
@@ -448,7 +453,7 @@ static dnas_status write_file(const deploy_ir *ir, const deploy_emit_info *info,
     if (st) return st;
     deploy_c_head(o.f, name, what[kind], ir, info, backend);
     switch (kind) {
-    case F_HEADER: write_header(o.f, ir); break;
+    case F_HEADER: write_header(o.f, ir, cm); break;
     case F_NETWORK: write_network(o.f, ir, cm); break;
     case F_WEIGHTS: write_weights(o.f, ir); break;
     case F_TEST: fputs(TEST_MAIN, o.f); break;

@@ -28,6 +28,8 @@ deploy_compile_params deploy_backend_params(const deploy_backend *be) {
     p.host_engine = be->host_engine;
     p.wpack = be->wpack;
     p.align = be->align;
+    /* the backends whose kernels take a scratch buffer beside the arena */
+    if (be->emit == deploy_emit_cortex_m) p.scratch_bytes = deploy_cm_scratch_bytes;
     return p;
 }
 

@@ -161,8 +161,10 @@ void deploy_ir_dump(const deploy_ir *ir, FILE *f) {
     }
     if (ir->weight_bytes) fprintf(f, "constants: %zu B\n", ir->weight_bytes);
     if (ir->arena)
-        fprintf(f, "arena: %zu B, lower bound %zu B (%.3fx)\n", ir->arena, ir->arena_bound,
+        fprintf(f, "arena: %zu B, lower bound %zu B (%.3fx)", ir->arena, ir->arena_bound,
                 ir->arena_bound ? (double)ir->arena / (double)ir->arena_bound : 1.0);
+    if (ir->arena && ir->scratch) fprintf(f, "; kernel scratch %zu B beside it", ir->scratch);
+    if (ir->arena) fprintf(f, "\n");
 }
 
 uint64_t deploy_ir_op_macs(const deploy_ir *ir, int k) {
