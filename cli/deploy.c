@@ -66,11 +66,13 @@ static const char *HELP =
     "\n"
     "The final line is machine-readable (bytes):\n"
     "  result arena=A lower_bound=L weight_bytes=W const_bytes=C macs=M layers=N\n"
-    "         [scratch=S] [accuracy=P]\n"
+    "         [scratch=S] [model_cycles=Y] [accuracy=P]\n"
     "with W the int8 weights, C all constants (weights, int32 biases and\n"
     "multipliers), M the multiply-accumulates of one inference, S the kernels'\n"
     "scratch beside the arena (when they use one: cortex-m; the memory check\n"
-    "counts it) and P the evaluator's accuracy on the test samples (--labels).\n"
+    "counts it), Y the cost model's cycles of one inference on the target\n"
+    "description (when there is one) and P the evaluator's accuracy on the\n"
+    "test samples (--labels).\n"
     "\n"
     CLI_HELP_EXIT ".\n";
 /* clang-format on */
@@ -175,6 +177,15 @@ static size_t weight_values(const deploy_ir *ir) {
     for (int k = 0; k < ir->nops; k++)
         n += ir->ops[k].q->wlen;
     return n;
+}
+
+/* The cost model's cycles of one inference: the sum of the ops' estimates
+ * (the engines pass's; 0 for ops it has none for). */
+static double model_cycles(const deploy_ir *ir) {
+    double c = 0;
+    for (int k = 0; k < ir->nops; k++)
+        c += ir->ops[k].cycles;
+    return c;
 }
 
 /* The target description of the backend (or --target-desc), or NULL. */
@@ -315,6 +326,10 @@ static int run(int argc, char **argv, const opts *o) {
         printf("weights %zu bytes (int8), constants %zu bytes with biases and multipliers\n",
                weight_values(&ir), ir.weight_bytes);
         printf("MACs %llu per inference\n", (unsigned long long)deploy_ir_macs(&ir));
+        if (desc)
+            printf("cost model (%s): %.0f cycles per inference (the sum over the layers it "
+                   "estimates)\n",
+                   desc->name, model_cycles(&ir));
         printf("wrote %s/: network.h network.c weights.c test_main.c Makefile dnas_rt/ "
                "test_input.bin test_expected.bin (%ld samples)\n",
                o->out, o->vectors);
@@ -334,6 +349,7 @@ static int run(int argc, char **argv, const opts *o) {
                ir.arena, ir.arena_bound, weight_values(&ir), ir.weight_bytes,
                (unsigned long long)deploy_ir_macs(&ir), ir.nops);
     if (!st && ir.scratch) printf(" scratch=%zu", ir.scratch);
+    if (!st && desc) printf(" model_cycles=%.0f", model_cycles(&ir));
     if (!st && y) printf(" accuracy=%.4f", (double)correct / (double)o->vectors);
     if (!st) printf("\n");
     else

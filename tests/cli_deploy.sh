@@ -81,6 +81,8 @@ check "an unknown target description" fails 1 "target description 'gap9' not fou
 if command -v arm-none-eabi-gcc > /dev/null && command -v qemu-system-arm > /dev/null; then
     "$dnas" deploy q.h5 --target cortex-m --out m4 --vectors 4 > m4.out 2>&1
     check "cortex-m: deploy exits 0, target cortex_m4" has m4.out "backend cortex-m, target cortex_m4, engines cpu$"
+    check "cortex-m: the cost model's cycles of one inference" \
+        sh -c "grep -q '^cost model (cortex_m4): [1-9][0-9]* cycles per inference' m4.out && grep -q ' model_cycles=[1-9][0-9]*$' m4.out"
     check "cortex-m: startup.c and link.ld" sh -c "test -s m4/startup.c && test -s m4/link.ld"
     sc=$(sed -n 's/.* scratch=\([0-9]*\).*/\1/p' m4.out)
     check "cortex-m: the kernels' scratch on the result line and in network.h (${sc:-?} bytes)" \
@@ -127,6 +129,10 @@ C
         macs=$(sed -n 's/.*macs=\([0-9]*\).*/\1/p' m4.out)
         check "make icount: 4 runs, between 1 and 50 instructions per MAC (${n:-?} / 4 / $macs)" \
             awk -v n="${n:-0}" -v m="$macs" 'BEGIN { r = n / 4 / m; exit !(r > 1 && r < 50) }'
+        make -s -C m4 systick > m4systick.out 2>&1
+        t=$(sed -n 's/^systick: \([0-9]*\) ticks in 4 marked runs/\1/p' m4systick.out)
+        check "make systick: SysTick x 40 under -icount shift=0 within 1% of the plugin's count (${t:-?} x 40 vs ${n:-?})" \
+            awk -v t="${t:-0}" -v n="${n:-0}" 'BEGIN { d = t * 40 - n; if (d < 0) d = -d; exit !(n > 0 && d < n / 100) }'
         check "make icount: a count per layer, conv1 .. fc" \
             sh -c "[ \$(grep -c '^icount part layer_[0-9]*_' m4icount.out) -eq 6 ] && grep -q '^icount part layer_5_fc: [1-9]' m4icount.out"
     else
