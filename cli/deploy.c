@@ -67,11 +67,12 @@ static const char *HELP =
     "The final line is machine-readable (bytes):\n"
     "  result arena=A lower_bound=L weight_bytes=W const_bytes=C macs=M layers=N\n"
     "         [scratch=S] [model_cycles=Y] [accuracy=P]\n"
-    "with W the int8 weights, C all constants (weights, int32 biases and\n"
-    "multipliers), M the multiply-accumulates of one inference, S the kernels'\n"
+    "with W the weight bytes (4- and 2-bit layers packed), C all constants\n"
+    "(weights, int32 biases and multipliers), M the multiply-accumulates of one\n"
+    "inference, S the kernels'\n"
     "scratch beside the arena (when they use one: cortex-m; the memory check\n"
     "counts it), Y the cost model's cycles of one inference on the target\n"
-    "description (when there is one) and P the evaluator's accuracy on the\n"
+    "description (when it has an estimate) and P the evaluator's accuracy on the\n"
     "test samples (--labels).\n"
     "\n"
     CLI_HELP_EXIT ".\n";
@@ -172,10 +173,11 @@ static void command_line(int argc, char **argv, char *buf, size_t len) {
     }
 }
 
+/* Bytes of the weights as stored (int4 / int2 layers packed). */
 static size_t weight_values(const deploy_ir *ir) {
     size_t n = 0;
     for (int k = 0; k < ir->nops; k++)
-        n += ir->ops[k].q->wlen;
+        n += dnas_rt_packed_bytes(ir->ops[k].wpack, ir->ops[k].q->wlen);
     return n;
 }
 
@@ -323,13 +325,16 @@ static int run(int argc, char **argv, const opts *o) {
         if (ir.scratch)
             printf("kernel scratch %zu bytes beside the arena: RAM %zu bytes\n", ir.scratch,
                    ir.arena + ir.scratch);
-        printf("weights %zu bytes (int8), constants %zu bytes with biases and multipliers\n",
+        printf("weights %zu bytes (int8; 4- and 2-bit layers packed two and four a byte), "
+               "constants %zu bytes with biases and multipliers\n",
                weight_values(&ir), ir.weight_bytes);
         printf("MACs %llu per inference\n", (unsigned long long)deploy_ir_macs(&ir));
-        if (desc)
+        if (desc && model_cycles(&ir) > 0)
             printf("cost model (%s): %.0f cycles per inference (the sum over the layers it "
                    "estimates)\n",
                    desc->name, model_cycles(&ir));
+        else if (desc)
+            printf("cost model (%s): no estimate for these layers\n", desc->name);
         printf("wrote %s/: network.h network.c weights.c test_main.c Makefile dnas_rt/ "
                "test_input.bin test_expected.bin (%ld samples)\n",
                o->out, o->vectors);
@@ -349,7 +354,7 @@ static int run(int argc, char **argv, const opts *o) {
                ir.arena, ir.arena_bound, weight_values(&ir), ir.weight_bytes,
                (unsigned long long)deploy_ir_macs(&ir), ir.nops);
     if (!st && ir.scratch) printf(" scratch=%zu", ir.scratch);
-    if (!st && desc) printf(" model_cycles=%.0f", model_cycles(&ir));
+    if (!st && desc && model_cycles(&ir) > 0) printf(" model_cycles=%.0f", model_cycles(&ir));
     if (!st && y) printf(" accuracy=%.4f", (double)correct / (double)o->vectors);
     if (!st) printf("\n");
     else

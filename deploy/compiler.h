@@ -102,7 +102,9 @@ typedef struct {
     const char *host_engine;     /* the engine that runs what no engine lists
                                     (adds, pools), and everything when target is
                                     NULL; "cpu" by default */
-    dnas_rt_packing wpack;       /* weight storage the backend reads */
+    dnas_rt_packing wpack;       /* the narrowest weight packing the backend reads (INT8,
+                                    INT4 or INT2; the layout pass packs each op as
+                                    narrow as its bits allow, down to it) */
     size_t align;                /* arena offsets are multiples of it (>= 1) */
     const char *dump_after;      /* a pass name ("build" for the IR as built), or NULL */
     FILE *dump;                  /* where the dump goes (stdout when NULL) */

@@ -24,6 +24,7 @@
  * line, the source (file and group) and the run id. deploy_c_sources
  * writes all but the Makefile, which each C-based backend (c, cortex-m)
  * writes for its own compiler and runner. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "compiler_internal.h"
@@ -54,6 +55,25 @@ static void array_i8(FILE *f, const char *name, const int8_t *v, size_t n) {
     fprintf(f, "\n};\n");
 }
 
+/* Weights packed by the layout pass's packing (dnas_rt_pack), as bytes. */
+static void array_packed(FILE *f, const char *name, const int8_t *v, size_t n,
+                         dnas_rt_packing p) {
+    size_t nb = dnas_rt_packed_bytes(p, n);
+    uint8_t *b = dnas_xmalloc(nb ? nb : 1);
+    dnas_rt_pack(b, v, n, p);
+    fprintf(f, "static const uint8_t %s[%zu] = {", name, nb);
+    for (size_t i = 0; i < nb; i++)
+        fprintf(f, "%s0x%02x,", i % 16 ? " " : "\n    ", b[i]);
+    fprintf(f, "\n};\n");
+    free(b);
+}
+
+static const char *packing_name(dnas_rt_packing p) {
+    return p == DNAS_RT_PACK_INT4 ? "DNAS_RT_PACK_INT4"
+           : p == DNAS_RT_PACK_INT2 ? "DNAS_RT_PACK_INT2"
+                                    : "DNAS_RT_PACK_INT8";
+}
+
 static void array_i32(FILE *f, const char *name, const int32_t *v, size_t n) {
     fprintf(f, "static const int32_t %s[%zu] = {", name, n);
     for (size_t i = 0; i < n; i++) {
@@ -73,8 +93,10 @@ static int has_weights(const deploy_ir_op *o) {
 static void write_weights(FILE *f, const deploy_ir *ir) {
     fprintf(f,
             "/* Included by network.c (static: one translation unit). %zu bytes of\n"
-            " * constants: per conv / linear the weights w<k> (int8, one per byte, in\n"
-            " * the kernel's layout), the int32 bias b<k> and multipliers m<k>. */\n\n",
+            " * constants: per conv / linear the weights w<k> (in the kernel's layout:\n"
+            " * int8, one per byte; or, at 4 or 2 bits, uint8 bytes packing two or four\n"
+            " * weights, the lowest bits first, dnas_rt.h), the int32 bias b<k> and\n"
+            " * multipliers m<k>. */\n\n",
             ir->weight_bytes);
     for (int k = 0; k < ir->nops; k++) {
         const deploy_ir_op *o = &ir->ops[k];
@@ -83,15 +105,21 @@ static void write_weights(FILE *f, const deploy_ir *ir) {
         const deploy_ir_tensor *I = &ir->tensors[o->in[0]], *O = &ir->tensors[o->out];
         char nm[DEPLOY_QNET_NAME_LEN + 8], id[16];
         deploy_comment_text(s->name, nm, sizeof nm);
+        const char *packed = o->wpack == DNAS_RT_PACK_INT4   ? ", packed two a byte"
+                             : o->wpack == DNAS_RT_PACK_INT2 ? ", packed four a byte"
+                                                             : "";
         if (o->kind == DEPLOY_QOP_CONV)
-            fprintf(f, "\n/* layer %d, %s '%s': weights [%d][%d][%d][%d] at %d bits */\n", k,
+            fprintf(f, "\n/* layer %d, %s '%s': weights [%d][%d][%d][%d] at %d bits%s */\n", k,
                     o->depthwise ? "depthwise conv" : "conv", nm, O->c, s->kh, s->kw,
-                    I->c / s->groups, s->wbits);
+                    I->c / s->groups, s->wbits, packed);
         else
-            fprintf(f, "\n/* layer %d, linear '%s': weights [%d][%d] at %d bits */\n", k, nm, O->c,
-                    I->h * I->w * I->c, s->wbits);
+            fprintf(f, "\n/* layer %d, linear '%s': weights [%d][%d] at %d bits%s */\n", k, nm,
+                    O->c, I->h * I->w * I->c, s->wbits, packed);
         snprintf(id, sizeof id, "w%d", k);
-        array_i8(f, id, s->w, s->wlen);
+        if (o->wpack == DNAS_RT_PACK_INT8)
+            array_i8(f, id, s->w, s->wlen);
+        else
+            array_packed(f, id, s->w, s->wlen, o->wpack);
         if (s->bias) {
             snprintf(id, sizeof id, "b%d", k);
             array_i32(f, id, s->bias, (size_t)O->c);
@@ -240,8 +268,8 @@ static void write_layer(FILE *f, const deploy_ir *ir, int k, int cm) {
         else
             fprintf(f, "    static const dnas_rt_linear_dims d = {%zu, %d, %d, %d};\n", I->bytes,
                     O->c, I->is_signed, O->is_signed);
-        fprintf(f, "    static const dnas_rt_weights w = {w%d, %d, DNAS_RT_PACK_INT8};\n", k,
-                s->wbits);
+        fprintf(f, "    static const dnas_rt_weights w = {w%d, %d, %s};\n", k, s->wbits,
+                packing_name(o->wpack));
         fprintf(f, "    static const dnas_rt_requant_params rq = {m%d, %d, %d, %d};\n", k, s->shift,
                 s->lo, s->hi);
         char bias[16] = "NULL";

@@ -9,11 +9,11 @@
 
 const deploy_backend deploy_backends[] = {
     {"c", "portable C99 for the host: dnas_rt kernels, one static arena", NULL, "cpu",
-     DNAS_RT_PACK_INT8, 1, deploy_emit_c},
+     DNAS_RT_PACK_INT2, 1, deploy_emit_c},
     {"cortex-m",
      "Arm Cortex-M4 (configs/targets/cortex_m4.yaml) run under QEMU mps2-an386: the c sources "
      "built by arm-none-eabi-gcc",
-     "cortex_m4", "cpu", DNAS_RT_PACK_INT8, 4, deploy_emit_cortex_m},
+     "cortex_m4", "cpu", DNAS_RT_PACK_INT2, 4, deploy_emit_cortex_m},
     {NULL, NULL, NULL, NULL, DNAS_RT_PACK_INT8, 0, NULL},
 };
 
