@@ -50,7 +50,7 @@ for q in "$@"; do
     bound=$(sed -n 's/.*lower_bound=\([0-9]*\).*/\1/p' "$d.out")
     scratch=$(sed -n 's/.* scratch=\([0-9]*\).*/\1/p' "$d.out")
     # the cost model's estimate for cortex_m4: the sum over the layers that have one
-    cyc=$(grep -o 'cost model [0-9]* cycles' "$d/network.c" | awk '{ s += $3 } END { print s + 0 }')
+    cyc=$( { grep -o 'cost model [0-9]* cycles' "$d/network.c" || true; } | awk '{ s += $3 } END { print s + 0 }')
     printf '| %-24s | %10s | %12s | %9.2f | %12s | %12s | %9s | %6s | %7s | %7s | %7s | %7s |\n' \
         "$(basename "$q" .h5)" "$macs" "$n" "$(awk -v n="$n" -v m="$macs" 'BEGIN { print n / m }')" \
         "$((${ticks:-0} * 40))" "$cyc" "$text" "$data" "$bss" "$arena" "$bound" "${scratch:-0}"
