@@ -221,7 +221,7 @@ static int ends_with(const char *s, const char *end) {
  * bytes (in) and their labels (y, when --labels), preprocessed as q
  * records it (deploy_qnet_input). */
 static dnas_status real_inputs(const opts *o, const deploy_qnet *q, const char *where, uint8_t *in,
-                               int32_t *y, dnas_error *err) {
+                               float *raw, int32_t *y, dnas_error *err) {
     const deploy_qnet_input *prep = &q->input;
     const deploy_qtensor *t = &q->tensors[0];
     if (!prep->recorded)
@@ -247,6 +247,7 @@ static dnas_status real_inputs(const opts *o, const deploy_qnet *q, const char *
         size_t per = deploy_qtensor_size(t);
         float *x = dnas_xmalloc((size_t)o->vectors * per * sizeof *x);
         memcpy(x, ds.x + (size_t)o->from * per, (size_t)o->vectors * per * sizeof *x);
+        memcpy(raw, x, (size_t)o->vectors * per * sizeof *x); /* before the normalization */
         deploy_qnet_normalize(q, x, (int)o->vectors);
         deploy_qnet_input_bytes(q, x, (int)o->vectors, in);
         if (y && ds.y) memcpy(y, ds.y + o->from, (size_t)o->vectors * sizeof *y);
@@ -305,13 +306,19 @@ static int run(int argc, char **argv, const opts *o) {
         size_t osz = deploy_qtensor_size(&q.tensors[q.output]);
         st = dnas_check_bytes((uint64_t)o->vectors * (isz + osz), "the --vectors test samples",
                               &err);
+        if (!st && o->images)
+            st = dnas_check_bytes((uint64_t)o->vectors * isz * 5, "the --images test samples",
+                                  &err);
         uint8_t *in = st ? NULL : dnas_xmalloc((size_t)o->vectors * isz);
+        float *raw = st || !o->images ? NULL : dnas_xmalloc((size_t)o->vectors * isz * sizeof *raw);
         if (!st && o->labels) y = dnas_xmalloc((size_t)o->vectors * sizeof *y);
         if (!st && o->images)
-            st = real_inputs(o, &q, where, in, y, &err);
+            st = real_inputs(o, &q, where, in, raw, y, &err);
         else if (!st)
             deploy_random_inputs(&q, in, (int)o->vectors, 1);
         if (!st) st = deploy_emit_vectors(&q, in, (int)o->vectors, o->out, &err);
+        if (!st && raw) st = deploy_emit_float_vectors(&q, raw, (int)o->vectors, o->out, &err);
+        free(raw);
         if (!st && y) st = count_correct(&q, in, y, (int)o->vectors, &correct, &err);
         free(in);
     }
@@ -339,7 +346,8 @@ static int run(int argc, char **argv, const opts *o) {
                "test_input.bin test_expected.bin (%ld samples)\n",
                o->out, o->vectors);
         if (o->images)
-            printf("test samples: %s samples %ld..%ld, layout %s, %s, quantized at scale %g\n",
+            printf("test samples: %s samples %ld..%ld, layout %s, %s, quantized at scale %g "
+                   "(as floats too: test_input_f32.bin, for network_quantize_input)\n",
                    o->images, o->from, o->from + o->vectors - 1, q.input.rows ? "rows" : "chw",
                    q.input.c ? "normalized by the network's mean and std" : "not normalized",
                    (double)q.tensors[0].scale);

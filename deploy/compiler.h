@@ -204,6 +204,11 @@ dnas_status deploy_emit_cortex_m(const deploy_ir *ir, const deploy_emit_info *in
  * and the evaluator's outputs as bytes to dir/test_expected.bin. */
 dnas_status deploy_emit_vectors(const deploy_qnet *q, const uint8_t *in, int n, const char *dir,
                                 dnas_error *err);
+/* The same samples as floats (n, C, H, W), the data loader's values before
+ * the normalization (float32, the machine's byte order): dir/test_input_f32.bin,
+ * which test_main checks network_quantize_input() against. */
+dnas_status deploy_emit_float_vectors(const deploy_qnet *q, const float *x, int n,
+                                      const char *dir, dnas_error *err);
 /* n random samples over the input tensor's range (a seeded generator). */
 void deploy_random_inputs(const deploy_qnet *q, uint8_t *in, int n, uint64_t seed);
 

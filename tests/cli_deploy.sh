@@ -165,11 +165,21 @@ check "1,000 real test images: the accuracy of dnas search's integer evaluator (
 check "... preprocessed as recorded" has pitr.out "layout rows, normalized by the network's mean and std"
 make -s -C pitr check > pitrcheck.out 2>&1
 check "the searched network's C equals the evaluator on 1,000 real images" has pitrcheck.out "1000 samples: equal (0 values differ)"
+check "network_quantize_input() of the 1,000 images' floats gives the evaluator's inputs" \
+    has pitrcheck.out "network_quantize_input: equal (0 input bytes differ)"
+check "network.h states the recorded preprocessing" \
+    sh -c "grep -q '^#define NETWORK_INPUT_ROWS 1$' pitr/network.h && grep -q '^#define NETWORK_INPUT_NORMALIZED 1$' pitr/network.h"
+# one float changed (sample 0, channel 0, step 0 set to +inf): the input check catches it
+printf '\000\000\200\177' | dd of=pitr/test_input_f32.bin bs=1 seek=0 conv=notrunc status=none
+make -s -C pitr check > pitrbad.out 2>&1
+check "a changed float sample: make check fails naming the input" \
+    sh -c "[ $? -ne 0 ] && grep -q '^network_quantize_input: DIFFERENT (1 input bytes differ)' pitrbad.out"
 if command -v arm-none-eabi-gcc > /dev/null && command -v qemu-system-arm > /dev/null; then
     "$dnas" deploy pit.h5 --target cortex-m --out pitm4 --quiet --images $fm/t10k-images-idx3-ubyte.gz \
         --from 200 --vectors 64 > /dev/null 2>&1
     make -s -C pitm4 check > pitm4.out 2>&1
     check "the searched network on Cortex-M4 under QEMU equals the evaluator on 64 real images" has pitm4.out "64 samples: equal (0 values differ)"
+    check "... and network_quantize_input() on Cortex-M4 gives the evaluator's inputs" has pitm4.out "network_quantize_input: equal (0 input bytes differ)"
 fi
 pw=$(sed -n 's/.*weight_bytes=\([0-9]*\).*/\1/p' pitd.out)
 check "PIT pruned it: ${pw:-?} weight bytes, below the seed's 73216" test "${pw:-73216}" -lt 73216

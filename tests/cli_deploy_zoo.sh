@@ -64,6 +64,7 @@ deploy_check() { # MODEL IMAGES
     check "$m: dnas deploy --target c with 32 real test vectors" has "$m.dep" "^test samples: .* samples 1000..1031"
     make -s -C "$m.c" check > "$m.check" 2>&1
     check "$m: the C equals the evaluator on them" has "$m.check" "32 samples: equal (0 values differ)"
+    check "$m: network_quantize_input() of their floats gives the evaluator's inputs" has "$m.check" "network_quantize_input: equal (0 input bytes differ)"
     check "$m: the outputs vary with the input" \
         sh -c "[ \$(od -An -v -tx1 -w$(( $(stat -c %s "$m.c/test_expected.bin") / 32 )) '$m.c/test_expected.bin' | sort -u | wc -l) -gt 1 ]"
     if [ $qemu = 1 ]; then
@@ -71,6 +72,7 @@ deploy_check() { # MODEL IMAGES
             --from 1000 --vectors 16 --quiet > /dev/null 2>&1
         make -s -C "$m.m4" check > "$m.m4check" 2>&1
         check "$m: Cortex-M4 under QEMU equals the evaluator on 16 real images" has "$m.m4check" "16 samples: equal (0 values differ)"
+        check "$m: ... and network_quantize_input() there" has "$m.m4check" "network_quantize_input: equal (0 input bytes differ)"
     fi
 }
 

@@ -155,6 +155,20 @@ static void write_header(FILE *f, const deploy_ir *ir, int cm) {
         "/* Where the caller writes an input sample (NETWORK_INPUT_BYTES bytes in the\n"
         " * arena) before network_run(). */\n"
         "void *network_input(void);\n"
+        "/* The input preprocessing the network was trained with:\n"
+        " * NETWORK_INPUT_RECORDED 0 when its file did not record it (then x below\n"
+        " * must already be normalized as in training); NETWORK_INPUT_ROWS 1 when\n"
+        " * images (1, H, W) are read as sequences (W, 1, H); NETWORK_INPUT_NORMALIZED\n"
+        " * 1 when each channel c is normalized by the training split's mean and std. */\n"
+        "#define NETWORK_INPUT_RECORDED %d\n#define NETWORK_INPUT_ROWS %d\n"
+        "#define NETWORK_INPUT_NORMALIZED %d\n"
+        "/* Writes one float sample x (C, H, W) = (NETWORK_INPUT_C, NETWORK_INPUT_H,\n"
+        " * NETWORK_INPUT_W), the data loader's values in the training layout (IDX\n"
+        " * pixels byte / 255.0f; for rows x[c][0][t] is the pixel of row t, column\n"
+        " * c), into network_input(): x = (x - mean[c]) * (1 / std[c]) in float when\n"
+        " * normalized, then q = clamp(floor(x / NETWORK_INPUT_SCALE + 1/2)) in\n"
+        " * double, in [H][W][C] order: exactly the integer evaluator's input. */\n"
+        "void network_quantize_input(const float *x);\n"
         "/* Runs every layer on the sample at network_input(): 0 when all ran, else\n"
         " * 1 + the index of the layer whose kernel refused (cannot happen for the\n"
         " * network this was generated from). */\n"
@@ -164,7 +178,8 @@ static void write_header(FILE *f, const deploy_ir *ir, int cm) {
         type_name(I->is_signed), I->bits, I->h, I->w, I->c, I->bytes, I->is_signed,
         (double)I->scale, type_name(O->is_signed), O->bits, O->h, O->w, O->c, O->bytes,
         O->is_signed, (double)O->scale, ir->arena_bound, ir->arena,
-        cm ? deploy_cm_scratch_bytes(ir) : (size_t)0, ir->weight_bytes, ir->nops);
+        cm ? deploy_cm_scratch_bytes(ir) : (size_t)0, ir->weight_bytes, ir->nops,
+        ir->q->input.recorded, ir->q->input.rows, ir->q->input.c > 0);
 }
 
 /* The opening comment of one layer's function. */
@@ -323,6 +338,61 @@ size_t deploy_cm_scratch_bytes(const deploy_ir *ir) {
     return 4 * ((cm_scratch_need(ir) + 3) / 4 + 1);
 }
 
+static void floats(FILE *f, const char *name, const float *v, int n) {
+    fprintf(f, "static const float %s[%d] = {", name, n);
+    for (int i = 0; i < n; i++)
+        fprintf(f, "%s%.9gf,", i % 6 ? " " : "\n    ", (double)v[i]);
+    fprintf(f, "\n};\n");
+}
+
+/* network_quantize_input: deploy_qnet_normalize and deploy_qnet_quantize in
+ * C99 without libm (the floor of a value inside the clamp by truncation). */
+static void write_quantize_input(FILE *f, const deploy_ir *ir) {
+    const deploy_qnet_input *in = &ir->q->input;
+    const deploy_ir_tensor *I = &ir->tensors[ir->input];
+    int32_t lo = I->is_signed ? -(1 << (I->bits - 1)) : 0;
+    int32_t hi = I->is_signed ? (1 << (I->bits - 1)) - 1 : (1 << I->bits) - 1;
+    fprintf(f, "\n/* The input preprocessing (network.h): the normalization of the data the\n"
+               " * network was trained on, then the input quantization. */\n");
+    int norm = in->recorded && in->c > 0 && in->c == I->c;
+    if (norm) {
+        floats(f, "network_input_mean", in->mean, in->c);
+        floats(f, "network_input_std", in->std, in->c);
+    }
+    fprintf(f,
+            "void network_quantize_input(const float *x) {\n"
+            "    uint8_t *q = (uint8_t *)network_input();\n"
+            "    size_t c, p;\n"
+            "    for (c = 0; c < %d; c++) {\n",
+            I->c);
+    if (norm)
+        fprintf(f, "        const float m = network_input_mean[c], inv = 1.0f / "
+                   "network_input_std[c];\n");
+    fprintf(f,
+            "        for (p = 0; p < %zu; p++) {\n"
+            "            float v = x[c * %zuu + p];\n"
+            "%s"
+            "            double d = (double)v / (double)NETWORK_INPUT_SCALE + 0.5;\n"
+            "            int32_t k;\n"
+            "            if (d != d)\n"
+            "                k = 0;\n"
+            "            else if (d < %ld.0)\n"
+            "                k = %ld;\n"
+            "            else if (d >= %ld.0)\n"
+            "                k = %ld;\n"
+            "            else {\n"
+            "                k = (int32_t)d;\n"
+            "                if ((double)k > d) k--;\n"
+            "            }\n"
+            "            q[p * %du + c] = (uint8_t)(k & 0xff);\n"
+            "        }\n"
+            "    }\n"
+            "}\n",
+            (size_t)I->h * (size_t)I->w, (size_t)I->h * (size_t)I->w,
+            norm ? "            v = (v - m) * inv;\n" : "", (long)lo, (long)lo, (long)hi + 1,
+            (long)hi, I->c);
+}
+
 static void write_network(FILE *f, const deploy_ir *ir, int cm) {
     fprintf(f,
             "/* %d layers on one static arena of %zu bytes (the most bytes live at one\n"
@@ -347,6 +417,7 @@ static void write_network(FILE *f, const deploy_ir *ir, int cm) {
             ir->tensors[ir->input].offset);
     fprintf(f, "\nconst void *network_output(void) { return network_arena + %ld; }\n",
             ir->tensors[ir->output].offset);
+    write_quantize_input(f, ir);
     fprintf(f, "\nint network_run(void) {\n");
     for (int k = 0; k < ir->nops; k++) {
         char id[48];
@@ -357,12 +428,15 @@ static void write_network(FILE *f, const deploy_ir *ir, int cm) {
 }
 
 static const char *TEST_MAIN =
-    "/* usage: test_network INPUT.bin [EXPECTED.bin]\n"
+    "/* usage: test_network INPUT.bin [EXPECTED.bin [FLOATS.bin]]\n"
     " *   INPUT.bin     samples of NETWORK_INPUT_BYTES bytes each ([H][W][C])\n"
     " *   EXPECTED.bin  as many outputs of NETWORK_OUTPUT_BYTES bytes each, compared\n"
     " *                 byte for byte; without it each output is printed on a line.\n"
-    " * Exit status: 0 every output equal (or printed), 1 a value differs, 2 a file\n"
-    " * or a layer failed. */\n"
+    " *   FLOATS.bin    the same samples as the data loader's floats (C, H, W),\n"
+    " *                 float32: network_quantize_input() of each must give the\n"
+    " *                 INPUT.bin sample byte for byte.\n"
+    " * Exit status: 0 every output (and input) equal (or printed), 1 a value\n"
+    " * differs, 2 a file or a layer failed. */\n"
     "#include <stdio.h>\n\n#include \"network.h\"\n\n"
     "/* Markers around each run: an instruction counter (bench/qemu/icount.c)\n"
     " * counts what executes between them. Not inlined, so they stay calls. */\n"
@@ -400,18 +474,22 @@ static const char *TEST_MAIN =
     "}\n\n"
     "int main(int argc, char **argv) {\n"
     "    static unsigned char expect[NETWORK_OUTPUT_BYTES];\n"
-    "    FILE *in, *ex = NULL;\n"
-    "    long n = 0, bad = 0;\n"
+    "    FILE *in, *ex = NULL, *fl = NULL;\n"
+    "    long n = 0, bad = 0, bad_in = 0;\n"
     "    size_t got;\n"
-    "    if (argc < 2 || argc > 3) {\n"
-    "        fprintf(stderr, \"usage: %s INPUT.bin [EXPECTED.bin]\\n\", argv[0]);\n"
+    "    if (argc < 2 || argc > 4) {\n"
+    "        fprintf(stderr, \"usage: %s INPUT.bin [EXPECTED.bin [FLOATS.bin]]\\n\", argv[0]);\n"
+    "        return 2;\n"
+    "    }\n"
+    "    if (argc == 4 && !(fl = fopen(argv[3], \"rb\"))) {\n"
+    "        fprintf(stderr, \"%s: cannot open\\n\", argv[3]);\n"
     "        return 2;\n"
     "    }\n"
     "    if (!(in = fopen(argv[1], \"rb\"))) {\n"
     "        fprintf(stderr, \"%s: cannot open\\n\", argv[1]);\n"
     "        return 2;\n"
     "    }\n"
-    "    if (argc == 3 && !(ex = fopen(argv[2], \"rb\"))) {\n"
+    "    if (argc >= 3 && !(ex = fopen(argv[2], \"rb\"))) {\n"
     "        fprintf(stderr, \"%s: cannot open\\n\", argv[2]);\n"
     "        return 2;\n"
     "    }\n"
@@ -420,6 +498,21 @@ static const char *TEST_MAIN =
     "        const unsigned char *out;\n"
     "        unsigned long i;\n"
     "        int rc;\n"
+    "        if (fl) { /* the float sample through network_quantize_input() */\n"
+    "            float xf[NETWORK_INPUT_BYTES]; /* on the stack: no static RAM */\n"
+    "            unsigned char sample[NETWORK_INPUT_BYTES];\n"
+    "            unsigned char *q = (unsigned char *)network_input();\n"
+    "            for (i = 0; i < NETWORK_INPUT_BYTES; i++) sample[i] = q[i];\n"
+    "            if (fread(xf, sizeof xf[0], NETWORK_INPUT_BYTES, fl) != NETWORK_INPUT_BYTES) {\n"
+    "                fprintf(stderr, \"%s: fewer samples than %s\\n\", argv[3], argv[1]);\n"
+    "                return 2;\n"
+    "            }\n"
+    "            network_quantize_input(xf);\n"
+    "            for (i = 0; i < NETWORK_INPUT_BYTES; i++)\n"
+    "                if (q[i] != sample[i] && bad_in++ < 10)\n"
+    "                    printf(\"sample %ld input %lu: %d from the floats, expected %d\\n\", n, i,\n"
+    "                           q[i], sample[i]);\n"
+    "        }\n"
     "        test_mark_begin();\n"
     "        rc = network_run();\n"
     "        test_mark_end();\n"
@@ -460,6 +553,9 @@ static const char *TEST_MAIN =
     "    }\n"
     "    if (ex) printf(\"%ld samples: %s (%ld values differ)\\n\", n, bad ? \"DIFFERENT\" : "
     "\"equal\", bad);\n"
+    "    if (fl) printf(\"network_quantize_input: %s (%ld input bytes differ)\\n\",\n"
+    "                   bad_in ? \"DIFFERENT\" : \"equal\", bad_in);\n"
+    "    if (bad_in) return 1;\n"
     "#ifdef TEST_SYSTICK\n"
     "    printf(\"systick: %lu ticks in %ld marked runs\\n\", test_ticks, n);\n"
     "#endif\n"
@@ -489,7 +585,8 @@ static void write_makefile(FILE *f, const deploy_ir *ir, const deploy_emit_info 
     deploy_c_rt_sources(f, 0);
     fprintf(f, "\n\ntest_network: network.c network.h weights.c test_main.c $(RT) dnas_rt/*.h\n"
                "\t$(CC) $(CFLAGS) -Idnas_rt -o $@ network.c test_main.c $(RT)\n\n"
-               "check: test_network\n\t./test_network test_input.bin test_expected.bin\n\n"
+               "check: test_network\n\t./test_network test_input.bin test_expected.bin "
+               "$(wildcard test_input_f32.bin)\n\n"
                "clean:\n\trm -f test_network\n\n.PHONY: check clean\n");
 }
 

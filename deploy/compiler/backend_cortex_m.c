@@ -138,11 +138,14 @@ static void write_makefile(FILE *f, const deploy_ir *ir, const deploy_emit_info 
                "$(RT) dnas_rt/*.h\n"
                "\t$(CC) $(CPU) $(CFLAGS) -Idnas_rt -o $@ startup.c network.c test_main.c $(RT) "
                "$(LDFLAGS)\n\n"
+               "comma := ,\n"
+               "# the float samples too when dnas deploy --images wrote them\n"
+               "FLOATS = $(if $(wildcard test_input_f32.bin),$(comma)arg=test_input_f32.bin)\n"
                "check: test_network.elf\n"
                "\t$(QEMU) -M mps2-an386 -cpu cortex-m4 -nographic -monitor none -serial none \\\n"
                "\t  -semihosting-config "
-               "enable=on,target=native,arg=test_network,arg=test_input.bin,arg=test_expected.bin "
-               "\\\n\t  -kernel test_network.elf\n\n"
+               "enable=on,target=native,arg=test_network,arg=test_input.bin,arg=test_expected.bin"
+               "$(FLOATS) \\\n\t  -kernel test_network.elf\n\n"
                "size: test_network.elf\n\t$(SIZE) test_network.elf\n\n");
     fputs(ICOUNT_RULE, f);
     fputs(SYSTICK_RULE, f);

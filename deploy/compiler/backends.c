@@ -55,6 +55,16 @@ static dnas_status write_bytes(const char *dir, const char *name, const uint8_t 
     return deploy_out_close(&o, err);
 }
 
+dnas_status deploy_emit_float_vectors(const deploy_qnet *q, const float *x, int n,
+                                      const char *dir, dnas_error *err) {
+    size_t count = (size_t)n * deploy_qtensor_size(&q->tensors[0]);
+    deploy_out o;
+    dnas_status st = deploy_out_open(&o, dir, "test_input_f32.bin", err);
+    if (st) return st;
+    fwrite(x, sizeof *x, count, o.f);
+    return deploy_out_close(&o, err);
+}
+
 dnas_status deploy_emit_vectors(const deploy_qnet *q, const uint8_t *in, int n, const char *dir,
                                 dnas_error *err) {
     deploy_qeval ev;
