@@ -1,9 +1,10 @@
 /* The `c` backend: portable C99 for the host (or any C99 compiler).
  *
  * Files written into the output directory:
- *   network.h     the API: network_input(), network_run(), network_output(),
- *                 the input and output shapes, types and scales, the arena
- *                 and constant sizes as macros;
+ *   network.h     the API: network_input(), network_quantize_input() (the
+ *                 recorded input preprocessing), network_run(),
+ *                 network_output(), the input and output shapes, types and
+ *                 scales, the arena, scratch and constant sizes as macros;
  *   network.c     one static arena (NETWORK_ARENA_BYTES bytes, word-aligned
  *                 so that aligned offsets are aligned in memory), one
  *                 static function per layer opened by a comment naming the
@@ -15,7 +16,8 @@
  *                 array each per conv / linear (part of network.c's
  *                 translation unit, not compiled alone);
  *   test_main.c   reads input samples from a file, runs, prints the outputs
- *                 or compares them byte for byte with expected ones;
+ *                 or compares them byte for byte with expected ones (and
+ *                 network_quantize_input() of float samples with the inputs);
  *   Makefile      `make` builds test_network with -std=c99 -Wall -Wextra
  *                 -Werror, `make check` runs it on the test vectors;
  *   dnas_rt/      the dnas_rt sources (the kernels; embedded in dnas at
