@@ -28,7 +28,7 @@
 static uint64_t rng = 0x1234567;
 static int32_t rnd(int32_t lo, int32_t hi) { /* lo..hi inclusive */
     rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;
-    return lo + (int32_t)(rng % (uint64_t)(hi - lo + 1));
+    return (int32_t)(lo + (int64_t)(rng % (uint64_t)((int64_t)hi - lo + 1)));
 }
 
 static dnas_rt_packing packing_of(int bits) {
