@@ -1,9 +1,15 @@
 #!/usr/bin/env bash
 # Integer networks on Cortex-M4 under QEMU: for each QUANT.h5, `dnas deploy
-# --target cortex-m`, then flash and RAM (arm-none-eabi-size), the
-# instructions one inference executes (network_run() between test_main's
-# markers, counted by the QEMU plugin bench/qemu/icount.c, minus the
-# markers' own 2 instructions) and instructions per MAC, as one table;
+# --target cortex-m`, then one table: MACs, the instructions one inference
+# executes (network_run() between test_main's markers, counted by the QEMU
+# plugin bench/qemu/icount.c, minus the markers' own 2 instructions),
+# instructions per MAC, the cross-check without the plugin (SysTick ticks
+# around the same run under -icount shift=0, `make systick`, times 40
+# instructions a tick on mps2-an386; it includes the markers' calls and is
+# exact to a tick), the cost model's cycle estimate for cortex_m4 (hwcost,
+# the sum of the layers' estimates, adds and pools have none), flash and
+# RAM of the test program at gcc -O3 (arm-none-eabi-size: text, data, bss),
+# the arena beside its lower bound and the kernels' scratch (bytes);
 # with --layers, then a table per network of each layer's kind, shape,
 # MACs, instructions, instructions per MAC, the target for its kind of
 # layer and the cost model's cycle estimate (from a build whose layer
@@ -19,8 +25,10 @@ build="$(realpath "$1")"; shift
 plugin="$build/bench/qemu_icount.so"
 [ -f "$plugin" ] || { echo "deploy_icount: $plugin missing (build the qemu_icount target)" >&2; exit 2; }
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
-printf '| %-24s | %10s | %12s | %9s | %9s | %6s | %7s |\n' network MACs instructions "instr/MAC" text data bss
-printf '|%s|%s|%s|%s|%s|%s|%s|\n' -------------------------- ------------ -------------- ----------- ----------- -------- ---------
+printf '| %-24s | %10s | %12s | %9s | %12s | %12s | %9s | %6s | %7s | %7s | %7s | %7s |\n' network MACs instructions \
+    "instr/MAC" "SysTick x40" "model cyc" text data bss arena bound scratch
+printf '|%s|%s|%s|%s|%s|%s|%s|%s|%s|%s|%s|%s|\n' -------------------------- ------------ -------------- ----------- \
+    -------------- -------------- ----------- -------- --------- --------- --------- ---------
 for q in "$@"; do
     d="$tmp/$(basename "$q" .h5)"
     "$build/dnas" deploy "$q" --target cortex-m --out "$d" --vectors 1 --quiet > "$d.out"
@@ -34,10 +42,18 @@ for q in "$@"; do
         -plugin "$plugin,begin=0x$b,end=0x$e" -d plugin -D icount.log > /dev/null)
     n=$(sed -n 's/^icount: \([0-9]*\) instructions in 1 marked runs/\1/p' "$d/icount.log")
     n=$((n - 2))
+    # the cross-check: SysTick around the same run with -icount shift=0
+    make -s -C "$d" systick > "$d.systick" 2>&1
+    ticks=$(sed -n 's/^systick: \([0-9]*\) ticks in 1 marked runs/\1/p' "$d.systick")
     read -r text data bss _ < <(make -s -C "$d" size | tail -1)
-    name=$(sed -n 's/^network \([^ ]*\) .*/\1/p' "$d.out"); name=${name:-$(basename "$q" .h5)}
-    printf '| %-24s | %10s | %12s | %9.2f | %9s | %6s | %7s |\n' "$(basename "$q" .h5)" "$macs" "$n" \
-        "$(awk -v n="$n" -v m="$macs" 'BEGIN { print n / m }')" "$text" "$data" "$bss"
+    arena=$(sed -n 's/.*arena=\([0-9]*\).*/\1/p' "$d.out")
+    bound=$(sed -n 's/.*lower_bound=\([0-9]*\).*/\1/p' "$d.out")
+    scratch=$(sed -n 's/.* scratch=\([0-9]*\).*/\1/p' "$d.out")
+    # the cost model's estimate for cortex_m4: the sum over the layers that have one
+    cyc=$( { grep -o 'cost model [0-9]* cycles' "$d/network.c" || true; } | awk '{ s += $3 } END { print s + 0 }')
+    printf '| %-24s | %10s | %12s | %9.2f | %12s | %12s | %9s | %6s | %7s | %7s | %7s | %7s |\n' \
+        "$(basename "$q" .h5)" "$macs" "$n" "$(awk -v n="$n" -v m="$macs" 'BEGIN { print n / m }')" \
+        "$((${ticks:-0} * 40))" "$cyc" "$text" "$data" "$bss" "$arena" "$bound" "${scratch:-0}"
 done
 
 [ "$layers" = 1 ] || exit 0

@@ -166,6 +166,7 @@ static int run(const opts *o) {
     memset(&train, 0, sizeof train), memset(&val, 0, sizeof val), memset(&test, 0, sizeof test);
     deploy_qnet q;
     deploy_qnet_init(&q, "");
+    deploy_qnet_input prep = {0};
     dnas_error err;
     float facc = -1, iacc = -1, floss;
     dnas_status st = load(o, &net, &cfg, &err);
@@ -174,7 +175,7 @@ static int run(const opts *o) {
         int threads = o->threads ? (int)o->threads : cfg.threads;
         omp_set_num_threads(threads > 0 ? threads : omp_get_num_procs());
         openblas_set_num_threads(1); /* as dnas train: the engine threads its own loops */
-        st = train_data_prepare(&cfg, &train, &val, &test, &err);
+        st = search_quant_prepare_data(&cfg, &train, &val, &test, &prep, &err);
     }
     if (!st) st = check_data(net, &cfg, &train, &err);
     if (!st && test.count) st = check_data(net, &cfg, &test, &err);
@@ -185,6 +186,7 @@ static int run(const opts *o) {
     p.batch = cfg.batch;
     p.seed = cfg.seed;
     if (!st) st = search_quant_export(&q, net, &train, &p, &err);
+    if (!st) deploy_qnet_copy_input(&q.input, &prep); /* how raw samples become its input */
     int classify = cfg.loss == TRAIN_LOSS_XENT && test.count > 0;
     if (!st && classify) st = train_evaluate(net, &test, cfg.batch, cfg.loss, &floss, &facc, &err);
     if (!st && classify) st = search_quant_accuracy(&q, &test, &iacc, &err);
@@ -208,6 +210,7 @@ static int run(const opts *o) {
     else
         fprintf(stderr, "dnas quantize: %s\n", err.msg);
     deploy_qnet_free(&q);
+    deploy_qnet_input_free(&prep);
     train_dataset_free(&train), train_dataset_free(&val), train_dataset_free(&test);
     train_config_free(&cfg);
     train_net_free(net);

@@ -92,6 +92,8 @@ typedef struct {
     size_t arena;        /* plan pass: bytes of the arena */
     size_t arena_bound;  /* plan pass: most bytes live at any step */
     size_t weight_bytes; /* layout pass: Σ op wbytes */
+    size_t scratch;      /* plan pass: the kernels' scratch bytes (outside the arena, in the
+                            activations' memory; deploy_compile_params.scratch_bytes) */
     char last_pass[32];  /* the last pass run ("build" right after deploy_ir_build) */
     int32_t *chan;       /* split pass: the ops' channel lists (owned) */
     size_t l1_size;      /* tile pass: bytes of the tiled memory (0: none), */
@@ -131,7 +133,9 @@ typedef struct {
     const char *host_engine;     /* the engine that runs what no engine lists
                                     (adds, pools), and everything when target is
                                     NULL; "cpu" by default */
-    dnas_rt_packing wpack;       /* weight storage the backend reads */
+    dnas_rt_packing wpack;       /* the narrowest weight packing the backend reads (INT8,
+                                    INT4 or INT2; the layout pass packs each op as
+                                    narrow as its bits allow, down to it) */
     size_t align;                /* arena offsets are multiples of it (>= 1) */
     const char *dump_after;      /* a pass name ("build" for the IR as built), or NULL */
     int split;                   /* 1: the backend runs ops on channel subsets, so the
@@ -143,6 +147,8 @@ typedef struct {
     FILE *dump;                  /* where the dump goes (stdout when NULL) */
     size_t l1_bytes;             /* the tiled memory's size instead of the target's (0: the
                                     target's; `dnas deploy --l1`) */
+    /* the backend's kernel scratch for a planned IR (bytes), or NULL: none */
+    size_t (*scratch_bytes)(const deploy_ir *ir);
 } deploy_compile_params;
 
 deploy_compile_params deploy_compile_default_params(void);
@@ -220,8 +226,8 @@ extern const deploy_backend deploy_backends[];
 /* The backend called name, or NULL. */
 const deploy_backend *deploy_backend_find(const char *name);
 /* deploy_compile_default_params with what the backend needs from the
- * passes (host engine, weight packing, alignment); the target description
- * is the caller's to load and set. */
+ * passes (host engine, weight packing, alignment, the kernels' scratch:
+ * cortex-m's); the target description is the caller's to load and set. */
 deploy_compile_params deploy_backend_params(const deploy_backend *be);
 
 /* The `c` backend: network.h, network.c, weights.c, test_main.c, Makefile
@@ -251,6 +257,11 @@ dnas_status deploy_emit_gap8(const deploy_ir *ir, const deploy_emit_info *info, 
  * and the evaluator's outputs as bytes to dir/test_expected.bin. */
 dnas_status deploy_emit_vectors(const deploy_qnet *q, const uint8_t *in, int n, const char *dir,
                                 dnas_error *err);
+/* The same samples as floats (n, C, H, W), the data loader's values before
+ * the normalization (float32, the machine's byte order): dir/test_input_f32.bin,
+ * which test_main checks network_quantize_input() against. */
+dnas_status deploy_emit_float_vectors(const deploy_qnet *q, const float *x, int n,
+                                      const char *dir, dnas_error *err);
 /* n random samples over the input tensor's range (a seeded generator). */
 void deploy_random_inputs(const deploy_qnet *q, uint8_t *in, int n, uint64_t seed);
 

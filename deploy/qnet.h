@@ -90,6 +90,26 @@ typedef struct {
     int8_t *engine;
 } deploy_qop;
 
+/* How a sample of the data becomes the float input the network was
+ * trained on, and so (through deploy_qnet_quantize) its integer input:
+ *   1. the data loader's values: train_data_load_* (IDX and CIFAR pixels
+ *      byte / 255 as float; NPY, CSV and HDF5 values as stored), shape
+ *      (C, H, W);
+ *   2. rows: an image (1, H, W) read as a sequence of H steps of W
+ *      channels, (W, 1, H) (train_data_to_rows; `layout: rows`);
+ *   3. normalized (c > 0): x = (x - mean[ch]) · (1 / std[ch]) per channel,
+ *      in float as train_data_normalize computes it, with the statistics
+ *      of the training split the network was trained on;
+ *   4. q = clamp(floor(x / scale + 1/2), lo, hi) in HWC order
+ *      (deploy_qnet_quantize, deploy_qnet_input_bytes).
+ * recorded = 0 (a file written before the qnet stored it): unknown. */
+typedef struct {
+    int recorded;
+    int rows;
+    int c;             /* channels of mean and std: the input tensor's c; 0 not normalized */
+    float *mean, *std; /* [c] (owned), std > 0 */
+} deploy_qnet_input;
+
 #define DEPLOY_QNET_MAX_ENGINES 4
 #define DEPLOY_QNET_ENGINE_LEN 32
 
@@ -107,6 +127,7 @@ typedef struct {
     deploy_qop *ops;         /* schedule order */
     int output;              /* the output tensor */
     int cap_tensors, cap_ops;
+    deploy_qnet_input input; /* the data's preprocessing (recorded or not) */
 } deploy_qnet;
 
 /* An empty network named name (truncated to DEPLOY_QNET_NAME_LEN - 1). */
@@ -122,6 +143,21 @@ int deploy_qnet_engine(deploy_qnet *q, const char *name);
  * named name; the pointer is valid until the next append. Arrays the
  * caller sets (w, bias, m; dnas_xmalloc'd) belong to q from then on. */
 deploy_qop *deploy_qnet_add_op(deploy_qnet *q, deploy_qop_kind kind, const char *name);
+
+/* Sets q's input preprocessing (recorded): rows, and c > 0 channels of
+ * mean and std (copied) when the data was normalized (c = 0: not; mean
+ * and std may then be NULL). */
+void deploy_qnet_set_input(deploy_qnet *q, int rows, int c, const float *mean, const float *std);
+/* Copies src's preprocessing into dst (replacing dst's). */
+void deploy_qnet_copy_input(deploy_qnet_input *dst, const deploy_qnet_input *src);
+void deploy_qnet_input_free(deploy_qnet_input *in);
+/* Step 3 of deploy_qnet_input in place on n samples x (n, C, H, W) of the
+ * input tensor's shape; nothing when the data was not normalized. */
+void deploy_qnet_normalize(const deploy_qnet *q, float *x, int n);
+/* Step 4: n float samples x (n, C, H, W) of the input tensor's shape,
+ * quantized into its bytes [H][W][C] (n · input size bytes; int8 values
+ * as their two's-complement byte). */
+void deploy_qnet_input_bytes(const deploy_qnet *q, const float *x, int n, uint8_t *out);
 
 /* The dnas_rt dims of a CONV op reading tensor in and writing out. */
 dnas_rt_conv_dims deploy_qop_conv_dims(const deploy_qop *op, const deploy_qtensor *in,
@@ -144,7 +180,10 @@ size_t deploy_qtensor_size(const deploy_qtensor *t);
  * - conv / linear: weights, bias and multipliers present with the lengths
  *   the shapes give, every weight in ±(2^(wbits-1) - 1) and the
  *   accumulator bound (dnas_rt_conv2d_check / dnas_rt_linear_check);
- * - pools: padding narrower than the window, the pool-sum bound. */
+ * - pools: padding narrower than the window, the pool-sum bound;
+ * - a recorded input preprocessing: rows only for an input [1][W][C]
+ *   (a sequence), mean and std of the input's c channels (or none),
+ *   finite, std > 0. */
 dnas_status deploy_qnet_check(const deploy_qnet *q, const char *where, dnas_error *err);
 
 /* ---- multipliers ---------------------------------------------------------- */

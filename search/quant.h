@@ -84,6 +84,17 @@ dnas_status search_quant_export_ranges(deploy_qnet *q, const train_net *net,
 dnas_status search_quant_export(deploy_qnet *q, train_net *net, const train_dataset *ds,
                                 const search_quant_params *p, dnas_error *err);
 
+/* train_data_prepare (the datasets a config names, layout, validation
+ * split, limits, normalization by the training split's statistics) with
+ * the same results, and in *in what the qnet records of it (layout rows,
+ * the per-channel mean and std when the config normalizes; *in is freed
+ * first, so it must be zeroed or hold a preprocessing). Copy it into an
+ * exported qnet's `input` (deploy_qnet_copy_input) so that deploy can
+ * turn raw samples into the inputs the integer evaluator sees. */
+dnas_status search_quant_prepare_data(const train_config *cfg, train_dataset *train,
+                                      train_dataset *val, train_dataset *test,
+                                      deploy_qnet_input *in, dnas_error *err);
+
 /* Argmax accuracy of q on ds (x (count, C, H, W) as the float network
  * reads it, labels y) in [0, 1]; DNAS_ERR_INVALID when ds has no labels or
  * the output is not [1][1][K]. */

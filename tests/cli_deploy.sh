@@ -106,7 +106,17 @@ check "gap8: an L1 no tiling fits names the L1 that would" \
 if command -v arm-none-eabi-gcc > /dev/null && command -v qemu-system-arm > /dev/null; then
     "$dnas" deploy q.h5 --target cortex-m --out m4 --vectors 4 > m4.out 2>&1
     check "cortex-m: deploy exits 0, target cortex_m4" has m4.out "backend cortex-m, target cortex_m4, engines cpu$"
+    check "cortex-m: the cost model's cycles of one inference" \
+        sh -c "grep -q '^cost model (cortex_m4): [1-9][0-9]* cycles per inference' m4.out && grep -q ' model_cycles=[1-9][0-9]*$' m4.out"
     check "cortex-m: startup.c and link.ld" sh -c "test -s m4/startup.c && test -s m4/link.ld"
+    sc=$(sed -n 's/.* scratch=\([0-9]*\).*/\1/p' m4.out)
+    check "cortex-m: the kernels' scratch on the result line and in network.h (${sc:-?} bytes)" \
+        sh -c "[ \"${sc:-0}\" -gt 0 ] && grep -q '^#define NETWORK_SCRATCH_BYTES $sc$' m4/network.h && grep -q '^kernel scratch $sc bytes beside the arena: RAM' m4.out"
+    m4arena=$(sed -n 's/.*arena=\([0-9]*\).*/\1/p' m4.out); ram=$((m4arena + ${sc:-0}))
+    sed -e "s/bytes: 131072/bytes: $((ram - 1))/" "$src/configs/targets/cortex_m4.yaml" > tight.yaml
+    "$dnas" deploy q.h5 --target cortex-m --target-desc tight.yaml --out mt > mt.out 2>&1
+    check "cortex-m: SRAM one byte short of arena + scratch ($ram): exit 1 naming both" \
+        sh -c "[ $? -eq 1 ] && grep -q 'needs $ram there (the activation arena + the kernels. scratch)' mt.out"
     make -s -C m4 check > m4check.out 2>&1
     check "cortex-m: make check under QEMU equals the evaluator" has m4check.out "4 samples: equal (0 values differ)"
     make -s -C m4 size > m4size.out 2>&1
@@ -144,6 +154,10 @@ C
         macs=$(sed -n 's/.*macs=\([0-9]*\).*/\1/p' m4.out)
         check "make icount: 4 runs, between 1 and 50 instructions per MAC (${n:-?} / 4 / $macs)" \
             awk -v n="${n:-0}" -v m="$macs" 'BEGIN { r = n / 4 / m; exit !(r > 1 && r < 50) }'
+        make -s -C m4 systick > m4systick.out 2>&1
+        t=$(sed -n 's/^systick: \([0-9]*\) ticks in 4 marked runs/\1/p' m4systick.out)
+        check "make systick: SysTick x 40 under -icount shift=0 within 1% of the plugin's count (${t:-?} x 40 vs ${n:-?})" \
+            awk -v t="${t:-0}" -v n="${n:-0}" 'BEGIN { d = t * 40 - n; if (d < 0) d = -d; exit !(n > 0 && d < n / 100) }'
         check "make icount: a count per layer, conv1 .. fc" \
             sh -c "[ \$(grep -c '^icount part layer_[0-9]*_' m4icount.out) -eq 6 ] && grep -q '^icount part layer_5_fc: [1-9]' m4icount.out"
     else
@@ -160,10 +174,37 @@ check "dnas search (PIT, tiny) exits 0" test $? -eq 0
 check "the searched network is read from /runs/0/qnet" has pitd.out "from pit.h5:/runs/0/qnet, run 0: 6 layers"
 make -s -C pit check > pitcheck.out 2>&1
 check "the searched network's C equals the evaluator" has pitcheck.out "8 samples: equal (0 values differ)"
+# ... on real images: the run file's qnet records the preprocessing (rows,
+# the training split's mean and std), so the raw test images become the
+# inputs the search's integer evaluator saw: the same accuracy on the same
+# 1,000 images (the config's limit_test), and the generated code equals the
+# evaluator on them
+fm=/usr/share/datasets/fashion-mnist
+check "the run file's qnet records the input preprocessing" \
+    sh -c "h5dump -a /runs/0/qnet/input_layout pit.h5 | grep -q '\"rows\"' && h5dump -A -g /runs/0/qnet pit.h5 | grep -q 'input_std'"
+"$dnas" deploy pit.h5 --target c --out pitr --images $fm/t10k-images-idx3-ubyte.gz \
+    --labels $fm/t10k-labels-idx1-ubyte.gz --vectors 1000 > pitr.out 2>&1
+iacc=$(sed -n 's/.*int_test_acc=\([0-9.]*\).*/\1/p' pit.out)
+check "1,000 real test images: the accuracy of dnas search's integer evaluator (${iacc:-?})" \
+    has pitr.out "accuracy=${iacc:-none}$"
+check "... preprocessed as recorded" has pitr.out "layout rows, normalized by the network's mean and std"
+make -s -C pitr check > pitrcheck.out 2>&1
+check "the searched network's C equals the evaluator on 1,000 real images" has pitrcheck.out "1000 samples: equal (0 values differ)"
+check "network_quantize_input() of the 1,000 images' floats gives the evaluator's inputs" \
+    has pitrcheck.out "network_quantize_input: equal (0 input bytes differ)"
+check "network.h states the recorded preprocessing" \
+    sh -c "grep -q '^#define NETWORK_INPUT_ROWS 1$' pitr/network.h && grep -q '^#define NETWORK_INPUT_NORMALIZED 1$' pitr/network.h"
+# one float changed (sample 0, channel 0, step 0 set to +inf): the input check catches it
+printf '\000\000\200\177' | dd of=pitr/test_input_f32.bin bs=1 seek=0 conv=notrunc status=none
+make -s -C pitr check > pitrbad.out 2>&1
+check "a changed float sample: make check fails naming the input" \
+    sh -c "[ $? -ne 0 ] && grep -q '^network_quantize_input: DIFFERENT (1 input bytes differ)' pitrbad.out"
 if command -v arm-none-eabi-gcc > /dev/null && command -v qemu-system-arm > /dev/null; then
-    "$dnas" deploy pit.h5 --target cortex-m --out pitm4 --quiet > /dev/null 2>&1
+    "$dnas" deploy pit.h5 --target cortex-m --out pitm4 --quiet --images $fm/t10k-images-idx3-ubyte.gz \
+        --from 200 --vectors 64 > /dev/null 2>&1
     make -s -C pitm4 check > pitm4.out 2>&1
-    check "the searched network on Cortex-M4 under QEMU equals the evaluator" has pitm4.out "8 samples: equal (0 values differ)"
+    check "the searched network on Cortex-M4 under QEMU equals the evaluator on 64 real images" has pitm4.out "64 samples: equal (0 values differ)"
+    check "... and network_quantize_input() on Cortex-M4 gives the evaluator's inputs" has pitm4.out "network_quantize_input: equal (0 input bytes differ)"
 fi
 pw=$(sed -n 's/.*weight_bytes=\([0-9]*\).*/\1/p' pitd.out)
 check "PIT pruned it: ${pw:-?} weight bytes, below the seed's 73216" test "${pw:-73216}" -lt 73216
@@ -197,6 +238,16 @@ check "--run and --group" fails 2 "give one" q.h5 --run 0 --group /qnet --target
 check "--run on a quantize file" fails 1 "no /runs group, so no run '0'" q.h5 --run 0 --target c --out e
 check "--out is a file" fails 1 "text.h5: exists and is not a directory" q.h5 --target c --out text.h5
 check "--vectors 0" fails 2 "expected an integer in 1..100000" q.h5 --target c --out e --vectors 0
+# an NPY file of 2 samples 28x27 (uint8 zeros): 27 channels as rows
+hdr="{'descr': '|u1', 'fortran_order': False, 'shape': (2, 28, 27), }"
+while [ $(( (10 + ${#hdr} + 1) % 16 )) -ne 0 ]; do hdr="$hdr "; done
+{ printf '\223NUMPY\001\000'; printf "\\$(printf %03o $(( (${#hdr} + 1) % 256 )))\\000"; printf '%s\n' "$hdr"
+  head -c 1512 /dev/zero; } > "$tmp/shape.npy"
+check "--labels without --images" fails 2 "--labels needs --images FILE" q.h5 --target c --out e --labels x
+check "--images past the data's end" fails 1 "10000 samples: samples 9999..10006 do not exist" \
+    q.h5 --target c --out e --images $fm/t10k-images-idx3-ubyte.gz --from 9999
+check "--images of another shape" fails 1 "shape.npy: samples of (C, H, W) = (27, 1, 28) read as rows, but the network's input is (28, 1, 28)" \
+    runs.h5 --run 3 --target c --out e --images "$tmp/shape.npy"
 
 "$dnas" deploy --help > h.out; check "deploy --help exits 0" test $? -eq 0
 check "--help lists the backends and --dump-after" sh -c "grep -q '^  c  ' h.out && grep -q -- --dump-after h.out"

@@ -44,6 +44,8 @@ check "QUANT.h5 holds /qnet with the tables and arrays" \
     sh -c "h5dump -H q8.h5 | grep -q 'DATASET \"ops\"' && h5dump -H q8.h5 | grep -q 'DATASET \"weights\"'"
 check "weights: 73,216 int8 values" sh -c "h5dump -H -d /qnet/weights q8.h5 | grep -q '( 73216 )'"
 check "format attribute dnas-quant-1" sh -c "h5dump -a format q8.h5 | grep -q dnas-quant-1"
+check "the input preprocessing: layout rows, the training split's 28 channel means and stds" \
+    sh -c "h5dump -a /qnet/input_layout q8.h5 | grep -q '\"rows\"' && h5dump -a /qnet/input_mean q8.h5 | grep -q '( 28 )' && h5dump -a /qnet/input_std q8.h5 | grep -q '( 28 )'"
 ha=$(h5dump -a int_acc q8.h5 | sed -n 's/.*(0): *\([-0-9.e]*\).*/\1/p')
 check "int_acc attribute $ha is the printed $ia" \
     awk -v a="${ha:-9}" -v b="${ia:-0}" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(d < 1e-4) }'

@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "deploy_test_util.h"
+#include "dnas_cm.h"
 
 static size_t plan(deploy_plan_buf *b, int n, size_t align) {
     size_t arena = deploy_plan_arena(b, n, align);
@@ -281,6 +282,86 @@ static void engines_from_targets(void **state) {
     deploy_qnet_free(&q);
 }
 
+/* The Cortex-M kernels' scratch: the cortex-m backend's params give the
+ * plan pass its size (the most one conv / linear needs by
+ * dnas_cm_*_buffer_size, computed here from the qnet, in words plus one),
+ * the c backend's none; the memory check counts it beside the arena: SRAM
+ * of exactly arena + scratch passes, one byte less fails naming both; the
+ * generated header states it. */
+static void kernel_scratch_in_memory_check(void **state) {
+    (void)state;
+    deploy_qnet q;
+    dtu_zoo_qnet(&q, "resnet8_fmnist");
+    size_t most = 0;
+    for (int k = 0; k < q.nops; k++) {
+        const deploy_qop *op = &q.ops[k];
+        const deploy_qtensor *I = &q.tensors[op->in[0]], *O = &q.tensors[op->out];
+        size_t n = 0;
+        if (op->kind == DEPLOY_QOP_CONV) {
+            dnas_rt_conv_dims d = deploy_qop_conv_dims(op, I, O);
+            n = dnas_cm_conv2d_buffer_size(&d);
+        } else if (op->kind == DEPLOY_QOP_LINEAR) {
+            dnas_rt_linear_dims d = {(int32_t)deploy_qtensor_size(I), O->c, I->is_signed,
+                                     O->is_signed};
+            n = dnas_cm_linear_buffer_size(&d);
+        }
+        if (n > most) most = n;
+    }
+    assert_true(most > 0);
+    size_t want = 4 * ((most + 3) / 4 + 1);
+    deploy_ir ir;
+    deploy_compile_params p = deploy_backend_params(deploy_backend_find("c"));
+    compile(&ir, &q, &p);
+    assert_int_equal(ir.scratch, 0);
+    deploy_ir_free(&ir);
+    p = deploy_backend_params(deploy_backend_find("cortex-m"));
+    compile(&ir, &q, &p);
+    assert_int_equal(ir.scratch, want);
+    size_t arena = ir.arena;
+    printf("resnet8_fmnist on cortex-m: arena %zu B + kernel scratch %zu B\n", arena, want);
+    /* the generated header */
+    char dir[] = "/tmp/dnas_scratch_XXXXXX", path[100];
+    assert_non_null(mkdtemp(dir));
+    deploy_emit_info info = {"test", "resnet8_fmnist", NULL, "test"};
+    dnas_error err;
+    if (deploy_emit_cortex_m(&ir, &info, dir, &err)) fail_msg("%s", err.msg);
+    snprintf(path, sizeof path, "%s/network.h", dir);
+    char *text = NULL, line[64];
+    if (dnas_read_text(path, 1 << 20, &text, &err)) fail_msg("%s", err.msg);
+    snprintf(line, sizeof line, "#define NETWORK_SCRATCH_BYTES %zu\n", want);
+    assert_non_null(strstr(text, line));
+    free(text);
+    snprintf(path, sizeof path, "rm -rf '%s'", dir);
+    assert_int_equal(system(path), 0);
+    deploy_ir_free(&ir);
+    /* the memory check */
+    hwcost_target *t = malloc(sizeof *t);
+    load_target(t, "cortex_m4");
+    int sram = -1;
+    for (int m = 0; m < t->nmem; m++)
+        if (t->mem[m].holds & HWCOST_HOLD_NETWORK_ACTIVATIONS) sram = m;
+    assert_true(sram >= 0);
+    p.target = t;
+    t->mem[sram].bytes = (double)(arena + want);
+    compile(&ir, &q, &p);
+    deploy_ir_free(&ir);
+    t->mem[sram].bytes = (double)(arena + want - 1);
+    assert_int_equal(deploy_compile(&ir, &q, "q", &p, &err), DNAS_ERR_UNSUPPORTED);
+    char msg[200];
+    snprintf(msg, sizeof msg, "needs %zu there (the activation arena + the kernels' scratch)",
+             arena + want);
+    if (!strstr(err.msg, msg)) fail_msg("expected '%s' in: %s", msg, err.msg);
+    /* without the scratch (the c backend's params) the same memory holds it */
+    p = deploy_backend_params(deploy_backend_find("c"));
+    p.align = 4;
+    p.target = t;
+    compile(&ir, &q, &p);
+    assert_int_equal(ir.arena, arena);
+    deploy_ir_free(&ir);
+    free(t);
+    deploy_qnet_free(&q);
+}
+
 /* --dump-after: the IR after the named pass only; an unknown name lists
  * the passes. */
 static void dump_after(void **state) {
@@ -343,7 +424,7 @@ int main(void) {
         cmocka_unit_test(planner_overlap_check), cmocka_unit_test(zoo_plans),
         cmocka_unit_test(fuse_flatten),          cmocka_unit_test(flatten_output),
         cmocka_unit_test(engines_from_targets),  cmocka_unit_test(dump_after),
-        cmocka_unit_test(backend_table),
+        cmocka_unit_test(backend_table),         cmocka_unit_test(kernel_scratch_in_memory_check),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,9 +1,10 @@
 /* The `c` backend: portable C99 for the host (or any C99 compiler).
  *
  * Files written into the output directory:
- *   network.h     the API: network_input(), network_run(), network_output(),
- *                 the input and output shapes, types and scales, the arena
- *                 and constant sizes as macros;
+ *   network.h     the API: network_input(), network_quantize_input() (the
+ *                 recorded input preprocessing), network_run(),
+ *                 network_output(), the input and output shapes, types and
+ *                 scales, the arena, scratch and constant sizes as macros;
  *   network.c     one static arena (NETWORK_ARENA_BYTES bytes, word-aligned
  *                 so that aligned offsets are aligned in memory), one
  *                 static function per layer opened by a comment naming the
@@ -15,7 +16,8 @@
  *                 array each per conv / linear (part of network.c's
  *                 translation unit, not compiled alone);
  *   test_main.c   reads input samples from a file, runs, prints the outputs
- *                 or compares them byte for byte with expected ones;
+ *                 or compares them byte for byte with expected ones (and
+ *                 network_quantize_input() of float samples with the inputs);
  *   Makefile      `make` builds test_network with -std=c99 -Wall -Wextra
  *                 -Werror, `make check` runs it on the test vectors;
  *   dnas_rt/      the dnas_rt sources (the kernels; embedded in dnas at
@@ -24,6 +26,7 @@
  * line, the source (file and group) and the run id. deploy_c_sources
  * writes all but the Makefile, which each C-based backend (c, cortex-m)
  * writes for its own compiler and runner. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "compiler_internal.h"
@@ -54,6 +57,25 @@ static void array_i8(FILE *f, const char *name, const int8_t *v, size_t n) {
     fprintf(f, "\n};\n");
 }
 
+/* Weights packed by the layout pass's packing (dnas_rt_pack), as bytes. */
+static void array_packed(FILE *f, const char *name, const int8_t *v, size_t n,
+                         dnas_rt_packing p) {
+    size_t nb = dnas_rt_packed_bytes(p, n);
+    uint8_t *b = dnas_xmalloc(nb ? nb : 1);
+    dnas_rt_pack(b, v, n, p);
+    fprintf(f, "static const uint8_t %s[%zu] = {", name, nb);
+    for (size_t i = 0; i < nb; i++)
+        fprintf(f, "%s0x%02x,", i % 16 ? " " : "\n    ", b[i]);
+    fprintf(f, "\n};\n");
+    free(b);
+}
+
+static const char *packing_name(dnas_rt_packing p) {
+    return p == DNAS_RT_PACK_INT4 ? "DNAS_RT_PACK_INT4"
+           : p == DNAS_RT_PACK_INT2 ? "DNAS_RT_PACK_INT2"
+                                    : "DNAS_RT_PACK_INT8";
+}
+
 static void array_i32(FILE *f, const char *name, const int32_t *v, size_t n) {
     fprintf(f, "static const int32_t %s[%zu] = {", name, n);
     for (size_t i = 0; i < n; i++) {
@@ -73,8 +95,10 @@ static int has_weights(const deploy_ir_op *o) {
 static void write_weights(FILE *f, const deploy_ir *ir) {
     fprintf(f,
             "/* Included by network.c (static: one translation unit). %zu bytes of\n"
-            " * constants: per conv / linear the weights w<k> (int8, one per byte, in\n"
-            " * the kernel's layout), the int32 bias b<k> and multipliers m<k>. */\n\n",
+            " * constants: per conv / linear the weights w<k> (in the kernel's layout:\n"
+            " * int8, one per byte; or, at 4 or 2 bits, uint8 bytes packing two or four\n"
+            " * weights, the lowest bits first, dnas_rt.h), the int32 bias b<k> and\n"
+            " * multipliers m<k>. */\n\n",
             ir->weight_bytes);
     for (int k = 0; k < ir->nops; k++) {
         const deploy_ir_op *o = &ir->ops[k];
@@ -83,15 +107,21 @@ static void write_weights(FILE *f, const deploy_ir *ir) {
         const deploy_ir_tensor *I = &ir->tensors[o->in[0]], *O = &ir->tensors[o->out];
         char nm[DEPLOY_QNET_NAME_LEN + 8], id[16];
         deploy_comment_text(s->name, nm, sizeof nm);
+        const char *packed = o->wpack == DNAS_RT_PACK_INT4   ? ", packed two a byte"
+                             : o->wpack == DNAS_RT_PACK_INT2 ? ", packed four a byte"
+                                                             : "";
         if (o->kind == DEPLOY_QOP_CONV)
-            fprintf(f, "\n/* layer %d, %s '%s': weights [%d][%d][%d][%d] at %d bits */\n", k,
+            fprintf(f, "\n/* layer %d, %s '%s': weights [%d][%d][%d][%d] at %d bits%s */\n", k,
                     o->depthwise ? "depthwise conv" : "conv", nm, O->c, s->kh, s->kw,
-                    I->c / s->groups, s->wbits);
+                    I->c / s->groups, s->wbits, packed);
         else
-            fprintf(f, "\n/* layer %d, linear '%s': weights [%d][%d] at %d bits */\n", k, nm, O->c,
-                    I->h * I->w * I->c, s->wbits);
+            fprintf(f, "\n/* layer %d, linear '%s': weights [%d][%d] at %d bits%s */\n", k, nm,
+                    O->c, I->h * I->w * I->c, s->wbits, packed);
         snprintf(id, sizeof id, "w%d", k);
-        array_i8(f, id, s->w, s->wlen);
+        if (o->wpack == DNAS_RT_PACK_INT8)
+            array_i8(f, id, s->w, s->wlen);
+        else
+            array_packed(f, id, s->w, s->wlen, o->wpack);
         if (s->bias) {
             snprintf(id, sizeof id, "b%d", k);
             array_i32(f, id, s->bias, (size_t)O->c);
@@ -105,7 +135,7 @@ static const char *type_name(int is_signed) {
     return is_signed ? "int8" : "uint8";
 }
 
-static void write_header(FILE *f, const deploy_ir *ir) {
+static void write_header(FILE *f, const deploy_ir *ir, int cm) {
     const deploy_ir_tensor *I = &ir->tensors[ir->input], *O = &ir->tensors[ir->output];
     fprintf(
         f,
@@ -119,13 +149,28 @@ static void write_header(FILE *f, const deploy_ir *ir) {
         "#define NETWORK_OUTPUT_H %d\n#define NETWORK_OUTPUT_W %d\n#define NETWORK_OUTPUT_C %d\n"
         "#define NETWORK_OUTPUT_BYTES %zu\n#define NETWORK_OUTPUT_SIGNED %d\n"
         "#define NETWORK_OUTPUT_SCALE %.9gf\n\n"
-        "/* The one static arena of every activation (lower bound: %zu bytes), and\n"
-        " * the constants (weights, biases, multipliers). */\n"
-        "#define NETWORK_ARENA_BYTES %zu\n#define NETWORK_CONST_BYTES %zu\n"
-        "#define NETWORK_LAYERS %d\n\n"
+        "/* The one static arena of every activation (lower bound: %zu bytes), the\n"
+        " * kernels' scratch buffer beside it (0: none) and the constants (weights,\n"
+        " * biases, multipliers). RAM: NETWORK_ARENA_BYTES + NETWORK_SCRATCH_BYTES. */\n"
+        "#define NETWORK_ARENA_BYTES %zu\n#define NETWORK_SCRATCH_BYTES %zu\n"
+        "#define NETWORK_CONST_BYTES %zu\n#define NETWORK_LAYERS %d\n\n"
         "/* Where the caller writes an input sample (NETWORK_INPUT_BYTES bytes in the\n"
         " * arena) before network_run(). */\n"
         "void *network_input(void);\n"
+        "/* The input preprocessing the network was trained with:\n"
+        " * NETWORK_INPUT_RECORDED 0 when its file did not record it (then x below\n"
+        " * must already be normalized as in training); NETWORK_INPUT_ROWS 1 when\n"
+        " * images (1, H, W) are read as sequences (W, 1, H); NETWORK_INPUT_NORMALIZED\n"
+        " * 1 when each channel c is normalized by the training split's mean and std. */\n"
+        "#define NETWORK_INPUT_RECORDED %d\n#define NETWORK_INPUT_ROWS %d\n"
+        "#define NETWORK_INPUT_NORMALIZED %d\n"
+        "/* Writes one float sample x (C, H, W) = (NETWORK_INPUT_C, NETWORK_INPUT_H,\n"
+        " * NETWORK_INPUT_W), the data loader's values in the training layout (IDX\n"
+        " * pixels byte / 255.0f; for rows x[c][0][t] is the pixel of row t, column\n"
+        " * c), into network_input(): x = (x - mean[c]) * (1 / std[c]) in float when\n"
+        " * normalized, then q = clamp(floor(x / NETWORK_INPUT_SCALE + 1/2)) in\n"
+        " * double, in [H][W][C] order: exactly the integer evaluator's input. */\n"
+        "void network_quantize_input(const float *x);\n"
         "/* Runs every layer on the sample at network_input(): 0 when all ran, else\n"
         " * 1 + the index of the layer whose kernel refused (cannot happen for the\n"
         " * network this was generated from). */\n"
@@ -134,7 +179,9 @@ static void write_header(FILE *f, const deploy_ir *ir) {
         "const void *network_output(void);\n\n#endif\n",
         type_name(I->is_signed), I->bits, I->h, I->w, I->c, I->bytes, I->is_signed,
         (double)I->scale, type_name(O->is_signed), O->bits, O->h, O->w, O->c, O->bytes,
-        O->is_signed, (double)O->scale, ir->arena_bound, ir->arena, ir->weight_bytes, ir->nops);
+        O->is_signed, (double)O->scale, ir->arena_bound, ir->arena,
+        cm ? deploy_cm_scratch_bytes(ir) : (size_t)0, ir->weight_bytes, ir->nops,
+        ir->q->input.recorded, ir->q->input.rows, ir->q->input.c > 0);
 }
 
 /* The opening comment of one layer's function. */
@@ -198,7 +245,7 @@ static void linear_dims(const deploy_ir *ir, int k, dnas_rt_linear_dims *d) {
 }
 
 /* Scratch bytes of the Cortex-M kernels: the most any layer uses. */
-static size_t cm_scratch_bytes(const deploy_ir *ir) {
+static size_t cm_scratch_need(const deploy_ir *ir) {
     size_t most = 0;
     for (int k = 0; k < ir->nops; k++) {
         size_t n = 0;
@@ -238,8 +285,8 @@ static void write_layer(FILE *f, const deploy_ir *ir, int k, int cm) {
         else
             fprintf(f, "    static const dnas_rt_linear_dims d = {%zu, %d, %d, %d};\n", I->bytes,
                     O->c, I->is_signed, O->is_signed);
-        fprintf(f, "    static const dnas_rt_weights w = {w%d, %d, DNAS_RT_PACK_INT8};\n", k,
-                s->wbits);
+        fprintf(f, "    static const dnas_rt_weights w = {w%d, %d, %s};\n", k, s->wbits,
+                packing_name(o->wpack));
         fprintf(f, "    static const dnas_rt_requant_params rq = {m%d, %d, %d, %d};\n", k, s->shift,
                 s->lo, s->hi);
         char bias[16] = "NULL";
@@ -289,6 +336,65 @@ static void write_layer(FILE *f, const deploy_ir *ir, int k, int cm) {
     fprintf(f, "}\n");
 }
 
+size_t deploy_cm_scratch_bytes(const deploy_ir *ir) {
+    return 4 * ((cm_scratch_need(ir) + 3) / 4 + 1);
+}
+
+static void floats(FILE *f, const char *name, const float *v, int n) {
+    fprintf(f, "static const float %s[%d] = {", name, n);
+    for (int i = 0; i < n; i++)
+        fprintf(f, "%s%.9gf,", i % 6 ? " " : "\n    ", (double)v[i]);
+    fprintf(f, "\n};\n");
+}
+
+/* network_quantize_input: deploy_qnet_normalize and deploy_qnet_quantize in
+ * C99 without libm (the floor of a value inside the clamp by truncation). */
+static void write_quantize_input(FILE *f, const deploy_ir *ir) {
+    const deploy_qnet_input *in = &ir->q->input;
+    const deploy_ir_tensor *I = &ir->tensors[ir->input];
+    int32_t lo = I->is_signed ? -(1 << (I->bits - 1)) : 0;
+    int32_t hi = I->is_signed ? (1 << (I->bits - 1)) - 1 : (1 << I->bits) - 1;
+    fprintf(f, "\n/* The input preprocessing (network.h): the normalization of the data the\n"
+               " * network was trained on, then the input quantization. */\n");
+    int norm = in->recorded && in->c > 0 && in->c == I->c;
+    if (norm) {
+        floats(f, "network_input_mean", in->mean, in->c);
+        floats(f, "network_input_std", in->std, in->c);
+    }
+    fprintf(f,
+            "void network_quantize_input(const float *x) {\n"
+            "    uint8_t *q = (uint8_t *)network_input();\n"
+            "    size_t c, p;\n"
+            "    for (c = 0; c < %d; c++) {\n",
+            I->c);
+    if (norm)
+        fprintf(f, "        const float m = network_input_mean[c], inv = 1.0f / "
+                   "network_input_std[c];\n");
+    fprintf(f,
+            "        for (p = 0; p < %zu; p++) {\n"
+            "            float v = x[c * %zuu + p];\n"
+            "%s"
+            "            double d = (double)v / (double)NETWORK_INPUT_SCALE + 0.5;\n"
+            "            int32_t k;\n"
+            "            if (d != d)\n"
+            "                k = 0;\n"
+            "            else if (d < %ld.0)\n"
+            "                k = %ld;\n"
+            "            else if (d >= %ld.0)\n"
+            "                k = %ld;\n"
+            "            else {\n"
+            "                k = (int32_t)d;\n"
+            "                if ((double)k > d) k--;\n"
+            "            }\n"
+            "            q[p * %du + c] = (uint8_t)(k & 0xff);\n"
+            "        }\n"
+            "    }\n"
+            "}\n",
+            (size_t)I->h * (size_t)I->w, (size_t)I->h * (size_t)I->w,
+            norm ? "            v = (v - m) * inv;\n" : "", (long)lo, (long)lo, (long)hi + 1,
+            (long)hi, I->c);
+}
+
 static void write_network(FILE *f, const deploy_ir *ir, int cm) {
     fprintf(f,
             "/* %d layers on one static arena of %zu bytes (the most bytes live at one\n"
@@ -306,14 +412,14 @@ static void write_network(FILE *f, const deploy_ir *ir, int cm) {
         fprintf(f,
                 "\n/* Scratch of the Cortex-M kernels (dnas_cm.h): the most one layer uses. */\n"
                 "#include \"dnas_cm.h\"\n"
-                "static uint32_t network_scratch[%zu];\n",
-                (cm_scratch_bytes(ir) + 3) / 4 + 1);
+                "static uint32_t network_scratch[NETWORK_SCRATCH_BYTES / 4];\n");
     for (int k = 0; k < ir->nops; k++)
         write_layer(f, ir, k, cm);
     fprintf(f, "\nvoid *network_input(void) { return network_arena + %ld; }\n",
             ir->tensors[ir->input].offset);
     fprintf(f, "\nconst void *network_output(void) { return network_arena + %ld; }\n",
             ir->tensors[ir->output].offset);
+    write_quantize_input(f, ir);
     fprintf(f, "\nint network_run(void) {\n");
     for (int k = 0; k < ir->nops; k++) {
         char id[48];
@@ -324,40 +430,68 @@ static void write_network(FILE *f, const deploy_ir *ir, int cm) {
 }
 
 static const char *TEST_MAIN =
-    "/* usage: test_network INPUT.bin [EXPECTED.bin]\n"
+    "/* usage: test_network INPUT.bin [EXPECTED.bin [FLOATS.bin]]\n"
     " *   INPUT.bin     samples of NETWORK_INPUT_BYTES bytes each ([H][W][C])\n"
     " *   EXPECTED.bin  as many outputs of NETWORK_OUTPUT_BYTES bytes each, compared\n"
     " *                 byte for byte; without it each output is printed on a line.\n"
-    " * Exit status: 0 every output equal (or printed), 1 a value differs, 2 a file\n"
-    " * or a layer failed. */\n"
+    " *   FLOATS.bin    the same samples as the data loader's floats (C, H, W),\n"
+    " *                 float32: network_quantize_input() of each must give the\n"
+    " *                 INPUT.bin sample byte for byte.\n"
+    " * Exit status: 0 every output (and input) equal (or printed), 1 a value\n"
+    " * differs, 2 a file or a layer failed. */\n"
     "#include <stdio.h>\n\n#include \"network.h\"\n\n"
     "/* Markers around each run: an instruction counter (bench/qemu/icount.c)\n"
     " * counts what executes between them. Not inlined, so they stay calls. */\n"
     "#ifdef __GNUC__\n#define TEST_NOINLINE __attribute__((noinline))\n#else\n"
     "#define TEST_NOINLINE\n#endif\n"
     "void test_mark_begin(void);\nvoid test_mark_end(void);\n"
+    "#ifdef TEST_SYSTICK\n"
+    "/* Built with -DTEST_SYSTICK for an Armv7-M core: the markers read SysTick\n"
+    " * (counting down from 2^24 - 1 at the core clock) and sum the ticks of\n"
+    " * every marked run (each must take fewer than 2^24 ticks). Under QEMU\n"
+    " * with -icount shift=0 one instruction takes 1 ns, so on mps2-an386\n"
+    " * (25 MHz) a tick is 40 instructions. */\n"
+    "#include <stdint.h>\n"
+    "#define TEST_SYST_CSR (*(volatile uint32_t *)0xE000E010u)\n"
+    "#define TEST_SYST_RVR (*(volatile uint32_t *)0xE000E014u)\n"
+    "#define TEST_SYST_CVR (*(volatile uint32_t *)0xE000E018u)\n"
+    "static uint32_t test_tick0;\nstatic unsigned long test_ticks;\n"
+    "TEST_NOINLINE void test_mark_begin(void) {\n"
+    "    if (!(TEST_SYST_CSR & 1u)) {\n"
+    "        TEST_SYST_RVR = 0xFFFFFFu;\n        TEST_SYST_CVR = 0u;\n"
+    "        TEST_SYST_CSR = 5u; /* enabled, the core clock, no interrupt */\n"
+    "    }\n"
+    "    test_tick0 = TEST_SYST_CVR;\n}\n"
+    "TEST_NOINLINE void test_mark_end(void) {\n"
+    "    test_ticks += (test_tick0 - TEST_SYST_CVR) & 0xFFFFFFu;\n}\n"
+    "#else\n"
     "TEST_NOINLINE void test_mark_begin(void) {\n"
     "    static volatile int calls;\n    calls++;\n}\n"
     "TEST_NOINLINE void test_mark_end(void) {\n"
-    "    static volatile int calls;\n    calls++;\n}\n\n"
+    "    static volatile int calls;\n    calls++;\n}\n"
+    "#endif\n\n"
     "static int value(const unsigned char *p, unsigned long i) {\n"
     "    int v = p[i];\n"
     "    return NETWORK_OUTPUT_SIGNED && v > 127 ? v - 256 : v;\n"
     "}\n\n"
     "int main(int argc, char **argv) {\n"
     "    static unsigned char expect[NETWORK_OUTPUT_BYTES];\n"
-    "    FILE *in, *ex = NULL;\n"
-    "    long n = 0, bad = 0;\n"
+    "    FILE *in, *ex = NULL, *fl = NULL;\n"
+    "    long n = 0, bad = 0, bad_in = 0;\n"
     "    size_t got;\n"
-    "    if (argc < 2 || argc > 3) {\n"
-    "        fprintf(stderr, \"usage: %s INPUT.bin [EXPECTED.bin]\\n\", argv[0]);\n"
+    "    if (argc < 2 || argc > 4) {\n"
+    "        fprintf(stderr, \"usage: %s INPUT.bin [EXPECTED.bin [FLOATS.bin]]\\n\", argv[0]);\n"
+    "        return 2;\n"
+    "    }\n"
+    "    if (argc == 4 && !(fl = fopen(argv[3], \"rb\"))) {\n"
+    "        fprintf(stderr, \"%s: cannot open\\n\", argv[3]);\n"
     "        return 2;\n"
     "    }\n"
     "    if (!(in = fopen(argv[1], \"rb\"))) {\n"
     "        fprintf(stderr, \"%s: cannot open\\n\", argv[1]);\n"
     "        return 2;\n"
     "    }\n"
-    "    if (argc == 3 && !(ex = fopen(argv[2], \"rb\"))) {\n"
+    "    if (argc >= 3 && !(ex = fopen(argv[2], \"rb\"))) {\n"
     "        fprintf(stderr, \"%s: cannot open\\n\", argv[2]);\n"
     "        return 2;\n"
     "    }\n"
@@ -366,6 +500,21 @@ static const char *TEST_MAIN =
     "        const unsigned char *out;\n"
     "        unsigned long i;\n"
     "        int rc;\n"
+    "        if (fl) { /* the float sample through network_quantize_input() */\n"
+    "            float xf[NETWORK_INPUT_BYTES]; /* on the stack: no static RAM */\n"
+    "            unsigned char sample[NETWORK_INPUT_BYTES];\n"
+    "            unsigned char *q = (unsigned char *)network_input();\n"
+    "            for (i = 0; i < NETWORK_INPUT_BYTES; i++) sample[i] = q[i];\n"
+    "            if (fread(xf, sizeof xf[0], NETWORK_INPUT_BYTES, fl) != NETWORK_INPUT_BYTES) {\n"
+    "                fprintf(stderr, \"%s: fewer samples than %s\\n\", argv[3], argv[1]);\n"
+    "                return 2;\n"
+    "            }\n"
+    "            network_quantize_input(xf);\n"
+    "            for (i = 0; i < NETWORK_INPUT_BYTES; i++)\n"
+    "                if (q[i] != sample[i] && bad_in++ < 10)\n"
+    "                    printf(\"sample %ld input %lu: %d from the floats, expected %d\\n\", n, i,\n"
+    "                           q[i], sample[i]);\n"
+    "        }\n"
     "        test_mark_begin();\n"
     "        rc = network_run();\n"
     "        test_mark_end();\n"
@@ -406,6 +555,12 @@ static const char *TEST_MAIN =
     "    }\n"
     "    if (ex) printf(\"%ld samples: %s (%ld values differ)\\n\", n, bad ? \"DIFFERENT\" : "
     "\"equal\", bad);\n"
+    "    if (fl) printf(\"network_quantize_input: %s (%ld input bytes differ)\\n\",\n"
+    "                   bad_in ? \"DIFFERENT\" : \"equal\", bad_in);\n"
+    "    if (bad_in) return 1;\n"
+    "#ifdef TEST_SYSTICK\n"
+    "    printf(\"systick: %lu ticks in %ld marked runs\\n\", test_ticks, n);\n"
+    "#endif\n"
     "    return bad ? 1 : 0;\n"
     "}\n";
 
@@ -432,7 +587,8 @@ static void write_makefile(FILE *f, const deploy_ir *ir, const deploy_emit_info 
     deploy_c_rt_sources(f, 0);
     fprintf(f, "\n\ntest_network: network.c network.h weights.c test_main.c $(RT) dnas_rt/*.h\n"
                "\t$(CC) $(CFLAGS) -Idnas_rt -o $@ network.c test_main.c $(RT)\n\n"
-               "check: test_network\n\t./test_network test_input.bin test_expected.bin\n\n"
+               "check: test_network\n\t./test_network test_input.bin test_expected.bin "
+               "$(wildcard test_input_f32.bin)\n\n"
                "clean:\n\trm -f test_network\n\n.PHONY: check clean\n");
 }
 
@@ -448,7 +604,7 @@ static dnas_status write_file(const deploy_ir *ir, const deploy_emit_info *info,
     if (st) return st;
     deploy_c_head(o.f, name, what[kind], ir, info, backend);
     switch (kind) {
-    case F_HEADER: write_header(o.f, ir); break;
+    case F_HEADER: write_header(o.f, ir, cm); break;
     case F_NETWORK: write_network(o.f, ir, cm); break;
     case F_WEIGHTS: write_weights(o.f, ir); break;
     case F_TEST: fputs(TEST_MAIN, o.f); break;

@@ -9,11 +9,11 @@
 
 const deploy_backend deploy_backends[] = {
     {"c", "portable C99 for the host: dnas_rt kernels, one static arena", NULL, "cpu",
-     DNAS_RT_PACK_INT8, 1, deploy_emit_c},
+     DNAS_RT_PACK_INT2, 1, deploy_emit_c},
     {"cortex-m",
      "Arm Cortex-M4 (configs/targets/cortex_m4.yaml) run under QEMU mps2-an386: the c sources "
      "built by arm-none-eabi-gcc",
-     "cortex_m4", "cpu", DNAS_RT_PACK_INT8, 4, deploy_emit_cortex_m},
+     "cortex_m4", "cpu", DNAS_RT_PACK_INT2, 4, deploy_emit_cortex_m},
     {"diana",
      "DIANA (configs/targets/diana.yaml): digital and analog engine jobs, ODiMO layers split per "
      "engine, adds and pools on the host core; C99 linked against the host model of both engines",
@@ -38,6 +38,8 @@ deploy_compile_params deploy_backend_params(const deploy_backend *be) {
     p.align = be->align;
     p.split = be->emit == deploy_emit_diana; /* the one backend that runs channel subsets */
     p.tile = be->emit == deploy_emit_gap8;   /* the one backend that runs tiles */
+    /* the backends whose kernels take a scratch buffer beside the arena */
+    if (be->emit == deploy_emit_cortex_m) p.scratch_bytes = deploy_cm_scratch_bytes;
     return p;
 }
 
@@ -60,6 +62,16 @@ static dnas_status write_bytes(const char *dir, const char *name, const uint8_t 
     dnas_status st = deploy_out_open(&o, dir, name, err);
     if (st) return st;
     fwrite(b, 1, n, o.f);
+    return deploy_out_close(&o, err);
+}
+
+dnas_status deploy_emit_float_vectors(const deploy_qnet *q, const float *x, int n,
+                                      const char *dir, dnas_error *err) {
+    size_t count = (size_t)n * deploy_qtensor_size(&q->tensors[0]);
+    deploy_out o;
+    dnas_status st = deploy_out_open(&o, dir, "test_input_f32.bin", err);
+    if (st) return st;
+    fwrite(x, sizeof *x, count, o.f);
     return deploy_out_close(&o, err);
 }
 

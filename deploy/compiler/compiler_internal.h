@@ -41,6 +41,9 @@ void deploy_c_head(FILE *f, const char *file, const char *what, const deploy_ir 
 /* network.h, network.c, weights.c, test_main.c and dnas_rt/ into dir. */
 dnas_status deploy_c_sources(const deploy_ir *ir, const deploy_emit_info *info, const char *backend,
                              const char *dir, dnas_error *err);
+/* The static scratch buffer of the Cortex-M kernels (dnas_cm.h) in bytes:
+ * the most one conv / linear of ir needs, rounded up to words, plus a word. */
+size_t deploy_cm_scratch_bytes(const deploy_ir *ir);
 /* " dnas_rt/a.c dnas_rt/b.c ...": the runtime's C files, for a Makefile. */
 void deploy_c_rt_sources(FILE *f, int cm);
 

@@ -171,8 +171,10 @@ void deploy_ir_dump(const deploy_ir *ir, FILE *f) {
                 ir->l1_bytes, ir->l1_size, (unsigned long long)ir->dma_bytes,
                 (unsigned long long)ir->dma_bound);
     if (ir->arena)
-        fprintf(f, "arena: %zu B, lower bound %zu B (%.3fx)\n", ir->arena, ir->arena_bound,
+        fprintf(f, "arena: %zu B, lower bound %zu B (%.3fx)", ir->arena, ir->arena_bound,
                 ir->arena_bound ? (double)ir->arena / (double)ir->arena_bound : 1.0);
+    if (ir->arena && ir->scratch) fprintf(f, "; kernel scratch %zu B beside it", ir->scratch);
+    if (ir->arena) fprintf(f, "\n");
 }
 
 uint64_t deploy_ir_op_macs(const deploy_ir *ir, int k) {

@@ -15,7 +15,8 @@
  *      tensors live at a common step overlap (a planner bug aborts);
  *   4. with a target description, each memory level that holds the
  *      network's activations and/or weights (not a tiled one) must hold
- *      the arena and/or the constant bytes: DNAS_ERR_UNSUPPORTED naming the
+ *      the arena (plus the kernels' scratch, p->scratch_bytes, which lives
+ *      beside it) and/or the constant bytes: DNAS_ERR_UNSUPPORTED naming the
  *      level, what it must hold and the smallest size that would do. */
 #include "compiler.h"
 
@@ -41,19 +42,23 @@ dnas_status deploy_pass_plan(deploy_ir *ir, const deploy_compile_params *p, dnas
     for (int i = 0; i < ir->ntensors; i++)
         ir->tensors[i].offset = (long)b[i].offset;
     free(b);
+    ir->scratch = p->scratch_bytes ? p->scratch_bytes(ir) : 0;
     const hwcost_target *t = p->target; /* 4. */
     for (int m = 0; t && m < t->nmem; m++) {
         const hwcost_memory *mem = &t->mem[m];
         int acts = (mem->holds & HWCOST_HOLD_NETWORK_ACTIVATIONS) != 0;
         int weights = (mem->holds & HWCOST_HOLD_NETWORK_WEIGHTS) != 0;
         if (mem->tiled || (!acts && !weights)) continue;
-        double need = (acts ? (double)ir->arena : 0) + (weights ? (double)ir->weight_bytes : 0);
+        double need = (acts ? (double)ir->arena + (double)ir->scratch : 0) +
+                      (weights ? (double)ir->weight_bytes : 0);
         if (need > mem->bytes)
             return dnas_fail(err, DNAS_ERR_UNSUPPORTED,
                              "%s: memory '%s' of target %s holds %.0f bytes but the network "
-                             "needs %.0f there (%s%s%s): a memory of %.0f bytes would fit",
+                             "needs %.0f there (%s%s%s%s): a memory of %.0f bytes would fit",
                              ir->name, mem->name, t->name, mem->bytes, need,
-                             acts ? "the activation arena" : "", acts && weights ? " + " : "",
+                             acts ? "the activation arena" : "",
+                             acts && ir->scratch ? " + the kernels' scratch" : "",
+                             acts && weights ? " + " : "",
                              weights ? "the weights, biases and multipliers" : "", need);
     }
     return DNAS_OK;

@@ -1,6 +1,7 @@
 /* The integer network as data (qnet.h): building, freeing, tensor ranges
  * and the multipliers of real ratios. */
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "qnet.h"
@@ -22,6 +23,7 @@ void deploy_qnet_init(deploy_qnet *q, const char *name) {
 }
 
 void deploy_qnet_free(deploy_qnet *q) {
+    deploy_qnet_input_free(&q->input);
     for (int i = 0; i < q->nops; i++) {
         free(q->ops[i].w);
         free(q->ops[i].bias);
@@ -66,6 +68,64 @@ deploy_qop *deploy_qnet_add_op(deploy_qnet *q, deploy_qop_kind kind, const char 
     op->in[0] = op->in[1] = op->out = -1;
     op->kh = op->kw = op->sh = op->sw = op->dh = op->dw = op->groups = 1;
     return op;
+}
+
+void deploy_qnet_input_free(deploy_qnet_input *in) {
+    free(in->mean);
+    free(in->std);
+    memset(in, 0, sizeof *in);
+}
+
+static float *copy_floats(const float *v, int n) {
+    if (!v || n <= 0) return NULL;
+    float *c = dnas_xmalloc((size_t)n * sizeof *c);
+    memcpy(c, v, (size_t)n * sizeof *c);
+    return c;
+}
+
+void deploy_qnet_set_input(deploy_qnet *q, int rows, int c, const float *mean, const float *std) {
+    deploy_qnet_input_free(&q->input);
+    q->input.recorded = 1;
+    q->input.rows = rows != 0;
+    if (c > 0 && mean && std) {
+        q->input.c = c;
+        q->input.mean = copy_floats(mean, c);
+        q->input.std = copy_floats(std, c);
+    }
+}
+
+void deploy_qnet_copy_input(deploy_qnet_input *dst, const deploy_qnet_input *src) {
+    deploy_qnet_input_free(dst);
+    *dst = *src;
+    dst->mean = copy_floats(src->mean, src->c);
+    dst->std = copy_floats(src->std, src->c);
+}
+
+/* The arithmetic of train_data_normalize: (x - m) · (1 / s) in float. */
+void deploy_qnet_normalize(const deploy_qnet *q, float *x, int n) {
+    const deploy_qnet_input *in = &q->input;
+    const deploy_qtensor *t = &q->tensors[0];
+    if (!in->recorded || in->c <= 0 || in->c != t->c) return;
+    size_t hw = (size_t)t->h * t->w;
+    for (int s = 0; s < n; s++)
+        for (int c = 0; c < t->c; c++) {
+            float *p = x + ((size_t)s * t->c + c) * hw;
+            float m = in->mean[c], inv = 1.0f / in->std[c];
+            for (size_t i = 0; i < hw; i++)
+                p[i] = (p[i] - m) * inv;
+        }
+}
+
+void deploy_qnet_input_bytes(const deploy_qnet *q, const float *x, int n, uint8_t *out) {
+    const deploy_qtensor *t = &q->tensors[0];
+    size_t hw = (size_t)t->h * t->w, per = hw * (size_t)t->c;
+    for (int s = 0; s < n; s++)
+        for (int c = 0; c < t->c; c++)
+            for (size_t p = 0; p < hw; p++) {
+                int32_t v = deploy_qnet_quantize(t, x[(size_t)s * per + (size_t)c * hw + p]);
+                out[(size_t)s * per + p * (size_t)t->c + (size_t)c] =
+                    t->is_signed ? (uint8_t)(int8_t)v : (uint8_t)v;
+            }
 }
 
 void deploy_qtensor_range(const deploy_qtensor *t, int32_t *lo, int32_t *hi) {

@@ -238,6 +238,31 @@ static dnas_status check_op(ctx *c, int k, char *written) {
     return OP_FAIL(DNAS_ERR_FORMAT, "unknown kind");
 }
 
+/* The recorded input preprocessing against the input tensor. */
+static dnas_status check_input(const ctx *c) {
+    const deploy_qnet_input *in = &c->q->input;
+    const deploy_qtensor *t = &c->q->tensors[0];
+    if (!in->recorded) return DNAS_OK;
+    if (in->rows && t->h != 1)
+        return dnas_fail(c->err, DNAS_ERR_FORMAT,
+                         "%s: input preprocessing: layout rows (images read as sequences) but the "
+                         "input is [%d][%d][%d]: expected [1][W][C]",
+                         c->where, t->h, t->w, t->c);
+    if (in->c == 0) return DNAS_OK;
+    if (in->c != t->c || !in->mean || !in->std)
+        return dnas_fail(c->err, DNAS_ERR_FORMAT,
+                         "%s: input preprocessing: %d normalization channels: expected %d (the "
+                         "input's)",
+                         c->where, in->c, t->c);
+    for (int k = 0; k < in->c; k++)
+        if (!isfinite(in->mean[k]) || !isfinite(in->std[k]) || !(in->std[k] > 0))
+            return dnas_fail(c->err, DNAS_ERR_FORMAT,
+                             "%s: input preprocessing: channel %d has mean %g, std %g: expected "
+                             "finite values, std > 0",
+                             c->where, k, (double)in->mean[k], (double)in->std[k]);
+    return DNAS_OK;
+}
+
 dnas_status deploy_qnet_check(const deploy_qnet *q, const char *where, dnas_error *err) {
     ctx c = {q, where ? where : q->name, err};
     if (q->ntensors < 1 || q->ntensors > DEPLOY_QNET_MAX_ITEMS || q->nops < 0 ||
@@ -261,6 +286,7 @@ dnas_status deploy_qnet_check(const deploy_qnet *q, const char *where, dnas_erro
     if (q->output < 0 || q->output >= q->ntensors)
         return dnas_fail(err, DNAS_ERR_FORMAT, "%s: output tensor %d: expected 0..%d", c.where,
                          q->output, q->ntensors - 1);
+    if ((st = check_input(&c))) return st;
     char *written = dnas_xcalloc((size_t)q->ntensors, 1);
     written[0] = 1;
     st = DNAS_OK;

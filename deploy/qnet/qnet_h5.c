@@ -71,6 +71,28 @@ static int write_attr_num(hid_t loc, const char *name, hid_t ftype, hid_t mtype,
     return ok;
 }
 
+/* A 1-D float32 attribute of n >= 1 values. */
+static int write_attr_floats(hid_t loc, const char *name, const float *v, int n) {
+    hsize_t dims[1] = {(hsize_t)n};
+    hid_t space = H5Screate_simple(1, dims, NULL);
+    hid_t a = H5Acreate2(loc, name, H5T_IEEE_F32LE, space, H5P_DEFAULT, H5P_DEFAULT);
+    int ok = a >= 0 && H5Awrite(a, H5T_NATIVE_FLOAT, v) >= 0;
+    if (a >= 0) H5Aclose(a);
+    H5Sclose(space);
+    return ok;
+}
+
+/* The input preprocessing, when recorded: `input_layout` ("chw" or
+ * "rows"), and `input_mean`, `input_std` (float32 [C]) when normalized. */
+static int write_input(hid_t g, const deploy_qnet_input *in) {
+    if (!in->recorded) return 1;
+    int ok = dnas_h5_write_attr_str(g, "input_layout", in->rows ? "rows" : "chw");
+    if (in->c > 0)
+        ok = ok && write_attr_floats(g, "input_mean", in->mean, in->c) &&
+             write_attr_floats(g, "input_std", in->std, in->c);
+    return ok;
+}
+
 /* A 1-D dataset of n values (n may be 0). */
 static int write_array(hid_t loc, const char *name, hid_t ftype, hid_t mtype, const void *data,
                        size_t n) {
@@ -167,6 +189,7 @@ static int write_group(hid_t g, const deploy_qnet *q) {
     ok &= dnas_h5_write_attr_str(g, "format", DEPLOY_QNET_FORMAT);
     ok &= dnas_h5_write_attr_str(g, "name", q->name);
     ok &= write_attr_num(g, "output", H5T_STD_I32LE, H5T_NATIVE_INT32, &out);
+    ok &= write_input(g, &q->input);
     deploy_qnet_types_close(&ty);
     free(tr), free(orow), free(w), free(b), free(m), free(ce);
     return ok;

@@ -247,6 +247,58 @@ static dnas_status read_engines(rd *r, deploy_qnet *q, const qnet_op_row *orow, 
     return st;
 }
 
+/* Optional 1-D float attribute name of exactly n values into v (the
+ * caller's [n]); *present says whether it exists. */
+static dnas_status read_attr_floats(rd *r, const char *name, float *v, int n, int *present) {
+    *present = H5Aexists(r->g, name) > 0;
+    if (!*present) return DNAS_OK;
+    hid_t a = H5Aopen(r->g, name, H5P_DEFAULT);
+    hid_t space = a >= 0 ? H5Aget_space(a) : -1, type = a >= 0 ? H5Aget_type(a) : -1;
+    int rank = space >= 0 ? H5Sget_simple_extent_ndims(space) : -1;
+    hssize_t cnt = space >= 0 ? H5Sget_simple_extent_npoints(space) : -1;
+    int ok = type >= 0 && H5Tget_class(type) == H5T_FLOAT && rank == 1 && cnt == n &&
+             H5Aread(a, H5T_NATIVE_FLOAT, v) >= 0;
+    if (type >= 0) H5Tclose(type);
+    if (space >= 0) H5Sclose(space);
+    if (a >= 0) H5Aclose(a);
+    if (!ok)
+        return RFAIL(DNAS_ERR_FORMAT,
+                     "group %s: attribute '%s' has %lld values: expected %d floats (one per "
+                     "input channel)",
+                     r->group, name, (long long)cnt, n);
+    return DNAS_OK;
+}
+
+/* The input preprocessing (qnet.h, deploy_qnet_input): absent in files
+ * written before it was stored (then not recorded). */
+static dnas_status read_input(rd *r, deploy_qnet *q) {
+    char layout[16] = "";
+    if (H5Aexists(r->g, "input_layout") <= 0) {
+        if (H5Aexists(r->g, "input_mean") > 0 || H5Aexists(r->g, "input_std") > 0)
+            return RFAIL(DNAS_ERR_FORMAT,
+                         "group %s: attribute input_mean or input_std without 'input_layout'",
+                         r->group);
+        return DNAS_OK;
+    }
+    if (dnas_h5_read_attr_str(r->g, "input_layout", layout, sizeof layout) <= 0 ||
+        (strcmp(layout, "chw") && strcmp(layout, "rows")))
+        return RFAIL(DNAS_ERR_FORMAT, "group %s: attribute 'input_layout' is '%s': expected 'chw' or 'rows'",
+                     r->group, layout);
+    int c = q->tensors[0].c, hm = 0, hs = 0;
+    if (c < 1 || c > DNAS_RT_DIM_MAX)
+        return RFAIL(DNAS_ERR_FORMAT, "group %s: the input tensor has %d channels: expected 1..%ld",
+                     r->group, c, (long)DNAS_RT_DIM_MAX);
+    float *mean = dnas_xmalloc((size_t)c * sizeof *mean), *std = dnas_xmalloc((size_t)c * sizeof *std);
+    dnas_status st = read_attr_floats(r, "input_mean", mean, c, &hm);
+    if (!st) st = read_attr_floats(r, "input_std", std, c, &hs);
+    if (!st && hm != hs)
+        st = RFAIL(DNAS_ERR_FORMAT, "group %s: attribute '%s' without '%s'", r->group,
+                   hm ? "input_mean" : "input_std", hm ? "input_std" : "input_mean");
+    if (!st) deploy_qnet_set_input(q, !strcmp(layout, "rows"), hm ? c : 0, mean, std);
+    free(mean), free(std);
+    return st;
+}
+
 static dnas_status read_all(rd *r, deploy_qnet *q) {
     dnas_status st = read_head(r, q);
     if (st) return st;
@@ -278,6 +330,7 @@ static dnas_status read_all(rd *r, deploy_qnet *q) {
         }
         st = build_ops(r, q, orow, no, w, nw, b, nb, m, nm);
         if (!st && H5Lexists(r->g, "channel_engines", H5P_DEFAULT) > 0) st = read_engines(r, q, orow, nm);
+        if (!st && nt > 0) st = read_input(r, q);
     }
     deploy_qnet_types_close(&ty);
     free(tr), free(orow), free(w), free(b), free(m);

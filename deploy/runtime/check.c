@@ -53,17 +53,64 @@ dnas_rt_status dnas_rt_priv_acc_check(int64_t k, int in_signed, int bits, const 
 dnas_rt_status dnas_rt_priv_weights_ok(const dnas_rt_weights *w) {
     if (!w || !w->data || w->bits < 2 || w->bits > 8)
         return DNAS_RT_ERR_ARG;
-    return w->packing == DNAS_RT_PACK_INT8 ? DNAS_RT_OK : DNAS_RT_ERR_UNSUPPORTED;
+    switch (w->packing) {
+    case DNAS_RT_PACK_INT8: return DNAS_RT_OK;
+    case DNAS_RT_PACK_INT4: return w->bits <= 4 ? DNAS_RT_OK : DNAS_RT_ERR_ARG;
+    case DNAS_RT_PACK_INT2: return w->bits <= 2 ? DNAS_RT_OK : DNAS_RT_ERR_ARG;
+    default: return DNAS_RT_ERR_UNSUPPORTED;
+    }
+}
+
+/* Sign extension by arithmetic on unsigned values: v - 2·(v & top). */
+int32_t dnas_rt_weight_at(const dnas_rt_weights *w, size_t i) {
+    const uint8_t *b = (const uint8_t *)w->data;
+    unsigned v;
+    switch (w->packing) {
+    case DNAS_RT_PACK_INT4:
+        v = ((unsigned)b[i >> 1] >> (unsigned)((i & 1u) * 4u)) & 15u;
+        return (int32_t)v - (int32_t)((v & 8u) << 1);
+    case DNAS_RT_PACK_INT2:
+        v = ((unsigned)b[i >> 2] >> (unsigned)((i & 3u) * 2u)) & 3u;
+        return (int32_t)v - (int32_t)((v & 2u) << 1);
+    default: return ((const int8_t *)w->data)[i];
+    }
+}
+
+size_t dnas_rt_packed_bytes(dnas_rt_packing p, size_t count) {
+    switch (p) {
+    case DNAS_RT_PACK_INT8: return count;
+    case DNAS_RT_PACK_INT4: return count / 2 + (count & 1u);
+    case DNAS_RT_PACK_INT2: return count / 4 + ((count & 3u) != 0);
+    default: return 0;
+    }
+}
+
+void dnas_rt_pack(void *dst, const int8_t *src, size_t count, dnas_rt_packing p) {
+    uint8_t *b = (uint8_t *)dst;
+    size_t n = dnas_rt_packed_bytes(p, count);
+    if (p == DNAS_RT_PACK_INT8) {
+        for (size_t i = 0; i < count; i++)
+            b[i] = (uint8_t)src[i];
+        return;
+    }
+    unsigned per = p == DNAS_RT_PACK_INT4 ? 2u : 4u, width = 8u / per, mask = (1u << width) - 1u;
+    for (size_t j = 0; j < n; j++)
+        b[j] = 0;
+    for (size_t i = 0; i < count; i++) {
+        unsigned v = (unsigned)(src[i] < 0 ? src[i] + 256 : src[i]) & mask;
+        b[i / per] = (uint8_t)(b[i / per] | (v << (unsigned)((i % per) * width)));
+    }
 }
 
 dnas_rt_status dnas_rt_weights_check(const dnas_rt_weights *w, size_t count) {
     dnas_rt_status st = dnas_rt_priv_weights_ok(w);
     if (st != DNAS_RT_OK)
         return st;
-    const int8_t *q = (const int8_t *)w->data;
     int32_t wmax = ((int32_t)1 << (w->bits - 1)) - 1;
-    for (size_t i = 0; i < count; i++)
-        if (q[i] > wmax || q[i] < -wmax)
+    for (size_t i = 0; i < count; i++) {
+        int32_t v = dnas_rt_weight_at(w, i);
+        if (v > wmax || v < -wmax)
             return DNAS_RT_ERR_ARG;
+    }
     return DNAS_RT_OK;
 }

@@ -85,8 +85,7 @@ dnas_rt_status dnas_rt_conv2d_ref(void *out, const void *in, const dnas_rt_weigh
     dnas_rt_status st = conv_args(out, in, w, bias, rq, d, 0);
     if (st != DNAS_RT_OK)
         return st;
-    const int8_t *wq = (const int8_t *)w->data; // [Cout][kh][kw][Cin/groups]
-    const int32_t cig = d->cin / d->groups, cpg = d->cout / d->groups;
+    const int32_t cig = d->cin / d->groups, cpg = d->cout / d->groups; // w [Cout][kh][kw][Cin/groups]
     for (int32_t oy = 0; oy < d->hout; oy++)
         for (int32_t ox = 0; ox < d->wout; ox++)
             for (int32_t co = 0; co < d->cout; co++) {
@@ -104,7 +103,7 @@ dnas_rt_status dnas_rt_conv2d_ref(void *out, const void *in, const dnas_rt_weigh
                             size_t wi = (((size_t)co * (size_t)d->kh + (size_t)ky) *
                                              (size_t)d->kw + (size_t)kx) * (size_t)cig +
                                         (size_t)ci;
-                            acc += dnas_rt_priv_load(in, xi, d->in_signed) * wq[wi];
+                            acc += dnas_rt_priv_load(in, xi, d->in_signed) * dnas_rt_weight_at(w, wi);
                         }
                 size_t yi = ((size_t)oy * (size_t)d->wout + (size_t)ox) * (size_t)d->cout +
                             (size_t)co;
@@ -125,6 +124,15 @@ static int32_t dot_u8(const uint8_t *x, const int8_t *w, int32_t n) {
     int32_t acc = 0;
     for (int32_t i = 0; i < n; i++)
         acc += (int32_t)x[i] * w[i];
+    return acc;
+}
+
+/* The same on packed weights, from weight index wi on. */
+static int32_t dot_packed(const void *x, size_t xi, int sgn, const dnas_rt_weights *w, size_t wi,
+                          int32_t n) {
+    int32_t acc = 0;
+    for (int32_t i = 0; i < n; i++)
+        acc += dnas_rt_priv_load(x, xi + (size_t)i, sgn) * dnas_rt_weight_at(w, wi + (size_t)i);
     return acc;
 }
 
@@ -163,9 +171,13 @@ dnas_rt_status dnas_rt_conv2d(void *out, const void *in, const dnas_rt_weights *
                     size_t wrow = ((size_t)co * (size_t)d->kh + (size_t)ky) * (size_t)d->kw;
                     for (int32_t kx = kx0; kx < kx1; kx++) {
                         size_t xi = (xrow + (size_t)(ix0 + kx * d->dw)) * cin + cofs;
-                        const int8_t *wp = wq + (wrow + (size_t)kx) * wstride_tap;
-                        acc += d->in_signed ? dot_s8((const int8_t *)in + xi, wp, cig)
-                                            : dot_u8((const uint8_t *)in + xi, wp, cig);
+                        size_t wi = (wrow + (size_t)kx) * wstride_tap;
+                        if (w->packing != DNAS_RT_PACK_INT8)
+                            acc += dot_packed(in, xi, d->in_signed, w, wi, cig);
+                        else if (d->in_signed)
+                            acc += dot_s8((const int8_t *)in + xi, wq + wi, cig);
+                        else
+                            acc += dot_u8((const uint8_t *)in + xi, wq + wi, cig);
                     }
                 }
                 dnas_rt_priv_store(out, yi, d->out_signed,

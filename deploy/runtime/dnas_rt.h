@@ -83,18 +83,39 @@ typedef struct {
 
 /* ---- weights -------------------------------------------------------------- */
 
+/* Weight storage. The logical layout (the kernel's, e.g. [Cout][kh][kw][Cin/g])
+ * is the same for every packing: weight i of that flat order is stored
+ *   INT8  in byte i (int8_t);
+ *   INT4  in byte i/2, bits 4·(i%2) .. 4·(i%2)+3 (the low nibble first), as a
+ *         4-bit two's-complement value (bits <= 4);
+ *   INT2  in byte i/4, bits 2·(i%4) .. 2·(i%4)+1 (the lowest pair first), as a
+ *         2-bit two's-complement value (bits <= 2).
+ * The last byte's unused bits are 0. No row starts on a byte boundary of its
+ * own: the array is one stream. */
 typedef enum {
     DNAS_RT_PACK_INT8 = 0, /* one weight per int8_t, in the kernel's layout */
+    DNAS_RT_PACK_INT4 = 1, /* two weights per byte */
+    DNAS_RT_PACK_INT2 = 2, /* four weights per byte */
 } dnas_rt_packing;
 
-/* A weight tensor: its bytes, its precision and how they are packed. A
- * sub-byte packing is a new dnas_rt_packing value (kernels that do not run it
- * return DNAS_RT_ERR_UNSUPPORTED); the logical layout stays the kernel's. */
+/* A weight tensor: its bytes, its precision and how they are packed (a
+ * packing narrower than the bits is DNAS_RT_ERR_ARG; an unknown one
+ * DNAS_RT_ERR_UNSUPPORTED); the logical layout stays the kernel's. */
 typedef struct {
     const void *data;
     int bits; /* 2..8: every value in ±(2^(bits-1) - 1) */
     dnas_rt_packing packing;
 } dnas_rt_weights;
+
+/* Weight i (of the logical order) of w, whatever its packing. */
+int32_t dnas_rt_weight_at(const dnas_rt_weights *w, size_t i);
+/* Bytes that count weights take in packing p (INT4: ceil(count/2), INT2:
+ * ceil(count/4)); 0 for an unknown packing. */
+size_t dnas_rt_packed_bytes(dnas_rt_packing p, size_t count);
+/* Packs count int8 weights src (each inside p's range: -8..7 for INT4,
+ * -2..1 for INT2) into dst (dnas_rt_packed_bytes(p, count) bytes; unused
+ * bits 0). */
+void dnas_rt_pack(void *dst, const int8_t *src, size_t count, dnas_rt_packing p);
 
 /* DNAS_RT_OK when each of the count weights lies in ±(2^(bits-1) - 1), else
  * DNAS_RT_ERR_ARG (or DNAS_RT_ERR_UNSUPPORTED for an unknown packing). */

@@ -44,8 +44,16 @@ dnas_rt_status dnas_rt_linear(void *out, const void *in, const dnas_rt_weights *
     const int8_t *wq = (const int8_t *)w->data; // [Cout][Cin]
     const size_t cin = (size_t)d->cin;
     for (int32_t co = 0; co < d->cout; co++) {
-        const int8_t *wr = wq + (size_t)co * cin;
         int32_t acc = bias ? bias[co] : 0;
+        if (w->packing != DNAS_RT_PACK_INT8) {
+            for (size_t i = 0; i < cin; i++)
+                acc += dnas_rt_priv_load(in, i, d->in_signed) *
+                       dnas_rt_weight_at(w, (size_t)co * cin + i);
+            dnas_rt_priv_store(out, (size_t)co, d->out_signed,
+                               dnas_rt_requant(acc, rq->m[co], rq->s, rq->lo, rq->hi));
+            continue;
+        }
+        const int8_t *wr = wq + (size_t)co * cin;
         if (d->in_signed) {
             const int8_t *x = (const int8_t *)in;
             for (size_t i = 0; i < cin; i++)

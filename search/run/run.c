@@ -84,7 +84,7 @@ static dnas_status setup(run_ctx *c, dnas_error *err) {
     t->seed = cfg->seed;
     t->loss = cfg->loss;
     t->batch = cfg->batch;
-    if ((st = train_data_prepare(t, &c->train, &c->val, &c->test, err))) return st;
+    if ((st = search_quant_prepare_data(t, &c->train, &c->val, &c->test, &c->prep, err))) return st;
     if ((st = train_data_check(c->net, &c->train, t, err)) ||
         (c->val.count && (st = train_data_check(c->net, &c->val, t, err))) ||
         (c->test.count && (st = train_data_check(c->net, &c->test, t, err))))
@@ -139,6 +139,7 @@ static dnas_status run_integer(run_ctx *c, FILE *warn, dnas_error *err) {
         if (te >= 0 && res->target->engines[te].input_bits < 8)
             q->engine_in_bits[e] = res->target->engines[te].input_bits;
     }
+    deploy_qnet_copy_input(&q->input, &c->prep);
     float acc = -1;
     if (cfg->loss == TRAIN_LOSS_XENT && c->test.count && (st = search_quant_accuracy(q, &c->test, &acc, err))) {
         if (st != DNAS_ERR_INVALID) return st;
@@ -263,6 +264,7 @@ dnas_status search_run(const search_config *cfg, const search_run_opts *opts_in,
     train_dataset_free(&c.train);
     train_dataset_free(&c.val);
     train_dataset_free(&c.test);
+    deploy_qnet_input_free(&c.prep);
     res->seconds = search_run_now() - t0;
     res->end_time = (double)time(NULL);
     return st;

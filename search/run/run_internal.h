@@ -11,6 +11,7 @@ typedef struct {
     search_result *res;
     train_config tcfg; /* the data, seed and loss as a training config (train_data_prepare) */
     train_dataset train, val, test;
+    deploy_qnet_input prep; /* the data's preprocessing, recorded in the qnet */
     train_net *net; /* the supernet (res->seed) */
     search_bridge *bridge;
     search_arch *arch; /* the method */
