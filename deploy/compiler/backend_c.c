@@ -395,6 +395,23 @@ static void write_quantize_input(FILE *f, const deploy_ir *ir) {
             (long)hi, I->c);
 }
 
+void deploy_c_entry_points(FILE *f, const deploy_ir *ir) {
+    fprintf(f, "\nvoid *network_input(void) { return network_arena + %ld; }\n",
+            ir->tensors[ir->input].offset);
+    fprintf(f, "\nconst void *network_output(void) { return network_arena + %ld; }\n",
+            ir->tensors[ir->output].offset);
+    write_quantize_input(f, ir);
+}
+
+void deploy_c_layer_calls(FILE *f, const deploy_ir *ir) {
+    for (int k = 0; k < ir->nops; k++) {
+        char id[48];
+        deploy_ident(ir->ops[k].q->name, id, 33);
+        fprintf(f, "    if (layer_%d_%s() != 0) return %d;\n", k, id, k + 1);
+    }
+    fprintf(f, "    return 0;\n}\n");
+}
+
 static void write_network(FILE *f, const deploy_ir *ir, int cm) {
     fprintf(f,
             "/* %d layers on one static arena of %zu bytes (the most bytes live at one\n"
@@ -415,18 +432,9 @@ static void write_network(FILE *f, const deploy_ir *ir, int cm) {
                 "static uint32_t network_scratch[NETWORK_SCRATCH_BYTES / 4];\n");
     for (int k = 0; k < ir->nops; k++)
         write_layer(f, ir, k, cm);
-    fprintf(f, "\nvoid *network_input(void) { return network_arena + %ld; }\n",
-            ir->tensors[ir->input].offset);
-    fprintf(f, "\nconst void *network_output(void) { return network_arena + %ld; }\n",
-            ir->tensors[ir->output].offset);
-    write_quantize_input(f, ir);
+    deploy_c_entry_points(f, ir);
     fprintf(f, "\nint network_run(void) {\n");
-    for (int k = 0; k < ir->nops; k++) {
-        char id[48];
-        deploy_ident(ir->ops[k].q->name, id, 33);
-        fprintf(f, "    if (layer_%d_%s() != 0) return %d;\n", k, id, k + 1);
-    }
-    fprintf(f, "    return 0;\n}\n");
+    deploy_c_layer_calls(f, ir);
 }
 
 static const char *TEST_MAIN =

@@ -353,17 +353,9 @@ static void write_network(FILE *f, const deploy_ir *ir) {
             ir->nops, ir->arena, ir->arena_bound);
     for (int k = 0; k < ir->nops; k++)
         write_layer(f, ir, k);
-    fprintf(f, "\nvoid *network_input(void) { return network_arena + %ld; }\n",
-            ir->tensors[ir->input].offset);
-    fprintf(f, "\nconst void *network_output(void) { return network_arena + %ld; }\n",
-            ir->tensors[ir->output].offset);
+    deploy_c_entry_points(f, ir);
     fprintf(f, "\nint network_run(void) {\n");
-    for (int k = 0; k < ir->nops; k++) {
-        char id[48];
-        deploy_ident(ir->ops[k].q->name, id, 33);
-        fprintf(f, "    if (layer_%d_%s() != 0) return %d;\n", k, id, k + 1);
-    }
-    fprintf(f, "    return 0;\n}\n");
+    deploy_c_layer_calls(f, ir);
 }
 
 static void write_makefile(FILE *f, const deploy_ir *ir, const deploy_emit_info *info) {

@@ -141,10 +141,7 @@ static dnas_status write_network(FILE *f, const deploy_ir *ir, dnas_error *err) 
         fprintf(f, "    dnas_pulp_region(m%d, sizeof m%d, DNAS_PULP_L3);\n", k, k);
     }
     fprintf(f, "}\n");
-    fprintf(f, "\nvoid *network_input(void) { return network_arena + %ld; }\n",
-            ir->tensors[ir->input].offset);
-    fprintf(f, "\nconst void *network_output(void) { return network_arena + %ld; }\n",
-            ir->tensors[ir->output].offset);
+    deploy_c_entry_points(f, ir);
     fprintf(f,
             "\n/* Returns %d when L1 cannot hold NETWORK_L1_BYTES. */\n"
             "int network_run(void) {\n"
@@ -154,12 +151,7 @@ static dnas_status write_network(FILE *f, const deploy_ir *ir, dnas_error *err) 
             "        if (!network_l1) return %d;\n"
             "    }\n",
             ir->nops + 1, ir->nops + 1);
-    for (int k = 0; k < ir->nops; k++) {
-        char id[48];
-        deploy_ident(ir->ops[k].q->name, id, 33);
-        fprintf(f, "    if (layer_%d_%s() != 0) return %d;\n", k, id, k + 1);
-    }
-    fprintf(f, "    return 0;\n}\n");
+    deploy_c_layer_calls(f, ir);
     return DNAS_OK;
 }
 

@@ -83,6 +83,13 @@ void deploy_tile_offsets(const deploy_tile *t, size_t align, size_t off[6]);
 /* The c backend's layer function for op k (conv, linear, add, pools,
  * flatten) on the one arena, with its comment; the comment alone. */
 void deploy_c_layer(FILE *f, const deploy_ir *ir, int k);
+/* network.c's entry points every backend shares: network_input(),
+ * network_output() (tensors in network_arena) and network_quantize_input()
+ * (network.h). */
+void deploy_c_entry_points(FILE *f, const deploy_ir *ir);
+/* The body of network_run() after its opening: each layer_K_NAME() in
+ * order (returning K + 1 when layer K fails), then return 0 and the brace. */
+void deploy_c_layer_calls(FILE *f, const deploy_ir *ir);
 void deploy_c_layer_comment(FILE *f, const deploy_ir *ir, int k);
 
 #endif
