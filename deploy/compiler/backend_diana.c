@@ -239,104 +239,38 @@ static void call(FILE *f, const char *kernel, long out, long in, const char *res
             rest);
 }
 
-static void pool_dims(FILE *f, const deploy_qop *s, const deploy_ir_tensor *I,
-                      const deploy_ir_tensor *O) {
-    fprintf(f,
-            "    static const dnas_rt_pool_dims d = {%d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, "
-            "%d, %d, %d, %d};\n",
-            I->h, I->w, I->c, O->h, O->w, s->kh, s->kw, s->sh, s->sw, s->pt, s->pb, s->pl, s->pr,
-            I->is_signed, O->is_signed);
-}
-
 static void write_dims(FILE *f, const dnas_rt_conv_dims *d) {
     fprintf(f, "{%d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d}",
             d->hin, d->win, d->cin, d->hout, d->wout, d->cout, d->kh, d->kw, d->sh, d->sw, d->dh,
             d->dw, d->pt, d->pb, d->pl, d->pr, d->groups, d->in_signed, d->out_signed);
 }
 
+/* An engine layer: a job of the digital or analog engine; a host layer
+ * (adds, pools, what no engine runs): the c backend's dnas_rt call. */
 static void write_layer(FILE *f, const deploy_ir *ir, int k) {
     const deploy_ir_op *o = &ir->ops[k];
-    const deploy_qop *s = o->q;
-    const deploy_ir_tensor *I = &ir->tensors[o->in[0]], *O = &ir->tensors[o->out];
-    char id[48], rest[128], bias[16] = "NULL";
-    deploy_ident(s->name, id, 33);
-    if (s->bias) snprintf(bias, sizeof bias, "b%d", k);
-    layer_comment(f, ir, k);
-    fprintf(f, "NETWORK_LAYER_ATTR static int layer_%d_%s(void) {\n", k, id);
     placement pl = place(ir, o);
-    dnas_rt_conv_dims d = has_weights(o) ? job_dims(ir, k) : (dnas_rt_conv_dims){0};
-    if (pl != ON_HOST) {
-        int32_t lo = 0, hi = 0;
-        char cmap[16] = "NULL";
-        if (o->channels) snprintf(cmap, sizeof cmap, "c%d", k);
-        if (pl == ON_ANALOG)
-            dnas_rt_saturate_range(I->is_signed, DNAS_DIANA_ANALOG_IN_BITS, &lo, &hi);
-        fprintf(f, "    static const dnas_diana_job j = {\n        %s,\n        ",
-                pl == ON_ANALOG ? "DNAS_DIANA_ANALOG" : "DNAS_DIANA_DIGITAL");
-        write_dims(f, &d);
-        fprintf(f, ",\n        %s, %d, %d, %d, w%d, %s, {m%d, %d, %d, %d}};\n", cmap, O->c, lo, hi,
-                k, bias, k, s->shift, s->lo, s->hi);
-        call(f, "dnas_diana_run", O->offset, I->offset, ", &j");
-        fprintf(f, "}\n");
+    if (pl == ON_HOST) {
+        deploy_c_layer(f, ir, k);
         return;
     }
-    switch (o->kind) {
-    case DEPLOY_QOP_CONV:
-        fprintf(f, "    static const dnas_rt_conv_dims d = ");
-        write_dims(f, &d);
-        fprintf(f, ";\n    static const dnas_rt_weights w = {w%d, %d, DNAS_RT_PACK_INT8};\n", k,
-                s->wbits);
-        fprintf(f, "    static const dnas_rt_requant_params rq = {m%d, %d, %d, %d};\n", k, s->shift,
-                s->lo, s->hi);
-        snprintf(rest, sizeof rest, ", &w, %s, &rq, &d", bias);
-        call(f, "dnas_rt_conv2d", O->offset, I->offset, rest);
-        break;
-    case DEPLOY_QOP_LINEAR:
-        fprintf(f, "    static const dnas_rt_linear_dims d = {%zu, %d, %d, %d};\n", I->bytes, O->c,
-                I->is_signed, O->is_signed);
-        fprintf(f, "    static const dnas_rt_weights w = {w%d, %d, DNAS_RT_PACK_INT8};\n", k,
-                s->wbits);
-        fprintf(f, "    static const dnas_rt_requant_params rq = {m%d, %d, %d, %d};\n", k, s->shift,
-                s->lo, s->hi);
-        snprintf(rest, sizeof rest, ", &w, %s, &rq, &d", bias);
-        call(f, "dnas_rt_linear", O->offset, I->offset, rest);
-        break;
-    case DEPLOY_QOP_ADD: {
-        const deploy_ir_tensor *B = &ir->tensors[o->in[1]];
-        fprintf(f, "    static const dnas_rt_add_params p = {%d, %d, %d, %d, %d};\n", s->ma, s->mb,
-                s->shift, s->lo, s->hi);
-        fprintf(f, "    static const dnas_rt_add_dims d = {%d, %d, %d, %d, %d, %d};\n", O->h, O->w,
-                O->c, I->is_signed, B->is_signed, O->is_signed);
-        snprintf(rest, sizeof rest, ", network_arena + %ld, &p, &d", B->offset);
-        call(f, "dnas_rt_add", O->offset, I->offset, rest);
-        break;
-    }
-    case DEPLOY_QOP_MAXPOOL:
-        pool_dims(f, s, I, O);
-        call(f, "dnas_rt_maxpool", O->offset, I->offset, ", &d");
-        break;
-    case DEPLOY_QOP_AVGPOOL:
-    case DEPLOY_QOP_GAVGPOOL:
-        if (o->kind == DEPLOY_QOP_AVGPOOL)
-            pool_dims(f, s, I, O);
-        else
-            fprintf(f, "    static const dnas_rt_gavgpool_dims d = {%d, %d, %d, %d, %d};\n", I->h,
-                    I->w, I->c, I->is_signed, O->is_signed);
-        fprintf(f, "    static const dnas_rt_tensor_requant rq = {%d, %d, %d, %d};\n", s->ma,
-                s->shift, s->lo, s->hi);
-        call(f, o->kind == DEPLOY_QOP_AVGPOOL ? "dnas_rt_avgpool" : "dnas_rt_global_avgpool",
-             O->offset, I->offset, ", &rq, &d");
-        break;
-    default: /* a flatten kept as the network output: a copy of the bytes */
-        fprintf(f,
-                "    const uint8_t *in = network_arena + %ld;\n"
-                "    uint8_t *out = network_arena + %ld;\n"
-                "    size_t i;\n"
-                "    for (i = 0; i < %zu; i++) out[i] = in[i];\n"
-                "    return 0;\n",
-                I->offset, O->offset, O->bytes);
-        break;
-    }
+    const deploy_qop *s = o->q;
+    const deploy_ir_tensor *I = &ir->tensors[o->in[0]], *O = &ir->tensors[o->out];
+    char id[48], bias[16] = "NULL", cmap[16] = "NULL";
+    deploy_ident(s->name, id, 33);
+    if (s->bias) snprintf(bias, sizeof bias, "b%d", k);
+    if (o->channels) snprintf(cmap, sizeof cmap, "c%d", k);
+    layer_comment(f, ir, k);
+    fprintf(f, "NETWORK_LAYER_ATTR static int layer_%d_%s(void) {\n", k, id);
+    dnas_rt_conv_dims d = job_dims(ir, k);
+    int32_t lo = 0, hi = 0;
+    if (pl == ON_ANALOG) dnas_rt_saturate_range(I->is_signed, DNAS_DIANA_ANALOG_IN_BITS, &lo, &hi);
+    fprintf(f, "    static const dnas_diana_job j = {\n        %s,\n        ",
+            pl == ON_ANALOG ? "DNAS_DIANA_ANALOG" : "DNAS_DIANA_DIGITAL");
+    write_dims(f, &d);
+    fprintf(f, ",\n        %s, %d, %d, %d, w%d, %s, {m%d, %d, %d, %d}};\n", cmap, O->c, lo, hi, k,
+            bias, k, s->shift, s->lo, s->hi);
+    call(f, "dnas_diana_run", O->offset, I->offset, ", &j");
     fprintf(f, "}\n");
 }
 
