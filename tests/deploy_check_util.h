@@ -189,11 +189,11 @@ static int weight_matters(deploy_qnet *q, const uint8_t *in, int k, size_t j, in
     return differs;
 }
 
-/* Replaces value j of the array `static const int8_t w<k>[` in weights.c. */
+/* Replaces value j of the array w<k> (any element type) in dir/weights.c by v. */
 static void edit_weight(const char *dir, int k, size_t j, int v) {
     char path[200], head[64];
     snprintf(path, sizeof path, "%s/weights.c", dir);
-    snprintf(head, sizeof head, "static const int8_t w%d[", k);
+    snprintf(head, sizeof head, " w%d[", k);
     char *text = read_all(path);
     char *p = strstr(text, head);
     assert_non_null(p);

@@ -217,27 +217,6 @@ static void odimo_split(void **state) {
     cleanup(&d);
 }
 
-/* Replaces value j of the array "w<k>[" in dir/weights.c by v. */
-static void edit_value(const char *dir, int k, size_t j, int v) {
-    char path[200], head[32];
-    snprintf(path, sizeof path, "%s/weights.c", dir);
-    snprintf(head, sizeof head, " w%d[", k);
-    char *text = read_all(path);
-    char *p = strstr(text, head);
-    assert_non_null(p);
-    p = strchr(p, '{') + 1;
-    for (size_t i = 0; i < j; i++)
-        p = strchr(p, ',') + 1;
-    while (*p == ' ' || *p == '\n')
-        p++;
-    char *end = strchr(p, ',');
-    FILE *f = fopen(path, "w");
-    assert_non_null(f);
-    fprintf(f, "%.*s%d%s", (int)(p - text), text, v, end);
-    assert_int_equal(fclose(f), 0);
-    free(text);
-}
-
 /* make check fails with differences. */
 static void caught(const deployed *d, const char *what) {
     int rc = make_check(d->dir, NULL);
@@ -269,7 +248,7 @@ static void changed_weight_caught(void **state) {
             size_t j = (size_t)o->channels[i] * per + t;
             int8_t v = (int8_t)(o->q->w[j] >= 0 ? -100 : 100);
             if (!weight_matters(&d.q, d.in, o->qindex, j, v)) continue;
-            edit_value(d.dir, kd, ((size_t)(i / 16) * per + t) * 16 + (size_t)(i % 16), v);
+            edit_weight(d.dir, kd, ((size_t)(i / 16) * per + t) * 16 + (size_t)(i % 16), v);
             found = 1;
         }
     assert_true(found);
@@ -294,7 +273,7 @@ static void changed_weight_caught(void **state) {
             int byte = 0;
             for (int32_t b = 0; b < 8 && (size_t)(i / 8 * 8 + b) < (size_t)o->nchannels; b++)
                 byte |= (o->q->w[(size_t)o->channels[i / 8 * 8 + b] * per + t] == 1) << b;
-            edit_value(d.dir, ka, t * row + (size_t)i / 8, byte | 1 << (i % 8));
+            edit_weight(d.dir, ka, t * row + (size_t)i / 8, byte | 1 << (i % 8));
             found = 1;
         }
     assert_true(found);

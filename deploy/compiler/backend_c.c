@@ -76,7 +76,7 @@ static const char *packing_name(dnas_rt_packing p) {
                                     : "DNAS_RT_PACK_INT8";
 }
 
-static void array_i32(FILE *f, const char *name, const int32_t *v, size_t n) {
+void deploy_c_array_i32(FILE *f, const char *name, const int32_t *v, size_t n) {
     fprintf(f, "static const int32_t %s[%zu] = {", name, n);
     for (size_t i = 0; i < n; i++) {
         fprintf(f, "%s", i % 8 ? " " : "\n    ");
@@ -124,10 +124,10 @@ static void write_weights(FILE *f, const deploy_ir *ir) {
             array_packed(f, id, s->w, s->wlen, o->wpack);
         if (s->bias) {
             snprintf(id, sizeof id, "b%d", k);
-            array_i32(f, id, s->bias, (size_t)O->c);
+            deploy_c_array_i32(f, id, s->bias, (size_t)O->c);
         }
         snprintf(id, sizeof id, "m%d", k);
-        array_i32(f, id, s->m, (size_t)O->c);
+        deploy_c_array_i32(f, id, s->m, (size_t)O->c);
     }
 }
 

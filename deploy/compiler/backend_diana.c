@@ -119,18 +119,6 @@ static dnas_status check_ops(const deploy_ir *ir, dnas_error *err) {
     return DNAS_OK;
 }
 
-static void array_i32(FILE *f, const char *name, const int32_t *v, size_t n) {
-    fprintf(f, "static const int32_t %s[%zu] = {", name, n);
-    for (size_t i = 0; i < n; i++) {
-        fprintf(f, "%s", i % 8 ? " " : "\n    ");
-        if (v[i] == INT32_MIN)
-            fprintf(f, "INT32_MIN,");
-        else
-            fprintf(f, "%ld,", (long)v[i]);
-    }
-    fprintf(f, "\n};\n");
-}
-
 static void array_bytes(FILE *f, const char *type, const char *name, const void *v, size_t n,
                         int sgn) {
     fprintf(f, "static const %s %s[%zu] = {", type, name, n);
@@ -187,13 +175,13 @@ static void write_op_consts(FILE *f, const deploy_ir *ir, int k) {
     }
     if (s->bias) {
         snprintf(id, sizeof id, "b%d", k);
-        array_i32(f, id, b, (size_t)n);
+        deploy_c_array_i32(f, id, b, (size_t)n);
     }
     snprintf(id, sizeof id, "m%d", k);
-    array_i32(f, id, m, (size_t)n);
+    deploy_c_array_i32(f, id, m, (size_t)n);
     if (o->channels) {
         snprintf(id, sizeof id, "c%d", k);
-        array_i32(f, id, o->channels, (size_t)n);
+        deploy_c_array_i32(f, id, o->channels, (size_t)n);
     }
     free(w), free(b), free(m);
 }

@@ -83,6 +83,8 @@ void deploy_tile_offsets(const deploy_tile *t, size_t align, size_t off[6]);
 /* The c backend's layer function for op k (conv, linear, add, pools,
  * flatten) on the one arena, with its comment; the comment alone. */
 void deploy_c_layer(FILE *f, const deploy_ir *ir, int k);
+/* `static const int32_t name[n] = {...};` (INT32_MIN spelled so). */
+void deploy_c_array_i32(FILE *f, const char *name, const int32_t *v, size_t n);
 /* network.c's entry points every backend shares: network_input(),
  * network_output() (tensors in network_arena) and network_quantize_input()
  * (network.h). */
