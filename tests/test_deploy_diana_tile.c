@@ -4,7 +4,10 @@
  * weights, quantized on real Fashion-MNIST images, as
  * tests/test_deploy_diana.c) and the ODiMO-like resnet8_fmnist (a seeded
  * share of each layer's channels on the analog engine, ternary weights,
- * inputs clamped to 7 bits; diana_test_util.h) compiled for
+ * inputs clamped to 7 bits; diana_test_util.h) and a PIT-pruned
+ * resnet8_fmnist (the channels a PIT search leaves: seeded masks, the
+ * network search_pit_export writes; channel counts off the digital
+ * engine's 16-channel blocks) compiled for
  * configs/targets/diana.yaml at its L1_act of 128,000 bytes and at an L1_act
  * small enough to tile most engine layers. The generated code, built with
  * -std=c99 -Wall -Wextra -Werror -pedantic and ASan/UBSan, runs 16 real
@@ -13,7 +16,7 @@
  * the model must catch an output tile buffer moved by hand past the end of
  * the L1 block, and an L1 set below what the code allocates; an L1 no
  * tiling fits is refused naming the smallest L1 that would do. (The
- * PIT-searched and the searched ODiMO networks: tests/cli_deploy_diana.sh.) */
+ * networks of real PIT and ODiMO search runs: tests/cli_deploy_diana.sh.) */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -40,6 +43,31 @@ static int setup(void **state) {
     return dck_setup(state);
 }
 
+/* net pruned as a PIT search leaves it: the masks' alphas seeded (0.2 +
+ * U(0, 1): below 0.5 a channel goes) and the pruned network exported by
+ * search_pit_export; net is freed. */
+static train_net *pit_pruned(train_net *net, uint64_t seed) {
+    search_bridge *b;
+    search_pit *pit;
+    train_net *e;
+    dnas_error err;
+    if (train_net_reserve(net, 8, &err) || search_bridge_init(&b, net, &err) ||
+        search_pit_init(&pit, net, b, &err))
+        fail_msg("%s", err.msg);
+    for (size_t k = 0; k < pit->nalpha; k++)
+        pit->alpha[k] = 0.2f + train_rng_uniform(&seed);
+    search_pit_forward(pit);
+    search_pit_apply(pit, net);
+    if (search_pit_export(pit, net, &e, &err)) fail_msg("%s", err.msg);
+    search_pit_free(pit);
+    search_bridge_free(b);
+    train_net_free(net);
+    return e;
+}
+
+/* The networks: the zoo model, ODiMO-like, PIT-pruned. */
+enum { ZOO, ODIMO, PIT };
+
 typedef struct {
     int tiled_ops, split_ops; /* engine ops through L1, and those in more than one tile */
     int analog_split;         /* analog ops in more than one tile */
@@ -50,14 +78,23 @@ typedef struct {
 /* The zoo model quantized on real images (made ODiMO-like when share >
  * 0), compiled by the diana backend with L1_act l1 (0: the target's) into a
  * fresh directory with NCHECK real test vectors. */
-static void deploy_tiled(deployed *d, const char *name, int share, size_t l1, tiling *tl) {
+static void deploy_tiled(deployed *d, const char *name, int kind, size_t l1, tiling *tl) {
     char path[4200];
     dtu_model_path(path, sizeof path, name);
     train_net *net = dtu_net(path, 21);
+    if (kind == PIT) {
+        int before = 0, after = 0;
+        for (int i = 0; i < net->nlayers; i++)
+            before += net->layers[i].c;
+        net = pit_pruned(net, 5);
+        for (int i = 0; i < net->nlayers; i++)
+            after += net->layers[i].c;
+        assert_true(after < before);
+    }
     train_dataset calib = real_data(net, 0, NCALIB);
     train_dataset check = real_data(net, CHECK_FROM, NCHECK);
     dtu_export(&d->q, net, &calib);
-    if (share) dia_odimo_split(&d->q, 17, share, DNAS_DIANA_ANALOG_IN_BITS);
+    if (kind == ODIMO) dia_odimo_split(&d->q, 17, 3, DNAS_DIANA_ANALOG_IN_BITS);
     d->in = input_bytes(&d->q, check.x, NCHECK);
     snprintf(d->dir, sizeof d->dir, "/tmp/dnas_deploy_dtile_XXXXXX");
     assert_non_null(mkdtemp(d->dir));
@@ -109,10 +146,11 @@ static char *run_make(const deployed *d, const char *args, int *rc) {
 
 /* Built with the sanitizers and run: every output byte equal, and the host
  * model's DMA bytes NCHECK times the tile pass's. */
-static void bit_exact(const char *name, int share, size_t l1, int want_split) {
+static void bit_exact(const char *name, int kind, size_t l1, int want_split) {
+    static const char *const kinds[] = {"", " (ODiMO)", " (PIT-pruned)"};
     deployed d;
     tiling tl;
-    deploy_tiled(&d, name, share, l1, &tl);
+    deploy_tiled(&d, name, kind, l1, &tl);
     int rc;
     char *text = run_make(&d, "check CFLAGS='" CFLAGS "'", &rc);
     if (rc != 0) fail_msg("%s, L1 %zu: make check exited %d:\n%s", name, l1, rc, text);
@@ -130,12 +168,12 @@ static void bit_exact(const char *name, int share, size_t l1, int want_split) {
     assert_true(tl.dma_bytes >= tl.dma_bound);
     printf("%s%s on diana, L1_act %zu: %s; %d of %d engine layers in several tiles (%d analog), "
            "L1_act used %zu, DMA %llu bytes per inference (lower bound %llu, %.3fx)\n",
-           name, share ? " (ODiMO)" : "", l1 ? l1 : (size_t)128000, want, tl.split_ops,
+           name, kinds[kind], l1 ? l1 : (size_t)128000, want, tl.split_ops,
            tl.tiled_ops, tl.analog_split, tl.l1_bytes, (unsigned long long)tl.dma_bytes,
            (unsigned long long)tl.dma_bound, (double)tl.dma_bytes / (double)tl.dma_bound);
     if (want_split) {
         assert_true(2 * tl.split_ops > tl.tiled_ops);
-        if (share) assert_true(tl.analog_split > 0);
+        if (kind == ODIMO) assert_true(tl.analog_split > 0);
     } else {
         assert_int_equal(tl.split_ops, 0); /* every layer fits the target's L1 whole */
     }
@@ -145,27 +183,35 @@ static void bit_exact(const char *name, int share, size_t l1, int want_split) {
 
 static void resnet8_l1_target(void **state) {
     (void)state;
-    bit_exact("resnet8_fmnist", 0, 0, 0);
+    bit_exact("resnet8_fmnist", ZOO, 0, 0);
 }
 static void resnet8_l1_small(void **state) {
     (void)state;
-    bit_exact("resnet8_fmnist", 0, SMALL_L1, 1);
+    bit_exact("resnet8_fmnist", ZOO, SMALL_L1, 1);
 }
 static void dscnn_l1_target(void **state) {
     (void)state;
-    bit_exact("dscnn_fmnist", 0, 0, 0);
+    bit_exact("dscnn_fmnist", ZOO, 0, 0);
 }
 static void dscnn_l1_small(void **state) {
     (void)state;
-    bit_exact("dscnn_fmnist", 0, SMALL_L1, 1);
+    bit_exact("dscnn_fmnist", ZOO, SMALL_L1, 1);
 }
 static void odimo_l1_target(void **state) {
     (void)state;
-    bit_exact("resnet8_fmnist", 3, 0, 0);
+    bit_exact("resnet8_fmnist", ODIMO, 0, 0);
 }
 static void odimo_l1_small(void **state) {
     (void)state;
-    bit_exact("resnet8_fmnist", 3, SMALL_L1, 1);
+    bit_exact("resnet8_fmnist", ODIMO, SMALL_L1, 1);
+}
+static void pit_l1_target(void **state) {
+    (void)state;
+    bit_exact("resnet8_fmnist", PIT, 0, 0);
+}
+static void pit_l1_small(void **state) {
+    (void)state;
+    bit_exact("resnet8_fmnist", PIT, SMALL_L1, 1);
 }
 
 /* The output buffers of the first layer with two of them moved by hand to
@@ -175,7 +221,7 @@ static void overrunning_tile_caught(void **state) {
     (void)state;
     deployed d;
     tiling tl;
-    deploy_tiled(&d, "dscnn_fmnist", 0, SMALL_L1, &tl);
+    deploy_tiled(&d, "dscnn_fmnist", ZOO, SMALL_L1, &tl);
     int rc;
     char *text = run_make(&d, "check", &rc);
     if (rc != 0) fail_msg("unchanged code failed:\n%s", text);
@@ -215,7 +261,7 @@ static void small_l1_caught(void **state) {
     (void)state;
     deployed d;
     tiling tl;
-    deploy_tiled(&d, "dscnn_fmnist", 0, SMALL_L1, &tl);
+    deploy_tiled(&d, "dscnn_fmnist", ZOO, SMALL_L1, &tl);
     char args[64];
     snprintf(args, sizeof args, "-B check L1=%zu", tl.l1_bytes - 4);
     int rc;
@@ -325,6 +371,34 @@ static void executor_checks(void **state) {
     assert_int_equal(dnas_diana_run_tiles(tiled, in, &j, &t, l1, l1w), DNAS_RT_ERR_ARG);
     t.th = 2;
     assert_int_equal(dnas_diana_run_tiles(tiled, in, &j, &t, l1, NULL), DNAS_RT_ERR_ARG);
+    /* analog, 16 channels in 2 channel tiles of 8 (the array's columns as
+     * the pass would cut a job wider than the array): planes per tile,
+     * inputs clamped to 7 bits, no weight transfers */
+    int8_t tw[16 * 9];
+    for (int i = 0; i < 16 * 9; i++)
+        tw[i] = (int8_t)(i % 3 - 1);
+    uint8_t planes[2 * 9 * 2], tiles[2 * 2 * 9 * 1];
+    assert_int_equal(dnas_diana_pack_analog(planes, tw, 16, 9), DNAS_RT_OK);
+    assert_int_equal(dnas_diana_pack_analog(tiles, tw, 8, 9), DNAS_RT_OK);
+    assert_int_equal(dnas_diana_pack_analog(tiles + 18, tw + 8 * 9, 8, 9), DNAS_RT_OK);
+    dnas_diana_job a = j;
+    a.engine = DNAS_DIANA_ANALOG, a.d.cout = 16, a.out_cstride = 16, a.in_lo = 0, a.in_hi = 127;
+    a.w = planes;
+    assert_int_equal(dnas_diana_run(whole, in, &a), DNAS_RT_OK);
+    a.w = tiles;
+    dnas_diana_tiles ta = {3, 4, 8, {0, 64}, {128, 256}, {0, 0}, 30, 96, 0};
+    memset(tiled, 0, sizeof tiled);
+    dnas_diana_host_bytes(&in0, &out0);
+    assert_int_equal(dnas_diana_run_tiles(tiled, in, &a, &ta, l1, NULL), DNAS_RT_OK);
+    assert_memory_equal(whole, tiled, 6 * 6 * 16);
+    dnas_diana_host_bytes(&in1, &out1);
+    /* 2 channel tiles x windows of 4 rows x 5, 3, 5, 3 columns */
+    assert_int_equal(in1 - in0, 2 * (4 * 5 + 4 * 3 + 4 * 5 + 4 * 3));
+    assert_int_equal(out1 - out0, 6 * 6 * 16);
+    int varies = 0;
+    for (int i = 1; i < 6 * 6 * 16; i++)
+        varies |= whole[i] != whole[0];
+    assert_true(varies);
     dnas_diana_l1_free(DNAS_DIANA_L1_ACT);
     dnas_diana_l1_free(DNAS_DIANA_L1_WDIG);
     assert_null(dnas_diana_l1_alloc(DNAS_DIANA_L1_ACT, DNAS_DIANA_L1_ACT_BYTES + 1));
@@ -335,7 +409,8 @@ int main(void) {
         cmocka_unit_test(executor_checks),   cmocka_unit_test(resnet8_l1_target),
         cmocka_unit_test(resnet8_l1_small),  cmocka_unit_test(dscnn_l1_target),
         cmocka_unit_test(dscnn_l1_small),    cmocka_unit_test(odimo_l1_target),
-        cmocka_unit_test(odimo_l1_small),    cmocka_unit_test(overrunning_tile_caught),
+        cmocka_unit_test(odimo_l1_small),    cmocka_unit_test(pit_l1_target),
+        cmocka_unit_test(pit_l1_small),      cmocka_unit_test(overrunning_tile_caught),
         cmocka_unit_test(small_l1_caught),   cmocka_unit_test(smallest_l1_error),
     };
     return cmocka_run_group_tests(tests, setup, dck_teardown);
