@@ -7,20 +7,32 @@
  *
  * Files: the `c` backend's network.h, test_main.c and dnas_rt/ (the API and
  * the test program are the same), then
- *   network.c  one static arena; one function per layer opened by a comment
- *              naming the op, its engine, the channels it computes and the
- *              cost model's cycles; an engine layer is one dnas_diana_job
- *              (static const) and a dnas_diana_run call, a host layer one
- *              dnas_rt kernel call;
+ *   network.c  one static arena (L2); one function per layer opened by a
+ *              comment naming the op, its engine, the channels it computes
+ *              and the cost model's cycles; an engine layer is one
+ *              dnas_diana_job (static const), its tiles (dnas_diana_tiles:
+ *              the sizes the tile pass chose, the L1_act offsets of its
+ *              input and output buffers, the L1_wdig offsets of its weight
+ *              buffers, two of a kind when double-buffered) and a
+ *              dnas_diana_run_tiles call, which moves each tile through L1
+ *              by DMA (without a target description, no tiles: one
+ *              dnas_diana_run on L2); a host layer one dnas_rt kernel call.
+ *              network_run() allocates the L1 blocks (NETWORK_L1_BYTES of
+ *              L1_act, the most one layer uses; NETWORK_L1W_BYTES of
+ *              L1_wdig) once;
  *   weights.c  per job w<k> in its engine's layout (digital: int8 blocks of
- *              16 output channels; analog: the w+ and w- bit-planes, uint8),
+ *              16 output channels; analog: the w+ and w- bit-planes, uint8,
+ *              one pair per channel tile when the job has several),
  *              its bias b<k> and multipliers m<k> (the job's channels only)
  *              and, for a split layer, c<k>: the output channels it writes;
  *              host conv / linear layers keep dnas_rt's int8 layout;
  *   diana/     the host model (deploy/runtime/diana/: dnas_diana.h/.c),
  *              which the generated code links against on the host;
  *   Makefile   `make` builds test_network with -std=c99 -Wall -Wextra
- *              -Werror, `make check` compares with the evaluator's outputs.
+ *              -Werror, `make check` compares with the evaluator's outputs;
+ *              L1 = the modelled L1_act bytes (the tiles' L1: the target's
+ *              or `dnas deploy --l1`; `make -B check L1=N` rebuilds with
+ *              another).
  *
  * Steps of deploy_emit_diana:
  *   1. every engine op is checked: the bits its engine reads its input at

@@ -1,23 +1,32 @@
 /* Pass "tile": output tiles for every op that runs through a small tiled
  * memory (the target description's level marked `tiled: true`, e.g. GAP8's
- * L1 of 64,000 B), so that a layer whose working set does not fit still runs:
+ * L1 of 64,000 B, DIANA's L1_act of 128,000 B), so that a layer whose working set does not fit still runs:
  * its output is cut into tiles and each tile's input window, weights and
  * output pass through the memory, moved by DMA from and to L2/L3.
  *
  * Steps:
  *   1. without a target description, or for a backend that runs whole
- *      layers (deploy_compile_params.tile = 0: c, cortex-m, diana), nothing
- *      is tiled. Else an op is tiled when it is a conv or linear on an
- *      engine of the target and a tiled level holding layer activations
- *      serves that engine; the memory's size is p->l1_bytes when set
- *      (`dnas deploy --l1`), else the level's bytes; weight tiles count
- *      there when the level holds layer weights too;
- *   2. the engine's granularity (`granularity: {cout: N, ox: N}` of the
- *      target) bounds the tiles: channel tiles a multiple of cout (or all
- *      channels; for groups > 1 also a multiple of the channels per group,
- *      so a tile holds whole groups), column tiles a multiple of ox (or all
- *      columns). Input channels are never tiled (a tile reads every input
- *      channel of its groups);
+ *      layers (deploy_compile_params.tile = 0: c, cortex-m), nothing is
+ *      tiled. Else an op is tiled when it is a conv or linear on an engine
+ *      of the target and a tiled level holding layer activations serves
+ *      that engine; the memory's size is p->l1_bytes when set (`dnas deploy
+ *      --l1`), else the level's bytes; weight tiles count there when the
+ *      level holds layer weights too. A split op (ODiMO) is tiled on its
+ *      own channels. Where the weights go follows the target too: a tiled
+ *      level holding layer weights (not activations) of the op's engine
+ *      only (DIANA's L1_wdig) takes the weight tiles instead, stored in
+ *      blocks of the channel granularity (the digital array's 16 lanes),
+ *      and bounds them by its own size; an untiled level holding the
+ *      engine's layer weights (DIANA's analog array) keeps them: no weight
+ *      buffers, no weight DMA, and channel tiles only of `cout_max` (the
+ *      array's columns) when the layer has more channels, else all;
+ *   2. the engine's granularity (`granularity: {cout: N, ox: N, cout_max:
+ *      N}` of the target) bounds the tiles: channel tiles a multiple of
+ *      cout (or all channels; for groups > 1 also a multiple of the
+ *      channels per group, so a tile holds whole groups) and at most
+ *      cout_max, column tiles a multiple of ox (or all columns). Input
+ *      channels are never tiled (a tile reads every input channel of its
+ *      groups);
  *   3. every candidate (th rows, tw columns, tc channels) gets its buffers
  *      (deploy_tile_layout): the input window of th output rows is
  *      (th-1)·stride + (kh-1)·dilation + 1 rows (the halo; fewer at the
@@ -31,7 +40,8 @@
  *      then the most channels, then the most columns (fewer re-read inputs
  *      and halos). The whole layer is a single tile when it fits. When none
  *      fits, DNAS_ERR_UNSUPPORTED names the layer and the smallest memory
- *      any candidate needs;
+ *      any candidate needs (or the smallest weight memory, when no channel
+ *      tile's weights fit theirs);
  *   5. the op records its tiles, buffer sizes, its bytes in the memory, the
  *      DMA bytes per inference (the executor's order: channel tiles outer,
  *      then rows, then columns; an input window moved per tile when inputs
