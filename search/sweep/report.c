@@ -191,6 +191,27 @@ static herr_t each_run(hid_t g, const char *name, const H5L_info_t *info, void *
     return 0;
 }
 
+/* campaign.h5 opened with its metadata cache (the /runs index, the run
+ * groups' headers) kept to REPORT_CACHE bytes: HDF5's default grows with
+ * the file, up to 32 MB. */
+#define REPORT_CACHE (4u << 20)
+static hid_t open_capped(const char *path) {
+    hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+    H5AC_cache_config_t c;
+    memset(&c, 0, sizeof c);
+    c.version = H5AC__CURR_CACHE_CONFIG_VERSION;
+    if (fapl >= 0 && H5Pget_mdc_config(fapl, &c) >= 0) {
+        c.set_initial_size = 1;
+        c.initial_size = REPORT_CACHE / 2;
+        c.max_size = REPORT_CACHE;
+        c.min_size = REPORT_CACHE / 4;
+        H5Pset_mdc_config(fapl, &c);
+    }
+    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, fapl >= 0 ? fapl : H5P_DEFAULT);
+    if (fapl >= 0) H5Pclose(fapl);
+    return f;
+}
+
 /* Pass 1 for one path (campaign.h5 or its folder). campaign.h5 stays open
  * for pass 2 (a merge that replaces it meanwhile does not change what the
  * report reads). */
@@ -227,7 +248,7 @@ static dnas_status load(campaign *c, const char *path, FILE *warn, dnas_error *e
     if (!have_h5 && newest < 0)
         return dnas_fail(err, DNAS_ERR_IO, "%s: no campaign file, and no run files in %s", h5, c->runs);
     if (have_h5 && (double)hs.st_mtime >= newest) {
-        hid_t f = H5Fopen(h5, H5F_ACC_RDONLY, H5P_DEFAULT);
+        hid_t f = open_capped(h5);
         if (f < 0) return dnas_fail(err, DNAS_ERR_FORMAT, "%s: cannot open as HDF5", h5);
         c->file = f;
         char name[SEARCH_SWEEP_NAME_LEN];
