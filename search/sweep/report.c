@@ -177,7 +177,9 @@ static void add_run(campaign *c, hid_t run, const char *id) {
             snprintf(c->ref_id[k], sizeof c->ref_id[k], "%s", r.id);
         }
     if (ok && c->plot_data) {
-        plot_rec p = {.campaign = c->index};
+        plot_rec p;
+        memset(&p, 0, sizeof p); /* the padding too: it is written out */
+        p.campaign = c->index;
         memcpy(p.cost, r.cost, sizeof p.cost);
         for (int a = 0; a < SEARCH_ACC_COUNT_; a++) p.acc[a] = search_sweep_row_acc(&r, (search_acc_kind)a);
         fwrite(&p, sizeof p, 1, c->plot_data); /* a short write: ferror, checked before plotting */
