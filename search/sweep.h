@@ -196,7 +196,8 @@ search_report_opts search_report_default_opts(void);
  * run files when campaign.h5 is missing or older than one of them), prints
  * a Markdown table per front and writes pareto.md, pareto.csv and (opts.plot,
  * gnuplot on PATH) pareto_<front>.png into the first campaign's folder,
- * several campaigns side by side. */
+ * several campaigns side by side. Streams the runs: its memory does not
+ * grow with their number. */
 dnas_status search_report(const char *const *paths, int npaths, const search_report_opts *opts,
                           dnas_error *err);
 

@@ -1,6 +1,8 @@
 /* The sweep's pure parts (search/sweep.h): Pareto fronts and their
- * hypervolume against values worked out by hand, and the campaign config
- * (μ grids, constraint sets, seeds, the jobs' order and their configs). */
+ * hypervolume against values worked out by hand, the campaign config
+ * (μ grids, constraint sets, seeds, the jobs' order and their configs),
+ * and the report's fronts from run files and from campaign.h5 (ties,
+ * references, failed runs) whatever order the runs are read in. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -8,13 +10,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 #include <math.h>
 
+#include "dnas_h5.h"
 #include "file_test_util.h"
 #include "sweep.h"
+#include "tmpdir_test_util.h"
 
 static void expect_front(const search_front *f, const char *const *ids, int n) {
     assert_int_equal(f->n, n);
@@ -69,8 +74,6 @@ static void test_hypervolume(void **state) {
     assert_float_equal(search_front_hypervolume(&f, 4, 0), 0, 0);
     search_front_free(&f);
 }
-
-static char dir[] = "/tmp/dnas_test_sweep_XXXXXX";
 
 static const char *write_file(const char *name, const char *text) {
     return ftu_write(dir, name, text);
@@ -145,16 +148,108 @@ static void test_config_errors(void **state) {
     load_fails("search: nosuch.yaml\nmu: [1]\n", "bad.yaml:1: search: ");
 }
 
-static int setup(void **state) {
-    (void)state;
-    return mkdtemp(dir) ? 0 : -1;
+/* A run group /runs/<id> as run files and campaign.h5 hold it: status,
+ * mu, metrics/finetune_test_acc, cost/params and (seed >= 0)
+ * cost_seed/params. */
+static void write_run_group(hid_t file, const char *id, const char *status, double params, double acc,
+                            double seed_params) {
+    char name[64];
+    snprintf(name, sizeof name, "runs/%s", id);
+    hid_t lcpl = H5Pcreate(H5P_LINK_CREATE);
+    H5Pset_create_intermediate_group(lcpl, 1);
+    hid_t r = H5Gcreate2(file, name, lcpl, H5P_DEFAULT, H5P_DEFAULT);
+    H5Pclose(lcpl);
+    assert_true(r >= 0);
+    assert_int_equal(dnas_h5_write_attr_str(r, "status", status), 1);
+    assert_int_equal(dnas_h5_write_attr_f64(r, "mu", 1e-4), 1);
+    hid_t g = H5Gcreate2(r, "metrics", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    assert_int_equal(dnas_h5_write_attr_f64(g, "finetune_test_acc", acc), 1);
+    H5Gclose(g);
+    g = H5Gcreate2(r, "cost", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    assert_int_equal(dnas_h5_write_attr_f64(g, "params", params), 1);
+    H5Gclose(g);
+    if (seed_params >= 0) {
+        g = H5Gcreate2(r, "cost_seed", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+        assert_int_equal(dnas_h5_write_attr_f64(g, "params", seed_params), 1);
+        H5Gclose(g);
+    }
+    H5Gclose(r);
 }
 
-static int teardown(void **state) {
+typedef struct {
+    const char *id, *status;
+    double params, acc, seed_params;
+} fake_run;
+
+/* ids whose text order (campaign.h5's index, most folder listings) is not
+ * their number order: 10 and 2 tie, and the front keeps 2; 4 is dominated
+ * by 11; 5 failed (not on the front, though it dominates all); the
+ * reference is the seed cost of the lowest id that has one (4, not 10). */
+static const fake_run RUNS[] = {
+    {"10", "ok", 100, 0.8, 999}, {"2", "ok", 100, 0.8, -1},  {"30", "ok", 200, 0.9, 998},
+    {"11", "ok", 50, 0.5, 997},  {"4", "ok", 60, 0.4, 1000}, {"5", "failed", 10, 0.99, 996},
+};
+#define NRUNS (int)(sizeof RUNS / sizeof *RUNS)
+
+static char *slurp(const char *path) {
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    char *b = calloc(1, 1 << 16);
+    assert_non_null(b);
+    size_t n = fread(b, 1, (1 << 16) - 1, f);
+    b[n] = 0;
+    fclose(f);
+    return b;
+}
+
+static char *report(const char *path, const char *folder) {
+    search_report_opts o = search_report_default_opts();
+    o.plot = 0;
+    dnas_error err;
+    const char *paths[1] = {path};
+    if (search_report(paths, 1, &o, &err)) fail_msg("%s", err.msg);
+    char p[256];
+    snprintf(p, sizeof p, "%s/pareto.csv", folder);
+    return slurp(p);
+}
+
+static void test_report_stream(void **state) {
     (void)state;
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    return system(cmd) == 0 ? 0 : -1;
+    char camp[128], p[256];
+    snprintf(camp, sizeof camp, "%s/rep", dir);
+    snprintf(p, sizeof p, "%s/runs", camp);
+    assert_int_equal(mkdir(camp, 0755), 0);
+    assert_int_equal(mkdir(p, 0755), 0);
+    for (int i = 0; i < NRUNS; i++) {
+        snprintf(p, sizeof p, "%s/runs/%s.h5", camp, RUNS[i].id);
+        hid_t f = H5Fcreate(p, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+        assert_true(f >= 0);
+        write_run_group(f, RUNS[i].id, RUNS[i].status, RUNS[i].params, RUNS[i].acc, RUNS[i].seed_params);
+        H5Fclose(f);
+    }
+    const char *want = "campaign,front,run,mu,constraints,seed,test_acc,int_test_acc,params,macs,memory,architecture\n"
+                       "rep,params_vs_test_acc,11,0.0001,\"none\",-1,0.5,nan,50,nan,nan,\"\"\n"
+                       "rep,params_vs_test_acc,2,0.0001,\"none\",-1,0.8,nan,100,nan,nan,\"\"\n"
+                       "rep,params_vs_test_acc,30,0.0001,\"none\",-1,0.9,nan,200,nan,nan,\"\"\n";
+    char *csv = report(camp, camp); /* no campaign.h5: the run files */
+    assert_string_equal(csv, want);
+    free(csv);
+    snprintf(p, sizeof p, "%s/pareto.md", camp);
+    char *md = slurp(p);
+    /* (1000 - 50) * 0.5 + (1000 - 100) * 0.3 + (1000 - 200) * 0.1 = 825 */
+    if (!strstr(md, "Runs: rep 6.") || !strstr(md, "3 points, hypervolume 825 (normalized 0.8250) against (1,000, 0)"))
+        fail_msg("pareto.md:\n%s", md);
+    free(md);
+    /* campaign.h5 with the same groups, written in another order: the same fronts */
+    snprintf(p, sizeof p, "%s/campaign.h5", camp);
+    hid_t f = H5Fcreate(p, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+    assert_true(f >= 0);
+    for (int i = NRUNS - 1; i >= 0; i--)
+        write_run_group(f, RUNS[i].id, RUNS[i].status, RUNS[i].params, RUNS[i].acc, RUNS[i].seed_params);
+    H5Fclose(f);
+    csv = report(p, camp);
+    assert_string_equal(csv, want);
+    free(csv);
 }
 
 int main(void) {
@@ -163,6 +258,7 @@ int main(void) {
         cmocka_unit_test(test_hypervolume),
         cmocka_unit_test(test_config_grid),
         cmocka_unit_test(test_config_errors),
+        cmocka_unit_test(test_report_stream),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

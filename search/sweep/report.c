@@ -1,8 +1,12 @@
-/* Reports of campaigns (search_report, `dnas report`):
- *   1. each campaign's runs: from campaign.h5's /runs/<id>, or from the
- *      folder's runs/<id>.h5 when campaign.h5 is missing or older than one
- *      of them (a campaign still running or killed); a summary row per run
- *      (sweep_row.c) and a one-line architecture from /runs/<id>/arch;
+/* Reports of campaigns (search_report, `dnas report`), in memory
+ * independent of the number of runs:
+ *   1. each campaign's runs, streamed: from campaign.h5's /runs/<id>, or
+ *      from the folder's runs/<id>.h5 when campaign.h5 is missing or older
+ *      than one of them (a campaign still running or killed); each run's
+ *      summary row (sweep_row.c) is read once, counted into the fronts and
+ *      dropped (the plots' numbers go to a temporary file); then the rows
+ *      and one-line architectures (/runs/<id>/arch) of the front points
+ *      only are read again;
  *   2. the fronts: each cost (the options', else params, macs, memory and,
  *      when the runs have them, latency and energy) against test accuracy
  *      and, when runs have one, integer accuracy; hypervolume against the
@@ -28,9 +32,35 @@ typedef struct {
 } rrow;
 
 typedef struct {
+    int slot;
+    search_acc_kind acc;
+} front_kind;
+
+/* What the plots need of an ok run (pass 1 appends one per run to a
+ * temporary file; each plot reads it back). */
+typedef struct {
+    int32_t campaign;
+    double cost[SEARCH_COST_COUNT_];
+    double acc[SEARCH_ACC_COUNT_];
+} plot_rec;
+
+/* A campaign as the report keeps it: no state per run. Pass 1 reads each
+ * run's row once and keeps which costs and accuracies are finite, each
+ * cost's reference (the seed network's, from the lowest run id that has
+ * it) and the front of every cost and accuracy; pass 2 reads again the
+ * rows and architecture lines of the shown fronts' points. */
+typedef struct {
     char dir[TRAIN_PATH_LEN], name[SEARCH_SWEEP_NAME_LEN], source[TRAIN_PATH_LEN + 128];
-    int n, cap;
-    rrow *r;
+    char runs[TRAIN_PATH_LEN + 64];
+    int index, n;
+    hid_t file; /* campaign.h5 (-1: the run files) */
+    FILE *plot_data; /* the plot file, shared by the campaigns (NULL: no plots) */
+    unsigned char finite[SEARCH_COST_COUNT_][SEARCH_ACC_COUNT_], finite_acc[SEARCH_ACC_COUNT_];
+    double ref[SEARCH_COST_COUNT_];
+    char ref_id[SEARCH_COST_COUNT_][SEARCH_SWEEP_ID_LEN];
+    search_front front[SEARCH_COST_COUNT_][SEARCH_ACC_COUNT_];
+    int npoints, cap;
+    rrow *points;
 } campaign;
 
 search_report_opts search_report_default_opts(void) {
@@ -83,33 +113,113 @@ static void arch_line(hid_t run, char *buf, size_t len) {
     H5Dclose(ds);
 }
 
-static void add_run(campaign *c, hid_t run, const char *id) {
-    if (c->n == c->cap) {
-        c->cap = c->cap ? 2 * c->cap : 16;
-        c->r = dnas_xrealloc(c->r, (size_t)c->cap * sizeof *c->r);
+/* /runs/<id> of the run file runs/<id>.h5 (*file gets the file, -1 when
+ * it does not open). */
+static hid_t open_run_file(const campaign *c, const char *id, hid_t *file) {
+    char p[TRAIN_PATH_LEN + 400], g[64];
+    snprintf(p, sizeof p, "%s/%s.h5", c->runs, id);
+    snprintf(g, sizeof g, "runs/%s", id);
+    *file = H5Fopen(p, H5F_ACC_RDONLY, H5P_DEFAULT);
+    return *file >= 0 ? H5Gopen2(*file, g, H5P_DEFAULT) : -1;
+}
+
+static const rrow *find(const campaign *c, const char *id) {
+    for (int j = 0; j < c->npoints; j++)
+        if (!strcmp(c->points[j].row.id, id)) return &c->points[j];
+    return NULL;
+}
+
+/* Run ids in order: by number, then by text. */
+static int id_cmp(const char *a, const char *b) {
+    long i = strtol(a, NULL, 10), j = strtol(b, NULL, 10);
+    return i < j ? -1 : i > j ? 1 : strcmp(a, b);
+}
+
+/* search_front_add, except that of runs with the same cost and accuracy
+ * the front keeps the lowest id whatever the order they come in (the
+ * order of the group's index or of the folder's listing), as adding them
+ * in id order would. */
+static void front_add(search_front *f, const char *id, double cost, double acc) {
+    if (!isfinite(cost) || !isfinite(acc)) return;
+    int lo = 0, hi = f->n;
+    while (lo < hi) {
+        int mid = (lo + hi) / 2;
+        if (f->p[mid].cost < cost) lo = mid + 1;
+        else hi = mid;
     }
-    rrow *r = &c->r[c->n];
-    if (!search_sweep_row_read(run, id, &r->row)) return;
-    arch_line(run, r->arch, sizeof r->arch);
+    if (lo < f->n && f->p[lo].cost == cost && f->p[lo].acc == acc) {
+        if (id_cmp(id, f->p[lo].id) < 0) snprintf(f->p[lo].id, sizeof f->p[lo].id, "%s", id);
+        return;
+    }
+    search_front_add(f, id, cost, acc);
+}
+
+/* Pass 1, one run: its row counted into the flags, the references and the
+ * fronts, and, for the plots, its costs and accuracies appended to the
+ * plot file; then the row is dropped. */
+static void add_run(campaign *c, hid_t run, const char *id) {
+    search_sweep_row r;
+    if (!search_sweep_row_read(run, id, &r)) return;
     c->n++;
+    int ok = !strcmp(r.status, "ok");
+    for (int a = 0; a < SEARCH_ACC_COUNT_; a++) {
+        double acc = search_sweep_row_acc(&r, (search_acc_kind)a);
+        if (!isfinite(acc)) continue;
+        c->finite_acc[a] = 1;
+        for (int k = 0; k < SEARCH_COST_COUNT_; k++) {
+            if (isfinite(r.cost[k])) c->finite[k][a] = 1;
+            if (ok) front_add(&c->front[k][a], r.id, r.cost[k], acc);
+        }
+    }
+    for (int k = 0; k < SEARCH_COST_COUNT_; k++)
+        if (isfinite(r.seed_cost[k]) && (!isfinite(c->ref[k]) || id_cmp(r.id, c->ref_id[k]) < 0)) {
+            c->ref[k] = r.seed_cost[k];
+            snprintf(c->ref_id[k], sizeof c->ref_id[k], "%s", r.id);
+        }
+    if (ok && c->plot_data) {
+        plot_rec p;
+        memset(&p, 0, sizeof p); /* the padding too: it is written out */
+        p.campaign = c->index;
+        memcpy(p.cost, r.cost, sizeof p.cost);
+        for (int a = 0; a < SEARCH_ACC_COUNT_; a++) p.acc[a] = search_sweep_row_acc(&r, (search_acc_kind)a);
+        fwrite(&p, sizeof p, 1, c->plot_data); /* a short write: ferror, checked before plotting */
+    }
 }
 
 static herr_t each_run(hid_t g, const char *name, const H5L_info_t *info, void *data) {
+    (void)info;
     hid_t r = H5Gopen2(g, name, H5P_DEFAULT);
     if (r >= 0) add_run(data, r, name), H5Gclose(r);
     return 0;
 }
 
-static int cmp_id(const void *a, const void *b) {
-    const rrow *x = a, *y = b;
-    long i = strtol(x->row.id, NULL, 10), j = strtol(y->row.id, NULL, 10);
-    return i < j ? -1 : i > j ? 1 : strcmp(x->row.id, y->row.id);
+/* campaign.h5 opened with its metadata cache (the /runs index, the run
+ * groups' headers) kept to REPORT_CACHE bytes: HDF5's default grows with
+ * the file, up to 32 MB. */
+#define REPORT_CACHE (4u << 20)
+static hid_t open_capped(const char *path) {
+    hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+    H5AC_cache_config_t c;
+    memset(&c, 0, sizeof c);
+    c.version = H5AC__CURR_CACHE_CONFIG_VERSION;
+    if (fapl >= 0 && H5Pget_mdc_config(fapl, &c) >= 0) {
+        c.set_initial_size = 1;
+        c.initial_size = REPORT_CACHE / 2;
+        c.max_size = REPORT_CACHE;
+        c.min_size = REPORT_CACHE / 4;
+        H5Pset_mdc_config(fapl, &c);
+    }
+    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, fapl >= 0 ? fapl : H5P_DEFAULT);
+    if (fapl >= 0) H5Pclose(fapl);
+    return f;
 }
 
-/* Step 1 for one path (campaign.h5 or its folder). */
+/* Pass 1 for one path (campaign.h5 or its folder). campaign.h5 stays open
+ * for pass 2 (a merge that replaces it meanwhile does not change what the
+ * report reads). */
 static dnas_status load(campaign *c, const char *path, FILE *warn, dnas_error *err) {
     struct stat sb;
-    char h5[TRAIN_PATH_LEN + 64], runs[TRAIN_PATH_LEN + 64];
+    char h5[TRAIN_PATH_LEN + 64];
     if (stat(path, &sb) == 0 && S_ISDIR(sb.st_mode)) {
         snprintf(c->dir, sizeof c->dir, "%s", path);
         snprintf(h5, sizeof h5, "%s/campaign.h5", path);
@@ -118,30 +228,31 @@ static dnas_status load(campaign *c, const char *path, FILE *warn, dnas_error *e
         snprintf(c->dir, sizeof c->dir, "%.*s", slash ? (int)(slash - path) : 1, slash ? path : ".");
         snprintf(h5, sizeof h5, "%s", path);
     }
-    snprintf(runs, sizeof runs, "%s/runs", c->dir);
+    snprintf(c->runs, sizeof c->runs, "%s/runs", c->dir);
     const char *base = strrchr(c->dir, '/') ? strrchr(c->dir, '/') + 1 : c->dir;
     snprintf(c->name, sizeof c->name, "%.*s", (int)sizeof c->name - 1, base);
     struct stat hs;
     int have_h5 = stat(h5, &hs) == 0;
     /* the newest run file: campaign.h5 older than it is stale */
     double newest = -1;
-    DIR *d = opendir(runs);
+    DIR *d = opendir(c->runs);
     if (d) {
         struct dirent *e;
         while ((e = readdir(d))) {
             size_t l = strlen(e->d_name);
             char p[TRAIN_PATH_LEN + 400];
-            snprintf(p, sizeof p, "%s/%s", runs, e->d_name);
+            snprintf(p, sizeof p, "%s/%s", c->runs, e->d_name);
             if (l > 3 && !strcmp(e->d_name + l - 3, ".h5") && stat(p, &sb) == 0 && sb.st_mtime > newest)
                 newest = (double)sb.st_mtime;
         }
         closedir(d);
     }
     if (!have_h5 && newest < 0)
-        return dnas_fail(err, DNAS_ERR_IO, "%s: no campaign file, and no run files in %s", h5, runs);
+        return dnas_fail(err, DNAS_ERR_IO, "%s: no campaign file, and no run files in %s", h5, c->runs);
     if (have_h5 && (double)hs.st_mtime >= newest) {
-        hid_t f = H5Fopen(h5, H5F_ACC_RDONLY, H5P_DEFAULT);
+        hid_t f = open_capped(h5);
         if (f < 0) return dnas_fail(err, DNAS_ERR_FORMAT, "%s: cannot open as HDF5", h5);
+        c->file = f;
         char name[SEARCH_SWEEP_NAME_LEN];
         if (dnas_h5_read_attr_str(f, "campaign", name, sizeof name) == 1) snprintf(c->name, sizeof c->name, "%s", name);
         if (H5Lexists(f, "runs", H5P_DEFAULT) > 0) {
@@ -149,23 +260,19 @@ static dnas_status load(campaign *c, const char *path, FILE *warn, dnas_error *e
             H5Literate(g, H5_INDEX_NAME, H5_ITER_NATIVE, NULL, each_run, c);
             H5Gclose(g);
         }
-        H5Fclose(f);
         snprintf(c->source, sizeof c->source, "%s", h5);
     } else {
         if (warn)
             fprintf(warn, "report: %s %s: reading the run files of %s\n", h5, have_h5 ? "is older than a run" : "is missing",
-                    runs);
-        d = opendir(runs);
+                    c->runs);
+        d = opendir(c->runs);
         struct dirent *e;
         while (d && (e = readdir(d))) {
             size_t l = strlen(e->d_name);
             if (l <= 3 || strcmp(e->d_name + l - 3, ".h5")) continue;
-            char p[TRAIN_PATH_LEN + 400], id[SEARCH_SWEEP_ID_LEN], g[64];
-            snprintf(p, sizeof p, "%s/%s", runs, e->d_name);
+            char id[SEARCH_SWEEP_ID_LEN];
             snprintf(id, sizeof id, "%.*s", (int)(l - 3), e->d_name);
-            snprintf(g, sizeof g, "runs/%s", id);
-            hid_t f = H5Fopen(p, H5F_ACC_RDONLY, H5P_DEFAULT);
-            hid_t r = f >= 0 ? H5Gopen2(f, g, H5P_DEFAULT) : -1;
+            hid_t f = -1, r = open_run_file(c, id, &f);
             if (r >= 0) {
                 char name[SEARCH_SWEEP_NAME_LEN];
                 if (dnas_h5_read_attr_str(r, "campaign", name, sizeof name) == 1)
@@ -176,40 +283,50 @@ static dnas_status load(campaign *c, const char *path, FILE *warn, dnas_error *e
             if (f >= 0) H5Fclose(f);
         }
         if (d) closedir(d);
-        snprintf(c->source, sizeof c->source, "%s/*.h5", runs);
+        snprintf(c->source, sizeof c->source, "%s/*.h5", c->runs);
     }
-    qsort(c->r, (size_t)c->n, sizeof *c->r, cmp_id);
     return DNAS_OK;
 }
 
-typedef struct {
-    int slot;
-    search_acc_kind acc;
-} front_kind;
+/* Pass 2: the rows and architecture lines of the points of the fronts
+ * the report shows, each read once. */
+static dnas_status load_points(campaign *c, const front_kind *ks, int nk, dnas_error *err) {
+    for (int k = 0; k < nk; k++) {
+        const search_front *f = &c->front[ks[k].slot][ks[k].acc];
+        for (int p = 0; p < f->n; p++) {
+            if (find(c, f->p[p].id)) continue;
+            if (c->npoints == c->cap) {
+                c->cap = c->cap ? 2 * c->cap : 16;
+                c->points = dnas_xrealloc(c->points, (size_t)c->cap * sizeof *c->points);
+            }
+            rrow *r = &c->points[c->npoints];
+            hid_t f5 = -1, g = -1;
+            if (c->file >= 0) {
+                char name[64];
+                snprintf(name, sizeof name, "runs/%s", f->p[p].id);
+                g = H5Gopen2(c->file, name, H5P_DEFAULT);
+            } else {
+                g = open_run_file(c, f->p[p].id, &f5);
+            }
+            int ok = g >= 0 && search_sweep_row_read(g, f->p[p].id, &r->row);
+            if (ok) arch_line(g, r->arch, sizeof r->arch);
+            if (g >= 0) H5Gclose(g);
+            if (f5 >= 0) H5Fclose(f5);
+            if (!ok)
+                return dnas_fail(err, DNAS_ERR_IO, "%s: run %s is on a front but cannot be read again", c->source,
+                                 f->p[p].id);
+            c->npoints++;
+        }
+    }
+    return DNAS_OK;
+}
 
+/* Whether a run of any campaign has a finite cost of the slot (any
+ * cost: slot -1) and a finite accuracy of the kind. */
 static int any_finite(const campaign *cs, int nc, int slot, search_acc_kind acc) {
     for (int i = 0; i < nc; i++)
-        for (int j = 0; j < cs[i].n; j++) {
-            const search_sweep_row *r = &cs[i].r[j].row;
-            if ((slot < 0 || isfinite(r->cost[slot])) && isfinite(search_sweep_row_acc(r, acc))) return 1;
-        }
+        if (slot < 0 ? cs[i].finite_acc[acc] : cs[i].finite[slot][acc]) return 1;
     return 0;
-}
-
-static const rrow *find(const campaign *c, const char *id) {
-    for (int j = 0; j < c->n; j++)
-        if (!strcmp(c->r[j].row.id, id)) return &c->r[j];
-    return NULL;
-}
-
-static void build_front(const campaign *c, front_kind k, search_front *f, double *ref) {
-    search_front_init(f);
-    *ref = NAN;
-    for (int j = 0; j < c->n; j++) {
-        const search_sweep_row *r = &c->r[j].row;
-        if (!isfinite(*ref)) *ref = r->seed_cost[k.slot];
-        if (!strcmp(r->status, "ok")) search_front_add(f, r->id, r->cost[k.slot], search_sweep_row_acc(r, k.acc));
-    }
 }
 
 static const int TABLE_COSTS[] = {SEARCH_COST_PARAMS, SEARCH_COST_MACS, SEARCH_COST_MEMORY, SEARCH_COST_SECONDS,
@@ -223,20 +340,19 @@ static void pct(char *b, size_t n, double v) {
 static void md_front(FILE *o, const campaign *cs, int nc, front_kind k, int ncosts) {
     fprintf(o, "\n## %s vs %s\n\n", search_config_cost_name(k.slot), search_acc_name(k.acc));
     for (int i = 0; i < nc; i++) {
-        search_front f;
-        double ref;
-        build_front(&cs[i], k, &f, &ref);
+        const search_front *f = &cs[i].front[k.slot][k.acc];
+        double ref = cs[i].ref[k.slot];
         char rb[64];
         fprintf(o, "%s (%s): %d point%s, hypervolume %.4g (normalized %.4f) against (%s, 0)\n\n", cs[i].name,
-                cs[i].source, f.n, f.n == 1 ? "" : "s", search_front_hypervolume(&f, ref, 0),
-                ref > 0 ? search_front_hypervolume(&f, ref, 0) / ref : NAN, search_run_fmt_cost(ref, rb, sizeof rb));
+                cs[i].source, f->n, f->n == 1 ? "" : "s", search_front_hypervolume(f, ref, 0),
+                ref > 0 ? search_front_hypervolume(f, ref, 0) / ref : NAN, search_run_fmt_cost(ref, rb, sizeof rb));
         fprintf(o, "| run | μ | constraints | seed | accuracy | int accuracy |");
         for (int q = 0; q < ncosts; q++) fprintf(o, " %s |", search_config_cost_name(TABLE_COSTS[q]));
         fprintf(o, " architecture |\n|---|---|---|---|---|---|");
         for (int q = 0; q < ncosts; q++) fprintf(o, "---|");
         fprintf(o, "---|\n");
-        for (int p = 0; p < f.n; p++) {
-            const rrow *r = find(&cs[i], f.p[p].id);
+        for (int p = 0; p < f->n; p++) {
+            const rrow *r = find(&cs[i], f->p[p].id);
             char a[32], b[32];
             pct(a, sizeof a, r->row.test_acc), pct(b, sizeof b, r->row.int_test_acc);
             fprintf(o, "| %s | %.3g | %s | %lld | %s | %s |", r->row.id, r->row.mu, r->row.constraints,
@@ -248,24 +364,20 @@ static void md_front(FILE *o, const campaign *cs, int nc, front_kind k, int ncos
             fprintf(o, " %s |\n", r->arch);
         }
         fputc('\n', o);
-        search_front_free(&f);
     }
 }
 
 static void csv_front(FILE *o, const campaign *cs, int nc, front_kind k, int ncosts) {
     for (int i = 0; i < nc; i++) {
-        search_front f;
-        double ref;
-        build_front(&cs[i], k, &f, &ref);
-        for (int p = 0; p < f.n; p++) {
-            const rrow *r = find(&cs[i], f.p[p].id);
+        const search_front *f = &cs[i].front[k.slot][k.acc];
+        for (int p = 0; p < f->n; p++) {
+            const rrow *r = find(&cs[i], f->p[p].id);
             fprintf(o, "%s,%s_vs_%s,%s,%.6g,\"%s\",%lld,%.6g,%.6g", cs[i].name, search_config_cost_name(k.slot),
                     search_acc_name(k.acc), r->row.id, r->row.mu, r->row.constraints, (long long)r->row.seed,
                     r->row.test_acc, r->row.int_test_acc);
             for (int q = 0; q < ncosts; q++) fprintf(o, ",%.9g", r->row.cost[TABLE_COSTS[q]]);
             fprintf(o, ",\"%s\"\n", r->arch);
         }
-        search_front_free(&f);
     }
 }
 
@@ -295,21 +407,20 @@ static int plot(const char *dir, const campaign *cs, int nc, front_kind k, FILE 
         if (g) fclose(g);
         return 0;
     }
-    /* gnuplot data blocks: 2i the runs of campaign i, 2i+1 its front */
+    /* gnuplot data blocks: 2i the runs of campaign i (from the plot file,
+     * written campaign after campaign), 2i+1 its front */
+    FILE *runs = cs[0].plot_data;
+    rewind(runs);
+    plot_rec r;
+    int have = fread(&r, sizeof r, 1, runs) == 1;
     for (int i = 0; i < nc; i++) {
-        for (int j = 0; j < cs[i].n; j++) {
-            const search_sweep_row *r = &cs[i].r[j].row;
-            double a = search_sweep_row_acc(r, k.acc);
-            if (!strcmp(r->status, "ok") && isfinite(r->cost[k.slot]) && isfinite(a))
-                fprintf(d, "%.9g %.6f\n", r->cost[k.slot], 100 * a);
-        }
+        for (; have && r.campaign == i; have = fread(&r, sizeof r, 1, runs) == 1)
+            if (isfinite(r.cost[k.slot]) && isfinite(r.acc[k.acc]))
+                fprintf(d, "%.9g %.6f\n", r.cost[k.slot], 100 * r.acc[k.acc]);
         fprintf(d, "\n\n");
-        search_front f;
-        double ref;
-        build_front(&cs[i], k, &f, &ref);
-        for (int p = 0; p < f.n; p++) fprintf(d, "%.9g %.6f\n", f.p[p].cost, 100 * f.p[p].acc);
+        const search_front *f = &cs[i].front[k.slot][k.acc];
+        for (int p = 0; p < f->n; p++) fprintf(d, "%.9g %.6f\n", f->p[p].cost, 100 * f->p[p].acc);
         fprintf(d, "\n\n");
-        search_front_free(&f);
     }
     fclose(d);
     fprintf(g, "set terminal pngcairo noenhanced size 900,600\nset output '%s'\n", png);
@@ -339,6 +450,15 @@ dnas_status search_report(const char *const *paths, int npaths, const search_rep
                           dnas_error *err) {
     campaign *cs = dnas_xcalloc((size_t)npaths, sizeof *cs);
     dnas_status st = DNAS_OK;
+    /* the plots' data: only with gnuplot to draw them */
+    int want_plot = opts->plot && on_path("gnuplot");
+    FILE *plot_data = want_plot ? tmpfile() : NULL;
+    for (int i = 0; i < npaths; i++) {
+        cs[i].index = i;
+        cs[i].file = -1;
+        cs[i].plot_data = plot_data;
+        for (int k = 0; k < SEARCH_COST_COUNT_; k++) cs[i].ref[k] = NAN;
+    }
     dnas_h5_quiet q;
     dnas_h5_quiet_on(&q);
     for (int i = 0; i < npaths && !st; i++) st = load(&cs[i], paths[i], opts->warn, err);
@@ -362,6 +482,9 @@ dnas_status search_report(const char *const *paths, int npaths, const search_rep
         for (int c = 0; c < ncost; c++)
             if (any_finite(cs, npaths, costs[c], (search_acc_kind)a)) ks[nk++] = (front_kind){costs[c], (search_acc_kind)a};
     }
+    dnas_h5_quiet_on(&q);
+    for (int i = 0; i < npaths && !st; i++) st = load_points(&cs[i], ks, nk, err);
+    dnas_h5_quiet_off(&q);
     FILE *md = NULL, *csv = NULL;
     char p[TRAIN_PATH_LEN + 64];
     if (!st) {
@@ -392,9 +515,12 @@ dnas_status search_report(const char *const *paths, int npaths, const search_rep
         ok &= fclose(csv) == 0, csv = NULL;
         if (!ok) st = dnas_fail(err, DNAS_ERR_IO, "%s: writing pareto.md / pareto.csv failed (disk full?)", cs[0].dir);
         if (opts->warn) fprintf(opts->warn, "report: %s/pareto.md, pareto.csv", cs[0].dir);
-        if (!st && opts->plot && nk && on_path("gnuplot")) {
+        if (!st && want_plot && nk) {
             int nplot = 0;
-            for (int k = 0; k < nk; k++) nplot += plot(cs[0].dir, cs, npaths, ks[k], opts->warn);
+            if (plot_data && !ferror(plot_data) && fflush(plot_data) == 0)
+                for (int k = 0; k < nk; k++) nplot += plot(cs[0].dir, cs, npaths, ks[k], opts->warn);
+            else if (opts->warn)
+                fprintf(opts->warn, " (no plots: their data's temporary file could not be written)");
             if (opts->warn) fprintf(opts->warn, " and %d plots (pareto_<front>.png)", nplot);
         } else if (opts->warn && opts->plot)
             fprintf(opts->warn, " (no plots: gnuplot is not on PATH; Debian package gnuplot-nox)");
@@ -402,7 +528,13 @@ dnas_status search_report(const char *const *paths, int npaths, const search_rep
     }
     if (md) fclose(md);
     if (csv) fclose(csv);
-    for (int i = 0; i < npaths; i++) free(cs[i].r);
+    if (plot_data) fclose(plot_data);
+    for (int i = 0; i < npaths; i++) {
+        if (cs[i].file >= 0) H5Fclose(cs[i].file);
+        for (int k = 0; k < SEARCH_COST_COUNT_; k++)
+            for (int a = 0; a < SEARCH_ACC_COUNT_; a++) search_front_free(&cs[i].front[k][a]);
+        free(cs[i].points);
+    }
     free(cs);
     return st;
 }
