@@ -55,7 +55,8 @@ static void list_jobs(const search_sweep_config *sc) {
     }
 }
 
-static int run(int argc, char **argv, int rank, int *report, char *h5, size_t h5len) {
+static int run(int argc, char **argv, int rank, int *report, char *h5, size_t h5len, search_sweep_config *sc,
+               int *quiet) {
     if (cli_wants_help(argc, argv)) {
         if (rank == 0) fputs(HELP, stdout);
         return CLI_EXIT_OK;
@@ -96,7 +97,7 @@ static int run(int argc, char **argv, int rank, int *report, char *h5, size_t h5
     }
     if (rc) return rc;
     opts.threads = (int)threads;
-    search_sweep_config *sc = dnas_xcalloc(1, sizeof *sc);
+    *quiet = opts.quiet;
     dnas_error err;
     rc = CLI_EXIT_FAIL;
     if (search_sweep_config_load(sc, path, &err)) {
@@ -119,17 +120,30 @@ static int run(int argc, char **argv, int rank, int *report, char *h5, size_t h5
             rc = CLI_EXIT_OK;
         }
     }
-    search_sweep_config_free(sc);
-    free(sc);
     return rc;
 }
 
 int cli_sweep(int argc, char **argv) {
     search_sweep_mpi_init(&argc, &argv);
-    int rank = search_sweep_rank(), report = 1;
+    int rank = search_sweep_rank(), report = 1, quiet = 0;
     char h5[TRAIN_PATH_LEN + 16] = "";
-    int rc = run(argc, argv, rank, &report, h5, sizeof h5);
+    search_sweep_config *sc = dnas_xcalloc(1, sizeof *sc);
+    int rc = run(argc, argv, rank, &report, h5, sizeof h5, sc, &quiet);
     search_sweep_mpi_finalize();
+    /* the deploy stage after MPI too: it starts make */
+    if (rc == CLI_EXIT_OK && rank == 0 && h5[0] && sc->deploy.select != SEARCH_DEPLOY_NONE) {
+        search_sweep_deploy_outcome d;
+        dnas_error err;
+        if (search_sweep_deploy_run(sc, quiet ? NULL : stderr, &d, &err)) {
+            fprintf(stderr, "dnas sweep: deploy: %s\n", err.msg);
+            rc = CLI_EXIT_FAIL;
+        } else {
+            fprintf(stderr, "deploy %s: %d deployments (%d equal, %d differ, %d skipped, %d failed) -> %s/deploy/\n",
+                    sc->name, d.total, d.equal, d.differ, d.skipped, d.failed, sc->out);
+        }
+    }
+    search_sweep_config_free(sc);
+    free(sc);
     /* the report after MPI: it may start gnuplot */
     if (rc == CLI_EXIT_OK && rank == 0 && report && h5[0]) {
         search_report_opts ro = search_report_default_opts();
