@@ -53,6 +53,14 @@ static void list_jobs(const search_sweep_config *sc) {
         search_sweep_job_get(sc, j, &job);
         printf("%-6s %-12g %-40s %llu\n", job.id, job.mu, sc->sets[job.set].desc, (unsigned long long)job.seed);
     }
+    const search_sweep_deploy *d = &sc->deploy;
+    if (d->select == SEARCH_DEPLOY_NONE) return;
+    if (d->select == SEARCH_DEPLOY_FRONT)
+        printf("then deploy: the points of front %s on", d->front);
+    else
+        printf("then deploy: per target the most accurate run within its budget, on");
+    for (int k = 0; k < d->ntargets; k++) printf(" %s", d->t[k].label);
+    printf(", %ld %s samples each\n", d->vectors, d->images ? "test-image" : "random");
 }
 
 static int run(int argc, char **argv, int rank, int *report, char *h5, size_t h5len, search_sweep_config *sc,

@@ -9,7 +9,11 @@
 # --resume; a diverging run (in the warmup, or one run in its search
 # among good ones) is recorded and the campaign goes on; a missing dataset
 # is reported once, naming the path (and the Debian package of a packaged
-# dataset); progress lines name each rank's run, logs are per rank.
+# dataset); progress lines name each rank's run, logs are per rank; the
+# deploy stage compiles, builds and checks the front's runs (c, gap8 on 8
+# real test images) and records /deploy and the report's section, a run
+# the sweep wrote deploys with dnas deploy, --resume redoes no deployment,
+# best_within_budget picks the most accurate run that fits each target.
 # Usage: cli_sweep.sh DNAS_BINARY SOURCE_DIR
 set -u
 dnas="$(realpath "$1")"; src="$(realpath "$2")"
@@ -28,10 +32,16 @@ constraints:
   - []
   - [{cost: params, max: 20000}]
 threads: 1
+deploy:
+  select: front
+  front: params_vs_test_acc
+  targets: [c, gap8]
+  images: 8
 YAML
 "$dnas" sweep c1.yaml --dry-run > dry.out 2>&1
 check "--dry-run lists the 4 jobs without training" sh -c \
     "grep -q 'campaign c1: 4 jobs (2 mu x 2 constraint sets x 1 seeds)' dry.out && grep -q '^3 .*0.0001 .*params<=20000' dry.out && test ! -d out/c1"
+check "--dry-run names the deploy stage" grep -q '^then deploy: the points of front params_vs_test_acc on c gap8, 8 test-image samples each' dry.out
 
 "${launch[@]}" "$dnas" sweep c1.yaml > c1.out 2> c1.err
 rc=$?
@@ -93,6 +103,47 @@ else
          test \$(grep -c ' /runs/[0-9]*\$' n) = 4 && h5dump -a /pareto/params_vs_test_acc/hypervolume out/c1/campaign.h5 > /dev/null"
 fi
 
+# the deploy stage: every point of the front on c and gap8, checked
+npts=$(grep -c '^deploy [0-9]*/[0-9]*: run [0-9]* on ' c1.err)
+check "deploy: progress names each deployment, all equal ($npts lines)" sh -c \
+    "grep -q '^deploy: [0-9]* deployments (front params_vs_test_acc: [0-9]* runs x 2 targets) -> out/c1/deploy/' c1.err && \
+     test $npts -ge 2 && test \$(grep -c '^deploy [0-9]*/[0-9]*: run [0-9]* on [cgap8]*: equal (8 samples, accuracy [0-9.]*%); flash [0-9]* B' c1.err) = $npts && \
+     grep -q \"^deploy c1: $npts deployments ($npts equal, 0 differ, 0 skipped, 0 failed)\" c1.err"
+check "the report has a Deployments section (printed and in pareto.md)" sh -c \
+    "grep -q '^## Deployments' c1.out && grep -q '^## Deployments' out/c1/pareto.md && \
+     grep -Eq '^\| [0-9]+ \| gap8 \| equal \| 8 \| [0-9.]+% \| [0-9]+ \| [0-9]+ \| [0-9]+ \([0-9]+\) \| [0-9]+ \|' out/c1/pareto.md"
+if python3 -c 'import h5py' 2> /dev/null; then
+    cat > dep.py <<'PY'
+import sys, math, h5py
+f = h5py.File(sys.argv[1], "r")
+def s(v): return v.decode() if isinstance(v, bytes) else str(v)
+d = f["deploy"]
+t = d[()]
+front = [s(i) for i in f["pareto/params_vs_test_acc"][()]["id"]]
+assert s(d.attrs["select"]) == "front" and s(d.attrs["front"]) == "params_vs_test_acc"
+assert [(s(r), s(g)) for r, g in zip(t["run"], t["target"])] == [(i, g) for i in front for g in ("c", "gap8")], t
+for r in t:
+    assert s(r["verified"]) == "equal" and r["samples"] == 8 and s(r["reason"]) == "", r
+    assert r["flash"] > 0 and r["ram"] >= r["arena"] >= r["arena_lower_bound"] > 0, r
+    assert 0 <= r["accuracy"] <= 1, r
+    if s(r["target"]) == "gap8": assert r["cycles"] > 0 and r["latency_ms"] > 0 and s(r["target_desc"]) == "gap8", r
+    else: assert math.isnan(r["cycles"]) and s(r["target_desc"]) == "none", r
+print("ok", len(t))
+PY
+    check "campaign.h5 /deploy: a row per front point and target, verified equal (h5py)" python3 dep.py out/c1/campaign.h5
+else
+    check "campaign.h5 /deploy rows verified equal (h5dump)" sh -c \
+        "h5dump -d /deploy out/c1/campaign.h5 > dep.txt && grep -q '\"equal\"' dep.txt && ! grep -q '\"failed\"\\|\"differ\"\\|\"skipped\"' dep.txt"
+fi
+# issue 8: a run the sweep wrote deploys with dnas deploy from campaign.h5
+run=$(sed -n 's/^deploy [0-9]*\/[0-9]*: run \([0-9]*\) on c: .*/\1/p' c1.err | head -1)
+"$dnas" deploy out/c1/campaign.h5 --run "$run" --target c --out dep_c > dep_c.out 2>&1
+make -s -C dep_c check > dep_c.check 2>&1
+check "dnas deploy out/c1/campaign.h5 --run $run --target c builds and make check prints equal" sh -c \
+    "grep -q '^result arena=' dep_c.out && grep -q '^8 samples: equal (0 values differ)' dep_c.check"
+check "its arena is the one the deploy stage recorded" sh -c \
+    "grep -q \"^arena \$(sed -n 's/^result arena=\([0-9]*\) .*/\1/p' dep_c.out)\$\" out/c1/deploy/${run}_c/result.txt"
+
 # a sweep run is the same run as dnas search with its mu and constraints
 "$dnas" search "$src/configs/search_pit_tcn_fmnist_tiny.yaml" --mu 1e-4 --threads 1 --out s.h5 --quiet > s.out 2>&1
 want=$(sed -n 's/.* cost=\([0-9]*\) .* test_acc=\([0-9.]*\) .*/\1 \2/p' s.out)
@@ -107,6 +158,8 @@ check "a second sweep without --resume fails (exit $rc) and says to pass --resum
     "test $rc -eq 1 && grep -q 'out/c1: the campaign folder has results already (4 run files and campaign.h5): pass --resume' again.err"
 "$dnas" sweep c1.yaml --resume --no-report > res.out 2> res.err
 check "--resume of a finished campaign retrains nothing" sh -c "grep -q '0 runs done now, 4 before, of 4' res.err"
+check "and redoes no deployment: each read back from its result.txt" sh -c \
+    "test \$(grep -c '^deploy [0-9]*/[0-9]*: run [0-9]* on [cgap8]*: equal (recorded before, in out/c1/deploy/[0-9]*_[cgap8]*/result.txt)' res.err) = $npts"
 
 # the report, also from the run files alone
 "$dnas" report out/c1/campaign.h5 --no-plot > rep.out 2> rep.err
@@ -116,7 +169,7 @@ check "pareto.csv has a header and rows" sh -c "head -1 out/c1/pareto.csv | grep
 rm out/c1/campaign.h5
 "$dnas" report out/c1/campaign.h5 --no-plot > rep2.out 2> rep2.err
 check "without campaign.h5 the report reads the run files" bash -c \
-    "grep -q 'is missing: reading the run files' rep2.err && diff <(grep '^|' rep.out) <(grep '^|' rep2.out) > /dev/null"
+    "grep -q 'is missing: reading the run files' rep2.err && diff <(sed '/^## Deployments/,\$d' rep.out | grep '^|') <(grep '^|' rep2.out) > /dev/null"
 cp -r out/c1 out/c2
 "$dnas" report out/c1 out/c2 --no-plot --fronts params > rep3.out 2>&1
 check "two campaigns side by side, told apart" test "$(grep -c '^c1 (' rep3.out) $(grep -c '^c1@c2 (' rep3.out)" = "2 2"
@@ -144,6 +197,15 @@ check "each run says diverged, in the warmup, and why" sh -c \
 check "progress counts them" grep -q 'runs 3/3 (3 diverged, 0 failed)' nan.err
 # one run diverging in its search (mu 1e30 with a large arch_lr) among good ones
 sed 's/lr: 1.0e+30}/arch_lr: 1.0e+20}/; s/mu: .*/mu: [0, 1.0e+30, 1.0e-4]/; s/out\/nan/out\/dv/; s/campaign: nan/campaign: dv/' nan.yaml > dv.yaml
+# its deploy stage: the most accurate ok run (never the diverged one) per
+# target; a target whose memory no run fits is a skipped row
+sed -e 's/bytes: 1048576/bytes: 10/' "$src/configs/targets/cortex_m4.yaml" > tiny_m4.yaml
+cat >> dv.yaml <<YAML
+deploy:
+  select: best_within_budget
+  targets: [cortex-m, {backend: c, target: tiny_m4.yaml}]
+  vectors: 3
+YAML
 "${launch[@]}" "$dnas" sweep dv.yaml --no-report > dv.out 2> dv.err
 rc=$?
 check "a run that diverges in its search is recorded and the others finish (exit $rc)" sh -c \
@@ -152,6 +214,16 @@ check "it is the mu 1e30 run, in its search, its architecture parameters not fin
     "h5dump -a /runs/1/status out/dv/campaign.h5 | grep -q diverged && h5dump -a /runs/1/phase out/dv/campaign.h5 | grep -q '\"search\"' && \
      h5dump -a /runs/1/error out/dv/campaign.h5 | grep -q 'architecture parameters are not finite' && \
      h5dump -a /runs/0/status out/dv/campaign.h5 | grep -q '\"ok\"' && h5dump -a /runs/2/status out/dv/campaign.h5 | grep -q '\"ok\"'"
+best=$(sed -n 's/^deploy: cortex-m: run \([0-9]*\), accuracy .*/\1/p' dv.err)
+check "best_within_budget deploys an ok run on cortex-m (run '$best')" sh -c "test '$best' = 0 -o '$best' = 2"
+if command -v arm-none-eabi-gcc > /dev/null && command -v qemu-system-arm > /dev/null; then
+    check "cortex-m: built and run under QEMU, equal" grep -q "^deploy 1/2: run $best on cortex-m: equal (3 samples)" dv.err
+else
+    check "cortex-m without its toolchain: skipped with the reason" grep -q "^deploy 1/2: run $best on cortex-m: skipped: .* not on PATH" dv.err
+fi
+check "no run fits a 10-byte flash: a skipped row naming the memory" sh -c \
+    "grep -q \"^deploy 2/2: c-tiny_m4: no run fits: 2 ok runs tried; first: run .*memory 'flash' of target cortex_m4 holds 10 bytes\" dv.err && \
+     h5dump -d /deploy out/dv/campaign.h5 | grep -q '\"no run fits: 2 ok runs tried'"
 
 # a missing dataset: named once, before any run
 sed 's/train: good.csv, test: good.csv/train: nosuch.csv/; s/out\/nan/out\/miss/; s/campaign: nan/campaign: miss/' nan.yaml > miss.yaml
