@@ -351,8 +351,8 @@ static void deploy_best(stage *s, const search_sweep_deploy_target *t, const can
         }
         if (s->progress)
             fprintf(s->progress, "deploy: %s: run %s, accuracy %.2f%%, the most accurate within the budget (%d more "
-                                 "accurate do not fit)\n",
-                    t->label, c[i].id, 100 * c[i].acc, tried - 1);
+                                 "accurate do not fit%s%s)\n",
+                    t->label, c[i].id, 100 * c[i].acc, tried - 1, why[0] ? "; first: " : "", why);
         if (st) { /* another failure: recorded for this run */
             deploy_job_free(&jr);
             deploy_one(s, t, c[i].id, NULL, &r);
