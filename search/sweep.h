@@ -39,7 +39,7 @@ typedef enum { SEARCH_DEPLOY_NONE = 0, SEARCH_DEPLOY_FRONT, SEARCH_DEPLOY_BEST }
 typedef struct {
     char backend[16];          /* a deploy backend: c, cortex-m, gap8, diana */
     char desc[TRAIN_PATH_LEN]; /* its target description file; "" the backend's (none for c) */
-    char label[64];            /* the backend, or backend-<description name>: deploy/<run>_<label>/ */
+    char label[64];            /* backend[-<description name>][-l1_<l1>]: deploy/<run>_<label>/ */
     long l1;                   /* > 0: the tiled memory's size instead of the description's */
     double latency_ms;         /* best_within_budget: > 0 the latency budget (cost model) */
 } search_sweep_deploy_target;

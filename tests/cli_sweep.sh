@@ -11,7 +11,8 @@
 # is reported once, naming the path (and the Debian package of a packaged
 # dataset); progress lines name each rank's run, logs are per rank; the
 # deploy stage compiles, builds and checks the front's runs (c, gap8 on 8
-# real test images) and records /deploy and the report's section, a run
+# real test images; a failing target recorded as failed) and records
+# /deploy and the report's section, a run
 # the sweep wrote deploys with dnas deploy, --resume redoes no deployment,
 # best_within_budget picks the most accurate run that fits each target.
 # Usage: cli_sweep.sh DNAS_BINARY SOURCE_DIR
@@ -35,13 +36,13 @@ threads: 1
 deploy:
   select: front
   front: params_vs_test_acc
-  targets: [c, gap8]
+  targets: [c, gap8, {backend: gap8, l1: 10}]
   images: 8
 YAML
 "$dnas" sweep c1.yaml --dry-run > dry.out 2>&1
 check "--dry-run lists the 4 jobs without training" sh -c \
     "grep -q 'campaign c1: 4 jobs (2 mu x 2 constraint sets x 1 seeds)' dry.out && grep -q '^3 .*0.0001 .*params<=20000' dry.out && test ! -d out/c1"
-check "--dry-run names the deploy stage" grep -q '^then deploy: the points of front params_vs_test_acc on c gap8, 8 test-image samples each' dry.out
+check "--dry-run names the deploy stage" grep -q '^then deploy: the points of front params_vs_test_acc on c gap8 gap8-l1_10, 8 test-image samples each' dry.out
 
 "${launch[@]}" "$dnas" sweep c1.yaml > c1.out 2> c1.err
 rc=$?
@@ -103,25 +104,31 @@ else
          test \$(grep -c ' /runs/[0-9]*\$' n) = 4 && h5dump -a /pareto/params_vs_test_acc/hypervolume out/c1/campaign.h5 > /dev/null"
 fi
 
-# the deploy stage: every point of the front on c and gap8, checked
-npts=$(grep -c '^deploy [0-9]*/[0-9]*: run [0-9]* on ' c1.err)
-check "deploy: progress names each deployment, all equal ($npts lines)" sh -c \
-    "grep -q '^deploy: [0-9]* deployments (front params_vs_test_acc: [0-9]* runs x 2 targets) -> out/c1/deploy/' c1.err && \
-     test $npts -ge 2 && test \$(grep -c '^deploy [0-9]*/[0-9]*: run [0-9]* on [cgap8]*: equal (8 samples, accuracy [0-9.]*%); flash [0-9]* B' c1.err) = $npts && \
-     grep -q \"^deploy c1: $npts deployments ($npts equal, 0 differ, 0 skipped, 0 failed)\" c1.err"
+# the deploy stage: every point of the front on c and gap8, checked; on
+# gap8 with a 10-byte L1 each fails (no tiling fits), is recorded as failed
+# and the others go on
+npts=$(grep -c '^deploy [0-9]*/[0-9]*: run [0-9]* on c: ' c1.err)
+neq=$(grep -c '^deploy [0-9]*/[0-9]*: run [0-9]* on [cgap8]*: equal (8 samples, accuracy [0-9.]*%); flash [0-9]* B' c1.err)
+nfail=$(grep -c "^deploy [0-9]*/[0-9]*: run [0-9]* on gap8-l1_10: failed: .*does not fit a tiled memory of 10 bytes" c1.err)
+check "deploy: progress names each deployment: $npts front points, $neq equal, $nfail failed" sh -c \
+    "grep -q \"^deploy: $((3 * npts)) deployments (front params_vs_test_acc: $npts runs x 3 targets) -> out/c1/deploy/\" c1.err && \
+     test $npts -ge 2 && test $neq = $((2 * npts)) && test $nfail = $npts && \
+     grep -q \"^deploy c1: $((3 * npts)) deployments ($neq equal, 0 differ, 0 skipped, $npts failed)\" c1.err"
 check "the report has a Deployments section (printed and in pareto.md)" sh -c \
     "grep -q '^## Deployments' c1.out && grep -q '^## Deployments' out/c1/pareto.md && \
      grep -Eq '^\| [0-9]+ \| gap8 \| equal \| 8 \| [0-9.]+% \| [0-9]+ \| [0-9]+ \| [0-9]+ \([0-9]+\) \| [0-9]+ \|' out/c1/pareto.md"
 front_ids=$(sed -n '/^## params vs test_acc/,/^## [^p]/p' c1.out | sed -n 's/^| \([0-9][0-9]*\) | .*/\1/p' | sort | tr '\n' ' ')
-dep_ids() { sed -n '/^## Deployments/,$p' c1.out | sed -n "s/^| \([0-9][0-9]*\) | $1 | equal | 8 | .*/\1/p" | sort | tr '\n' ' '; }
-check "the Deployments table: each front point ($front_ids) on c and on gap8, equal on 8 samples" sh -c \
-    "test -n '$front_ids' && test '$(dep_ids c)' = '$front_ids' && test '$(dep_ids gap8)' = '$front_ids'"
+dep_ids() { sed -n '/^## Deployments/,$p' c1.out | sed -n "s/^| \([0-9][0-9]*\) | $1 | $2 | .*/\1/p" | sort | tr '\n' ' '; }
+check "the Deployments table: each front point ($front_ids) on c and on gap8 equal on 8 samples, failed on gap8-l1_10" sh -c \
+    "test -n '$front_ids' && test '$(dep_ids c 'equal | 8')' = '$front_ids' && test '$(dep_ids gap8 'equal | 8')' = '$front_ids' && \
+     test '$(dep_ids gap8-l1_10 'failed | 0')' = '$front_ids'"
 h5dump -d /deploy out/c1/campaign.h5 > dep.txt 2>&1
-check "campaign.h5 /deploy: $npts rows with the recorded fields, none failed, skipped or differing" sh -c \
-    "grep -q 'DATASPACE  SIMPLE { ( $npts ) / ( $npts ) }' dep.txt && \
+check "campaign.h5 /deploy: $((3 * npts)) rows with the recorded fields, $neq equal, $npts failed" sh -c \
+    "grep -q 'DATASPACE  SIMPLE { ( $((3 * npts)) ) / ( $((3 * npts)) ) }' dep.txt && \
      for f in run target backend target_desc verified reason flash ram arena arena_lower_bound cycles latency_ms samples accuracy; do \
        grep -q \"} \\\"\$f\\\";\" dep.txt || grep -q \"H5T_.* \\\"\$f\\\";\" dep.txt || exit 1; done && \
-     test \$(grep -c '\"equal\"' dep.txt) = $npts && ! grep -q '\"failed\"\\|\"differ\"\\|\"skipped\"' dep.txt"
+     test \$(grep -c '\"equal\"' dep.txt) = $neq && test \$(grep -c '\"failed\"' dep.txt) = $npts && \
+     ! grep -q '\"differ\"\\|\"skipped\"' dep.txt"
 # issue 8: a run the sweep wrote deploys with dnas deploy from campaign.h5
 run=$(sed -n 's/^deploy [0-9]*\/[0-9]*: run \([0-9]*\) on c: .*/\1/p' c1.err | head -1)
 "$dnas" deploy out/c1/campaign.h5 --run "$run" --target c --out dep_c > dep_c.out 2>&1
@@ -145,8 +152,9 @@ check "a second sweep without --resume fails (exit $rc) and says to pass --resum
     "test $rc -eq 1 && grep -q 'out/c1: the campaign folder has results already (4 run files and campaign.h5): pass --resume' again.err"
 "$dnas" sweep c1.yaml --resume --no-report > res.out 2> res.err
 check "--resume of a finished campaign retrains nothing" sh -c "grep -q '0 runs done now, 4 before, of 4' res.err"
-check "and redoes no deployment: each read back from its result.txt" sh -c \
-    "test \$(grep -c '^deploy [0-9]*/[0-9]*: run [0-9]* on [cgap8]*: equal (recorded before, in out/c1/deploy/[0-9]*_[cgap8]*/result.txt)' res.err) = $npts"
+check "and redoes no finished deployment: each read back from its result.txt (compile failures are tried again)" sh -c \
+    "test \$(grep -c '^deploy [0-9]*/[0-9]*: run [0-9]* on [cgap8]*: equal (recorded before, in out/c1/deploy/[0-9]*_[cgap8]*/result.txt)' res.err) = $neq && \
+     test \$(grep -c '^deploy [0-9]*/[0-9]*: run [0-9]* on gap8-l1_10: failed: ' res.err) = $npts"
 
 # the report, also from the run files alone
 "$dnas" report out/c1/campaign.h5 --no-plot > rep.out 2> rep.err

@@ -237,13 +237,14 @@ static void reason(dep_row *r, const char *msg) {
 }
 
 /* Emits (jr compiled, or NULL: compiles first), runs make check, writes
- * result.txt; the row in r. */
+ * result.txt; the row in r. jr is freed. */
 static void deploy_one(stage *s, const search_sweep_deploy_target *t, const char *run, deploy_job_result *jr,
                        dep_row *r) {
     char dir[TRAIN_PATH_LEN + 160], rel[160];
     snprintf(rel, sizeof rel, "deploy/%s_%s", run, t->label);
     search_sweep_path(s->sc, rel, dir, sizeof dir);
     if (read_result(dir, run, t->label, r)) {
+        if (jr) deploy_job_free(jr);
         if (s->progress)
             fprintf(s->progress, "deploy %d/%d: run %s on %s: %s (recorded before, in %s/result.txt)\n", s->done + 1,
                     s->total, run, t->label, r->verified, dir);

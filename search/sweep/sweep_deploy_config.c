@@ -74,6 +74,7 @@ static dnas_status parse_target(search_sweep_config *sc, dnas_yaml *y, yaml_node
         if ((st = resolve_desc(sc, y, b, be->target, buf, err))) return st; /* the backend's own */
     }
     if (l1 && (st = dnas_yaml_int(y, l1, "l1", 1, 1L << 30, &t->l1, err))) return st;
+    if (l1) snprintf(t->label + strlen(t->label), sizeof t->label - strlen(t->label), "-l1_%ld", t->l1);
     if (l1 && !be->target && !d)
         return dnas_yaml_fail(y, l1, err, "l1: backend %s has no tiled memory (give a target description)", be->name);
     if (lat && (st = dnas_yaml_float(y, lat, "latency_ms", 0, 1e12, 1, &t->latency_ms, err))) return st;
