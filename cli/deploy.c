@@ -1,17 +1,13 @@
 /* dnas deploy QUANT.h5 --target c --out DIR: the integer network of a file
  * compiled to C (deploy/compiler.h). This file parses the command line,
- * reads the qnet, runs the compiler and the backend, writes test vectors
- * and prints what it made. */
-#include <errno.h>
+ * runs the deployment (deploy/job.h: the qnet read and compiled, the
+ * backend's files and the test vectors written) and prints what it made. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "cli.h"
 #include "deploy.h"
-#include "train.h"
-#include "dnas_build_info.h"
 
 /* clang-format off */
 static const char *HELP =
@@ -173,18 +169,6 @@ static int parse(int argc, char **argv, opts *o) {
     return 0;
 }
 
-static dnas_status make_dir(const char *dir, dnas_error *err) {
-    struct stat sb;
-    if (stat(dir, &sb) == 0)
-        return S_ISDIR(sb.st_mode)
-                   ? DNAS_OK
-                   : dnas_fail(err, DNAS_ERR_IO, "%s: exists and is not a directory", dir);
-    if (mkdir(dir, 0777) != 0)
-        return dnas_fail(err, DNAS_ERR_IO, "%s: cannot make the directory: %s", dir,
-                         strerror(errno));
-    return DNAS_OK;
-}
-
 /* "dnas deploy ..." as typed (arguments with spaces quoted). */
 static void command_line(int argc, char **argv, char *buf, size_t len) {
     snprintf(buf, len, "dnas");
@@ -193,15 +177,6 @@ static void command_line(int argc, char **argv, char *buf, size_t len) {
         const char *q = strchr(argv[i], ' ') ? "'" : "";
         snprintf(buf + n, len - n, " %s%s%s", q, argv[i], q);
     }
-}
-
-/* Bytes of the weights as stored (int4 / int2 layers packed). */
-static size_t weight_values(const deploy_ir *ir) {
-    size_t n = 0;
-    for (int k = 0; k < ir->nops; k++) /* the ops of a split layer share its weights */
-        if (!k || ir->ops[k - 1].qindex != ir->ops[k].qindex)
-            n += dnas_rt_packed_bytes(ir->ops[k].wpack, ir->ops[k].q->wlen);
-    return n;
 }
 
 /* Per layer of the qnet: the engine(s) of its ops, the channels each
@@ -238,37 +213,6 @@ static void print_layers(const deploy_ir *ir) {
            total);
 }
 
-/* The cost model's cycles of one inference: the sum of the ops' estimates
- * (the engines pass's; 0 for ops it has none for). */
-static double model_cycles(const deploy_ir *ir) {
-    double c = 0;
-    for (int k = 0; k < ir->nops; k++)
-        c += ir->ops[k].cycles;
-    return c;
-}
-
-/* The target description of the backend (or --target-desc), or NULL. */
-static dnas_status load_desc(const opts *o, const deploy_backend *be, hwcost_target **t,
-                             dnas_error *err) {
-    const char *name = o->desc ? o->desc : be->target;
-    *t = NULL;
-    if (!name) return DNAS_OK;
-    char buf[4096];
-    const char *path = cli_target_path(name, buf, sizeof buf);
-    if (!path)
-        return dnas_fail(err, DNAS_ERR_IO,
-                         "target description '%s' not found (looked for configs/targets/%s.yaml "
-                         "in ., $DNAS_SOURCE_DIR and %s)",
-                         name, name, DNAS_SOURCE_DIR);
-    *t = dnas_xmalloc(sizeof **t);
-    dnas_status st = hwcost_target_load(*t, path, err);
-    if (st) {
-        free(*t);
-        *t = NULL;
-    }
-    return st;
-}
-
 /* The tiled layers and the DMA report (docs/deploy.md, "Tiling"). */
 static void print_tiles(const deploy_ir *ir, int quiet) {
     double whole = 0, tiled = 0;
@@ -289,144 +233,48 @@ static void print_tiles(const deploy_ir *ir, int quiet) {
            (unsigned long long)ir->dma_bound, whole, tiled);
 }
 
-static int ends_with(const char *s, const char *end) {
-    size_t n = strlen(s), m = strlen(end);
-    return n >= m && !strcmp(s + n - m, end);
-}
-
-/* o->vectors samples of --images from --from, as the network's input
- * bytes (in) and their labels (y, when --labels), preprocessed as q
- * records it (deploy_qnet_input). */
-static dnas_status real_inputs(const opts *o, const deploy_qnet *q, const char *where, uint8_t *in,
-                               float *raw, int32_t *y, dnas_error *err) {
-    const deploy_qnet_input *prep = &q->input;
-    const deploy_qtensor *t = &q->tensors[0];
-    if (!prep->recorded)
-        return dnas_fail(err, DNAS_ERR_FORMAT,
-                         "%s: the network records no input preprocessing (a file written before "
-                         "qnets stored it): quantize it again, or leave out --images",
-                         where);
-    train_dataset ds = {0};
-    int npy = ends_with(o->images, ".npy");
-    dnas_status st = npy ? train_data_load_npy(&ds, o->images, o->labels, err)
-                         : train_data_load_idx(&ds, o->images, o->labels, err);
-    if (!st && prep->rows) st = train_data_to_rows(&ds, err);
-    if (!st && (ds.c != t->c || ds.h != t->h || ds.w != t->w))
-        st = dnas_fail(err, DNAS_ERR_SHAPE,
-                       "%s: samples of (C, H, W) = (%d, %d, %d)%s, but the network's input is "
-                       "(%d, %d, %d)",
-                       o->images, ds.c, ds.h, ds.w, prep->rows ? " read as rows" : "", t->c, t->h,
-                       t->w);
-    if (!st && (long)ds.count < o->from + o->vectors)
-        st = dnas_fail(err, DNAS_ERR_SHAPE, "%s: %d samples: samples %ld..%ld do not exist",
-                       o->images, ds.count, o->from, o->from + o->vectors - 1);
-    if (!st) {
-        size_t per = deploy_qtensor_size(t);
-        float *x = dnas_xmalloc((size_t)o->vectors * per * sizeof *x);
-        memcpy(x, ds.x + (size_t)o->from * per, (size_t)o->vectors * per * sizeof *x);
-        memcpy(raw, x, (size_t)o->vectors * per * sizeof *x); /* before the normalization */
-        deploy_qnet_normalize(q, x, (int)o->vectors);
-        deploy_qnet_input_bytes(q, x, (int)o->vectors, in);
-        if (y && ds.y) memcpy(y, ds.y + o->from, (size_t)o->vectors * sizeof *y);
-        free(x);
-    }
-    train_dataset_free(&ds);
-    return st;
-}
-
-/* Samples of in (bytes of the input tensor) whose output argmax is y. */
-static dnas_status count_correct(const deploy_qnet *q, const uint8_t *in, const int32_t *y, int n,
-                                 long *correct, dnas_error *err) {
-    deploy_qeval ev;
-    dnas_status st = deploy_qeval_init(&ev, q, q->name, err);
-    if (st) return st;
-    const deploy_qtensor *o = &q->tensors[q->output];
-    size_t isz = deploy_qtensor_size(&q->tensors[0]), osz = deploy_qtensor_size(o);
-    int32_t *out = dnas_xmalloc(osz * sizeof *out);
-    *correct = 0;
-    for (int s = 0; s < n && !st; s++) {
-        st = deploy_qeval_sample(&ev, out, in + (size_t)s * isz, err);
-        if (!st) *correct += deploy_qnet_argmax(out, (int)osz) == y[s];
-    }
-    free(out);
-    deploy_qeval_free(&ev);
-    return st;
-}
-
 static int run(int argc, char **argv, const opts *o) {
-    const deploy_backend *be = deploy_backend_find(o->target);
-    deploy_qnet q;
-    deploy_ir ir = {0};
+    char cmd[8192];
+    command_line(argc, argv, cmd, sizeof cmd);
+    deploy_job j = {.in = o->in, .group = o->group, .run = o->run, .backend = o->target,
+                    .desc = o->desc, .l1 = o->l1, .dump_after = o->dump_after, .out = o->out,
+                    .vectors = o->vectors, .images = o->images, .labels = o->labels,
+                    .from = o->from, .command = cmd};
+    deploy_job_result r;
     dnas_error err;
-    char group[1100] = "", run_id[256] = "";
-    hwcost_target *desc = NULL;
-    int32_t *y = NULL; /* --labels */
-    long correct = 0;
-    dnas_status st = deploy_qnet_load_from(o->in, o->group, o->run, &q, group, sizeof group, run_id,
-                                           sizeof run_id, &err);
-    if (!st) st = load_desc(o, be, &desc, &err);
-    deploy_compile_params p = deploy_backend_params(be);
-    p.target = desc;
-    p.dump_after = o->dump_after;
-    p.l1_bytes = (size_t)o->l1;
-    char where[4200];
-    snprintf(where, sizeof where, "%s:%s", o->in, group);
-    if (!st) st = deploy_compile(&ir, &q, where, &p, &err);
-    if (!st && o->l1 && !p.tile)
+    dnas_status st = deploy_job_compile(&j, &r, &err);
+    const deploy_backend *be = r.be;
+    const deploy_ir *ir = &r.ir;
+    const hwcost_target *desc = r.desc;
+    if (!st && o->l1 && !r.tiles)
         fprintf(stderr, "dnas deploy: warning: --l1 %ld has no effect: backend %s runs whole layers\n",
                 o->l1, be->name);
-    else if (!st && o->l1 && !ir.l1_size)
+    else if (!st && o->l1 && !ir->l1_size)
         fprintf(stderr,
                 "dnas deploy: warning: --l1 %ld has no effect: no layer runs through a tiled "
                 "memory of target %s\n",
                 o->l1, desc ? desc->name : "(none)");
-    if (!st) st = make_dir(o->out, &err);
-    char cmd[8192], version[128];
-    command_line(argc, argv, cmd, sizeof cmd);
-    snprintf(version, sizeof version, "%s (commit %s)", DNAS_VERSION, DNAS_GIT_COMMIT);
-    deploy_emit_info info = {cmd, where, run_id[0] ? run_id : NULL, version};
-    if (!st) st = be->emit(&ir, &info, o->out, &err);
-    if (!st) {
-        /* the inputs and the expected outputs are held at once */
-        size_t isz = deploy_qtensor_size(&q.tensors[0]);
-        size_t osz = deploy_qtensor_size(&q.tensors[q.output]);
-        st = dnas_check_bytes((uint64_t)o->vectors * (isz + osz), "the --vectors test samples",
-                              &err);
-        if (!st && o->images)
-            st = dnas_check_bytes((uint64_t)o->vectors * isz * 5, "the --images test samples",
-                                  &err);
-        uint8_t *in = st ? NULL : dnas_xmalloc((size_t)o->vectors * isz);
-        float *raw = st || !o->images ? NULL : dnas_xmalloc((size_t)o->vectors * isz * sizeof *raw);
-        if (!st && o->labels) y = dnas_xmalloc((size_t)o->vectors * sizeof *y);
-        if (!st && o->images)
-            st = real_inputs(o, &q, where, in, raw, y, &err);
-        else if (!st)
-            deploy_random_inputs(&q, in, (int)o->vectors, 1);
-        if (!st) st = deploy_emit_vectors(&q, in, (int)o->vectors, o->out, &err);
-        if (!st && raw) st = deploy_emit_float_vectors(&q, raw, (int)o->vectors, o->out, &err);
-        free(raw);
-        if (!st && y) st = count_correct(&q, in, y, (int)o->vectors, &correct, &err);
-        free(in);
-    }
+    if (!st) st = deploy_job_emit(&j, &r, &err);
+    double cycles = st ? 0 : deploy_ir_model_cycles(ir);
     if (!st && !o->quiet) {
-        printf("network %s from %s%s%s: %d layers, backend %s, target %s, engines", ir.name, where,
-               run_id[0] ? ", run " : "", run_id, ir.nops, be->name, desc ? desc->name : "(none)");
-        for (int e = 0; e < ir.nengines; e++)
-            printf(" %s", ir.engines[e]);
-        printf("\narena %zu bytes, lower bound %zu bytes (%.3fx)\n", ir.arena, ir.arena_bound,
-               ir.arena_bound ? (double)ir.arena / (double)ir.arena_bound : 1.0);
-        if (ir.scratch)
-            printf("kernel scratch %zu bytes beside the arena: RAM %zu bytes\n", ir.scratch,
-                   ir.arena + ir.scratch);
+        printf("network %s from %s%s%s: %d layers, backend %s, target %s, engines", ir->name, r.where,
+               r.run_id[0] ? ", run " : "", r.run_id, ir->nops, be->name, desc ? desc->name : "(none)");
+        for (int e = 0; e < ir->nengines; e++)
+            printf(" %s", ir->engines[e]);
+        printf("\narena %zu bytes, lower bound %zu bytes (%.3fx)\n", ir->arena, ir->arena_bound,
+               ir->arena_bound ? (double)ir->arena / (double)ir->arena_bound : 1.0);
+        if (ir->scratch)
+            printf("kernel scratch %zu bytes beside the arena: RAM %zu bytes\n", ir->scratch,
+                   ir->arena + ir->scratch);
         printf("weights %zu bytes (int8; 4- and 2-bit layers packed two and four a byte), "
                "constants %zu bytes with biases and multipliers\n",
-               weight_values(&ir), ir.weight_bytes);
-        printf("MACs %llu per inference\n", (unsigned long long)deploy_ir_macs(&ir));
-        if (desc && desc->nparallel > 0) print_layers(&ir);
-        if (desc && model_cycles(&ir) > 0)
+               deploy_ir_weight_values(ir), ir->weight_bytes);
+        printf("MACs %llu per inference\n", (unsigned long long)deploy_ir_macs(ir));
+        if (desc && desc->nparallel > 0) print_layers(ir);
+        if (desc && cycles > 0)
             printf("cost model (%s): %.0f cycles per inference (the sum over the layers it "
                    "estimates)\n",
-                   desc->name, model_cycles(&ir));
+                   desc->name, cycles);
         else if (desc)
             printf("cost model (%s): no estimate for these layers\n", desc->name);
         printf("wrote %s/: network.h network.c weights.c test_main.c Makefile dnas_rt/ %s"
@@ -437,30 +285,27 @@ static int run(int argc, char **argv, const opts *o) {
         if (o->images)
             printf("test samples: %s samples %ld..%ld, layout %s, %s, quantized at scale %g "
                    "(as floats too: test_input_f32.bin, for network_quantize_input)\n",
-                   o->images, o->from, o->from + o->vectors - 1, q.input.rows ? "rows" : "chw",
-                   q.input.c ? "normalized by the network's mean and std" : "not normalized",
-                   (double)q.tensors[0].scale);
-        if (y)
-            printf("evaluator accuracy on them: %ld of %ld, %.2f%%\n", correct, o->vectors,
-                   100.0 * (double)correct / (double)o->vectors);
+                   o->images, o->from, o->from + o->vectors - 1, r.q.input.rows ? "rows" : "chw",
+                   r.q.input.c ? "normalized by the network's mean and std" : "not normalized",
+                   (double)r.q.tensors[0].scale);
+        if (o->labels)
+            printf("evaluator accuracy on them: %ld of %ld, %.2f%%\n", r.correct, o->vectors,
+                   100.0 * (double)r.correct / (double)o->vectors);
         printf("build and compare: make -C %s check\n", o->out);
     }
     if (!st)
         printf("result arena=%zu lower_bound=%zu weight_bytes=%zu const_bytes=%zu macs=%llu "
                "layers=%d",
-               ir.arena, ir.arena_bound, weight_values(&ir), ir.weight_bytes,
-               (unsigned long long)deploy_ir_macs(&ir), ir.nops);
-    if (!st && ir.scratch) printf(" scratch=%zu", ir.scratch);
-    if (!st && desc && model_cycles(&ir) > 0) printf(" model_cycles=%.0f", model_cycles(&ir));
-    if (!st && y) printf(" accuracy=%.4f", (double)correct / (double)o->vectors);
+               ir->arena, ir->arena_bound, deploy_ir_weight_values(ir), ir->weight_bytes,
+               (unsigned long long)deploy_ir_macs(ir), ir->nops);
+    if (!st && ir->scratch) printf(" scratch=%zu", ir->scratch);
+    if (!st && desc && cycles > 0) printf(" model_cycles=%.0f", cycles);
+    if (!st && o->labels) printf(" accuracy=%.4f", (double)r.correct / (double)o->vectors);
     if (!st) printf("\n");
-    if (!st && ir.l1_size) print_tiles(&ir, o->quiet);
+    if (!st && ir->l1_size) print_tiles(ir, o->quiet);
     if (st)
         fprintf(stderr, "dnas deploy: %s\n", err.msg);
-    deploy_ir_free(&ir);
-    deploy_qnet_free(&q);
-    free(desc);
-    free(y);
+    deploy_job_free(&r);
     return st ? CLI_EXIT_FAIL : CLI_EXIT_OK;
 }
 

@@ -21,8 +21,12 @@ static const char *HELP =
     "At the end rank 0 merges them into campaign.h5 (/runs/<id>, /summary,\n"
     "/pareto/<cost>_vs_<accuracy> with hypervolumes) and writes the report\n"
     "(pareto.md, pareto.csv, plots; see dnas report) and prints the first\n"
-    "front's table. Config format, outputs\n"
-    "and resume: docs/sweep.md; example: configs/quickstart.yaml.\n"
+    "front's table. With a deploy: section, rank 0 first deploys the selected\n"
+    "runs (a front's points, or per target the most accurate run within its\n"
+    "budget) into deploy/<run>_<target>/, builds and checks each (make check)\n"
+    "and records them in campaign.h5 /deploy and the report. Config format,\n"
+    "outputs and resume: docs/sweep.md; examples: configs/quickstart.yaml,\n"
+    "configs/campaign_deploy_tiny.yaml.\n"
     "\n"
     "Rank 0 prints progress (runs done/total, each rank's run, the best point\n"
     "of the first front, ETA) to stderr; each rank's search logs go to\n"
@@ -53,9 +57,18 @@ static void list_jobs(const search_sweep_config *sc) {
         search_sweep_job_get(sc, j, &job);
         printf("%-6s %-12g %-40s %llu\n", job.id, job.mu, sc->sets[job.set].desc, (unsigned long long)job.seed);
     }
+    const search_sweep_deploy *d = &sc->deploy;
+    if (d->select == SEARCH_DEPLOY_NONE) return;
+    if (d->select == SEARCH_DEPLOY_FRONT)
+        printf("then deploy: the points of front %s on", d->front);
+    else
+        printf("then deploy: per target the most accurate run within its budget, on");
+    for (int k = 0; k < d->ntargets; k++) printf(" %s", d->t[k].label);
+    printf(", %ld %s samples each\n", d->vectors, d->images ? "test-image" : "random");
 }
 
-static int run(int argc, char **argv, int rank, int *report, char *h5, size_t h5len) {
+static int run(int argc, char **argv, int rank, int *report, char *h5, size_t h5len, search_sweep_config *sc,
+               int *quiet) {
     if (cli_wants_help(argc, argv)) {
         if (rank == 0) fputs(HELP, stdout);
         return CLI_EXIT_OK;
@@ -96,7 +109,7 @@ static int run(int argc, char **argv, int rank, int *report, char *h5, size_t h5
     }
     if (rc) return rc;
     opts.threads = (int)threads;
-    search_sweep_config *sc = dnas_xcalloc(1, sizeof *sc);
+    *quiet = opts.quiet;
     dnas_error err;
     rc = CLI_EXIT_FAIL;
     if (search_sweep_config_load(sc, path, &err)) {
@@ -119,17 +132,30 @@ static int run(int argc, char **argv, int rank, int *report, char *h5, size_t h5
             rc = CLI_EXIT_OK;
         }
     }
-    search_sweep_config_free(sc);
-    free(sc);
     return rc;
 }
 
 int cli_sweep(int argc, char **argv) {
     search_sweep_mpi_init(&argc, &argv);
-    int rank = search_sweep_rank(), report = 1;
+    int rank = search_sweep_rank(), report = 1, quiet = 0;
     char h5[TRAIN_PATH_LEN + 16] = "";
-    int rc = run(argc, argv, rank, &report, h5, sizeof h5);
+    search_sweep_config *sc = dnas_xcalloc(1, sizeof *sc);
+    int rc = run(argc, argv, rank, &report, h5, sizeof h5, sc, &quiet);
     search_sweep_mpi_finalize();
+    /* the deploy stage after MPI too: it starts make */
+    if (rc == CLI_EXIT_OK && rank == 0 && h5[0] && sc->deploy.select != SEARCH_DEPLOY_NONE) {
+        search_sweep_deploy_outcome d;
+        dnas_error err;
+        if (search_sweep_deploy_run(sc, quiet ? NULL : stderr, &d, &err)) {
+            fprintf(stderr, "dnas sweep: deploy: %s\n", err.msg);
+            rc = CLI_EXIT_FAIL;
+        } else {
+            fprintf(stderr, "deploy %s: %d deployments (%d equal, %d differ, %d skipped, %d failed) -> %s/deploy/\n",
+                    sc->name, d.total, d.equal, d.differ, d.skipped, d.failed, sc->out);
+        }
+    }
+    search_sweep_config_free(sc);
+    free(sc);
     /* the report after MPI: it may start gnuplot */
     if (rc == CLI_EXIT_OK && rank == 0 && report && h5[0]) {
         search_report_opts ro = search_report_default_opts();

@@ -6,6 +6,7 @@
 
 #include "cli.h"
 #include "common.h"
+#include "deploy.h"
 
 int cli_wants_help(int argc, char **argv) {
     for (int i = 1; i < argc; i++)
@@ -97,18 +98,5 @@ int cli_missing(char **argv, const char *what, const char *usage) {
 }
 
 const char *cli_target_path(const char *t, char *buf, size_t len) {
-    if (strchr(t, '/') || strstr(t, ".yaml")) return t;
-    const char *env = getenv("DNAS_SOURCE_DIR");
-    const char *dirs[] = {".", env, DNAS_SOURCE_DIR};
-    for (int i = 0; i < 3; i++) {
-        if (!dirs[i]) continue;
-        int n = snprintf(buf, len, "%s/configs/targets/%s.yaml", dirs[i], t);
-        if (n < 0 || (size_t)n >= len) continue; /* longer than any path open() takes */
-        FILE *f = fopen(buf, "r");
-        if (f) {
-            fclose(f);
-            return buf;
-        }
-    }
-    return NULL;
+    return deploy_target_path(t, buf, len);
 }

@@ -31,6 +31,28 @@
 
 /* ---- campaign config (sweep_config.c) ------------------------------------ */
 
+/* The deploy stage (docs/sweep.md "Deploy stage"): after the merge, the
+ * selected runs compiled for each target, built and checked. */
+#define SEARCH_SWEEP_MAX_DEPLOY 8
+typedef enum { SEARCH_DEPLOY_NONE = 0, SEARCH_DEPLOY_FRONT, SEARCH_DEPLOY_BEST } search_deploy_select;
+
+typedef struct {
+    char backend[16];          /* a deploy backend: c, cortex-m, gap8, diana */
+    char desc[TRAIN_PATH_LEN]; /* its target description file; "" the backend's (none for c) */
+    char label[64];            /* backend[-<description name>][-l1_<l1>]: deploy/<run>_<label>/ */
+    long l1;                   /* > 0: the tiled memory's size instead of the description's */
+    double latency_ms;         /* best_within_budget: > 0 the latency budget (cost model) */
+} search_sweep_deploy_target;
+
+typedef struct {
+    search_deploy_select select; /* NONE: no deploy: section */
+    char front[96];              /* FRONT: the front's name, <cost>_vs_<accuracy> */
+    int ntargets;
+    search_sweep_deploy_target t[SEARCH_SWEEP_MAX_DEPLOY];
+    long vectors; /* test samples per deployment */
+    int images;   /* 1: they are the first test images of the search's data; 0: random */
+} search_sweep_deploy;
+
 /* One constraint set: constraints as the search config writes them. */
 typedef struct {
     int n;
@@ -54,6 +76,7 @@ typedef struct {
     int nfronts;
     int fronts[SEARCH_SWEEP_MAX_FRONTS]; /* cost slots of the fronts' x axes */
     int threads;                         /* per rank; 0: the node's cores / its ranks */
+    search_sweep_deploy deploy;          /* deploy: (select NONE without it) */
 } search_sweep_config;
 
 /* Reads and checks a campaign config in full (the search settings too);
@@ -178,6 +201,25 @@ double search_front_hypervolume(const search_front *f, double ref_cost, double r
  * are skipped (counted in *nmissing). */
 dnas_status search_sweep_merge(const search_sweep_config *sc, int ranks, double start_time, int *nruns,
                                int *nmissing, dnas_error *err);
+
+/* ---- the deploy stage (sweep_deploy.c) ------------------------------------- */
+
+typedef struct {
+    int total, equal, differ, skipped, failed; /* deployments (rows of /deploy) */
+} search_sweep_deploy_outcome;
+
+/* The config's deploy stage on <out>/campaign.h5 (rank 0, after the merge;
+ * it starts make as a child process, so outside MPI): the selected runs
+ * compiled for each target into <out>/deploy/<run>_<target>/, built and
+ * compared (`make check`), and one row each in /deploy. A deployment that
+ * fails is a row with its reason, not an error; one with a result.txt from
+ * before is read back, not redone. Progress lines to `progress` (NULL:
+ * none). Nothing without a deploy: section. */
+dnas_status search_sweep_deploy_run(const search_sweep_config *sc, FILE *progress,
+                                    search_sweep_deploy_outcome *out, dnas_error *err);
+/* The report's section: campaign.h5's /deploy (of campaign `name`) as a
+ * Markdown table; nothing when the file has none. */
+void search_sweep_deploy_md(FILE *o, const char *name, const char *h5);
 
 /* ---- reports (report.c) ---------------------------------------------------- */
 

@@ -9,7 +9,13 @@
 # --resume; a diverging run (in the warmup, or one run in its search
 # among good ones) is recorded and the campaign goes on; a missing dataset
 # is reported once, naming the path (and the Debian package of a packaged
-# dataset); progress lines name each rank's run, logs are per rank.
+# dataset); progress lines name each rank's run, logs are per rank; the
+# deploy stage compiles, builds and checks the front's runs (c on 8 real
+# test images; a failing target recorded as failed) and records
+# /deploy and the report's section, a run
+# the sweep wrote deploys with dnas deploy, --resume redoes no deployment,
+# best_within_budget picks the most accurate run that fits each target
+# (gap8, cortex-m) or records that none fits.
 # Usage: cli_sweep.sh DNAS_BINARY SOURCE_DIR
 set -u
 dnas="$(realpath "$1")"; src="$(realpath "$2")"
@@ -28,10 +34,16 @@ constraints:
   - []
   - [{cost: params, max: 20000}]
 threads: 1
+deploy:
+  select: front
+  front: params_vs_test_acc
+  targets: [c, {backend: gap8, l1: 10}]
+  images: 8
 YAML
 "$dnas" sweep c1.yaml --dry-run > dry.out 2>&1
 check "--dry-run lists the 4 jobs without training" sh -c \
     "grep -q 'campaign c1: 4 jobs (2 mu x 2 constraint sets x 1 seeds)' dry.out && grep -q '^3 .*0.0001 .*params<=20000' dry.out && test ! -d out/c1"
+check "--dry-run names the deploy stage" grep -q '^then deploy: the points of front params_vs_test_acc on c gap8-l1_10, 8 test-image samples each' dry.out
 
 "${launch[@]}" "$dnas" sweep c1.yaml > c1.out 2> c1.err
 rc=$?
@@ -93,6 +105,40 @@ else
          test \$(grep -c ' /runs/[0-9]*\$' n) = 4 && h5dump -a /pareto/params_vs_test_acc/hypervolume out/c1/campaign.h5 > /dev/null"
 fi
 
+# the deploy stage: every point of the front on c, checked; on gap8 with a
+# 10-byte L1 each fails (no tiling fits), is recorded as failed and the
+# others go on (gap8 builds and checks in the best_within_budget stage below)
+npts=$(grep -c '^deploy [0-9]*/[0-9]*: run [0-9]* on c: ' c1.err)
+neq=$(grep -c '^deploy [0-9]*/[0-9]*: run [0-9]* on c: equal (8 samples, accuracy [0-9.]*%); flash [0-9]* B' c1.err)
+nfail=$(grep -c "^deploy [0-9]*/[0-9]*: run [0-9]* on gap8-l1_10: failed: .*does not fit a tiled memory of 10 bytes" c1.err)
+check "deploy: progress names each deployment: $npts front points, $neq equal, $nfail failed" sh -c \
+    "grep -q \"^deploy: $((2 * npts)) deployments (front params_vs_test_acc: $npts runs x 2 targets) -> out/c1/deploy/\" c1.err && \
+     test $npts -ge 2 && test $neq = $npts && test $nfail = $npts && \
+     grep -q \"^deploy c1: $((2 * npts)) deployments ($neq equal, 0 differ, 0 skipped, $npts failed)\" c1.err"
+check "the report has a Deployments section (printed and in pareto.md)" sh -c \
+    "grep -q '^## Deployments' c1.out && grep -q '^## Deployments' out/c1/pareto.md && \
+     grep -Eq '^\| [0-9]+ \| c \| equal \| 8 \| [0-9.]+% \| [0-9]+ \| [0-9]+ \| [0-9]+ \([0-9]+\) \| - \| - \|  \|$' out/c1/pareto.md"
+front_ids=$(sed -n '/^## params vs test_acc/,/^## [^p]/p' c1.out | sed -n 's/^| \([0-9][0-9]*\) | .*/\1/p' | sort | tr '\n' ' ')
+dep_ids() { sed -n '/^## Deployments/,$p' c1.out | sed -n "s/^| \([0-9][0-9]*\) | $1 | $2 | .*/\1/p" | sort | tr '\n' ' '; }
+check "the Deployments table: each front point ($front_ids) on c equal on 8 samples, failed on gap8-l1_10" sh -c \
+    "test -n '$front_ids' && test '$(dep_ids c 'equal | 8')' = '$front_ids' && \
+     test '$(dep_ids gap8-l1_10 'failed | 0')' = '$front_ids'"
+h5dump -d /deploy out/c1/campaign.h5 > dep.txt 2>&1
+check "campaign.h5 /deploy: $((2 * npts)) rows with the recorded fields, $neq equal, $npts failed" sh -c \
+    "grep -q 'DATASPACE  SIMPLE { ( $((2 * npts)) ) / ( $((2 * npts)) ) }' dep.txt && \
+     for f in run target backend target_desc verified reason flash ram arena arena_lower_bound cycles latency_ms samples accuracy; do \
+       grep -q \"} \\\"\$f\\\";\" dep.txt || grep -q \"H5T_.* \\\"\$f\\\";\" dep.txt || exit 1; done && \
+     test \$(grep -c '\"equal\"' dep.txt) = $neq && test \$(grep -c '\"failed\"' dep.txt) = $npts && \
+     ! grep -q '\"differ\"\\|\"skipped\"' dep.txt"
+# issue 8: a run the sweep wrote deploys with dnas deploy from campaign.h5
+run=$(sed -n 's/^deploy [0-9]*\/[0-9]*: run \([0-9]*\) on c: .*/\1/p' c1.err | head -1)
+"$dnas" deploy out/c1/campaign.h5 --run "$run" --target c --out dep_c > dep_c.out 2>&1
+make -s -C dep_c check > dep_c.check 2>&1
+check "dnas deploy out/c1/campaign.h5 --run $run --target c builds and make check prints equal" sh -c \
+    "grep -q '^result arena=' dep_c.out && grep -q '^8 samples: equal (0 values differ)' dep_c.check"
+check "its arena is the one the deploy stage recorded" sh -c \
+    "grep -q \"^arena \$(sed -n 's/^result arena=\([0-9]*\) .*/\1/p' dep_c.out)\$\" out/c1/deploy/${run}_c/result.txt"
+
 # a sweep run is the same run as dnas search with its mu and constraints
 "$dnas" search "$src/configs/search_pit_tcn_fmnist_tiny.yaml" --mu 1e-4 --threads 1 --out s.h5 --quiet > s.out 2>&1
 want=$(sed -n 's/.* cost=\([0-9]*\) .* test_acc=\([0-9.]*\) .*/\1 \2/p' s.out)
@@ -107,6 +153,9 @@ check "a second sweep without --resume fails (exit $rc) and says to pass --resum
     "test $rc -eq 1 && grep -q 'out/c1: the campaign folder has results already (4 run files and campaign.h5): pass --resume' again.err"
 "$dnas" sweep c1.yaml --resume --no-report > res.out 2> res.err
 check "--resume of a finished campaign retrains nothing" sh -c "grep -q '0 runs done now, 4 before, of 4' res.err"
+check "and redoes no finished deployment: each read back from its result.txt (compile failures are tried again)" sh -c \
+    "test \$(grep -c '^deploy [0-9]*/[0-9]*: run [0-9]* on c: equal (recorded before, in out/c1/deploy/[0-9]*_c/result.txt)' res.err) = $neq && \
+     test \$(grep -c '^deploy [0-9]*/[0-9]*: run [0-9]* on gap8-l1_10: failed: ' res.err) = $npts"
 
 # the report, also from the run files alone
 "$dnas" report out/c1/campaign.h5 --no-plot > rep.out 2> rep.err
@@ -116,7 +165,7 @@ check "pareto.csv has a header and rows" sh -c "head -1 out/c1/pareto.csv | grep
 rm out/c1/campaign.h5
 "$dnas" report out/c1/campaign.h5 --no-plot > rep2.out 2> rep2.err
 check "without campaign.h5 the report reads the run files" bash -c \
-    "grep -q 'is missing: reading the run files' rep2.err && diff <(grep '^|' rep.out) <(grep '^|' rep2.out) > /dev/null"
+    "grep -q 'is missing: reading the run files' rep2.err && diff <(sed '/^## Deployments/,\$d' rep.out | grep '^|') <(grep '^|' rep2.out) > /dev/null"
 cp -r out/c1 out/c2
 "$dnas" report out/c1 out/c2 --no-plot --fronts params > rep3.out 2>&1
 check "two campaigns side by side, told apart" test "$(grep -c '^c1 (' rep3.out) $(grep -c '^c1@c2 (' rep3.out)" = "2 2"
@@ -144,6 +193,15 @@ check "each run says diverged, in the warmup, and why" sh -c \
 check "progress counts them" grep -q 'runs 3/3 (3 diverged, 0 failed)' nan.err
 # one run diverging in its search (mu 1e30 with a large arch_lr) among good ones
 sed 's/lr: 1.0e+30}/arch_lr: 1.0e+20}/; s/mu: .*/mu: [0, 1.0e+30, 1.0e-4]/; s/out\/nan/out\/dv/; s/campaign: nan/campaign: dv/' nan.yaml > dv.yaml
+# its deploy stage: the most accurate ok run (never the diverged one) per
+# target; a target whose memory no run fits is a skipped row
+sed -e 's/bytes: 1048576/bytes: 10/' "$src/configs/targets/cortex_m4.yaml" > tiny_m4.yaml
+cat >> dv.yaml <<YAML
+deploy:
+  select: best_within_budget
+  targets: [gap8, cortex-m, {backend: c, target: tiny_m4.yaml}]
+  vectors: 3
+YAML
 "${launch[@]}" "$dnas" sweep dv.yaml --no-report > dv.out 2> dv.err
 rc=$?
 check "a run that diverges in its search is recorded and the others finish (exit $rc)" sh -c \
@@ -152,6 +210,18 @@ check "it is the mu 1e30 run, in its search, its architecture parameters not fin
     "h5dump -a /runs/1/status out/dv/campaign.h5 | grep -q diverged && h5dump -a /runs/1/phase out/dv/campaign.h5 | grep -q '\"search\"' && \
      h5dump -a /runs/1/error out/dv/campaign.h5 | grep -q 'architecture parameters are not finite' && \
      h5dump -a /runs/0/status out/dv/campaign.h5 | grep -q '\"ok\"' && h5dump -a /runs/2/status out/dv/campaign.h5 | grep -q '\"ok\"'"
+best=$(sed -n 's/^deploy: cortex-m: run \([0-9]*\), accuracy .*/\1/p' dv.err)
+check "best_within_budget deploys an ok run on cortex-m (run '$best')" sh -c "test '$best' = 0 -o '$best' = 2"
+check "and the same run on gap8, built and checked on the host model of its runtime" \
+    grep -q "^deploy 1/3: run $best on gap8: equal (3 samples); flash [0-9]* B, RAM [0-9]* B (arena [0-9]*, lower bound [0-9]*), [0-9]* cycles" dv.err
+if command -v arm-none-eabi-gcc > /dev/null && command -v qemu-system-arm > /dev/null; then
+    check "cortex-m: built and run under QEMU, equal" grep -q "^deploy 2/3: run $best on cortex-m: equal (3 samples)" dv.err
+else
+    check "cortex-m without its toolchain: skipped with the reason" grep -q "^deploy 2/3: run $best on cortex-m: skipped: .* not on PATH" dv.err
+fi
+check "no run fits a 10-byte flash: a skipped row naming the memory" sh -c \
+    "grep -q \"^deploy 3/3: c-tiny_m4: no run fits: 2 ok runs tried; first: run .*memory 'flash' of target cortex_m4 holds 10 bytes\" dv.err && \
+     h5dump -d /deploy out/dv/campaign.h5 | grep -q '\"no run fits: 2 ok runs tried'"
 
 # a missing dataset: named once, before any run
 sed 's/train: good.csv, test: good.csv/train: nosuch.csv/; s/out\/nan/out\/miss/; s/campaign: nan/campaign: miss/' nan.yaml > miss.yaml

@@ -510,6 +510,10 @@ dnas_status search_report(const char *const *paths, int npaths, const search_rep
             if (opts->out && (opts->ntables <= 0 || k < opts->ntables)) md_front(opts->out, cs, npaths, ks[k], ncols);
             csv_front(csv, cs, npaths, ks[k], ncols);
         }
+        for (int i = 0; i < npaths; i++) { /* the deploy stage's rows, when campaign.h5 has them */
+            search_sweep_deploy_md(md, cs[i].name, cs[i].source);
+            if (opts->out) search_sweep_deploy_md(opts->out, cs[i].name, cs[i].source);
+        }
         int ok = !ferror(md) && !ferror(csv);
         ok &= fclose(md) == 0, md = NULL;
         ok &= fclose(csv) == 0, csv = NULL;

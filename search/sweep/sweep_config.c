@@ -6,7 +6,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "sweep.h"
+#include "sweep_internal.h"
 
 typedef struct {
     dnas_yaml *y;
@@ -207,7 +207,7 @@ static dnas_status parse_name(ctx *c, yaml_node_t *root) {
 
 static dnas_status parse(ctx *c, yaml_node_t *root) {
     static const char *const KEYS[] = {"description", "campaign", "output", "search",  "mu",
-                                       "constraints", "seeds",    "fronts", "threads", NULL};
+                                       "constraints", "seeds",    "fronts", "threads", "deploy", NULL};
     dnas_status st = dnas_yaml_check_keys(c->y, root, KEYS, "campaign config", c->err);
     if (st || (st = parse_name(c, root)) || (st = parse_search(c, root)) || (st = parse_mu(c, root)) ||
         (st = parse_sets(c, root)) || (st = parse_seeds(c, root)) || (st = parse_fronts(c, root)))
@@ -216,6 +216,7 @@ static dnas_status parse(ctx *c, yaml_node_t *root) {
     long t = 0;
     if (n && (st = dnas_yaml_int(c->y, n, "threads", 0, TRAIN_MAX_THREADS, &t, c->err))) return st;
     c->sc->threads = (int)t;
+    if ((n = dnas_yaml_get(c->y, root, "deploy"))) return search_sweep_deploy_parse(c->sc, c->y, n, c->err);
     return DNAS_OK;
 }
 

@@ -63,4 +63,9 @@ dnas_status search_sweep_write_run(const search_sweep_config *sc, const search_s
                                    const search_config *cfg, const search_result *res, int rank,
                                    dnas_error *err);
 
+/* ---- the deploy stage (sweep_deploy_config.c) ---- */
+/* The `deploy:` mapping n into sc->deploy (after the fronts and the search
+ * settings are read); errors name the line. */
+dnas_status search_sweep_deploy_parse(search_sweep_config *sc, dnas_yaml *y, yaml_node_t *n, dnas_error *err);
+
 #endif
