@@ -80,7 +80,8 @@ static const char *HELP =
     "inference, S the kernels'\n"
     "scratch beside the arena (when they use one: cortex-m; the memory check\n"
     "counts it), Y the cost model's cycles of one inference on the target\n"
-    "description (when it has an estimate) and P the evaluator's accuracy on the\n"
+    "description (when it has an estimate; the engines of a split layer at\n"
+    "once) and P the evaluator's accuracy on the\n"
     "test samples (--labels).\n"
     "When layers are tiled (gap8, diana) a line per tiled layer and a second result\n"
     "line follow:\n"
@@ -185,32 +186,30 @@ static void command_line(int argc, char **argv, char *buf, size_t len) {
  * cycles per engine and the sum over layers of the slowest engine of each
  * (the engines of a split layer run at once). */
 static void print_layers(const deploy_ir *ir) {
-    double per[DEPLOY_IR_MAX_ENGINES] = {0}, total = 0;
+    double per[DEPLOY_IR_MAX_ENGINES] = {0};
     printf("layers (engine: channels, cost model cycles):\n");
     for (int k = 0; k < ir->nops;) {
         const deploy_ir_op *o = &ir->ops[k];
-        double most = 0;
         printf("  %-3d %-16s %-14s", o->qindex, o->q->name,
                o->depthwise ? "depthwise" : deploy_qop_kind_name(o->kind));
-        int j = k;
-        for (; j < ir->nops && ir->ops[j].qindex == o->qindex; j++) {
+        int next;
+        deploy_ir_layer_cycles(ir, k, &next);
+        for (int j = k; j < next; j++) {
             const deploy_ir_op *s = &ir->ops[j];
             printf("%s%s", j > k ? " | " : " ", ir->engines[s->engine]);
             if (s->kind == DEPLOY_QOP_CONV || s->kind == DEPLOY_QOP_LINEAR)
                 printf(" %d ch", deploy_ir_op_cout(ir, j));
             if (s->cycles > 0) printf(" %.0f cycles", s->cycles);
             per[s->engine] += s->cycles;
-            most = s->cycles > most ? s->cycles : most;
         }
-        total += most;
-        k = j;
+        k = next;
         printf("\n");
     }
     printf("cycles per engine (cost model):");
     for (int e = 0; e < ir->nengines; e++)
         if (per[e] > 0) printf(" %s %.0f", ir->engines[e], per[e]);
     printf("; layers in order, engines of a layer at once: %.0f (host-core layers not modelled)\n",
-           total);
+           deploy_ir_model_cycles(ir));
 }
 
 /* The tiled layers and the DMA report (docs/deploy.md, "Tiling"). */
@@ -272,8 +271,8 @@ static int run(int argc, char **argv, const opts *o) {
         printf("MACs %llu per inference\n", (unsigned long long)deploy_ir_macs(ir));
         if (desc && desc->nparallel > 0) print_layers(ir);
         if (desc && cycles > 0)
-            printf("cost model (%s): %.0f cycles per inference (the sum over the layers it "
-                   "estimates)\n",
+            printf("cost model (%s): %.0f cycles per inference (the layers it estimates in "
+                   "order, the engines of a layer at once)\n",
                    desc->name, cycles);
         else if (desc)
             printf("cost model (%s): no estimate for these layers\n", desc->name);

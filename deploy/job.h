@@ -56,8 +56,13 @@ const char *deploy_target_path(const char *name, char *buf, size_t len);
 
 /* Bytes of the weights as stored (int4 / int2 layers packed). */
 size_t deploy_ir_weight_values(const deploy_ir *ir);
-/* The cost model's cycles of one inference: the sum of the ops' estimates
- * (0 when there is none). */
+/* The cost model's cycles of the layer whose first op is ops[k]: the ops
+ * of one layer (a split layer's parts) on one engine run one after the
+ * other, the engines at once, so the slowest engine's sum; *next (if not
+ * NULL) gets the index of the next layer's first op. */
+double deploy_ir_layer_cycles(const deploy_ir *ir, int k, int *next);
+/* The cost model's cycles of one inference: the layers' cycles
+ * (deploy_ir_layer_cycles) summed in order (0 when there is no estimate). */
 double deploy_ir_model_cycles(const deploy_ir *ir);
 
 /* `make -s -C dir check` as a child process (its output to dir/check.log):

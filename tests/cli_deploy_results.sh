@@ -11,7 +11,8 @@
 #   between DIANA's digital and analog engines under a memory budget)
 #   through the DIANA host model at its L1 and at --l1 6000, on 16 real
 #   Fashion-MNIST test images: `make check` equal, and the per-layer report's
-#   cycles (engines of a layer at once) the latency the campaign recorded;
+#   cycles (engines of a layer at once), also the result line's
+#   model_cycles, the latency the campaign recorded;
 # - the PIT-searched TCN of tcn_fmnist_pit_params (run 4) on the 10,000
 #   real Fashion-MNIST test images through the c backend: the generated
 #   code equals the integer evaluator on all of them, whose accuracy is the
@@ -61,6 +62,8 @@ for t in diana "diana --l1 6000"; do
         <(make -s -C "$out" check 2>&1)
     check "odimo $t: split layers" test "$(grep -c 'digital .* | analog ' "$tmp/$name.out")" -ge 5
     cyc=$(sed -n 's/.*engines of a layer at once: \([0-9]*\).*/\1/p' "$tmp/$name.out")
+    check "odimo $t: model_cycles=$(field "$tmp/$name.out" model_cycles) is that sum" \
+        test "$(field "$tmp/$name.out" model_cycles)" = "${cyc:-none}"
     lat=$(summary "$od" 3 latency)   # seconds; DIANA's cost model runs at 260 MHz
     check "odimo $t: ${cyc:-?} cycles are the recorded $lat s" \
         awk -v c="${cyc:-0}" -v s="${lat:-0}" 'BEGIN { t = c / 260e6; exit !(s > 0 && t > s * 0.995 && t < s * 1.005) }'

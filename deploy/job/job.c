@@ -34,10 +34,24 @@ size_t deploy_ir_weight_values(const deploy_ir *ir) {
     return n;
 }
 
+double deploy_ir_layer_cycles(const deploy_ir *ir, int k, int *next) {
+    double per[DEPLOY_IR_MAX_ENGINES] = {0}, most = 0;
+    int j = k;
+    for (; j < ir->nops && ir->ops[j].qindex == ir->ops[k].qindex; j++) {
+        int e = ir->ops[j].engine >= 0 && ir->ops[j].engine < DEPLOY_IR_MAX_ENGINES
+                    ? ir->ops[j].engine
+                    : 0;
+        per[e] += ir->ops[j].cycles;
+        most = per[e] > most ? per[e] : most;
+    }
+    if (next) *next = j;
+    return most;
+}
+
 double deploy_ir_model_cycles(const deploy_ir *ir) {
     double c = 0;
-    for (int k = 0; k < ir->nops; k++)
-        c += ir->ops[k].cycles;
+    for (int k = 0; k < ir->nops;)
+        c += deploy_ir_layer_cycles(ir, k, &k);
     return c;
 }
 
