@@ -117,7 +117,7 @@ check "deploy: progress names each deployment: $npts front points, $neq equal, $
      grep -q \"^deploy c1: $((2 * npts)) deployments ($neq equal, 0 differ, 0 skipped, $npts failed)\" c1.err"
 check "the report has a Deployments section (printed and in pareto.md)" sh -c \
     "grep -q '^## Deployments' c1.out && grep -q '^## Deployments' out/c1/pareto.md && \
-     grep -Eq '^\| [0-9]+ \| c \| equal \| 8 \| [0-9.]+% \| [0-9]+ \| [0-9]+ \| [0-9]+ \([0-9]+\) \| - \| - \|  \|$' out/c1/pareto.md"
+     grep -Eq '^\| [0-9]+ \| c \| equal \| 8 \| [0-9.]+% \| [0-9]+ \| [0-9]+ \| [0-9]+ \([0-9]+\) \| - \| - \| 0 \(0\) \| - \| 0 \(0\) \|  \|$' out/c1/pareto.md"
 front_ids=$(sed -n '/^## params vs test_acc/,/^## [^p]/p' c1.out | sed -n 's/^| \([0-9][0-9]*\) | .*/\1/p' | sort | tr '\n' ' ')
 dep_ids() { sed -n '/^## Deployments/,$p' c1.out | sed -n "s/^| \([0-9][0-9]*\) | $1 | $2 | .*/\1/p" | sort | tr '\n' ' '; }
 check "the Deployments table: each front point ($front_ids) on c equal on 8 samples, failed on gap8-l1_10" sh -c \
@@ -222,6 +222,9 @@ fi
 check "no run fits a 10-byte flash: a skipped row naming the memory" sh -c \
     "grep -q \"^deploy 3/3: c-tiny_m4: no run fits: 2 ok runs tried; first: run .*memory 'flash' of target cortex_m4 holds 10 bytes\" dv.err && \
      h5dump -d /deploy out/dv/campaign.h5 | grep -q '\"no run fits: 2 ok runs tried'"
+check "/deploy records the tiling: tiled cycles, DMA bytes and their lower bound, tiled layers and tiles" sh -c \
+    "h5dump -H -d /deploy out/dv/campaign.h5 | grep -c '\"\(tiled_cycles\|dma_bytes\|dma_lower_bound\|tiled_layers\|tiles\)\"' | grep -qx 5 && \
+     grep -q '| cycles tiled | DMA B (lower bound) |' c1.out"
 
 # a missing dataset: named once, before any run
 sed 's/train: good.csv, test: good.csv/train: nosuch.csv/; s/out\/nan/out\/miss/; s/campaign: nan/campaign: miss/' nan.yaml > miss.yaml

@@ -37,6 +37,9 @@ typedef struct {
     char reason[REASON_LEN];
     int64_t flash, ram, arena, arena_lower_bound;
     double cycles;     /* cost model, one inference; NaN: no estimate */
+    double tiled_cycles; /* cycles with the tiled layers' tiles instead of their whole layer; NaN */
+    int64_t dma, dma_bound; /* bytes DMA moves per inference, its lower bound (0: nothing tiled) */
+    int32_t tiled_layers, tiles; /* layers run in several tiles, their tiles together */
     double latency_ms; /* cycles at the description's clock; NaN */
     int32_t samples;   /* samples compared by make check */
     double accuracy;   /* the evaluator's on the test images; NaN: random samples */
@@ -61,6 +64,11 @@ static hid_t row_type(hid_t strs[5]) {
     H5Tinsert(t, "arena_lower_bound", HOFFSET(dep_row, arena_lower_bound), H5T_NATIVE_INT64);
     H5Tinsert(t, "cycles", HOFFSET(dep_row, cycles), H5T_NATIVE_DOUBLE);
     H5Tinsert(t, "latency_ms", HOFFSET(dep_row, latency_ms), H5T_NATIVE_DOUBLE);
+    H5Tinsert(t, "tiled_cycles", HOFFSET(dep_row, tiled_cycles), H5T_NATIVE_DOUBLE);
+    H5Tinsert(t, "dma_bytes", HOFFSET(dep_row, dma), H5T_NATIVE_INT64);
+    H5Tinsert(t, "dma_lower_bound", HOFFSET(dep_row, dma_bound), H5T_NATIVE_INT64);
+    H5Tinsert(t, "tiled_layers", HOFFSET(dep_row, tiled_layers), H5T_NATIVE_INT32);
+    H5Tinsert(t, "tiles", HOFFSET(dep_row, tiles), H5T_NATIVE_INT32);
     H5Tinsert(t, "samples", HOFFSET(dep_row, samples), H5T_NATIVE_INT32);
     H5Tinsert(t, "accuracy", HOFFSET(dep_row, accuracy), H5T_NATIVE_DOUBLE);
     return t;
@@ -87,6 +95,8 @@ static int write_result(const char *dir, const dep_row *r) {
             (long long)r->ram, (long long)r->arena, (long long)r->arena_lower_bound);
     fprintf(f, "cycles %.17g\nlatency_ms %.17g\nsamples %d\naccuracy %.17g\nreason %s\n", r->cycles,
             r->latency_ms, (int)r->samples, r->accuracy, r->reason);
+    fprintf(f, "tiled_cycles %.17g\ndma %lld\ndma_bound %lld\ntiled_layers %d\ntiles %d\n", r->tiled_cycles,
+            (long long)r->dma, (long long)r->dma_bound, (int)r->tiled_layers, (int)r->tiles);
     int ok = !ferror(f);
     ok &= fclose(f) == 0;
     return ok && rename(tmp, path) == 0;
@@ -122,10 +132,15 @@ static int read_result(const char *dir, const char *run, const char *target, dep
         else if (!strcmp(k, "cycles")) r->cycles = strtod(v, NULL);
         else if (!strcmp(k, "latency_ms")) r->latency_ms = strtod(v, NULL);
         else if (!strcmp(k, "accuracy")) r->accuracy = strtod(v, NULL);
+        else if (!strcmp(k, "tiled_cycles")) r->tiled_cycles = strtod(v, NULL);
+        else if (!strcmp(k, "dma")) r->dma = n;
+        else if (!strcmp(k, "dma_bound")) r->dma_bound = n;
+        else if (!strcmp(k, "tiled_layers")) r->tiled_layers = (int32_t)n;
+        else if (!strcmp(k, "tiles")) r->tiles = (int32_t)n;
         else fields--;
     }
     fclose(f);
-    return ok && fields == 14 && !strcmp(r->run, run) && !strcmp(r->target, target) &&
+    return ok && fields == 19 && !strcmp(r->run, run) && !strcmp(r->target, target) &&
            strcmp(r->verified, "skipped") != 0;
 }
 
@@ -229,6 +244,19 @@ static void figures(const deploy_job_result *jr, dep_row *r) {
     double c = deploy_ir_model_cycles(ir);
     r->cycles = jr->desc && c > 0 ? c : NAN;
     r->latency_ms = jr->desc && c > 0 && jr->desc->clock_hz > 0 ? 1e3 * c / jr->desc->clock_hz : NAN;
+    /* the tiling overhead: each tiled op's tiles' cycles instead of its whole-op cycles */
+    double over = 0;
+    r->tiled_layers = r->tiles = 0;
+    for (int k = 0; k < ir->nops; k++) {
+        const deploy_tile *tl = &ir->ops[k].tile;
+        if (!tl->tiled) continue;
+        int n = tl->nh * tl->nw * tl->nc;
+        if (n > 1) r->tiled_layers++;
+        r->tiles += n;
+        if (tl->tile_cycles > 0) over += tl->tile_cycles - ir->ops[k].cycles;
+    }
+    r->tiled_cycles = isfinite(r->cycles) ? r->cycles + over : NAN;
+    r->dma = (int64_t)ir->dma_bytes, r->dma_bound = (int64_t)ir->dma_bound;
 }
 
 /* msg as the row's reason (cut to its length). */
@@ -254,7 +282,7 @@ static void deploy_one(stage *s, const search_sweep_deploy_target *t, const char
     snprintf(r->run, sizeof r->run, "%s", run);
     snprintf(r->target, sizeof r->target, "%s", t->label);
     snprintf(r->backend, sizeof r->backend, "%s", t->backend);
-    r->cycles = r->latency_ms = r->accuracy = NAN;
+    r->cycles = r->latency_ms = r->accuracy = r->tiled_cycles = NAN;
     double t0 = (double)time(NULL);
     deploy_job j;
     job_of(s, t, run, dir, &j);
@@ -301,6 +329,9 @@ static void deploy_one(stage *s, const search_sweep_deploy_target *t, const char
         if (strcmp(r->verified, "failed") || r->arena)
             fprintf(s->progress, "; flash %lld B, RAM %lld B (arena %lld, lower bound %lld), %s", (long long)r->flash,
                     (long long)r->ram, (long long)r->arena, (long long)r->arena_lower_bound, cyc);
+        if (r->tiled_layers)
+            fprintf(s->progress, "; %d layers in %d tiles, DMA %lld B (lower bound %lld)", (int)r->tiled_layers,
+                    (int)r->tiles, (long long)r->dma, (long long)r->dma_bound);
         fprintf(s->progress, " [%.0fs] -> %s\n", (double)time(NULL) - t0, dir);
     }
 }
@@ -369,7 +400,7 @@ static void deploy_best(stage *s, const search_sweep_deploy_target *t, const can
     snprintf(r.backend, sizeof r.backend, "%s", t->backend);
     snprintf(r.desc, sizeof r.desc, "-");
     snprintf(r.verified, sizeof r.verified, "skipped");
-    r.cycles = r.latency_ms = r.accuracy = NAN;
+    r.cycles = r.latency_ms = r.accuracy = r.tiled_cycles = NAN;
     snprintf(r.reason, sizeof r.reason, "no run fits: %d ok runs tried%s%.200s", tried, why[0] ? "; first: " : "",
              why);
     if (s->progress) fprintf(s->progress, "deploy %d/%d: %s: %s\n", s->done + 1, s->total, t->label, r.reason);
@@ -475,18 +506,24 @@ void search_sweep_deploy_md(FILE *o, const char *name, const char *h5) {
         for (hssize_t i = 0; i < n; i++) eq += !strcmp(r[i].verified, "equal");
         fprintf(o, "\n## Deployments\n\n%s (%s /deploy, select %s): %d of %d verified equal to the integer "
                    "evaluator; flash: constants (weights, biases, multipliers); RAM: the arena and the "
-                   "kernels' scratch; cycles: the target description's cost model\n\n",
+                   "kernels' scratch; cycles: the target description's cost model, whole layers and with "
+                   "the tiled layers' tiles; DMA: bytes moved per inference against the lower bound (each "
+                   "tiled layer's weights and activations moved once)\n\n",
                 name, h5, sel, eq, (int)n);
         fprintf(o, "| run | target | verified | samples | evaluator accuracy | flash B | RAM B | arena B (lower bound) | cycles "
-                   "| latency ms | note |\n|---|---|---|---|---|---|---|---|---|---|---|\n");
+                   "| latency ms | tiled layers (tiles) | cycles tiled | DMA B (lower bound) | note |\n"
+                   "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
         for (hssize_t i = 0; i < n; i++) {
-            char acc[32], cyc[32], lat[32];
+            char acc[32], cyc[32], lat[32], tcyc[32];
             fmt_num(acc, sizeof acc, 100 * r[i].accuracy, "%.2f%%");
             fmt_num(cyc, sizeof cyc, r[i].cycles, "%.0f");
             fmt_num(lat, sizeof lat, r[i].latency_ms, "%.4g");
-            fprintf(o, "| %s | %s | %s | %d | %s | %lld | %lld | %lld (%lld) | %s | %s | %s |\n", r[i].run,
-                    r[i].target, r[i].verified, (int)r[i].samples, acc, (long long)r[i].flash, (long long)r[i].ram,
-                    (long long)r[i].arena, (long long)r[i].arena_lower_bound, cyc, lat, r[i].reason);
+            fmt_num(tcyc, sizeof tcyc, r[i].tiled_cycles, "%.0f");
+            fprintf(o, "| %s | %s | %s | %d | %s | %lld | %lld | %lld (%lld) | %s | %s | %d (%d) | %s | %lld (%lld) | %s |\n",
+                    r[i].run, r[i].target, r[i].verified, (int)r[i].samples, acc, (long long)r[i].flash,
+                    (long long)r[i].ram, (long long)r[i].arena, (long long)r[i].arena_lower_bound, cyc, lat,
+                    (int)r[i].tiled_layers, (int)r[i].tiles, tcyc, (long long)r[i].dma, (long long)r[i].dma_bound,
+                    r[i].reason);
         }
     }
     free(r);
