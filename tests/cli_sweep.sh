@@ -69,7 +69,9 @@ if [ "$np" = 2 ]; then
     check "both ranks ran jobs" sh -c "grep -q ' 0 start ' out/c1/logs/events.log && grep -q ' 1 start ' out/c1/logs/events.log"
 fi
 
-if python3 -c 'import h5py' 2> /dev/null; then
+py=""   # Debian's python3-h5py: /usr/bin/python3 when another python3 comes first on PATH
+for p in python3 /usr/bin/python3; do "$p" -c 'import h5py' 2> /dev/null && { py=$p; break; }; done
+if [ -n "$py" ]; then
     cat > check.py <<'PY'
 import sys, h5py, numpy as np
 f = h5py.File(sys.argv[1], "r")
@@ -98,7 +100,7 @@ assert p.attrs["reference_point"][0] == 73226 and p.attrs["hypervolume"] > 0
 assert "params_vs_int_test_acc" in f["pareto"] and "memory_vs_test_acc" in f["pareto"]
 print("ok", len(pts), float(p.attrs["hypervolume"]))
 PY
-    check "campaign.h5 has the root attributes, /runs, /summary and /pareto (h5py)" python3 check.py out/c1/campaign.h5 $np
+    check "campaign.h5 has the root attributes, /runs, /summary and /pareto (h5py)" "$py" check.py out/c1/campaign.h5 $np
 else
     check "campaign.h5 has /summary, /pareto and 4 runs (h5dump)" sh -c \
         "h5dump -n out/c1/campaign.h5 > n && grep -q ' /summary\$' n && grep -q ' /pareto/params_vs_test_acc\$' n && \
