@@ -1,14 +1,19 @@
 /* The `gap8` backend end to end on the host model of its runtime
  * (deploy/runtime/pulp/dnas_pulp_host.c): resnet8_fmnist and dscnn_fmnist
  * (seeded random weights, quantized on real Fashion-MNIST images, as
- * tests/test_deploy_c.c) compiled for configs/targets/gap8.yaml at its L1 of
- * 64,000 bytes and at an L1 small enough to tile most layers; the
- * generated code, built with -std=c99 -Wall -Wextra -Werror -pedantic and
- * ASan/UBSan, runs 32 real test images through L1 tiles, DMA and the 8-core
- * fork: its outputs equal the integer evaluator's byte for byte, and the
- * host model counts exactly the DMA bytes the tile pass reported. Then the
- * host model must catch a tile buffer moved past the end of L1 by hand in
- * network.c, and an L1 set below what the code needs. */
+ * tests/test_deploy_c.c), the TCN as the tiny PIT search of
+ * tests/cli_deploy.sh finds it (1-D convs with dilation 2, 8, 4, 2 and 23
+ * channels left) and an ODiMO-like resnet8_fmnist (diana_test_util.h:
+ * channels of every conv on an "analog" engine that reads 7-bit inputs,
+ * so the split pass cuts those layers by input clamp) compiled for
+ * configs/targets/gap8.yaml at its L1 of 64,000 bytes and at an L1 small
+ * enough to tile; the generated code, built with -std=c99 -Wall -Wextra
+ * -Werror -pedantic and ASan/UBSan, runs 32 real test images through L1
+ * tiles, DMA and the 8-core fork: its outputs equal the integer
+ * evaluator's byte for byte, and the host model counts exactly the DMA
+ * bytes network.c states (the tile pass's, for a network without split
+ * layers). Then the host model must catch a tile buffer moved past the end
+ * of L1 by hand in network.c, and an L1 set below what the code needs. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -18,6 +23,7 @@
 
 #define NCHECK 32
 #include "deploy_check_util.h"
+#include "diana_test_util.h"
 
 #define CFLAGS                                                                                     \
     "-std=c99 -Wall -Wextra -Werror -pedantic -O1 -fsanitize=address,undefined "                   \
@@ -25,24 +31,80 @@
 
 typedef struct {
     int tiled_ops, split_ops; /* ops through L1, and those in more than one tile */
+    int parts, clamped;       /* ops on a channel subset, ops reading a clamped input */
+    int tiles[64];            /* tiles of each cluster op (the first 64) */
     size_t l1_bytes;
-    uint64_t dma_bytes, dma_bound;
+    uint64_t dma_bytes, dma_bound; /* the tile pass's */
+    double cycles, tiled_cycles;   /* the cost model's, cluster ops whole and in tiles */
 } tiling;
 
-/* The zoo model compiled by the gap8 backend for gap8.yaml with L1 bytes
+/* The TCN as the tiny PIT search of tests/cli_deploy.sh finds it
+ * (search_pit_tcn_fmnist_tiny.yaml at mu 1e-4, its --model-out). */
+static const char *const PIT_TCN =
+    "name: tcn_pit\n"
+    "input: [28, 1, 28]\n"
+    "layers:\n"
+    "  - {name: conv1, op: conv1d, out: 8, kernel: 4, dilation: 2, padding: [2, 4], bias: false}\n"
+    "  - {name: bn1, op: batchnorm}\n"
+    "  - {name: relu1, op: relu}\n"
+    "  - {name: conv2, op: conv1d, out: 4, kernel: 4, dilation: 2, padding: [2, 4], bias: false}\n"
+    "  - {name: bn2, op: batchnorm}\n"
+    "  - {name: relu2, op: relu}\n"
+    "  - {name: conv3, op: conv1d, out: 2, kernel: 9, stride: 2, padding: same, bias: false}\n"
+    "  - {name: bn3, op: batchnorm}\n"
+    "  - {name: relu3, op: relu}\n"
+    "  - {name: conv4, op: conv1d, out: 23, kernel: 4, dilation: 2, padding: [2, 4], bias: false}\n"
+    "  - {name: bn4, op: batchnorm}\n"
+    "  - {name: relu4, op: relu}\n"
+    "  - {name: pool, op: global_avgpool}\n"
+    "  - {name: fc, op: linear, out: 10}\n";
+
+/* The network of name: "tcn_pit" (PIT_TCN), "odimo_resnet8" (resnet8_fmnist
+ * with a DIANA ODiMO-like engine split, its analog engine reading 7-bit
+ * inputs), else the zoo model; seeded random weights, quantized on real
+ * images into d->q (d->dir made already). */
+static train_net *network_of(deployed *d, const char *name, train_dataset *calib) {
+    char path[4200];
+    int odimo = !strcmp(name, "odimo_resnet8");
+    if (!strcmp(name, "tcn_pit")) {
+        snprintf(path, sizeof path, "%s/tcn_pit.yaml", d->dir);
+        FILE *f = fopen(path, "w");
+        assert_non_null(f);
+        fputs(PIT_TCN, f);
+        assert_int_equal(fclose(f), 0);
+    } else {
+        dtu_model_path(path, sizeof path, odimo ? "resnet8_fmnist" : name);
+    }
+    train_net *net = dtu_net(path, 21);
+    *calib = real_data(net, 0, NCALIB);
+    dtu_export(&d->q, net, calib);
+    if (odimo) dia_odimo_split(&d->q, 17, 4, 7);
+    return net;
+}
+
+/* The text of the file at path (to free). */
+static __attribute__((noinline)) char *file_text(const char *path) {
+    return read_all(path);
+}
+
+/* The number after `key` in text (0 when missing). */
+static unsigned long long number_after(const char *text, const char *key) {
+    const char *at = strstr(text, key);
+    return at ? strtoull(at + strlen(key), NULL, 10) : 0;
+}
+
+/* The network compiled by the gap8 backend for gap8.yaml with L1 bytes
  * (0: the target's) into a fresh directory with the test vectors. */
 static void deploy_gap8(deployed *d, const char *name, size_t l1, tiling *tl) {
-    char path[4200], tpath[4200];
-    dtu_model_path(path, sizeof path, name);
+    char tpath[4200];
     const char *src = getenv("DNAS_SOURCE_DIR");
     snprintf(tpath, sizeof tpath, "%s/configs/targets/gap8.yaml", src ? src : DNAS_SOURCE_DIR);
-    train_net *net = dtu_net(path, 21);
-    train_dataset calib = real_data(net, 0, NCALIB);
-    train_dataset check = real_data(net, CHECK_FROM, NCHECK);
-    dtu_export(&d->q, net, &calib);
-    d->in = input_bytes(&d->q, check.x, NCHECK);
     snprintf(d->dir, sizeof d->dir, "/tmp/dnas_deploy_gap8_XXXXXX");
     assert_non_null(mkdtemp(d->dir));
+    train_dataset calib;
+    train_net *net = network_of(d, name, &calib);
+    train_dataset check = real_data(net, CHECK_FROM, NCHECK);
+    d->in = input_bytes(&d->q, check.x, NCHECK);
     const deploy_backend *be = deploy_backend_find("gap8");
     assert_non_null(be);
     hwcost_target target;
@@ -58,9 +120,13 @@ static void deploy_gap8(deployed *d, const char *name, size_t l1, tiling *tl) {
         fail_msg("%s: %s", name, err.msg);
     memset(tl, 0, sizeof *tl);
     for (int k = 0; k < ir.nops; k++) {
-        const deploy_tile *t = &ir.ops[k].tile;
+        const deploy_ir_op *o = &ir.ops[k];
+        const deploy_tile *t = &o->tile;
+        if (t->tiled && tl->tiled_ops < 64) tl->tiles[tl->tiled_ops] = t->nh * t->nw * t->nc;
         tl->tiled_ops += t->tiled;
         tl->split_ops += t->tiled && t->nh * t->nw * t->nc > 1;
+        tl->parts += o->channels != NULL;
+        if (t->tiled) tl->cycles += o->cycles, tl->tiled_cycles += t->tile_cycles;
     }
     tl->l1_bytes = ir.l1_bytes, tl->dma_bytes = ir.dma_bytes, tl->dma_bound = ir.dma_bound;
     assert_true(ir.l1_bytes <= (l1 ? l1 : 64000));
@@ -77,15 +143,35 @@ static char *run_check(const deployed *d, const char *args, int *rc) {
     int r = system(cmd);
     *rc = WIFEXITED(r) ? WEXITSTATUS(r) : -1;
     snprintf(log, sizeof log, "%s/check.log", d->dir);
-    return read_all(log);
+    return file_text(log);
 }
 
 /* Built with the sanitizers and run: every output byte equal, and the host
- * model's DMA bytes NCHECK times the tile pass's. */
+ * model's DMA bytes NCHECK times what network.c states: the tile pass's
+ * for a network without split layers. A layer split by input clamp is
+ * counted there per part over the part's channels, while the tile pass
+ * (pass_tile.c, deploy_tile_conv_dims) sizes each part's tiles and DMA as
+ * the whole layer's, more. want_split: 1 most cluster layers in several
+ * tiles, 2 at least one. */
 static void bit_exact(const char *name, size_t l1, int want_split) {
     deployed d;
     tiling tl;
     deploy_gap8(&d, name, l1, &tl);
+    char npath[200];
+    snprintf(npath, sizeof npath, "%s/network.c", d.dir);
+    char *net = file_text(npath);
+    unsigned long long dma = number_after(net, "DMA moves ");
+    unsigned long long bound = number_after(net, "moved once: ");
+    for (const char *at = net; (at = strstr(at, "the input clamped to ")) != NULL; at++)
+        tl.clamped++;
+    free(net);
+    assert_true(dma > 0 && bound > 0);
+    if (tl.parts == 0) {
+        assert_int_equal(dma, tl.dma_bytes);
+        assert_int_equal(bound, tl.dma_bound);
+    } else {
+        assert_true(dma < tl.dma_bytes && bound < tl.dma_bound);
+    }
     int rc;
     char *text = run_check(&d, "check CFLAGS='" CFLAGS "'", &rc);
     if (rc != 0) fail_msg("%s, L1 %zu: make check exited %d:\n%s", name, l1, rc, text);
@@ -97,14 +183,23 @@ static void bit_exact(const char *name, size_t l1, int want_split) {
     unsigned long long in = 0, out = 0;
     assert_int_equal(sscanf(p, "transfers, %llu bytes into L1, %llu bytes out of L1", &in, &out),
                      2);
-    assert_int_equal(in + out, (unsigned long long)NCHECK * tl.dma_bytes);
-    assert_true(tl.dma_bytes >= tl.dma_bound);
-    printf("%s on gap8, L1 %zu: %s; %d of %d cluster layers in several tiles, L1 used %zu, "
-           "DMA %llu bytes per inference (lower bound %llu, %.3fx)\n",
-           name, l1 ? l1 : (size_t)64000, want, tl.split_ops, tl.tiled_ops, tl.l1_bytes,
-           (unsigned long long)tl.dma_bytes, (unsigned long long)tl.dma_bound,
-           (double)tl.dma_bytes / (double)tl.dma_bound);
-    if (want_split) assert_true(2 * tl.split_ops > tl.tiled_ops);
+    assert_int_equal(in + out, (unsigned long long)NCHECK * dma);
+    assert_true(dma >= bound);
+    assert_true(tl.tiled_cycles >= tl.cycles);
+    printf("%s on gap8, L1 %zu: %s; %d of %d cluster layers in several tiles, %d on channel "
+           "subsets, %d on a clamped input, L1 used %zu, DMA %llu bytes per inference (lower "
+           "bound %llu, %.3fx; the tile pass: %llu, %llu), cost model %.0f cycles whole, %.0f in "
+           "tiles; tiles per layer:",
+           name, l1 ? l1 : (size_t)64000, want, tl.split_ops, tl.tiled_ops, tl.parts, tl.clamped,
+           tl.l1_bytes, dma, bound, (double)dma / (double)bound,
+           (unsigned long long)tl.dma_bytes, (unsigned long long)tl.dma_bound, tl.cycles,
+           tl.tiled_cycles);
+    for (int k = 0; k < tl.tiled_ops && k < 64; k++)
+        printf(" %d", tl.tiles[k]);
+    printf("\n");
+    if (want_split == 1) assert_true(2 * tl.split_ops > tl.tiled_ops);
+    if (want_split == 2) assert_true(tl.split_ops >= 1);
+    if (!strcmp(name, "odimo_resnet8")) assert_true(tl.parts >= 2 && tl.clamped >= 1);
     free(text);
     cleanup(&d);
 }
@@ -129,6 +224,31 @@ static void dscnn_l1_small(void **state) {
     bit_exact("dscnn_fmnist", SMALL_L1, 1);
 }
 
+/* The PIT-found TCN: its first layer (28 input channels, 8 of 4 taps)
+ * needs 1,968 bytes whole and at least 1,360 in tiles; at 1,400 it runs
+ * in 28 tiles, the rest whole. */
+#define PIT_SMALL_L1 1400
+
+static void pit_tcn_l1_target(void **state) {
+    (void)state;
+    bit_exact("tcn_pit", 0, 0);
+}
+static void pit_tcn_l1_small(void **state) {
+    (void)state;
+    bit_exact("tcn_pit", PIT_SMALL_L1, 2);
+}
+
+/* The ODiMO-like resnet8: every split layer is two cluster layers, one
+ * reading the input as it is, one clamped to 7 bits in L1. */
+static void odimo_l1_target(void **state) {
+    (void)state;
+    bit_exact("odimo_resnet8", 0, 0);
+}
+static void odimo_l1_small(void **state) {
+    (void)state;
+    bit_exact("odimo_resnet8", SMALL_L1, 1);
+}
+
 /* The output buffers of the first tiled layer with two of them moved by
  * hand to the last bytes of the L1 block: the cores write past the
  * allocation and the host model reports it. */
@@ -143,7 +263,7 @@ static void overrunning_tile_caught(void **state) {
     free(text);
     char path[200];
     snprintf(path, sizeof path, "%s/network.c", d.dir);
-    text = read_all(path);
+    text = file_text(path);
     const char *tag = "}, /* L1 offsets: input, weights, output */";
     char *end = strstr(text, tag);
     assert_non_null(end);
@@ -227,6 +347,8 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(resnet8_l1_target),       cmocka_unit_test(resnet8_l1_small),
         cmocka_unit_test(dscnn_l1_target),         cmocka_unit_test(dscnn_l1_small),
+        cmocka_unit_test(pit_tcn_l1_target),       cmocka_unit_test(pit_tcn_l1_small),
+        cmocka_unit_test(odimo_l1_target),         cmocka_unit_test(odimo_l1_small),
         cmocka_unit_test(overrunning_tile_caught), cmocka_unit_test(small_l1_caught),
         cmocka_unit_test(smallest_l1_error),
     };
