@@ -191,9 +191,8 @@ static void bit_exact(const char *name, size_t l1, int want_split) {
            "bound %llu, %.3fx; the tile pass: %llu, %llu), cost model %.0f cycles whole, %.0f in "
            "tiles; tiles per layer:",
            name, l1 ? l1 : (size_t)64000, want, tl.split_ops, tl.tiled_ops, tl.parts, tl.clamped,
-           tl.l1_bytes, dma, bound, (double)dma / (double)bound,
-           (unsigned long long)tl.dma_bytes, (unsigned long long)tl.dma_bound, tl.cycles,
-           tl.tiled_cycles);
+           tl.l1_bytes, dma, bound, (double)dma / (double)bound, (unsigned long long)tl.dma_bytes,
+           (unsigned long long)tl.dma_bound, tl.cycles, tl.tiled_cycles);
     for (int k = 0; k < tl.tiled_ops && k < 64; k++)
         printf(" %d", tl.tiles[k]);
     printf("\n");

@@ -111,8 +111,8 @@ static void cluster_layer(FILE *f, const deploy_ir *ir, int k, const dnas_gap8_l
     deploy_ident(o->q->name, id, 33);
     deploy_c_layer_comment(f, ir, k);
     if (o->channels) {
-        fprintf(f, "/* channels %d of %d, reading the input %s (c%d: the channels) */\n",
-                d->cout, L->ctotal, L->in_bits ? "clamped" : "as it is", k);
+        fprintf(f, "/* channels %d of %d, reading the input %s (c%d: the channels) */\n", d->cout,
+                L->ctotal, L->in_bits ? "clamped" : "as it is", k);
         snprintf(cid, sizeof cid, "c%d", k);
         deploy_c_array_i32(f, cid, o->channels, (size_t)o->nchannels);
     }

@@ -198,7 +198,8 @@ dnas_status deploy_pass_split(deploy_ir *ir, const deploy_compile_params *p, dna
                         "%s: op %d '%s' channel %d is on engine '%s', which clamps its "
                         "%d-bit input to %d bits (the network's engine_input_bits): "
                         "this backend computes every channel of an op on one input; "
-                        "a backend that splits layers per engine or per input clamp (diana, gap8) can",
+                        "a backend that splits layers per engine or per input clamp (diana, gap8) "
+                        "can",
                         ir->name, o->qindex, o->q->name, c, q->engines[o->q->engine[c]], bits, b);
             }
         }

@@ -157,7 +157,8 @@ static void clamp_input(void *arg) {
     size_t q = (cw->n + (size_t)nc - 1) / (size_t)nc, lo = q * (size_t)c;
     size_t hi = lo + q < cw->n ? lo + q : cw->n;
     cw->st[c] = DNAS_RT_OK;
-    if (lo < hi) cw->st[c] = dnas_rt_saturate(cw->buf + lo, cw->buf + lo, hi - lo, cw->sgn, cw->lo, cw->hi);
+    if (lo < hi)
+        cw->st[c] = dnas_rt_saturate(cw->buf + lo, cw->buf + lo, hi - lo, cw->sgn, cw->lo, cw->hi);
 }
 
 typedef struct {
