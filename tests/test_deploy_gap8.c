@@ -13,7 +13,12 @@
  * evaluator's byte for byte, and the host model counts exactly the DMA
  * bytes network.c states (the tile pass's, for a network without split
  * layers). Then the host model must catch a tile buffer moved past the end
- * of L1 by hand in network.c, and an L1 set below what the code needs. */
+ * of L1 by hand in network.c, and an L1 set below what the code needs.
+ * The executor alone (dnas_gap8_conv on the host model): a dilated conv
+ * computed in two parts on channel lists, one on its input clamped to 7
+ * bits, in several tiles, equals the whole layer on the raw and the
+ * clamped input channel by channel, and moves exactly the bytes its tiles
+ * need. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -24,6 +29,7 @@
 #define NCHECK 32
 #include "deploy_check_util.h"
 #include "diana_test_util.h"
+#include "dnas_gap8.h"
 
 #define CFLAGS                                                                                     \
     "-std=c99 -Wall -Wextra -Werror -pedantic -O1 -fsanitize=address,undefined "                   \
@@ -284,6 +290,84 @@ static void overrunning_tile_caught(void **state) {
     cleanup(&d);
 }
 
+/* 3x3 conv (columns dilated 2) [6][7][5] -> [6][7][10], uint8, with bias:
+ * channels A = {0, 2, 3, 7} on the input as it is, B = {1, 4, 5, 6, 8, 9}
+ * on it clamped to 7 bits (0..127), each part by dnas_gap8_conv in tiles
+ * of 2 rows x 3 columns x 4 channels. The L1 buffers by hand: an input
+ * window of (2-1)+2+1 = 4 rows x (3-1)+2·2+1 = 7 columns x 5 channels =
+ * 140 bytes, a weight tile of 4·45 = 180 + 16 (bias) + 16 (multipliers) =
+ * 212 bytes, an output tile of 24 bytes, each doubled: 752 bytes. DMA per
+ * part of n channels: its constants n·(45 + 8) once, per spatial tile
+ * (3 x 3 of them) and channel tile its input window, and its outputs. A
+ * channel list reaching past the output tensor is refused. */
+static void channel_parts_executor(void **state) {
+    (void)state;
+    enum { H = 6, W = 7, CI = 5, CO = 10, K = 45 };
+    static const int32_t part_a[] = {0, 2, 3, 7}, part_b[] = {1, 4, 5, 6, 8, 9};
+    dnas_rt_conv_dims d = {H, W, CI, H, W, CO, 3, 3, 1, 1, 1, 2, 1, 1, 2, 2, 1, 0, 0};
+    uint8_t in[H * W * CI], sat[H * W * CI], raw[H * W * CO], clamped[H * W * CO];
+    uint8_t out[H * W * CO];
+    int8_t w[CO * K];
+    int32_t bias[CO], m[CO];
+    uint64_t s = 99;
+    for (size_t i = 0; i < sizeof in; i++)
+        in[i] = (uint8_t)(dia_rand(&s) % 256);
+    for (size_t i = 0; i < sizeof w; i++)
+        w[i] = (int8_t)((int)(dia_rand(&s) % 255) - 127);
+    for (int c = 0; c < CO; c++)
+        bias[c] = (int32_t)(dia_rand(&s) % 20001) - 10000,
+        m[c] = 1024 + (int32_t)(dia_rand(&s) % 3072);
+    dnas_rt_weights wt = {w, 8, DNAS_RT_PACK_INT8};
+    dnas_rt_requant_params rq = {m, 20, 0, 255};
+    assert_int_equal(dnas_rt_conv2d(raw, in, &wt, bias, &rq, &d), DNAS_RT_OK);
+    assert_int_equal(dnas_rt_saturate(sat, in, sizeof in, 0, 0, 127), DNAS_RT_OK);
+    assert_int_equal(dnas_rt_conv2d(clamped, sat, &wt, bias, &rq, &d), DNAS_RT_OK);
+    int differ = 0;
+    for (size_t i = 0; i < sizeof raw; i++)
+        differ += raw[i] != clamped[i];
+    assert_true(differ > 0); /* the clamp matters for these inputs */
+    dnas_pulp_region(in, sizeof in, DNAS_PULP_L2);
+    dnas_pulp_region(out, sizeof out, DNAS_PULP_L2);
+    dnas_pulp_region(w, sizeof w, DNAS_PULP_L3);
+    dnas_pulp_region(bias, sizeof bias, DNAS_PULP_L3);
+    dnas_pulp_region(m, sizeof m, DNAS_PULP_L3);
+    uint8_t *l1 = dnas_pulp_l1_malloc(752);
+    assert_non_null(l1);
+    dnas_gap8_layer L = {d,  2,      3,        4,          8,          20,
+                         0,  255,    {0, 140}, {280, 492}, {704, 728}, DNAS_PULP_CORES,
+                         CO, part_a, 0};
+    memset(out, 0x5a, sizeof out);
+    unsigned long long in0, out0, in1, out1;
+    dnas_pulp_host_bytes(&in0, &out0);
+    L.d.cout = 4;
+    assert_int_equal(dnas_gap8_conv(&L, l1, out, in, w, bias, m), DNAS_RT_OK);
+    L.d.cout = 6, L.chan = part_b, L.in_bits = 7;
+    assert_int_equal(dnas_gap8_conv(&L, l1, out, in, w, bias, m), DNAS_RT_OK);
+    dnas_pulp_host_bytes(&in1, &out1);
+    for (int p = 0; p < H * W; p++)
+        for (int c = 0; c < CO; c++) {
+            int in_b = c == 1 || (c >= 4 && c != 7);
+            uint8_t want = (in_b ? clamped : raw)[p * CO + c];
+            if (out[p * CO + c] != want)
+                fail_msg("pixel %d channel %d: %d, the whole layer on the %s input: %d", p, c,
+                         out[p * CO + c], in_b ? "clamped" : "raw", want);
+        }
+    /* The input windows: output rows 0-1, 2-3, 4-5 read rows 0-2, 1-4, 3-5
+     * (3 + 4 + 3); output columns 0-2, 3-5, 6 read columns 0-4, 1-6, 4-6
+     * (5 + 6 + 3): 10 · 14 · 5 = 700 bytes per channel tile. Part A: one
+     * channel tile, 700 + 4 · 53 + 42 · 4 = 1080; part B: two, 1400 + 6 · 53
+     * + 42 · 6 = 1970. */
+    unsigned long long moved = (in1 - in0) + (out1 - out0);
+    assert_int_equal(moved, 1080 + 1970);
+    printf("two channel parts of a dilated conv, one on a 7-bit clamped input, in 2x3x4 tiles: "
+           "equal to the whole layer; DMA %llu bytes\n",
+           moved);
+    static const int32_t bad[] = {1, 4, 5, 6, 8, 10}; /* channel 10 is past the tensor */
+    L.chan = bad;
+    assert_int_equal(dnas_gap8_conv(&L, l1, out, in, w, bias, m), DNAS_RT_ERR_ARG);
+    dnas_pulp_l1_free(l1);
+}
+
 /* The modelled L1 set by hand below what the code allocates. */
 static void small_l1_caught(void **state) {
     (void)state;
@@ -344,12 +428,12 @@ static void smallest_l1_error(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(resnet8_l1_target),       cmocka_unit_test(resnet8_l1_small),
-        cmocka_unit_test(dscnn_l1_target),         cmocka_unit_test(dscnn_l1_small),
-        cmocka_unit_test(pit_tcn_l1_target),       cmocka_unit_test(pit_tcn_l1_small),
-        cmocka_unit_test(odimo_l1_target),         cmocka_unit_test(odimo_l1_small),
-        cmocka_unit_test(overrunning_tile_caught), cmocka_unit_test(small_l1_caught),
-        cmocka_unit_test(smallest_l1_error),
+        cmocka_unit_test(resnet8_l1_target),      cmocka_unit_test(resnet8_l1_small),
+        cmocka_unit_test(dscnn_l1_target),        cmocka_unit_test(dscnn_l1_small),
+        cmocka_unit_test(pit_tcn_l1_target),      cmocka_unit_test(pit_tcn_l1_small),
+        cmocka_unit_test(odimo_l1_target),        cmocka_unit_test(odimo_l1_small),
+        cmocka_unit_test(channel_parts_executor), cmocka_unit_test(overrunning_tile_caught),
+        cmocka_unit_test(small_l1_caught),        cmocka_unit_test(smallest_l1_error),
     };
     return cmocka_run_group_tests(tests, dck_setup, dck_teardown);
 }

@@ -9,12 +9,12 @@
  *      buffer);
  *   3. for tile i: wait for its input and weights (a layer with in_bits:
  *      the cores clamp a freshly moved input tile in place); request tile
- *      i+1's input
- *      (when the input changes between tiles: more than one spatial tile,
- *      or groups > 1 and more than one channel tile) and, when the channel
- *      tile changes, its weights, into the other buffers; wait for the
- *      write-back that last used this output buffer (tile i-2); fork the
- *      cores on the tile; request the output tile's write-back to L2;
+ *      i+1's input (when the input changes between tiles: more than one
+ *      spatial tile, or groups > 1 and more than one channel tile) and,
+ *      when the channel tile changes, its weights, into the other buffers;
+ *      wait for the write-back that last used this output buffer (tile
+ *      i-2); fork the cores on the tile; request the output tile's
+ *      write-back to L2;
  *   4. wait for the last write-backs.
  * In a fork each core computes a share of the output tile with
  * dnas_rt_conv2d on L1: a band of output rows (tiles of several rows), of
@@ -126,7 +126,8 @@ static void load_weights(const dnas_gap8_layer *L, const tile *t, const wlayout 
 
 static void store_output(const dnas_gap8_layer *L, const tile *t, uint8_t *out, const uint8_t *src,
                          dnas_pulp_dma *job) {
-    size_t cout = (size_t)L->ctotal, wout = (size_t)L->d.wout, cn = (size_t)t->cn;
+    size_t cout = (size_t)(L->ctotal ? L->ctotal : L->d.cout), wout = (size_t)L->d.wout,
+           cn = (size_t)t->cn;
     size_t ow = (size_t)t->ow;
     uint8_t *dst = out + ((size_t)t->oy * wout + (size_t)t->ox) * cout;
     if (cn == cout) {
@@ -243,11 +244,11 @@ dnas_rt_status dnas_gap8_conv(const dnas_gap8_layer *L, uint8_t *l1, uint8_t *ou
         L->tc < 1 || L->tc > d->cout || L->ncores < 1 || L->ncores > DNAS_PULP_CORES)
         return DNAS_RT_ERR_ARG;
     if (d->groups > 1 && L->tc % (d->cout / d->groups) != 0) return DNAS_RT_ERR_ARG;
-    if (L->ctotal < d->cout || (!L->chan && L->ctotal != d->cout) || L->in_bits < 0 ||
-        L->in_bits > 8)
+    int32_t ctotal = L->ctotal ? L->ctotal : d->cout;
+    if (ctotal < d->cout || (!L->chan && ctotal != d->cout) || L->in_bits < 0 || L->in_bits > 8)
         return DNAS_RT_ERR_ARG;
     for (int32_t c = 0; L->chan && c < d->cout; c++)
-        if (L->chan[c] < 0 || L->chan[c] >= L->ctotal) return DNAS_RT_ERR_ARG;
+        if (L->chan[c] < 0 || L->chan[c] >= ctotal) return DNAS_RT_ERR_ARG;
     int32_t nh = ceil_div(d->hout, L->th), nw = ceil_div(d->wout, L->tw);
     int32_t nct = ceil_div(d->cout, L->tc), n = nh * nw * nct;
     int in_changes = nh * nw > 1 || (d->groups > 1 && nct > 1);

@@ -41,9 +41,10 @@ typedef struct {
                             has a bias), then tc int32 multipliers */
     uint32_t l1_out[2];  /* of the output buffers */
     int ncores;          /* 1..DNAS_PULP_CORES */
-    int32_t ctotal;      /* channels of the output tensor and of w, bias, m (>= d.cout) */
+    int32_t ctotal;      /* channels of the output tensor and of w, bias, m (>= d.cout;
+                            0: d.cout) */
     const int32_t *chan; /* the d.cout channels computed (distinct, < ctotal), or NULL:
-                            0..d.cout-1 (then ctotal = d.cout) */
+                            0..d.cout-1 (then ctotal is d.cout or 0) */
     int in_bits;         /* 1..7: the input clamped to that many bits; 0: as it is */
 } dnas_gap8_layer;
 
