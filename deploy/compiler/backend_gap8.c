@@ -66,7 +66,9 @@ static dnas_status executor_tiles(const deploy_ir *ir, int k, deploy_tile *t, de
     memcpy(v.tensors, ir->tensors, (size_t)ir->ntensors * sizeof *v.tensors);
     int32_t m = deploy_ir_op_cout(ir, k);
     v.tensors[o->out].c = m;
-    deploy_tile_limits lim = {ir->l1_size, 1, 1, 1, 4};
+    deploy_tile_limits lim; /* the tile pass's memory; weights there, no granularity */
+    memset(&lim, 0, sizeof lim);
+    lim.l1 = ir->l1_size, lim.cout_gran = lim.ow_gran = 1, lim.weights_in_l1 = 1, lim.align = 4;
     dnas_rt_conv_dims d;
     deploy_tile_conv_dims(&v, k, &d);
     dnas_status st = deploy_tile_layout(&v, k, o->tile.th, o->tile.tw,
