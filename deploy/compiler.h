@@ -145,7 +145,7 @@ typedef struct {
                                     clamped or not, so the split pass splits a layer by
                                     its channels' input clamp (gap8); 0: it does not */
     int tile;                    /* 1: the backend runs ops in tiles through the tiled
-                                    memory, so the tile pass cuts them (gap8); 0: whole
+                                    memory, so the tile pass cuts them (gap8, diana); 0: whole
                                     layers, the tile pass leaves every op untiled */
     FILE *dump;                  /* where the dump goes (stdout when NULL) */
     size_t l1_bytes;             /* the tiled memory's size instead of the target's (0: the

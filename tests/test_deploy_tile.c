@@ -95,7 +95,7 @@ static void free_layer(one_layer *L) {
 }
 
 static deploy_tile_limits limits(size_t l1, int32_t cout_gran, int32_t ow_gran) {
-    deploy_tile_limits lim = {l1, cout_gran, ow_gran, 1, 4};
+    deploy_tile_limits lim = {l1, cout_gran, ow_gran, 1, 4, 0, 1, 0, 0};
     return lim;
 }
 

@@ -7,20 +7,32 @@
  *
  * Files: the `c` backend's network.h, test_main.c and dnas_rt/ (the API and
  * the test program are the same), then
- *   network.c  one static arena; one function per layer opened by a comment
- *              naming the op, its engine, the channels it computes and the
- *              cost model's cycles; an engine layer is one dnas_diana_job
- *              (static const) and a dnas_diana_run call, a host layer one
- *              dnas_rt kernel call;
+ *   network.c  one static arena (L2); one function per layer opened by a
+ *              comment naming the op, its engine, the channels it computes
+ *              and the cost model's cycles; an engine layer is one
+ *              dnas_diana_job (static const), its tiles (dnas_diana_tiles:
+ *              the sizes the tile pass chose, the L1_act offsets of its
+ *              input and output buffers, the L1_wdig offsets of its weight
+ *              buffers, two of a kind when double-buffered) and a
+ *              dnas_diana_run_tiles call, which moves each tile through L1
+ *              by DMA (without a target description, no tiles: one
+ *              dnas_diana_run on L2); a host layer one dnas_rt kernel call.
+ *              network_run() allocates the L1 blocks (NETWORK_L1_BYTES of
+ *              L1_act, the most one layer uses; NETWORK_L1W_BYTES of
+ *              L1_wdig) once;
  *   weights.c  per job w<k> in its engine's layout (digital: int8 blocks of
- *              16 output channels; analog: the w+ and w- bit-planes, uint8),
+ *              16 output channels; analog: the w+ and w- bit-planes, uint8,
+ *              one pair per channel tile when the job has several),
  *              its bias b<k> and multipliers m<k> (the job's channels only)
  *              and, for a split layer, c<k>: the output channels it writes;
  *              host conv / linear layers keep dnas_rt's int8 layout;
  *   diana/     the host model (deploy/runtime/diana/: dnas_diana.h/.c),
  *              which the generated code links against on the host;
  *   Makefile   `make` builds test_network with -std=c99 -Wall -Wextra
- *              -Werror, `make check` compares with the evaluator's outputs.
+ *              -Werror, `make check` compares with the evaluator's outputs;
+ *              L1 = the modelled L1_act bytes (the tiles' L1: the target's
+ *              or `dnas deploy --l1`; `make -B check L1=N` rebuilds with
+ *              another).
  *
  * Steps of deploy_emit_diana:
  *   1. every engine op is checked: the bits its engine reads its input at
@@ -159,13 +171,29 @@ static void write_op_consts(FILE *f, const deploy_ir *ir, int k) {
         array_bytes(f, "int8_t", id, blk, len, 1);
         free(blk);
     } else if (pl == ON_ANALOG) {
-        size_t len = dnas_diana_analog_bytes(&d);
-        uint8_t *planes = dnas_xmalloc(len);
-        DNAS_ASSERT(dnas_diana_pack_analog(planes, w, n, (int32_t)per) == DNAS_RT_OK); /* step 1 */
-        fprintf(f,
-                "\n/* layer %d '%s', analog engine: %d channels, ternary weights as the w+ and "
-                "w- bit-planes [2][%zu rows][%d bytes] */\n",
-                k, nm, n, per, (n + 7) / 8);
+        /* one pack per channel tile (the whole job without tiles or with one) */
+        int32_t tc = o->tile.tiled && o->tile.nc > 1 ? o->tile.tc : n;
+        dnas_rt_conv_dims dt = d;
+        dt.cout = tc;
+        size_t len = 0, tile_len = dnas_diana_analog_bytes(&dt);
+        uint8_t *planes = dnas_xmalloc(tile_len * (size_t)((n + tc - 1) / tc));
+        for (int32_t c0 = 0; c0 < n; c0 += tc) {
+            int32_t cn = n - c0 < tc ? n - c0 : tc;
+            DNAS_ASSERT(dnas_diana_pack_analog(planes + len, w + (size_t)c0 * per, cn,
+                                               (int32_t)per) == DNAS_RT_OK); /* step 1 */
+            dt.cout = cn;
+            len += dnas_diana_analog_bytes(&dt);
+        }
+        if (tc == n)
+            fprintf(f,
+                    "\n/* layer %d '%s', analog engine: %d channels, ternary weights as the w+ "
+                    "and w- bit-planes [2][%zu rows][%d bytes] */\n",
+                    k, nm, n, per, (n + 7) / 8);
+        else
+            fprintf(f,
+                    "\n/* layer %d '%s', analog engine: %d channels in tiles of %d, per tile the "
+                    "ternary weights as the w+ and w- bit-planes [2][%zu rows][%d bytes] */\n",
+                    k, nm, n, tc, per, (tc + 7) / 8);
         array_bytes(f, "uint8_t", id, planes, len, 0);
         free(planes);
     } else {
@@ -222,6 +250,25 @@ static void layer_comment(FILE *f, const deploy_ir *ir, int k) {
     fprintf(f, "; %llu MACs */\n", (unsigned long long)deploy_ir_op_macs(ir, k));
 }
 
+static size_t round4(size_t v) {
+    return (v + 3) / 4 * 4;
+}
+
+/* The L1_act offsets of t's buffers (deploy_tile_offsets without weights:
+ * in[0], in[1], -, -, out[0], out[1]) and its L1_wdig weight buffers. */
+static void tile_offsets(const deploy_tile *t, size_t act[6], size_t wl[2]) {
+    deploy_tile a = *t;
+    a.w_bytes = 0, a.w_double = 0;
+    deploy_tile_offsets(&a, 4, act);
+    wl[0] = 0;
+    wl[1] = t->w_double ? round4(t->w_bytes) : 0;
+}
+
+/* Bytes of L1_wdig op k's weight buffers take. */
+static size_t wdig_bytes(const deploy_tile *t) {
+    return round4(t->w_bytes) * (t->w_double ? 2 : 1);
+}
+
 static void call(FILE *f, const char *kernel, long out, long in, const char *rest) {
     fprintf(f, "    return (int)%s(network_arena + %ld, network_arena + %ld%s);\n", kernel, out, in,
             rest);
@@ -249,6 +296,16 @@ static void write_layer(FILE *f, const deploy_ir *ir, int k) {
     if (s->bias) snprintf(bias, sizeof bias, "b%d", k);
     if (o->channels) snprintf(cmap, sizeof cmap, "c%d", k);
     layer_comment(f, ir, k);
+    if (o->tile.tiled) {
+        const deploy_tile *t = &o->tile;
+        fprintf(f,
+                "/* tiles: %d of %dx%dx%d outputs (%d x %d x %d along rows, columns, channels);\n"
+                " * L1_act %zu bytes (input %zu%s, output %zu%s), L1_wdig %zu bytes; DMA %llu\n"
+                " * bytes per inference; cost model %.0f cycles over the tiles. */\n",
+                t->nh * t->nw * t->nc, t->th, t->tw, t->tc, t->nh, t->nw, t->nc, t->l1_bytes,
+                t->in_bytes, t->in_double ? " x2" : "", t->out_bytes, t->out_double ? " x2" : "",
+                wdig_bytes(t), (unsigned long long)t->dma_bytes, t->tile_cycles);
+    }
     fprintf(f, "NETWORK_LAYER_ATTR static int layer_%d_%s(void) {\n", k, id);
     dnas_rt_conv_dims d = job_dims(ir, k);
     int32_t lo = 0, hi = 0;
@@ -258,11 +315,41 @@ static void write_layer(FILE *f, const deploy_ir *ir, int k) {
     write_dims(f, &d);
     fprintf(f, ",\n        %s, %d, %d, %d, w%d, %s, {m%d, %d, %d, %d}};\n", cmap, O->c, lo, hi, k,
             bias, k, s->shift, s->lo, s->hi);
-    call(f, "dnas_diana_run", O->offset, I->offset, ", &j");
-    fprintf(f, "}\n");
+    if (!o->tile.tiled) { /* no target description: the whole job */
+        call(f, "dnas_diana_run", O->offset, I->offset, ", &j");
+        fprintf(f, "}\n");
+        return;
+    }
+    const deploy_tile *t = &o->tile;
+    size_t act[6], wl[2];
+    tile_offsets(t, act, wl);
+    fprintf(f,
+            "    static const dnas_diana_tiles t = {%d, %d, %d, {%zu, %zu}, {%zu, %zu}, {%zu, %zu}, "
+            "%zu, %zu, %zu};\n",
+            t->th, t->tw, t->tc, act[0], act[1], act[4], act[5], wl[0], wl[1], t->in_bytes,
+            t->out_bytes, t->w_bytes);
+    fprintf(f,
+            "    return (int)dnas_diana_run_tiles(network_arena + %ld, network_arena + %ld, &j, &t, "
+            "network_l1, %s);\n}\n",
+            O->offset, I->offset, pl == ON_DIGITAL ? "network_l1w" : "NULL");
+}
+
+/* 1 when some op runs in L1 tiles; *wdig: the most L1_wdig bytes one uses. */
+static int any_tiled(const deploy_ir *ir, size_t *wdig) {
+    int any = 0;
+    *wdig = 0;
+    for (int k = 0; k < ir->nops; k++) {
+        const deploy_tile *t = &ir->ops[k].tile;
+        if (!t->tiled) continue;
+        any = 1;
+        if (wdig_bytes(t) > *wdig) *wdig = wdig_bytes(t);
+    }
+    return any;
 }
 
 static void write_network(FILE *f, const deploy_ir *ir) {
+    size_t wdig;
+    int tiled = any_tiled(ir, &wdig);
     fprintf(f,
             "/* %d layers on one static arena of %zu bytes (lower bound %zu); @N in the\n"
             " * comments is a tensor's arena offset. Engine layers are jobs of the\n"
@@ -270,13 +357,41 @@ static void write_network(FILE *f, const deploy_ir *ir) {
             "#include <stddef.h>\n#include <stdint.h>\n\n#include \"dnas_rt.h\"\n"
             "#include \"dnas_diana.h\"\n#include \"network.h\"\n#include \"weights.c\"\n\n"
             "#ifndef NETWORK_LAYER_ATTR\n#define NETWORK_LAYER_ATTR\n#endif\n\n"
+            "/* L2: the activation arena, word-aligned */\n"
             "static uint32_t network_arena_words[(NETWORK_ARENA_BYTES + 3) / 4];\n"
             "static uint8_t *const network_arena = (uint8_t *)network_arena_words;\n",
             ir->nops, ir->arena, ir->arena_bound);
+    if (tiled)
+        fprintf(f,
+                "\n/* L1: the engine layers run in tiles through the blocks below (the most one\n"
+                " * layer uses of the %zu bytes of L1_act the tiles were chosen for, and of\n"
+                " * L1_wdig); DMA moves %llu bytes per inference between L2 and L1 (lower\n"
+                " * bound, each input value read, each output and constant moved once: %llu). */\n"
+                "#define NETWORK_L1_BYTES %zu\n#define NETWORK_L1W_BYTES %zu\n"
+                "static uint8_t *network_l1, *network_l1w;\n",
+                ir->l1_size, (unsigned long long)ir->dma_bytes, (unsigned long long)ir->dma_bound,
+                ir->l1_bytes ? ir->l1_bytes : 4, wdig ? wdig : 4);
     for (int k = 0; k < ir->nops; k++)
         write_layer(f, ir, k);
     deploy_c_entry_points(f, ir);
-    fprintf(f, "\nint network_run(void) {\n");
+    if (!tiled) {
+        fprintf(f, "\nint network_run(void) {\n");
+    } else {
+        fprintf(f,
+                "\n/* Returns %d when L1 cannot hold NETWORK_L1_BYTES and NETWORK_L1W_BYTES. */\n"
+                "int network_run(void) {\n"
+                "    if (!network_l1) {\n"
+                "        network_l1 = (uint8_t *)dnas_diana_l1_alloc(DNAS_DIANA_L1_ACT, "
+                "NETWORK_L1_BYTES);\n"
+                "        network_l1w = (uint8_t *)dnas_diana_l1_alloc(DNAS_DIANA_L1_WDIG, "
+                "NETWORK_L1W_BYTES);\n"
+                "        if (!network_l1 || !network_l1w) {\n"
+                "            network_l1 = NULL;\n"
+                "            return %d;\n"
+                "        }\n"
+                "    }\n",
+                ir->nops + 1, ir->nops + 1);
+    }
     deploy_c_layer_calls(f, ir);
 }
 
@@ -284,9 +399,12 @@ static void write_makefile(FILE *f, const deploy_ir *ir, const deploy_emit_info 
     fprintf(f,
             "# Makefile of the network '%s', generated by dnas %s, backend diana.\n"
             "# `make` builds test_network against the DIANA host model (diana/);\n"
-            "# `make check` runs it on the test vectors.\n"
-            "CC = cc\nCFLAGS = -std=c99 -Wall -Wextra -Werror -O2\nRT =",
-            ir->name, info && info->version ? info->version : "-");
+            "# `make check` runs it on the test vectors. L1 is the modelled activation\n"
+            "# L1 (L1_act) in bytes (the tiles were chosen for %zu); `make -B check L1=N`\n"
+            "# rebuilds with another.\n"
+            "CC = cc\nCFLAGS = -std=c99 -Wall -Wextra -Werror -O2\nL1 = %zu\nRT =",
+            ir->name, info && info->version ? info->version : "-", ir->l1_size,
+            ir->l1_size ? ir->l1_size : (size_t)DNAS_DIANA_L1_ACT_BYTES);
     deploy_c_rt_sources(f, 0);
     for (int i = 0; i < deploy_rt_diana_nfiles; i++) {
         size_t n = strlen(deploy_rt_diana_files[i].name);
@@ -295,7 +413,8 @@ static void write_makefile(FILE *f, const deploy_ir *ir, const deploy_emit_info 
     }
     fprintf(f, "\n\ntest_network: network.c network.h weights.c test_main.c $(RT) dnas_rt/*.h "
                "diana/*.h\n"
-               "\t$(CC) $(CFLAGS) -Idnas_rt -Idiana -o $@ network.c test_main.c $(RT)\n\n"
+               "\t$(CC) $(CFLAGS) -DDNAS_DIANA_L1_ACT_BYTES=$(L1) -Idnas_rt -Idiana -o $@ network.c "
+               "test_main.c $(RT)\n\n"
                "check: test_network\n\t./test_network test_input.bin test_expected.bin\n\n"
                "clean:\n\trm -f test_network\n\n.PHONY: check clean\n");
 }

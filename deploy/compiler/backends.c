@@ -38,7 +38,7 @@ deploy_compile_params deploy_backend_params(const deploy_backend *be) {
     p.align = be->align;
     /* the backends that run channel subsets: per engine (diana), per input clamp (gap8) */
     p.split = be->emit == deploy_emit_diana ? 1 : be->emit == deploy_emit_gap8 ? 2 : 0;
-    p.tile = be->emit == deploy_emit_gap8;   /* the one backend that runs tiles */
+    p.tile = be->emit == deploy_emit_gap8 || be->emit == deploy_emit_diana; /* tiles via L1 */
     /* the backends whose kernels take a scratch buffer beside the arena */
     if (be->emit == deploy_emit_cortex_m) p.scratch_bytes = deploy_cm_scratch_bytes;
     return p;

@@ -57,6 +57,12 @@ typedef struct {
     int32_t ow_gran;   /* a column tile is a multiple of it, or all columns (>= 1) */
     int weights_in_l1; /* 1: weight tiles (weights, bias, multipliers) are buffered there */
     size_t align;      /* every buffer starts at a multiple of it (>= 4: int32 biases) */
+    size_t w_l1;       /* > 0: weight tiles are buffered in a memory of their own of these
+                          bytes (DIANA's digital weight L1) instead */
+    int32_t w_lanes;   /* a weight tile holds whole blocks of this many channels (>= 1) */
+    int32_t cout_max;  /* > 0: a channel tile has at most this many channels */
+    int weights_fixed; /* 1: the weights stay in the engine (DIANA's analog array): no
+                          weight buffers, no weight DMA */
 } deploy_tile_limits;
 
 /* Op k (a conv or a linear) as a conv over HWC bytes: a linear layer is
@@ -75,6 +81,8 @@ dnas_status deploy_tile_layout(const deploy_ir *ir, int k, int32_t th, int32_t t
  * when none fits (or when an output row or column reads only padding). */
 dnas_status deploy_tile_choose(const deploy_ir *ir, int k, const deploy_tile_limits *lim,
                                deploy_tile *t, dnas_error *err);
+/* Bytes op k's weight tiles take in lim->w_l1's memory (0 without one). */
+size_t deploy_tile_w_l1_bytes(const deploy_tile *t, const deploy_tile_limits *lim);
 /* Offsets in the memory of the buffers of t, for alignment align: in[0],
  * in[1], w[0], w[1], out[0], out[1] (a single buffer: [1] = [0]); the end is
  * t->l1_bytes. */

@@ -141,3 +141,148 @@ dnas_rt_status dnas_diana_run(void *out, const void *in, const dnas_diana_job *j
             }
     return DNAS_RT_OK;
 }
+
+/* ---- tiles (dnas_diana_run_tiles) ---- */
+
+typedef struct {
+    int32_t a, n;   /* first input row (column) read, and how many */
+    int32_t pb, pa; /* padding before and after the read ones */
+} window;
+
+/* The input rows output rows o0..o0+n-1 read. */
+static window window_of(int32_t o0, int32_t n, int32_t s, int32_t k, int32_t dil, int32_t p,
+                        int32_t in) {
+    int32_t lo = o0 * s - p, hi = (o0 + n - 1) * s - p + (k - 1) * dil + 1;
+    int32_t a = lo < 0 ? 0 : lo, b = hi > in ? in : hi;
+    window w;
+    if (b < a) b = a;
+    w.a = a, w.n = b - a, w.pb = a - lo, w.pa = hi - b;
+    return w;
+}
+
+static int32_t ceil_div(int32_t a, int32_t b) {
+    return (a + b - 1) / b;
+}
+
+static int32_t min32(int32_t a, int32_t b) {
+    return a < b ? a : b;
+}
+
+/* Tensor channel of job channel c. */
+static int32_t out_channel(const dnas_diana_job *j, int32_t c) {
+    return j->out_cmap ? j->out_cmap[c] : c;
+}
+
+/* The output tile [oh][ow][cn] in obuf to its place in out: one 2-D
+ * transfer per output row and run of consecutive tensor channels. */
+static void store_tile(const dnas_diana_job *j, uint8_t *out, const uint8_t *obuf, int32_t oy,
+                       int32_t oh, int32_t ox, int32_t ow, int32_t c0, int32_t cn) {
+    size_t cs = (size_t)j->out_cstride, wout = (size_t)j->d.wout;
+    int32_t c = 0;
+    while (c < cn) {
+        int32_t ch = out_channel(j, c0 + c), run = 1;
+        while (c + run < cn && out_channel(j, c0 + c + run) == ch + run)
+            run++;
+        uint8_t *dst = out + ((size_t)oy * wout + (size_t)ox) * cs + (size_t)ch;
+        const uint8_t *src = obuf + (size_t)c;
+        if ((size_t)run == cs) /* whole pixels: one row of bytes per output row */
+            dnas_diana_dma_2d(dst, src, (size_t)oh, (size_t)ow * cs, wout * cs, (size_t)ow * cs);
+        else
+            for (int32_t y = 0; y < oh; y++)
+                dnas_diana_dma_2d(dst + (size_t)y * wout * cs, src + (size_t)y * (size_t)ow * (size_t)cn,
+                                  (size_t)ow, (size_t)run, cs, (size_t)cn);
+        c += run;
+    }
+}
+
+/* The input window (rows wy, columns wx, channels ci0..ci0+cin-1) into ibuf. */
+static void load_window(const dnas_rt_conv_dims *d, const uint8_t *in, uint8_t *ibuf, window wy,
+                        window wx, int32_t ci0, int32_t cin) {
+    size_t C = (size_t)d->cin, W = (size_t)d->win, cols = (size_t)wx.n, tc = (size_t)cin;
+    const uint8_t *src = in + ((size_t)wy.a * W + (size_t)wx.a) * C + (size_t)ci0;
+    if (tc == C) {
+        dnas_diana_dma_2d(ibuf, src, (size_t)wy.n, cols * C, cols * C, W * C);
+        return;
+    }
+    for (size_t r = 0; r < (size_t)wy.n; r++)
+        dnas_diana_dma_2d(ibuf + r * cols * tc, src + r * W * C, cols, tc, tc, C);
+}
+
+dnas_rt_status dnas_diana_run_tiles(void *out, const void *in, const dnas_diana_job *j,
+                                    const dnas_diana_tiles *t, uint8_t *l1, uint8_t *l1w) {
+    if (!j || !t || !l1) return DNAS_RT_ERR_ARG;
+    dnas_rt_status st = check(out, in, j);
+    if (st) return st;
+    const dnas_rt_conv_dims *d = &j->d;
+    int digital = j->engine == DNAS_DIANA_DIGITAL;
+    if ((digital && !l1w) || t->th < 1 || t->th > d->hout || t->tw < 1 || t->tw > d->wout ||
+        t->tc < 1 || t->tc > d->cout)
+        return DNAS_RT_ERR_ARG;
+    const int32_t nh = ceil_div(d->hout, t->th), nw = ceil_div(d->wout, t->tw),
+                  nc = ceil_div(d->cout, t->tc);
+    const int32_t cpg = d->cout / d->groups, cig = d->cin / d->groups;
+    if ((digital && nc > 1 && t->tc % DNAS_DIANA_BLOCK) || (d->groups > 1 && t->tc % cpg))
+        return DNAS_RT_ERR_ARG;
+    const size_t k = taps(d);
+    const int in_changes = nh * nw > 1 || (d->groups > 1 && nc > 1);
+    /* a digital weight buffer: whole blocks of tc channels, biases, multipliers */
+    const size_t bias_at = ((size_t)ceil_div(t->tc, DNAS_DIANA_BLOCK) * DNAS_DIANA_BLOCK * k + 3) /
+                           4 * 4,
+                 m_at = bias_at + (j->bias ? 4 * (size_t)t->tc : 0);
+    if (digital && m_at + 4 * (size_t)t->tc > t->w_bytes) return DNAS_RT_ERR_ARG;
+    dnas_rt_conv_dims whole_tc = *d;
+    whole_tc.cout = t->tc;
+    const size_t analog_tile = dnas_diana_analog_bytes(&whole_tc);
+    uint8_t *o = (uint8_t *)out;
+    const uint8_t *x = (const uint8_t *)in;
+    long i = 0;
+    for (int32_t ci = 0; ci < nc; ci++) {
+        int32_t c0 = ci * t->tc, cn = min32(t->tc, d->cout - c0);
+        uint8_t *wbuf = digital ? l1w + t->l1_w[ci & 1] : NULL;
+        if (digital) { /* the channel tile's weights, biases and multipliers */
+            size_t wb = (size_t)ceil_div(cn, DNAS_DIANA_BLOCK) * DNAS_DIANA_BLOCK * k;
+            dnas_diana_dma_2d(wbuf, (const int8_t *)j->w + (size_t)c0 * k, 1, wb, wb, wb);
+            if (j->bias)
+                dnas_diana_dma_2d(wbuf + bias_at, j->bias + c0, 1, 4 * (size_t)cn, 4 * (size_t)cn,
+                                  4 * (size_t)cn);
+            dnas_diana_dma_2d(wbuf + m_at, j->rq.m + c0, 1, 4 * (size_t)cn, 4 * (size_t)cn,
+                              4 * (size_t)cn);
+        }
+        int32_t tg = d->groups == 1 ? 1 : cn / cpg;
+        int32_t ci0 = d->groups == 1 ? 0 : (c0 / cpg) * cig, tcin = d->groups == 1 ? d->cin : tg * cig;
+        for (int32_t y = 0; y < nh; y++)
+            for (int32_t xx = 0; xx < nw; xx++, i++) {
+                int32_t oy = y * t->th, oh = min32(t->th, d->hout - oy);
+                int32_t ox = xx * t->tw, ow = min32(t->tw, d->wout - ox);
+                window wy = window_of(oy, oh, d->sh, d->kh, d->dh, d->pt, d->hin);
+                window wx = window_of(ox, ow, d->sw, d->kw, d->dw, d->pl, d->win);
+                if (wy.n < 1 || wx.n < 1 ||
+                    (size_t)wy.n * (size_t)wx.n * (size_t)tcin > t->in_bytes ||
+                    (size_t)oh * (size_t)ow * (size_t)cn > t->out_bytes)
+                    return DNAS_RT_ERR_ARG;
+                uint8_t *ibuf = l1 + t->l1_in[in_changes ? (int)(i & 1) : 0];
+                uint8_t *obuf = l1 + t->l1_out[i & 1];
+                if (i == 0 || in_changes) load_window(d, x, ibuf, wy, wx, ci0, tcin);
+                dnas_diana_job s = *j;
+                s.d.hin = wy.n, s.d.pt = wy.pb, s.d.pb = wy.pa;
+                s.d.win = wx.n, s.d.pl = wx.pb, s.d.pr = wx.pa;
+                s.d.cin = tcin, s.d.groups = tg;
+                s.d.hout = oh, s.d.wout = ow, s.d.cout = cn;
+                s.out_cmap = NULL, s.out_cstride = cn;
+                if (digital) {
+                    s.w = wbuf;
+                    s.bias = j->bias ? (const int32_t *)(const void *)(wbuf + bias_at) : NULL;
+                    s.rq.m = (const int32_t *)(const void *)(wbuf + m_at);
+                } else {
+                    s.w = (const uint8_t *)j->w + (size_t)ci * analog_tile;
+                    s.bias = j->bias ? j->bias + c0 : NULL;
+                    s.rq.m = j->rq.m + c0;
+                }
+                st = dnas_diana_run(obuf, ibuf, &s);
+                if (st) return st;
+                dnas_diana_l1_check();
+                store_tile(j, o, obuf, oy, oh, ox, ow, c0, cn);
+            }
+    }
+    return DNAS_RT_OK;
+}

@@ -28,7 +28,31 @@
  * acc = bias + Σ x'·w in int32 and dnas_rt_requant. The array's ADC is
  * modelled as exact (no output quantization before the requantization).
  *
- * Portable C99 with dnas_rt.h only: no libc, no dynamic memory. */
+ * Tiles (dnas_diana_run_tiles): the engines read their inputs from and
+ * write their outputs to the activation L1 (L1_act, shared by both), the
+ * digital engine reads its weights, biases and multipliers from its weight
+ * L1 (L1_wdig); the analog engine keeps its weights in the array and reads
+ * its biases and multipliers where they are. A job too large for L1 runs in
+ * output tiles (th rows, tw columns, tc channels; the last along each axis
+ * may be smaller; channel tiles outer, then rows, then columns): for each
+ * tile its input window (the rows and columns its taps reach, the padding
+ * that falls inside the tile given to the engine as padding; for groups >
+ * 1 the tile's groups' input channels) is moved from L2 into an L1_act
+ * buffer by DMA, for a digital job the channel tile's weight blocks,
+ * biases and multipliers into an L1_wdig buffer when the channel tile
+ * changes, the engine computes the output tile into L1_act and DMA moves it
+ * to its place in the output tensor (channels through out_cmap). An input
+ * window is moved for every tile when inputs change between tiles (more
+ * than one spatial tile, or groups > 1 and more than one channel tile),
+ * else once. Buffers alternate between two of a kind when the pass chose
+ * two (double buffering); the host model's transfers are synchronous, so
+ * the values do not depend on it.
+ *
+ * Portable C99 with dnas_rt.h only, no libc, no dynamic memory, but for
+ * the L1 and DMA calls below: generated code and dnas_diana_run_tiles use
+ * them, dnas_diana_host.c implements them on the host with bounds checks
+ * (its header lists them; a port to DIANA's own runtime is not part of
+ * dnas). */
 #ifndef DNAS_DIANA_H
 #define DNAS_DIANA_H
 
@@ -72,5 +96,56 @@ dnas_rt_status dnas_diana_pack_analog(uint8_t *dst, const int8_t *w, int32_t cou
  * analog engine, groups 1 and in_lo..in_hi (O(cout)); returns DNAS_RT_ERR_ARG or
  * DNAS_RT_ERR_BOUND before writing anything, else DNAS_RT_OK. */
 dnas_rt_status dnas_diana_run(void *out, const void *in, const dnas_diana_job *j);
+
+/* ---- L1 and DMA ---- */
+
+/* Bytes of the two L1 memories the host model gives (configs/targets/
+ * diana.yaml; a build may set others with -D). */
+#ifndef DNAS_DIANA_L1_ACT_BYTES
+#define DNAS_DIANA_L1_ACT_BYTES 128000
+#endif
+#ifndef DNAS_DIANA_L1_WDIG_BYTES
+#define DNAS_DIANA_L1_WDIG_BYTES 65536
+#endif
+
+typedef enum {
+    DNAS_DIANA_L1_ACT = 0,  /* activation L1 (both engines) */
+    DNAS_DIANA_L1_WDIG = 1, /* the digital engine's weight L1 */
+} dnas_diana_l1_mem;
+
+/* The block of bytes (4-byte aligned) at the start of memory mem, or NULL
+ * when mem holds fewer bytes or its block is allocated already. */
+void *dnas_diana_l1_alloc(int mem, size_t bytes);
+/* Frees mem's block. */
+void dnas_diana_l1_free(int mem);
+/* Copies rows rows of row_bytes bytes, row r from src + r·src_stride to
+ * dst + r·dst_stride: one side inside an L1 block, the other outside both
+ * L1 memories (L2). */
+void dnas_diana_dma_2d(void *dst, const void *src, size_t rows, size_t row_bytes,
+                       size_t dst_stride, size_t src_stride);
+/* After an engine wrote into L1: every byte past each block is unchanged. */
+void dnas_diana_l1_check(void);
+/* Host model only: bytes its transfers moved into and out of L1 so far. */
+void dnas_diana_host_bytes(unsigned long long *into_l1, unsigned long long *out_of_l1);
+
+/* The tiles of one job and its L1 buffers. */
+typedef struct {
+    int32_t th, tw, tc;   /* output tile rows, columns, channels (of the job's) */
+    uint32_t l1_in[2];    /* L1_act offsets of the input buffers (equal: one) */
+    uint32_t l1_out[2];   /* of the output buffers */
+    uint32_t l1_w[2];     /* digital: L1_wdig offsets of the weight buffers: the
+                             channel tile's weight blocks padded to 4 bytes, its
+                             int32 biases (when the job has any), multipliers */
+    uint32_t in_bytes, out_bytes, w_bytes; /* bytes of one buffer of each kind */
+} dnas_diana_tiles;
+
+/* Runs job j in the tiles of t through the L1 blocks l1 (L1_act) and l1w
+ * (L1_wdig; NULL for an analog job): in and out are the whole tensors in
+ * L2. An analog job with more than one channel tile has its weights packed
+ * per channel tile (tile i at i·dnas_diana_analog_bytes of tc channels).
+ * DNAS_RT_ERR_ARG for a tiling outside the job, off its engine's blocks,
+ * or whose tiles do not fit the buffers; else dnas_diana_run's status. */
+dnas_rt_status dnas_diana_run_tiles(void *out, const void *in, const dnas_diana_job *j,
+                                    const dnas_diana_tiles *t, uint8_t *l1, uint8_t *l1w);
 
 #endif
