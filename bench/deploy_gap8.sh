@@ -13,12 +13,9 @@
 # DMA and cycles. The chip itself is not modelled beyond that: the cycles
 # are the cost model's, DMA time is not in them.
 # A layer the split pass cut by input clamp (an ODiMO network: channels on
-# an engine that reads 7-bit inputs) runs as one cluster layer per part;
-# its row counts the parts ("parts"), takes the DMA bytes and bound from
-# network.c (each part over its channels, what the host model measures)
-# and shows the tile pass's count beside them ("pass DMA"), which sizes
-# each part as the whole layer; its "tiled cyc" and overhead, the tile
-# pass's too, are left out ("-").
+# an engine that reads 7-bit inputs) runs as one cluster layer per part,
+# each tiled over its channels ("parts": how many); the DMA bytes network.c
+# states must equal the tile pass's as well.
 # With --searched the two tiny searches of the tests run first and their
 # run files join the list: the PIT-found TCN
 # (search_pit_tcn_fmnist_tiny.yaml, mu 1e-4) at L1 64000 and 1400, the
@@ -50,11 +47,11 @@ if [ "$searched" = 1 ]; then
         { echo "deploy_gap8: the ODiMO search failed:" >&2; cat "$tmp/odimo.out" >&2; exit 1; }
     files+=("$tmp/pit_tcn.h5@64000,1400" "$tmp/odimo_resnet8.h5@64000,6000")
 fi
-printf '| %-22s | %6s | %-9s | %5s | %7s | %10s | %10s | %10s | %6s | %10s | %11s | %11s | %8s |\n' \
-    network L1 "tiled" parts "L1 used" "DMA B" "measured" "bound B" "DMA/bd" "pass DMA" "cycles" \
+printf '| %-22s | %6s | %-9s | %5s | %7s | %10s | %10s | %10s | %6s | %11s | %11s | %8s |\n' \
+    network L1 "tiled" parts "L1 used" "DMA B" "measured" "bound B" "DMA/bd" "cycles" \
     "tiled cyc" overhead
-printf '|%s|%s|%s|%s|%s|%s|%s|%s|%s|%s|%s|%s|%s|\n' ------------------------ -------- ----------- \
-    ------- --------- ------------ ------------ ------------ -------- ------------ ------------- \
+printf '|%s|%s|%s|%s|%s|%s|%s|%s|%s|%s|%s|%s|\n' ------------------------ -------- ----------- \
+    ------- --------- ------------ ------------ ------------ -------- ------------- \
     ------------- ----------
 for arg in "${files[@]}"; do
     q="${arg%@*}"
@@ -79,17 +76,16 @@ for arg in "${files[@]}"; do
             awk -v v="$vectors" '{ print ($1 + $2) / v }')
         [ "$measured" = "$dma" ] ||
             { echo "deploy_gap8: $q, L1 $l1: the host model moved $measured bytes per inference, network.c says $dma" >&2; exit 1; }
-        [ "$parts" -gt 0 ] || [ "$pdma" = "$dma" ] ||
-            { echo "deploy_gap8: $q, L1 $l1: network.c says $dma DMA bytes, the tile pass $pdma" >&2; exit 1; }
+        [ "$pdma" = "$dma" ] && [ "$pbound" = "$bound" ] ||
+            { echo "deploy_gap8: $q, L1 $l1: network.c says $dma DMA bytes (bound $bound), the tile pass $pdma ($pbound)" >&2; exit 1; }
         net=$(sed -n 's/^network \([^ ]*\) from .*/\1/p' "$d.out")
         [ -n "$net" ] && [[ "$q" != "$tmp"/* ]] && n="$net"
         tiled=$(grep -c '^tile ' "$d.out" || true)
         split=$(grep '^tile ' "$d.out" | grep -vc ' n=1 ' || true)
         over="$(awk -v a="$tcyc" -v b="$cyc" 'BEGIN { printf "%.1f%%", (b > 0 ? 100 * (a - b) / b : 0) }')"
-        [ "$parts" -gt 0 ] && tcyc=- over=-
-        printf '| %-22s | %6s | %4s of %2s | %5s | %7s | %10s | %10s | %10s | %6.3f | %10s | %11s | %11s | %8s |\n' \
+        printf '| %-22s | %6s | %4s of %2s | %5s | %7s | %10s | %10s | %10s | %6.3f | %11s | %11s | %8s |\n' \
             "$n" "$l1" "$split" "$tiled" "$parts" "$used" "$dma" "$measured" "$bound" \
-            "$(awk -v a="$dma" -v b="$bound" 'BEGIN { print a / b }')" "$pdma" "$cyc" "$tcyc" "$over"
+            "$(awk -v a="$dma" -v b="$bound" 'BEGIN { print a / b }')" "$cyc" "$tcyc" "$over"
     done
 done
 
