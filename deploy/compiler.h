@@ -140,7 +140,10 @@ typedef struct {
     const char *dump_after;      /* a pass name ("build" for the IR as built), or NULL */
     int split;                   /* 1: the backend runs ops on channel subsets, so the
                                     split pass splits a layer whose channels the qnet
-                                    records on several engines (ODiMO); 0: it does not */
+                                    records on several engines (ODiMO); 2: it runs them
+                                    on channel subsets of one engine, each on its input
+                                    clamped or not, so the split pass splits a layer by
+                                    its channels' input clamp (gap8); 0: it does not */
     int tile;                    /* 1: the backend runs ops in tiles through the tiled
                                     memory, so the tile pass cuts them (gap8, diana); 0: whole
                                     layers, the tile pass leaves every op untiled */

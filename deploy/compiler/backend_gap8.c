@@ -14,7 +14,12 @@
  *                 weight and output buffers, two of a kind when double
  *                 buffered) run by dnas_gap8_conv: DMA of each tile's input
  *                 window and weights into L1, a fork over the 8 cores, DMA
- *                 of the output tile back to L2. network_run() names the
+ *                 of the output tile back to L2. A layer the split pass cut
+ *                 by input clamp (an ODiMO layer with channels on an engine
+ *                 that reads fewer input bits) is one descriptor per part:
+ *                 its channel list c<k> and the input bits (in_bits) the
+ *                 executor clamps the input tile to in L1, so each part
+ *                 computes the integer evaluator's values; network_run() names the
  *                 L2 and L3 buffers to the DMA (dnas_pulp_region) and
  *                 allocates the L1 block (NETWORK_L1_BYTES, the most one
  *                 layer uses) once;
@@ -39,12 +44,50 @@ static int on_cluster(const deploy_ir *ir, int k) {
     return ir->ops[k].tile.tiled;
 }
 
+/* The bits op o reads its input at in the evaluator: its channels'
+ * engine's engine_in_bits when below the input's bits (the split pass put
+ * channels of one such width in an op), else 0 (as it is). */
+static int clamp_bits(const deploy_ir *ir, const deploy_ir_op *o) {
+    if (!o->q->engine) return 0;
+    int b = ir->q->engine_in_bits[o->q->engine[o->channels ? o->channels[0] : 0]];
+    return b && b < ir->tensors[o->in[0]].bits ? b : 0;
+}
+
+/* The tiles op k runs in: the tile pass's, over the op's channels (a split
+ * op computes nchannels of its output tensor's; tiles the tile pass sized
+ * for more channels are cut to them, and every buffer only shrinks), with
+ * their buffer sizes and DMA bytes; in *whole, the op as one tile (the DMA
+ * lower bound). */
+static dnas_status executor_tiles(const deploy_ir *ir, int k, deploy_tile *t, deploy_tile *whole,
+                                  dnas_error *err) {
+    const deploy_ir_op *o = &ir->ops[k];
+    deploy_ir v = *ir;
+    v.tensors = dnas_xmalloc((size_t)ir->ntensors * sizeof *v.tensors);
+    memcpy(v.tensors, ir->tensors, (size_t)ir->ntensors * sizeof *v.tensors);
+    int32_t m = deploy_ir_op_cout(ir, k);
+    v.tensors[o->out].c = m;
+    deploy_tile_limits lim; /* the tile pass's memory; weights there, no granularity */
+    memset(&lim, 0, sizeof lim);
+    lim.l1 = ir->l1_size, lim.cout_gran = lim.ow_gran = 1, lim.weights_in_l1 = 1, lim.align = 4;
+    dnas_rt_conv_dims d;
+    deploy_tile_conv_dims(&v, k, &d);
+    dnas_status st = deploy_tile_layout(&v, k, o->tile.th, o->tile.tw,
+                                        o->tile.tc < m ? o->tile.tc : m, &lim, t, err);
+    if (!st) st = deploy_tile_layout(&v, k, d.hout, d.wout, m, &lim, whole, err);
+    free(v.tensors);
+    return st;
+}
+
 static dnas_status gap8_layer_of(const deploy_ir *ir, int k, dnas_gap8_layer *L, dnas_error *err) {
     const deploy_ir_op *o = &ir->ops[k];
     const deploy_tile *t = &o->tile;
     memset(L, 0, sizeof *L);
     deploy_tile_conv_dims(ir, k, &L->d);
-    L->th = t->th, L->tw = t->tw, L->tc = t->tc;
+    L->ctotal = ir->tensors[o->out].c;
+    L->d.cout = deploy_ir_op_cout(ir, k);
+    L->chan = o->channels;
+    L->in_bits = clamp_bits(ir, o);
+    L->th = t->th, L->tw = t->tw, L->tc = t->tc < L->d.cout ? t->tc : L->d.cout;
     L->wbits = o->q->wbits, L->shift = o->q->shift, L->lo = o->q->lo, L->hi = o->q->hi;
     size_t off[6];
     deploy_tile_offsets(t, 4, off);
@@ -62,21 +105,31 @@ static dnas_status gap8_layer_of(const deploy_ir *ir, int k, dnas_gap8_layer *L,
     return DNAS_OK;
 }
 
-static void cluster_layer(FILE *f, const deploy_ir *ir, int k, const dnas_gap8_layer *L) {
+static void cluster_layer(FILE *f, const deploy_ir *ir, int k, const dnas_gap8_layer *L,
+                          const deploy_tile *t) {
     const deploy_ir_op *o = &ir->ops[k];
-    const deploy_tile *t = &o->tile;
     const dnas_rt_conv_dims *d = &L->d;
-    char id[48];
+    char id[48], cid[16] = "NULL";
     deploy_ident(o->q->name, id, 33);
     deploy_c_layer_comment(f, ir, k);
+    if (o->channels) {
+        fprintf(f, "/* channels %d of %d, reading the input %s (c%d: the channels) */\n", d->cout,
+                L->ctotal, L->in_bits ? "clamped" : "as it is", k);
+        snprintf(cid, sizeof cid, "c%d", k);
+        deploy_c_array_i32(f, cid, o->channels, (size_t)o->nchannels);
+    }
+    if (L->in_bits)
+        fprintf(f, "/* the input clamped to %d bits in L1 (its channels' engine_input_bits) */\n",
+                L->in_bits);
     fprintf(f,
             "/* cluster: %d tiles of %dx%dx%d outputs (%d x %d x %d along rows, columns,\n"
             " * channels); L1 %zu bytes (input %zu%s, weights %zu%s, output %zu%s bytes);\n"
-            " * DMA %llu bytes per inference; cost model %.0f cycles over the tiles. */\n",
+            " * DMA %llu bytes per inference; cost model %.0f cycles %s. */\n",
             t->nh * t->nw * t->nc, t->th, t->tw, t->tc, t->nh, t->nw, t->nc, t->l1_bytes,
             t->in_bytes, t->in_double ? " x2" : "", t->w_bytes, t->w_double ? " x2" : "",
             t->out_bytes, t->out_double ? " x2" : "", (unsigned long long)t->dma_bytes,
-            t->tile_cycles);
+            o->channels ? o->cycles : o->tile.tile_cycles,
+            o->channels ? "for its channels" : "over the tiles");
     fprintf(f, "NETWORK_LAYER_ATTR static int layer_%d_%s(void) {\n", k, id);
     fprintf(
         f,
@@ -85,12 +138,12 @@ static void cluster_layer(FILE *f, const deploy_ir *ir, int k, const dnas_gap8_l
         "        %d, %d, %d, /* tile rows, columns, channels */\n"
         "        %d, %d, %d, %d, /* weight bits, shift, clamp */\n"
         "        {%lu, %lu}, {%lu, %lu}, {%lu, %lu}, /* L1 offsets: input, weights, output */\n"
-        "        %d};\n",
+        "        %d, %d, %s, %d}; /* cores; output channels, channel list, input bits */\n",
         d->hin, d->win, d->cin, d->hout, d->wout, d->cout, d->kh, d->kw, d->sh, d->sw, d->dh, d->dw,
         d->pt, d->pb, d->pl, d->pr, d->groups, d->in_signed, d->out_signed, L->th, L->tw, L->tc,
         L->wbits, L->shift, L->lo, L->hi, (unsigned long)L->l1_in[0], (unsigned long)L->l1_in[1],
         (unsigned long)L->l1_w[0], (unsigned long)L->l1_w[1], (unsigned long)L->l1_out[0],
-        (unsigned long)L->l1_out[1], L->ncores);
+        (unsigned long)L->l1_out[1], L->ncores, L->ctotal, cid, L->in_bits);
     char bias[16] = "NULL";
     if (o->q->bias) snprintf(bias, sizeof bias, "b%d", k);
     fprintf(f,
@@ -99,7 +152,34 @@ static void cluster_layer(FILE *f, const deploy_ir *ir, int k, const dnas_gap8_l
             ir->tensors[o->out].offset, ir->tensors[o->in[0]].offset, k, bias, k);
 }
 
+/* The DMA bytes per inference of the cluster layers as the executor runs
+ * them, and their lower bound (executor_tiles). */
+static dnas_status network_dma(const deploy_ir *ir, uint64_t *dma, uint64_t *bound,
+                               dnas_error *err) {
+    *dma = *bound = 0;
+    for (int k = 0; k < ir->nops; k++) {
+        const deploy_ir_op *o = &ir->ops[k];
+        if (!on_cluster(ir, k)) {
+            if (o->channels || clamp_bits(ir, o))
+                return dnas_fail(err, DNAS_ERR_UNSUPPORTED,
+                                 "%s: layer %d '%s' computes a channel subset or reads its input "
+                                 "clamped, which only a cluster layer does, and it is not on the "
+                                 "cluster (no tiled memory serves its engine)",
+                                 ir->name, k, o->q->name);
+            continue;
+        }
+        deploy_tile t, whole;
+        dnas_status st = executor_tiles(ir, k, &t, &whole, err);
+        if (st) return st;
+        *dma += t.dma_bytes, *bound += whole.dma_bytes;
+    }
+    return DNAS_OK;
+}
+
 static dnas_status write_network(FILE *f, const deploy_ir *ir, dnas_error *err) {
+    uint64_t dma, bound;
+    dnas_status st = network_dma(ir, &dma, &bound, err);
+    if (st) return st;
     fprintf(f,
             "/* %d layers: conv, depthwise and linear on the cluster in L1 tiles\n"
             " * (dnas_gap8_conv), the rest on the fabric controller on L2. The\n"
@@ -118,17 +198,18 @@ static dnas_status write_network(FILE *f, const deploy_ir *ir, dnas_error *err) 
             " * uses of the %zu bytes the tiles were chosen for) */\n"
             "#define NETWORK_L1_BYTES %zu\n"
             "static uint8_t *network_l1;\n",
-            ir->nops, ir->arena, ir->arena_bound, (unsigned long long)ir->dma_bytes,
-            (unsigned long long)ir->dma_bound, ir->l1_size, ir->l1_bytes ? ir->l1_bytes : 4);
+            ir->nops, ir->arena, ir->arena_bound, (unsigned long long)dma,
+            (unsigned long long)bound, ir->l1_size, ir->l1_bytes ? ir->l1_bytes : 4);
     for (int k = 0; k < ir->nops; k++) {
         if (!on_cluster(ir, k)) {
             deploy_c_layer(f, ir, k);
             continue;
         }
         dnas_gap8_layer L;
-        dnas_status st = gap8_layer_of(ir, k, &L, err);
-        if (st) return st;
-        cluster_layer(f, ir, k, &L);
+        deploy_tile t, whole;
+        if ((st = gap8_layer_of(ir, k, &L, err)) || (st = executor_tiles(ir, k, &t, &whole, err)))
+            return st;
+        cluster_layer(f, ir, k, &L, &t);
     }
     fprintf(f, "\n/* The buffers the DMA may touch: the arena (L2), the constants (L3). */\n"
                "static void network_regions(void) {\n"

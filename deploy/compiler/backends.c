@@ -36,7 +36,8 @@ deploy_compile_params deploy_backend_params(const deploy_backend *be) {
     p.host_engine = be->host_engine;
     p.wpack = be->wpack;
     p.align = be->align;
-    p.split = be->emit == deploy_emit_diana; /* the one backend that runs channel subsets */
+    /* the backends that run channel subsets: per engine (diana), per input clamp (gap8) */
+    p.split = be->emit == deploy_emit_diana ? 1 : be->emit == deploy_emit_gap8 ? 2 : 0;
     p.tile = be->emit == deploy_emit_gap8 || be->emit == deploy_emit_diana; /* tiles via L1 */
     /* the backends whose kernels take a scratch buffer beside the arena */
     if (be->emit == deploy_emit_cortex_m) p.scratch_bytes = deploy_cm_scratch_bytes;

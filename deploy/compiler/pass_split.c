@@ -30,7 +30,19 @@
  *   5. every tensor's producer is the first op writing it (a split
  *      tensor's lifetime starts with its first slice; the plan pass reads
  *      producers).
- * Ops without recorded engines are left as they are. */
+ * Ops without recorded engines are left as they are.
+ *
+ * A backend that runs channel subsets of one engine, each on its input
+ * clamped or as it is (p->split == 2: gap8), gets a split by input clamp
+ * instead of steps 2-4: each channel of a conv / linear that records
+ * engines reads its input at its engine's engine_in_bits when that is below
+ * the input's bits (the evaluator's clamp), else as it is; an op whose
+ * channels all read it alike stays whole (on the engine the engines pass
+ * chose; its backend clamps the input when they all clamp), and an op with
+ * channels of several kinds becomes one op per kind (unclamped first, then
+ * by ascending bits), each with its channel list and the cost model's
+ * cycles for its channels on the op's engine; a grouped conv with channels
+ * of several kinds is DNAS_ERR_UNSUPPORTED naming the op. Step 5 follows. */
 #include <string.h>
 
 #include "compiler_internal.h"
@@ -88,9 +100,92 @@ static dnas_status slice_check(const deploy_ir *ir, const deploy_ir_op *o, int e
     return DNAS_OK;
 }
 
+/* The bits channel c of op o reads its input at in the evaluator: its
+ * engine's engine_in_bits when below the input's bits, else 0 (as it is). */
+static int channel_clamp(const deploy_ir *ir, const deploy_ir_op *o, int32_t c) {
+    int b = ir->q->engine_in_bits[o->q->engine[c]], bits = ir->tensors[o->in[0]].bits;
+    return b && b < bits ? b : 0;
+}
+
+/* 1 when op o is a conv / linear that records engines. */
+static int records_engines(const deploy_ir_op *o) {
+    return o->q->engine && (o->kind == DEPLOY_QOP_CONV || o->kind == DEPLOY_QOP_LINEAR);
+}
+
+/* Step 5. */
+static void set_producers(deploy_ir *ir) {
+    for (int i = 0; i < ir->ntensors; i++)
+        ir->tensors[i].producer = -1;
+    for (int k = ir->nops - 1; k >= 0; k--)
+        ir->tensors[ir->ops[k].out].producer = k;
+}
+
+/* The split by input clamp (p->split == 2). */
+static dnas_status split_by_clamp(deploy_ir *ir, const deploy_compile_params *p, dnas_error *err) {
+    const hwcost_target *t = p->target;
+    int extra = 0;
+    size_t nchan = 0;
+    for (int k = 0; k < ir->nops; k++) {
+        const deploy_ir_op *o = &ir->ops[k];
+        if (!records_engines(o)) continue;
+        int kinds[9] = {0}, n = 0;
+        for (int32_t c = 0; c < ir->tensors[o->out].c; c++)
+            n += kinds[channel_clamp(ir, o, c)]++ == 0;
+        if (n > 1 && o->q->groups != 1)
+            return dnas_fail(err, DNAS_ERR_UNSUPPORTED,
+                             "%s: op %d '%s' has groups %d and channels on engines that read "
+                             "its input at %d different widths (engine_input_bits): only a "
+                             "conv with groups 1 (or a linear) can be split by channel",
+                             ir->name, o->qindex, o->q->name, o->q->groups, n);
+        if (n > 1) extra += n - 1, nchan += (size_t)ir->tensors[o->out].c;
+    }
+    if (!extra) return DNAS_OK;
+    deploy_ir_op *ops = dnas_xcalloc((size_t)(ir->nops + extra), sizeof *ops);
+    free(ir->chan);
+    ir->chan = dnas_xmalloc(nchan * sizeof *ir->chan);
+    size_t at = 0;
+    int n = 0;
+    for (int k = 0; k < ir->nops; k++) {
+        const deploy_ir_op *o = &ir->ops[k];
+        int32_t cout = ir->tensors[o->out].c, cnt[9] = {0};
+        int kinds = 0;
+        for (int32_t c = 0; records_engines(o) && c < cout; c++)
+            kinds += cnt[channel_clamp(ir, o, c)]++ == 0;
+        if (kinds < 2) {
+            ops[n++] = *o;
+            continue;
+        }
+        for (int b = 0; b <= 8; b++) {
+            if (!cnt[b]) continue;
+            deploy_ir_op s = *o;
+            s.channels = ir->chan + at;
+            s.nchannels = 0;
+            for (int32_t c = 0; c < cout; c++)
+                if (channel_clamp(ir, o, c) == b) ir->chan[at + (size_t)s.nchannels++] = c;
+            at += (size_t)s.nchannels;
+            s.cycles = 0;
+            if (t && o->engine >= 0 && o->engine < t->nengines) {
+                hwcost_layer l = deploy_ir_op_layer(ir, o);
+                l.cout = s.nchannels;
+                hwcost_grad g;
+                dnas_error ignored;
+                if (hwcost_latency_cycles(t, o->engine, &l, &g, &ignored) == DNAS_OK)
+                    s.cycles = g.value;
+            }
+            ops[n++] = s;
+        }
+    }
+    free(ir->ops);
+    ir->ops = ops;
+    ir->nops = n;
+    set_producers(ir);
+    return DNAS_OK;
+}
+
 dnas_status deploy_pass_split(deploy_ir *ir, const deploy_compile_params *p, dnas_error *err) {
     const hwcost_target *t = p->target;
     const deploy_qnet *q = ir->q;
+    if (p->split == 2) return split_by_clamp(ir, p, err);
     if (!p->split || !t) { /* 1. */
         for (int k = 0; k < ir->nops; k++) {
             const deploy_ir_op *o = &ir->ops[k];
@@ -103,7 +198,8 @@ dnas_status deploy_pass_split(deploy_ir *ir, const deploy_compile_params *p, dna
                         "%s: op %d '%s' channel %d is on engine '%s', which clamps its "
                         "%d-bit input to %d bits (the network's engine_input_bits): "
                         "this backend computes every channel of an op on one input; "
-                        "a backend that splits layers per engine (diana) can",
+                        "a backend that splits layers per engine or per input clamp (diana, gap8) "
+                        "can",
                         ir->name, o->qindex, o->q->name, c, q->engines[o->q->engine[c]], bits, b);
             }
         }
@@ -188,9 +284,6 @@ dnas_status deploy_pass_split(deploy_ir *ir, const deploy_compile_params *p, dna
     free(ir->ops);
     ir->ops = ops;
     ir->nops = n;
-    for (int i = 0; i < ir->ntensors; i++) /* 5. */
-        ir->tensors[i].producer = -1;
-    for (int k = n - 1; k >= 0; k--)
-        ir->tensors[ir->ops[k].out].producer = k;
+    set_producers(ir); /* 5. */
     return DNAS_OK;
 }

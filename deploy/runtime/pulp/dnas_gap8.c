@@ -3,22 +3,27 @@
  * Steps of dnas_gap8_conv:
  *   1. the descriptor is checked: tile sizes inside the layer, a channel
  *      tile a multiple of the channels per group (groups > 1), distinct
- *      buffers where a kind is reloaded while the previous tile is in use;
+ *      buffers where a kind is reloaded while the previous tile is in use,
+ *      the channel list inside the output tensor;
  *   2. tile 0's input window and weights are requested (DMA jobs, one per
  *      buffer);
- *   3. for tile i: wait for its input and weights; request tile i+1's input
- *      (when the input changes between tiles: more than one spatial tile,
- *      or groups > 1 and more than one channel tile) and, when the channel
- *      tile changes, its weights, into the other buffers; wait for the
- *      write-back that last used this output buffer (tile i-2); fork the
- *      cores on the tile; request the output tile's write-back to L2;
+ *   3. for tile i: wait for its input and weights (a layer with in_bits:
+ *      the cores clamp a freshly moved input tile in place); request tile
+ *      i+1's input (when the input changes between tiles: more than one
+ *      spatial tile, or groups > 1 and more than one channel tile) and,
+ *      when the channel tile changes, its weights, into the other buffers;
+ *      wait for the write-back that last used this output buffer (tile
+ *      i-2); fork the cores on the tile; request the output tile's
+ *      write-back to L2;
  *   4. wait for the last write-backs.
  * In a fork each core computes a share of the output tile with
  * dnas_rt_conv2d on L1: a band of output rows (tiles of several rows), of
  * columns (one-row tiles over one input row), or of output channels (a
  * 1x1 output); the kernel sees the band as a whole conv whose input is the
  * band's window and whose padding is what of the layer's padding the band
- * reaches, so every value is the whole layer's. */
+ * reaches, so every value is the whole layer's. A layer on a channel list
+ * moves each run of consecutive listed channels' constants and outputs as
+ * one transfer. */
 #include "dnas_gap8.h"
 
 typedef struct {
@@ -90,25 +95,71 @@ typedef struct {
     size_t m_at;
 } wlayout;
 
-static void load_weights(const tile *t, const wlayout *wl, uint8_t *dst, const int8_t *w,
-                         const int32_t *bias, const int32_t *m, dnas_pulp_dma *job) {
-    size_t c0 = (size_t)t->c0, cn = (size_t)t->cn;
-    dnas_pulp_dma_1d(job, dst, w + c0 * wl->k, cn * wl->k);
-    if (bias) dnas_pulp_dma_1d(job, dst + wl->bias_at, bias + c0, cn * sizeof *bias);
-    dnas_pulp_dma_1d(job, dst + wl->m_at, m + c0, cn * sizeof *m);
+/* The run of consecutive layer channels at tile position i of the channel
+ * tile c0..c0+cn-1: its first channel in *ch, its length returned. */
+static int32_t run_at(const dnas_gap8_layer *L, int32_t c0, int32_t cn, int32_t i, int32_t *ch) {
+    if (!L->chan) {
+        *ch = c0 + i;
+        return cn - i;
+    }
+    int32_t n = 1;
+    *ch = L->chan[c0 + i];
+    while (i + n < cn && L->chan[c0 + i + n] == *ch + n)
+        n++;
+    return n;
+}
+
+static void load_weights(const dnas_gap8_layer *L, const tile *t, const wlayout *wl, uint8_t *dst,
+                         const int8_t *w, const int32_t *bias, const int32_t *m,
+                         dnas_pulp_dma *job) {
+    int32_t n, ch;
+    for (int32_t i = 0; i < t->cn; i += n) {
+        n = run_at(L, t->c0, t->cn, i, &ch);
+        size_t at = (size_t)i, c = (size_t)ch, len = (size_t)n;
+        dnas_pulp_dma_1d(job, dst + at * wl->k, w + c * wl->k, len * wl->k);
+        if (bias)
+            dnas_pulp_dma_1d(job, dst + wl->bias_at + at * sizeof *bias, bias + c,
+                             len * sizeof *bias);
+        dnas_pulp_dma_1d(job, dst + wl->m_at + at * sizeof *m, m + c, len * sizeof *m);
+    }
 }
 
 static void store_output(const dnas_gap8_layer *L, const tile *t, uint8_t *out, const uint8_t *src,
                          dnas_pulp_dma *job) {
-    size_t cout = (size_t)L->d.cout, wout = (size_t)L->d.wout, cn = (size_t)t->cn;
+    size_t cout = (size_t)(L->ctotal ? L->ctotal : L->d.cout), wout = (size_t)L->d.wout,
+           cn = (size_t)t->cn;
     size_t ow = (size_t)t->ow;
-    uint8_t *dst = out + ((size_t)t->oy * wout + (size_t)t->ox) * cout + (size_t)t->c0;
+    uint8_t *dst = out + ((size_t)t->oy * wout + (size_t)t->ox) * cout;
     if (cn == cout) {
         dnas_pulp_dma_2d(job, dst, src, (size_t)t->oh, ow * cout, wout * cout, ow * cout);
         return;
     }
-    for (size_t y = 0; y < (size_t)t->oh; y++)
-        dnas_pulp_dma_2d(job, dst + y * wout * cout, src + y * ow * cn, ow, cn, cout, cn);
+    int32_t n, ch;
+    for (int32_t i = 0; i < t->cn; i += n) {
+        n = run_at(L, t->c0, t->cn, i, &ch);
+        for (size_t y = 0; y < (size_t)t->oh; y++)
+            dnas_pulp_dma_2d(job, dst + y * wout * cout + (size_t)ch, src + y * ow * cn + (size_t)i,
+                             ow, (size_t)n, cout, cn);
+    }
+}
+
+typedef struct {
+    uint8_t *buf; /* an input tile in L1 */
+    size_t n;
+    int sgn;
+    int32_t lo, hi;
+    dnas_rt_status st[DNAS_PULP_CORES];
+} clamp_work;
+
+/* A core's share of the input tile clamped in place. */
+static void clamp_input(void *arg) {
+    clamp_work *cw = arg;
+    int c = dnas_pulp_core_id(), nc = dnas_pulp_ncores();
+    size_t q = (cw->n + (size_t)nc - 1) / (size_t)nc, lo = q * (size_t)c;
+    size_t hi = lo + q < cw->n ? lo + q : cw->n;
+    cw->st[c] = DNAS_RT_OK;
+    if (lo < hi)
+        cw->st[c] = dnas_rt_saturate(cw->buf + lo, cw->buf + lo, hi - lo, cw->sgn, cw->lo, cw->hi);
 }
 
 typedef struct {
@@ -193,6 +244,11 @@ dnas_rt_status dnas_gap8_conv(const dnas_gap8_layer *L, uint8_t *l1, uint8_t *ou
         L->tc < 1 || L->tc > d->cout || L->ncores < 1 || L->ncores > DNAS_PULP_CORES)
         return DNAS_RT_ERR_ARG;
     if (d->groups > 1 && L->tc % (d->cout / d->groups) != 0) return DNAS_RT_ERR_ARG;
+    int32_t ctotal = L->ctotal ? L->ctotal : d->cout;
+    if (ctotal < d->cout || (!L->chan && ctotal != d->cout) || L->in_bits < 0 || L->in_bits > 8)
+        return DNAS_RT_ERR_ARG;
+    for (int32_t c = 0; L->chan && c < d->cout; c++)
+        if (L->chan[c] < 0 || L->chan[c] >= ctotal) return DNAS_RT_ERR_ARG;
     int32_t nh = ceil_div(d->hout, L->th), nw = ceil_div(d->wout, L->tw);
     int32_t nct = ceil_div(d->cout, L->tc), n = nh * nw * nct;
     int in_changes = nh * nw > 1 || (d->groups > 1 && nct > 1);
@@ -210,12 +266,23 @@ dnas_rt_status dnas_gap8_conv(const dnas_gap8_layer *L, uint8_t *l1, uint8_t *ou
     if (!tile_of(L, 0, &cur)) return DNAS_RT_ERR_ARG;
     next = cur;
     load_input(L, &cur, l1 + L->l1_in[0], in, &jin[0]); /* 2. */
-    load_weights(&cur, &wl, l1 + L->l1_w[0], w, bias, m, &jw[0]);
+    load_weights(L, &cur, &wl, l1 + L->l1_w[0], w, bias, m, &jw[0]);
     dnas_rt_status st = DNAS_RT_OK;
     for (int32_t i = 0; i < n && st == DNAS_RT_OK; i++) { /* 3. */
         int si = in_changes ? (int)(i & 1) : 0, sw = (int)(cur.ci & 1), so = (int)(i & 1);
         dnas_pulp_dma_wait(&jin[si]);
         dnas_pulp_dma_wait(&jw[sw]);
+        if (L->in_bits && (i == 0 || in_changes)) { /* a freshly moved input tile */
+            clamp_work cw;
+            cw.buf = l1 + L->l1_in[si];
+            cw.n = (size_t)cur.wy.n * (size_t)cur.wx.n * (size_t)cur.cin;
+            cw.sgn = d->in_signed;
+            dnas_rt_saturate_range(d->in_signed, L->in_bits, &cw.lo, &cw.hi);
+            dnas_pulp_fork(L->ncores, clamp_input, &cw);
+            for (int c = 0; c < L->ncores; c++)
+                if (cw.st[c] != DNAS_RT_OK && st == DNAS_RT_OK) st = cw.st[c];
+            if (st != DNAS_RT_OK) break;
+        }
         if (i + 1 < n) {
             if (!tile_of(L, i + 1, &next)) {
                 st = DNAS_RT_ERR_ARG;
@@ -223,7 +290,8 @@ dnas_rt_status dnas_gap8_conv(const dnas_gap8_layer *L, uint8_t *l1, uint8_t *ou
             }
             if (in_changes) load_input(L, &next, l1 + L->l1_in[1 - si], in, &jin[1 - si]);
             if (next.ci != cur.ci)
-                load_weights(&next, &wl, l1 + L->l1_w[next.ci & 1], w, bias, m, &jw[next.ci & 1]);
+                load_weights(L, &next, &wl, l1 + L->l1_w[next.ci & 1], w, bias, m,
+                             &jw[next.ci & 1]);
         }
         dnas_pulp_dma_wait(&jout[so]);
         work wk;
