@@ -236,10 +236,19 @@ static void print_tiles(const deploy_ir *ir, int quiet) {
 static int run(int argc, char **argv, const opts *o) {
     char cmd[8192];
     command_line(argc, argv, cmd, sizeof cmd);
-    deploy_job j = {.in = o->in, .group = o->group, .run = o->run, .backend = o->target,
-                    .desc = o->desc, .l1 = o->l1, .dump_after = o->dump_after, .out = o->out,
-                    .vectors = o->vectors, .images = o->images, .labels = o->labels,
-                    .from = o->from, .command = cmd};
+    deploy_job j = {.in = o->in,
+                    .group = o->group,
+                    .run = o->run,
+                    .backend = o->target,
+                    .desc = o->desc,
+                    .l1 = o->l1,
+                    .dump_after = o->dump_after,
+                    .out = o->out,
+                    .vectors = o->vectors,
+                    .images = o->images,
+                    .labels = o->labels,
+                    .from = o->from,
+                    .command = cmd};
     deploy_job_result r;
     dnas_error err;
     dnas_status st = deploy_job_compile(&j, &r, &err);
@@ -247,7 +256,8 @@ static int run(int argc, char **argv, const opts *o) {
     const deploy_ir *ir = &r.ir;
     const hwcost_target *desc = r.desc;
     if (!st && o->l1 && !r.tiles)
-        fprintf(stderr, "dnas deploy: warning: --l1 %ld has no effect: backend %s runs whole layers\n",
+        fprintf(stderr,
+                "dnas deploy: warning: --l1 %ld has no effect: backend %s runs whole layers\n",
                 o->l1, be->name);
     else if (!st && o->l1 && !ir->l1_size)
         fprintf(stderr,
@@ -257,8 +267,9 @@ static int run(int argc, char **argv, const opts *o) {
     if (!st) st = deploy_job_emit(&j, &r, &err);
     double cycles = st ? 0 : deploy_ir_model_cycles(ir);
     if (!st && !o->quiet) {
-        printf("network %s from %s%s%s: %d layers, backend %s, target %s, engines", ir->name, r.where,
-               r.run_id[0] ? ", run " : "", r.run_id, ir->nops, be->name, desc ? desc->name : "(none)");
+        printf("network %s from %s%s%s: %d layers, backend %s, target %s, engines", ir->name,
+               r.where, r.run_id[0] ? ", run " : "", r.run_id, ir->nops, be->name,
+               desc ? desc->name : "(none)");
         for (int e = 0; e < ir->nengines; e++)
             printf(" %s", ir->engines[e]);
         printf("\narena %zu bytes, lower bound %zu bytes (%.3fx)\n", ir->arena, ir->arena_bound,
@@ -280,7 +291,9 @@ static int run(int argc, char **argv, const opts *o) {
         printf("wrote %s/: network.h network.c weights.c test_main.c Makefile dnas_rt/ %s"
                "test_input.bin test_expected.bin (%ld samples)\n",
                o->out,
-               be->emit == deploy_emit_diana ? "diana/ " : be->emit == deploy_emit_gap8 ? "pulp/ " : "",
+               be->emit == deploy_emit_diana  ? "diana/ "
+               : be->emit == deploy_emit_gap8 ? "pulp/ "
+                                              : "",
                o->vectors);
         if (o->images)
             printf("test samples: %s samples %ld..%ld, layout %s, %s, quantized at scale %g "
@@ -303,8 +316,7 @@ static int run(int argc, char **argv, const opts *o) {
     if (!st && o->labels) printf(" accuracy=%.4f", (double)r.correct / (double)o->vectors);
     if (!st) printf("\n");
     if (!st && ir->l1_size) print_tiles(ir, o->quiet);
-    if (st)
-        fprintf(stderr, "dnas deploy: %s\n", err.msg);
+    if (st) fprintf(stderr, "dnas deploy: %s\n", err.msg);
     deploy_job_free(&r);
     return st ? CLI_EXIT_FAIL : CLI_EXIT_OK;
 }

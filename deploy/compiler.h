@@ -124,6 +124,10 @@ uint64_t deploy_ir_op_macs(const deploy_ir *ir, int k);
 /* Output channels op k computes: its nchannels after a split, else the
  * out tensor's C. */
 int32_t deploy_ir_op_cout(const deploy_ir *ir, int k);
+/* The first op of op k's layer: the ops a split made of one qnet layer
+ * follow each other and share its constants, which the backends write
+ * once, named after that first op. */
+int deploy_ir_layer_first(const deploy_ir *ir, int k);
 
 /* ---- passes ------------------------------------------------------------------ */
 

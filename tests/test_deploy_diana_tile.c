@@ -134,16 +134,6 @@ static void deploy_tiled(deployed *d, const char *name, int kind, size_t l1, til
     train_net_free(net);
 }
 
-/* `make` with arguments in d's directory; the log's text (to free). */
-static char *run_make(const deployed *d, const char *args, int *rc) {
-    char cmd[8400], log[200];
-    snprintf(cmd, sizeof cmd, "make -s -C '%s' %s > '%s/check.log' 2>&1", d->dir, args, d->dir);
-    int r = system(cmd);
-    *rc = WIFEXITED(r) ? WEXITSTATUS(r) : -1;
-    snprintf(log, sizeof log, "%s/check.log", d->dir);
-    return read_all(log);
-}
-
 /* Built with the sanitizers and run: every output byte equal, and the host
  * model's DMA bytes NCHECK times the tile pass's. */
 static void bit_exact(const char *name, int kind, size_t l1, int want_split) {
@@ -152,7 +142,7 @@ static void bit_exact(const char *name, int kind, size_t l1, int want_split) {
     tiling tl;
     deploy_tiled(&d, name, kind, l1, &tl);
     int rc;
-    char *text = run_make(&d, "check CFLAGS='" CFLAGS "'", &rc);
+    char *text = dck_make(d.dir, "check CFLAGS='" CFLAGS "'", &rc);
     if (rc != 0) fail_msg("%s, L1 %zu: make check exited %d:\n%s", name, l1, rc, text);
     char want[64];
     snprintf(want, sizeof want, "%d samples: equal (0 values differ)", NCHECK);
@@ -223,7 +213,7 @@ static void overrunning_tile_caught(void **state) {
     tiling tl;
     deploy_tiled(&d, "dscnn_fmnist", ZOO, SMALL_L1, &tl);
     int rc;
-    char *text = run_make(&d, "check", &rc);
+    char *text = dck_make(d.dir, "check", &rc);
     if (rc != 0) fail_msg("unchanged code failed:\n%s", text);
     free(text);
     char path[200];
@@ -246,7 +236,7 @@ static void overrunning_tile_caught(void **state) {
             close);
     assert_int_equal(fclose(f), 0);
     free(text);
-    text = run_make(&d, "check", &rc);
+    text = dck_make(d.dir, "check", &rc);
     if (rc == 0) fail_msg("a tile past the end of L1 was not caught:\n%s", text);
     const char *msg = strstr(text, "dnas_diana host model:");
     assert_non_null(msg);
@@ -265,7 +255,7 @@ static void small_l1_caught(void **state) {
     char args[64];
     snprintf(args, sizeof args, "-B check L1=%zu", tl.l1_bytes - 4);
     int rc;
-    char *text = run_make(&d, args, &rc);
+    char *text = dck_make(d.dir, args, &rc);
     if (rc == 0) fail_msg("L1 of %zu bytes was not caught:\n%s", tl.l1_bytes - 4, text);
     const char *msg = strstr(text, "dnas_diana host model: L1_act allocation of");
     assert_non_null(msg);
@@ -274,7 +264,7 @@ static void small_l1_caught(void **state) {
     free(text);
     /* and at exactly the code's bytes it runs */
     snprintf(args, sizeof args, "-B check L1=%zu", tl.l1_bytes);
-    text = run_make(&d, args, &rc);
+    text = dck_make(d.dir, args, &rc);
     if (rc != 0) fail_msg("L1 of %zu bytes failed:\n%s", tl.l1_bytes, text);
     free(text);
     cleanup(&d);

@@ -142,16 +142,6 @@ static void deploy_gap8(deployed *d, const char *name, size_t l1, tiling *tl) {
     train_net_free(net);
 }
 
-/* `make check` with extra make arguments; the log's text (to free). */
-static char *run_check(const deployed *d, const char *args, int *rc) {
-    char cmd[8400], log[200];
-    snprintf(cmd, sizeof cmd, "make -s -C '%s' %s > '%s/check.log' 2>&1", d->dir, args, d->dir);
-    int r = system(cmd);
-    *rc = WIFEXITED(r) ? WEXITSTATUS(r) : -1;
-    snprintf(log, sizeof log, "%s/check.log", d->dir);
-    return file_text(log);
-}
-
 /* Built with the sanitizers and run: every output byte equal, and the host
  * model's DMA bytes NCHECK times what network.c states and the tile pass
  * reported (a layer split by input clamp: each part over its channels).
@@ -172,7 +162,7 @@ static void bit_exact(const char *name, size_t l1, int want_split) {
     assert_int_equal(dma, tl.dma_bytes);
     assert_int_equal(bound, tl.dma_bound);
     int rc;
-    char *text = run_check(&d, "check CFLAGS='" CFLAGS "'", &rc);
+    char *text = dck_make(d.dir, "check CFLAGS='" CFLAGS "'", &rc);
     if (rc != 0) fail_msg("%s, L1 %zu: make check exited %d:\n%s", name, l1, rc, text);
     char want[64];
     snprintf(want, sizeof want, "%d samples: equal (0 values differ)", NCHECK);
@@ -254,7 +244,7 @@ static void overrunning_tile_caught(void **state) {
     tiling tl;
     deploy_gap8(&d, "dscnn_fmnist", SMALL_L1, &tl);
     int rc;
-    char *text = run_check(&d, "check", &rc);
+    char *text = dck_make(d.dir, "check", &rc);
     if (rc != 0) fail_msg("unchanged code failed:\n%s", text);
     free(text);
     char path[200];
@@ -271,7 +261,7 @@ static void overrunning_tile_caught(void **state) {
     fprintf(f, "%.*s{NETWORK_L1_BYTES - 8, NETWORK_L1_BYTES - 4%s", (int)(open - text), text, end);
     assert_int_equal(fclose(f), 0);
     free(text);
-    text = run_check(&d, "check", &rc);
+    text = dck_make(d.dir, "check", &rc);
     if (rc == 0) fail_msg("a tile past the end of L1 was not caught:\n%s", text);
     assert_non_null(strstr(text, "dnas_pulp host model:"));
     assert_true(strstr(text, "a write past the L1 allocation") != NULL ||
@@ -368,7 +358,7 @@ static void small_l1_caught(void **state) {
     char args[64];
     snprintf(args, sizeof args, "-B check L1=%zu", tl.l1_bytes - 4);
     int rc;
-    char *text = run_check(&d, args, &rc);
+    char *text = dck_make(d.dir, args, &rc);
     if (rc == 0) fail_msg("L1 of %zu bytes was not caught:\n%s", tl.l1_bytes - 4, text);
     assert_non_null(strstr(text, "L1 allocation of"));
     printf("L1 below the code's %zu bytes caught: %s", tl.l1_bytes,

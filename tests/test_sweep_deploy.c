@@ -17,8 +17,7 @@
 #include "deploy.h"
 #include "file_test_util.h"
 #include "sweep.h"
-
-static char dir[] = "/tmp/dnas_test_sweep_deploy_XXXXXX";
+#include "tmpdir_test_util.h"
 
 #define SEARCH                                                                                     \
     "search:\n  model: m.yaml\n  data: {format: fashion-mnist, val_split: 100}\n  method: pit\n" \
@@ -154,18 +153,6 @@ static void test_paths(void **state) {
     assert_string_equal(deploy_target_path("x/y.yaml", buf, sizeof buf), "x/y.yaml");
     assert_true(deploy_on_path("sh"));
     assert_false(deploy_on_path("dnas-no-such-program"));
-}
-
-static int setup(void **state) {
-    (void)state;
-    return mkdtemp(dir) ? 0 : -1;
-}
-
-static int teardown(void **state) {
-    (void)state;
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    return system(cmd) == 0 ? 0 : -1;
 }
 
 int main(void) {

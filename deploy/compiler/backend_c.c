@@ -58,8 +58,7 @@ static void array_i8(FILE *f, const char *name, const int8_t *v, size_t n) {
 }
 
 /* Weights packed by the layout pass's packing (dnas_rt_pack), as bytes. */
-static void array_packed(FILE *f, const char *name, const int8_t *v, size_t n,
-                         dnas_rt_packing p) {
+static void array_packed(FILE *f, const char *name, const int8_t *v, size_t n, dnas_rt_packing p) {
     size_t nb = dnas_rt_packed_bytes(p, n);
     uint8_t *b = dnas_xmalloc(nb ? nb : 1);
     dnas_rt_pack(b, v, n, p);
@@ -71,7 +70,7 @@ static void array_packed(FILE *f, const char *name, const int8_t *v, size_t n,
 }
 
 static const char *packing_name(dnas_rt_packing p) {
-    return p == DNAS_RT_PACK_INT4 ? "DNAS_RT_PACK_INT4"
+    return p == DNAS_RT_PACK_INT4   ? "DNAS_RT_PACK_INT4"
            : p == DNAS_RT_PACK_INT2 ? "DNAS_RT_PACK_INT2"
                                     : "DNAS_RT_PACK_INT8";
 }
@@ -102,7 +101,7 @@ static void write_weights(FILE *f, const deploy_ir *ir) {
             ir->weight_bytes);
     for (int k = 0; k < ir->nops; k++) {
         const deploy_ir_op *o = &ir->ops[k];
-        if (!has_weights(o)) continue;
+        if (!has_weights(o) || deploy_ir_layer_first(ir, k) != k) continue; /* once a layer */
         const deploy_qop *s = o->q;
         const deploy_ir_tensor *I = &ir->tensors[o->in[0]], *O = &ir->tensors[o->out];
         char nm[DEPLOY_QNET_NAME_LEN + 8], id[16];
@@ -233,8 +232,8 @@ static void conv_dims(const deploy_ir *ir, int k, dnas_rt_conv_dims *d) {
     const deploy_ir_op *o = &ir->ops[k];
     const deploy_qop *s = o->q;
     const deploy_ir_tensor *I = &ir->tensors[o->in[0]], *O = &ir->tensors[o->out];
-    *d = (dnas_rt_conv_dims){I->h,  I->w,  I->c,  O->h,  O->w,      O->c,         s->kh,
-                             s->kw, s->sh, s->sw, s->dh, s->dw,     s->pt,        s->pb,
+    *d = (dnas_rt_conv_dims){I->h,  I->w,  I->c,      O->h,         O->w,        O->c,  s->kh,
+                             s->kw, s->sh, s->sw,     s->dh,        s->dw,       s->pt, s->pb,
                              s->pl, s->pr, s->groups, I->is_signed, O->is_signed};
 }
 
@@ -285,12 +284,13 @@ static void write_layer(FILE *f, const deploy_ir *ir, int k, int cm) {
         else
             fprintf(f, "    static const dnas_rt_linear_dims d = {%zu, %d, %d, %d};\n", I->bytes,
                     O->c, I->is_signed, O->is_signed);
-        fprintf(f, "    static const dnas_rt_weights w = {w%d, %d, %s};\n", k, s->wbits,
+        int c0 = deploy_ir_layer_first(ir, k); /* the layer's constants */
+        fprintf(f, "    static const dnas_rt_weights w = {w%d, %d, %s};\n", c0, s->wbits,
                 packing_name(o->wpack));
-        fprintf(f, "    static const dnas_rt_requant_params rq = {m%d, %d, %d, %d};\n", k, s->shift,
-                s->lo, s->hi);
+        fprintf(f, "    static const dnas_rt_requant_params rq = {m%d, %d, %d, %d};\n", c0,
+                s->shift, s->lo, s->hi);
         char bias[16] = "NULL";
-        if (s->bias) snprintf(bias, sizeof bias, "b%d", k);
+        if (s->bias) snprintf(bias, sizeof bias, "b%d", c0);
         snprintf(rest, sizeof rest, ", &w, %s, &rq, &d%s", bias,
                  cm ? ", network_scratch, sizeof network_scratch" : "");
         if (o->kind == DEPLOY_QOP_CONV)
@@ -426,10 +426,9 @@ static void write_network(FILE *f, const deploy_ir *ir, int cm) {
             "static uint8_t *const network_arena = (uint8_t *)network_arena_words;\n",
             ir->nops, ir->arena, ir->arena_bound);
     if (cm)
-        fprintf(f,
-                "\n/* Scratch of the Cortex-M kernels (dnas_cm.h): the most one layer uses. */\n"
-                "#include \"dnas_cm.h\"\n"
-                "static uint32_t network_scratch[NETWORK_SCRATCH_BYTES / 4];\n");
+        fprintf(f, "\n/* Scratch of the Cortex-M kernels (dnas_cm.h): the most one layer uses. */\n"
+                   "#include \"dnas_cm.h\"\n"
+                   "static uint32_t network_scratch[NETWORK_SCRATCH_BYTES / 4];\n");
     for (int k = 0; k < ir->nops; k++)
         write_layer(f, ir, k, cm);
     deploy_c_entry_points(f, ir);
@@ -520,7 +519,8 @@ static const char *TEST_MAIN =
     "            network_quantize_input(xf);\n"
     "            for (i = 0; i < NETWORK_INPUT_BYTES; i++)\n"
     "                if (q[i] != sample[i] && bad_in++ < 10)\n"
-    "                    printf(\"sample %ld input %lu: %d from the floats, expected %d\\n\", n, i,\n"
+    "                    printf(\"sample %ld input %lu: %d from the floats, expected %d\\n\", n, "
+    "i,\n"
     "                           q[i], sample[i]);\n"
     "        }\n"
     "        test_mark_begin();\n"

@@ -145,11 +145,12 @@ static void cluster_layer(FILE *f, const deploy_ir *ir, int k, const dnas_gap8_l
         (unsigned long)L->l1_w[0], (unsigned long)L->l1_w[1], (unsigned long)L->l1_out[0],
         (unsigned long)L->l1_out[1], L->ncores, L->ctotal, cid, L->in_bits);
     char bias[16] = "NULL";
-    if (o->q->bias) snprintf(bias, sizeof bias, "b%d", k);
+    int c0 = deploy_ir_layer_first(ir, k); /* the layer's constants, shared by its parts */
+    if (o->q->bias) snprintf(bias, sizeof bias, "b%d", c0);
     fprintf(f,
             "    return (int)dnas_gap8_conv(&L, network_l1, network_arena + %ld, network_arena + "
             "%ld, w%d, %s, m%d);\n}\n",
-            ir->tensors[o->out].offset, ir->tensors[o->in[0]].offset, k, bias, k);
+            ir->tensors[o->out].offset, ir->tensors[o->in[0]].offset, c0, bias, c0);
 }
 
 /* The DMA bytes per inference of the cluster layers as the executor runs
@@ -215,7 +216,7 @@ static dnas_status write_network(FILE *f, const deploy_ir *ir, dnas_error *err) 
                "static void network_regions(void) {\n"
                "    dnas_pulp_region(network_arena, NETWORK_ARENA_BYTES, DNAS_PULP_L2);\n");
     for (int k = 0; k < ir->nops; k++) {
-        if (!on_cluster(ir, k)) continue;
+        if (!on_cluster(ir, k) || deploy_ir_layer_first(ir, k) != k) continue;
         fprintf(f, "    dnas_pulp_region(w%d, sizeof w%d, DNAS_PULP_L3);\n", k, k);
         if (ir->ops[k].q->bias)
             fprintf(f, "    dnas_pulp_region(b%d, sizeof b%d, DNAS_PULP_L3);\n", k, k);

@@ -181,16 +181,23 @@ uint64_t deploy_ir_op_macs(const deploy_ir *ir, int k) {
     const deploy_ir_op *o = &ir->ops[k];
     const deploy_ir_tensor *I = &ir->tensors[o->in[0]], *O = &ir->tensors[o->out];
     if (o->kind == DEPLOY_QOP_CONV)
-        return (uint64_t)O->h * (uint64_t)O->w * (uint64_t)deploy_ir_op_cout(ir, k) * (uint64_t)o->q->kh *
-               (uint64_t)o->q->kw * (uint64_t)(I->c / o->q->groups);
+        return (uint64_t)O->h * (uint64_t)O->w * (uint64_t)deploy_ir_op_cout(ir, k) *
+               (uint64_t)o->q->kh * (uint64_t)o->q->kw * (uint64_t)(I->c / o->q->groups);
     if (o->kind == DEPLOY_QOP_LINEAR)
-        return (uint64_t)I->h * (uint64_t)I->w * (uint64_t)I->c * (uint64_t)deploy_ir_op_cout(ir, k);
+        return (uint64_t)I->h * (uint64_t)I->w * (uint64_t)I->c *
+               (uint64_t)deploy_ir_op_cout(ir, k);
     return 0;
 }
 
 int32_t deploy_ir_op_cout(const deploy_ir *ir, int k) {
     const deploy_ir_op *o = &ir->ops[k];
     return o->channels ? o->nchannels : ir->tensors[o->out].c;
+}
+
+int deploy_ir_layer_first(const deploy_ir *ir, int k) {
+    while (k > 0 && ir->ops[k - 1].qindex == ir->ops[k].qindex)
+        k--;
+    return k;
 }
 
 uint64_t deploy_ir_macs(const deploy_ir *ir) {

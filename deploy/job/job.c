@@ -82,8 +82,8 @@ dnas_status deploy_job_compile(const deploy_job *j, deploy_job_result *r, dnas_e
     r->be = deploy_backend_find(j->backend);
     if (!r->be) return dnas_fail(err, DNAS_ERR_INVALID, "unknown backend '%s'", j->backend);
     r->have_q = 1; /* initialized by the load, freed whatever it returns */
-    dnas_status st = deploy_qnet_load_from(j->in, j->group, j->run, &r->q, r->group, sizeof r->group,
-                                           r->run_id, sizeof r->run_id, err);
+    dnas_status st = deploy_qnet_load_from(j->in, j->group, j->run, &r->q, r->group,
+                                           sizeof r->group, r->run_id, sizeof r->run_id, err);
     if (!st) st = load_desc(j, r->be, &r->desc, err);
     deploy_compile_params p = deploy_backend_params(r->be);
     p.target = r->desc;

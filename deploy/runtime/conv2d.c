@@ -22,8 +22,7 @@ int32_t dnas_rt_conv_out_size(int32_t in, int32_t k, int32_t s, int32_t d, int32
         return 0;
     int64_t span = (int64_t)d * (k - 1) + 1;
     int64_t padded = (int64_t)in + p_before + p_after;
-    if (span > padded)
-        return 0;
+    if (span > padded) return 0;
     return (int32_t)((padded - span) / s + 1);
 }
 
@@ -31,20 +30,16 @@ int32_t dnas_rt_conv_out_size(int32_t in, int32_t k, int32_t s, int32_t d, int32
 static dnas_rt_status conv_args(const void *out, const void *in, const dnas_rt_weights *w,
                                 const int32_t *bias, const dnas_rt_requant_params *rq,
                                 const dnas_rt_conv_dims *d, int weights_too) {
-    if (!out || !in || !rq || !rq->m || !d)
-        return DNAS_RT_ERR_ARG;
+    if (!out || !in || !rq || !rq->m || !d) return DNAS_RT_ERR_ARG;
     dnas_rt_status st = dnas_rt_priv_weights_ok(w);
-    if (st != DNAS_RT_OK)
-        return st;
-    const int32_t pos[] = {d->hin, d->win, d->cin, d->hout, d->wout, d->cout, d->kh,
+    if (st != DNAS_RT_OK) return st;
+    const int32_t pos[] = {d->hin, d->win, d->cin, d->hout, d->wout, d->cout,  d->kh,
                            d->kw,  d->sh,  d->sw,  d->dh,   d->dw,   d->groups};
     const int32_t nonneg[] = {d->pt, d->pb, d->pl, d->pr};
     for (size_t i = 0; i < sizeof pos / sizeof pos[0]; i++)
-        if (!dnas_rt_priv_dim_ok(pos[i], 1))
-            return DNAS_RT_ERR_ARG;
+        if (!dnas_rt_priv_dim_ok(pos[i], 1)) return DNAS_RT_ERR_ARG;
     for (size_t i = 0; i < sizeof nonneg / sizeof nonneg[0]; i++)
-        if (!dnas_rt_priv_dim_ok(nonneg[i], 0))
-            return DNAS_RT_ERR_ARG;
+        if (!dnas_rt_priv_dim_ok(nonneg[i], 0)) return DNAS_RT_ERR_ARG;
     if (d->cin % d->groups != 0 || d->cout % d->groups != 0 ||
         !dnas_rt_priv_flag_ok(d->in_signed) ||
         !dnas_rt_priv_out_ok(rq->lo, rq->hi, rq->s, d->out_signed))
@@ -58,12 +53,10 @@ static dnas_rt_status conv_args(const void *out, const void *in, const dnas_rt_w
         !dnas_rt_priv_count(d->kh, d->kw, d->cin / d->groups, &nw) ||
         !dnas_rt_priv_mul(nw, (size_t)d->cout, &nw))
         return DNAS_RT_ERR_ARG;
-    if (weights_too && (st = dnas_rt_weights_check(w, nw)) != DNAS_RT_OK)
-        return st;
+    if (weights_too && (st = dnas_rt_weights_check(w, nw)) != DNAS_RT_OK) return st;
     // K = kh·kw·Cin/groups < 2^72 in general; beyond 2^31 the bound fails anyway.
     int64_t k = (int64_t)d->kh * d->kw;
-    if (k > INT32_MAX || k * (d->cin / d->groups) > INT32_MAX)
-        return DNAS_RT_ERR_BOUND;
+    if (k > INT32_MAX || k * (d->cin / d->groups) > INT32_MAX) return DNAS_RT_ERR_BOUND;
     return dnas_rt_priv_acc_check(k * (d->cin / d->groups), d->in_signed, w->bits, bias, d->cout);
 }
 
@@ -83,9 +76,9 @@ dnas_rt_status dnas_rt_conv2d_ref(void *out, const void *in, const dnas_rt_weigh
                                   const int32_t *bias, const dnas_rt_requant_params *rq,
                                   const dnas_rt_conv_dims *d) {
     dnas_rt_status st = conv_args(out, in, w, bias, rq, d, 0);
-    if (st != DNAS_RT_OK)
-        return st;
-    const int32_t cig = d->cin / d->groups, cpg = d->cout / d->groups; // w [Cout][kh][kw][Cin/groups]
+    if (st != DNAS_RT_OK) return st;
+    const int32_t cig = d->cin / d->groups,
+                  cpg = d->cout / d->groups; // w [Cout][kh][kw][Cin/groups]
     for (int32_t oy = 0; oy < d->hout; oy++)
         for (int32_t ox = 0; ox < d->wout; ox++)
             for (int32_t co = 0; co < d->cout; co++) {
@@ -96,17 +89,19 @@ dnas_rt_status dnas_rt_conv2d_ref(void *out, const void *in, const dnas_rt_weigh
                         for (int32_t ci = 0; ci < cig; ci++) {
                             int32_t iy = oy * d->sh - d->pt + ky * d->dh;
                             int32_t ix = ox * d->sw - d->pl + kx * d->dw;
-                            if (iy < 0 || iy >= d->hin || ix < 0 || ix >= d->win)
-                                continue;
-                            size_t xi = ((size_t)iy * (size_t)d->win + (size_t)ix) *
-                                            (size_t)d->cin + (size_t)(g * cig + ci);
-                            size_t wi = (((size_t)co * (size_t)d->kh + (size_t)ky) *
-                                             (size_t)d->kw + (size_t)kx) * (size_t)cig +
+                            if (iy < 0 || iy >= d->hin || ix < 0 || ix >= d->win) continue;
+                            size_t xi =
+                                ((size_t)iy * (size_t)d->win + (size_t)ix) * (size_t)d->cin +
+                                (size_t)(g * cig + ci);
+                            size_t wi = (((size_t)co * (size_t)d->kh + (size_t)ky) * (size_t)d->kw +
+                                         (size_t)kx) *
+                                            (size_t)cig +
                                         (size_t)ci;
-                            acc += dnas_rt_priv_load(in, xi, d->in_signed) * dnas_rt_weight_at(w, wi);
+                            acc +=
+                                dnas_rt_priv_load(in, xi, d->in_signed) * dnas_rt_weight_at(w, wi);
                         }
-                size_t yi = ((size_t)oy * (size_t)d->wout + (size_t)ox) * (size_t)d->cout +
-                            (size_t)co;
+                size_t yi =
+                    ((size_t)oy * (size_t)d->wout + (size_t)ox) * (size_t)d->cout + (size_t)co;
                 dnas_rt_priv_store(out, yi, d->out_signed,
                                    dnas_rt_requant(acc, rq->m[co], rq->s, rq->lo, rq->hi));
             }
@@ -141,18 +136,15 @@ static void tap_range(int32_t start, int32_t dil, int32_t taps, int32_t in, int3
                       int32_t *hi) {
     *lo = start >= 0 ? 0 : (-start + dil - 1) / dil;
     *hi = start > in - 1 ? 0 : (in - 1 - start) / dil + 1;
-    if (*hi > taps)
-        *hi = taps;
-    if (*lo > *hi)
-        *lo = *hi;
+    if (*hi > taps) *hi = taps;
+    if (*lo > *hi) *lo = *hi;
 }
 
 dnas_rt_status dnas_rt_conv2d(void *out, const void *in, const dnas_rt_weights *w,
                               const int32_t *bias, const dnas_rt_requant_params *rq,
                               const dnas_rt_conv_dims *d) {
     dnas_rt_status st = conv_args(out, in, w, bias, rq, d, 0);
-    if (st != DNAS_RT_OK)
-        return st;
+    if (st != DNAS_RT_OK) return st;
     const int8_t *wq = (const int8_t *)w->data; // [Cout][kh][kw][Cin/groups]
     const int32_t cig = d->cin / d->groups, cpg = d->cout / d->groups;
     const size_t cin = (size_t)d->cin, wstride_tap = (size_t)cig;
@@ -186,4 +178,14 @@ dnas_rt_status dnas_rt_conv2d(void *out, const void *in, const dnas_rt_weights *
         }
     }
     return DNAS_RT_OK;
+}
+
+dnas_rt_window dnas_rt_window_of(int32_t o0, int32_t n, int32_t s, int32_t k, int32_t dil,
+                                 int32_t p, int32_t in) {
+    int32_t lo = o0 * s - p, hi = (o0 + n - 1) * s - p + (k - 1) * dil + 1;
+    int32_t a = lo < 0 ? 0 : lo, b = hi > in ? in : hi;
+    dnas_rt_window w;
+    if (b < a) b = a;
+    w.a = a, w.n = b - a, w.pb = a - lo, w.pa = hi - b;
+    return w;
 }

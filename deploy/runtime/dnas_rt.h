@@ -161,6 +161,17 @@ int32_t dnas_rt_conv_out_size(int32_t in, int32_t k, int32_t s, int32_t d, int32
  * Dims: every size >= 1, hout and wout equal to dnas_rt_conv_out_size.
  * Returns DNAS_RT_OK, DNAS_RT_ERR_ARG, DNAS_RT_ERR_BOUND (accumulator bound)
  * or DNAS_RT_ERR_UNSUPPORTED (packing). */
+/* The input rows (or columns) that output rows o0..o0+n-1 of a conv read
+ * along one axis (stride s, kernel k, dilation dil, padding p before, in
+ * input rows): the first row a inside the input, how many (n), and how
+ * many padding rows come before (pb) and after (pa) them. Tiled backends
+ * load a tile's input window with it. */
+typedef struct {
+    int32_t a, n, pb, pa;
+} dnas_rt_window;
+dnas_rt_window dnas_rt_window_of(int32_t o0, int32_t n, int32_t s, int32_t k, int32_t dil, int32_t p,
+                                 int32_t in);
+
 dnas_rt_status dnas_rt_conv2d(void *out, const void *in, const dnas_rt_weights *w,
                               const int32_t *bias, const dnas_rt_requant_params *rq,
                               const dnas_rt_conv_dims *d);

@@ -144,22 +144,6 @@ dnas_rt_status dnas_diana_run(void *out, const void *in, const dnas_diana_job *j
 
 /* ---- tiles (dnas_diana_run_tiles) ---- */
 
-typedef struct {
-    int32_t a, n;   /* first input row (column) read, and how many */
-    int32_t pb, pa; /* padding before and after the read ones */
-} window;
-
-/* The input rows output rows o0..o0+n-1 read. */
-static window window_of(int32_t o0, int32_t n, int32_t s, int32_t k, int32_t dil, int32_t p,
-                        int32_t in) {
-    int32_t lo = o0 * s - p, hi = (o0 + n - 1) * s - p + (k - 1) * dil + 1;
-    int32_t a = lo < 0 ? 0 : lo, b = hi > in ? in : hi;
-    window w;
-    if (b < a) b = a;
-    w.a = a, w.n = b - a, w.pb = a - lo, w.pa = hi - b;
-    return w;
-}
-
 static int32_t ceil_div(int32_t a, int32_t b) {
     return (a + b - 1) / b;
 }
@@ -189,15 +173,16 @@ static void store_tile(const dnas_diana_job *j, uint8_t *out, const uint8_t *obu
             dnas_diana_dma_2d(dst, src, (size_t)oh, (size_t)ow * cs, wout * cs, (size_t)ow * cs);
         else
             for (int32_t y = 0; y < oh; y++)
-                dnas_diana_dma_2d(dst + (size_t)y * wout * cs, src + (size_t)y * (size_t)ow * (size_t)cn,
-                                  (size_t)ow, (size_t)run, cs, (size_t)cn);
+                dnas_diana_dma_2d(dst + (size_t)y * wout * cs,
+                                  src + (size_t)y * (size_t)ow * (size_t)cn, (size_t)ow,
+                                  (size_t)run, cs, (size_t)cn);
         c += run;
     }
 }
 
 /* The input window (rows wy, columns wx, channels ci0..ci0+cin-1) into ibuf. */
-static void load_window(const dnas_rt_conv_dims *d, const uint8_t *in, uint8_t *ibuf, window wy,
-                        window wx, int32_t ci0, int32_t cin) {
+static void load_window(const dnas_rt_conv_dims *d, const uint8_t *in, uint8_t *ibuf,
+                        dnas_rt_window wy, dnas_rt_window wx, int32_t ci0, int32_t cin) {
     size_t C = (size_t)d->cin, W = (size_t)d->win, cols = (size_t)wx.n, tc = (size_t)cin;
     const uint8_t *src = in + ((size_t)wy.a * W + (size_t)wx.a) * C + (size_t)ci0;
     if (tc == C) {
@@ -226,8 +211,8 @@ dnas_rt_status dnas_diana_run_tiles(void *out, const void *in, const dnas_diana_
     const size_t k = taps(d);
     const int in_changes = nh * nw > 1 || (d->groups > 1 && nc > 1);
     /* a digital weight buffer: whole blocks of tc channels, biases, multipliers */
-    const size_t bias_at = ((size_t)ceil_div(t->tc, DNAS_DIANA_BLOCK) * DNAS_DIANA_BLOCK * k + 3) /
-                           4 * 4,
+    const size_t bias_at =
+                     ((size_t)ceil_div(t->tc, DNAS_DIANA_BLOCK) * DNAS_DIANA_BLOCK * k + 3) / 4 * 4,
                  m_at = bias_at + (j->bias ? 4 * (size_t)t->tc : 0);
     if (digital && m_at + 4 * (size_t)t->tc > t->w_bytes) return DNAS_RT_ERR_ARG;
     dnas_rt_conv_dims whole_tc = *d;
@@ -249,13 +234,14 @@ dnas_rt_status dnas_diana_run_tiles(void *out, const void *in, const dnas_diana_
                               4 * (size_t)cn);
         }
         int32_t tg = d->groups == 1 ? 1 : cn / cpg;
-        int32_t ci0 = d->groups == 1 ? 0 : (c0 / cpg) * cig, tcin = d->groups == 1 ? d->cin : tg * cig;
+        int32_t ci0 = d->groups == 1 ? 0 : (c0 / cpg) * cig,
+                tcin = d->groups == 1 ? d->cin : tg * cig;
         for (int32_t y = 0; y < nh; y++)
             for (int32_t xx = 0; xx < nw; xx++, i++) {
                 int32_t oy = y * t->th, oh = min32(t->th, d->hout - oy);
                 int32_t ox = xx * t->tw, ow = min32(t->tw, d->wout - ox);
-                window wy = window_of(oy, oh, d->sh, d->kh, d->dh, d->pt, d->hin);
-                window wx = window_of(ox, ow, d->sw, d->kw, d->dw, d->pl, d->win);
+                dnas_rt_window wy = dnas_rt_window_of(oy, oh, d->sh, d->kh, d->dh, d->pt, d->hin);
+                dnas_rt_window wx = dnas_rt_window_of(ox, ow, d->sw, d->kw, d->dw, d->pl, d->win);
                 if (wy.n < 1 || wx.n < 1 ||
                     (size_t)wy.n * (size_t)wx.n * (size_t)tcin > t->in_bytes ||
                     (size_t)oh * (size_t)ow * (size_t)cn > t->out_bytes)

@@ -27,25 +27,9 @@
 #include "dnas_gap8.h"
 
 typedef struct {
-    int32_t a, n;   /* first input row (column) read, and how many */
-    int32_t pb, pa; /* padding before and after the read ones */
-} window;
-
-/* The input rows that output rows o0..o0+n-1 read. */
-static window window_of(int32_t o0, int32_t n, int32_t s, int32_t k, int32_t dil, int32_t p,
-                        int32_t in) {
-    int32_t lo = o0 * s - p, hi = (o0 + n - 1) * s - p + (k - 1) * dil + 1;
-    int32_t a = lo < 0 ? 0 : lo, b = hi > in ? in : hi;
-    window w;
-    if (b < a) b = a;
-    w.a = a, w.n = b - a, w.pb = a - lo, w.pa = hi - b;
-    return w;
-}
-
-typedef struct {
     int32_t oy, oh, ox, ow, c0, cn; /* the output tile */
     int32_t ci;                     /* channel tile index */
-    window wy, wx;                  /* the input window */
+    dnas_rt_window wy, wx;          /* the input window */
     int32_t ci0, cin, groups;       /* its input channels and groups */
 } tile;
 
@@ -64,8 +48,8 @@ static int tile_of(const dnas_gap8_layer *L, int32_t i, tile *t) {
     t->oh = d->hout - t->oy < L->th ? d->hout - t->oy : L->th;
     t->ow = d->wout - t->ox < L->tw ? d->wout - t->ox : L->tw;
     t->cn = d->cout - t->c0 < L->tc ? d->cout - t->c0 : L->tc;
-    t->wy = window_of(t->oy, t->oh, d->sh, d->kh, d->dh, d->pt, d->hin);
-    t->wx = window_of(t->ox, t->ow, d->sw, d->kw, d->dw, d->pl, d->win);
+    t->wy = dnas_rt_window_of(t->oy, t->oh, d->sh, d->kh, d->dh, d->pt, d->hin);
+    t->wx = dnas_rt_window_of(t->ox, t->ow, d->sw, d->kw, d->dw, d->pl, d->win);
     if (d->groups == 1) {
         t->ci0 = 0, t->cin = d->cin, t->groups = 1;
     } else {
@@ -201,14 +185,16 @@ static void compute(void *arg) {
     if (t->oh > 1) { /* a band of rows */
         share(t->oh, c, nc, &lo, &hi);
         if (lo == hi) return;
-        window wy = window_of(t->oy + lo, hi - lo, D->sh, D->kh, D->dh, D->pt, D->hin);
+        dnas_rt_window wy =
+            dnas_rt_window_of(t->oy + lo, hi - lo, D->sh, D->kh, D->dh, D->pt, D->hin);
         in += (size_t)(wy.a - t->wy.a) * (size_t)t->wx.n * tcin;
         d.hin = wy.n, d.pt = wy.pb, d.pb = wy.pa, d.hout = hi - lo;
         out += (size_t)lo * (size_t)t->ow * (size_t)t->cn;
     } else if (t->ow > 1 && t->wy.n == 1) { /* a band of columns of one row */
         share(t->ow, c, nc, &lo, &hi);
         if (lo == hi) return;
-        window wx = window_of(t->ox + lo, hi - lo, D->sw, D->kw, D->dw, D->pl, D->win);
+        dnas_rt_window wx =
+            dnas_rt_window_of(t->ox + lo, hi - lo, D->sw, D->kw, D->dw, D->pl, D->win);
         in += (size_t)(wx.a - t->wx.a) * tcin;
         d.win = wx.n, d.pl = wx.pb, d.pr = wx.pa, d.wout = hi - lo;
         out += (size_t)lo * (size_t)t->cn;
