@@ -294,10 +294,11 @@ static void test_report_stream(void **state) {
         write_run_group(f, RUNS[i].id, RUNS[i].status, RUNS[i].params, RUNS[i].acc, RUNS[i].seed_params);
         H5Fclose(f);
     }
-    const char *want = "campaign,front,run,mu,constraints,seed,test_acc,int_test_acc,params,macs,memory,architecture\n"
-                       "rep,params_vs_test_acc,11,0.0001,\"none\",-1,0.5,nan,50,nan,nan,\"\"\n"
-                       "rep,params_vs_test_acc,2,0.0001,\"none\",-1,0.8,nan,100,nan,nan,\"\"\n"
-                       "rep,params_vs_test_acc,30,0.0001,\"none\",-1,0.9,nan,200,nan,nan,\"\"\n";
+    const char *want = "campaign,front,run,mu,constraints,method,seed,test_acc,int_test_acc,params,macs,memory,"
+                       "architecture\n"
+                       "rep,params_vs_test_acc,11,0.0001,\"none\",,-1,0.5,nan,50,nan,nan,\"\"\n"
+                       "rep,params_vs_test_acc,2,0.0001,\"none\",,-1,0.8,nan,100,nan,nan,\"\"\n"
+                       "rep,params_vs_test_acc,30,0.0001,\"none\",,-1,0.9,nan,200,nan,nan,\"\"\n";
     char *csv = report(camp, camp); /* no campaign.h5: the run files */
     assert_string_equal(csv, want);
     free(csv);
