@@ -210,6 +210,11 @@ static void test_config_errors(void **state) {
     load_fails("search:\n  - sn.yaml\n  - bad_sn.yaml\nmu: [1]\n", "missing 'data'");
     load_fails("search:\n  - sn.yaml\n  - {model: m.yaml, method: pit}\nmu: [1]\n", "bad.yaml:3: missing 'data'");
     load_fails("search: []\nmu: [1]\n", "bad.yaml:1: search");
+    write_file("tg.yaml", "model: m.yaml\ndata: {format: fashion-mnist, val_split: 10}\nmethod: pit\ntarget: gap8\n");
+    load_fails("search:\n  - tg.yaml\n  - sn.yaml\nmu: [1]\nconstraints:\n  - [{cost: latency, max: 3}]\n",
+               "bad.yaml:6: constraints: latency needs a target in every search settings entry");
+    load_fails("search:\n  - tg.yaml\n  - sn.yaml\nmu: [1]\nfronts: [params, latency]\n",
+               "bad.yaml:5: fronts: latency needs a target in every search settings entry");
     load_fails("search:\n  - sn.yaml\n  - {model: m.yaml, data: {format: fashion-mnist, val_split: 10}, method: pit,\n"
                "     constraints: [{cost: params, max: 5}]}\nmu: [1]\n",
                "bad.yaml:3: search entry 1: its constraints differ from entry 0's");

@@ -156,6 +156,14 @@ static dnas_status parse_sets(ctx *c, yaml_node_t *root) {
             break;
         }
         if ((st = search_config_parse_constraints(cfg, c->y, set, c->err))) break;
+        /* checked against the first entry's target: every entry needs one */
+        for (int h = 0; h < cfg->nconstraints && !st; h++)
+            if (search_config_cost_needs_target(cfg->constraints[h].slot) && !search_sweep_with_target(sc, 1))
+                st = dnas_yaml_fail(c->y, set, c->err, "constraints: %s needs a target in every search settings entry",
+                                    cfg->constraints[h].slot == SEARCH_SLOT_LEVELS
+                                        ? "levels"
+                                        : search_config_cost_name(cfg->constraints[h].slot));
+        if (st) break;
         sc->sets[i].n = cfg->nconstraints;
         memcpy(sc->sets[i].c, cfg->constraints, sizeof cfg->constraints);
         describe(&sc->sets[i]);
