@@ -13,9 +13,10 @@ static const char *HELP =
     "       mpirun -np N dnas sweep CONFIG.yaml ...\n"
     "\n"
     "Runs a campaign of architecture searches: every combination of the\n"
-    "config's mu values, constraint sets and seeds is one search run (dnas\n"
-    "search), handed out to the MPI ranks as they become free; every rank\n"
-    "computes. Each seed's warmup is trained once and shared. Each finished\n"
+    "config's search settings (one, or a list: e.g. PIT and MixPrec), mu\n"
+    "values, constraint sets and seeds is one search run (dnas search), handed\n"
+    "out to the MPI ranks as they become free; every rank computes. The\n"
+    "warmup of each (seed, search settings) is trained once and shared. Each finished\n"
     "run is written at once to the campaign folder (default results/<campaign>/:\n"
     "runs/<id>.h5), so a killed campaign resumes with only the missing runs.\n"
     "At the end rank 0 merges them into campaign.h5 (/runs/<id>, /summary,\n"
@@ -49,13 +50,17 @@ static const char *HELP =
 
 static void list_jobs(const search_sweep_config *sc) {
     int n = search_sweep_njobs(sc);
-    printf("campaign %s: %d jobs (%d mu x %d constraint sets x %d seeds) -> %s/\n", sc->name, n, sc->nmu, sc->nsets,
-           sc->nseeds, sc->out);
-    printf("%-6s %-12s %-40s %s\n", "run", "mu", "constraints", "seed");
+    printf("campaign %s: %d jobs (", sc->name, n);
+    if (sc->nsearch > 1) printf("%d searches x ", sc->nsearch);
+    printf("%d mu x %d constraint sets x %d seeds) -> %s/\n", sc->nmu, sc->nsets, sc->nseeds, sc->out);
+    printf("%-6s %-14s %-12s %-40s %s\n", "run", "search", "mu", "constraints", "seed");
     for (int j = 0; j < n; j++) {
         search_sweep_job job;
         search_sweep_job_get(sc, j, &job);
-        printf("%-6s %-12g %-40s %llu\n", job.id, job.mu, sc->sets[job.set].desc, (unsigned long long)job.seed);
+        char what[32]; /* <k>:<method> */
+        snprintf(what, sizeof what, "%d:%s", job.search, search_method_name(sc->search[job.search].method));
+        printf("%-6s %-14s %-12g %-40s %llu\n", job.id, what, job.mu, sc->sets[job.set].desc,
+               (unsigned long long)job.seed);
     }
     const search_sweep_deploy *d = &sc->deploy;
     if (d->select == SEARCH_DEPLOY_NONE) return;

@@ -3,10 +3,11 @@
  * fronts (docs/sweep.md).
  *
  * A campaign config names the search settings (a search config file or
- * its keys inline), a μ grid, constraint sets and seeds; its jobs are
- * their product, each one search_run. Ranks take jobs dynamically from a
- * counter in the campaign folder; the warmup of each seed is trained once
- * and every job of that seed starts from its checkpoint; each finished run
+ * its keys inline, or a list of them), a μ grid, constraint sets and seeds;
+ * its jobs are their product, each one search_run. Ranks take jobs
+ * dynamically from a counter in the campaign folder; the warmup of each
+ * (seed, search settings) is trained once and every job of that pair
+ * starts from its checkpoint; each finished run
  * is written at once to its own run file (runs/<id>.h5, renamed into
  * place), so a killed campaign resumes with only the missing runs; rank 0
  * merges the run files into campaign.h5 (root attributes, /runs/<id>,
@@ -22,6 +23,7 @@
 #include "run_config.h"
 
 #define SEARCH_SWEEP_MAX_MU 256
+#define SEARCH_SWEEP_MAX_SEARCHES 8
 #define SEARCH_SWEEP_MAX_SETS 32
 #define SEARCH_SWEEP_MAX_SEEDS 64
 #define SEARCH_SWEEP_MAX_FRONTS 16
@@ -65,8 +67,9 @@ typedef struct {
     char *text;                       /* its text */
     char name[SEARCH_SWEEP_NAME_LEN]; /* campaign: (default: the file's stem) */
     char out[TRAIN_PATH_LEN];         /* the campaign folder (default results/<name>) */
-    search_config search;             /* the search settings; μ, constraints and seed are per job */
-    int search_file;                  /* 1: search: names a file (search.text is its text) */
+    int nsearch;                      /* search settings: 1, or the entries of a `search:` list */
+    search_config search[SEARCH_SWEEP_MAX_SEARCHES]; /* each one's; μ, constraints and seed are per job */
+    int search_file[SEARCH_SWEEP_MAX_SEARCHES]; /* 1: the entry names a file (search[k].text is its text) */
     int nmu;
     double mu[SEARCH_SWEEP_MAX_MU];
     int nsets;
@@ -89,10 +92,18 @@ void search_sweep_config_free(search_sweep_config *sc);
  * target, latency and energy; returns their number. */
 int search_sweep_default_fronts(int with_target, int *slots);
 
-/* One job: index in 0..njobs-1, seed-major, then constraint set, then μ. */
+/* Whether any (all = 0) or every (all = 1) search settings have a target. */
+int search_sweep_with_target(const search_sweep_config *sc, int all);
+/* The largest int_bits of the search settings (0: none exports). */
+int search_sweep_int_bits(const search_sweep_config *sc);
+
+/* One job: index in 0..njobs-1, seed-major, then search settings, then
+ * constraint set, then μ (one search: the same ids as seed-major, then
+ * constraint set, then μ). */
 typedef struct {
     int index;
     double mu;
+    int search; /* the index of its search settings in sc->search */
     int set;
     uint64_t seed;
     char id[SEARCH_SWEEP_ID_LEN]; /* its run id: the index in decimal */
@@ -100,8 +111,8 @@ typedef struct {
 
 int search_sweep_njobs(const search_sweep_config *sc);
 void search_sweep_job_get(const search_sweep_config *sc, int index, search_sweep_job *job);
-/* The search config of a job: the settings with its μ, constraint set and
- * seed (cfg->text is shared with sc->search: do not free it). */
+/* The search config of a job: its search settings with its μ, constraint
+ * set and seed (cfg->text is shared with sc->search[k]: do not free it). */
 void search_sweep_job_config(const search_sweep_config *sc, const search_sweep_job *job, search_config *cfg);
 
 /* ---- running a campaign (sweep_run.c, sweep_mpi.c) ----------------------- */

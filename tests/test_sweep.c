@@ -1,6 +1,7 @@
 /* The sweep's pure parts (search/sweep.h): Pareto fronts and their
  * hypervolume against values worked out by hand, the campaign config
- * (μ grids, constraint sets, seeds, the jobs' order and their configs),
+ * (μ grids, constraint sets, seeds, a list of search settings, the jobs'
+ * order and their configs),
  * and the report's fronts from run files and from campaign.h5 (ties,
  * references, failed runs) whatever order the runs are read in. */
 #include <setjmp.h>
@@ -121,6 +122,60 @@ static void test_config_grid(void **state) {
     search_sweep_config_free(&sc);
 }
 
+/* A list of two search settings (a file and an inline map): jobs are their
+ * product with μ, constraint sets and seeds, seed-major, then search, then
+ * constraint set, then μ; each job's config is its search's. */
+static void test_config_searches(void **state) {
+    (void)state;
+    search_sweep_config sc;
+    dnas_error err;
+    write_file("sn.yaml", "model: m2.yaml\ndata: {format: fashion-mnist, val_split: 100}\nmethod: supernet\n"
+                          "seed: 9\n");
+    const char *p = write_file("two.yaml", "search:\n"
+                                           "  - {model: m.yaml, data: {format: fashion-mnist, val_split: 10}, method: pit, seed: 7}\n"
+                                           "  - sn.yaml\n"
+                                           "mu: [0, 1.0e-5, 1.0e-4]\n"
+                                           "constraints:\n  - []\n  - [{cost: params, max: 2000}]\n"
+                                           "seeds: [3, 5]\n");
+    if (search_sweep_config_load(&sc, p, &err)) fail_msg("%s", err.msg);
+    assert_int_equal(sc.nsearch, 2);
+    assert_true(!sc.search_file[0] && sc.search_file[1]);
+    assert_int_equal(sc.search[0].method, SEARCH_METHOD_PIT);
+    assert_int_equal(sc.search[1].method, SEARCH_METHOD_SUPERNET);
+    assert_int_equal(search_sweep_njobs(&sc), 2 * 2 * 3 * 2);
+    /* index = ((seed * 2 + search) * 2 + set) * 3 + mu, ids the index */
+    for (int i = 0; i < search_sweep_njobs(&sc); i++) {
+        search_sweep_job job;
+        search_sweep_job_get(&sc, i, &job);
+        char id[16];
+        snprintf(id, sizeof id, "%d", i);
+        assert_string_equal(job.id, id);
+        assert_true(job.mu == sc.mu[i % 3]);
+        assert_int_equal(job.set, i / 3 % 2);
+        assert_int_equal(job.search, i / 6 % 2);
+        assert_true(job.seed == (i < 12 ? 3u : 5u));
+    }
+    search_sweep_job job;
+    search_sweep_job_get(&sc, 17, &job); /* seed 5, search 0 (pit), set 1, mu 1e-4 */
+    assert_true(job.seed == 5 && job.search == 0 && job.set == 1 && job.mu == 1e-4);
+    search_config cfg;
+    search_sweep_job_config(&sc, &job, &cfg);
+    assert_true(cfg.method == SEARCH_METHOD_PIT && cfg.seed == 5 && cfg.nconstraints == 1 && cfg.mu == 1e-4);
+    assert_ptr_equal(cfg.text, sc.text); /* inline: the campaign's text */
+    search_sweep_job_get(&sc, 6, &job); /* seed 3, search 1 (supernet), set 0, mu 0 */
+    assert_true(job.seed == 3 && job.search == 1 && job.set == 0 && job.mu == 0);
+    search_sweep_job_config(&sc, &job, &cfg);
+    assert_true(cfg.method == SEARCH_METHOD_SUPERNET && cfg.seed == 3 && cfg.nconstraints == 0);
+    assert_ptr_equal(cfg.text, sc.search[1].text); /* a file: its text */
+    assert_string_equal(cfg.model + strlen(cfg.model) - 7, "m2.yaml");
+    search_sweep_config_free(&sc);
+    /* one entry in a list: the same jobs as without the list */
+    p = write_file("one.yaml", "search:\n  - sn.yaml\nmu: [0, 1]\n");
+    if (search_sweep_config_load(&sc, p, &err)) fail_msg("%s", err.msg);
+    assert_true(sc.nsearch == 1 && search_sweep_njobs(&sc) == 2 && sc.seeds[0] == 9);
+    search_sweep_config_free(&sc);
+}
+
 static void load_fails(const char *text, const char *want) {
     search_sweep_config sc;
     dnas_error err;
@@ -146,6 +201,23 @@ static void test_config_errors(void **state) {
     load_fails(SEARCH "mu: [1]\nmus: [1]\n", "unknown key 'mus'");
     load_fails("search:\n  model: m.yaml\n  method: pit\nmu: [1]\n", "bad.yaml:2: missing 'data'");
     load_fails("search: nosuch.yaml\nmu: [1]\n", "bad.yaml:1: search: ");
+    /* a list of search settings: each entry a path or a map, each checked */
+    write_file("sn.yaml", "model: m2.yaml\ndata: {format: fashion-mnist, val_split: 10}\nmethod: supernet\n");
+    load_fails("search:\n  - [1, 2]\nmu: [1]\n", "bad.yaml:2: search entry 0: expected a search config file or a map");
+    load_fails("search:\n  - sn.yaml\n  - nosuch.yaml\nmu: [1]\n", "bad.yaml:3: search entry 1: ");
+    write_file("bad_sn.yaml", "model: m.yaml\nmethod: pit\n");
+    load_fails("search:\n  - sn.yaml\n  - bad_sn.yaml\nmu: [1]\n", "bad.yaml:3: search entry 1: ");
+    load_fails("search:\n  - sn.yaml\n  - bad_sn.yaml\nmu: [1]\n", "missing 'data'");
+    load_fails("search:\n  - sn.yaml\n  - {model: m.yaml, method: pit}\nmu: [1]\n", "bad.yaml:3: missing 'data'");
+    load_fails("search: []\nmu: [1]\n", "bad.yaml:1: search");
+    write_file("tg.yaml", "model: m.yaml\ndata: {format: fashion-mnist, val_split: 10}\nmethod: pit\ntarget: gap8\n");
+    load_fails("search:\n  - tg.yaml\n  - sn.yaml\nmu: [1]\nconstraints:\n  - [{cost: latency, max: 3}]\n",
+               "bad.yaml:6: constraints: latency needs a target in every search settings entry");
+    load_fails("search:\n  - tg.yaml\n  - sn.yaml\nmu: [1]\nfronts: [params, latency]\n",
+               "bad.yaml:5: fronts: latency needs a target in every search settings entry");
+    load_fails("search:\n  - sn.yaml\n  - {model: m.yaml, data: {format: fashion-mnist, val_split: 10}, method: pit,\n"
+               "     constraints: [{cost: params, max: 5}]}\nmu: [1]\n",
+               "bad.yaml:3: search entry 1: its constraints differ from entry 0's");
 }
 
 /* A run group /runs/<id> as run files and campaign.h5 hold it: status,
@@ -227,10 +299,11 @@ static void test_report_stream(void **state) {
         write_run_group(f, RUNS[i].id, RUNS[i].status, RUNS[i].params, RUNS[i].acc, RUNS[i].seed_params);
         H5Fclose(f);
     }
-    const char *want = "campaign,front,run,mu,constraints,seed,test_acc,int_test_acc,params,macs,memory,architecture\n"
-                       "rep,params_vs_test_acc,11,0.0001,\"none\",-1,0.5,nan,50,nan,nan,\"\"\n"
-                       "rep,params_vs_test_acc,2,0.0001,\"none\",-1,0.8,nan,100,nan,nan,\"\"\n"
-                       "rep,params_vs_test_acc,30,0.0001,\"none\",-1,0.9,nan,200,nan,nan,\"\"\n";
+    const char *want = "campaign,front,run,mu,constraints,method,seed,test_acc,int_test_acc,params,macs,memory,"
+                       "architecture\n"
+                       "rep,params_vs_test_acc,11,0.0001,\"none\",,-1,0.5,nan,50,nan,nan,\"\"\n"
+                       "rep,params_vs_test_acc,2,0.0001,\"none\",,-1,0.8,nan,100,nan,nan,\"\"\n"
+                       "rep,params_vs_test_acc,30,0.0001,\"none\",,-1,0.9,nan,200,nan,nan,\"\"\n";
     char *csv = report(camp, camp); /* no campaign.h5: the run files */
     assert_string_equal(csv, want);
     free(csv);
@@ -257,6 +330,7 @@ int main(void) {
         cmocka_unit_test(test_front_dominance),
         cmocka_unit_test(test_hypervolume),
         cmocka_unit_test(test_config_grid),
+        cmocka_unit_test(test_config_searches),
         cmocka_unit_test(test_config_errors),
         cmocka_unit_test(test_report_stream),
     };

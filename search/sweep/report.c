@@ -346,17 +346,17 @@ static void md_front(FILE *o, const campaign *cs, int nc, front_kind k, int ncos
         fprintf(o, "%s (%s): %d point%s, hypervolume %.4g (normalized %.4f) against (%s, 0)\n\n", cs[i].name,
                 cs[i].source, f->n, f->n == 1 ? "" : "s", search_front_hypervolume(f, ref, 0),
                 ref > 0 ? search_front_hypervolume(f, ref, 0) / ref : NAN, search_run_fmt_cost(ref, rb, sizeof rb));
-        fprintf(o, "| run | μ | constraints | seed | accuracy | int accuracy |");
+        fprintf(o, "| run | μ | constraints | method | seed | accuracy | int accuracy |");
         for (int q = 0; q < ncosts; q++) fprintf(o, " %s |", search_config_cost_name(TABLE_COSTS[q]));
-        fprintf(o, " architecture |\n|---|---|---|---|---|---|");
+        fprintf(o, " architecture |\n|---|---|---|---|---|---|---|");
         for (int q = 0; q < ncosts; q++) fprintf(o, "---|");
         fprintf(o, "---|\n");
         for (int p = 0; p < f->n; p++) {
             const rrow *r = find(&cs[i], f->p[p].id);
             char a[32], b[32];
             pct(a, sizeof a, r->row.test_acc), pct(b, sizeof b, r->row.int_test_acc);
-            fprintf(o, "| %s | %.3g | %s | %lld | %s | %s |", r->row.id, r->row.mu, r->row.constraints,
-                    (long long)r->row.seed, a, b);
+            fprintf(o, "| %s | %.3g | %s | %s | %lld | %s | %s |", r->row.id, r->row.mu, r->row.constraints,
+                    r->row.method, (long long)r->row.seed, a, b);
             for (int q = 0; q < ncosts; q++) {
                 char cb[64];
                 fprintf(o, " %s |", search_run_fmt_cost(r->row.cost[TABLE_COSTS[q]], cb, sizeof cb));
@@ -372,9 +372,9 @@ static void csv_front(FILE *o, const campaign *cs, int nc, front_kind k, int nco
         const search_front *f = &cs[i].front[k.slot][k.acc];
         for (int p = 0; p < f->n; p++) {
             const rrow *r = find(&cs[i], f->p[p].id);
-            fprintf(o, "%s,%s_vs_%s,%s,%.6g,\"%s\",%lld,%.6g,%.6g", cs[i].name, search_config_cost_name(k.slot),
-                    search_acc_name(k.acc), r->row.id, r->row.mu, r->row.constraints, (long long)r->row.seed,
-                    r->row.test_acc, r->row.int_test_acc);
+            fprintf(o, "%s,%s_vs_%s,%s,%.6g,\"%s\",%s,%lld,%.6g,%.6g", cs[i].name, search_config_cost_name(k.slot),
+                    search_acc_name(k.acc), r->row.id, r->row.mu, r->row.constraints, r->row.method,
+                    (long long)r->row.seed, r->row.test_acc, r->row.int_test_acc);
             for (int q = 0; q < ncosts; q++) fprintf(o, ",%.9g", r->row.cost[TABLE_COSTS[q]]);
             fprintf(o, ",\"%s\"\n", r->arch);
         }
@@ -501,7 +501,7 @@ dnas_status search_report(const char *const *paths, int npaths, const search_rep
         fprintf(md, ". Runs: ");
         for (int i = 0; i < npaths; i++) fprintf(md, "%s%s %d", i ? ", " : "", cs[i].name, cs[i].n);
         fprintf(md, ". Accuracy: test accuracy after fine-tuning (int: of the integer network).\n");
-        fprintf(csv, "campaign,front,run,mu,constraints,seed,test_acc,int_test_acc");
+        fprintf(csv, "campaign,front,run,mu,constraints,method,seed,test_acc,int_test_acc");
         for (int q2 = 0; q2 < ncols; q2++) fprintf(csv, ",%s", search_config_cost_name(TABLE_COSTS[q2]));
         fprintf(csv, ",architecture\n");
         if (!nk && opts->warn) fprintf(opts->warn, "report: no finished run with an accuracy yet\n");

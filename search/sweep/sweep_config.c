@@ -1,6 +1,7 @@
 /* The campaign config reader (format in docs/sweep.md "Campaign config")
  * and the jobs it defines. The search settings go through the search
- * config's own parser (a file, or its keys inline under `search:`), each
+ * config's own parser (a file, or its keys inline under `search:`, or a
+ * list of such entries), each
  * constraint set through its constraint parser, so they read and fail as a
  * search config does. */
 #include <math.h>
@@ -14,30 +15,66 @@ typedef struct {
     dnas_error *err;
 } ctx;
 
-/* `search:` a path (relative to the campaign file) or a mapping of search keys. */
+/* One search settings entry into sc->search[k]: a path (relative to the
+ * campaign file) or a mapping of search keys. `what` names it in errors. */
+static dnas_status parse_one_search(ctx *c, yaml_node_t *n, int k, const char *what) {
+    search_sweep_config *sc = c->sc;
+    if (n->type == YAML_MAPPING_NODE) return search_config_parse_node(&sc->search[k], c->y, n, sc->path, c->err);
+    if (n->type != YAML_SCALAR_NODE)
+        return dnas_yaml_fail(c->y, n, c->err, "%s: expected a search config file or a map of its keys", what);
+    const char *s = dnas_yaml_str(c->y, n, what, c->err);
+    if (!s) return DNAS_ERR_CONFIG;
+    if (!s[0]) return dnas_yaml_fail(c->y, n, c->err, "%s: expected a search config file or its keys", what);
+    char p[TRAIN_PATH_LEN];
+    const char *slash = strrchr(sc->path, '/');
+    int len = s[0] == '/' || !slash ? snprintf(p, sizeof p, "%s", s)
+                                    : snprintf(p, sizeof p, "%.*s/%s", (int)(slash - sc->path), sc->path, s);
+    if (len >= (int)sizeof p) return dnas_yaml_fail(c->y, n, c->err, "%s: path too long", what);
+    sc->search_file[k] = 1;
+    dnas_status st = search_config_load(&sc->search[k], p, c->err);
+    /* the file itself (or, for a list entry, anything in it): say where the campaign names it */
+    if (st == DNAS_ERR_IO || (st && sc->nsearch > 1)) {
+        char why[DNAS_ERROR_LEN];
+        snprintf(why, sizeof why, "%s", c->err->msg);
+        dnas_yaml_fail(c->y, n, c->err, "%s: %s", what, why);
+    }
+    return st;
+}
+
+/* `search:` one entry, or a list of 1..SEARCH_SWEEP_MAX_SEARCHES entries. */
 static dnas_status parse_search(ctx *c, yaml_node_t *root) {
     search_sweep_config *sc = c->sc;
     yaml_node_t *n = dnas_yaml_get(c->y, root, "search");
     if (!n)
         return dnas_yaml_fail(c->y, root, c->err,
-                              "missing 'search' (a search config file, or its keys: model, data, method...)");
-    if (n->type == YAML_MAPPING_NODE) return search_config_parse_node(&sc->search, c->y, n, sc->path, c->err);
-    const char *s = dnas_yaml_str(c->y, n, "search", c->err);
-    if (!s) return DNAS_ERR_CONFIG;
-    if (!s[0]) return dnas_yaml_fail(c->y, n, c->err, "search: expected a search config file or its keys");
-    char p[TRAIN_PATH_LEN];
-    const char *slash = strrchr(sc->path, '/');
-    int len = s[0] == '/' || !slash ? snprintf(p, sizeof p, "%s", s)
-                                    : snprintf(p, sizeof p, "%.*s/%s", (int)(slash - sc->path), sc->path, s);
-    if (len >= (int)sizeof p) return dnas_yaml_fail(c->y, n, c->err, "search: path too long");
-    sc->search_file = 1;
-    dnas_status st = search_config_load(&sc->search, p, c->err);
-    if (st == DNAS_ERR_IO) { /* the file itself: say where the campaign names it */
-        char why[DNAS_ERROR_LEN];
-        snprintf(why, sizeof why, "%s", c->err->msg);
-        return dnas_yaml_fail(c->y, n, c->err, "search: %s", why);
+                              "missing 'search' (a search config file, or its keys: model, data, method..., "
+                              "or a list of them)");
+    if (n->type != YAML_SEQUENCE_NODE) {
+        sc->nsearch = 1;
+        return parse_one_search(c, n, 0, "search");
     }
-    return st;
+    dnas_status st = dnas_yaml_seq(c->y, n, "search", 1, SEARCH_SWEEP_MAX_SEARCHES, &sc->nsearch, c->err);
+    for (int k = 0; k < sc->nsearch && !st; k++) {
+        char what[32];
+        snprintf(what, sizeof what, "search entry %d", k);
+        st = parse_one_search(c, dnas_yaml_item(c->y, n, k), k, what);
+    }
+    if (st) return st;
+    /* constraint sets, seeds and fronts are the campaign's: without a
+     * constraints: key the searches' own constraints must agree */
+    const search_config *a = &sc->search[0];
+    for (int k = 1; k < sc->nsearch; k++) {
+        const search_config *b = &sc->search[k];
+        int same = a->nconstraints == b->nconstraints;
+        for (int h = 0; same && h < a->nconstraints; h++)
+            same = a->constraints[h].slot == b->constraints[h].slot && a->constraints[h].max == b->constraints[h].max;
+        if (!same && !dnas_yaml_get(c->y, root, "constraints"))
+            return dnas_yaml_fail(c->y, dnas_yaml_item(c->y, n, k), c->err,
+                                  "search entry %d: its constraints differ from entry 0's; give the campaign's "
+                                  "constraint sets (constraints:) instead",
+                                  k);
+    }
+    return DNAS_OK;
 }
 
 /* mu: [list] or {log_range: [lo, hi], count: N}. */
@@ -96,7 +133,7 @@ static void describe(search_sweep_cset *s) {
  * one set, the search settings' own constraints. */
 static dnas_status parse_sets(ctx *c, yaml_node_t *root) {
     search_sweep_config *sc = c->sc;
-    search_config *cfg = &sc->search;
+    search_config *cfg = &sc->search[0];
     yaml_node_t *n = dnas_yaml_get(c->y, root, "constraints");
     dnas_status st;
     if (!n) {
@@ -119,6 +156,14 @@ static dnas_status parse_sets(ctx *c, yaml_node_t *root) {
             break;
         }
         if ((st = search_config_parse_constraints(cfg, c->y, set, c->err))) break;
+        /* checked against the first entry's target: every entry needs one */
+        for (int h = 0; h < cfg->nconstraints && !st; h++)
+            if (search_config_cost_needs_target(cfg->constraints[h].slot) && !search_sweep_with_target(sc, 1))
+                st = dnas_yaml_fail(c->y, set, c->err, "constraints: %s needs a target in every search settings entry",
+                                    cfg->constraints[h].slot == SEARCH_SLOT_LEVELS
+                                        ? "levels"
+                                        : search_config_cost_name(cfg->constraints[h].slot));
+        if (st) break;
         sc->sets[i].n = cfg->nconstraints;
         memcpy(sc->sets[i].c, cfg->constraints, sizeof cfg->constraints);
         describe(&sc->sets[i]);
@@ -134,7 +179,7 @@ static dnas_status parse_seeds(ctx *c, yaml_node_t *root) {
     dnas_status st;
     if (!n) {
         sc->nseeds = 1;
-        sc->seeds[0] = sc->search.seed;
+        sc->seeds[0] = sc->search[0].seed; /* the first search settings' */
         return DNAS_OK;
     }
     if ((st = dnas_yaml_seq(c->y, n, "seeds", 1, SEARCH_SWEEP_MAX_SEEDS, &sc->nseeds, c->err))) return st;
@@ -156,7 +201,7 @@ static dnas_status parse_fronts(ctx *c, yaml_node_t *root) {
     yaml_node_t *n = dnas_yaml_get(c->y, root, "fronts");
     dnas_status st;
     if (!n) {
-        sc->nfronts = search_sweep_default_fronts(sc->search.target[0] != 0, sc->fronts);
+        sc->nfronts = search_sweep_default_fronts(search_sweep_with_target(sc, 1), sc->fronts);
         return DNAS_OK;
     }
     if ((st = dnas_yaml_seq(c->y, n, "fronts", 1, SEARCH_SWEEP_MAX_FRONTS, &sc->nfronts, c->err))) return st;
@@ -170,8 +215,9 @@ static dnas_status parse_fronts(ctx *c, yaml_node_t *root) {
                                   "fronts: expected cost names (params, macs, bitops, memory, latency, "
                                   "energy, ...), found '%s'",
                                   s);
-        if (search_config_cost_needs_target(k) && !sc->search.target[0])
-            return dnas_yaml_fail(c->y, it, c->err, "fronts: %s needs a target in the search settings", s);
+        if (search_config_cost_needs_target(k) && !search_sweep_with_target(sc, 1))
+            return dnas_yaml_fail(c->y, it, c->err, "fronts: %s needs a target in %s", s,
+                                  sc->nsearch > 1 ? "every search settings entry" : "the search settings");
         sc->fronts[i] = k;
     }
     return DNAS_OK;
@@ -241,7 +287,20 @@ dnas_status search_sweep_config_load(search_sweep_config *sc, const char *path, 
 void search_sweep_config_free(search_sweep_config *sc) {
     free(sc->text);
     sc->text = NULL;
-    search_config_free(&sc->search);
+    for (int k = 0; k < SEARCH_SWEEP_MAX_SEARCHES; k++) search_config_free(&sc->search[k]);
+}
+
+int search_sweep_with_target(const search_sweep_config *sc, int all) {
+    int n = 0;
+    for (int k = 0; k < sc->nsearch; k++) n += sc->search[k].target[0] != 0;
+    return all ? n == sc->nsearch && n > 0 : n > 0;
+}
+
+int search_sweep_int_bits(const search_sweep_config *sc) {
+    int b = 0;
+    for (int k = 0; k < sc->nsearch; k++)
+        if (sc->search[k].int_bits > b) b = sc->search[k].int_bits;
+    return b;
 }
 
 int search_sweep_default_fronts(int with_target, int *slots) {
@@ -253,7 +312,7 @@ int search_sweep_default_fronts(int with_target, int *slots) {
 }
 
 int search_sweep_njobs(const search_sweep_config *sc) {
-    return sc->nmu * sc->nsets * sc->nseeds;
+    return sc->nmu * sc->nsets * sc->nsearch * sc->nseeds;
 }
 
 void search_sweep_job_get(const search_sweep_config *sc, int index, search_sweep_job *job) {
@@ -261,12 +320,13 @@ void search_sweep_job_get(const search_sweep_config *sc, int index, search_sweep
     job->index = index;
     job->mu = sc->mu[index % sc->nmu];
     job->set = index / sc->nmu % sc->nsets;
-    job->seed = sc->seeds[index / (sc->nmu * sc->nsets)];
+    job->search = index / (sc->nmu * sc->nsets) % sc->nsearch;
+    job->seed = sc->seeds[index / (sc->nmu * sc->nsets * sc->nsearch)];
     snprintf(job->id, sizeof job->id, "%d", index);
 }
 
 void search_sweep_job_config(const search_sweep_config *sc, const search_sweep_job *job, search_config *cfg) {
-    *cfg = sc->search;
+    *cfg = sc->search[job->search];
     if (!cfg->text) cfg->text = sc->text; /* inline: the campaign's text */
     cfg->mu = job->mu;
     cfg->seed = job->seed;

@@ -253,7 +253,7 @@ typedef struct {
 static void job_of(const stage *s, const search_sweep_deploy_target *t, const char *run,
                    const char *dir, deploy_job *j) {
     const search_sweep_deploy *d = &s->sc->deploy;
-    const train_data_config *dc = &s->sc->search.data;
+    const train_data_config *dc = &s->sc->search[0].data; /* the deploy stage reads the first search's data */
     *j = (deploy_job){.in = s->h5,
                       .run = run,
                       .backend = t->backend,

@@ -89,7 +89,7 @@ static dnas_status parse_target(search_sweep_config *sc, dnas_yaml *y, yaml_node
 /* The front's name: <cost>_vs_<accuracy>, a front the campaign makes. */
 static dnas_status parse_front(search_sweep_config *sc, dnas_yaml *y, yaml_node_t *n, dnas_error *err) {
     search_sweep_deploy *d = &sc->deploy;
-    int nacc = sc->search.int_bits ? 2 : 1;
+    int nacc = search_sweep_int_bits(sc) ? 2 : 1;
     if (!n) { /* the first front, of integer accuracy when there is one */
         snprintf(d->front, sizeof d->front, "%s_vs_%s", search_config_cost_name(sc->fronts[0]),
                  search_acc_name(nacc == 2 ? SEARCH_ACC_INT : SEARCH_ACC_TEST));
@@ -146,7 +146,7 @@ dnas_status search_sweep_deploy_parse(search_sweep_config *sc, dnas_yaml *y, yam
     if (v && (st = dnas_yaml_int(y, v, "vectors", 1, 100000, &d->vectors, err))) return st;
     if (im) {
         if ((st = dnas_yaml_int(y, im, "images", 1, 100000, &d->vectors, err))) return st;
-        const train_data_config *dc = &sc->search.data;
+        const train_data_config *dc = &sc->search[0].data;
         if ((dc->format != TRAIN_DATA_IDX && dc->format != TRAIN_DATA_NPY) || !dc->test_x[0])
             return dnas_yaml_fail(y, im, err,
                                   "images: the search's data has no test images the deploy stage reads "

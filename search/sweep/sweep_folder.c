@@ -1,9 +1,11 @@
 /* The campaign folder (docs/sweep.md "The campaign folder"):
- *   config.yaml, search.yaml  the texts the campaign runs (a resume checks them)
+ *   config.yaml, search.yaml  the texts the campaign runs (a resume checks them;
+ *                             several search settings: search<k>.yaml)
  *   started                   the campaign's first start (Unix seconds)
  *   lock                      held (flock) by rank 0 of the job running the campaign
  *   jobs.counter              the next job to hand out (flock'd)
- *   warmup/seed<S>.h5         each seed's warmup checkpoint
+ *   warmup/seed<S>.h5         each seed's warmup checkpoint (several search
+ *                             settings: warmup/seed<S>_s<k>.h5 per (seed, search))
  *   runs/<id>.h5              one run file per finished run
  *   logs/rank<R>.log, logs/events.log
  *   campaign.h5, pareto.*     the merge and the report
@@ -115,17 +117,22 @@ dnas_status search_sweep_folder_prepare(const search_sweep_config *sc, int resum
                          "%s: the campaign folder has results already (%d run files%s): pass --resume to "
                          "finish that campaign, or remove the folder (or name another: campaign:, output:)",
                          sc->out, nruns, merged ? " and campaign.h5" : "");
-    const char *names[2] = {"config.yaml", "search.yaml"};
-    const char *texts[2] = {sc->text, sc->search_file ? sc->search.text : NULL};
-    for (int i = 0; i < 2; i++) {
-        if (!texts[i]) continue;
-        search_sweep_path(sc, names[i], p, sizeof p);
-        if (resume && differs(p, texts[i]) == 1)
+    /* config.yaml; search.yaml, or search<k>.yaml for each file entry of a list */
+    for (int i = 0; i <= sc->nsearch; i++) {
+        const char *text = i ? (sc->search_file[i - 1] ? sc->search[i - 1].text : NULL) : sc->text;
+        if (!text) continue;
+        char name[32] = "config.yaml";
+        if (i && sc->nsearch > 1)
+            snprintf(name, sizeof name, "search%d.yaml", i - 1);
+        else if (i)
+            snprintf(name, sizeof name, "search.yaml");
+        search_sweep_path(sc, name, p, sizeof p);
+        if (resume && differs(p, text) == 1)
             return dnas_fail(err, DNAS_ERR_CONFIG,
                              "%s: the %s config differs from the one this campaign started with (%s): a "
                              "resumed campaign runs the same config; restore it, or start another campaign",
-                             p, i ? "search" : "campaign", i ? sc->search.path : sc->path);
-        if ((st = write_text(p, texts[i], err))) return st;
+                             p, i ? "search" : "campaign", i ? sc->search[i - 1].path : sc->path);
+        if ((st = write_text(p, text, err))) return st;
     }
     search_sweep_path(sc, "started", p, sizeof p);
     FILE *f = fopen(p, "r");

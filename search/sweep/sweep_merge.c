@@ -2,7 +2,8 @@
  * docs/sweep.md "campaign.h5"):
  *   1. root attributes (store.h: format, version, commit, ranks, start and
  *      end time, /config_yaml) plus campaign, runs, missing and, when the
- *      campaign names a search config file, /search_config_yaml;
+ *      campaign names a search config file, /search_config_yaml (several:
+ *      /search_config_yaml_<k> for each entry that is a file);
  *   2. run by run, in job order: /runs/<id> copied from runs/<id>.h5
  *      (H5Ocopy), its summary row read back and appended to /summary
  *      (chunked, extended a block of rows at a time), and its point added
@@ -105,7 +106,7 @@ static int merge_run(const search_sweep_config *sc, int j, hid_t runs, summary *
 }
 
 static int merge_all(const search_sweep_config *sc, hid_t f, front *fr, int nfr, int *nruns, int *nmissing) {
-    int with_target = sc->search.target[0] != 0;
+    int with_target = search_sweep_with_target(sc, 0);
     hid_t strs[3];
     summary *s = dnas_xcalloc(1, sizeof *s);
     s->type = search_sweep_row_type(with_target, strs);
@@ -169,7 +170,7 @@ dnas_status search_sweep_merge(const search_sweep_config *sc, int ranks, double 
     char path[TRAIN_PATH_LEN + 64], tmp[TRAIN_PATH_LEN + 80];
     search_sweep_path(sc, "campaign.h5", path, sizeof path);
     *nruns = *nmissing = 0;
-    int nacc = sc->search.int_bits ? 2 : 1, nfr = sc->nfronts * nacc;
+    int nacc = search_sweep_int_bits(sc) ? 2 : 1, nfr = sc->nfronts * nacc;
     front *fr = dnas_xcalloc((size_t)nfr, sizeof *fr);
     for (int k = 0; k < nfr; k++) {
         fr[k].slot = sc->fronts[k / nacc], fr[k].acc = (search_acc_kind)(k % nacc), fr[k].ref = NAN;
@@ -183,7 +184,11 @@ dnas_status search_sweep_merge(const search_sweep_config *sc, int ranks, double 
         cap_cache(f);
         int ok = search_store_root(f, sc->text, start_time, (double)time(NULL), ranks) &&
                  dnas_h5_write_attr_str(f, "campaign", sc->name);
-        if (sc->search_file) ok &= dnas_h5_write_text(f, "search_config_yaml", sc->search.text);
+        for (int k = 0; k < sc->nsearch; k++) { /* search_config_yaml; several: search_config_yaml_<k> */
+            char name[48] = "search_config_yaml";
+            if (sc->nsearch > 1) snprintf(name, sizeof name, "search_config_yaml_%d", k);
+            if (sc->search_file[k]) ok &= dnas_h5_write_text(f, name, sc->search[k].text);
+        }
         ok &= merge_all(sc, f, fr, nfr, nruns, nmissing);
         ok &= dnas_h5_write_attr_i64(f, "runs", *nruns) && dnas_h5_write_attr_i64(f, "missing", *nmissing);
         hid_t g = ok ? H5Gcreate2(f, "pareto", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT) : -1;

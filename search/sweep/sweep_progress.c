@@ -118,7 +118,11 @@ static void print_line(search_sweep_progress *p) {
         search_sweep_job job;
         search_sweep_job_get(p->sc, atoi(p->running[r]), &job);
         search_run_fmt_eta(buf, sizeof buf, now - p->since[r]);
-        fprintf(o, " | rank %d: run %s mu %.3g %s", r, p->running[r], job.mu, buf);
+        if (p->sc->nsearch > 1) /* which search settings: their method */
+            fprintf(o, " | rank %d: run %s %s mu %.3g %s", r, p->running[r],
+                    search_method_name(p->sc->search[job.search].method), job.mu, buf);
+        else
+            fprintf(o, " | rank %d: run %s mu %.3g %s", r, p->running[r], job.mu, buf);
         nrun++, running += now - p->since[r];
     }
     if (p->front.n) {

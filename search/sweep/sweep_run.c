@@ -1,13 +1,15 @@
 /* A campaign on every rank (search_sweep_run):
  *   1. rank 0 prepares the folder (sweep_folder.c) and finds the finished
  *      runs; every rank gets the list of jobs to do;
- *   2. the warmup of each seed with jobs to do is trained once, seed k by
- *      rank k mod ranks, into warmup/seed<S>.h5 (a resumed campaign loads
+ *   2. the warmup of each (seed, search settings) with jobs to do is
+ *      trained once, the k-th such pair by rank k mod ranks, into
+ *      warmup/seed<S>.h5 (several search settings: warmup/seed<S>_s<k>.h5,
+ *      as the warmup depends on the model and the method; a resumed campaign loads
  *      it, which checks the model and the data as a first run would); a
  *      failure there (a missing dataset) is reported once, by the first
  *      rank that met it;
  *   3. every rank, rank 0 included, takes the next job from the shared
- *      counter until none is left, runs it from its seed's warmup and
+ *      counter until none is left, runs it from its pair's warmup and
  *      writes its run file at once (runs/<id>.h5, renamed into place); a
  *      diverged or failed run is recorded as such; rank 0's progress
  *      thread prints from the journal (logs/events.log) meanwhile;
@@ -52,7 +54,8 @@ dnas_status search_sweep_write_run(const search_sweep_config *sc, const search_s
         snprintf(g, sizeof g, "runs/%s", job->id);
         hid_t r = ok ? H5Gopen2(f, g, H5P_DEFAULT) : -1;
         ok &= r >= 0 && dnas_h5_write_attr_i64(r, "constraint_set", job->set) &&
-              dnas_h5_write_attr_str(r, "campaign", sc->name);
+              dnas_h5_write_attr_str(r, "campaign", sc->name) &&
+              dnas_h5_write_attr_i64(r, "search_index", job->search);
         if (!cfg->nconstraints) ok &= r >= 0 && dnas_h5_write_attr_str(r, "constraints", "none");
         if (r >= 0) H5Gclose(r);
         st = search_store_commit(path, tmp, f, ok, err);
@@ -61,9 +64,19 @@ dnas_status search_sweep_write_run(const search_sweep_config *sc, const search_s
     return st;
 }
 
-static void warmup_path(const search_sweep_config *sc, uint64_t seed, char *buf, size_t len) {
-    char rel[64];
-    snprintf(rel, sizeof rel, "warmup/seed%llu.h5", (unsigned long long)seed);
+/* The warmup's name: "<S>", several search settings "<S>_s<k>" (its events'
+ * id and warmup/seed<name>.h5). */
+static void warmup_name(const search_sweep_config *sc, const search_sweep_job *job, char *buf, size_t len) {
+    if (sc->nsearch > 1)
+        snprintf(buf, len, "%llu_s%d", (unsigned long long)job->seed, job->search);
+    else
+        snprintf(buf, len, "%llu", (unsigned long long)job->seed);
+}
+
+static void warmup_path(const search_sweep_config *sc, const search_sweep_job *job, char *buf, size_t len) {
+    char name[48], rel[64];
+    warmup_name(sc, job, name, sizeof name);
+    snprintf(rel, sizeof rel, "warmup/seed%s.h5", name);
     search_sweep_path(sc, rel, buf, len);
 }
 
@@ -75,22 +88,23 @@ static void job_setup(const search_sweep_config *sc, int index, int threads, FIL
     search_sweep_job_get(sc, index, job);
     search_sweep_job_config(sc, job, cfg);
     cfg->threads = threads;
-    warmup_path(sc, job->seed, ckpt, TRAIN_PATH_LEN + 64);
+    warmup_path(sc, job, ckpt, TRAIN_PATH_LEN + 64);
     *o = search_run_default_opts();
     o->log = log;
     o->warmup_ckpt = ckpt;
 }
 
-/* Step 2: the warmups of this rank's seeds (those with jobs to do). */
+/* Step 2: the warmups of this rank's (seed, search settings) pairs (those
+ * with jobs to do). */
 static dnas_status warmups(const search_sweep_config *sc, const int *todo, int ntodo, int threads, FILE *log,
                            dnas_error *err) {
     int rank = search_sweep_rank(), ranks = search_sweep_ranks(), k = 0;
-    for (int s = 0; s < sc->nseeds; s++) {
+    for (int s = 0; s < sc->nseeds * sc->nsearch; s++) {
         int first = -1;
         search_sweep_job job;
         for (int i = 0; i < ntodo && first < 0; i++) {
             search_sweep_job_get(sc, todo[i], &job);
-            if (job.seed == sc->seeds[s]) first = todo[i];
+            if (job.seed == sc->seeds[s / sc->nsearch] && job.search == s % sc->nsearch) first = todo[i];
         }
         if (first < 0 || k++ % ranks != rank) continue;
         search_config cfg;
@@ -98,10 +112,11 @@ static dnas_status warmups(const search_sweep_config *sc, const int *todo, int n
         char ckpt[TRAIN_PATH_LEN + 64];
         job_setup(sc, first, threads, log, &job, &cfg, ckpt, &o);
         o.warmup_only = 1;
-        fprintf(log, "== warmup of seed %llu -> %s\n", (unsigned long long)job.seed, ckpt);
+        fprintf(log, "== warmup of seed %llu, search %d (%s) -> %s\n", (unsigned long long)job.seed, job.search,
+                search_method_name(cfg.method), ckpt);
         fflush(log);
-        char seed[32];
-        snprintf(seed, sizeof seed, "%llu", (unsigned long long)job.seed);
+        char seed[48];
+        warmup_name(sc, &job, seed, sizeof seed);
         search_sweep_event(sc, rank, "warmup", seed, "");
         search_result *res = dnas_xcalloc(1, sizeof *res);
         dnas_status st = search_run(&cfg, &o, res, err);
@@ -124,7 +139,9 @@ static void run_job(const search_sweep_config *sc, int index, int threads, FILE 
     search_run_opts o;
     char ckpt[TRAIN_PATH_LEN + 64];
     job_setup(sc, index, threads, log, &job, &cfg, ckpt, &o);
-    fprintf(log, "== run %s: mu %g, constraints %s, seed %llu\n", job.id, job.mu, sc->sets[job.set].desc,
+    char what[48] = ""; /* several search settings: which one */
+    if (sc->nsearch > 1) snprintf(what, sizeof what, "search %d (%s), ", job.search, search_method_name(cfg.method));
+    fprintf(log, "== run %s: %smu %g, constraints %s, seed %llu\n", job.id, what, job.mu, sc->sets[job.set].desc,
             (unsigned long long)job.seed);
     fflush(log);
     search_sweep_stop_running(index);

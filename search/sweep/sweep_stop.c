@@ -95,7 +95,10 @@ static void journal_line(const char *line) {
     if (!strcmp(ev, "start")) {
         put(&w, "run "), put(&w, id);
     } else if (!strcmp(ev, "warmup")) {
+        char *k = strstr(id, "_s"); /* <seed>_s<k>: several search settings */
+        if (k) *k = 0;
         put(&w, "the warmup of seed "), put(&w, id);
+        if (k) put(&w, ", search "), put(&w, k + 2);
     } else if (!strcmp(ev, "done") || !strcmp(ev, "warmed")) {
         S.what[r][0] = 0;
     } else if (!strcmp(ev, "stop")) {
