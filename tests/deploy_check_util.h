@@ -109,6 +109,26 @@ typedef struct {
     char dir[64];
 } deployed;
 
+/* d->q (with d->in, its NCHECK test inputs) compiled by `backend` for the
+ * target description t (NULL: none) with the tiled memory l1 bytes (0: the
+ * target's) into a fresh directory d->dir with the test vectors; the
+ * compiled IR in *ir (to free). */
+static void dck_emit(deployed *d, const char *name, const char *backend,
+                     const hwcost_target *t, size_t l1, deploy_ir *ir) {
+    snprintf(d->dir, sizeof d->dir, "/tmp/dnas_deploy_XXXXXX");
+    assert_non_null(mkdtemp(d->dir));
+    const deploy_backend *be = deploy_backend_find(backend);
+    assert_non_null(be);
+    deploy_compile_params p = deploy_backend_params(be);
+    p.target = t;
+    p.l1_bytes = l1;
+    dnas_error err;
+    deploy_emit_info info = {"deploy_check_util.h", name, NULL, "test"};
+    if (deploy_compile(ir, &d->q, name, &p, &err) || be->emit(ir, &info, d->dir, &err) ||
+        deploy_emit_vectors(&d->q, d->in, NCHECK, d->dir, &err))
+        fail_msg("%s: %s", name, err.msg);
+}
+
 /* The zoo model `name` quantized on real images, compiled by `backend`
  * into a fresh directory with NCHECK real test vectors. */
 static void deploy_zoo(deployed *d, const char *name, const char *backend) {
@@ -119,17 +139,8 @@ static void deploy_zoo(deployed *d, const char *name, const char *backend) {
     train_dataset check = real_data(net, CHECK_FROM, NCHECK);
     dtu_export(&d->q, net, &calib);
     d->in = input_bytes(&d->q, check.x, NCHECK);
-    snprintf(d->dir, sizeof d->dir, "/tmp/dnas_deploy_c_XXXXXX");
-    assert_non_null(mkdtemp(d->dir));
-    const deploy_backend *be = deploy_backend_find(backend);
-    assert_non_null(be);
     deploy_ir ir;
-    deploy_compile_params p = deploy_backend_params(be);
-    dnas_error err;
-    deploy_emit_info info = {"deploy_check_util.h", name, NULL, "test"};
-    if (deploy_compile(&ir, &d->q, name, &p, &err) || be->emit(&ir, &info, d->dir, &err) ||
-        deploy_emit_vectors(&d->q, d->in, NCHECK, d->dir, &err))
-        fail_msg("%s: %s", name, err.msg);
+    dck_emit(d, name, backend, NULL, 0, &ir);
     deploy_ir_free(&ir);
     train_dataset_free(&calib);
     train_dataset_free(&check);

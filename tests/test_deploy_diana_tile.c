@@ -96,19 +96,8 @@ static void deploy_tiled(deployed *d, const char *name, int kind, size_t l1, til
     dtu_export(&d->q, net, &calib);
     if (kind == ODIMO) dia_odimo_split(&d->q, 17, 3, DNAS_DIANA_ANALOG_IN_BITS);
     d->in = input_bytes(&d->q, check.x, NCHECK);
-    snprintf(d->dir, sizeof d->dir, "/tmp/dnas_deploy_dtile_XXXXXX");
-    assert_non_null(mkdtemp(d->dir));
-    const deploy_backend *be = deploy_backend_find("diana");
-    assert_non_null(be);
-    deploy_compile_params p = deploy_backend_params(be);
-    p.target = &diana;
-    p.l1_bytes = l1;
     deploy_ir ir;
-    dnas_error err;
-    deploy_emit_info info = {"test_deploy_diana_tile.c", name, NULL, "test"};
-    if (deploy_compile(&ir, &d->q, name, &p, &err) || be->emit(&ir, &info, d->dir, &err) ||
-        deploy_emit_vectors(&d->q, d->in, NCHECK, d->dir, &err))
-        fail_msg("%s: %s", name, err.msg);
+    dck_emit(d, name, "diana", &diana, l1, &ir);
     memset(tl, 0, sizeof *tl);
     for (int k = 0; k < ir.nops; k++) {
         const deploy_ir_op *o = &ir.ops[k];

@@ -68,13 +68,16 @@ static const char *const PIT_TCN =
 /* The network of name: "tcn_pit" (PIT_TCN), "odimo_resnet8" (resnet8_fmnist
  * with a DIANA ODiMO-like engine split, its analog engine reading 7-bit
  * inputs), else the zoo model; seeded random weights, quantized on real
- * images into d->q (d->dir made already). */
+ * images into d->q. */
 static train_net *network_of(deployed *d, const char *name, train_dataset *calib) {
     char path[4200];
     int odimo = !strcmp(name, "odimo_resnet8");
-    if (!strcmp(name, "tcn_pit")) {
-        snprintf(path, sizeof path, "%s/tcn_pit.yaml", d->dir);
-        FILE *f = fopen(path, "w");
+    int pit = !strcmp(name, "tcn_pit");
+    if (pit) { /* a file of its own, removed once read */
+        snprintf(path, sizeof path, "/tmp/dnas_tcn_pit_XXXXXX");
+        int fd = mkstemp(path);
+        assert_true(fd >= 0);
+        FILE *f = fdopen(fd, "w");
         assert_non_null(f);
         fputs(PIT_TCN, f);
         assert_int_equal(fclose(f), 0);
@@ -82,6 +85,7 @@ static train_net *network_of(deployed *d, const char *name, train_dataset *calib
         dtu_model_path(path, sizeof path, odimo ? "resnet8_fmnist" : name);
     }
     train_net *net = dtu_net(path, 21);
+    if (pit) unlink(path);
     *calib = real_data(net, 0, NCALIB);
     dtu_export(&d->q, net, calib);
     if (odimo) dia_odimo_split(&d->q, 17, 4, 7);
@@ -105,25 +109,15 @@ static void deploy_gap8(deployed *d, const char *name, size_t l1, tiling *tl) {
     char tpath[4200];
     const char *src = getenv("DNAS_SOURCE_DIR");
     snprintf(tpath, sizeof tpath, "%s/configs/targets/gap8.yaml", src ? src : DNAS_SOURCE_DIR);
-    snprintf(d->dir, sizeof d->dir, "/tmp/dnas_deploy_gap8_XXXXXX");
-    assert_non_null(mkdtemp(d->dir));
     train_dataset calib;
     train_net *net = network_of(d, name, &calib);
     train_dataset check = real_data(net, CHECK_FROM, NCHECK);
     d->in = input_bytes(&d->q, check.x, NCHECK);
-    const deploy_backend *be = deploy_backend_find("gap8");
-    assert_non_null(be);
     hwcost_target target;
     dnas_error err;
     if (hwcost_target_load(&target, tpath, &err)) fail_msg("%s", err.msg);
     deploy_ir ir;
-    deploy_compile_params p = deploy_backend_params(be);
-    p.target = &target;
-    p.l1_bytes = l1;
-    deploy_emit_info info = {"test_deploy_gap8.c", name, NULL, "test"};
-    if (deploy_compile(&ir, &d->q, name, &p, &err) || be->emit(&ir, &info, d->dir, &err) ||
-        deploy_emit_vectors(&d->q, d->in, NCHECK, d->dir, &err))
-        fail_msg("%s: %s", name, err.msg);
+    dck_emit(d, name, "gap8", &target, l1, &ir);
     memset(tl, 0, sizeof *tl);
     for (int k = 0; k < ir.nops; k++) {
         const deploy_ir_op *o = &ir.ops[k];

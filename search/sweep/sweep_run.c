@@ -96,15 +96,15 @@ static void job_setup(const search_sweep_config *sc, int index, int threads, FIL
 
 /* Step 2: the warmups of this rank's (seed, search settings) pairs (those
  * with jobs to do). */
-static dnas_status warmups(const search_sweep_config *sc, const int *todo, int ntodo, int threads, FILE *log,
+static dnas_status warmups(const search_sweep_config *sc, const int *pending, int npending, int threads, FILE *log,
                            dnas_error *err) {
     int rank = search_sweep_rank(), ranks = search_sweep_ranks(), k = 0;
     for (int s = 0; s < sc->nseeds * sc->nsearch; s++) {
         int first = -1;
         search_sweep_job job;
-        for (int i = 0; i < ntodo && first < 0; i++) {
-            search_sweep_job_get(sc, todo[i], &job);
-            if (job.seed == sc->seeds[s / sc->nsearch] && job.search == s % sc->nsearch) first = todo[i];
+        for (int i = 0; i < npending && first < 0; i++) {
+            search_sweep_job_get(sc, pending[i], &job);
+            if (job.seed == sc->seeds[s / sc->nsearch] && job.search == s % sc->nsearch) first = pending[i];
         }
         if (first < 0 || k++ % ranks != rank) continue;
         search_config cfg;
@@ -191,7 +191,7 @@ dnas_status search_sweep_run(const search_sweep_config *sc, const search_sweep_o
     err->msg[0] = 0;
     out->total = njobs;
     unsigned char *done = dnas_xcalloc((size_t)njobs, 1);
-    int *todo = dnas_xcalloc((size_t)njobs, sizeof *todo);
+    int *pending = dnas_xcalloc((size_t)njobs, sizeof *pending);
     double start = 0;
     FILE *log = NULL;
     dnas_status st = rank == 0 ? search_sweep_folder_prepare(sc, opts.resume, done, &start, err) : DNAS_OK;
@@ -208,20 +208,20 @@ dnas_status search_sweep_run(const search_sweep_config *sc, const search_sweep_o
     search_sweep_bcast_doubles(&journal, 1, 0);
     search_sweep_stop_arm(sc, (long)journal);
     search_sweep_bcast_doubles(&start, 1, 0);
-    for (int j = 0; j < njobs; j++) todo[j] = done[j];
-    search_sweep_bcast_ints(todo, njobs, 0);
-    int ntodo = 0;
+    for (int j = 0; j < njobs; j++) pending[j] = done[j];
+    search_sweep_bcast_ints(pending, njobs, 0);
+    int npending = 0;
     for (int j = 0; j < njobs; j++)
-        if (!todo[j]) todo[ntodo++] = j;
-    out->done_before = njobs - ntodo;
+        if (!pending[j]) pending[npending++] = j;
+    out->done_before = njobs - npending;
     int threads = opts.threads > 0 ? opts.threads : sc->threads > 0 ? sc->threads : default_threads();
     log = open_log(sc, rank, err);
     st = search_sweep_agree(log ? DNAS_OK : DNAS_ERR_IO, err);
     if (!st && log) {
         fprintf(log, "== dnas sweep %s: rank %d of %d, %d threads, %d of %d runs to do\n", sc->name, rank, ranks,
-                threads, ntodo, njobs);
+                threads, npending, njobs);
         fflush(log);
-        st = warmups(sc, todo, ntodo, threads, log, err);
+        st = warmups(sc, pending, npending, threads, log, err);
     }
     if ((st = search_sweep_agree(st, err))) goto end;
     search_sweep_progress *prog = NULL;
@@ -234,8 +234,8 @@ dnas_status search_sweep_run(const search_sweep_config *sc, const search_sweep_o
             fprintf(stderr, "dnas sweep: rank %d: %s\n", rank, err->msg);
             search_sweep_abort(1);
         }
-        if (n >= ntodo) break;
-        run_job(sc, todo[n], threads, log, out);
+        if (n >= npending) break;
+        run_job(sc, pending[n], threads, log, out);
     }
     search_sweep_barrier();
     search_sweep_stop_disarm();
@@ -255,6 +255,6 @@ end:
     search_sweep_stop_disarm();
     if (log) fclose(log);
     free(done);
-    free(todo);
+    free(pending);
     return st;
 }
