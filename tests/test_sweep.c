@@ -20,6 +20,7 @@
 #include "dnas_h5.h"
 #include "file_test_util.h"
 #include "sweep.h"
+#include "sweep_config_test_util.h"
 #include "tmpdir_test_util.h"
 
 static void expect_front(const search_front *f, const char *const *ids, int n) {
@@ -74,10 +75,6 @@ static void test_hypervolume(void **state) {
     search_front_init(&f);
     assert_float_equal(search_front_hypervolume(&f, 4, 0), 0, 0);
     search_front_free(&f);
-}
-
-static const char *write_file(const char *name, const char *text) {
-    return ftu_write(dir, name, text);
 }
 
 #define SEARCH "search:\n  model: m.yaml\n  data: {format: fashion-mnist, val_split: 100}\n  method: pit\n  seed: 7\n"
@@ -173,14 +170,6 @@ static void test_config_searches(void **state) {
     p = write_file("one.yaml", "search:\n  - sn.yaml\nmu: [0, 1]\n");
     if (search_sweep_config_load(&sc, p, &err)) fail_msg("%s", err.msg);
     assert_true(sc.nsearch == 1 && search_sweep_njobs(&sc) == 2 && sc.seeds[0] == 9);
-    search_sweep_config_free(&sc);
-}
-
-static void load_fails(const char *text, const char *want) {
-    search_sweep_config sc;
-    dnas_error err;
-    assert_int_not_equal(search_sweep_config_load(&sc, write_file("bad.yaml", text), &err), DNAS_OK);
-    if (!strstr(err.msg, want)) fail_msg("message '%s' lacks '%s'", err.msg, want);
     search_sweep_config_free(&sc);
 }
 

@@ -17,15 +17,12 @@
 #include "deploy.h"
 #include "file_test_util.h"
 #include "sweep.h"
+#include "sweep_config_test_util.h"
 #include "tmpdir_test_util.h"
 
 #define SEARCH                                                                                     \
     "search:\n  model: m.yaml\n  data: {format: fashion-mnist, val_split: 100}\n  method: pit\n" \
     "  int_bits: 8\nmu: [0]\n"
-
-static const char *write_file(const char *name, const char *text) {
-    return ftu_write(dir, name, text);
-}
 
 static int ends_with(const char *s, const char *end) {
     size_t n = strlen(s), m = strlen(end);
@@ -83,14 +80,6 @@ static void test_config_best(void **state) {
     assert_true(sc.deploy.t[0].latency_ms == 5 && sc.deploy.t[1].latency_ms == 0);
     assert_string_equal(sc.deploy.t[1].label, "cortex-m");
     assert_true(sc.deploy.images == 1 && sc.deploy.vectors == 16);
-    search_sweep_config_free(&sc);
-}
-
-static void load_fails(const char *text, const char *want) {
-    search_sweep_config sc;
-    dnas_error err;
-    assert_int_not_equal(search_sweep_config_load(&sc, write_file("bad.yaml", text), &err), DNAS_OK);
-    if (!strstr(err.msg, want)) fail_msg("message '%s' lacks '%s'", err.msg, want);
     search_sweep_config_free(&sc);
 }
 
