@@ -18,7 +18,8 @@ static const char *write_file(const char *name, const char *text) {
 static void load_fails(const char *text, const char *want) {
     search_sweep_config sc;
     dnas_error err;
-    assert_int_not_equal(search_sweep_config_load(&sc, write_file("bad.yaml", text), &err), DNAS_OK);
+    assert_int_not_equal(search_sweep_config_load(&sc, write_file("bad.yaml", text), &err),
+                         DNAS_OK);
     if (!strstr(err.msg, want)) fail_msg("message '%s' lacks '%s'", err.msg, want);
     search_sweep_config_free(&sc);
 }
